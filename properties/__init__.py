@@ -1,0 +1,11 @@
+"""The cross-check engine: layer specs, Hypothesis strategies, generic properties and tolerances.
+
+Importing this package registers the built-in specs and imports neither torch nor jax.
+"""
+
+from properties import specs as _builtin_specs  # noqa: F401  (registers the built-in specs)
+from properties.checks import PROPERTIES, Property, property_named
+from properties.registry import SPECS, get_spec, register
+from properties.spec import LayerSpec
+
+__all__ = ["PROPERTIES", "SPECS", "LayerSpec", "Property", "get_spec", "property_named", "register"]

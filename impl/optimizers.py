@@ -1,0 +1,122 @@
+"""The book's optimizers with torch.optim's exact update formulas, so both agree step by step.
+
+``update(params, grads)`` takes dicts keyed by name and updates each ``params`` array in place (an
+array shared with a layer trains that layer); ``grads`` is only read. State lives in the
+parameter's dtype, hyperparameters are Python floats, so float32 parameters stay float32.
+
+Where the book differs (see docs/CNN_LAYERS.md for the algebra):
+
+- Momentum: the book keeps ``v = m*v - lr*g; p += v``; torch (``SGD(momentum=m)``) keeps
+  ``b = m*b + g; p -= lr*b``. With a constant ``lr``, ``v == -lr*b`` at every step, so the
+  parameters agree; we store torch's buffer (``momentum_buffer``).
+- AdaGrad: same formula ``p -= lr * g / (sqrt(h) + eps)``; the book's eps is 1e-7, torch's 1e-10.
+- Adam: the book folds the bias corrections into ``lr_t = lr*sqrt(1-b2**t)/(1-b1**t)`` and divides
+  by ``sqrt(v) + 1e-7``, which is torch's formula with a step-dependent ``eps = 1e-7/sqrt(1-b2**t)``.
+  We use torch's ``p -= lr/(1-b1**t) * m / (sqrt(v)/sqrt(1-b2**t) + eps)``, ``eps=1e-8``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, MutableMapping
+
+import numpy as np
+
+__all__ = ["SGD", "AdaGrad", "Adam", "Momentum"]
+
+
+class _Optimizer:
+    def _check(
+        self, name: str, value: float, low: float, high: float = np.inf, open_high: bool = False
+    ) -> float:
+        value = float(value)
+        ok = low <= value < high if open_high else low <= value <= high
+        if not ok:
+            bound = f"[{low}, {high})" if open_high else f">= {low}"
+            raise ValueError(f"{type(self).__name__}: {name} must be {bound}, got {value}")
+        return value
+
+    def _pairs(
+        self, params: MutableMapping[str, np.ndarray], grads: Mapping[str, np.ndarray]
+    ) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+        """Each parameter with its gradient; a gradient of another shape is an error, not a broadcast."""
+        for key, p in params.items():
+            g = np.asarray(grads[key])
+            if g.shape != np.shape(p):
+                raise ValueError(
+                    f"{type(self).__name__}.update: grads[{key!r}] has shape {g.shape} but "
+                    f"params[{key!r}] has shape {np.shape(p)}"
+                )
+            yield key, p, g
+
+
+class SGD(_Optimizer):
+    """``p -= lr * g``."""
+
+    def __init__(self, lr: float = 0.01) -> None:
+        self.lr = self._check("lr", lr, 0.0)
+
+    def update(self, params: MutableMapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
+        for _, p, g in self._pairs(params, grads):
+            p -= self.lr * g
+
+
+class Momentum(_Optimizer):
+    """torch's ``SGD(momentum=m)``: ``b = m*b + g`` (``b = g`` at the first step); ``p -= lr*b``."""
+
+    def __init__(self, lr: float = 0.01, momentum: float = 0.9) -> None:
+        self.lr = self._check("lr", lr, 0.0)
+        self.momentum = self._check("momentum", momentum, 0.0)
+        self.momentum_buffer: dict[str, np.ndarray] = {}
+
+    def update(self, params: MutableMapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
+        for key, p, g in self._pairs(params, grads):
+            b = self.momentum_buffer.get(key)
+            if b is None:
+                b = self.momentum_buffer[key] = np.array(g, dtype=p.dtype, copy=True)
+            else:
+                b *= self.momentum
+                b += g
+            p -= self.lr * b
+
+
+class AdaGrad(_Optimizer):
+    """``h += g*g; p -= lr * (g / (sqrt(h) + eps))`` (torch's ``Adagrad``, eps 1e-10; the book's 1e-7)."""
+
+    def __init__(self, lr: float = 0.01, eps: float = 1e-10) -> None:
+        self.lr = self._check("lr", lr, 0.0)
+        self.eps = self._check("eps", eps, 0.0)
+        self.h: dict[str, np.ndarray] = {}
+
+    def update(self, params: MutableMapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
+        for key, p, g in self._pairs(params, grads):
+            h = self.h.setdefault(key, np.zeros_like(p))
+            h += g * g
+            p -= self.lr * (g / (np.sqrt(h) + self.eps))
+
+
+class Adam(_Optimizer):
+    """torch's ``Adam``: bias-corrected first and second moments, ``eps`` added after the sqrt."""
+
+    def __init__(
+        self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8
+    ) -> None:
+        self.lr = self._check("lr", lr, 0.0)
+        self.beta1 = self._check("beta1", beta1, 0.0, 1.0, open_high=True)
+        self.beta2 = self._check("beta2", beta2, 0.0, 1.0, open_high=True)
+        self.eps = self._check("eps", eps, 0.0)
+        self.iter = 0
+        self.m: dict[str, np.ndarray] = {}
+        self.v: dict[str, np.ndarray] = {}
+
+    def update(self, params: MutableMapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
+        self.iter += 1
+        b1, b2 = self.beta1, self.beta2
+        step_size = self.lr / (1.0 - b1**self.iter)
+        bc2_sqrt = (1.0 - b2**self.iter) ** 0.5
+        for key, p, g in self._pairs(params, grads):
+            m = self.m.setdefault(key, np.zeros_like(p))
+            v = self.v.setdefault(key, np.zeros_like(p))
+            m += (1.0 - b1) * (g - m)
+            v *= b2
+            v += (1.0 - b2) * (g * g)
+            p -= step_size * (m / (np.sqrt(v) / bc2_sqrt + self.eps))

@@ -1,0 +1,439 @@
+"""The generic properties: each is one function of (spec, class under test, reference, draw, dtype).
+
+They run under Hypothesis (``draw`` is ``data.draw``), are shared by the pytest suite, the
+``crosscheck`` command and the pytest plugin, and return the largest errors they saw so the
+conformance matrix can show them. A disagreement raises :class:`~properties.compare.Mismatch`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from hypothesis import assume
+from hypothesis import strategies as st
+
+from properties import strategies
+from properties.compare import Errors, Mismatch, compare
+from properties.drivers import driver_for
+from properties.spec import Arrays, Draw, LayerSpec, Sizes
+from properties.tolerances import exact_rtol, fd_roundoff, fd_rtol
+
+__all__ = ["PROPERTIES", "LastCase", "Property", "check_spec_agreement", "draw_case", "property_named"]
+
+
+class LastCase:
+    """The most recent drawn case; after Hypothesis shrinks a failure, this is the shrunk one."""
+
+    arrays: Arrays = {}  # noqa: RUF012  (a class used as a mutable record)
+    dout: np.ndarray | None = None
+    dtype: Any = np.float64
+
+    @classmethod
+    def record(cls, arrays: Arrays | None = None, dout: np.ndarray | None = None) -> None:
+        if arrays is not None:
+            cls.arrays, cls.dout = arrays, None
+        if dout is not None:
+            cls.dout = dout
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    b = np.array(a, copy=True)
+    b.setflags(write=False)
+    return b
+
+
+def draw_case(spec: LayerSpec, draw: Draw, dtype: Any, sizes: Sizes | None = None) -> tuple[Arrays, Sizes]:
+    """Draw one example: sizes from the spec's small set (so JAX compiles few shapes), then values.
+
+    Every array is handed over read-only, so an in-place write fails at the offending line.
+    """
+    if sizes is None:
+        sizes = draw(st.sampled_from(spec.shapes))
+    arrays = {k: _readonly(v) for k, v in spec.draw(draw, np.dtype(dtype), sizes).items()}
+    LastCase.record(arrays=arrays)
+    LastCase.dtype = dtype
+    return arrays, sizes
+
+
+def _cotangent(spec: LayerSpec, draw: Draw, dtype: Any, shape: tuple[int, ...]) -> np.ndarray:
+    # a network's gradient(x, t) is defined for an upstream gradient of 1 only
+    drawn = np.ones(shape, dtype) if spec.kind == "net" else draw(strategies.cotangent(dtype, shape))
+    dout = _readonly(drawn)
+    LastCase.record(dout=dout)
+    return dout
+
+
+def _expect_dtype(value: np.ndarray, dtype: Any, what: str) -> None:
+    if value.dtype != np.dtype(dtype):
+        raise Mismatch(f"{what} has dtype {value.dtype}; expected {np.dtype(dtype)} (dtype in = dtype out)")
+
+
+def _vacuous(grads: Arrays, dout: np.ndarray) -> bool:
+    """True when the reference gradient is (numerically) zero: such an example proves nothing."""
+    ref_size = float(np.max(np.abs(dout))) if dout.size else 0.0
+    return all(float(np.max(np.abs(g), initial=0.0)) <= 1e-12 * ref_size for g in grads.values())
+
+
+def _forward(spec: LayerSpec, cls: Any, arrays: Arrays, dtype: Any) -> tuple[Any, np.ndarray]:
+    drv = driver_for(spec)
+    layer = drv.build(cls, arrays, dtype)
+    out = drv.forward(layer, arrays)
+    _expect_dtype(out, dtype, f"{spec.name} forward output")
+    return layer, out
+
+
+def check_forward(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
+    """Forward values, shape and dtype agree with the reference."""
+    arrays, _ = draw_case(spec, draw, dtype)
+    _, out = _forward(spec, cls, arrays, dtype)
+    want = ref.value(spec.math(ref.name), arrays)
+    rtol = exact_rtol(dtype, spec.cond(arrays))
+    return compare(out, want, rtol, what=f"{spec.name} forward vs {ref.name}", dtype=dtype)
+
+
+def check_vjp(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
+    """Every gradient agrees with the reference's VJP at a drawn upstream gradient."""
+    arrays, _ = draw_case(spec, draw, dtype)
+    _skip_ambiguous(spec, arrays)
+    layer, out = _forward(spec, cls, arrays, dtype)
+    dout = _cotangent(spec, draw, dtype, out.shape)
+    want = ref.vjp(spec.math(ref.name), arrays, spec.wrt, dout)
+    assume(not _vacuous(want, dout))
+    got = driver_for(spec).backward(layer, dout, arrays)
+    rtol = exact_rtol(dtype, spec.cond(arrays))
+    errors = Errors()
+    for n in spec.wrt:
+        _expect_dtype(got[n], arrays[n].dtype, f"{spec.name} gradient d{n}")
+        scale = _scale(spec, arrays, dout, want[n])
+        errors |= compare(
+            got[n], want[n], rtol, scale=scale, what=f"{spec.name} d{n} vs {ref.name}", dtype=dtype
+        )
+    return errors
+
+
+def _scale(spec: LayerSpec, arrays: Arrays, dout: np.ndarray, want: np.ndarray) -> float:
+    """What errors are judged against: the largest reference entry, or the size of the terms the
+    gradient is made of when the spec declares it (cancellation leaves the rounding behind)."""
+    biggest = float(np.max(np.abs(want), initial=0.0))
+    return max(biggest, spec.grad_scale(arrays, dout)) if spec.grad_scale else biggest
+
+
+def _kink_masks(spec: LayerSpec, arrays: Arrays, step: float) -> Arrays:
+    """Elements finite differences must not perturb: those within two steps of a kink, and nonzero
+    ones smaller than the step (x + h and x - h round to points not centred on x, which adds a
+    second-order error as large as the gradient when the gradient is small)."""
+    masks = spec.kinks(arrays, 2 * step) if spec.kinks else {}
+    out = {}
+    for n in spec.wrt:
+        x = arrays[n]
+        kink = np.asarray(masks.get(n, np.zeros(x.shape, bool)), bool)
+        out[n] = kink | ((x != 0) & (np.abs(x) < step))
+    return out
+
+
+def _skip_ambiguous(spec: LayerSpec, arrays: Arrays) -> None:
+    assume(spec.ambiguous is None or not spec.ambiguous(arrays))
+
+
+def _check_conventions(spec: LayerSpec, arrays: Arrays, got: Arrays) -> None:
+    """At a kink the layer must give exactly the gradient its declared convention prescribes."""
+    if spec.at_kinks is None:
+        return
+    for n, (mask, value) in spec.at_kinks(arrays).items():
+        wrong = mask & (got[n] != value)
+        if wrong.any():
+            i = tuple(int(j) for j in np.argwhere(wrong)[0])
+            raise Mismatch(
+                f"{spec.name} d{n} at a kink {i}: got {got[n][i]!r}, but the declared convention "
+                f"({spec.convention}) gives {value!r}"
+            )
+
+
+def _fd_function(spec: LayerSpec, cls: Any, dtype: Any) -> Callable[..., np.ndarray]:
+    drv = driver_for(spec)
+    return lambda **a: drv.value(cls, a, dtype)
+
+
+def check_fd(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
+    """<v, J u> by central differences (two forward passes) equals <backward(v), u>, away from kinks;
+    at exact kinks the declared convention holds."""
+    arrays, _ = draw_case(spec, draw, dtype)
+    layer, out = _forward(spec, cls, arrays, dtype)
+    dout = _cotangent(spec, draw, dtype, out.shape)
+    got = driver_for(spec).backward(layer, dout, arrays)
+    _check_conventions(spec, arrays, got)
+    masks = _kink_masks(spec, arrays, ref.step(dtype))
+    directions = {
+        n: np.where(masks[n], 0, draw(strategies.direction(arrays[n].dtype, arrays[n].shape))).astype(
+            arrays[n].dtype
+        )
+        for n in spec.wrt
+    }
+    assume(any(np.any(u != 0) for u in directions.values()))
+    d = ref.directional(_fd_function(spec, cls, dtype), arrays, directions)
+    v = dout.astype(np.float64)
+    numeric = float(np.sum(v * d.difference))
+    terms = [got[n].astype(np.float64) * d.delta[n] for n in spec.wrt]
+    analytic = float(sum(t.sum() for t in terms))
+    scale = float(sum(np.abs(t).sum() for t in terms) + np.abs(v * d.difference).sum())
+    assume(scale > 0)
+    rtol = fd_rtol(dtype, spec.cond(arrays))
+    atol = fd_roundoff(dtype, v, out)
+    return compare(
+        analytic,
+        numeric,
+        rtol,
+        scale=scale,
+        atol=atol,
+        what=f"{spec.name} <backward(v), u> vs finite differences",
+    )
+
+
+def _impl_jacobian(spec: LayerSpec, layer: Any, out: np.ndarray, arrays: Arrays, dtype: Any) -> Arrays:
+    """The layer's Jacobian, built row by row from one backward pass per output element."""
+    drv = driver_for(spec)
+    jac = {n: np.zeros(out.shape + arrays[n].shape) for n in spec.wrt}
+    for k in np.ndindex(*out.shape):
+        e = np.zeros(out.shape, dtype)
+        e[k] = 1
+        e.setflags(write=False)
+        grads = drv.backward(layer, e, arrays)
+        for n in spec.wrt:
+            jac[n][k] = grads[n]
+    return jac
+
+
+def check_jacobian(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
+    """The full Jacobian (one backward per output element) equals the reference's (jacrev, or
+    per-element central differences with columns at kinks left out)."""
+    arrays, _ = draw_case(spec, draw, dtype)
+    _skip_ambiguous(spec, arrays)
+    layer, out = _forward(spec, cls, arrays, dtype)
+    got = _impl_jacobian(spec, layer, out, arrays, dtype)
+    cond = spec.cond(arrays)
+    atol = 0.0
+    if ref.name == "fd":
+        h = ref.step(dtype)
+        skip = _kink_masks(spec, arrays, h)
+        want = ref.jacobian(_fd_function(spec, cls, dtype), arrays, spec.wrt, skip=skip)
+        rtol = fd_rtol(dtype, cond)
+        atol = fd_roundoff(dtype, np.asarray(1 / h), np.max(np.abs(out), initial=0.0))
+        for n in spec.wrt:
+            got[n][np.isnan(want[n])] = np.nan
+    else:
+        want = ref.jacobian(spec.math(ref.name), arrays, spec.wrt)
+        rtol = exact_rtol(dtype, cond)
+    unit = np.ones((), dtype)
+    errors = Errors()
+    for n in spec.wrt:
+        finite = want[n][~np.isnan(want[n])]
+        scale = _scale(spec, arrays, unit, finite)
+        errors |= compare(
+            got[n],
+            want[n],
+            rtol,
+            scale=scale,
+            atol=atol,
+            dtype=dtype,
+            what=f"{spec.name} Jacobian d(out)/d{n} vs {ref.name}",
+        )
+    return errors
+
+
+def check_linearity(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
+    """backward(a·v1 + b·v2) == a·backward(v1) + b·backward(v2), with a + b != 1: catches a
+    backward that ignores or mishandles its upstream gradient."""
+    arrays, _ = draw_case(spec, draw, dtype)
+    layer, out = _forward(spec, cls, arrays, dtype)
+    drv = driver_for(spec)
+    v1, v2 = (_cotangent(spec, draw, dtype, out.shape) for _ in range(2))
+    a, b = draw(strategies.scalar_factor()), draw(strategies.scalar_factor())
+    assume(abs(a + b - 1) > 0.1)
+    g1 = drv.backward(layer, v1, arrays)
+    g2 = drv.backward(layer, v2, arrays)
+    v12 = _readonly(np.asarray(a * v1.astype(np.float64) + b * v2.astype(np.float64), dtype=dtype))
+    g12 = drv.backward(layer, v12, arrays)
+    rtol = exact_rtol(dtype, spec.cond(arrays))
+    errors = Errors()
+    for n in spec.wrt:
+        combined = a * g1[n].astype(np.float64) + b * g2[n].astype(np.float64)
+        scale = abs(a) * float(np.max(np.abs(g1[n]), initial=0)) + abs(b) * float(
+            np.max(np.abs(g2[n]), initial=0)
+        )
+        errors |= compare(
+            g12[n],
+            combined,
+            rtol,
+            scale=scale,
+            dtype=dtype,
+            what=f"{spec.name} d{n}: backward({a:.3g}·v1 + {b:.3g}·v2) vs "
+            "the same combination of backward(v1) and backward(v2)",
+        )
+    return errors
+
+
+def check_no_mutation(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
+    """Forward and backward leave their inputs, parameters and upstream gradient untouched."""
+    arrays, _ = draw_case(spec, draw, dtype)
+    originals = {k: v.copy() for k, v in arrays.items()}
+    writable = {k: v.copy() for k, v in arrays.items()}
+    drv = driver_for(spec)
+    layer = drv.build(cls, writable, dtype)
+    out = drv.forward(layer, writable)
+    dout = np.array(_cotangent(spec, draw, dtype, out.shape), copy=True)
+    dout_before = dout.copy()
+    drv.backward(layer, dout, writable)
+    if spec.kind == "net":
+        originals = {k: v for k, v in originals.items() if k not in spec.params}  # the net owns those
+    for k, before in originals.items():
+        if not np.array_equal(writable[k], before, equal_nan=True):
+            role = "parameter" if k in spec.params else "input"
+            raise Mismatch(f"{spec.name}: forward/backward wrote into its {role} {k}")
+    if not np.array_equal(dout, dout_before, equal_nan=True):
+        raise Mismatch(f"{spec.name}: backward wrote into dout")
+    return Errors()
+
+
+def check_state(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
+    """Forward twice then backward uses the latest forward; backward twice gives the same result."""
+    first, sizes = draw_case(spec, draw, dtype)
+    second, _ = draw_case(spec, draw, dtype, sizes)
+    latest = {**first, **{i: second[i] for i in spec.inputs}}
+    LastCase.record(arrays=latest)
+    drv = driver_for(spec)
+    layer = drv.build(cls, first, dtype)
+    drv.forward(layer, first)
+    out = drv.forward(layer, latest)
+    dout = _cotangent(spec, draw, dtype, out.shape)
+    got = drv.backward(layer, dout, latest)
+    again = drv.backward(layer, dout, latest)
+    fresh_layer = drv.build(cls, latest, dtype)
+    drv.forward(fresh_layer, latest)
+    fresh = drv.backward(fresh_layer, dout, latest)
+    rtol = exact_rtol(dtype, spec.cond(latest))
+    errors = Errors()
+    for n in spec.wrt:
+        errors |= compare(
+            got[n], fresh[n], rtol, dtype=dtype, what=f"{spec.name} d{n} after two forwards vs one"
+        )
+        errors |= compare(
+            again[n], got[n], rtol, dtype=dtype, what=f"{spec.name} d{n}: second backward vs first"
+        )
+    return errors
+
+
+def check_batch(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
+    """A row-wise layer gives each row of a batch what it gives that row alone; parameter
+    gradients are the sums of the per-row ones."""
+    arrays, _ = draw_case(spec, draw, dtype)
+    first_input = arrays[spec.inputs[0]]
+    assume(first_input.ndim >= 1 and first_input.shape[0] >= 2)
+    n_rows = first_input.shape[0]
+    drv = driver_for(spec)
+    layer, out = _forward(spec, cls, arrays, dtype)
+    dout = _cotangent(spec, draw, dtype, out.shape)
+    got = drv.backward(layer, dout, arrays)
+    rtol = exact_rtol(dtype, spec.cond(arrays))
+    errors = Errors()
+    param_sums = {p: np.zeros(arrays[p].shape) for p in spec.params}
+    param_mags = {p: np.zeros(arrays[p].shape) for p in spec.params}
+    for r in range(n_rows):
+        row = {k: (v[r : r + 1] if k in spec.inputs else v) for k, v in arrays.items()}
+        row_layer, row_out = _forward(spec, cls, row, dtype)
+        errors |= compare(
+            row_out,
+            out[r : r + 1],
+            rtol,
+            dtype=dtype,
+            what=f"{spec.name} forward of row {r} alone vs in the batch",
+        )
+        row_grads = drv.backward(row_layer, _readonly(dout[r : r + 1]), row)
+        for n in spec.wrt:
+            if n in spec.params:
+                param_sums[n] += row_grads[n]
+                param_mags[n] += np.abs(row_grads[n])
+            else:
+                errors |= compare(
+                    row_grads[n],
+                    got[n][r : r + 1],
+                    rtol,
+                    dtype=dtype,
+                    what=f"{spec.name} d{n} of row {r} alone vs in the batch",
+                )
+    for p in spec.params:
+        errors |= compare(
+            got[p],
+            param_sums[p],
+            rtol,
+            scale=float(param_mags[p].max()),
+            dtype=dtype,
+            what=f"{spec.name} d{p} of the batch vs the sum over its rows",
+        )
+    return errors
+
+
+def check_spec_agreement(spec: LayerSpec, torch_ref: Any, jax_ref: Any, draw: Draw, dtype: Any) -> Errors:
+    """The spec's torch and jax versions agree with each other (a spec is itself checked)."""
+    arrays, _ = draw_case(spec, draw, dtype)
+    rtol = exact_rtol(np.float64, spec.cond(arrays))
+    t_out = torch_ref.value(spec.torch, arrays)
+    errors = compare(
+        t_out, jax_ref.value(spec.jax, arrays), rtol, what=f"spec {spec.name}: torch vs jax forward"
+    )
+    dout = _cotangent(spec, draw, dtype, t_out.shape)
+    t_g = torch_ref.vjp(spec.torch, arrays, spec.wrt, dout)
+    j_g = jax_ref.vjp(spec.jax, arrays, spec.wrt, dout)
+    for n in spec.wrt:
+        errors |= compare(t_g[n], j_g[n], rtol, what=f"spec {spec.name}: torch vs jax d{n}")
+    return errors
+
+
+def _always(spec: LayerSpec) -> str | None:
+    return None
+
+
+def _layers_only(spec: LayerSpec) -> str | None:
+    return "a network's gradient(x, t) takes no upstream gradient" if spec.kind == "net" else None
+
+
+def _stateful_layers(spec: LayerSpec) -> str | None:
+    return "a network's gradient(x, t) runs its own forward pass" if spec.kind == "net" else None
+
+
+def _row_wise(spec: LayerSpec) -> str | None:
+    return None if spec.row_wise else "the layer mixes rows (e.g. a loss averaged over the batch)"
+
+
+@dataclass(frozen=True)
+class Property:
+    """One generic property; ``references`` empty means the layer is judged against itself."""
+
+    name: str
+    summary: str
+    references: tuple[str, ...]
+    run: Callable[[LayerSpec, Any, Any, Draw, Any], Errors]
+    applies: Callable[[LayerSpec], str | None] = _always
+
+
+PROPERTIES: tuple[Property, ...] = (
+    Property("forward", "values, shape and dtype", ("torch", "jax"), check_forward),
+    Property("vjp", "every gradient at a drawn upstream gradient", ("torch", "jax"), check_vjp),
+    Property("fd", "<backward(v), u> vs two forward passes, away from kinks", ("fd",), check_fd),
+    Property(
+        "jacobian", "the full Jacobian, one backward per output", ("torch", "jax", "fd"), check_jacobian
+    ),
+    Property("linearity", "backward is linear in the upstream gradient", (), check_linearity, _layers_only),
+    Property("no_mutation", "inputs, parameters and dout are left untouched", (), check_no_mutation),
+    Property("state", "latest forward wins; backward twice agrees", (), check_state, _stateful_layers),
+    Property("batch", "rows of a batch are independent", (), check_batch, _row_wise),
+)
+
+
+def property_named(name: str) -> Property:
+    for p in PROPERTIES:
+        if p.name == name:
+            return p
+    raise KeyError(f"unknown property {name!r}; known: {', '.join(p.name for p in PROPERTIES)}")

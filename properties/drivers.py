@@ -1,0 +1,132 @@
+"""Drive a layer class the way its spec says, whoever wrote the class.
+
+Two styles from the book are understood: parameter gradients in a ``grads`` list (volume 2; if
+the instance has one, it is the truth) or in attributes named ``d`` + parameter name (volume 1).
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import numpy as np
+
+from properties.spec import Arrays, LayerSpec
+
+__all__ = ["BadInterface", "Driver", "driver_for"]
+
+
+class BadInterface(AssertionError):
+    """The class does not offer what the spec needs (a missing method, gradient or wrong arity)."""
+
+
+def _array(value: Any, what: str) -> np.ndarray:
+    if value is None:
+        raise BadInterface(f"{what} is None")
+    return np.array(value, copy=True)
+
+
+class Driver:
+    """Builds instances and runs forward/backward for a plain layer (``forward``/``backward``)."""
+
+    def __init__(self, spec: LayerSpec) -> None:
+        self.spec = spec
+        self.differentiable = tuple(i for i in spec.inputs if i not in spec.constants)
+
+    def build(self, cls: Any, arrays: Arrays, dtype: Any) -> Any:
+        return cls(*(arrays[p] for p in self.spec.params), **self.spec.init_kwargs)
+
+    def forward(self, layer: Any, arrays: Arrays) -> np.ndarray:
+        return np.asarray(layer.forward(*(arrays[i] for i in self.spec.inputs)))
+
+    def backward(self, layer: Any, dout: np.ndarray, arrays: Arrays) -> Arrays:
+        name = type(layer).__name__
+        result = layer.backward(dout)
+        wanted = self.differentiable
+        if len(wanted) == 1 and not isinstance(result, (tuple, list)):
+            result = (result,)
+        if not isinstance(result, (tuple, list)) or len(result) < len(wanted):
+            raise BadInterface(
+                f"{name}.backward returned {type(result).__name__}; expected gradients for {wanted}"
+            )
+        pairs = zip(wanted, result, strict=False)
+        grads = {n: _array(g, f"{name}.backward's gradient for {n}") for n, g in pairs}
+        grads.update(self.param_grads(layer))
+        return grads
+
+    def param_grads(self, layer: Any) -> Arrays:
+        names = self.spec.params
+        if not names:
+            return {}
+        name = type(layer).__name__
+        store = getattr(layer, "grads", None)
+        if isinstance(store, (list, tuple)):
+            if len(store) != len(names):
+                raise BadInterface(
+                    f"{name}.grads has {len(store)} entries; expected {len(names)} for {names}"
+                )
+            pairs = enumerate(zip(names, store, strict=True))
+            return {n: _array(g, f"{name}.grads[{i}]") for i, (n, g) in pairs}
+        missing = [n for n in names if not hasattr(layer, "d" + n)]
+        if missing:
+            raise BadInterface(
+                f"{name} has no `grads` list and no attribute(s) {', '.join('d' + n for n in missing)}"
+            )
+        return {n: _array(getattr(layer, "d" + n), f"{name}.d{n}") for n in names}
+
+    def value(self, cls: Any, arrays: Arrays, dtype: Any) -> np.ndarray:
+        """A fresh instance's forward value: the function that finite differences differentiate."""
+        return self.forward(self.build(cls, arrays, dtype), arrays)
+
+
+class NetDriver(Driver):
+    """A network: built from sizes, parameters written into its ``params`` dict in place (as
+    training updates them), value from ``loss(*inputs)``, gradients from ``gradient(*inputs)``.
+
+    ``gradient`` takes no upstream gradient, so it is only ever asked for cotangent 1.
+    """
+
+    def build(self, cls: Any, arrays: Arrays, dtype: Any) -> Any:
+        assert self.spec.net_args is not None, f"spec {self.spec.name} needs net_args"
+        args = self.spec.net_args(arrays)
+        kwargs: dict[str, Any] = {}
+        if np.dtype(dtype) != np.float64 and "dtype" in _parameters(cls):
+            kwargs["dtype"] = dtype
+        net = cls(*args, **kwargs)
+        store = getattr(net, "params", None)
+        if not isinstance(store, dict):
+            raise BadInterface(f"{type(net).__name__} has no `params` dict")
+        for p in self.spec.params:
+            if p not in store:
+                raise BadInterface(f"{type(net).__name__}.params has no entry {p!r}")
+            if np.shape(store[p]) != arrays[p].shape:
+                raise BadInterface(
+                    f"{type(net).__name__}.params[{p!r}] has shape {np.shape(store[p])}, "
+                    f"expected {arrays[p].shape}"
+                )
+            store[p][...] = arrays[p]
+        return net
+
+    def forward(self, layer: Any, arrays: Arrays) -> np.ndarray:
+        return np.asarray(layer.loss(*(arrays[i] for i in self.spec.inputs)))
+
+    def backward(self, layer: Any, dout: np.ndarray, arrays: Arrays) -> Arrays:
+        if not np.all(dout == 1):
+            raise ValueError("a network's gradient(x, t) is only defined for an upstream gradient of 1")
+        grads = layer.gradient(*(arrays[i] for i in self.spec.inputs))
+        name = type(layer).__name__
+        missing = [p for p in self.spec.params if p not in grads]
+        if missing:
+            raise BadInterface(f"{name}.gradient returned no entry for {missing}")
+        return {p: _array(grads[p], f"{name}.gradient()[{p!r}]") for p in self.spec.params}
+
+
+def _parameters(cls: Any) -> set[str]:
+    try:
+        return set(inspect.signature(cls).parameters)
+    except (TypeError, ValueError):
+        return set()
+
+
+def driver_for(spec: LayerSpec) -> Driver:
+    return NetDriver(spec) if spec.kind == "net" else Driver(spec)

@@ -1,0 +1,280 @@
+"""The built-in specs: one per impl layer. Their names are a public contract (``crosscheck check --as``)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from impl import AddLayer, Affine, MulLayer, Relu, Sigmoid, Softmax, SoftmaxWithLoss, TwoLayerNet
+from properties import strategies as S
+from properties.registry import register
+from properties.spec import Arrays, Draw, LayerSpec, Sizes
+
+LOGIT_EXTREME = 1e4  # softmax, the loss and sigmoid must be stable up to here
+
+
+def _logit_cond(a: Arrays) -> float:
+    """Softmax-like layers: an error of eps*|x| in a logit is a relative error of that size in the output."""
+    return 1.0 + float(np.max(np.abs(a["x"]), initial=0.0))
+
+
+def _pair(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
+    return {"x": draw(S.array(dtype, s["shape"])), "y": draw(S.array(dtype, s["shape"]))}
+
+
+def _one(extreme: float) -> Any:
+    return lambda draw, dtype, s: {"x": draw(S.array(dtype, s["shape"], extreme))}
+
+
+_ELEMENTWISE_SHAPES = ({"shape": ()}, {"shape": (3, 4)}, {"shape": (2, 5)})
+_TENSOR_SHAPES = ({"shape": (1, 5)}, {"shape": (3, 4)}, {"shape": (2, 3, 2)})
+_CLASS_SHAPES = ({"N": 1, "C": 3}, {"N": 4, "C": 5}, {"N": 2, "C": 2})
+
+register(
+    LayerSpec(
+        name="mul",
+        layer=MulLayer,
+        summary="the multiplication node: x * y",
+        inputs=("x", "y"),
+        shapes=_ELEMENTWISE_SHAPES,
+        draw=_pair,
+        torch=lambda T, x, y: T.torch.mul(x, y),
+        jax=lambda J, x, y: J.jnp.multiply(x, y),
+        row_wise=True,
+    )
+)
+
+register(
+    LayerSpec(
+        name="add",
+        layer=AddLayer,
+        summary="the addition node: x + y",
+        inputs=("x", "y"),
+        shapes=_ELEMENTWISE_SHAPES,
+        draw=_pair,
+        torch=lambda T, x, y: T.torch.add(x, y),
+        jax=lambda J, x, y: J.jnp.add(x, y),
+        row_wise=True,
+    )
+)
+
+register(
+    LayerSpec(
+        name="relu",
+        layer=Relu,
+        summary="max(x, 0)",
+        inputs=("x",),
+        shapes=_TENSOR_SHAPES,
+        draw=_one(LOGIT_EXTREME),
+        torch=lambda T, x: T.F.relu(x),
+        jax=lambda J, x: J.nn.relu(x),
+        kinks=lambda a, margin: {"x": np.abs(a["x"]) <= margin},
+        at_kinks=lambda a: {"x": (a["x"] == 0, 0.0)},
+        convention="gradient 0 at x == 0, like torch and jax",
+        row_wise=True,
+    )
+)
+
+register(
+    LayerSpec(
+        name="sigmoid",
+        layer=Sigmoid,
+        summary="1 / (1 + exp(-x)), stable in both tails",
+        inputs=("x",),
+        shapes=_TENSOR_SHAPES,
+        draw=_one(LOGIT_EXTREME),
+        torch=lambda T, x: T.torch.sigmoid(x),
+        jax=lambda J, x: J.nn.sigmoid(x),
+        row_wise=True,
+    )
+)
+
+
+def _affine_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
+    x_shape = s["x"]
+    fan_in = math.prod(x_shape[1:])
+    return {
+        "x": draw(S.array(dtype, x_shape)),
+        "W": draw(S.array(dtype, (fan_in, s["M"]))),
+        "b": draw(S.array(dtype, (s["M"],))),
+    }
+
+
+register(
+    LayerSpec(
+        name="affine",
+        layer=Affine,
+        summary="x.reshape(N, -1) @ W + b, for 2-D and N-d inputs",
+        inputs=("x",),
+        params=("W", "b"),
+        shapes=({"x": (2, 3), "M": 4}, {"x": (1, 5), "M": 2}, {"x": (3, 2, 2, 2), "M": 3}),
+        draw=_affine_draw,
+        torch=lambda T, x, W, b: T.F.linear(x.reshape(x.shape[0], -1), W.T, b),
+        jax=lambda J, x, W, b: J.jnp.dot(x.reshape(x.shape[0], -1), W) + b,
+        row_wise=True,
+    )
+)
+
+register(
+    LayerSpec(
+        name="softmax",
+        layer=Softmax,
+        summary="softmax over the last axis of (N, C) logits",
+        inputs=("x",),
+        shapes=({"shape": (1, 3)}, {"shape": (4, 5)}, {"shape": (2, 2)}),
+        draw=_one(LOGIT_EXTREME),
+        torch=lambda T, x: T.F.softmax(x, dim=-1),
+        jax=lambda J, x: J.nn.softmax(x, axis=-1),
+        cond=_logit_cond,
+        row_wise=True,
+    )
+)
+
+
+def _loss_draw(target: str) -> Any:
+    def draw_case(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
+        n, c = s["N"], s["C"]
+        x = draw(S.array(dtype, (n, c), LOGIT_EXTREME))
+        if target == "soft":
+            return {"x": x, "t": np.abs(draw(S.array(dtype, (n, c), 2.0, 1.0)))}
+        labels = draw(S.labels(n, c))
+        return {"x": x, "t": labels if target == "labels" else S.one_hot(labels, c, dtype)}
+
+    return draw_case
+
+
+def _loss_grad_scale(a: Arrays, dout: np.ndarray) -> float:
+    """dx = dout * (y * sum(t) - t) / N: its terms are as large as |dout| (sum(t) + max t) / N."""
+    t = a["t"]
+    n = a["x"].shape[0]
+    if t.dtype.kind in "iub":
+        return 2.0 * float(np.max(np.abs(dout))) / n
+    rows = np.abs(t).sum(axis=-1)
+    return float(np.max(np.abs(dout))) * (1.0 + float(np.max(rows, initial=0.0))) / n
+
+
+def _ce_torch(T: Any, x: Any, t: Any) -> Any:
+    return T.F.cross_entropy(x, t)
+
+
+def _ce_probs_jax(J: Any, x: Any, t: Any) -> Any:
+    return -J.jnp.sum(t * J.nn.log_softmax(x, axis=-1)) / x.shape[0]
+
+
+def _ce_labels_jax(J: Any, x: Any, t: Any) -> Any:
+    picked = J.jnp.take_along_axis(J.nn.log_softmax(x, axis=-1), t[:, None], axis=-1)
+    return -J.jnp.mean(picked)
+
+
+for _name, _target, _summary, _jax in (
+    (
+        "softmax_with_loss",
+        "one_hot",
+        "cross-entropy of softmax(x) with one-hot targets, mean over N",
+        _ce_probs_jax,
+    ),
+    (
+        "softmax_with_loss_labels",
+        "labels",
+        "cross-entropy of softmax(x) with integer labels, mean over N",
+        _ce_labels_jax,
+    ),
+    (
+        "softmax_with_loss_soft",
+        "soft",
+        "cross-entropy with targets whose rows need not sum to 1",
+        _ce_probs_jax,
+    ),
+):
+    register(
+        LayerSpec(
+            name=_name,
+            layer=SoftmaxWithLoss,
+            summary=_summary,
+            inputs=("x", "t"),
+            constants=("t",),
+            shapes=_CLASS_SHAPES,
+            draw=_loss_draw(_target),
+            torch=_ce_torch,
+            jax=_jax,
+            cond=_logit_cond,
+            grad_scale=_loss_grad_scale,
+        )
+    )
+
+
+def _net_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
+    n, d, h, c = s["N"], s["D"], s["H"], s["C"]
+    param = lambda shape: draw(S.array(dtype, shape, 2.0, 1.0, nonzero=True))  # noqa: E731
+    return {
+        "x": draw(S.array(dtype, (n, d), 3.0, 1.0)),
+        "t": S.one_hot(draw(S.labels(n, c)), c, dtype),
+        "W1": param((d, h)),
+        "b1": param((h,)),
+        "W2": param((h, c)),
+        "b2": param((c,)),
+    }
+
+
+def _net_kinks(a: Arrays, margin: float) -> dict[str, np.ndarray]:
+    """A hidden unit whose pre-activation a step could push across 0 makes every parameter's
+    finite difference unreliable, so the whole example is left to the autodiff references."""
+    pre = a["x"].astype(np.float64) @ a["W1"] + a["b1"]
+    reach = margin * (np.abs(a["x"]).sum(axis=1, keepdims=True) + 1.0)
+    near = bool(np.any(np.abs(pre) <= reach))
+    return {p: np.full(a[p].shape, near) for p in ("W1", "b1", "W2", "b2")}
+
+
+def _net_grad_scale(a: Arrays, dout: np.ndarray) -> float:
+    """Backpropagate magnitudes: |dlogits| <= (y + t) / N, then |h|, |W2|, |x| as the layers do."""
+    x, t = a["x"].astype(np.float64), a["t"].astype(np.float64)
+    pre = x @ a["W1"] + a["b1"]
+    h = np.maximum(pre, 0)
+    logits = h @ a["W2"] + a["b2"]
+    y = np.exp(logits - logits.max(axis=1, keepdims=True))
+    y /= y.sum(axis=1, keepdims=True)
+    d2 = float(np.max(np.abs(dout))) * (y + np.abs(t)) / x.shape[0]
+    d1 = (d2 @ np.abs(a["W2"]).T) * (pre > 0)
+    terms = (d2.sum(0), h.T @ d2, d1.sum(0), np.abs(x).T @ d1)
+    return max(float(np.max(m)) for m in terms)
+
+
+def _net_ambiguous(a: Arrays) -> bool:
+    """A hidden pre-activation within rounding of 0: impl and a reference may round it to
+    opposite sides of the ReLU's kink, and both would be right."""
+    x = a["x"].astype(np.float64)
+    pre = x @ a["W1"] + a["b1"]
+    rounding = 2.0**10 * np.finfo(a["x"].dtype).eps * (np.abs(x) @ np.abs(a["W1"]) + np.abs(a["b1"]))
+    return bool(np.any(np.abs(pre) <= rounding))
+
+
+def _net_cond(a: Arrays) -> float:
+    hidden = np.maximum(a["x"].astype(np.float64) @ a["W1"] + a["b1"], 0)
+    return 1.0 + float(np.max(np.abs(hidden @ a["W2"] + a["b2"])))
+
+
+register(
+    LayerSpec(
+        name="two_layer_net",
+        layer=TwoLayerNet,
+        kind="net",
+        summary="Affine-ReLU-Affine-SoftmaxWithLoss, checked through params, gradient(x, t) and loss(x, t)",
+        inputs=("x", "t"),
+        constants=("x", "t"),
+        params=("W1", "b1", "W2", "b2"),
+        shapes=({"N": 2, "D": 4, "H": 3, "C": 3}, {"N": 3, "D": 5, "H": 4, "C": 2}),
+        draw=_net_draw,
+        net_args=lambda a: (a["W1"].shape[0], a["W1"].shape[1], a["W2"].shape[1]),
+        torch=lambda T, x, t, W1, b1, W2, b2: T.F.cross_entropy(
+            T.F.linear(T.F.relu(T.F.linear(x, W1.T, b1)), W2.T, b2), t
+        ),
+        jax=lambda J, x, t, W1, b1, W2, b2: _ce_probs_jax(J, J.nn.relu(x @ W1 + b1) @ W2 + b2, t),
+        kinks=_net_kinks,
+        convention="ReLU gradient 0 at a pre-activation of exactly 0",
+        cond=_net_cond,
+        grad_scale=_net_grad_scale,
+        ambiguous=_net_ambiguous,
+    )
+)

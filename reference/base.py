@@ -1,0 +1,148 @@
+"""The judges' common ground: the `Reference` interface, its error, input handling and the registry.
+
+Only numpy and the standard library are imported here; a framework is imported by its backend the
+first time it is needed, so ``import reference`` and ``get_reference(...)`` stay cheap.
+"""
+
+from __future__ import annotations
+
+import abc
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from reference.finite_diff import FiniteDifferences
+
+__all__ = [
+    "REFERENCE_NAMES",
+    "BackendUnavailable",
+    "Reference",
+    "SpecFn",
+    "get_reference",
+]
+
+#: ``fn(ns, **arrays)``, written once in the framework's own API (``ns.torch``, ``ns.jnp`` ...).
+SpecFn = Callable[..., Any]
+
+REFERENCE_NAMES: tuple[str, ...] = ("torch", "jax", "fd")
+
+# name -> (module, class); imported on first use so the registry costs nothing at import time.
+_BACKENDS: dict[str, tuple[str, str]] = {
+    "torch": ("reference.torch_backend", "TorchReference"),
+    "jax": ("reference.jax_backend", "JaxReference"),
+    "fd": ("reference.finite_diff", "FiniteDifferences"),
+}
+_INSTANCES: dict[str, Reference] = {}
+
+
+class BackendUnavailable(RuntimeError):
+    """A reference was asked to compute but its framework cannot be used; the message says why.
+
+    Raised instead of returning something plausible, so a missing framework can never pass a check.
+    """
+
+
+class Reference(abc.ABC):
+    """One independent judge of a layer's derivatives (see docs/ARCHITECTURE.md, "reference/")."""
+
+    name: str = ""
+
+    def unavailable(self) -> str | None:
+        """None if this reference can compute, else a human reason (e.g. how to install it)."""
+        return None
+
+    def _require(self) -> None:
+        reason = self.unavailable()
+        if reason is not None:
+            raise BackendUnavailable(reason)
+
+    @abc.abstractmethod
+    def value(self, fn: SpecFn, arrays: Mapping[str, Any]) -> np.ndarray:
+        """``fn(ns, **arrays)`` as a float64 array (0-d for a scalar)."""
+
+    @abc.abstractmethod
+    def vjp(
+        self, fn: SpecFn, arrays: Mapping[str, Any], wrt: Sequence[str], cotangent: Any
+    ) -> dict[str, np.ndarray]:
+        """Gradient of ``<cotangent, fn(ns, **arrays)>`` w.r.t. each name in ``wrt`` (float64)."""
+
+    @abc.abstractmethod
+    def jacobian(self, fn: Any, arrays: Mapping[str, Any], wrt: Sequence[str]) -> dict[str, np.ndarray]:
+        """d fn / d arrays[name] for each name in ``wrt``: shape ``out.shape + arrays[name].shape``."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+
+@overload
+def get_reference(name: Literal["fd"]) -> FiniteDifferences: ...
+@overload
+def get_reference(name: str) -> Reference: ...
+def get_reference(name: str) -> Reference:
+    """The cached reference called ``name`` ("torch", "jax" or "fd"); imports no framework."""
+    if name not in _BACKENDS:
+        raise ValueError(f"unknown reference {name!r}; known references: {', '.join(REFERENCE_NAMES)}")
+    if name not in _INSTANCES:
+        module_name, class_name = _BACKENDS[name]
+        cls = getattr(importlib.import_module(module_name), class_name)
+        _INSTANCES[name] = cls()
+    return _INSTANCES[name]
+
+
+# ---- input handling shared by the autodiff backends -------------------------------------------
+
+
+def as_reference_arrays(arrays: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Fresh, writable copies: floats as float64 (the reference is the truth), ints/bools as int64.
+
+    Copies also mean a read-only caller array never reaches a framework that would warn about it.
+    """
+    out: dict[str, np.ndarray] = {}
+    for name, value in arrays.items():
+        a = np.asarray(value)
+        if a.dtype.kind == "f":
+            out[name] = np.array(a, dtype=np.float64, copy=True)
+        elif a.dtype.kind in "iub":
+            if a.dtype == np.uint64 and a.size and a.max() > np.iinfo(np.int64).max:
+                raise ValueError(f"array {name!r} has uint64 values beyond the int64 range")
+            out[name] = np.array(a, dtype=np.int64, copy=True)
+        else:
+            raise TypeError(f"array {name!r} has dtype {a.dtype}; expected floating, integer or bool")
+    return out
+
+
+def check_wrt(wrt: Sequence[str] | str, arrays: Mapping[str, np.ndarray]) -> tuple[str, ...]:
+    """``wrt`` as a tuple of distinct names of floating arrays (a lone string means one name)."""
+    names = (wrt,) if isinstance(wrt, str) else tuple(wrt)
+    if len(set(names)) != len(names):
+        raise ValueError(f"wrt has repeated names: {names}")
+    for name in names:
+        if name not in arrays:
+            raise ValueError(f"wrt names {name!r}, which is not among the arrays {sorted(arrays)}")
+        dtype = np.asarray(arrays[name]).dtype
+        if dtype.kind != "f":
+            raise TypeError(f"cannot differentiate w.r.t. {name!r}: dtype {dtype} is not floating")
+    return names
+
+
+def check_cotangent(cotangent: Any, out_shape: tuple[int, ...]) -> np.ndarray:
+    """The cotangent as float64, which must have the output's shape (the message names both)."""
+    ct = np.array(cotangent, dtype=np.float64, copy=True)
+    check_cotangent_shape(ct.shape, out_shape)
+    return ct
+
+
+def check_cotangent_shape(ct_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> None:
+    """ValueError naming both shapes unless the cotangent is shaped like the output."""
+    if tuple(ct_shape) != tuple(out_shape):
+        raise ValueError(f"cotangent has shape {tuple(ct_shape)} but the output has shape {tuple(out_shape)}")
+
+
+def import_reason(module: str, exc: BaseException) -> str:
+    """Why ``import module`` failed, phrased for a person reading a skip or an error."""
+    if isinstance(exc, ModuleNotFoundError) and exc.name == module:  # not e.g. torch.func on torch 1.x
+        return f"{module} is not installed (pip install {module})"
+    return f"{module} is installed but failed to import: {type(exc).__name__}: {exc}"

@@ -1,0 +1,446 @@
+"""Convolution, Pooling, BatchNormalization, Dropout and SimpleConvNet against PyTorch autograd.
+
+Each test writes the same computation with torch side by side (in float64: the truth) and
+asserts closeness with the project's exact tolerance for the layer's dtype. Upstream gradients are
+random, never all ones, so a transposed or mis-summed gradient cannot hide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from impl._base import LayerError
+from impl.batchnorm import BatchNormalization
+from impl.conv import Convolution
+from impl.dropout import Dropout
+from impl.im2col import col2im, im2col
+from impl.pooling import Pooling
+from properties.tolerances import exact_rtol
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+DTYPES = [np.float64, np.float32]
+
+
+def assert_close(actual: np.ndarray, expected: np.ndarray, dtype: Any, what: str) -> None:
+    """The harness's rule: ``|a - e| <= rtol * (|e| + max|e|)``, rtol from eps(dtype); dtype kept."""
+    actual = np.asarray(actual)
+    assert actual.dtype == dtype, f"{what}: dtype {actual.dtype}, expected {np.dtype(dtype)}"
+    assert actual.shape == expected.shape, f"{what}: shape {actual.shape}, expected {expected.shape}"
+    rtol = exact_rtol(dtype)
+    scale = float(np.max(np.abs(expected), initial=0.0))
+    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * scale, err_msg=what)
+
+
+def torch_vjp(
+    fn: Callable[..., Any], inputs: dict[str, np.ndarray], cotangent: np.ndarray
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Value of ``fn(**inputs)`` and the gradients of ``<cotangent, fn>``, all in float64."""
+    ts = {k: torch.tensor(np.asarray(v, dtype=np.float64), requires_grad=True) for k, v in inputs.items()}
+    out = fn(**ts)
+    out.backward(torch.tensor(np.asarray(cotangent, dtype=np.float64)))
+    return out.detach().numpy(), {k: t.grad.numpy() for k, t in ts.items() if t.grad is not None}
+
+
+def torch_value(fn: Callable[..., Any], inputs: dict[str, np.ndarray]) -> np.ndarray:
+    with torch.no_grad():
+        out = fn(**{k: torch.tensor(np.asarray(v, dtype=np.float64)) for k, v in inputs.items()})
+    return out.numpy()
+
+
+def readonly(*arrays: np.ndarray) -> None:
+    for a in arrays:
+        a.setflags(write=False)
+
+
+# --------------------------------------------------------------------------- im2col / col2im
+
+
+@pytest.mark.parametrize(
+    ("fh", "fw", "stride", "pad"), [(3, 3, 1, 0), (2, 3, 2, 1), (3, 1, 3, 2), (1, 1, 1, 0)]
+)
+def test_im2col_is_unfold_and_col2im_is_fold(fh: int, fw: int, stride: int, pad: int) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 7, 8))
+    N, C, H, W = x.shape
+    col = im2col(x, fh, fw, stride, pad)
+    unfold = F.unfold(torch.tensor(x), (fh, fw), padding=pad, stride=stride).numpy()  # (N, C*K, L)
+    expected = unfold.transpose(0, 2, 1).reshape(-1, C * fh * fw)
+    assert_close(col, expected, np.float64, "im2col")
+    c = rng.standard_normal(col.shape)
+    folded = F.fold(
+        torch.tensor(c.reshape(N, -1, C * fh * fw).transpose(0, 2, 1)),
+        (H, W),
+        (fh, fw),
+        padding=pad,
+        stride=stride,
+    ).numpy()
+    assert_close(col2im(c, x.shape, fh, fw, stride, pad), folded, np.float64, "col2im")
+
+
+# --------------------------------------------------------------------------- Convolution
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kernel", [(3, 3), (2, 3), (3, 1)])
+@pytest.mark.parametrize("pad", [0, 1, 2])
+@pytest.mark.parametrize("stride", [1, 2, 3])
+def test_convolution_matches_conv2d(stride: int, pad: int, kernel: tuple[int, int], dtype: Any) -> None:
+    rng = np.random.default_rng(stride * 100 + pad * 10 + kernel[1])
+    x = rng.standard_normal((2, 3, 7, 8)).astype(dtype)  # 7 - 3 = 4 is not a multiple of 3: floor
+    W = rng.standard_normal((4, 3, *kernel)).astype(dtype)
+    b = rng.standard_normal(4).astype(dtype)
+    readonly(x, W, b)
+    layer = Convolution(W, b, stride=stride, pad=pad)
+    out = layer.forward(x)
+    dout = rng.standard_normal(out.shape).astype(dtype)
+    readonly(dout)
+    dx = layer.backward(dout)
+
+    def conv(x: Any, W: Any, b: Any) -> Any:
+        return F.conv2d(x, W, b, stride=stride, padding=pad)
+
+    ref, grads = torch_vjp(conv, {"x": x, "W": W, "b": b}, dout)
+    assert_close(out, ref, dtype, "out")
+    assert_close(dx, grads["x"], dtype, "dx")
+    assert_close(layer.dW, grads["W"], dtype, "dW")
+    assert_close(layer.db, grads["b"], dtype, "db")
+    assert layer.grads[0] is layer.dW and layer.params[0] is W
+
+
+def test_convolution_errors_name_layer_and_shapes() -> None:
+    layer = Convolution(np.zeros((4, 3, 3, 2)), np.zeros(4))
+    with pytest.raises(LayerError, match=r"Convolution\.backward: call forward first"):
+        layer.backward(np.zeros((1, 4, 1, 1)))
+    with pytest.raises(
+        LayerError, match=r"Convolution\.forward:.*\(2, 2, 5, 5\).*2 channels.*\(4, 3, 3, 2\)"
+    ):
+        layer.forward(np.zeros((2, 2, 5, 5)))
+    with pytest.raises(LayerError, match=r"Convolution\.forward:.*\(3, 5, 5\).*4-D"):
+        layer.forward(np.zeros((3, 5, 5)))
+    with pytest.raises(LayerError, match=r"Convolution\.forward:.*\(1, 3, 2, 5\).*smaller than the \(3, 2\)"):
+        layer.forward(np.zeros((1, 3, 2, 5)))
+    out = layer.forward(np.zeros((1, 3, 4, 4)))
+    with pytest.raises(LayerError, match=r"Convolution\.backward:.*\(1, 4, 2, 2\).*\(1, 4, 2, 3\)"):
+        layer.backward(np.zeros((1, 4, 2, 2)))
+    assert out.shape == (1, 4, 2, 3)
+    with pytest.raises(LayerError, match=r"Convolution\.__init__: b has shape \(3,\)"):
+        Convolution(np.zeros((4, 3, 3, 3)), np.zeros(3))
+    with pytest.raises(LayerError, match=r"Convolution\.__init__: stride must be >= 1"):
+        Convolution(np.zeros((4, 3, 3, 3)), np.zeros(4), stride=0)
+    with pytest.raises(TypeError, match=r"Convolution\.__init__: pad must be an integer"):
+        Convolution(np.zeros((4, 3, 3, 3)), np.zeros(4), pad=1.0)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- Pooling
+
+POOL_CASES = [
+    (2, 2, 2, 0),  # the CNN's pooling, no overlap
+    (2, 2, 1, 0),  # the book's default stride: overlapping windows
+    (3, 3, 1, 1),  # overlap and -inf padding
+    (3, 2, 2, 1),  # non-square window, padding
+    (3, 3, 2, 1),
+    (2, 3, 3, 1),  # stride larger than the window
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(("ph", "pw", "stride", "pad"), POOL_CASES)
+def test_pooling_matches_max_pool2d_with_ties(ph: int, pw: int, stride: int, pad: int, dtype: Any) -> None:
+    rng = np.random.default_rng(ph * 1000 + pw * 100 + stride * 10 + pad)
+    x = rng.integers(-2, 3, size=(2, 3, 7, 8)).astype(dtype)  # five values: ties in most windows
+    x[0, 0] = 1.0  # a whole channel of ties
+    x[1, 2, :3, :4] = -np.inf  # windows whose real cells are all -inf (tie with the padding)
+    readonly(x)
+    layer = Pooling(ph, pw, stride=stride, pad=pad)
+    out = layer.forward(x)
+    dout = rng.standard_normal(out.shape).astype(dtype)
+    readonly(dout)
+    dx = layer.backward(dout)
+
+    def pool(x: Any) -> Any:
+        return F.max_pool2d(x, (ph, pw), stride=stride, padding=pad)
+
+    ref, grads = torch_vjp(pool, {"x": x}, dout)
+    assert out.dtype == dtype
+    np.testing.assert_array_equal(out, ref.astype(dtype))  # max picks an element: exact
+    assert_close(dx, grads["x"], dtype, "dx")
+
+
+def test_pooling_tie_rule_first_maximum_in_row_major_order() -> None:
+    x = np.array([[[[1.0, 3.0, 3.0], [3.0, 0.0, 3.0], [3.0, 3.0, 3.0]]]])
+    layer = Pooling(2, 2, stride=1)
+    layer.forward(x)
+    dx = layer.backward(np.array([[[[1.0, 10.0], [100.0, 1000.0]]]]))
+    expected = np.array([[[[0.0, 11.0, 0.0], [100.0, 0.0, 1000.0], [0.0, 0.0, 0.0]]]])
+    np.testing.assert_array_equal(dx, expected)
+    _, grads = torch_vjp(
+        lambda x: F.max_pool2d(x, 2, stride=1), {"x": x}, np.array([[[[1, 10], [100, 1000]]]])
+    )
+    np.testing.assert_array_equal(grads["x"], expected)
+
+
+def test_pooling_nan_propagates_and_routes_like_torch() -> None:
+    x = np.array([[[[np.nan, 1.0, np.nan, 5.0], [2.0, 3.0, 4.0, np.nan]]]])
+    layer = Pooling(2, 2, stride=1)
+    out = layer.forward(x)
+    dout = np.array([[[[1.0, 10.0, 100.0]]]])
+    dx = layer.backward(dout)
+    ref, grads = torch_vjp(lambda x: F.max_pool2d(x, 2, stride=1), {"x": x}, dout)
+    np.testing.assert_array_equal(out, ref)
+    np.testing.assert_array_equal(dx, grads["x"])
+
+
+def test_pooling_errors() -> None:
+    with pytest.raises(LayerError, match=r"Pooling\.__init__: pad=2 exceeds half the \(3, 4\) window"):
+        Pooling(3, 4, stride=1, pad=2)
+    layer = Pooling(2, 2, stride=2)
+    with pytest.raises(LayerError, match=r"Pooling\.backward: call forward first"):
+        layer.backward(np.zeros((1, 1, 1, 1)))
+    with pytest.raises(LayerError, match=r"Pooling\.forward: x has shape \(4, 4\)"):
+        layer.forward(np.zeros((4, 4)))
+    with pytest.raises(LayerError, match=r"Pooling\.forward: x has shape \(1, 1, 1, 4\)"):
+        layer.forward(np.zeros((1, 1, 1, 4)))
+    layer.forward(np.zeros((1, 2, 5, 4)))  # floor: the fifth row is never pooled
+    with pytest.raises(LayerError, match=r"Pooling\.backward:.*\(1, 2, 2, 1\).*\(1, 2, 2, 2\)"):
+        layer.backward(np.zeros((1, 2, 2, 1)))
+
+
+# --------------------------------------------------------------------------- BatchNormalization
+
+BN_SHAPES = [(6, 4), (3, 4, 2, 3)]
+
+
+def _bn_arrays(shape: tuple[int, ...], dtype: Any, seed: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    C = shape[1]
+    return {
+        "x": (3.0 + 2.0 * rng.standard_normal(shape)).astype(dtype),
+        "gamma": rng.standard_normal(C).astype(dtype),
+        "beta": rng.standard_normal(C).astype(dtype),
+        "rm": rng.standard_normal(C).astype(dtype),
+        "rv": rng.uniform(0.5, 2.0, C).astype(dtype),
+    }
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", BN_SHAPES)
+def test_batchnorm_training_matches_torch_incl_running_stats(shape: tuple[int, ...], dtype: Any) -> None:
+    a = _bn_arrays(shape, dtype, seed=len(shape))
+    readonly(*a.values())
+    layer = BatchNormalization(a["gamma"], a["beta"], momentum=0.9, running_mean=a["rm"], running_var=a["rv"])
+    t_rm = torch.tensor(a["rm"], dtype=torch.float64)
+    t_rv = torch.tensor(a["rv"], dtype=torch.float64)
+    rng = np.random.default_rng(7)
+    for step in range(3):
+        x = (a["x"] + step).astype(dtype)  # the running stats move
+        readonly(x)
+        out = layer.forward(x, train_flg=True)
+        dout = rng.standard_normal(out.shape).astype(dtype)
+        readonly(dout)
+        dx = layer.backward(dout)
+
+        def bn(x: Any, gamma: Any, beta: Any) -> Any:
+            return F.batch_norm(x, t_rm, t_rv, gamma, beta, training=True, momentum=0.1, eps=1e-5)
+
+        ref, grads = torch_vjp(bn, {"x": x, "gamma": a["gamma"], "beta": a["beta"]}, dout)
+        assert_close(out, ref, dtype, f"out, step {step}")
+        assert_close(dx, grads["x"], dtype, f"dx, step {step}")
+        assert_close(layer.dgamma, grads["gamma"], dtype, f"dgamma, step {step}")
+        assert_close(layer.dbeta, grads["beta"], dtype, f"dbeta, step {step}")
+        assert_close(layer.running_mean, t_rm.numpy(), dtype, f"running_mean, step {step}")
+        assert_close(layer.running_var, t_rv.numpy(), dtype, f"running_var, step {step}")
+    assert layer.params == [a["gamma"], a["beta"]] and layer.params[0] is a["gamma"]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", BN_SHAPES)
+def test_batchnorm_inference_matches_torch(shape: tuple[int, ...], dtype: Any) -> None:
+    a = _bn_arrays(shape, dtype, seed=10 + len(shape))
+    readonly(*a.values())
+    layer = BatchNormalization(a["gamma"], a["beta"], running_mean=a["rm"], running_var=a["rv"])
+    out = layer.forward(a["x"], train_flg=False)
+    dout = np.random.default_rng(3).standard_normal(out.shape).astype(dtype)
+    dx = layer.backward(dout)
+
+    def bn(x: Any, gamma: Any, beta: Any, rm: Any, rv: Any) -> Any:
+        return F.batch_norm(x, rm.detach(), rv.detach(), gamma, beta, training=False, eps=1e-5)
+
+    ref, grads = torch_vjp(bn, a, dout)
+    assert_close(out, ref, dtype, "out")
+    assert_close(dx, grads["x"], dtype, "dx")
+    assert_close(layer.dgamma, grads["gamma"], dtype, "dgamma")
+    assert_close(layer.dbeta, grads["beta"], dtype, "dbeta")
+    np.testing.assert_array_equal(layer.running_mean, a["rm"])  # inference leaves them alone
+    np.testing.assert_array_equal(layer.running_var, a["rv"])
+
+
+def test_batchnorm_defaults_and_errors() -> None:
+    layer = BatchNormalization(np.ones(3, dtype=np.float32), np.zeros(3, dtype=np.float32))
+    assert layer.eps == 1e-5 and layer.momentum == 0.9
+    np.testing.assert_array_equal(layer.running_mean, np.zeros(3))
+    np.testing.assert_array_equal(layer.running_var, np.ones(3))  # torch's start, not the book's 0
+    assert layer.running_var.dtype == np.float32
+    with pytest.raises(LayerError, match=r"BatchNormalization\.backward: call forward first"):
+        layer.backward(np.zeros((2, 3)))
+    with pytest.raises(LayerError, match=r"BatchNormalization\.forward: x has shape \(2, 12\).*\(3,\)"):
+        layer.forward(np.zeros((2, 12)))  # the book's flattened (N, C*H*W) features
+    with pytest.raises(LayerError, match=r"BatchNormalization\.forward:.*\(1, 3\).*more than 1 value"):
+        layer.forward(np.zeros((1, 3)))
+    layer.forward(np.zeros((1, 3)), train_flg=False)  # inference on one sample is fine
+    with pytest.raises(LayerError, match=r"BatchNormalization\.backward:.*\(1, 4\).*\(1, 3\)"):
+        layer.backward(np.zeros((1, 4)))
+    with pytest.raises(LayerError, match=r"BatchNormalization\.__init__: beta has shape"):
+        BatchNormalization(np.ones(3), np.zeros(4))
+    with pytest.raises(LayerError, match=r"BatchNormalization\.__init__: running_var has shape"):
+        BatchNormalization(np.ones(3), np.zeros(3), running_var=np.ones(2))
+
+
+# --------------------------------------------------------------------------- Dropout
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("p", [0.0, 0.3, 0.5, 0.9])
+def test_dropout_matches_torch_with_torchs_own_mask(p: float, dtype: Any) -> None:
+    rng = np.random.default_rng(int(p * 10))
+    x = (rng.uniform(0.5, 2.0, (4, 3, 5)) * rng.choice([-1.0, 1.0], (4, 3, 5))).astype(dtype)  # no zeros
+    readonly(x)
+    torch.manual_seed(int(p * 10))
+    xt = torch.tensor(x.astype(np.float64), requires_grad=True)
+    yt = F.dropout(xt, p=p, training=True)
+    mask = (yt != 0).numpy()  # the units torch kept
+    dout = rng.standard_normal(x.shape).astype(dtype)
+    readonly(dout)
+    yt.backward(torch.tensor(dout.astype(np.float64)))
+    layer = Dropout(p)
+    out = layer.forward(x, train_flg=True, mask=mask)
+    dx = layer.backward(dout)
+    assert layer.mask is mask
+    assert_close(out, yt.detach().numpy(), dtype, "out")
+    assert_close(dx, xt.grad.numpy(), dtype, "dx")
+
+
+def test_dropout_inference_is_identity_and_rng_is_reproducible() -> None:
+    x = np.arange(1.0, 13.0, dtype=np.float32).reshape(3, 4)
+    layer = Dropout(0.5, rng=42)
+    out = layer.forward(x, train_flg=False)
+    assert out.dtype == np.float32 and out is not x
+    np.testing.assert_array_equal(out, x)
+    np.testing.assert_array_equal(layer.backward(x), x)
+    out = layer.forward(x)
+    mask = layer.mask
+    assert mask is not None and mask.dtype == np.bool_ and mask.shape == x.shape
+    np.testing.assert_array_equal(out, np.where(mask, x * np.float32(2.0), 0))
+    again = Dropout(0.5, rng=np.random.default_rng(42))
+    again.forward(x)
+    np.testing.assert_array_equal(again.mask, mask)
+    many = Dropout(0.25, rng=0)
+    many.forward(np.ones((200, 500)))
+    assert many.mask is not None and abs(many.mask.mean() - 0.75) < 0.01  # 16 standard deviations
+
+
+def test_dropout_errors() -> None:
+    for bad in (-0.1, 1.0, float("nan")):
+        with pytest.raises(LayerError, match=r"Dropout\.__init__: dropout_ratio must be in \[0, 1\)"):
+            Dropout(bad)
+    layer = Dropout(0.5)
+    with pytest.raises(LayerError, match=r"Dropout\.backward: call forward first"):
+        layer.backward(np.zeros(3))
+    with pytest.raises(TypeError, match=r"Dropout\.forward: mask has dtype float64"):
+        layer.forward(np.zeros(3), mask=np.ones(3))
+    with pytest.raises(LayerError, match=r"Dropout\.forward: mask has shape \(2,\) but x has shape \(3,\)"):
+        layer.forward(np.zeros(3), mask=np.ones(2, dtype=bool))
+    layer.forward(np.zeros(3))
+    with pytest.raises(LayerError, match=r"Dropout\.backward:.*\(2,\).*\(3,\)"):
+        layer.backward(np.zeros(2))
+
+
+# --------------------------------------------------------------------------- SimpleConvNet
+
+
+def _torch_simple_conv_net(params: dict, x: Any, t: Any, stride: int, pad: int) -> Any:
+    h = F.relu(F.conv2d(x, params["W1"], params["b1"], stride=stride, padding=pad))
+    h = F.max_pool2d(h, 2, stride=2)
+    h = F.relu(h.reshape(h.shape[0], -1) @ params["W2"] + params["b2"])
+    return F.cross_entropy(h @ params["W3"] + params["b3"], t)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    ("input_dim", "pad", "stride"), [((1, 6, 6), 0, 1), ((2, 7, 6), 1, 1), ((1, 9, 8), 1, 2)]
+)
+def test_simple_conv_net_gradient_matches_torch(
+    input_dim: tuple[int, int, int], pad: int, stride: int, dtype: Any
+) -> None:
+    pytest.importorskip("impl.layers")
+    from impl.simple_conv_net import SimpleConvNet
+
+    conv_param = {"filter_num": 2, "filter_size": 3, "pad": pad, "stride": stride}
+    net = SimpleConvNet(
+        input_dim, conv_param, hidden_size=4, output_size=3, weight_init_std=0.5, rng=1, dtype=dtype
+    )
+    rng = np.random.default_rng(2)
+    for k in ("b1", "b2", "b3"):  # non-zero biases, so a wrong bias gradient shows
+        net.params[k][...] = 0.1 * rng.standard_normal(net.params[k].shape)
+    x = rng.standard_normal((2, *input_dim)).astype(dtype)
+    t = np.array([0, 2])
+    readonly(x)
+    before = {k: v.copy() for k, v in net.params.items()}
+    loss = net.loss(x, t)
+    grads = net.gradient(x, t)
+
+    ts = {k: torch.tensor(v.astype(np.float64), requires_grad=True) for k, v in net.params.items()}
+    ref = _torch_simple_conv_net(ts, torch.tensor(x.astype(np.float64)), torch.tensor(t), stride, pad)
+    ref.backward()
+    assert_close(np.asarray(loss, dtype=dtype), ref.detach().numpy(), dtype, "loss")
+    assert set(grads) == set(net.params)
+    for k, g in grads.items():
+        assert_close(g, ts[k].grad.numpy(), dtype, f"grad {k}")
+        np.testing.assert_array_equal(net.params[k], before[k])  # gradient() does not train
+
+
+def test_simple_conv_net_shares_params_and_returns_copies() -> None:
+    pytest.importorskip("impl.layers")
+    from impl.simple_conv_net import SimpleConvNet
+
+    net = SimpleConvNet((1, 6, 6), {"filter_num": 2, "filter_size": 3}, hidden_size=4, output_size=3, rng=0)
+    assert list(net.layers) == ["Conv1", "Relu1", "Pool1", "Affine1", "Relu2", "Affine2"]
+    assert net.params["W1"].shape == (2, 1, 3, 3) and net.params["W2"].shape == (2 * 2 * 2, 4)
+    for key, layer in (("W1", "Conv1"), ("b1", "Conv1"), ("W2", "Affine1"), ("b3", "Affine2")):
+        assert getattr(net.layers[layer], key[0]) is net.params[key]
+    x = np.random.default_rng(0).standard_normal((3, 1, 6, 6))
+    t = np.array([0, 1, 2])
+    g1 = net.gradient(x, t)
+    kept = {k: v.copy() for k, v in g1.items()}
+    net.params["W1"] -= 0.1 * g1["W1"]  # in-place update: the layer sees it
+    net.gradient(x, t)
+    for k in g1:
+        np.testing.assert_array_equal(g1[k], kept[k])  # the returned dict is not live
+    assert 0.0 <= net.accuracy(x, t, batch_size=2) <= 1.0
+    labels = np.argmax(net.predict(x), axis=1)
+    assert net.accuracy(x, labels, batch_size=2) == 1.0  # the last partial batch counts
+    assert net.accuracy(x, np.eye(3)[labels]) == 1.0  # one-hot labels
+
+
+def test_simple_conv_net_defaults_are_the_books() -> None:
+    pytest.importorskip("impl.layers")
+    from impl.simple_conv_net import SimpleConvNet
+
+    net = SimpleConvNet(rng=0)
+    shapes = {k: v.shape for k, v in net.params.items()}
+    assert shapes == {
+        "W1": (30, 1, 5, 5),
+        "b1": (30,),
+        "W2": (4320, 100),
+        "b2": (100,),
+        "W3": (100, 10),
+        "b3": (10,),
+    }
+    assert abs(float(np.std(net.params["W2"])) - 0.01) < 0.001
+    with pytest.raises(LayerError, match=r"SimpleConvNet\.__init__: input_dim \(1, 4, 4\)"):
+        SimpleConvNet((1, 4, 4), {"filter_size": 5, "pad": 0})

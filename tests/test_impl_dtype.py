@@ -1,0 +1,206 @@
+"""float32 stays float32, extreme inputs stay finite and quiet, and no layer writes into its inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from impl import (
+    AddLayer,
+    Affine,
+    MulLayer,
+    Relu,
+    Sigmoid,
+    Softmax,
+    SoftmaxWithLoss,
+    TwoLayerNet,
+    cross_entropy_error,
+    log_softmax,
+    numerical_gradient,
+    relu,
+    sigmoid,
+    softmax,
+)
+
+F32 = np.float32
+
+
+def _data(shape, dtype=F32, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def _frozen(a):
+    a = np.array(a)
+    a.flags.writeable = False
+    return a
+
+
+@pytest.mark.parametrize("layer_cls", [Relu, Sigmoid, Softmax])
+def test_float32_elementwise_layers(layer_cls):
+    layer = layer_cls()
+    out = layer.forward(_data((4, 5)))
+    dx = layer.backward(_data((4, 5), seed=1))
+    assert out.dtype == F32 and dx.dtype == F32
+
+
+@pytest.mark.parametrize("layer_cls", [MulLayer, AddLayer])
+def test_float32_nodes_with_broadcasting(layer_cls):
+    layer = layer_cls()
+    out = layer.forward(_data((4, 5)), _data((5,), seed=1))
+    dx, dy = layer.backward(_data((4, 5), seed=2))
+    assert out.dtype == F32 and dx.dtype == F32 and dy.dtype == F32
+    assert dx.shape == (4, 5) and dy.shape == (5,)
+
+
+def test_float32_nodes_with_a_python_scalar():
+    layer = MulLayer()
+    out = layer.forward(_data((3,)), 1.1)  # a Python float is weak: it does not upcast
+    dx, dy = layer.backward(np.ones(3, F32))
+    assert out.dtype == F32 and dx.dtype == F32
+    assert np.result_type(dy) == F32 and np.shape(dy) == ()
+
+
+def test_float32_affine():
+    layer = Affine(_data((6, 3)), _data((3,), seed=1))
+    out = layer.forward(_data((2, 1, 2, 3), seed=2))
+    dx = layer.backward(_data((2, 3), seed=3))
+    assert out.dtype == F32 and dx.dtype == F32
+    assert layer.dW.dtype == F32 and layer.db.dtype == F32
+    assert all(g.dtype == F32 for g in layer.grads)
+
+
+@pytest.mark.parametrize(
+    "t", [np.array([0, 3, 1]), np.eye(4, dtype=F32)[[0, 3, 1]], np.eye(4, dtype=np.int64)[[0, 3, 1]]]
+)
+@pytest.mark.parametrize("dout", [1, 1.0, F32(1.0), np.array(1.0, F32)])
+def test_float32_softmax_with_loss(t, dout):
+    layer = SoftmaxWithLoss()
+    loss = layer.forward(_data((3, 4)), t)
+    dx = layer.backward(dout)
+    assert np.result_type(loss) == F32 and np.ndim(loss) == 0
+    assert layer.y.dtype == F32 and dx.dtype == F32
+
+
+def test_float32_two_layer_net():
+    net = TwoLayerNet(6, 5, 3, rng=0, dtype=F32)
+    x, t = _data((4, 6), seed=1), np.array([0, 1, 2, 1])
+
+    loss = net.loss(x, t)
+    grads = net.gradient(x, t)
+    numerical = net.numerical_gradient(x, t)
+
+    assert np.result_type(loss) == F32 and net.predict(x).dtype == F32
+    assert all(net.params[k].dtype == F32 for k in ("W1", "b1", "W2", "b2"))
+    assert all(grads[k].dtype == F32 and numerical[k].dtype == F32 for k in grads)
+
+
+def test_float32_functions():
+    x = _data((3, 4))
+    for f in (sigmoid, relu, softmax, log_softmax):
+        assert f(x).dtype == F32, f.__name__
+    assert np.result_type(cross_entropy_error(softmax(x), np.array([0, 1, 3]))) == F32
+    assert np.result_type(cross_entropy_error(softmax(x), np.eye(4, dtype=F32)[[0, 1, 3]])) == F32
+
+
+def test_float64_is_the_default_and_integers_become_float64():
+    net = TwoLayerNet(3, 4, 2, rng=1)
+    assert all(p.dtype == np.float64 for p in net.params.values())
+    assert net.predict(np.array([[1, 2, 3]])).dtype == np.float64
+    assert Relu().forward(np.array([1, -2])).dtype == np.float64
+    assert sigmoid(np.array([True, False])).dtype == np.float64
+
+
+def test_mixed_dtypes_follow_numpy_promotion():
+    layer = Affine(np.ones((3, 2)), np.zeros(2))  # float64 parameters
+    out = layer.forward(np.ones((1, 3), F32))
+    dx = layer.backward(np.ones((1, 2), F32))
+    assert out.dtype == np.float64 and dx.dtype == np.float64
+    assert layer.dW.dtype == np.float64
+
+
+def test_numerical_gradient_keeps_dtype_and_restores_x():
+    x = _data((2, 3))
+    before = x.copy()
+
+    grad = numerical_gradient(lambda a: float(np.sum(a.astype(np.float64) ** 2)), x)
+
+    assert grad.dtype == F32
+    np.testing.assert_array_equal(x, before)
+    np.testing.assert_allclose(grad, 2 * x, rtol=1e-3, atol=1e-3)
+
+
+EXTREMES = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, 1e4], [-1e4, 1e4, -745.0]])
+
+
+def test_extreme_logits_are_finite_and_quiet():
+    with np.errstate(all="raise"):
+        s = sigmoid(EXTREMES)
+        p = softmax(EXTREMES)
+        logp = log_softmax(EXTREMES)
+
+        sig = Sigmoid()
+        sig.forward(EXTREMES)
+        dsig = sig.backward(np.ones_like(EXTREMES))
+        soft = Softmax()
+        soft.forward(EXTREMES)
+        dsoft = soft.backward(np.ones_like(EXTREMES))
+        loss_layer = SoftmaxWithLoss()
+        loss = loss_layer.forward(EXTREMES, np.array([1, 2, 0]))
+        dx = loss_layer.backward()
+        ce = cross_entropy_error(p, np.array([0, 2, 1]))
+
+    for a in (s, p, logp, dsig, dsoft, loss, dx, ce):
+        assert np.isfinite(a).all()
+    np.testing.assert_array_equal(s[0], [1.0, 0.0, 0.5])
+    np.testing.assert_array_equal(p[0], [1.0, 0.0, 0.0])
+    np.testing.assert_array_equal(logp[0], [0.0, -2e4, -1e4])
+    assert loss == pytest.approx((2e4 + 0.0 + 2e4) / 3, rel=1e-15)  # labels 2e4, 0 and 2e4 below the top
+    assert ce == 0.0
+
+
+def test_sigmoid_keeps_full_precision_in_the_negative_tail():
+    y = sigmoid(-50.0)
+    assert abs(y / 1.9287498479639178e-22 - 1) < 1e-15
+    assert Sigmoid().forward(np.array([-50.0]))[0] == y
+    with np.errstate(all="raise"):
+        assert sigmoid(-1e4) == 0.0
+
+
+def test_cross_entropy_error_is_exact():
+    with np.errstate(all="raise"):
+        zero_term = cross_entropy_error(np.array([0.0, 1.0]), np.array([0.0, 1.0]))  # 0 * log(0) is 0
+        impossible = cross_entropy_error(np.array([0.0, 1.0]), np.array([1.0, 0.0]))  # log(0) where t = 1
+        labels = cross_entropy_error(np.array([[0.5, 0.5], [0.25, 0.75]]), np.array([0, 1]))
+    assert zero_term == 0.0
+    assert impossible == np.inf
+    assert labels == pytest.approx(-(np.log(0.5) + np.log(0.75)) / 2, rel=1e-15)
+
+
+def test_no_layer_writes_into_its_inputs_or_dout():
+    x, t, dout = _frozen(_data((2, 3))), _frozen(np.array([0, 2])), _frozen(_data((2, 3), seed=1))
+    w, b = _frozen(_data((3, 3), seed=2)), _frozen(_data((3,), seed=3))
+    before = [a.copy() for a in (x, t, dout, w, b)]
+
+    for layer in (Relu(), Sigmoid(), Softmax(), Affine(w, b)):
+        layer.forward(x)
+        layer.backward(dout)
+    for layer in (MulLayer(), AddLayer()):
+        layer.forward(x, x)
+        layer.backward(dout)
+    loss_layer = SoftmaxWithLoss()
+    loss_layer.forward(x, t)
+    loss_layer.backward(_frozen(np.array(1.0)))
+
+    for a, b0 in zip((x, t, dout, w, b), before, strict=True):
+        np.testing.assert_array_equal(a, b0)
+
+
+def test_add_layer_gradients_are_independent_arrays():
+    dout = np.ones((2, 3))
+    layer = AddLayer()
+    layer.forward(np.zeros((2, 3)), np.zeros((2, 3)))
+
+    dx, dy = layer.backward(dout)
+
+    assert dx is not dout and dy is not dout and dx is not dy
+    assert not np.shares_memory(dx, dout) and not np.shares_memory(dy, dout)

@@ -1,0 +1,511 @@
+"""The judges themselves: torch and jax against closed forms and each other, fd against calculus."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from reference import REFERENCE_NAMES, BackendUnavailable, Reference, get_reference
+from reference.finite_diff import Directional
+from reference.jax_backend import JaxReference
+from reference.torch_backend import TorchReference
+
+# ---- spec functions, one per framework ---------------------------------------------------------
+
+
+def softmax_torch(ns: Any, x: Any) -> Any:
+    return ns.F.softmax(x, dim=-1)
+
+
+def softmax_jax(ns: Any, x: Any) -> Any:
+    return ns.nn.softmax(x, axis=-1)
+
+
+def linear_torch(ns: Any, x: Any, W: Any, b: Any) -> Any:
+    return x.reshape(x.shape[0], -1) @ W + b
+
+
+def linear_jax(ns: Any, x: Any, W: Any, b: Any) -> Any:
+    return x.reshape(x.shape[0], -1) @ W + b
+
+
+def cross_entropy_torch(ns: Any, x: Any, t: Any) -> Any:
+    return ns.F.cross_entropy(x, t)
+
+
+def cross_entropy_jax(ns: Any, x: Any, t: Any) -> Any:
+    logp = ns.nn.log_softmax(x, axis=-1)
+    return -ns.jnp.mean(ns.jnp.take_along_axis(logp, t[:, None], axis=1))
+
+
+def relu_torch(ns: Any, x: Any) -> Any:
+    return ns.F.relu(x)
+
+
+def relu_jax(ns: Any, x: Any) -> Any:
+    return ns.nn.relu(x)
+
+
+def double_x_torch(ns: Any, x: Any, y: Any) -> Any:
+    return 2.0 * x
+
+
+def double_x_jax(ns: Any, x: Any, y: Any) -> Any:
+    return 2.0 * x
+
+
+def tenth_torch(ns: Any, x: Any) -> Any:
+    return x * ns.torch.tensor(0.1)  # a constant made inside the spec function
+
+
+def tenth_jax(ns: Any, x: Any) -> Any:
+    return x * ns.jnp.asarray(0.1)
+
+
+SPECS: dict[str, dict[str, Callable[..., Any]]] = {
+    "softmax": {"torch": softmax_torch, "jax": softmax_jax},
+    "linear": {"torch": linear_torch, "jax": linear_jax},
+    "cross_entropy": {"torch": cross_entropy_torch, "jax": cross_entropy_jax},
+    "relu": {"torch": relu_torch, "jax": relu_jax},
+    "double_x": {"torch": double_x_torch, "jax": double_x_jax},
+    "tenth": {"torch": tenth_torch, "jax": tenth_jax},
+}
+
+# float64 closed forms vs float64 autodiff: a few ulps of rounding, nothing more.
+TIGHT: dict[str, Any] = {"rtol": 1e-12, "atol": 1e-14}
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(20240611)
+
+
+@pytest.fixture(params=["torch", "jax"])
+def autodiff(request: pytest.FixtureRequest) -> Reference:
+    pytest.importorskip(request.param)
+    return get_reference(request.param)
+
+
+def np_softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def readonly(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, copy=True)
+    a.setflags(write=False)
+    return a
+
+
+# ---- registry ------------------------------------------------------------------------------------
+
+
+def test_registry_returns_cached_singletons_and_rejects_unknown_names() -> None:
+    assert REFERENCE_NAMES == ("torch", "jax", "fd")
+    for name in REFERENCE_NAMES:
+        ref = get_reference(name)
+        assert ref is get_reference(name)
+        assert ref.name == name
+    with pytest.raises(ValueError, match="torch, jax, fd"):
+        get_reference("tensorflow")
+
+
+# ---- autodiff references against closed forms ----------------------------------------------------
+
+
+def test_softmax_value_vjp_and_jacobian(autodiff: Reference, rng: np.random.Generator) -> None:
+    fn = SPECS["softmax"][autodiff.name]
+    x = readonly(3 * rng.normal(size=(3, 4)))
+    ct = rng.normal(size=(3, 4))
+    y = np_softmax(x)
+
+    value = autodiff.value(fn, {"x": x})
+    assert value.dtype == np.float64
+    np.testing.assert_allclose(value, y, **TIGHT)
+
+    grad = autodiff.vjp(fn, {"x": x}, ["x"], ct)
+    np.testing.assert_allclose(grad["x"], y * (ct - (ct * y).sum(-1, keepdims=True)), **TIGHT)
+
+    jac = autodiff.jacobian(fn, {"x": x}, ["x"])["x"]
+    assert jac.shape == (3, 4, 3, 4)
+    for r in range(3):
+        np.testing.assert_allclose(jac[r, :, r, :], np.diag(y[r]) - np.outer(y[r], y[r]), **TIGHT)
+        for other in set(range(3)) - {r}:
+            assert np.all(jac[r, :, other, :] == 0)
+
+
+def test_linear_vjp_on_flattened_nd_input(autodiff: Reference, rng: np.random.Generator) -> None:
+    fn = SPECS["linear"][autodiff.name]
+    x, W, b = rng.normal(size=(5, 2, 3)), rng.normal(size=(6, 4)), rng.normal(size=4)
+    ct = rng.normal(size=(5, 4))
+    arrays = {"x": readonly(x), "W": readonly(W), "b": readonly(b)}
+
+    np.testing.assert_allclose(autodiff.value(fn, arrays), x.reshape(5, 6) @ W + b, **TIGHT)
+    grads = autodiff.vjp(fn, arrays, ["x", "W", "b"], ct)
+    assert {k: g.shape for k, g in grads.items()} == {"x": x.shape, "W": W.shape, "b": b.shape}
+    np.testing.assert_allclose(grads["x"], (ct @ W.T).reshape(x.shape), **TIGHT)
+    np.testing.assert_allclose(grads["W"], x.reshape(5, 6).T @ ct, **TIGHT)
+    np.testing.assert_allclose(grads["b"], ct.sum(axis=0), **TIGHT)
+
+    jac_b = autodiff.jacobian(fn, arrays, ["b"])["b"]
+    np.testing.assert_array_equal(jac_b, np.broadcast_to(np.eye(4), (5, 4, 4)))
+
+
+def test_cross_entropy_with_integer_labels(autodiff: Reference, rng: np.random.Generator) -> None:
+    fn = SPECS["cross_entropy"][autodiff.name]
+    n, c = 6, 5
+    x = rng.normal(size=(n, c))
+    t = readonly(rng.integers(0, c, size=n).astype(np.int32))  # becomes int64 for torch's sake
+    ct = np.array(rng.normal())  # a scalar output takes a 0-d cotangent
+    p = np_softmax(x)
+    onehot = np.eye(c)[t]
+
+    loss = autodiff.value(fn, {"x": x, "t": t})
+    assert loss.shape == ()
+    np.testing.assert_allclose(loss, -np.mean(np.log(p[np.arange(n), t])), **TIGHT)
+    grads = autodiff.vjp(fn, {"x": x, "t": t}, ["x"], ct)
+    assert list(grads) == ["x"]
+    np.testing.assert_allclose(grads["x"], ct * (p - onehot) / n, **TIGHT)
+    with pytest.raises(TypeError, match=r"'t'.*not floating"):
+        autodiff.vjp(fn, {"x": x, "t": t}, ["x", "t"], ct)
+
+
+def test_relu_gradient_at_exactly_zero_is_zero(autodiff: Reference, rng: np.random.Generator) -> None:
+    fn = SPECS["relu"][autodiff.name]
+    x = np.array([-2.0, -0.0, 0.0, 0.0, 1e-300, 3.0])
+    ct = rng.uniform(1, 2, size=x.shape)  # nonzero everywhere, so a zero gradient means something
+    grad = autodiff.vjp(fn, {"x": x}, ["x"], ct)["x"]
+    np.testing.assert_array_equal(grad, np.where(x > 0, ct, 0.0))
+    assert np.all(grad[x == 0] == 0)
+
+
+def test_an_input_the_output_ignores_gets_zeros(autodiff: Reference, rng: np.random.Generator) -> None:
+    fn = SPECS["double_x"][autodiff.name]
+    arrays = {"x": rng.normal(size=(2, 3)), "y": rng.normal(size=(4,))}
+    ct = rng.normal(size=(2, 3))
+    grads = autodiff.vjp(fn, arrays, ["x", "y"], ct)
+    np.testing.assert_array_equal(grads["x"], 2 * ct)
+    np.testing.assert_array_equal(grads["y"], np.zeros(4))
+    assert np.all(autodiff.jacobian(fn, arrays, ["y"])["y"] == 0)
+
+
+def test_float32_inputs_and_constants_are_computed_in_float64(
+    autodiff: Reference, rng: np.random.Generator
+) -> None:
+    x32 = rng.normal(size=(3, 4)).astype(np.float32)
+    value = autodiff.value(SPECS["softmax"][autodiff.name], {"x": x32})
+    # float32 arithmetic would be ~1e-7 off; float64 on the float32 values is exact to ~1e-16.
+    np.testing.assert_allclose(value, np_softmax(x32.astype(np.float64)), rtol=1e-14, atol=0)
+    tenth = autodiff.value(SPECS["tenth"][autodiff.name], {"x": x32})
+    np.testing.assert_allclose(tenth, x32.astype(np.float64) * 0.1, rtol=1e-15, atol=0)
+
+
+def test_torch_global_settings_are_restored_after_a_computation(rng: np.random.Generator) -> None:
+    torch = pytest.importorskip("torch")
+    before = (torch.get_default_dtype(), torch.get_num_threads())
+    get_reference("torch").vjp(tenth_torch, {"x": rng.normal(size=3)}, ["x"], rng.normal(size=3))
+    assert (torch.get_default_dtype(), torch.get_num_threads()) == before
+
+
+def test_cotangent_of_the_wrong_shape_names_both_shapes(autodiff: Reference) -> None:
+    fn = SPECS["softmax"][autodiff.name]
+    with pytest.raises(ValueError, match=r"cotangent has shape \(2, 4\).*output has shape \(3, 4\)"):
+        autodiff.vjp(fn, {"x": np.zeros((3, 4))}, ["x"], np.ones((2, 4)))
+
+
+def test_results_are_writable_float64_copies(autodiff: Reference, rng: np.random.Generator) -> None:
+    fn = SPECS["softmax"][autodiff.name]
+    x = rng.normal(size=(2, 3))
+    results = [autodiff.value(fn, {"x": x}), autodiff.vjp(fn, {"x": x}, ["x"], x)["x"]]
+    for r in results:
+        assert r.dtype == np.float64 and r.flags.writeable
+
+
+@pytest.mark.parametrize("case", ["softmax", "linear", "cross_entropy", "relu"])
+def test_torch_and_jax_agree(case: str, rng: np.random.Generator) -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("jax")
+    cases: dict[str, dict[str, np.ndarray]] = {
+        "softmax": {"x": rng.normal(size=(3, 5))},
+        "linear": {"x": rng.normal(size=(4, 3, 2)), "W": rng.normal(size=(6, 2)), "b": rng.normal(size=2)},
+        "cross_entropy": {"x": rng.normal(size=(4, 3)), "t": rng.integers(0, 3, size=4)},
+        "relu": {"x": np.array([-1.0, 0.0, 0.5, 0.0])},
+    }
+    arrays = cases[case]
+    wrt = [k for k, a in arrays.items() if a.dtype.kind == "f"]
+    torch_ref, jax_ref = get_reference("torch"), get_reference("jax")
+    t_out = torch_ref.value(SPECS[case]["torch"], arrays)
+    j_out = jax_ref.value(SPECS[case]["jax"], arrays)
+    np.testing.assert_allclose(t_out, j_out, **TIGHT)
+    ct = rng.normal(size=t_out.shape)
+    t_grads = torch_ref.vjp(SPECS[case]["torch"], arrays, wrt, ct)
+    j_grads = jax_ref.vjp(SPECS[case]["jax"], arrays, wrt, ct)
+    for k in wrt:
+        np.testing.assert_allclose(t_grads[k], j_grads[k], **TIGHT)
+
+
+# ---- availability --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("module", "cls"), [("torch", TorchReference), ("jax", JaxReference)])
+def test_missing_framework_gives_a_reason_and_refuses_to_compute(
+    module: str, cls: type[Reference], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, module, None)  # `import <module>` now fails
+    ref = cls()  # a fresh instance: the cached singleton may have loaded the framework already
+    reason = ref.unavailable()
+    assert reason == f"{module} is not installed (pip install {module})"
+    x = {"x": np.ones(3)}
+    calls = [
+        lambda: ref.value(softmax_torch, x),
+        lambda: ref.vjp(softmax_torch, x, ["x"], np.ones(3)),
+        lambda: ref.jacobian(softmax_torch, x, ["x"]),
+    ]
+    for call in calls:
+        with pytest.raises(BackendUnavailable, match="not installed"):
+            call()
+
+
+def test_fd_is_always_available_but_has_no_forward() -> None:
+    fd = get_reference("fd")
+    assert fd.unavailable() is None
+    with pytest.raises(NotImplementedError, match="not applicable"):
+        fd.value(softmax_jax, {"x": np.ones(3)})
+    with pytest.raises(NotImplementedError, match="not applicable"):
+        fd.vjp(softmax_jax, {"x": np.ones(3)}, ["x"], np.ones(3))
+
+
+# ---- jax compiles once per (fn, kind, names, wrt) and shape ---------------------------------------
+
+
+def test_jax_traces_once_per_shape(rng: np.random.Generator) -> None:
+    pytest.importorskip("jax")
+    ref = JaxReference()
+    traces: list[tuple[int, ...]] = []
+
+    def spec(ns: Any, x: Any, y: Any) -> Any:
+        traces.append(x.shape)  # runs while tracing only, not when the compiled code runs
+        return ns.jnp.sin(x) * y
+
+    def call(shape: tuple[int, ...], dtype: Any = np.float64, wrt: tuple[str, ...] = ("x",)) -> None:
+        arrays = {"x": rng.normal(size=shape).astype(dtype), "y": rng.normal(size=shape)}
+        got = ref.vjp(spec, arrays, wrt, ct := rng.normal(size=shape))
+        np.testing.assert_allclose(got["x"], ct * np.cos(arrays["x"].astype(np.float64)) * arrays["y"])
+
+    call((2, 3))
+    call((2, 3))  # new values, same shape: no retrace
+    call((2, 3), np.float32)  # float32 is computed in float64: same signature, no retrace
+    assert len(traces) == 1
+    call((4, 3))
+    assert traces == [(2, 3), (4, 3)]
+    call((4, 3), wrt=("x", "y"))  # another wrt is another function
+    ref.value(spec, {"x": np.ones((4, 3)), "y": np.ones((4, 3))})  # and another kind
+    assert len(traces) == 4
+
+
+def test_persistent_cache_stores_compiled_programs(tmp_path: Path) -> None:
+    pytest.importorskip("jax")
+    # In a fresh interpreter: the cache directory is process-wide jax configuration.
+    code = f"""
+import numpy as np
+from reference import get_reference
+from reference.jax_backend import enable_persistent_cache
+enable_persistent_cache({str(tmp_path)!r})
+get_reference("jax").vjp(lambda ns, x: ns.jnp.sin(x), {{"x": np.ones(3)}}, ["x"], np.ones(3))
+"""
+    root = Path(__file__).resolve().parents[1]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
+    }
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert any(tmp_path.iterdir())
+
+
+# ---- finite differences --------------------------------------------------------------------------
+
+
+def fd_bound(dtype: Any, h: float, m0: float, m3: float, ulps: float) -> float:
+    """Worst error of ``(f(x+hu) - f(x-hu)) / 2h`` against ``f'(x)u`` for ``|u| <= 1``.
+
+    Truncation ``h²·M3/6`` (M3 bounds the third derivative) plus round-off: each evaluation is off
+    by at most ``ulps·eps·M0`` (M0 bounds ``|f|``), the difference by twice that, divided by ``2h``.
+    With ``h = eps^(1/3)`` both terms are of order ``eps^(2/3)``.
+    """
+    eps = float(np.finfo(dtype).eps)
+    return h * h * m3 / 6 + ulps * eps * m0 / h
+
+
+def x_sin_x(x: np.ndarray) -> np.ndarray:
+    return np.sin(x) * x
+
+
+def x_sin_x_prime(x: np.ndarray) -> np.ndarray:
+    x = x.astype(np.float64)
+    return np.sin(x) + x * np.cos(x)
+
+
+def test_step_is_cube_root_of_eps() -> None:
+    fd = get_reference("fd")
+    assert fd.step(np.float64) == pytest.approx(6.055454e-6, rel=1e-6)
+    assert fd.step(np.float32) == pytest.approx(4.921566e-3, rel=1e-6)
+    assert fd.step("float16") == pytest.approx(float(np.finfo(np.float16).eps) ** (1 / 3))
+    with pytest.raises(TypeError, match="floating"):
+        fd.step(np.int64)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_directional_x_sin_x(dtype: Any, rng: np.random.Generator) -> None:
+    fd = get_reference("fd")
+    x = readonly(rng.uniform(-3, 3, size=50).astype(dtype))
+    u = rng.uniform(-1, 1, size=50).astype(dtype)
+    d = fd.directional(x_sin_x, {"x": x}, {"x": u})
+    assert isinstance(d, Directional) and d.h == fd.step(dtype)
+    assert d.difference.dtype == np.float64 and d.delta["x"].dtype == np.float64
+    err = np.abs(d.difference - x_sin_x_prime(x) * d.delta["x"]) / (2 * d.h)
+    # |f| <= |x| <= 3, |f'''| = |3 sin x + x cos x| <= 6; sin and a product: 4 ulps is generous.
+    assert err.max() <= fd_bound(dtype, d.h, m0=3, m3=6, ulps=4)
+    assert np.allclose(d.jvp, x_sin_x_prime(x) * u, rtol=0, atol=10 * fd_bound(dtype, d.h, 3, 6, 4))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_directional_softmax(dtype: Any, rng: np.random.Generator) -> None:
+    fd = get_reference("fd")
+    x = rng.uniform(-3, 3, size=(3, 5)).astype(dtype)
+    u = rng.uniform(-1, 1, size=(3, 5)).astype(dtype)
+    d = fd.directional(np_softmax, {"x": x}, {"x": u})
+    y, dx = np_softmax(x.astype(np.float64)), d.delta["x"]
+    jvp = y * (dx - (y * dx).sum(axis=-1, keepdims=True))
+    err = np.abs(d.difference - jvp) / (2 * d.h)
+    # 0 < y <= 1; along u with |u| <= 1 the third derivative of y is y·(a cubic in u - <u>) <= 16;
+    # exp of an argument up to 6 off by an ulp, a 5-term sum and a division: 16 ulps.
+    assert err.max() <= fd_bound(dtype, d.h, m0=1, m3=16, ulps=16)
+
+
+def test_exact_step_keeps_float64_accurate_at_large_x(rng: np.random.Generator) -> None:
+    fd = get_reference("fd")
+    x = 1e4 + rng.uniform(-1, 1, size=64)
+    u = rng.uniform(-1, 1, size=64)
+    d = fd.directional(x_sin_x, {"x": x}, {"x": u})
+    bound = fd_bound(np.float64, d.h, m0=1e4 + 1, m3=1e4 + 4, ulps=4)
+    exact_err = np.abs(d.difference - x_sin_x_prime(x) * d.delta["x"]) / (2 * d.h)
+    assert exact_err.max() <= bound
+    # Dividing by the nominal 2h instead carries the rounding of x ± hu (ulp(1e4)/h ~ 3e-7 relative).
+    naive_err = np.abs(d.jvp - x_sin_x_prime(x) * u)
+    assert naive_err.max() > 10 * bound
+
+
+def test_directional_several_arrays_predicts_the_pairing(rng: np.random.Generator) -> None:
+    fd = get_reference("fd")
+    for dtype in (np.float64, np.float32):
+        x, W = rng.normal(size=(4, 3)).astype(dtype), rng.normal(size=(3, 2)).astype(dtype)
+        u = {"x": rng.uniform(-1, 1, size=x.shape).astype(dtype), "W": rng.uniform(-1, 1, size=W.shape)}
+        v = rng.normal(size=(4, 2))
+        d = fd.directional(lambda x, W: x @ W, {"x": x, "W": W}, u)
+        grads = {"x": v @ W.T.astype(np.float64), "W": x.T.astype(np.float64) @ v}  # of <v, x @ W>
+        # Bilinear: no truncation; each of the two products is off by <= 3 ulps of |x| @ |W|.
+        eps = float(np.finfo(dtype).eps)
+        roundoff = 2 * 3 * eps * float(np.sum(np.abs(v) * (np.abs(x) @ np.abs(W) + 1)))
+        assert abs(float(np.sum(v * d.difference)) - d.predicted(grads)) <= roundoff
+
+
+def test_directional_rejects_bad_directions() -> None:
+    fd = get_reference("fd")
+    x = np.ones(3)
+    with pytest.raises(ValueError, match="empty"):
+        fd.directional(x_sin_x, {"x": x}, {})
+    with pytest.raises(ValueError, match=r"shape \(2,\).*shape \(3,\)"):
+        fd.directional(x_sin_x, {"x": x}, {"x": np.ones(2)})
+    with pytest.raises(ValueError, match="not among"):
+        fd.directional(x_sin_x, {"x": x}, {"y": np.ones(3)})
+    with pytest.raises(TypeError, match="not floating"):
+        fd.directional(x_sin_x, {"x": np.arange(3)}, {"x": np.ones(3)})
+
+
+def test_fd_never_touches_the_callers_arrays(rng: np.random.Generator) -> None:
+    fd = get_reference("fd")
+
+    def scribbles(x: np.ndarray, W: np.ndarray) -> np.ndarray:
+        out = x @ W
+        x *= 2  # a buggy layer writing into its inputs
+        W[...] = 0
+        return out
+
+    x, W = readonly(rng.normal(size=(2, 3))), readonly(rng.normal(size=(3, 2)))
+    x0, W0 = x.copy(), W.copy()
+    d = fd.directional(scribbles, {"x": x, "W": W}, {"x": np.ones_like(x)})
+    np.testing.assert_allclose(d.difference, d.delta["x"] @ W, rtol=1e-9)
+    jac = fd.jacobian(scribbles, {"x": x, "W": W}, ["x", "W"])
+    np.testing.assert_allclose(jac["W"][:, 0, :, 0], x, rtol=1e-9)  # columns not corrupted
+    np.testing.assert_array_equal(x, x0)
+    np.testing.assert_array_equal(W, W0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fd_jacobian_with_skip(dtype: Any, rng: np.random.Generator) -> None:
+    fd = get_reference("fd")
+    x = rng.uniform(-3, 3, size=(2, 3)).astype(dtype)
+    skip = np.array([[True, False, False], [False, False, True]])
+    jac = fd.jacobian(np_softmax, {"x": x}, ["x"], skip={"x": skip})["x"]
+    assert jac.shape == (2, 3, 2, 3) and jac.dtype == np.float64
+    assert np.all(np.isnan(jac[:, :, skip]))
+    assert not np.any(np.isnan(jac[:, :, ~skip]))
+    y = np_softmax(x.astype(np.float64))
+    want = np.zeros((2, 3, 2, 3))
+    for r in range(2):
+        want[r, :, r, :] = np.diag(y[r]) - np.outer(y[r], y[r])
+    bound = fd_bound(dtype, fd.step(dtype), m0=1, m3=16, ulps=16)
+    assert np.abs(jac - want)[:, :, ~skip].max() <= bound
+
+
+def test_fd_jacobian_skips_a_kink_and_several_arrays(rng: np.random.Generator) -> None:
+    fd = get_reference("fd")
+    x = np.array([-1.5, 0.0, 2e-6, 0.7])  # |x| within a step of the kink of |x| at 0
+    W = rng.normal(size=(4, 2))
+    h = fd.step(np.float64)
+    kink = np.abs(x) < 2 * h
+    jac = fd.jacobian(lambda x, W: np.abs(x) @ W, {"x": x, "W": W}, ["x", "W"], skip={"x": kink})
+    assert np.all(np.isnan(jac["x"][:, kink]))
+    # Piecewise linear away from the kink: no truncation, only the round-off of a 4-term product.
+    atol = fd_bound(np.float64, h, m0=float((np.abs(x) @ np.abs(W)).max()), m3=0, ulps=4)
+    np.testing.assert_allclose(jac["x"][:, ~kink], (np.sign(x)[:, None] * W)[~kink].T, rtol=0, atol=atol)
+    np.testing.assert_allclose(jac["W"], np.einsum("i,kl->kil", np.abs(x), np.eye(2)), rtol=0, atol=atol)
+
+
+def test_fd_jacobian_divides_by_the_step_actually_taken() -> None:
+    fd = get_reference("fd")
+    x = np.array([1e4, -1e4 + 0.25, 12345.678], dtype=np.float32)  # ulp 1e-3 against h 5e-3
+    jac = fd.jacobian(lambda x: 2 * x, {"x": x}, ["x"])["x"]
+    np.testing.assert_array_equal(jac, 2 * np.eye(3))  # exact: 2*x is exact in float32
+    h = np.float32(fd.step(np.float32))
+    naive = (2 * (x + h) - 2 * (x - h)).astype(np.float64) / (2 * float(h))
+    assert np.all(np.abs(naive - 2) > 1e-3)  # what dividing by 2h would have reported
+
+
+def test_fd_jacobian_rejects_bad_skip_and_handles_all_skipped() -> None:
+    fd = get_reference("fd")
+    x = np.ones((2, 2))
+    with pytest.raises(ValueError, match="bool mask of shape"):
+        fd.jacobian(x_sin_x, {"x": x}, ["x"], skip={"x": np.zeros(3, bool)})
+    with pytest.raises(ValueError, match="not in wrt"):
+        fd.jacobian(x_sin_x, {"x": x, "y": x}, ["x"], skip={"y": np.zeros((2, 2), bool)})
+    jac = fd.jacobian(x_sin_x, {"x": x}, ["x"], skip={"x": np.ones((2, 2), bool)})["x"]
+    assert jac.shape == (2, 2, 2, 2) and np.all(np.isnan(jac))
+
+
+def test_fd_keeps_0d_arrays_as_arrays() -> None:
+    fd = get_reference("fd")
+    x = np.array(2.0, dtype=np.float32)
+    d = fd.directional(lambda x: x * x, {"x": x}, {"x": np.array(1.0, dtype=np.float32)})
+    assert isinstance(d.difference, np.ndarray) and d.difference.shape == ()
+    assert isinstance(d.delta["x"], np.ndarray) and d.delta["x"].shape == ()
+    assert d.difference == 4 * d.delta["x"]  # x² has no third derivative; all exact in float32
+    assert fd.jacobian(lambda x: x * x, {"x": x}, ["x"])["x"] == 4

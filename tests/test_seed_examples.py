@@ -1,0 +1,245 @@
+"""The worked examples of the book (chapter 5), computed with our layers and checked number by number."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from impl import AddLayer, Affine, MulLayer, Relu, SoftmaxWithLoss, TwoLayerNet
+
+
+def test_buy_apple():
+    apple, apple_num, tax = 100, 2, 1.1
+    mul_apple_layer = MulLayer()
+    mul_tax_layer = MulLayer()
+
+    apple_price = mul_apple_layer.forward(apple, apple_num)
+    price = mul_tax_layer.forward(apple_price, tax)
+
+    dprice = 1
+    dapple_price, dtax = mul_tax_layer.backward(dprice)
+    dapple, dapple_num = mul_apple_layer.backward(dapple_price)
+
+    assert isinstance(price, float) and isinstance(dapple, float)
+    assert price == pytest.approx(220, rel=1e-15)
+    assert dapple == pytest.approx(2.2, rel=1e-15)
+    assert dapple_num == pytest.approx(110, rel=1e-15)
+    assert dtax == pytest.approx(200, rel=1e-15)
+
+
+def test_buy_apple_orange():
+    apple, apple_num = 100, 2
+    orange, orange_num = 150, 3
+    tax = 1.1
+    mul_apple_layer = MulLayer()
+    mul_orange_layer = MulLayer()
+    add_apple_orange_layer = AddLayer()
+    mul_tax_layer = MulLayer()
+
+    apple_price = mul_apple_layer.forward(apple, apple_num)
+    orange_price = mul_orange_layer.forward(orange, orange_num)
+    all_price = add_apple_orange_layer.forward(apple_price, orange_price)
+    price = mul_tax_layer.forward(all_price, tax)
+
+    dprice = 1
+    dall_price, dtax = mul_tax_layer.backward(dprice)
+    dapple_price, dorange_price = add_apple_orange_layer.backward(dall_price)
+    dorange, dorange_num = mul_orange_layer.backward(dorange_price)
+    dapple, dapple_num = mul_apple_layer.backward(dapple_price)
+
+    assert price == pytest.approx(715, rel=1e-15)
+    assert dall_price == pytest.approx(1.1, rel=1e-15)
+    assert dapple_num == pytest.approx(110, rel=1e-15)
+    assert dapple == pytest.approx(2.2, rel=1e-15)
+    assert dorange == pytest.approx(3.3, rel=1e-15)
+    assert dorange_num == pytest.approx(165, rel=1e-15)
+    assert dtax == pytest.approx(650, rel=1e-15)
+
+
+def test_bias_broadcast_as_a_plain_sum():
+    X_dot_W = np.array([[0, 0, 0], [10, 10, 10]], dtype=float)
+    B = np.array([1, 2, 3], dtype=float)
+    add = AddLayer()
+
+    Y = add.forward(X_dot_W, B)
+    dY = np.array([[1, 2, 3], [4, 5, 6]], dtype=float)
+    dX_dot_W, dB = add.backward(dY)
+
+    np.testing.assert_array_equal(Y, [[1, 2, 3], [11, 12, 13]])
+    np.testing.assert_array_equal(dB, [5, 7, 9])
+    np.testing.assert_array_equal(dX_dot_W, dY)
+    assert dB.shape == B.shape
+
+
+def test_bias_broadcast_through_affine():
+    X = np.array([[0, 0, 0], [10, 10, 10]], dtype=float)
+    W = np.eye(3)  # X @ W == X: the layer's output is exactly the broadcast sum
+    B = np.array([1, 2, 3], dtype=float)
+    affine = Affine(W, B)
+
+    Y = affine.forward(X)
+    dY = np.array([[1, 2, 3], [4, 5, 6]], dtype=float)
+    dX = affine.backward(dY)
+
+    np.testing.assert_array_equal(Y, [[1, 2, 3], [11, 12, 13]])
+    np.testing.assert_array_equal(affine.db, [5, 7, 9])
+    np.testing.assert_array_equal(affine.dW, X.T @ dY)
+    np.testing.assert_array_equal(dX, dY)
+    assert affine.grads[1] is affine.db
+
+
+def test_relu_mask():
+    x = np.array([[1.0, -0.5], [-2.0, 3.0]])
+    relu = Relu()
+
+    out = relu.forward(x)
+
+    np.testing.assert_array_equal(relu.mask, [[False, True], [True, False]])
+    np.testing.assert_array_equal(out, [[1.0, 0.0], [0.0, 3.0]])
+    at_zero = Relu()
+    at_zero.forward(np.array([0.0, -0.0]))
+    np.testing.assert_array_equal(at_zero.backward(np.ones(2)), [0.0, 0.0])  # gradient 0 at 0, like torch
+
+
+@pytest.mark.parametrize(
+    ("y", "expected"),
+    [
+        ([0.3, 0.2, 0.5], [0.3, -0.8, 0.5]),
+        ([0.01, 0.99, 0.0], [0.01, -0.01, 0.0]),
+    ],
+)
+def test_softmax_with_loss_sends_back_y_minus_t(y, expected):
+    t = np.array([0, 1, 0])
+    with np.errstate(divide="ignore"):
+        logits = np.log(np.array(y))
+    logits[np.isneginf(logits)] = -1e4  # softmax of these logits is y again; y = 0 needs a finite logit
+    layer = SoftmaxWithLoss()
+
+    layer.forward(logits[np.newaxis, :], t[np.newaxis, :])  # one example: N = 1, no division
+    dx = layer.backward(1)
+
+    np.testing.assert_allclose(layer.y[0], y, rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(dx[0], expected, rtol=1e-12, atol=1e-15)
+
+
+def test_confident_mistake_costs_the_logit_gap():
+    x = np.array([[0.0, 1000.0]])  # sure of class 1
+    t = np.array([0])  # but it is class 0
+    layer = SoftmaxWithLoss()
+
+    loss = layer.forward(x, t)  # the book's log(y + 1e-7) would say 16.1
+
+    assert loss == pytest.approx(1000.0, rel=1e-15)
+    np.testing.assert_array_equal(layer.backward(), [[-1.0, 1.0]])
+
+
+def test_gradient_check_on_mnist():
+    mnist = pytest.importorskip("properties.mnist")
+    try:
+        (x_train, t_train), _ = mnist.load_mnist(normalize=True, one_hot_label=True)
+    except mnist.MnistUnavailable as exc:
+        pytest.skip(f"no MNIST digits: {exc}")
+    network = TwoLayerNet(input_size=784, hidden_size=50, output_size=10, rng=0)
+    x_batch, t_batch = x_train[:3], t_train[:3]
+
+    grad_numerical = network.numerical_gradient(x_batch, t_batch)
+    grad_backprop = network.gradient(x_batch, t_batch)
+
+    diffs = {key: float(np.mean(np.abs(grad_backprop[key] - grad_numerical[key]))) for key in grad_numerical}
+    print("mean |backprop - numerical|:", ", ".join(f"{k}:{v:.3g}" for k, v in diffs.items()))
+    assert set(diffs) == {"W1", "b1", "W2", "b2"}
+    for key, diff in diffs.items():
+        assert diff < 1e-5, key
+
+
+# The book's TwoLayerNet listing, with its errata fixed: the layers share the params arrays,
+# Affine2 gets b2, gradients are handed out as copies, numerical_gradient leaves params as they were.
+
+
+def test_two_layer_net_layers_share_the_params():
+    net = TwoLayerNet(4, 3, 2, rng=np.random.default_rng(0))
+
+    assert list(net.layers) == ["Affine1", "Relu1", "Affine2"]
+    assert net.layers["Affine1"].W is net.params["W1"] and net.layers["Affine1"].b is net.params["b1"]
+    assert net.layers["Affine2"].W is net.params["W2"] and net.layers["Affine2"].b is net.params["b2"]
+    assert net.lastLayer is net.last_layer
+    np.testing.assert_array_equal(net.params["b1"], 0.0)
+    np.testing.assert_array_equal(net.params["b2"], 0.0)
+
+
+def test_two_layer_net_trains_by_in_place_updates():
+    net = TwoLayerNet(4, 8, 3, weight_init_std=0.5, rng=1)
+    x = np.random.default_rng(2).standard_normal((6, 4))
+    t = np.array([0, 1, 2, 0, 1, 2])
+    first = net.loss(x, t)
+
+    for _ in range(50):
+        grads = net.gradient(x, t)
+        for key in ("W1", "b1", "W2", "b2"):
+            net.params[key] -= 0.5 * grads[key]
+
+    assert net.loss(x, t) < first / 2
+    assert net.accuracy(x, t) == net.accuracy(x, np.eye(3)[t])
+
+
+def test_two_layer_net_gradient_returns_copies():
+    net = TwoLayerNet(4, 3, 2, weight_init_std=1.0, rng=3)
+    x = np.random.default_rng(4).standard_normal((5, 4))
+    kept = net.gradient(x, np.zeros(5, dtype=int))
+    kept_values = {k: v.copy() for k, v in kept.items()}
+
+    net.gradient(x, np.ones(5, dtype=int))
+
+    affine1, affine2 = net.layers["Affine1"], net.layers["Affine2"]
+    live = {"W1": affine1.dW, "b1": affine1.db, "W2": affine2.dW, "b2": affine2.db}
+    for key in kept:
+        np.testing.assert_array_equal(kept[key], kept_values[key])
+        assert not np.shares_memory(kept[key], live[key])
+        assert not np.array_equal(kept[key], live[key])  # the second call really changed them
+
+
+def test_two_layer_net_numerical_gradient_leaves_params_unchanged():
+    net = TwoLayerNet(3, 4, 2, weight_init_std=1.0, rng=5)
+    x, t = np.random.default_rng(6).standard_normal((2, 3)), np.array([1, 0])
+    before = {k: v.copy() for k, v in net.params.items()}
+
+    numerical = net.numerical_gradient(x, t)
+    backprop = net.gradient(x, t)
+
+    for key in before:
+        np.testing.assert_array_equal(net.params[key], before[key])
+        np.testing.assert_allclose(numerical[key], backprop[key], rtol=1e-6, atol=1e-9)
+
+
+def test_same_seed_same_network():
+    a = TwoLayerNet(5, 4, 3, rng=7)
+    b = TwoLayerNet(5, 4, 3, rng=np.random.default_rng(7))
+    for key in a.params:
+        np.testing.assert_array_equal(a.params[key], b.params[key])
+
+
+def test_softmax_with_loss_on_one_example_keeps_its_shape():
+    x = np.log(np.array([0.3, 0.2, 0.5]))
+    layer = SoftmaxWithLoss()
+
+    loss_label = layer.forward(x, 1)
+    dx_label = layer.backward()
+    loss_one_hot = layer.forward(x, np.array([0.0, 1.0, 0.0]))
+    dx_one_hot = layer.backward()
+
+    assert loss_label == pytest.approx(-np.log(0.2), rel=1e-14) and loss_one_hot == loss_label
+    assert dx_label.shape == (3,) and layer.y.shape == (3,)
+    np.testing.assert_allclose(dx_label, [0.3, -0.8, 0.5], rtol=1e-14)
+    np.testing.assert_array_equal(dx_one_hot, dx_label)
+
+
+def test_probability_targets_need_not_sum_to_one():
+    x = np.zeros((1, 2))  # y = (0.5, 0.5)
+    t = np.array([[0.5, 1.5]])  # weights 2 in all
+    layer = SoftmaxWithLoss()
+
+    loss = layer.forward(x, t)
+    dx = layer.backward(3.0)
+
+    assert loss == pytest.approx(2 * np.log(2), rel=1e-15)  # -(0.5 + 1.5) * log(0.5)
+    np.testing.assert_allclose(dx, 3.0 * np.array([[0.5 * 2 - 0.5, 0.5 * 2 - 1.5]]), rtol=1e-15)
