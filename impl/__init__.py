@@ -8,22 +8,40 @@ shape-checked ``dout``); bad input raises :class:`LayerError` naming the layer a
 from __future__ import annotations
 
 from ._base import Layer, LayerError
+from .batchnorm import BatchNormalization
+from .conv import Convolution
+from .dropout import Dropout
 from .functions import cross_entropy_error, log_softmax, numerical_gradient, relu, sigmoid, softmax
+from .im2col import col2im, im2col
 from .layers import AddLayer, Affine, MulLayer, Relu, Sigmoid, Softmax, SoftmaxWithLoss
+from .optimizers import SGD, AdaGrad, Adam, Momentum
+from .pooling import Pooling
+from .simple_conv_net import SimpleConvNet
 from .two_layer_net import TwoLayerNet
 
 __all__ = [
+    "SGD",
+    "AdaGrad",
+    "Adam",
     "AddLayer",
     "Affine",
+    "BatchNormalization",
+    "Convolution",
+    "Dropout",
     "Layer",
     "LayerError",
+    "Momentum",
     "MulLayer",
+    "Pooling",
     "Relu",
     "Sigmoid",
+    "SimpleConvNet",
     "Softmax",
     "SoftmaxWithLoss",
     "TwoLayerNet",
+    "col2im",
     "cross_entropy_error",
+    "im2col",
     "log_softmax",
     "numerical_gradient",
     "relu",

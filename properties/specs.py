@@ -20,6 +20,13 @@ def _logit_cond(a: Arrays) -> float:
     return 1.0 + float(np.max(np.abs(a["x"]), initial=0.0))
 
 
+def _dout_scale(a: Arrays, dout: np.ndarray) -> float:
+    """Backwards computed from a stored output in [0, 1] (sigmoid's ``dout*y*(1-y)``, softmax's
+    ``y*(dout - sum(dout*y))``) are made of terms up to ``|dout|``; their rounding is ``eps*|dout|``
+    even where the gradient itself is tiny (a saturated output, where ``1 - y`` cancels)."""
+    return float(np.max(np.abs(dout), initial=0.0))
+
+
 def _pair(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
     return {"x": draw(S.array(dtype, s["shape"])), "y": draw(S.array(dtype, s["shape"]))}
 
@@ -87,6 +94,7 @@ register(
         draw=_one(LOGIT_EXTREME),
         torch=lambda T, x: T.torch.sigmoid(x),
         jax=lambda J, x: J.nn.sigmoid(x),
+        grad_scale=_dout_scale,
         row_wise=True,
     )
 )
@@ -128,6 +136,7 @@ register(
         torch=lambda T, x: T.F.softmax(x, dim=-1),
         jax=lambda J, x: J.nn.softmax(x, axis=-1),
         cond=_logit_cond,
+        grad_scale=_dout_scale,
         row_wise=True,
     )
 )
