@@ -32,7 +32,9 @@ def _numpy_layer(layer: Any, *inputs: np.ndarray, dout: Any) -> Callable[[], Any
     return step
 
 
-def _torch_fn(torch: Any, fn: Callable[..., Any], wrt: list[Any], const: list[Any], dout: Any) -> Callable[[], Any]:
+def _torch_fn(
+    torch: Any, fn: Callable[..., Any], wrt: list[Any], const: list[Any], dout: Any
+) -> Callable[[], Any]:
     def step() -> Any:
         out = fn(*wrt, *const)
         return torch.autograd.grad(out, wrt, grad_outputs=dout)
@@ -61,7 +63,7 @@ def _cases(dtype: Any, torch: Any) -> dict[str, tuple[Callable[[], Any], Callabl
         for k in ("W1", "b1", "W2", "b2"):
             net.params[k] -= LR * grads[k]
 
-    W1, b1, W2, b2 = (net.params[k].copy() for k in ("W1", "b1", "W2", "b2"))
+    W1, W2 = net.params["W1"].copy(), net.params["W2"].copy()
     h, d2 = np.maximum(x @ W1, 0), arr(N, C)
 
     def floor() -> None:  # the training step's five matrix products alone
@@ -77,7 +79,9 @@ def _cases(dtype: Any, torch: Any) -> dict[str, tuple[Callable[[], Any], Callabl
         "Relu (100×50)": [_numpy_layer(Relu(), a, dout=dh)],
         "Sigmoid (100×50)": [_numpy_layer(Sigmoid(), a, dout=dh)],
         "Softmax (100×10)": [_numpy_layer(Softmax(), logits, dout=dlog)],
-        "SoftmaxWithLoss (100×10, labels)": [_numpy_layer(SoftmaxWithLoss(), logits, labels, dout=1)],
+        "SoftmaxWithLoss (100×10, labels)": [
+            _numpy_layer(SoftmaxWithLoss(), logits, labels, dout=1)
+        ],
         "Convolution (100×1×28×28, 30×5×5)": [_numpy_layer(Convolution(Wc, bc), img, dout=dconv)],
         "TwoLayerNet SGD step (784-50-10, batch 100)": [np_step],
         "  its 5 matmuls alone (NumPy floor)": [floor],
@@ -93,7 +97,9 @@ def _cases(dtype: Any, torch: Any) -> dict[str, tuple[Callable[[], Any], Callabl
     )
     cases["Relu (100×50)"].append(_torch_fn(torch, F.relu, [P(a)], [], T(dh)))
     cases["Sigmoid (100×50)"].append(_torch_fn(torch, torch.sigmoid, [P(a)], [], T(dh)))
-    cases["Softmax (100×10)"].append(_torch_fn(torch, lambda z: F.softmax(z, dim=-1), [P(logits)], [], T(dlog)))
+    cases["Softmax (100×10)"].append(
+        _torch_fn(torch, lambda z: F.softmax(z, dim=-1), [P(logits)], [], T(dlog))
+    )
     cases["SoftmaxWithLoss (100×10, labels)"].append(
         _torch_fn(torch, F.cross_entropy, [P(logits)], [tl], torch.ones((), dtype=T(logits).dtype))
     )
@@ -160,7 +166,8 @@ def run(quick: bool = False) -> str:
     lines = [
         "### 2. Layer speed: forward + backward, impl (NumPy) vs torch eager, CPU",
         "",
-        f"{THREADS} thread for both (NumPy's OpenBLAS via threadpoolctl, `torch.set_num_threads({THREADS})`); "
+        f"{THREADS} thread for both (NumPy's OpenBLAS via threadpoolctl, "
+        f"`torch.set_num_threads({THREADS})`); "
         f"medians of {repeats} interleaved rounds, each round ≥ 4 ms of back-to-back calls. "
         "ratio = NumPy time / torch time (< 1: NumPy faster).",
         "",
@@ -184,11 +191,16 @@ def run(quick: bool = False) -> str:
             if "torch" in t:
                 tm = t["torch"].median
                 spread = max(t["numpy"].spread, t["torch"].spread)
-                lines.append(f"| {name} | {fmt_time(nm)} | {fmt_time(tm)} | {nm / tm:.2f} | {spread:.0%} |")
+                lines.append(
+                    f"| {name} | {fmt_time(nm)} | {fmt_time(tm)} | {nm / tm:.2f} | {spread:.0%} |"
+                )
             else:
                 lines.append(f"| {name} | {fmt_time(nm)} | – | – | {t['numpy'].spread:.0%} |")
         if floor_med and step_med:
-            lines += ["", f"NumPy training step / its matmul floor: **{step_med / floor_med:.2f}×**."]
+            lines += [
+                "",
+                f"NumPy training step / its matmul floor: **{step_med / floor_med:.2f}×**.",
+            ]
         lines.append("")
     lines += [
         "cProfile of the NumPy float64 training step (300 steps, sorted by own time):",

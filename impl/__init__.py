@@ -8,6 +8,7 @@ shape-checked ``dout``); bad input raises :class:`LayerError` naming the layer a
 from __future__ import annotations
 
 from ._base import Layer, LayerError
+from .activations import Tanh
 from .batchnorm import BatchNormalization
 from .conv import Convolution
 from .dropout import Dropout
@@ -38,6 +39,7 @@ __all__ = [
     "SimpleConvNet",
     "Softmax",
     "SoftmaxWithLoss",
+    "Tanh",
     "TwoLayerNet",
     "col2im",
     "cross_entropy_error",

@@ -1,4 +1,4 @@
-"""Elementwise activation layers: ``Relu`` and ``Sigmoid`` (the book's chapter 5.5).
+"""Elementwise activation layers: ``Relu`` and ``Sigmoid`` (the book's chapter 5.5), and ``Tanh``.
 
 Neither writes into its input or into ``dout`` (the book's ``out[self.mask] = 0`` and
 ``dout[self.mask] = 0`` would corrupt a caller's read-only or reused array). NaN and inf propagate.
@@ -13,7 +13,7 @@ import numpy as np
 from ._base import Layer, as_float_array
 from .functions import relu_array, sigmoid_array
 
-__all__ = ["Relu", "Sigmoid"]
+__all__ = ["Relu", "Sigmoid", "Tanh"]
 
 
 class Relu(Layer):
@@ -53,5 +53,27 @@ class Sigmoid(Layer):
     def backward(self, dout: Any) -> Any:
         d = self._check_dout(dout)
         y = self.out
-        with np.errstate(under="ignore"):  # σ'(x) ~ 1e-320 in the far tail rounds to 0: correct
+        # under: σ'(x) ~ 1e-320 in the far tail rounds to 0 (correct); invalid: an inf dout times
+        # a saturated σ'(x) = 0 is NaN, which propagates
+        with np.errstate(under="ignore", invalid="ignore"):
             return d * y * (1 - y)
+
+
+class Tanh(Layer):
+    """``tanh(x)``, with backward ``dout * (1 - out**2)`` from the stored output (no second tanh).
+
+    Added as CONTRIBUTING.md's worked example: this class plus one spec in properties/specs.py.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.out: Any = None
+
+    def forward(self, x: Any) -> Any:
+        self.out = np.tanh(as_float_array(x, "Tanh.forward"))
+        return self._remember_output(self.out)
+
+    def backward(self, dout: Any) -> Any:
+        d = self._check_dout(dout)
+        y = self.out
+        return d * (1 - y * y)

@@ -54,16 +54,28 @@ class Affine(Layer):
         x2d = x.reshape(x.shape[0], per_example)  # a view whenever NumPy can make one
         self.original_x_shape = x.shape
         self.x = x2d
-        out = x2d @ W
-        if out.dtype == np.result_type(out, b):
-            out += b  # saves a temporary; only when it cannot change the promoted dtype
-        else:
-            out = out + b
+        with np.errstate(invalid="ignore"):  # inf * 0 or inf - inf in the sums -> NaN: inf propagates
+            out = x2d @ W
+            if out.dtype == np.result_type(out, b):
+                out += b  # saves a temporary; only when it cannot change the promoted dtype
+            else:
+                out = out + b
         return self._remember_output(out)
 
     def backward(self, dout: Any) -> np.ndarray:
+        d = self.backward_params(dout)
+        assert self.original_x_shape is not None  # set by forward
+        with np.errstate(invalid="ignore"):  # a non-finite dout or W gives NaN, without a warning
+            return (d @ self.params[0].T).reshape(self.original_x_shape)
+
+    def backward_params(self, dout: Any) -> np.ndarray:
+        """``backward`` without ``dx``: writes ``dW`` and ``db`` and returns the checked ``dout``.
+
+        For a first layer, whose input is the data: ``dx = dout @ W.T`` is as large a matrix
+        product as the forward's and would be thrown away (see BENCHMARKS.md).
+        """
         d = self._check_dout(dout)
-        assert self.x is not None and self.original_x_shape is not None  # set by forward
-        W = self.params[0]
-        self._store_grads(self.x.T @ d, d.sum(axis=0))
-        return (d @ W.T).reshape(self.original_x_shape)
+        assert self.x is not None  # set by forward
+        with np.errstate(invalid="ignore"):  # inf in x (or dout) times 0 -> NaN: inf propagates
+            self._store_grads(self.x.T @ d, d.sum(axis=0))
+        return d

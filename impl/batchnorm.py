@@ -88,27 +88,28 @@ class BatchNormalization(Layer):
             )
         axes = (0, *range(2, x.ndim))
         bshape = (1, C) + (1,) * (x.ndim - 2)
-        if train_flg:
-            n = x.size // C
-            if n < 2:
-                raise LayerError(
-                    f"BatchNormalization.forward: x has shape {x.shape}: training needs more than "
-                    "1 value per channel (as torch)"
-                )
-            mu = x.mean(axis=axes, keepdims=True)
-            xc = x - mu
-            var = (xc * xc).mean(axis=axes, keepdims=True)
-            m = self.momentum
-            self.running_mean[...] = m * self.running_mean + (1.0 - m) * mu.reshape(C)
-            self.running_var[...] = m * self.running_var + (1.0 - m) * (var.reshape(C) * (n / (n - 1)))
-        else:
-            xc = x - self.running_mean.reshape(bshape)
-            var = self.running_var.reshape(bshape)
-        std = np.sqrt(var + self.eps)
-        xn = xc / std
-        self.train_flg, self.xn, self.std = bool(train_flg), xn, std
-        out = g.reshape(bshape) * xn + b.reshape(bshape)
-        return self._remember_output(out)
+        with np.errstate(invalid="ignore"):  # inf in x: inf - inf -> NaN, which propagates
+            if train_flg:
+                n = x.size // C
+                if n < 2:
+                    raise LayerError(
+                        f"BatchNormalization.forward: x has shape {x.shape}: training needs more than "
+                        "1 value per channel (as torch)"
+                    )
+                mu = x.mean(axis=axes, keepdims=True)
+                xc = x - mu
+                var = (xc * xc).mean(axis=axes, keepdims=True)
+                m = self.momentum
+                self.running_mean[...] = m * self.running_mean + (1.0 - m) * mu.reshape(C)
+                self.running_var[...] = m * self.running_var + (1.0 - m) * (var.reshape(C) * (n / (n - 1)))
+            else:
+                xc = x - self.running_mean.reshape(bshape)
+                var = self.running_var.reshape(bshape)
+            std = np.sqrt(var + self.eps)
+            xn = xc / std
+            self.train_flg, self.xn, self.std = bool(train_flg), xn, std
+            out = g.reshape(bshape) * xn + b.reshape(bshape)
+            return self._remember_output(out)
 
     def backward(self, dout: Any) -> np.ndarray:
         dout = self._check_dout(dout)
@@ -116,11 +117,13 @@ class BatchNormalization(Layer):
         g = self.params[0]
         xn, std = self.xn, self.std
         axes = (0, *range(2, dout.ndim))
-        dbeta = dout.sum(axis=axes)
-        dgamma = (dout * xn).sum(axis=axes)
-        dxn = dout * g.reshape(std.shape)
-        if self.train_flg:
-            # gradient through the batch mean and variance, in the compact form
-            dxn = dxn - dxn.mean(axis=axes, keepdims=True) - xn * (dxn * xn).mean(axis=axes, keepdims=True)
-        self._store_grads(dgamma, dbeta)
-        return dxn / std
+        with np.errstate(invalid="ignore"):  # a NaN/inf forward or dout gives NaN, without a warning
+            dbeta = dout.sum(axis=axes)
+            dgamma = (dout * xn).sum(axis=axes)
+            dxn = dout * g.reshape(std.shape)
+            if self.train_flg:
+                # gradient through the batch mean and variance, in the compact form
+                dxn_xn = (dxn * xn).mean(axis=axes, keepdims=True)
+                dxn = dxn - dxn.mean(axis=axes, keepdims=True) - xn * dxn_xn
+            self._store_grads(dgamma, dbeta)
+            return dxn / std

@@ -48,10 +48,12 @@ class Dropout(Layer):
         self.mask = mask
         # torch multiplies by mask / (1 - p) computed in the input's dtype
         self._scale = mask.astype(x.dtype) / x.dtype.type(1.0 - self.dropout_ratio)
-        return self._remember_output(x * self._scale)
+        with np.errstate(invalid="ignore"):  # a dropped inf is inf * 0 = NaN (as in torch)
+            return self._remember_output(x * self._scale)
 
     def backward(self, dout: Any) -> np.ndarray:
         dout = self._check_dout(dout)
         if self._scale is None:
             return dout.copy()
-        return dout * self._scale
+        with np.errstate(invalid="ignore"):  # a dropped inf in dout is inf * 0 = NaN (as in torch)
+            return dout * self._scale

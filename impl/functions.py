@@ -47,7 +47,7 @@ def softmax_parts(x: np.ndarray, where: str) -> tuple[np.ndarray, np.ndarray, np
     (``inf - inf``), as in PyTorch and JAX.
     """
     if x.ndim == 0:
-        raise LayerError(f"{where}: x is a scalar; softmax needs at least one axis (the classes)")
+        raise LayerError(f"{where}: x has shape () (a scalar); softmax needs an axis of classes")
     if x.shape[-1] == 0:  # no classes: empty rows (fresh arrays, callers may write into them)
         return np.empty_like(x), np.empty_like(x), np.zeros((*x.shape[:-1], 1), x.dtype)
     # over/under: x - max -> -inf and exp(-huge) -> 0 are the right limits; invalid: inf - inf -> NaN

@@ -66,12 +66,14 @@ class MulLayer(_Node):
 
     def forward(self, x: Any, y: Any) -> Any:
         self.x, self.y = self._inputs(x, y)
-        return self._remember_output(self.x * self.y)
+        with np.errstate(invalid="ignore"):  # inf * 0 -> NaN: inf propagates (see docs/ROBUSTNESS.md)
+            return self._remember_output(self.x * self.y)
 
     def backward(self, dout: Any) -> tuple[Any, Any]:
         g = self._upstream(dout)
-        dx = reduce_to_shape(g * self.y, np.shape(self.x))
-        dy = reduce_to_shape(g * self.x, np.shape(self.y))
+        with np.errstate(invalid="ignore"):  # inf * 0 and inf - inf -> NaN: inf propagates
+            dx = reduce_to_shape(g * self.y, np.shape(self.x))
+            dy = reduce_to_shape(g * self.x, np.shape(self.y))
         return dx, dy
 
 
@@ -90,12 +92,14 @@ class AddLayer(_Node):
     def forward(self, x: Any, y: Any) -> Any:
         x, y = self._inputs(x, y)
         self._x_shape, self._y_shape = np.shape(x), np.shape(y)
-        return self._remember_output(x + y)
+        with np.errstate(invalid="ignore"):  # inf + (-inf) -> NaN: inf propagates
+            return self._remember_output(x + y)
 
     def backward(self, dout: Any) -> tuple[Any, Any]:
         g = self._upstream(dout)
-        dx = reduce_to_shape(g, self._x_shape)
-        dy = reduce_to_shape(g, self._y_shape)
+        with np.errstate(invalid="ignore"):  # summing a broadcast inf and -inf -> NaN
+            dx = reduce_to_shape(g, self._x_shape)
+            dy = reduce_to_shape(g, self._y_shape)
         if dx is g and isinstance(g, np.ndarray):
             dx = g.copy()[()]
         if dy is g and isinstance(g, np.ndarray):

@@ -87,6 +87,6 @@ class Pooling(Layer):
         d = dout.transpose(0, 2, 3, 1).reshape(N, OH * OW, C, 1)
         dcol = np.zeros((N, OH * OW, C, K), dtype=d.dtype)
         np.put_along_axis(dcol, self.arg_max[..., None], d, axis=3)
-        return col2im(
-            dcol.reshape(N * OH * OW, C * K), self.x_shape, self.pool_h, self.pool_w, self.stride, self.pad
-        )
+        with np.errstate(invalid="ignore"):  # overlapping windows may add inf and -inf: NaN
+            dcol2 = dcol.reshape(N * OH * OW, C * K)
+            return col2im(dcol2, self.x_shape, self.pool_h, self.pool_w, self.stride, self.pad)

@@ -53,6 +53,7 @@ class SimpleConvNet:
             raise LayerError(f"SimpleConvNet.__init__: input_dim {tuple(input_dim)} is not (C, H, W)")
         where = "SimpleConvNet.__init__"
         C, H, W = (window_int(d, where, "input_dim", 1) for d in input_dim)
+        self.input_dim = (C, H, W)
         fn = window_int(cp["filter_num"], where, "filter_num", 1)
         fs = window_int(cp["filter_size"], where, "filter_size", 1)
         pad = window_int(cp["pad"], where, "pad", 0)
@@ -93,20 +94,34 @@ class SimpleConvNet:
         self._owners = {"1": "Conv1", "2": "Affine1", "3": "Affine2"}
 
     def predict(self, x: Any) -> np.ndarray:
+        if np.shape(x)[1:] != self.input_dim or np.ndim(x) != 4:
+            raise LayerError(
+                f"SimpleConvNet.predict: x has shape {np.shape(x)}; expected (N, *input_dim) = "
+                f"(N, {', '.join(map(str, self.input_dim))})"
+            )
         for layer in self.layers.values():
             x = layer.forward(x)
         return np.asarray(x)
 
     def loss(self, x: Any, t: Any) -> Any:
-        return self.last_layer.forward(self.predict(x), t)
+        scores = self.predict(x)
+        try:
+            return self.last_layer.forward(scores, t)
+        except (LayerError, TypeError) as e:  # name the network and the caller's shapes too
+            raise type(e)(
+                f"SimpleConvNet.loss: x has shape {np.shape(x)} and t has shape {np.shape(t)}: {e}"
+            ) from e
 
     def accuracy(self, x: Any, t: Any, batch_size: int = 100) -> float:
         """Fraction of correct predictions; ``t`` holds labels or one-hot rows."""
         x, t = np.asarray(x), np.asarray(t)
-        if t.ndim != 1:
+        if t.ndim == 2:
             t = np.argmax(t, axis=1)
-        if x.shape[0] == 0:
-            return 0.0
+        if x.ndim == 0 or x.shape[0] == 0 or t.shape != x.shape[:1]:
+            raise LayerError(
+                f"SimpleConvNet.accuracy: x has shape {x.shape} and t has shape {t.shape}; expected at "
+                "least one example and one label (or one-hot row) per example"
+            )
         correct = 0
         for i in range(0, x.shape[0], batch_size):
             y = np.argmax(self.predict(x[i : i + batch_size]), axis=1)

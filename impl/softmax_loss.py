@@ -31,7 +31,8 @@ class Softmax(Layer):
         d = self._check_dout(dout)
         y = self.out
         assert y is not None  # set by forward
-        with np.errstate(under="ignore"):  # products with probabilities ~1e-300 may round to 0
+        # under: products with probabilities ~1e-300 may round to 0; invalid: inf dout * 0 -> NaN
+        with np.errstate(under="ignore", invalid="ignore"):
             return y * (d - np.sum(d * y, axis=-1, keepdims=True))
 
 
@@ -75,7 +76,8 @@ class SoftmaxWithLoss(Layer):
             labels = t.reshape(n)
             dtype = x.dtype
             picked = s[rows, labels] - log_total[:, 0]  # log-softmax at the labels only
-            loss_sum = picked.sum()
+            # summed in float64: float32 losses near the float32 max must not overflow the sum
+            loss_sum = picked.sum(dtype=np.result_type(dtype, np.float64))
         else:
             t2 = t.reshape(x2.shape)
             dtype = np.result_type(x2, t2)
@@ -83,7 +85,7 @@ class SoftmaxWithLoss(Layer):
             logp -= log_total
             # 0 * (-inf) would be NaN; a class with target 0 contributes nothing to the loss.
             terms = np.multiply(t2, logp, out=np.zeros(x2.shape, dtype), where=t2 != 0)
-            loss_sum = terms.sum()
+            loss_sum = terms.sum(dtype=np.result_type(dtype, np.float64))
         self.y = y.reshape(x.shape)
         self.t = t
         self._is_labels = is_labels
@@ -96,7 +98,8 @@ class SoftmaxWithLoss(Layer):
         y2 = self.y.reshape(-1, self.y.shape[-1])  # forward made sure there is at least one class
         n = y2.shape[0]
         scale = d / n
-        with np.errstate(under="ignore"):  # tiny probabilities times dout / N may round to 0
+        # under: tiny probabilities times dout / N may round to 0; invalid: an inf dout times 0 -> NaN
+        with np.errstate(under="ignore", invalid="ignore"):
             if self._is_labels:
                 dx = y2.copy()
                 dx[np.arange(n), self.t.reshape(n)] -= 1

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 
+from ._base import LayerError
 from .activations import Relu
 from .affine import Affine
 from .functions import numerical_gradient
@@ -65,21 +67,37 @@ class TwoLayerNet:
 
     def predict(self, x: Any) -> np.ndarray:
         """Scores (logits) before the softmax, shape (N, output_size)."""
+        d = self.params["W1"].shape[0]
+        shape = np.shape(x)
+        if len(shape) < 2 or math.prod(shape[1:]) != d:
+            raise LayerError(
+                f"TwoLayerNet.predict: x has shape {shape}; expected a batch (N, {d}) for input_size {d}"
+            )
         for layer in self.layers.values():
             x = layer.forward(x)
         return x
 
     def loss(self, x: Any, t: Any) -> Any:
         """Mean cross-entropy of the batch; ``t`` is labels (N,) or one-hot (N, output_size)."""
-        return self.last_layer.forward(self.predict(x), t)
+        scores = self.predict(x)
+        try:
+            return self.last_layer.forward(scores, t)
+        except (LayerError, TypeError) as e:  # name the network and the caller's shapes too
+            raise type(e)(
+                f"TwoLayerNet.loss: x has shape {np.shape(x)} and t has shape {np.shape(t)}: {e}"
+            ) from e
 
     def accuracy(self, x: Any, t: Any) -> float:
         """Fraction of examples whose highest score is the target class (labels or one-hot ``t``)."""
         y = np.argmax(self.predict(x), axis=1)
         t = np.asarray(t)
-        if t.ndim != 1:
-            t = np.argmax(t, axis=1)
-        return float(np.sum(y == t)) / float(np.shape(x)[0])
+        labels = np.argmax(t, axis=1) if t.ndim == 2 else t
+        if labels.shape != y.shape or y.size == 0:
+            raise LayerError(
+                f"TwoLayerNet.accuracy: x has shape {np.shape(x)} and t has shape {t.shape}; expected at "
+                f"least one example and labels ({y.size},) or one-hot rows ({y.size}, C)"
+            )
+        return float(np.sum(y == labels)) / float(y.size)
 
     def numerical_gradient(self, x: Any, t: Any) -> dict[str, np.ndarray]:
         """Central differences (h = 1e-4) of the loss, perturbing each parameter in place.
@@ -98,8 +116,13 @@ class TwoLayerNet:
         """
         self.loss(x, t)
         dout = self.last_layer.backward(1)
-        for layer in reversed(self.layers.values()):
+        first, *rest = self.layers.values()
+        for layer in reversed(rest):
             dout = layer.backward(dout)
+        if type(first) is Affine:  # exactly ours: its dx (the data's gradient) would be discarded
+            first.backward_params(dout)
+        else:  # a replaced or subclassed first layer keeps its own backward
+            first.backward(dout)
         return {
             key: getattr(self.layers[layer_name], attr).copy()
             for key, (layer_name, attr) in _PARAM_LAYERS.items()

@@ -4,8 +4,21 @@ Importing this package registers the built-in specs and imports neither torch no
 """
 
 from properties import specs as _builtin_specs  # noqa: F401  (registers the built-in specs)
+
+# isort: split
+from properties import cnn_specs as _cnn_specs  # noqa: F401  (then the CNN specs: registry order)
 from properties.checks import PROPERTIES, Property, property_named
 from properties.registry import SPECS, get_spec, register
+from properties.runner import assert_layer_matches
 from properties.spec import LayerSpec
 
-__all__ = ["PROPERTIES", "SPECS", "LayerSpec", "Property", "get_spec", "property_named", "register"]
+__all__ = [
+    "PROPERTIES",
+    "SPECS",
+    "LayerSpec",
+    "Property",
+    "assert_layer_matches",
+    "get_spec",
+    "property_named",
+    "register",
+]

@@ -12,7 +12,14 @@ __all__ = ["Errors", "Mismatch", "compare"]
 
 
 class Mismatch(AssertionError):
-    """The layer disagrees with a reference; the message is meant for a person to act on."""
+    """The layer disagrees with a reference; the message is meant for a person to act on.
+
+    ``errors`` holds the numbers when the disagreement is one of size (for the conformance matrix).
+    """
+
+    def __init__(self, message: str, errors: Errors | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,7 @@ def compare(
             f"  largest absolute error {errors.max_abs:.3g} at {_where(a, i_abs)}: "
             f"got {a.flat[i_abs]!r}, reference {e.flat[i_abs]!r}\n"
             f"  largest relative error {errors.max_rel:.3g} at {_where(a, i_rel)}: "
-            f"got {a.flat[i_rel]!r}, reference {e.flat[i_rel]!r}"
+            f"got {a.flat[i_rel]!r}, reference {e.flat[i_rel]!r}",
+            errors,
         )
     return errors

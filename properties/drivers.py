@@ -34,10 +34,28 @@ class Driver:
         self.differentiable = tuple(i for i in spec.inputs if i not in spec.constants)
 
     def build(self, cls: Any, arrays: Arrays, dtype: Any) -> Any:
-        return cls(*(arrays[p] for p in self.spec.params), **self.spec.init_kwargs)
+        return cls(*(arrays[p] for p in self.spec.params), **self.init_kwargs(arrays))
+
+    def init_kwargs(self, arrays: Arrays) -> dict[str, Any]:
+        """The constructor's keywords: ``init_kwargs``, the drawn ``init_arrays`` and ``hyper``
+        (as Python scalars). A network gets its hyper-parameters through ``net_args`` instead."""
+        spec = self.spec
+        return {
+            **spec.init_kwargs,
+            **{k: arrays[k] for k in spec.init_arrays},
+            **{k: np.asarray(arrays[k]).item() for k in spec.hyper},
+        }
+
+    def call_args(self, arrays: Arrays) -> tuple[list[np.ndarray], dict[str, Any]]:
+        """The positional and keyword arguments of a forward (or ``loss``/``gradient``) call."""
+        spec = self.spec
+        positional = [arrays[i] for i in spec.inputs if i not in spec.keyword_inputs]
+        keywords = {**{i: arrays[i] for i in spec.keyword_inputs}, **spec.forward_kwargs}
+        return positional, keywords
 
     def forward(self, layer: Any, arrays: Arrays) -> np.ndarray:
-        return np.asarray(layer.forward(*(arrays[i] for i in self.spec.inputs)))
+        args, kwargs = self.call_args(arrays)
+        return np.asarray(layer.forward(*args, **kwargs))
 
     def backward(self, layer: Any, dout: np.ndarray, arrays: Arrays) -> Arrays:
         name = type(layer).__name__
@@ -83,7 +101,8 @@ class NetDriver(Driver):
     """A network: built from sizes, parameters written into its ``params`` dict in place (as
     training updates them), value from ``loss(*inputs)``, gradients from ``gradient(*inputs)``.
 
-    ``gradient`` takes no upstream gradient, so it is only ever asked for cotangent 1.
+    ``gradient`` takes no upstream gradient, so it is only ever asked for cotangent 1. Hyper-parameters
+    reach the constructor only through ``net_args``.
     """
 
     def build(self, cls: Any, arrays: Arrays, dtype: Any) -> Any:
@@ -108,12 +127,14 @@ class NetDriver(Driver):
         return net
 
     def forward(self, layer: Any, arrays: Arrays) -> np.ndarray:
-        return np.asarray(layer.loss(*(arrays[i] for i in self.spec.inputs)))
+        args, kwargs = self.call_args(arrays)
+        return np.asarray(layer.loss(*args, **kwargs))
 
     def backward(self, layer: Any, dout: np.ndarray, arrays: Arrays) -> Arrays:
         if not np.all(dout == 1):
             raise ValueError("a network's gradient(x, t) is only defined for an upstream gradient of 1")
-        grads = layer.gradient(*(arrays[i] for i in self.spec.inputs))
+        args, kwargs = self.call_args(arrays)
+        grads = layer.gradient(*args, **kwargs)
         name = type(layer).__name__
         missing = [p for p in self.spec.params if p not in grads]
         if missing:

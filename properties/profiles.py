@@ -1,6 +1,6 @@
-"""Hypothesis profiles: ``dev`` (fast, the default), ``ci`` (derandomized, more examples) and
-``thorough`` (1000 examples). Choose with ``HYPOTHESIS_PROFILE=ci`` or pytest's
-``--hypothesis-profile=ci``.
+"""Hypothesis profiles: ``dev`` (10 examples per test, the default), ``ci`` (25, derandomized so
+CI is reproducible) and ``thorough`` (1000, for hunting rare failures before a release).
+Choose with ``HYPOTHESIS_PROFILE=ci`` or pytest's ``--hypothesis-profile=ci``.
 
 No deadline anywhere: the first example of a new shape pays JAX's one-off compilation, and speed
 is measured in benchmarks, never in tests.
@@ -17,8 +17,8 @@ __all__ = ["PROFILES", "load_profile"]
 _relaxed = [HealthCheck.too_slow, HealthCheck.data_too_large]
 
 PROFILES = {
-    "dev": {"max_examples": 25},
-    "ci": {"max_examples": 60, "derandomize": True, "database": None, "print_blob": True},
+    "dev": {"max_examples": 10},
+    "ci": {"max_examples": 25, "derandomize": True, "database": None, "print_blob": True},
     "thorough": {"max_examples": 1000},
 }
 

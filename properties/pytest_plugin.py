@@ -1,1 +1,92 @@
-"""pytest plugin (entry point ``pytest11``): the cross-check harness inside anyone's test suite."""
+"""pytest plugin (entry point ``pytest11``): the cross-check harness inside anyone's test suite.
+
+* ``from properties import assert_layer_matches`` in any test: your class against a spec.
+* ``pytest --crosscheck-report``: the conformance matrix of the impl layers after the run; a
+  disagreement fails the run.
+
+Loading it is cheap: the harness (and through it torch or jax) is imported only when asked for.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+__all__ = ["pytest_addoption", "pytest_sessionfinish", "pytest_terminal_summary"]
+
+#: the finished report (a Run), or a one-line usage error
+_run_key = pytest.StashKey[Any]()
+
+
+def _csv(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("crosscheck", "layer cross-check (crosscheck report)")
+    group.addoption(
+        "--crosscheck-report",
+        action="store_true",
+        default=False,
+        help="print the conformance matrix of the registered layers at the end; a disagreement fails the run",
+    )
+    group.addoption(
+        "--crosscheck-spec", type=_csv, default=None, help="comma-separated spec names (default: all)"
+    )
+    group.addoption(
+        "--crosscheck-reference",
+        type=_csv,
+        default=None,
+        help="comma-separated references (default: torch,jax,fd)",
+    )
+    group.addoption("--crosscheck-examples", type=int, default=25, help="examples per cell (default 25)")
+    group.addoption(
+        "--crosscheck-dtype", type=_csv, default=["float64", "float32"], help="comma-separated dtypes"
+    )
+    group.addoption("--crosscheck-seed", type=int, default=None, help="repeat a report exactly")
+
+
+def _is_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Run the report once (on the controller under xdist) and fail the run if anything disagrees."""
+    config = session.config
+    if not config.getoption("crosscheck_report") or _is_xdist_worker(config):
+        return
+    from properties.loader import UsageError
+    from properties.registry import SPECS, get_spec
+    from properties.runner import run_matrix
+
+    try:
+        names = config.getoption("crosscheck_spec")
+        specs = [get_spec(n) for n in names] if names else list(SPECS.values())
+        run: Any = run_matrix(
+            specs,
+            references=config.getoption("crosscheck_reference"),
+            examples=config.getoption("crosscheck_examples"),
+            dtypes=config.getoption("crosscheck_dtype"),
+            seed=config.getoption("crosscheck_seed"),
+        )
+    except (UsageError, KeyError) as exc:
+        run = f"crosscheck: error: {exc.args[0] if exc.args else exc}"
+    config.stash[_run_key] = run
+    if (isinstance(run, str) or not run.ok) and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    run = config.stash.get(_run_key, None)
+    if run is None:
+        return
+    terminalreporter.section("crosscheck report")
+    if isinstance(run, str):
+        terminalreporter.write_line(run, red=True)
+        return
+    from properties.report import render
+
+    for line in render(run, "table", command="pytest --crosscheck-report").rstrip().splitlines():
+        terminalreporter.write_line(line)

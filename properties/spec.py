@@ -6,6 +6,7 @@ every generic property then runs for it with no new test code (see CONTRIBUTING.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -22,6 +23,13 @@ Draw = Callable[[st.SearchStrategy[Any]], Any]
 
 def _well_conditioned(arrays: Arrays) -> float:
     return 1.0
+
+
+@functools.cache
+def _with_hyper(fn: Callable[..., Any], hyper: tuple[tuple[str, Any], ...]) -> Callable[..., Any]:
+    """``fn`` with hyper-parameters bound; cached, so equal values give the *same* object and the
+    JAX reference, which compiles once per function object, compiles once per value (not per call)."""
+    return functools.partial(fn, **dict(hyper))
 
 
 @dataclass(frozen=True)
@@ -46,13 +54,17 @@ class LayerSpec:
     constants: tuple[str, ...] = ()
     #: "layer": forward(*inputs)/backward(dout); "net": loss(*inputs)/gradient(*inputs) through `params`
     kind: Literal["layer", "net"] = "layer"
-    #: the constructor's positional arguments for a "net", from the drawn parameter arrays
-    net_args: Callable[[Arrays], tuple[int, ...]] | None = None
+    #: the constructor's positional arguments for a "net", from the drawn arrays (and hyper-parameters)
+    net_args: Callable[[Arrays], tuple[Any, ...]] | None = None
     #: elements within ``margin`` of a point where the layer is not differentiable
     kinks: Callable[[Arrays, float], dict[str, np.ndarray]] | None = None
     #: the gradient the layer's convention prescribes exactly at its kinks: {name: (mask, value)}
     at_kinks: Callable[[Arrays], dict[str, tuple[np.ndarray, float]]] | None = None
     convention: str = ""
+    #: the references whose gradient exactly at a kink follows ``convention`` (None: all of them);
+    #: the others are not compared at the elements ``kinks(arrays, 0.0)`` marks (e.g. max-pooling
+    #: ties, where XLA promises no order in which a window's maximum is chosen)
+    kink_references: tuple[str, ...] | None = None
     #: the example lies within rounding of a kink at an *intermediate* value (e.g. a hidden
     #: pre-activation): exact references may then legitimately take either side, so it is skipped
     ambiguous: Callable[[Arrays], bool] | None = None
@@ -60,9 +72,24 @@ class LayerSpec:
     row_wise: bool = False
     cond: Callable[[Arrays], float] = _well_conditioned
     #: the size of the terms a gradient is made of, at upstream gradient ``dout``: when the
-    #: gradient is smaller than its terms by cancellation, its rounding error is not.
-    grad_scale: Callable[[Arrays, np.ndarray], float] | None = None
+    #: gradient is smaller than its terms by cancellation, its rounding error is not. One number
+    #: for every gradient, or a mapping by name (``{"x": ..., "W": ...}``; 0 for a name left out).
+    grad_scale: Callable[[Arrays, np.ndarray], float | Mapping[str, float]] | None = None
+    #: the size of the terms the forward value is made of, like ``grad_scale``: when the value is
+    #: smaller than its terms by cancellation (``x - mean(x)``), its rounding error is not
+    value_scale: Callable[[Arrays], float] | None = None
     init_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    #: hyper-parameters chosen per shape-set entry (stride, pad, ...): the draw puts them in the
+    #: case as scalars; the constructor gets them by keyword, the math functions as bound keyword
+    #: arguments (``bind``), never as traced arrays; hooks read them like any other entry
+    hyper: tuple[str, ...] = ()
+    #: drawn arrays the constructor takes by keyword (e.g. running statistics); the math functions
+    #: get them as arrays; never differentiated
+    init_arrays: tuple[str, ...] = ()
+    #: fixed keyword arguments of every forward call (e.g. ``train_flg=False``: inference mode)
+    forward_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    #: inputs handed to forward by keyword rather than position (e.g. a dropout ``mask``)
+    keyword_inputs: tuple[str, ...] = ()
     dtypes: tuple[type, ...] = (np.float64, np.float32)
 
     @property
@@ -73,6 +100,16 @@ class LayerSpec:
     def math(self, backend: str) -> Callable[..., Any]:
         """The spec's function for an autodiff backend ('torch' or 'jax')."""
         return {"torch": self.torch, "jax": self.jax}[backend]
+
+    def bind(self, backend: str, arrays: Arrays) -> tuple[Callable[..., Any], Arrays]:
+        """The spec's function for ``backend`` with this case's hyper-parameters bound as Python
+        scalars, and the arrays it is then called with (the case without the hyper-parameters)."""
+        fn = self.math(backend)
+        if not self.hyper:
+            return fn, arrays
+        hyper = tuple((k, np.asarray(arrays[k]).item()) for k in self.hyper)
+        rest = {k: v for k, v in arrays.items() if k not in self.hyper}
+        return _with_hyper(fn, hyper), rest
 
     def describe(self) -> dict[str, Any]:
         """What ``crosscheck list`` shows."""

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from impl import AddLayer, Affine, MulLayer, Relu, Sigmoid, Softmax, SoftmaxWithLoss, TwoLayerNet
+from impl import AddLayer, Affine, MulLayer, Relu, Sigmoid, Softmax, SoftmaxWithLoss, Tanh, TwoLayerNet
 from properties import strategies as S
 from properties.registry import register
 from properties.spec import Arrays, Draw, LayerSpec, Sizes
@@ -25,6 +25,14 @@ def _dout_scale(a: Arrays, dout: np.ndarray) -> float:
     ``y*(dout - sum(dout*y))``) are made of terms up to ``|dout|``; their rounding is ``eps*|dout|``
     even where the gradient itself is tiny (a saturated output, where ``1 - y`` cancels)."""
     return float(np.max(np.abs(dout), initial=0.0))
+
+
+def _unit_scale(a: Arrays) -> float:
+    """Outputs in [0, 1] (sigmoid, softmax) and losses (a log-sum-exp minus a logit) are judged
+    with absolute errors: their rounding is ``eps`` (times ``cond``) whatever their size, so a tail
+    value like sigmoid(-50) = 1.9e-22 need not carry full relative precision in a learner's layer.
+    (impl's own tails are held to full relative precision by tests/test_impl_dtype.py.)"""
+    return 1.0
 
 
 def _pair(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
@@ -95,6 +103,7 @@ register(
         torch=lambda T, x: T.torch.sigmoid(x),
         jax=lambda J, x: J.nn.sigmoid(x),
         grad_scale=_dout_scale,
+        value_scale=_unit_scale,
         row_wise=True,
     )
 )
@@ -110,6 +119,21 @@ def _affine_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
     }
 
 
+def _affine_value_scale(a: Arrays) -> float:
+    """x @ W + b is a sum of products: its rounding follows |x| @ |W| + |b|, not the sum itself
+    (tiny inputs against weights of both signs cancel to a residue of rounding)."""
+    x = np.abs(a["x"].reshape(a["x"].shape[0], -1)).astype(np.float64)
+    return float(np.max(x @ np.abs(a["W"]) + np.abs(a["b"]), initial=0.0))
+
+
+def _affine_grad_scale(a: Arrays, dout: np.ndarray) -> float:
+    """The terms of dx = dout @ W.T, dW = x.T @ dout and db = sum(dout) bound their rounding."""
+    x = np.abs(a["x"].reshape(a["x"].shape[0], -1)).astype(np.float64)
+    d = np.broadcast_to(np.abs(dout).astype(np.float64), (x.shape[0], a["W"].shape[1]))  # 0-d: a unit
+    terms = (d @ np.abs(a["W"]).T, x.T @ d, d.sum(axis=0))
+    return max(float(np.max(t, initial=0.0)) for t in terms)
+
+
 register(
     LayerSpec(
         name="affine",
@@ -121,6 +145,8 @@ register(
         draw=_affine_draw,
         torch=lambda T, x, W, b: T.F.linear(x.reshape(x.shape[0], -1), W.T, b),
         jax=lambda J, x, W, b: J.jnp.dot(x.reshape(x.shape[0], -1), W) + b,
+        value_scale=_affine_value_scale,
+        grad_scale=_affine_grad_scale,
         row_wise=True,
     )
 )
@@ -137,6 +163,7 @@ register(
         jax=lambda J, x: J.nn.softmax(x, axis=-1),
         cond=_logit_cond,
         grad_scale=_dout_scale,
+        value_scale=_unit_scale,
         row_wise=True,
     )
 )
@@ -210,6 +237,7 @@ for _name, _target, _summary, _jax in (
             jax=_jax,
             cond=_logit_cond,
             grad_scale=_loss_grad_scale,
+            value_scale=_unit_scale,
         )
     )
 
@@ -284,6 +312,25 @@ register(
         convention="ReLU gradient 0 at a pre-activation of exactly 0",
         cond=_net_cond,
         grad_scale=_net_grad_scale,
+        value_scale=_unit_scale,
         ambiguous=_net_ambiguous,
+    )
+)
+
+
+# Added by CONTRIBUTING.md's walkthrough: a class in impl/activations.py and this spec; nothing else.
+register(
+    LayerSpec(
+        name="tanh",
+        layer=Tanh,
+        summary="tanh(x), backward from the stored output: dout * (1 - y**2)",
+        inputs=("x",),
+        shapes=_TENSOR_SHAPES,
+        draw=_one(LOGIT_EXTREME),
+        torch=lambda T, x: T.torch.tanh(x),
+        jax=lambda J, x: J.jnp.tanh(x),
+        grad_scale=_dout_scale,
+        value_scale=_unit_scale,
+        row_wise=True,
     )
 )

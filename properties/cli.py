@@ -1,0 +1,251 @@
+"""``crosscheck``: list the specs, run the conformance report, check your own layer class.
+
+Exit status: 0 everything agrees, 1 a disagreement (or the class raised), 2 a usage error (one
+line on stderr, no traceback). Progress goes to stderr one line per cell, so the matrix on stdout
+can be piped or redirected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from properties.loader import UsageError
+from properties.registry import SPECS, get_spec
+from properties.runner import (
+    DEFAULT_EXAMPLES,
+    SHRINK_SECONDS,
+    CellResult,
+    check_layer,
+    default_jobs,
+    new_seed,
+    run_matrix,
+)
+
+__all__ = ["main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors on one line like every other usage error here."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _csv(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
+
+
+def _seconds(text: str) -> float:
+    try:
+        t = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not t >= 0:
+        raise argparse.ArgumentTypeError("must be at least 0")
+    return t
+
+
+def _seed(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def _run_options(p: argparse.ArgumentParser, default_dtypes: str) -> None:
+    p.add_argument(
+        "--reference",
+        metavar="NAMES",
+        type=_csv,
+        default=None,
+        help="comma-separated references among torch,jax,fd (default: all; one that is not "
+        "installed is shown as skipped, one named here that is not installed is an error)",
+    )
+    p.add_argument(
+        "--examples",
+        metavar="N",
+        type=_positive,
+        default=DEFAULT_EXAMPLES,
+        help="examples per cell (default %(default)s)",
+    )
+    p.add_argument(
+        "--seed",
+        metavar="S",
+        type=_seed,
+        default=None,
+        help="repeat a run exactly (default: a random seed, printed)",
+    )
+    p.add_argument(
+        "--dtype",
+        metavar="DTYPES",
+        type=_csv,
+        default=_csv(default_dtypes),
+        help=f"comma-separated dtypes (default {default_dtypes})",
+    )
+    p.add_argument(
+        "--shrink-time",
+        type=_seconds,
+        default=SHRINK_SECONDS,
+        metavar="SECONDS",
+        help="how long to shrink each failure to a simpler example (default %(default)s)",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="crosscheck",
+        description="Cross-check NumPy layers against PyTorch, JAX and finite differences.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="{list,report,check}")
+
+    p = sub.add_parser("list", help="the registered specs: parameters, input shapes, kinks")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(func=_list)
+
+    p = sub.add_parser("report", help="every property of every impl layer against every reference")
+    _run_options(p, "float64,float32")
+    p.add_argument("--format", choices=("table", "markdown", "json"), default="table")
+    p.add_argument(
+        "--output", metavar="FILE", type=Path, default=None, help="write the matrix to FILE instead of stdout"
+    )
+    p.add_argument(
+        "--spec", metavar="NAMES", type=_csv, default=None, help="comma-separated spec names (default: all)"
+    )
+    p.add_argument(
+        "--jobs",
+        metavar="N",
+        type=_positive,
+        default=default_jobs(),
+        help="worker processes (default: one per CPU, here %(default)s; 1 runs everything in this process)",
+    )
+    p.set_defaults(func=_report)
+
+    p = sub.add_parser("check", help="check your own layer class against a registered spec")
+    p.add_argument("target", help="path/to/file.py:ClassName or package.module:ClassName")
+    p.add_argument(
+        "--as", dest="spec", required=True, metavar="SPEC", help="a spec name (see crosscheck list)"
+    )
+    _run_options(p, "float64")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(func=_check)
+    return parser
+
+
+def _progress(quiet: bool, announce: str) -> Any:
+    """One line per finished cell on stderr, after a first line with the seed (printed once the
+    request is known to be valid, so a usage error stays a single line)."""
+    if quiet:
+        return None
+
+    def show(i: int, n: int, r: CellResult) -> None:
+        if i == 1:
+            print(announce, file=sys.stderr, flush=True)
+        width = len(str(n))
+        word = r.status if r.ok else r.status.upper()
+        print(f"[{i:>{width}}/{n}] {r.id:<48} {word:<7} {r.seconds:6.2f}s", file=sys.stderr, flush=True)
+
+    return show
+
+
+def _seed_line(command: str, seed: int, given: int | None) -> str:
+    return f"{command}: seed {seed} ({'given' if given is not None else 'random; repeat with --seed'})"
+
+
+def _spec_named(name: str) -> Any:
+    try:
+        return get_spec(name)
+    except KeyError as exc:
+        raise UsageError(str(exc.args[0])) from None
+
+
+def _list(args: argparse.Namespace) -> int:
+    from properties.report import render_list
+
+    sys.stdout.write(render_list(SPECS.values(), args.format))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from properties.report import render
+
+    specs = [_spec_named(n) for n in args.spec] if args.spec else list(SPECS.values())
+    seed = args.seed if args.seed is not None else new_seed()
+    run = run_matrix(
+        specs,
+        references=args.reference,
+        dtypes=args.dtype,
+        examples=args.examples,
+        seed=seed,
+        jobs=args.jobs,
+        shrink_seconds=args.shrink_time,
+        progress=_progress(args.quiet, _seed_line("crosscheck report", seed, args.seed)),
+    )
+    text = render(run, args.format)
+    if args.output is not None:
+        try:
+            args.output.write_text(text)
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+        verdict = "all agree" if run.ok else f"{len(run.failures)} cell(s) disagree"
+        print(f"crosscheck report: wrote {args.output} ({verdict})", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0 if run.ok else 1
+
+
+def _check(args: argparse.Namespace) -> int:
+    from properties.report import render, render_check
+
+    seed = args.seed if args.seed is not None else new_seed()
+    progress = _progress(args.quiet, _seed_line(f"crosscheck check {args.target}", seed, args.seed))
+    run = check_layer(
+        args.target,
+        args.spec,
+        references=args.reference,
+        dtypes=args.dtype,
+        examples=args.examples,
+        seed=seed,
+        shrink_seconds=args.shrink_time,
+        progress=progress,
+    )
+    if args.format == "json":
+        sys.stdout.write(render(run, "json"))
+    else:
+        sys.stdout.write(render_check(run))
+    return 0 if run.ok else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The console script; returns the exit status (0 agree, 1 disagree, 2 usage error)."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error argparse already printed (2)
+        return exc.code if isinstance(exc.code, int) else 2
+    if args.command is None:
+        parser.print_usage(sys.stderr)
+        print("crosscheck: error: choose a command: list, report or check", file=sys.stderr)
+        return 2
+    try:
+        return int(args.func(args))
+    except UsageError as exc:
+        print(f"crosscheck {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("crosscheck: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,669 @@
+"""The CNN specs: convolution, max pooling, batch normalization, dropout and SimpleConvNet.
+
+Registered on import (``properties/__init__.py``); their names are a public contract, like the
+built-in ones. Hyper-parameters (stride, pad, window, dropout ratio) come with each shape-set
+entry and reach the layer's constructor and the math functions through ``LayerSpec.hyper``; the
+window geometry the pooling hooks need is read from the same entries.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from hypothesis.extra import numpy as hnp
+from numpy.lib.stride_tricks import sliding_window_view
+
+from impl import BatchNormalization, Convolution, Dropout, Pooling, SimpleConvNet
+from properties import strategies as S
+from properties.registry import register
+from properties.spec import Arrays, Draw, LayerSpec, Sizes
+
+BN_EPS = 1e-5  # BatchNormalization's default eps, torch's default too
+ROUNDING_ULPS = 2.0**10  # as properties.tolerances.EXACT_ULPS: "within rounding" of a kink
+
+
+def _hyper(s: Sizes, *names: str) -> dict[str, Any]:
+    return {k: s[k] for k in names}
+
+
+def _geometry(a: Arrays, *names: str) -> tuple[int, ...]:
+    return tuple(int(np.asarray(a[k]).item()) for k in names)
+
+
+# --------------------------------------------------------------------------- convolution
+
+
+def _conv_torch(T: Any, x: Any, W: Any, b: Any, stride: int, pad: int) -> Any:
+    return T.F.conv2d(x, W, b, stride=stride, padding=pad)
+
+
+def _conv_jax(J: Any, x: Any, W: Any, b: Any, stride: int, pad: int) -> Any:
+    y = J.lax.conv_general_dilated(
+        x,
+        W,
+        window_strides=(stride, stride),
+        padding=[(pad, pad), (pad, pad)],
+        dimension_numbers=("NCHW", "OIHW", "NCHW"),
+        precision=J.lax.Precision.HIGHEST,
+    )
+    return y + b[None, :, None, None]
+
+
+def _abs_patches(a: Arrays, x: str, fh: int, fw: int) -> np.ndarray:
+    """``|x|``'s windows (N, OH, OW, C, FH, FW), zero padding, the case's stride: written with
+    ``sliding_window_view``, independently of the layer's im2col."""
+    stride, pad = _geometry(a, "stride", "pad")
+    xp = np.pad(np.abs(a[x].astype(np.float64)), ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    windows = sliding_window_view(xp, (fh, fw), axis=(2, 3))[:, :, ::stride, ::stride]
+    return windows.transpose(0, 2, 3, 1, 4, 5)
+
+
+def _conv_value_scale(a: Arrays) -> float:
+    """An output is ``sum(patch * W) + b``: made of terms up to ``sum|patch * W| + |b|``, its
+    rounding is that size where the sum cancels (an output near 0 from large products)."""
+    W = np.abs(a["W"].astype(np.float64))
+    terms = np.einsum("nhwcij,fcij->nfhw", _abs_patches(a, "x", *W.shape[2:]), W)
+    return float(np.max(terms + np.abs(a["b"].astype(np.float64))[:, None, None]))
+
+
+def _conv_grad_scale(a: Arrays, dout: np.ndarray) -> dict[str, float]:
+    """The gradients are sums too: ``db`` of ``dout`` over (N, OH, OW), ``dW`` of ``dout * patch``,
+    ``dx`` of ``dout * W`` over the windows covering a pixel (at most one term per filter and
+    kernel cell: up to ``max|dout| * sum|W[:, c]|``). Where a sum cancels, its rounding is the
+    size of its terms. (A Jacobian row, unit ``dout`` for one output, sums nothing.)"""
+    if np.ndim(dout) != 4:
+        return {}
+    W = np.abs(a["W"].astype(np.float64))
+    d = np.abs(np.asarray(dout, dtype=np.float64))
+    dW = np.einsum("nfhw,nhwcij->fcij", d, _abs_patches(a, "x", *W.shape[2:]))
+    return {
+        "x": float(np.max(d)) * float(np.max(W.sum(axis=(0, 2, 3)))),
+        "W": float(np.max(dW)),
+        "b": float(np.max(d.sum(axis=(0, 2, 3)))),
+    }
+
+
+def _conv_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
+    return {
+        "x": draw(S.array(dtype, s["x"])),
+        "W": draw(S.array(dtype, s["W"])),
+        "b": draw(S.array(dtype, (s["W"][0],))),
+        **_hyper(s, "stride", "pad"),
+    }
+
+
+register(
+    LayerSpec(
+        name="convolution",
+        layer=Convolution,
+        summary="cross-correlation of (N, C, H, W) with (FN, C, FH, FW) kernels, zero padding, floor size",
+        inputs=("x",),
+        params=("W", "b"),
+        hyper=("stride", "pad"),
+        # strides 1-3, padding 0-2, square and non-square kernels, sizes the stride does not divide
+        shapes=(
+            {"x": (2, 2, 5, 5), "W": (3, 2, 3, 3), "stride": 1, "pad": 0},
+            {"x": (1, 3, 5, 6), "W": (2, 3, 2, 3), "stride": 2, "pad": 1},
+            {"x": (2, 1, 6, 5), "W": (2, 1, 3, 2), "stride": 3, "pad": 2},
+            {"x": (2, 2, 4, 6), "W": (2, 2, 3, 1), "stride": 2, "pad": 0},
+        ),
+        draw=_conv_draw,
+        torch=_conv_torch,
+        jax=_conv_jax,
+        value_scale=_conv_value_scale,
+        grad_scale=_conv_grad_scale,
+        row_wise=True,
+    )
+)
+
+
+# --------------------------------------------------------------------------- max pooling
+
+
+def _pool_cells(a: Arrays) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+    """Every window's cells: values (N, C, L, K) in float64 (padding -inf) and, per window and
+    cell, the flat index into the padded (H + 2p, W + 2p) plane (L, K); K in row-major window order.
+
+    Written with ``sliding_window_view``, independently of the layer's im2col.
+    """
+    ph, pw, s, p = _geometry(a, "pool_h", "pool_w", "stride", "pad")
+    x = a["x"].astype(np.float64)
+    N, C, H, W = x.shape
+    Hp, Wp = H + 2 * p, W + 2 * p
+    index = sliding_window_view(np.arange(Hp * Wp).reshape(Hp, Wp), (ph, pw))[::s, ::s]
+    index = index.reshape(-1, ph * pw)
+    padded = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=-np.inf).reshape(N, C, -1)
+    return padded[:, :, index], index, (Hp, Wp)
+
+
+def _unpad(a: Arrays, plane: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
+    p = _geometry(a, "pad")[0]
+    N, C, H, W = a["x"].shape
+    return plane.reshape(N, C, *hw)[:, :, p : p + H, p : p + W]
+
+
+def _mark(cells_mask: np.ndarray, index: np.ndarray, size: int) -> np.ndarray:
+    """A plane (N, C, size) true where any window marks its cell. For one cell position k the
+    windows' cells are distinct, so each assignment below has no repeated index."""
+    plane = np.zeros((*cells_mask.shape[:2], size), bool)
+    for k in range(index.shape[1]):
+        plane[:, :, index[:, k]] |= cells_mask[..., k]
+    return plane
+
+
+def _pool_kinks(a: Arrays, margin: float) -> dict[str, np.ndarray]:
+    """Cells within ``margin`` of their window's maximum, in windows where two or more are: a
+    perturbation of that size can change which cell is the maximum (``margin`` 0: exact ties)."""
+    cells, index, hw = _pool_cells(a)
+    near = cells >= cells.max(axis=-1, keepdims=True) - margin
+    near &= (near.sum(axis=-1) >= 2)[..., None]
+    return {"x": _unpad(a, _mark(near, index, hw[0] * hw[1]), hw)}
+
+
+def _pool_at_kinks(a: Arrays) -> dict[str, tuple[np.ndarray, float]]:
+    """torch's rule at a tie: the first maximal cell of the window (row-major) takes the window's
+    gradient, so a tied maximum that no window selects gets exactly 0."""
+    cells, index, hw = _pool_cells(a)
+    size = hw[0] * hw[1]
+    top = cells.max(axis=-1, keepdims=True)
+    tied = (cells == top) & ((cells == top).sum(axis=-1) >= 2)[..., None]
+    first = np.arange(cells.shape[-1]) == np.argmax(cells, axis=-1)[..., None]
+    losers = _mark(tied, index, size) & ~_mark(first, index, size)
+    return {"x": (_unpad(a, losers, hw), 0.0)}
+
+
+def _pool_torch(T: Any, x: Any, pool_h: int, pool_w: int, stride: int, pad: int) -> Any:
+    return T.F.max_pool2d(x, (pool_h, pool_w), stride=stride, padding=pad)
+
+
+def _pool_jax(J: Any, x: Any, pool_h: int, pool_w: int, stride: int, pad: int) -> Any:
+    # -inf and max: jax recognises the monoid and uses its differentiable max-pooling primitive
+    return J.lax.reduce_window(
+        x,
+        -J.jnp.inf,
+        J.lax.max,
+        (1, 1, pool_h, pool_w),
+        (1, 1, stride, stride),
+        ((0, 0), (0, 0), (pad, pad), (pad, pad)),
+    )
+
+
+def _pool_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
+    return {"x": draw(S.array(dtype, s["x"])), **_hyper(s, "pool_h", "pool_w", "stride", "pad")}
+
+
+register(
+    LayerSpec(
+        name="pooling",
+        layer=Pooling,
+        summary="max over (pool_h, pool_w) windows, -inf padding, overlapping windows add their gradients",
+        inputs=("x",),
+        hyper=("pool_h", "pool_w", "stride", "pad"),
+        shapes=(
+            {"x": (2, 2, 4, 5), "pool_h": 2, "pool_w": 2, "stride": 2, "pad": 0},  # the CNN's
+            {"x": (1, 2, 5, 5), "pool_h": 3, "pool_w": 3, "stride": 1, "pad": 1},  # overlap, padding
+            {"x": (2, 1, 5, 6), "pool_h": 3, "pool_w": 2, "stride": 2, "pad": 1},
+            {"x": (2, 3, 4, 4), "pool_h": 2, "pool_w": 3, "stride": 1, "pad": 1},
+        ),
+        draw=_pool_draw,
+        torch=_pool_torch,
+        jax=_pool_jax,
+        kinks=_pool_kinks,
+        at_kinks=_pool_at_kinks,
+        convention="a tie's gradient goes to the window's first maximum in row-major order, like torch",
+        kink_references=("torch",),  # XLA promises no order among a window's tied maxima
+        row_wise=True,
+    )
+)
+
+
+# --------------------------------------------------------------------------- batch normalization
+
+
+def _bn_shape(x: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Statistics over every axis but 1; per-channel arrays broadcast as (1, C, 1, ...)."""
+    return (0, *range(2, x.ndim)), (1, -1) + (1,) * (x.ndim - 2)
+
+
+def _bn_train_jax(J: Any, x: Any, gamma: Any, beta: Any) -> Any:
+    axes, shape = _bn_shape(x)
+    mu = J.jnp.mean(x, axis=axes, keepdims=True)
+    var = J.jnp.mean((x - mu) ** 2, axis=axes, keepdims=True)
+    return (x - mu) / J.jnp.sqrt(var + BN_EPS) * gamma.reshape(shape) + beta.reshape(shape)
+
+
+def _bn_eval_jax(J: Any, x: Any, gamma: Any, beta: Any, running_mean: Any, running_var: Any) -> Any:
+    _, shape = _bn_shape(x)
+    xn = (x - running_mean.reshape(shape)) / J.jnp.sqrt(running_var.reshape(shape) + BN_EPS)
+    return xn * gamma.reshape(shape) + beta.reshape(shape)
+
+
+class _BatchStats:
+    """A training-mode case's per-channel statistics in float64: ``std = sqrt(var + eps)``,
+    ``spread = (max|x| + |mean|) / std`` (how far rounding in ``x - mean`` is amplified: the
+    normalization's condition number), ``xn_max = max|x - mean| / std``, ``n`` values per channel."""
+
+    def __init__(self, a: Arrays) -> None:
+        x = a["x"].astype(np.float64)
+        axes, _ = _bn_shape(x)
+        mu = x.mean(axis=axes, keepdims=True)
+        std = np.sqrt(((x - mu) ** 2).mean(axis=axes, keepdims=True) + BN_EPS)
+        self.std = std.reshape(-1)
+        self.spread = ((np.abs(x).max(axis=axes, keepdims=True) + np.abs(mu)) / std).reshape(-1)
+        self.xn_max = (np.abs(x - mu) / std).max(axis=axes)
+        self.n = x.size // x.shape[1]
+        self.gamma = np.abs(a["gamma"].astype(np.float64))
+        self.beta = np.abs(a["beta"].astype(np.float64))
+
+
+def _bn_value_scale(a: Arrays) -> float:
+    """``gamma * (x - mean) / std + beta``: subtracting the rounded mean leaves an error of
+    ``eps * (|x| + |mean|)``, amplified by ``|gamma| / std``; the output is made of terms up to
+    ``|gamma| * spread + |beta|``, however small it is (a nearly constant channel)."""
+    st = _BatchStats(a)
+    return float(np.max(st.gamma * st.spread + st.beta))
+
+
+def _bn_sums(a: Arrays, dout: np.ndarray, weight: np.ndarray) -> float:
+    """``max`` over channels of ``sum |dout| * weight`` (weight per channel); a 0-d ``dout`` is a
+    Jacobian row's unit cotangent, whose sums have one term."""
+    if np.ndim(dout) == 0:
+        return float(np.abs(dout)) * float(np.max(weight))
+    axes, _ = _bn_shape(a["x"])
+    return float(np.max(np.abs(dout.astype(np.float64)).sum(axis=axes) * weight))
+
+
+def _bn_grad_scale(a: Arrays, dout: np.ndarray) -> dict[str, float]:
+    """The terms of the three gradients, with ``d = max|dout|``:
+    ``dx = gamma/std * (dout - mean(dout) - xn*mean(dout*xn))``, up to
+    ``d*|gamma|/std * (2 + 2*spread*xn_max)`` (``xn`` carries the rounding of ``x - mean``);
+    ``dgamma = sum(dout*xn)``, up to ``sum|dout| * spread``; ``dbeta = sum(dout)``, up to
+    ``sum|dout|``. A gradient can be far smaller than its terms (two values per channel: dx ~ 0)."""
+    st = _BatchStats(a)
+    d = float(np.max(np.abs(dout), initial=0.0))
+    return {
+        "x": d * float(np.max(st.gamma / st.std * (2.0 + 2.0 * st.spread * st.xn_max))),
+        "gamma": _bn_sums(a, dout, st.spread),
+        "beta": _bn_sums(a, dout, np.ones_like(st.spread)),
+    }
+
+
+def _bn_kinks(a: Arrays, margin: float) -> dict[str, np.ndarray]:
+    """Channels finite differences must leave alone. Normalizing is a smoothed kink: at zero
+    variance (eps -> 0) ``(x - mean) / std`` is not differentiable, and it curves on the scale of
+    ``std``, so a central difference's truncation error is ``(h / std)**2`` relative. The
+    finite-difference tolerance, ``FD_FACTOR * eps**(2/3) = FD_FACTOR * h**2``, assumes a unit
+    scale; it holds while ``std >= 1/2`` (room for O(1) constants), whatever the dtype. The x of
+    narrower channels are left to the exact references; gamma and beta (linear) always vary."""
+    st = _BatchStats(a)
+    _, shape = _bn_shape(a["x"])
+    narrow = (st.std < 0.5).reshape(shape)
+    return {"x": np.broadcast_to(narrow, a["x"].shape).copy()}
+
+
+def _bn_eval_terms(a: Arrays) -> np.ndarray:
+    """Per channel: ``(max|x| + |running_mean|) / sqrt(running_var + eps)``, the size of the terms
+    of the normalized ``x`` (x at the running mean: they cancel)."""
+    x = np.abs(a["x"].astype(np.float64))
+    axes, _ = _bn_shape(x)
+    sd = np.sqrt(a["running_var"].astype(np.float64) + BN_EPS)
+    return (x.max(axis=axes) + np.abs(a["running_mean"].astype(np.float64))) / sd
+
+
+def _bn_eval_grad_scale(a: Arrays, dout: np.ndarray) -> dict[str, float]:
+    """``dgamma = sum(dout * xn)`` and ``dbeta = sum(dout)`` are sums whose terms may cancel (or be
+    absorbed: 1 + 1e-300 - 1); ``dx = gamma * dout / sd`` sums nothing."""
+    return {
+        "gamma": _bn_sums(a, dout, _bn_eval_terms(a)),
+        "beta": _bn_sums(a, dout, np.ones(a["x"].shape[1])),
+    }
+
+
+def _bn_eval_value_scale(a: Arrays) -> float:
+    """``gamma * (x - running_mean) / sqrt(running_var + eps) + beta``, which torch computes folded
+    as ``x * scale + (beta - running_mean * scale)``: made of terms up to
+    ``|gamma| * (|x| + |running_mean|) / sqrt(running_var + eps) + |beta|``, so where they cancel
+    (x at the running mean, beta 0) the rounding is that size, not the output's."""
+    terms = np.abs(a["gamma"].astype(np.float64)) * _bn_eval_terms(a)
+    return float(np.max(terms + np.abs(a["beta"].astype(np.float64))))
+
+
+def _bn_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
+    C = s["x"][1]
+    return {
+        "x": draw(S.array(dtype, s["x"])),
+        "gamma": draw(S.array(dtype, (C,))),
+        "beta": draw(S.array(dtype, (C,))),
+    }
+
+
+def _bn_eval_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
+    C = s["x"][1]
+    return {
+        **_bn_draw(draw, dtype, s),
+        "running_mean": draw(S.array(dtype, (C,))),
+        "running_var": np.abs(draw(S.array(dtype, (C,)))),  # a variance: >= 0, exact zeros included
+    }
+
+
+_BN_SHAPES = ({"x": (2, 3, 2, 2)}, {"x": (4, 3)}, {"x": (2, 5)})
+
+register(
+    LayerSpec(
+        name="batch_norm",
+        layer=BatchNormalization,
+        summary="training mode: normalize by the batch's mean and biased variance per axis-1 channel, "
+        "differentiated through them; (N, C, H, W) and (N, D)",
+        inputs=("x",),
+        params=("gamma", "beta"),
+        forward_kwargs={"train_flg": True},
+        shapes=_BN_SHAPES,
+        draw=_bn_draw,
+        torch=lambda T, x, gamma, beta: T.F.batch_norm(x, None, None, gamma, beta, training=True, eps=BN_EPS),
+        jax=_bn_train_jax,
+        kinks=_bn_kinks,
+        convention="smooth (eps > 0); channels with std < 1/2 curve too fast for finite differences",
+        value_scale=_bn_value_scale,
+        grad_scale=_bn_grad_scale,
+    )
+)
+
+register(
+    LayerSpec(
+        name="batch_norm_eval",
+        layer=BatchNormalization,
+        summary="inference mode: normalize by given running statistics (constants); (N, C, H, W) and (N, D)",
+        inputs=("x",),
+        params=("gamma", "beta"),
+        init_arrays=("running_mean", "running_var"),
+        forward_kwargs={"train_flg": False},
+        shapes=_BN_SHAPES,
+        draw=_bn_eval_draw,
+        torch=lambda T, x, gamma, beta, running_mean, running_var: T.F.batch_norm(
+            x, running_mean, running_var, gamma, beta, training=False, eps=BN_EPS
+        ),
+        jax=_bn_eval_jax,
+        value_scale=_bn_eval_value_scale,
+        grad_scale=_bn_eval_grad_scale,
+        row_wise=True,
+    )
+)
+
+
+# --------------------------------------------------------------------------- dropout
+
+
+def _dropout_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
+    return {
+        "x": draw(S.array(dtype, s["x"])),
+        "mask": draw(hnp.arrays(np.bool_, s["x"])),
+        **_hyper(s, "dropout_ratio"),
+    }
+
+
+register(
+    LayerSpec(
+        name="dropout",
+        layer=Dropout,
+        summary="inverted dropout in training, x * mask / (1 - p), with a drawn mask given to both sides",
+        inputs=("x", "mask"),
+        constants=("mask",),
+        keyword_inputs=("mask",),
+        forward_kwargs={"train_flg": True},
+        hyper=("dropout_ratio",),
+        shapes=(
+            {"x": (3, 4), "dropout_ratio": 0.5},
+            {"x": (2, 3, 2), "dropout_ratio": 0.2},
+            {"x": (2, 5), "dropout_ratio": 0.0},
+        ),
+        draw=_dropout_draw,
+        # the definition of inverted dropout, written in each framework (F.dropout draws its own mask)
+        torch=lambda T, x, mask, dropout_ratio: x * mask / (1.0 - dropout_ratio),
+        jax=lambda J, x, mask, dropout_ratio: x * mask / (1.0 - dropout_ratio),
+        row_wise=True,
+    )
+)
+
+
+# --------------------------------------------------------------------------- SimpleConvNet
+
+
+def _scn_torch(
+    T: Any, x: Any, t: Any, W1: Any, b1: Any, W2: Any, b2: Any, W3: Any, b3: Any, stride: int, pad: int
+) -> Any:
+    h = T.F.relu(T.F.conv2d(x, W1, b1, stride=stride, padding=pad))
+    h = T.F.max_pool2d(h, 2, stride=2)
+    h = T.F.relu(T.F.linear(h.reshape(h.shape[0], -1), W2.T, b2))
+    return T.F.cross_entropy(T.F.linear(h, W3.T, b3), t)
+
+
+def _scn_jax(
+    J: Any, x: Any, t: Any, W1: Any, b1: Any, W2: Any, b2: Any, W3: Any, b3: Any, stride: int, pad: int
+) -> Any:
+    h = J.nn.relu(_conv_jax(J, x, W1, b1, stride, pad))
+    h = _pool_jax(J, h, 2, 2, 2, 0)
+    h = J.nn.relu(h.reshape(h.shape[0], -1) @ W2 + b2)
+    logp = J.nn.log_softmax(h @ W3 + b3, axis=-1)
+    return -J.jnp.mean(J.jnp.take_along_axis(logp, t[:, None], axis=-1))
+
+
+def _scn_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
+    n, (c, h, w), fn, fs = s["N"], s["input_dim"], s["filter_num"], s["filter_size"]
+    stride, pad = s["stride"], s["pad"]
+    oh, ow = ((h + 2 * pad - fs) // stride + 1) // 2, ((w + 2 * pad - fs) // stride + 1) // 2
+    # biases non-zero, so that an all-zero patch does not sit exactly on a ReLU's kink; inputs and
+    # kernels (18 taps) of unit size, so that activations stay where finite differences can judge
+    param = lambda shape, nonzero=False: draw(S.array(dtype, shape, 2.0, 1.0, nonzero=nonzero))  # noqa: E731
+    return {
+        "x": draw(S.array(dtype, (n, c, h, w), 1.0, 1.0)),
+        "t": draw(S.labels(n, s["C"])),
+        "W1": draw(S.array(dtype, (fn, c, fs, fs), 1.0, 0.5)),
+        "b1": param((fn,), True),
+        "W2": param((fn * oh * ow, s["H"])),
+        "b2": param((s["H"],), True),
+        "W3": param((s["H"], s["C"])),
+        "b3": param((s["C"],)),
+        **_hyper(s, "stride", "pad"),
+    }
+
+
+def _scn_net_args(a: Arrays) -> tuple[Any, ...]:
+    stride, pad = _geometry(a, "stride", "pad")
+    fn, _, fs, _ = a["W1"].shape
+    conv_param = {"filter_num": fn, "filter_size": fs, "pad": pad, "stride": stride}
+    return a["x"].shape[1:], conv_param, a["W2"].shape[1], a["W3"].shape[1]
+
+
+class _Forward:
+    """The network's forward pass in float64, with the magnitudes rounding errors scale with.
+
+    ``conv``/``conv_terms``: (N, FN, OH, OW) pre-activations and ``sum |patch * W1| + |b1|``;
+    ``patch_l1``: ``sum |patch|`` (how far a unit step in W1, b1 moves a pre-activation);
+    ``pooled``: (N, FN*PH*PW) after ReLU and pooling; ``hidden``/``hidden_terms`` likewise for the
+    hidden affine layer; ``logits``.
+    """
+
+    def __init__(self, a: Arrays) -> None:
+        stride, pad = _geometry(a, "stride", "pad")
+        x = np.pad(a["x"].astype(np.float64), ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+        W1, b1 = a["W1"].astype(np.float64), a["b1"].astype(np.float64)
+        fs = W1.shape[-1]
+        # patches (N, OH, OW, C, FS, FS)
+        patches = sliding_window_view(x, (fs, fs), axis=(2, 3))[:, :, ::stride, ::stride].transpose(
+            0, 2, 3, 1, 4, 5
+        )
+        self.patches = patches
+        self.conv = np.einsum("nhwcij,fcij->nfhw", patches, W1) + b1[:, None, None]
+        self.conv_terms = (
+            np.einsum("nhwcij,fcij->nfhw", np.abs(patches), np.abs(W1)) + np.abs(b1)[:, None, None]
+        )
+        self.patch_l1 = np.abs(patches).sum(axis=(3, 4, 5))[:, None, :, :] + 1.0
+        relu = np.maximum(self.conv, 0.0)
+        N, F, OH, OW = relu.shape
+        PH, PW = OH // 2, OW // 2
+        windows = relu[:, :, : 2 * PH, : 2 * PW].reshape(N, F, PH, 2, PW, 2).transpose(0, 1, 2, 4, 3, 5)
+        self.windows = windows.reshape(N, F, PH, PW, 4)
+        self.pooled = self.windows.max(axis=-1).reshape(N, -1)
+        W2, b2 = a["W2"].astype(np.float64), a["b2"].astype(np.float64)
+        self.hidden = self.pooled @ W2 + b2
+        self.hidden_terms = self.pooled @ np.abs(W2) + np.abs(b2)
+        self.W2 = W2
+        h = np.maximum(self.hidden, 0.0)
+        self.logits = h @ a["W3"].astype(np.float64) + a["b3"].astype(np.float64)
+
+    def window_gaps(self) -> np.ndarray:
+        """Per pooling window, the gap between its two largest (post-ReLU) values."""
+        top2 = np.sort(self.windows, axis=-1)[..., -2:]
+        return top2[..., 1] - top2[..., 0]
+
+
+#: finite differences assume the function curves on a unit scale (FD_FACTOR covers O(1) constants);
+#: a parameter that moves the logits ``s`` times faster than itself has a truncation error
+#: ``(s*h)**2 / 6`` relative, within the tolerance ``FD_FACTOR * h**2`` while ``s <= sqrt(6 * 64)``
+FD_UNIT_SCALE = 16.0
+
+
+def _scn_kinks(a: Arrays, margin: float) -> dict[str, np.ndarray]:
+    """Which parameters finite differences must leave alone.
+
+    Kinks: a step of ``margin`` in W1 and b1 moves a convolution pre-activation by up to
+    ``margin * (sum|patch| + 1)``: if that can cross a ReLU's 0 or reorder a pooling window's top
+    two, W1 and b1 are not perturbed. A hidden pre-activation moves by ``margin * (sum|pooled| +
+    1)`` through W2, b2, plus ``|W2|`` times the pooled values' move if W1, b1 are perturbed too.
+
+    Curvature: a unit step in a parameter moves the logits by at most ``s`` (b3: 1; W3: sum|hidden|;
+    b2, W2: ``|W3|`` times 1 or sum|pooled|; b1, W1: ``|W2| |W3|`` times 1 or sum|patch|); the
+    loss then curves on the scale ``1/s``, and a parameter with ``s > FD_UNIT_SCALE`` is left to
+    the exact references. b3 crosses no kink and has ``s = 1``: it is always perturbed, so the
+    check never has nothing to do."""
+    f = _Forward(a)
+    reach1 = margin * f.patch_l1
+    conv_near = bool(np.any(np.abs(f.conv) <= reach1)) or bool(
+        np.any(f.window_gaps() <= 2 * float(reach1.max()))
+    )
+    direct = margin * (np.abs(f.pooled).sum(axis=1, keepdims=True) + 1.0)
+    via_w1 = float(reach1.max()) * np.abs(f.W2).sum(axis=0)
+    near1 = conv_near or bool(np.any(np.abs(f.hidden) <= direct + via_w1))
+    near2 = bool(np.any(np.abs(f.hidden) <= direct + (0.0 if near1 else via_w1)))
+    w3 = float(np.abs(a["W3"].astype(np.float64)).sum(axis=0).max())
+    w2w3 = float(np.abs(f.W2).sum(axis=0).max()) * w3
+    scale = {
+        "W1": float(f.patch_l1.max()) * w2w3,
+        "b1": w2w3,
+        "W2": float(np.abs(f.pooled).sum(axis=1).max()) * w3,
+        "b2": w3,
+        "W3": float(np.maximum(f.hidden, 0.0).sum(axis=1).max()),
+        "b3": 1.0,
+    }
+    near = {"W1": near1, "b1": near1, "W2": near2, "b2": near2, "W3": False, "b3": False}
+    return {p: np.full(a[p].shape, near[p] or scale[p] > FD_UNIT_SCALE) for p in near}
+
+
+def _scn_ambiguous(a: Arrays) -> bool:
+    """Within rounding of a kink at an intermediate value, impl and a reference may each be right
+    on opposite sides: a convolution or hidden pre-activation within rounding of 0, or a pooling
+    window whose two largest values are within rounding of each other. An exact tie of two
+    identical patches is harmless (both would pass back the same gradient) and is not skipped."""
+    f = _Forward(a)
+    ulp = ROUNDING_ULPS * float(np.finfo(a["x"].dtype).eps)
+    if np.any(np.abs(f.conv) <= ulp * f.conv_terms):
+        return True
+    conv_err = ulp * float(f.conv_terms.max())
+    if np.any(np.abs(f.hidden) <= ulp * f.hidden_terms + conv_err * np.abs(f.W2).sum(axis=0)):
+        return True
+    gaps = f.window_gaps()
+    close = (gaps <= 2 * conv_err) & (f.windows.max(axis=-1) > 0)
+    if not close.any():
+        return False
+    # an exact tie between identical patches: same gradient whichever wins
+    return not bool(np.all(gaps[close] == 0)) or _distinct_tied_patches(f, close)
+
+
+def _distinct_tied_patches(f: _Forward, close: np.ndarray) -> bool:
+    for n, c, i, j in zip(*np.nonzero(close), strict=True):
+        cells = [(2 * i + di, 2 * j + dj) for di in (0, 1) for dj in (0, 1)]
+        top = f.windows[n, c, i, j].max()
+        tied = [(y, x) for (y, x) in cells if f.conv[n, c, y, x] == top]
+        first = f.patches[n, tied[0][0], tied[0][1]]
+        if any(not np.array_equal(f.patches[n, y, x], first) for (y, x) in tied[1:]):
+            return True
+    return False
+
+
+def _scn_grad_scale(a: Arrays, dout: np.ndarray) -> dict[str, float]:
+    """Backpropagate magnitudes, as two_layer_net's: ``|dlogits| <= |dout| * (y + t) / N`` (the
+    gradient ``(y - t) / N`` cancels when the net is confident and right), then through ``|W3|``,
+    the ReLU, ``|W2|``, the pooling window's maximum, the ReLU and ``|patch|``, as the layers do."""
+    f = _Forward(a)
+    n = a["x"].shape[0]
+    z = f.logits - f.logits.max(axis=1, keepdims=True)
+    y = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    t = np.eye(z.shape[1])[a["t"]]
+    d3 = float(np.max(np.abs(dout))) * (y + t) / n
+    h = np.maximum(f.hidden, 0.0)
+    d2 = (d3 @ np.abs(a["W3"].astype(np.float64)).T) * (f.hidden > 0)
+    dpool = (d2 @ np.abs(f.W2).T).reshape(f.windows.shape[:-1]) * (f.windows.max(axis=-1) > 0)
+    cells = np.zeros(f.windows.shape)
+    np.put_along_axis(cells, np.argmax(f.windows, axis=-1)[..., None], dpool[..., None], axis=-1)
+    N, F, PH, PW, _ = cells.shape
+    dconv = np.zeros(f.conv.shape)
+    dconv[:, :, : 2 * PH, : 2 * PW] = (
+        cells.reshape(N, F, PH, PW, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(N, F, 2 * PH, 2 * PW)
+    )
+    terms = {
+        "b3": d3.sum(axis=0),
+        "W3": h.T @ d3,
+        "b2": d2.sum(axis=0),
+        "W2": np.abs(f.pooled).T @ d2,
+        "b1": dconv.sum(axis=(0, 2, 3)),
+        "W1": np.einsum("nfhw,nhwcij->fcij", dconv, np.abs(f.patches)),
+    }
+    return {p: float(np.max(m)) for p, m in terms.items()}
+
+
+def _scn_cond(a: Arrays) -> float:
+    """As two_layer_net's: the loss is log-softmax of the logits, so an error of eps*|logit| in a
+    logit is an error of that size in the loss and its gradients."""
+    return 1.0 + float(np.max(np.abs(_Forward(a).logits)))
+
+
+register(
+    LayerSpec(
+        name="simple_conv_net",
+        layer=SimpleConvNet,
+        kind="net",
+        summary="conv-ReLU-pool(2x2, stride 2)-Affine-ReLU-Affine-SoftmaxWithLoss through params, "
+        "gradient(x, t) and loss(x, t)",
+        inputs=("x", "t"),
+        constants=("x", "t"),
+        params=("W1", "b1", "W2", "b2", "W3", "b3"),
+        hyper=("stride", "pad"),
+        # one shape (JAX compiles the network per shape): channels, padding, a stride, and floor
+        # sizes in the convolution (columns: (6 + 2 - 3) / 2) and in the pooling (3 columns)
+        shapes=(
+            {
+                "N": 2,
+                "input_dim": (2, 7, 6),
+                "filter_num": 2,
+                "filter_size": 3,
+                "stride": 2,
+                "pad": 1,
+                "H": 4,
+                "C": 3,
+            },
+        ),
+        draw=_scn_draw,
+        net_args=_scn_net_args,
+        torch=_scn_torch,
+        jax=_scn_jax,
+        kinks=_scn_kinks,
+        convention="ReLU gradient 0 at 0; a pooling tie's gradient to the first maximum",
+        ambiguous=_scn_ambiguous,
+        cond=_scn_cond,
+        grad_scale=_scn_grad_scale,
+        # log-sum-exp minus a logit: with cond = 1 + max|logit|, the loss's rounding is eps * cond
+        # in absolute terms, even when the loss itself is tiny (a confident, right prediction)
+        value_scale=lambda a: 1.0,
+    )
+)

@@ -1,0 +1,96 @@
+"""Load the class a user names on the command line: ``path/to/file.py:Class`` or ``pkg.module:Class``.
+
+Every failure is a :class:`UsageError` whose message is one line, so the command line can print
+it without a traceback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+__all__ = ["UsageError", "load_target", "target_name"]
+
+
+class UsageError(ValueError):
+    """The request cannot be carried out as asked (``crosscheck`` exits 2); the message is one line."""
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _is_file(module_part: str) -> bool:
+    return module_part.endswith(".py") or "/" in module_part or os.sep in module_part
+
+
+def _from_file(path_text: str) -> ModuleType:
+    path = Path(path_text).expanduser().resolve()
+    if not path.is_file():
+        raise UsageError(f"file not found: {path_text}")
+    # One module per file, whatever name it is loaded under: a second target from the same file
+    # gets the same classes.
+    name = f"_crosscheck_target_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise UsageError(f"cannot import {path_text}: not a Python source file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    # The file may import its neighbours (the book's `from common.layers import *` style).
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec.loader.exec_module(module)
+    except BaseException as exc:
+        del sys.modules[name]
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        raise UsageError(f"cannot import {path_text}: {_one_line(exc)}") from None
+    finally:
+        sys.path.remove(str(path.parent))
+    return module
+
+
+def _from_module(module_name: str) -> ModuleType:
+    # like `python -m`: a module in the current directory can be named
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
+            raise UsageError(f"module not found: {module_name}") from None
+        raise UsageError(f"cannot import {module_name}: {_one_line(exc)}") from None
+    except Exception as exc:
+        raise UsageError(f"cannot import {module_name}: {_one_line(exc)}") from None
+
+
+def load_target(target: str) -> Any:
+    """The object named by ``target`` (``file.py:Class``, ``pkg.mod:Class``; ``Outer.Inner`` allowed)."""
+    module_part, sep, attr_path = target.rpartition(":")
+    if not sep or not module_part or not attr_path:
+        raise UsageError(
+            f"target {target!r} must look like path/to/file.py:ClassName or package.module:ClassName"
+        )
+    module = _from_file(module_part) if _is_file(module_part) else _from_module(module_part)
+    obj: Any = module
+    for attr in attr_path.split("."):
+        if not hasattr(obj, attr):
+            raise UsageError(f"{module_part} has no class {attr_path!r}")
+        obj = getattr(obj, attr)
+    if not callable(obj):
+        raise UsageError(f"{target} is a {type(obj).__name__}, not a class")
+    return obj
+
+
+def target_name(cls: Any) -> str:
+    """A ``module:Class`` target for an importable class (what a reproduction snippet imports)."""
+    return f"{cls.__module__}:{cls.__qualname__}"

@@ -1,0 +1,390 @@
+"""Render a run as the conformance matrix (text, markdown, JSON) and its failures as a person
+can act on them: the property, the reference, the shrunk input, the errors and a pytest snippet.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from properties.checks import PROPERTIES
+from properties.matrix import SELF
+from properties.runner import AGREEMENT, BOTH, CellResult, Run
+from properties.spec import LayerSpec
+
+__all__ = ["literal", "render", "render_check", "render_list", "snippet"]
+
+_BLOCK_TITLES = {
+    "torch": "torch (PyTorch autograd)",
+    "jax": "jax (JAX autodiff)",
+    "fd": "fd (finite differences of the layer's own forward)",
+    SELF: "self (the layer against itself)",
+    BOTH: "spec agreement (each spec's torch and jax math against each other)",
+}
+
+
+# ---- values as Python source ------------------------------------------------------------------
+
+
+def _number(v: Any) -> str:
+    if isinstance(v, (bool, np.bool_)):
+        return repr(bool(v))
+    if isinstance(v, (int, np.integer)):
+        return repr(int(v))
+    f = float(v)
+    return repr(f) if math.isfinite(f) else f'float("{f}")'
+
+
+def _nested(v: Any) -> str:
+    if isinstance(v, list):
+        return "[" + ", ".join(_nested(x) for x in v) + "]"
+    return _number(v)
+
+
+def literal(v: Any) -> str:
+    """``v`` as Python source that rebuilds it exactly (arrays with their dtype, floats round-trip)."""
+    if isinstance(v, np.ndarray):
+        return f"np.array({_nested(v.tolist())}, dtype=np.{v.dtype.name})"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k!r}: {literal(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, tuple):
+        inner = ", ".join(literal(x) for x in v)
+        return f"({inner},)" if len(v) == 1 else f"({inner})"
+    if isinstance(v, list):
+        return "[" + ", ".join(literal(x) for x in v) + "]"
+    if isinstance(v, (int, float, np.generic)):
+        return _number(v)
+    return repr(v)
+
+
+# ---- the matrix ---------------------------------------------------------------------------------
+
+
+def _e(x: float) -> str:
+    return "0" if x == 0 else f"{x:.1e}"
+
+
+def _cell(r: CellResult | None, markdown: bool = False) -> str:
+    if r is None:
+        return ""
+    if r.status in ("n/a", "skip"):
+        return r.status
+    word = {"pass": "pass", "fail": "FAIL", "error": "ERROR", "vacuous": "VACUOUS"}[r.status]
+    if r.status == "error" or (r.status == "fail" and r.errors.max_abs == 0 and r.errors.max_rel == 0):
+        return f"{word} n={r.examples}" if markdown else f"{word:<7} {'-':>7} {'-':>7} {r.examples:>3}"
+    if markdown:
+        return f"{word} {_e(r.errors.max_abs)} / {_e(r.errors.max_rel)} n={r.examples}"
+    return f"{word:<7} {_e(r.errors.max_abs):>7} {_e(r.errors.max_rel):>7} {r.examples:>3}"
+
+
+def _columns(reference: str) -> list[str]:
+    if reference == BOTH:
+        return [AGREEMENT]
+    return [p.name for p in PROPERTIES if (p.references or (SELF,)).count(reference)]
+
+
+def _blocks(run: Run) -> list[str]:
+    present = {r.reference for r in run.results}
+    order = [*run.references, SELF, BOTH]
+    return [ref for ref in order if ref in present]
+
+
+def _rows(run: Run) -> list[tuple[str, str]]:
+    seen: dict[tuple[str, str], None] = {}
+    for r in run.results:
+        seen.setdefault((r.spec, r.dtype), None)
+    dtype_rank = {d: i for i, d in enumerate(run.dtypes)}
+    specs = list(dict.fromkeys(r.spec for r in run.results))
+    return sorted(seen, key=lambda k: (specs.index(k[0]), dtype_rank.get(k[1], 99)))
+
+
+def _index(run: Run) -> dict[tuple[str, str, str, str], CellResult]:
+    return {(r.spec, r.dtype, r.reference, r.prop): r for r in run.results}
+
+
+def _block_title(run: Run, ref: str) -> str:
+    title = _BLOCK_TITLES.get(ref, ref)
+    if ref in run.unavailable:
+        return f"{title}: skipped - {run.unavailable[ref]}"
+    if ref == BOTH:
+        missing = [run.unavailable[n] for n in ("torch", "jax") if n in run.unavailable]
+        if missing:
+            return f"{title}: skipped - {'; '.join(missing)}"
+    return title
+
+
+def _label(run: Run, spec: str) -> str:
+    if run.target is not None:
+        return f"{run.target.rpartition(':')[2].rpartition('.')[2]} as {spec}"
+    return spec
+
+
+def _table(run: Run) -> list[str]:
+    idx = _index(run)
+    rows = _rows(run)
+    lines: list[str] = []
+    width = max([len(_label(run, s)) for s, _ in rows] + [5])
+    for ref in _blocks(run):
+        cols = _columns(ref)
+        lines += ["", _block_title(run, ref)]
+        head = f"{'layer':<{width}}  {'dtype':<7}  " + "  ".join(f"{c:<26}" for c in cols)
+        lines += [head.rstrip(), "-" * len(head.rstrip())]
+        for spec, dt in rows:
+            cells = [_cell(idx.get((spec, dt, ref, c))) for c in cols]
+            if not any(cells):
+                continue
+            lines.append(
+                (f"{_label(run, spec):<{width}}  {dt:<7}  " + "  ".join(f"{c:<26}" for c in cells)).rstrip()
+            )
+    return lines
+
+
+def _markdown(run: Run) -> list[str]:
+    idx = _index(run)
+    lines: list[str] = []
+    for ref in _blocks(run):
+        cols = _columns(ref)
+        lines += ["", f"#### {_block_title(run, ref)}", ""]
+        lines.append("| layer | dtype | " + " | ".join(cols) + " |")
+        lines.append("|---|---|" + "---|" * len(cols))
+        for spec, dt in _rows(run):
+            cells = [_cell(idx.get((spec, dt, ref, c)), markdown=True) for c in cols]
+            if any(cells):
+                lines.append(f"| {_label(run, spec)} | {dt} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _counts(run: Run) -> str:
+    statuses = ["pass", "fail", "error", "vacuous", "skip", "n/a"]
+    n = {s: sum(r.status == s for r in run.results) for s in statuses}
+    ran = sum(n[s] for s in statuses[:4])
+    return f"{ran} cells run: " + ", ".join(f"{n[s]} {s}" for s in statuses) + f"; {run.seconds:.1f} s"
+
+
+def _header(run: Run, command: str) -> list[str]:
+    return [
+        f"{command}: {run.examples} examples per cell, dtypes {', '.join(run.dtypes)}, seed {run.seed}",
+        "cell: status, largest absolute error, largest relative error |got - ref| / |ref| (inf where "
+        "the reference is exactly 0), examples that passed; a FAIL shows its failing example's errors",
+    ]
+
+
+def _repeat(run: Run, command: str) -> str:
+    flag = "--crosscheck-" if command.startswith("pytest") else "--"  # the plugin's options
+    dtypes = ",".join(run.dtypes)
+    return (
+        f"repeat this run exactly: {command} {flag}seed {run.seed} {flag}examples {run.examples} "
+        f"{flag}dtype {dtypes}"
+    )
+
+
+def _skipped(run: Run) -> str:
+    n = sum(r.status == "skip" for r in run.results)
+    return f" ({n} cells skipped: {', '.join(run.unavailable)} not available)" if n else ""
+
+
+def _verdict(run: Run) -> str:
+    return ("ALL AGREE" if run.ok else "DISAGREEMENTS FOUND") + _skipped(run)
+
+
+def render(run: Run, fmt: str = "table", command: str = "crosscheck report") -> str:
+    """The conformance matrix of ``run`` in ``fmt`` ("table", "markdown" or "json")."""
+    if fmt == "json":
+        return json.dumps(_as_json(run), indent=2) + "\n"
+    body = _markdown(run) if fmt == "markdown" else _table(run)
+    lines = _header(run, command) + body + ["", _counts(run)]
+    if run.failures:
+        lines += ["", *_failures(run)]
+    lines += ["", f"{_verdict(run)} - {_repeat(run, command)}"]
+    return "\n".join(lines) + "\n"
+
+
+# ---- failures -----------------------------------------------------------------------------------
+
+
+def _target(run: Run, r: CellResult) -> str:
+    if run.target is not None:
+        return run.target
+    from properties.loader import target_name
+    from properties.registry import get_spec
+
+    return target_name(get_spec(r.spec).layer)
+
+
+def _snippet_target(target: str) -> str:
+    """A file target as an absolute path, so the snippet runs from any directory."""
+    module_part, _, attr = target.rpartition(":")
+    if module_part.endswith(".py") or "/" in module_part:
+        return f"{Path(module_part).expanduser().resolve()}:{attr}"
+    return target
+
+
+def snippet(run: Run, r: CellResult) -> str:
+    """A standalone pytest file that reproduces failure ``r`` (it fails until the layer is fixed)."""
+    assert r.case is not None
+    target = _snippet_target(_target(run, r))
+    draws = "\n".join(f"            {literal(d)}," for d in r.case.draws)
+    name = f"test_{r.spec}_{r.prop}_{r.reference.replace('=', '_')}_{r.dtype}"
+    against = "its torch and jax math" if r.prop == AGREEMENT else f"{r.prop} vs {r.reference}"
+    return f'''"""Reproduces a crosscheck disagreement: {target}, spec {r.spec}, {against}, {r.dtype}.
+
+The recorded draws are the shrunk failing example (crosscheck seed {run.seed}); run with pytest.
+"""
+
+import numpy as np
+
+from properties.runner import replay
+
+
+def {name}() -> None:
+    replay(
+        {target!r},
+        spec={r.spec!r},
+        property={r.prop!r},
+        reference={r.reference!r},
+        dtype={r.dtype!r},
+        draws=[
+{draws}
+        ],
+    )
+'''
+
+
+def _indent(text: str, prefix: str = "    ") -> str:
+    return "\n".join(prefix + line if line else line for line in text.splitlines())
+
+
+def _failure(run: Run, r: CellResult, with_snippet: bool) -> list[str]:
+    what = "its torch and jax math" if r.prop == AGREEMENT else f"property {r.prop} vs {r.reference}"
+    status = {"fail": "FAIL", "error": "ERROR (the class raised)", "vacuous": "VACUOUS"}[r.status]
+    lines = [f"{status}: {r.spec}, {what}, {r.dtype}", _indent(r.message)]
+    if r.case is not None:
+        lines.append("  shrunk input:")
+        lines += [f"    {k} = {literal(v)}" for k, v in r.case.arrays.items()]
+        if r.case.dout is not None:
+            lines.append(f"    dout = {literal(r.case.dout)}")
+        if r.errors.max_abs or r.errors.max_rel:
+            lines.append(
+                f"  errors: largest absolute {r.errors.max_abs:.3g}, largest relative {r.errors.max_rel:.3g}"
+            )
+        if with_snippet:
+            lines += [
+                "  reproduce with pytest (save as a test_*.py file):",
+                "---8<---",
+                snippet(run, r).rstrip(),
+                "---8<---",
+            ]
+    return [*lines, ""]
+
+
+def _failures(run: Run) -> list[str]:
+    """Every failure; the reproduction snippet for the first failure of each layer and dtype."""
+    lines: list[str] = []
+    snipped: set[tuple[str, str]] = set()
+    for r in run.failures:
+        first = (r.spec, r.dtype) not in snipped and r.case is not None
+        if first:
+            snipped.add((r.spec, r.dtype))
+        lines += _failure(run, r, first)
+    return lines
+
+
+def render_check(run: Run) -> str:
+    """What ``crosscheck check`` prints: the layer's row of the matrix, then every disagreement."""
+    name = (run.target or "?").rpartition(":")[2]
+    command = f"crosscheck check {run.target} --as {run.spec}"
+    lines = _header(run, command) + _table(run) + ["", _counts(run), ""]
+    if run.failures:
+        lines += _failures(run)
+        bad = len(run.failures)
+        lines.append(f"{name} DISAGREES with spec {run.spec}: {bad} cell(s) failed - {_repeat(run, command)}")
+    else:
+        n = sum(r.examples for r in run.results)
+        lines.append(
+            f"{name} agrees with spec {run.spec} on every property ({n} examples){_skipped(run)} - "
+            f"{_repeat(run, command)}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+# ---- JSON ---------------------------------------------------------------------------------------
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, np.ndarray):
+        return _jsonable(v.tolist())
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        return f if math.isfinite(f) else str(f)
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def _as_json(run: Run) -> dict[str, Any]:
+    results = []
+    for r in run.results:
+        item: dict[str, Any] = {
+            "spec": r.spec,
+            "property": r.prop,
+            "reference": r.reference,
+            "dtype": r.dtype,
+            "status": r.status,
+            "max_abs": r.errors.max_abs,
+            "max_rel": r.errors.max_rel,
+            "examples": r.examples,
+            "seconds": round(r.seconds, 3),
+            "message": r.message,
+        }
+        if r.case is not None:
+            item["input"] = {**r.case.arrays, **({"dout": r.case.dout} if r.case.dout is not None else {})}
+            item["snippet"] = snippet(run, r)
+        results.append(item)
+    return _jsonable(
+        {
+            "ok": run.ok,
+            "seed": run.seed,
+            "examples": run.examples,
+            "dtypes": list(run.dtypes),
+            "references": {n: run.unavailable.get(n, "available") for n in run.references},
+            "target": run.target,
+            "seconds": round(run.seconds, 3),
+            "results": results,
+        }
+    )
+
+
+# ---- crosscheck list ----------------------------------------------------------------------------
+
+
+def render_list(specs: Iterable[LayerSpec], fmt: str = "table") -> str:
+    described = [s.describe() for s in specs]
+    if fmt == "json":
+        return json.dumps(described, indent=2) + "\n"
+    lines: list[str] = []
+    for d in described:
+        lines.append(f"{d['name']}  ({d['layer']}): {d['summary']}")
+        lines.append(f"    inputs: {_names(d['inputs'], d['constants'])}")
+        if d["params"]:
+            lines.append(f"    parameters: {', '.join(d['params'])}")
+        lines.append(f"    shapes: {'; '.join(_shape(s) for s in d['shapes'])}")
+        lines.append(f"    kinks: {d['kinks']}")
+        lines.append(f"    dtypes: {', '.join(d['dtypes'])}")
+    return "\n".join(lines) + "\n"
+
+
+def _names(inputs: Sequence[str], constants: Sequence[str]) -> str:
+    return ", ".join(f"{i} (not differentiated)" if i in constants else i for i in inputs)
+
+
+def _shape(s: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in s.items())

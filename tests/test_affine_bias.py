@@ -1,0 +1,218 @@
+"""The bias gradient of a batch is a sum: db = Σ_n dout[n].
+
+out = x @ W + b broadcasts b over the batch, so its gradient collects every example's upstream
+gradient. Checked against a plain loop, torch's and jax's autodiff of the broadcast add, the sum of
+per-example gradients (``vmap(grad(...))``), a permuted batch, a batch of one, and image-shaped
+inputs (N, C, H, W) whose dx must come back in that shape.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import impl
+from properties import strategies as S
+from properties.compare import compare
+from properties.tolerances import exact_rtol
+from reference import Reference, get_reference
+
+DTYPES = [np.float64, np.float32]
+#: (x shape, M): 2-D and image-shaped batches, few enough that JAX compiles each once
+SHAPES = (((3, 4), 2), ((4, 3), 1), ((2, 2, 3, 2), 4))
+ONE = (((1, 5), 3), ((1, 2, 2, 2), 2))
+IMAGES = (((2, 2, 3, 2), 4), ((3, 1, 2, 2), 2))
+
+Case = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+@st.composite
+def cases(draw: st.DrawFn, dtype: Any, shapes: tuple[Any, ...] = SHAPES) -> Case:
+    """x, W, b and an upstream gradient dout of the output's shape (N, M)."""
+    x_shape, m = draw(st.sampled_from(shapes))
+    d = math.prod(x_shape[1:])
+    x = draw(S.array(dtype, x_shape))
+    W = draw(S.array(dtype, (d, m)))
+    b = draw(S.array(dtype, (m,)))
+    return x, W, b, draw(S.cotangent(dtype, (x_shape[0], m)))
+
+
+def affine_grads(x: np.ndarray, W: np.ndarray, b: np.ndarray, dout: np.ndarray) -> dict[str, np.ndarray]:
+    """impl.Affine's dx, dW and db (copies: the layer reuses its gradient arrays)."""
+    layer = impl.Affine(W, b)
+    layer.forward(x)
+    dx = layer.backward(dout)
+    return {"x": dx, "W": layer.dW.copy(), "b": layer.db.copy()}
+
+
+def term_sizes(x: np.ndarray, W: np.ndarray, dout: np.ndarray) -> dict[str, float]:
+    """How large the terms summed into each gradient are (their rounding is relative to this)."""
+    ax, aW, ad = (np.abs(a.astype(np.float64)) for a in (x.reshape(x.shape[0], -1), W, dout))
+    return {"x": float((ad @ aW.T).max()), "W": float((ax.T @ ad).max()), "b": float(ad.sum(axis=0).max())}
+
+
+def linear_torch(ns: Any, x: Any, W: Any, b: Any) -> Any:
+    return x.reshape(x.shape[0], -1) @ W + b
+
+
+def linear_jax(ns: Any, x: Any, W: Any, b: Any) -> Any:
+    return ns.jnp.dot(x.reshape(x.shape[0], -1), W) + b
+
+
+SPEC_FN = {"torch": linear_torch, "jax": linear_jax}
+
+
+def _load(name: str) -> Reference:
+    """The reference, loaded the project's way (jax: CPU, float64); a visible skip if missing."""
+    ref = get_reference(name)
+    reason = ref.unavailable()
+    pytest.importorskip(name, reason=reason)
+    if reason is not None:
+        pytest.skip(reason)
+    return ref
+
+
+@pytest.fixture(scope="module", params=["torch", "jax"])
+def autodiff(request: pytest.FixtureRequest) -> Reference:
+    return _load(request.param)
+
+
+# ---- per-example gradients: vmap(grad(<dout_i, x_i @ W + b>)) ------------------------------------
+
+
+@functools.cache
+def jax_per_example() -> Any:
+    """Per-example (dW_i, db_i), jitted once (one compile per shape)."""
+    _load("jax")
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+
+    def loss(W: Any, b: Any, x_i: Any, dout_i: Any) -> Any:
+        return jnp.vdot(dout_i, x_i.reshape(-1) @ W + b)
+
+    return jax.jit(jax.vmap(jax.grad(loss, argnums=(0, 1)), in_axes=(None, None, 0, 0)))
+
+
+@functools.cache
+def torch_per_example() -> Any:
+    _load("torch")
+    torch = pytest.importorskip("torch")
+
+    def loss(W: Any, b: Any, x_i: Any, dout_i: Any) -> Any:
+        return torch.dot(dout_i, x_i.reshape(-1) @ W + b)
+
+    per_example = torch.func.vmap(torch.func.grad(loss, argnums=(0, 1)), in_dims=(None, None, 0, 0))
+
+    def run(W: np.ndarray, b: np.ndarray, x: np.ndarray, dout: np.ndarray) -> Any:
+        return per_example(*(torch.from_numpy(a) for a in (W, b, x, dout)))
+
+    return run
+
+
+@pytest.fixture(scope="module", params=["torch", "jax"])
+def per_example(request: pytest.FixtureRequest) -> Any:
+    """``f(W, b, x, dout) -> (dW_i, db_i)`` stacked over the batch, computed in float64."""
+    return {"torch": torch_per_example, "jax": jax_per_example}[request.param]()
+
+
+# ---- the tests ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(data=st.data())
+def test_db_is_the_sum_of_dout_over_the_batch(dtype: Any, data: st.DataObject) -> None:
+    x, W, b, dout = data.draw(cases(dtype))
+    db = affine_grads(x, W, b, dout)["b"]
+
+    want = np.zeros(b.shape)
+    for row in dout.astype(np.float64):
+        want += row
+
+    assert db.dtype == dtype
+    compare(db, want, exact_rtol(dtype), scale=term_sizes(x, W, dout)["b"], dtype=dtype, what="db vs Σ dout")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(data=st.data())
+def test_gradients_equal_autodiff_of_the_broadcast_add(
+    autodiff: Reference, dtype: Any, data: st.DataObject
+) -> None:
+    x, W, b, dout = data.draw(cases(dtype))
+    got = affine_grads(x, W, b, dout)
+
+    want = autodiff.vjp(SPEC_FN[autodiff.name], {"x": x, "W": W, "b": b}, ("x", "W", "b"), dout)
+
+    terms = term_sizes(x, W, dout)
+    for name in ("b", "x", "W"):  # dx in x's shape: compare checks shapes first
+        compare(
+            got[name],
+            want[name],
+            exact_rtol(dtype),
+            scale=terms[name],
+            dtype=dtype,
+            what=f"d{name} vs {autodiff.name} autodiff",
+        )
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(data=st.data())
+def test_db_is_the_sum_of_per_example_gradients(per_example: Any, dtype: Any, data: st.DataObject) -> None:
+    x, W, b, dout = data.draw(cases(dtype))
+    got = affine_grads(x, W, b, dout)
+
+    as64 = (np.array(a, np.float64) for a in (W, b, x, dout))  # fresh, writable, the reference's precision
+    dW_i, db_i = (np.asarray(g, np.float64) for g in per_example(*as64))
+
+    n = x.shape[0]
+    assert db_i.shape == (n, *b.shape) and dW_i.shape == (n, *W.shape)
+    terms = term_sizes(x, W, dout)
+    rtol = exact_rtol(dtype)
+    compare(got["b"], db_i.sum(axis=0), rtol, scale=terms["b"], dtype=dtype, what="db vs Σ db_i")
+    compare(got["W"], dW_i.sum(axis=0), rtol, scale=terms["W"], dtype=dtype, what="dW vs Σ dW_i")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(data=st.data())
+def test_db_is_invariant_to_permuting_the_batch(dtype: Any, data: st.DataObject) -> None:
+    x, W, b, dout = data.draw(cases(dtype))
+    perm = np.array(data.draw(st.permutations(range(x.shape[0]))), dtype=np.intp)
+    got = affine_grads(x, W, b, dout)
+
+    shuffled = affine_grads(x[perm], W, b, dout[perm])
+
+    terms = term_sizes(x, W, dout)
+    rtol = exact_rtol(dtype)
+    compare(shuffled["b"], got["b"], rtol, scale=terms["b"], dtype=dtype, what="db of a permuted batch")
+    compare(shuffled["x"], got["x"][perm], rtol, scale=terms["x"], dtype=dtype, what="dx of a permuted batch")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(data=st.data())
+def test_db_of_a_batch_of_one_is_dout(dtype: Any, data: st.DataObject) -> None:
+    x, W, b, dout = data.draw(cases(dtype, ONE))
+    db = affine_grads(x, W, b, dout)["b"]
+
+    assert db.dtype == dtype
+    assert np.array_equal(db, dout[0])  # a sum of one term: exact
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(data=st.data())
+def test_image_batches_flatten_and_come_back_in_shape(dtype: Any, data: st.DataObject) -> None:
+    x, W, b, dout = data.draw(cases(dtype, IMAGES))
+    got = affine_grads(x, W, b, dout)
+
+    flat = x.reshape(x.shape[0], -1).astype(np.float64)
+    d64 = dout.astype(np.float64)
+    want = {"x": (d64 @ W.astype(np.float64).T).reshape(x.shape), "W": flat.T @ d64, "b": d64.sum(axis=0)}
+
+    assert got["x"].shape == x.shape
+    terms = term_sizes(x, W, dout)
+    for name in ("b", "x", "W"):
+        compare(got[name], want[name], exact_rtol(dtype), scale=terms[name], dtype=dtype, what=f"d{name}")

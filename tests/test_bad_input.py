@@ -1,0 +1,448 @@
+"""Bad input, one row per (layer, case) of the table in docs/ROBUSTNESS.md, one test body for all.
+
+A row either expects an exception whose message starts with the layer class (``"Affine.forward:"``)
+and names the offending shape(s), or a defined result (integers -> float64, NaN propagates, an
+empty batch gives an empty output), checked by the row's own function. Every row runs with every
+NumPy floating-point error raised, underflow included: a NaN or inf in the input must propagate
+without a warning, and bad input must not surface as a ``FloatingPointError`` or a NumPy
+broadcasting error. The CLI's bad-input rows live in tests/test_cli.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+
+from impl import (
+    AddLayer,
+    Affine,
+    BatchNormalization,
+    Convolution,
+    Dropout,
+    LayerError,
+    MulLayer,
+    Pooling,
+    Relu,
+    Sigmoid,
+    SimpleConvNet,
+    Softmax,
+    SoftmaxWithLoss,
+    TwoLayerNet,
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    layer: str
+    case: str
+    run: Callable[[], Any]
+    raises: type[Exception] | None = None  # None: a defined result, judged by ``check``
+    shapes: tuple[tuple[int, ...], ...] = ()  # must all appear in the message
+    check: Callable[[Any], None] | None = None
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How to build and drive one layer on a good input of shape ``shape`` (batch axis first)."""
+
+    make: Callable[[], Any]
+    shape: tuple[int, ...]
+    forward: Callable[[Any, np.ndarray], Any] = lambda layer, x: layer.forward(x)
+    row_wise: bool = True  # example i of the output depends on example i of the input only
+
+
+def _two_inputs(layer: Any, x: np.ndarray) -> Any:
+    return layer.forward(x, np.ones(x.shape[1:]))  # y broadcast over the batch
+
+
+KINDS: dict[str, Kind] = {
+    "MulLayer": Kind(MulLayer, (2, 3), _two_inputs),
+    "AddLayer": Kind(AddLayer, (2, 3), _two_inputs),
+    "Relu": Kind(Relu, (2, 3)),
+    "Sigmoid": Kind(Sigmoid, (2, 3)),
+    "Affine": Kind(lambda: Affine(np.ones((4, 3)), np.zeros(3)), (2, 4)),
+    "Softmax": Kind(Softmax, (2, 3)),
+    "Convolution": Kind(lambda: Convolution(np.ones((2, 1, 2, 2)), np.zeros(2)), (2, 1, 3, 3)),
+    "Pooling": Kind(lambda: Pooling(2, 2, stride=2), (2, 1, 4, 4)),
+    "BatchNormalization": Kind(lambda: BatchNormalization(np.ones(3), np.zeros(3)), (4, 3), row_wise=False),
+    "Dropout": Kind(lambda: Dropout(0.5, rng=0), (2, 3)),
+}
+
+
+def _x(shape: tuple[int, ...], dtype: Any = np.float64) -> np.ndarray:
+    return (np.arange(np.prod(shape)).reshape(shape) % 5 - 2).astype(dtype)
+
+
+def _after_forward(name: str, x: np.ndarray | None = None) -> tuple[Any, Any]:
+    kind = KINDS[name]
+    layer = kind.make()
+    out = kind.forward(layer, _x(kind.shape) if x is None else x)
+    return layer, out
+
+
+def _backward(name: str, dout_shape: tuple[int, ...]) -> Callable[[], Any]:
+    return lambda: _after_forward(name)[0].backward(np.ones(dout_shape))
+
+
+def _first_dx(grads: Any) -> np.ndarray:
+    return grads[0] if isinstance(grads, tuple) else grads
+
+
+# ---------------------------------------------------------------------------------------- checks
+
+
+def _integers_become_float64(name: str) -> Callable[[], Any]:
+    def run() -> Any:
+        kind = KINDS[name]
+        layer, out = _after_forward(name, _x(kind.shape, np.int64))
+        dx = layer.backward(np.ones(np.shape(out), dtype=np.int64))
+        return layer, out, dx
+
+    return run
+
+
+def _check_float64(result: Any) -> None:
+    layer, out, dx = result
+    assert out.dtype == np.float64
+    for g in dx if isinstance(dx, tuple) else (dx,):
+        assert np.result_type(g) == np.float64
+    assert all(g.dtype == np.float64 for g in layer.grads)
+
+
+def _empty_batch(name: str) -> Callable[[], Any]:
+    def run() -> Any:
+        kind = KINDS[name]
+        x = np.ones((0, *kind.shape[1:]))
+        layer, out = _after_forward(name, x)
+        return layer, x, out, layer.backward(np.ones(out.shape))
+
+    return run
+
+
+def _check_empty(result: Any) -> None:
+    layer, x, out, grads = result
+    assert out.shape[0] == 0 and out.dtype == np.float64
+    assert _first_dx(grads).shape == x.shape
+    for g in layer.grads:  # a sum over no examples is 0, not garbage
+        np.testing.assert_array_equal(g, 0.0)
+
+
+def _non_finite(name: str) -> Callable[[], Any]:
+    def run() -> Any:
+        kind = KINDS[name]
+        x = _x(kind.shape)
+        x.reshape(x.shape[0], -1)[0, :2] = (np.nan, np.inf)  # example 0 only
+        layer, out = _after_forward(name, x)
+        dout = np.ones(out.shape)
+        dout.reshape(dout.shape[0], -1)[0, -1] = -np.inf
+        return kind, out, _first_dx(layer.backward(dout))
+
+    return run
+
+
+def _check_propagates(result: Any) -> None:
+    kind, out, dx = result
+    assert np.isnan(out).any(), "NaN in the input must reach the output"
+    assert dx.shape == kind.shape
+    if kind.row_wise:  # the clean example stays clean, forward and backward
+        assert not np.isfinite(out[0]).all()
+        assert np.isfinite(out[1:]).all() and np.isfinite(dx[1:]).all()
+    else:  # batch statistics: the channel holding NaN is NaN for every example
+        assert np.isnan(out[:, 0]).all() and np.isfinite(out[:, 2]).all()
+
+
+def _any_shape(name: str, shape: tuple[int, ...]) -> Row:
+    def run() -> Any:
+        layer = KINDS[name].make()
+        out = layer.forward(_x(shape))
+        return out, layer.backward(np.ones(shape))
+
+    def check(result: Any) -> None:
+        out, dx = result
+        assert out.shape == shape and dx.shape == shape
+
+    return Row(name, f"any rank: shape {shape} (elementwise)", run, check=check)
+
+
+# ---------------------------------------------------------------------------------- the networks
+
+
+def _net() -> TwoLayerNet:
+    return TwoLayerNet(4, 3, 2, rng=0)
+
+
+def _cnn() -> SimpleConvNet:
+    return SimpleConvNet((1, 6, 6), {"filter_num": 2, "filter_size": 3}, hidden_size=4, output_size=3, rng=0)
+
+
+def _loss(make: Callable[[], Any], x_shape: tuple[int, ...], t: Any) -> Callable[[], Any]:
+    return lambda: make().loss(_x(x_shape), t)
+
+
+def _labels(layer: str, make: Callable[[], Any], x_shape: tuple[int, ...], classes: int) -> list[Row]:
+    n = x_shape[0]
+    return [
+        Row(layer, "label out of range", _loss(make, x_shape, np.array([0, classes])), LayerError,
+            (x_shape,)),
+        Row(layer, "negative label", _loss(make, x_shape, np.array([-1, 0])), LayerError, (x_shape,)),
+        Row(layer, "float labels", _loss(make, x_shape, np.array([0.0, 1.0])), LayerError, ((n,),)),
+        Row(layer, "bool labels", _loss(make, x_shape, np.array([True, False])), LayerError, ((n,),)),
+        Row(layer, "string labels", _loss(make, x_shape, np.array(["a", "b"])), TypeError),
+        Row(layer, "wrong number of labels", _loss(make, x_shape, np.array([0, 1, 0])), LayerError, ((3,),)),
+        Row(layer, "one-hot targets of the wrong shape", _loss(make, x_shape, np.eye(classes + 1)[:n]),
+            LayerError, ((n, classes + 1),)),
+    ]  # fmt: skip
+
+
+def _network_rows(layer: str, make: Callable[[], Any], x_shape: tuple[int, ...], classes: int) -> list[Row]:
+    n, rest = x_shape[0], x_shape[1:]
+    wrong = (n, *rest[:-1], rest[-1] + 1)
+    t = np.zeros(n, dtype=int)
+
+    def empty_predict() -> Any:
+        return make().predict(np.ones((0, *rest)))
+
+    def check_empty_predict(out: Any) -> None:
+        assert out.shape == (0, classes)
+
+    def integer_x() -> Any:
+        net = make()
+        return net.loss(_x(x_shape, np.int64), t), net.gradient(_x(x_shape, np.int64), t)
+
+    def check_integer(result: Any) -> None:
+        loss, grads = result
+        assert np.result_type(loss) == np.float64
+        assert all(g.dtype == np.float64 for g in grads.values())
+
+    def non_finite() -> Any:
+        x = _x(x_shape)
+        x.reshape(n, -1)[0, :2] = (np.nan, np.inf)
+        net = make()
+        return net.loss(x, t), net.gradient(x, t), net.predict(x)
+
+    def check_non_finite(result: Any) -> None:
+        loss, grads, scores = result
+        assert np.isnan(loss) and np.isnan(scores[0]).all() and np.isfinite(scores[1:]).all()
+        assert all(np.isnan(g).any() for g in grads.values() if g.ndim == 2)
+
+    return [
+        Row(layer, "x of the wrong shape", lambda: make().loss(_x(wrong), t), LayerError, (wrong,)),
+        Row(layer, "x without a batch axis", lambda: make().predict(_x(rest)), LayerError, (rest,)),
+        Row(layer, "backward before forward: n/a (gradient() runs forward itself)",
+            lambda: make().gradient(_x(x_shape), t), check=lambda g: None),
+        Row(layer, "integer x", integer_x, check=check_integer),
+        Row(layer, "empty batch: loss", lambda: make().loss(np.ones((0, *rest)), t[:0]), LayerError,
+            ((0, *rest),)),
+        Row(layer, "empty batch: predict", empty_predict, check=check_empty_predict),
+        Row(layer, "empty batch: accuracy", lambda: make().accuracy(np.ones((0, *rest)), t[:0]), LayerError,
+            ((0, *rest),)),
+        Row(layer, "accuracy: wrong number of labels", lambda: make().accuracy(_x(x_shape), t[:1]),
+            LayerError, (x_shape, (1,))),
+        Row(layer, "NaN/inf in x", non_finite, check=check_non_finite),
+        *_labels(layer, make, x_shape, classes),
+    ]  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------- the table
+
+
+def _generic_rows(name: str) -> list[Row]:
+    shape = KINDS[name].shape
+    out_shape = np.shape(_after_forward(name)[1])
+    wrong_dout = (out_shape[0] + 1, *out_shape[1:])
+    return [
+        Row(name, "backward before forward", lambda: KINDS[name].make().backward(np.ones(shape)), LayerError),
+        Row(name, "dout of the wrong shape", _backward(name, wrong_dout), LayerError,
+            (wrong_dout, out_shape)),
+        Row(name, "integer x and dout", _integers_become_float64(name), check=_check_float64),
+        Row(name, "NaN/inf in x and dout", _non_finite(name), check=_check_propagates),
+    ]  # fmt: skip
+
+
+def _empty_row(name: str) -> Row:
+    return Row(name, "empty batch (N = 0)", _empty_batch(name), check=_check_empty)
+
+
+def _swl(x: Any, t: Any) -> Callable[[], Any]:
+    return lambda: SoftmaxWithLoss().forward(x, t)
+
+
+def _swl_backward_first() -> Any:
+    return SoftmaxWithLoss().backward()
+
+
+def _swl_dout(dout: Any) -> Callable[[], Any]:
+    def run() -> Any:
+        layer = SoftmaxWithLoss()
+        layer.forward(np.zeros((2, 3)), np.array([0, 1]))
+        return layer.backward(dout)
+
+    return run
+
+
+def _swl_integer() -> Any:
+    layer = SoftmaxWithLoss()
+    loss = layer.forward(np.array([[1, 2, 3], [0, 0, 0]]), np.array([0, 2]))
+    return loss, layer.backward(2)
+
+
+def _swl_non_finite() -> Any:
+    layer = SoftmaxWithLoss()
+    loss = layer.forward(
+        np.array([[np.nan, 0.0, 1.0], [0.0, np.inf, 2.0], [0.0, 1.0, 2.0]]), np.array([1, 2, 0])
+    )
+    return loss, layer.backward()
+
+
+def _check_swl_non_finite(result: Any) -> None:
+    loss, dx = result
+    assert np.isnan(loss) and np.isnan(dx[:2]).all() and np.isfinite(dx[2]).all()
+
+
+def _check_swl_integer(result: Any) -> None:
+    loss, dx = result
+    assert np.result_type(loss) == np.float64 and dx.dtype == np.float64
+
+
+def _conv_rows() -> list[Row]:
+    conv = KINDS["Convolution"].make
+    return [
+        Row("Convolution", "x not 4-D", lambda: conv().forward(_x((1, 3, 3))), LayerError, ((1, 3, 3),)),
+        Row("Convolution", "channels differ from W", lambda: conv().forward(_x((2, 2, 3, 3))), LayerError,
+            ((2, 2, 3, 3), (2, 1, 2, 2))),
+        Row("Convolution", "image smaller than the kernel", lambda: conv().forward(_x((2, 1, 1, 3))),
+            LayerError, ((2, 1, 1, 3), (2, 1, 2, 2))),
+    ]  # fmt: skip
+
+
+def _dropout_mask(mask: np.ndarray) -> Callable[[], Any]:
+    return lambda: Dropout(0.5, rng=0).forward(_x((2, 3)), mask=mask)
+
+
+ROWS: list[Row] = [
+    # elementwise and broadcasting layers
+    *_generic_rows("MulLayer"),
+    Row("MulLayer", "operands that do not broadcast", lambda: MulLayer().forward(_x((2, 3)), _x((2,))),
+        LayerError, ((2, 3), (2,))),
+    _empty_row("MulLayer"),
+    *_generic_rows("AddLayer"),
+    Row("AddLayer", "operands that do not broadcast", lambda: AddLayer().forward(_x((2, 3)), _x((4, 1, 2))),
+        LayerError, ((2, 3), (4, 1, 2))),
+    _empty_row("AddLayer"),
+    *_generic_rows("Relu"),
+    _any_shape("Relu", ()),
+    _any_shape("Relu", (2, 1, 3)),
+    _empty_row("Relu"),
+    *_generic_rows("Sigmoid"),
+    _any_shape("Sigmoid", ()),
+    _any_shape("Sigmoid", (2, 1, 3)),
+    _empty_row("Sigmoid"),
+    # Affine
+    *_generic_rows("Affine"),
+    Row("Affine", "x with the wrong number of features", lambda: KINDS["Affine"].make().forward(_x((2, 5))),
+        LayerError, ((2, 5), (4, 3))),
+    Row("Affine", "x without a batch axis", lambda: KINDS["Affine"].make().forward(_x((4,))), LayerError,
+        ((4,), (4, 3))),
+    Row("Affine", "W and b that do not fit", lambda: Affine(np.ones((4, 3)), np.zeros(4)), LayerError,
+        ((4, 3), (4,))),
+    _empty_row("Affine"),
+    # Softmax and the loss
+    *_generic_rows("Softmax"),
+    Row("Softmax", "a scalar (no class axis)", lambda: Softmax().forward(np.float64(1.0)), LayerError, ((),)),
+    _empty_row("Softmax"),
+    Row("SoftmaxWithLoss", "backward before forward", _swl_backward_first, LayerError),
+    Row("SoftmaxWithLoss", "dout that is not a scalar", _swl_dout(np.ones(2)), LayerError, ((2,), ())),
+    Row("SoftmaxWithLoss", "x of rank 3", _swl(np.zeros((2, 3, 4)), np.zeros((2, 3), int)), LayerError,
+        ((2, 3, 4),)),
+    Row("SoftmaxWithLoss", "integer x and dout", _swl_integer, check=_check_swl_integer),
+    Row("SoftmaxWithLoss", "empty batch (N = 0)", _swl(np.zeros((0, 3)), np.zeros(0, int)), LayerError,
+        ((0, 3),)),
+    Row("SoftmaxWithLoss", "no classes (C = 0)", _swl(np.zeros((2, 0)), np.zeros(2, int)), LayerError,
+        ((2, 0),)),
+    Row("SoftmaxWithLoss", "label out of range", _swl(np.zeros((2, 3)), np.array([0, 3])), LayerError,
+        ((2, 3),)),
+    Row("SoftmaxWithLoss", "negative label", _swl(np.zeros((2, 3)), np.array([-1, 0])), LayerError,
+        ((2, 3),)),
+    Row("SoftmaxWithLoss", "float labels", _swl(np.zeros((2, 3)), np.array([0.0, 1.0])), LayerError,
+        ((2,), (2, 3))),
+    Row("SoftmaxWithLoss", "bool labels", _swl(np.zeros((2, 3)), np.array([True, False])), LayerError,
+        ((2,), (2, 3))),
+    Row("SoftmaxWithLoss", "string labels", _swl(np.zeros((2, 3)), np.array(["a", "b"])), TypeError),
+    Row("SoftmaxWithLoss", "wrong number of labels", _swl(np.zeros((2, 3)), np.array([0, 1, 2])), LayerError,
+        ((3,), (2, 3))),
+    Row("SoftmaxWithLoss", "labels of shape (N, 1)", _swl(np.zeros((2, 3)), np.array([[0], [1]])), LayerError,
+        ((2, 1), (2, 3))),
+    Row("SoftmaxWithLoss", "targets of the wrong shape", _swl(np.zeros((2, 3)), np.zeros((2, 4))), LayerError,
+        ((2, 4), (2, 3))),
+    Row("SoftmaxWithLoss", "NaN/inf in x", _swl_non_finite, check=_check_swl_non_finite),
+    # the networks
+    *_network_rows("TwoLayerNet", _net, (2, 4), 2),
+    *_network_rows("SimpleConvNet", _cnn, (2, 1, 6, 6), 3),
+    # the CNN layers
+    *_generic_rows("Convolution"),
+    *_conv_rows(),
+    _empty_row("Convolution"),
+    *_generic_rows("Pooling"),
+    Row("Pooling", "x not 4-D", lambda: KINDS["Pooling"].make().forward(_x((1, 4, 4))), LayerError,
+        ((1, 4, 4),)),
+    Row("Pooling", "image smaller than the window", lambda: KINDS["Pooling"].make().forward(_x((2, 1, 1, 4))),
+        LayerError, ((2, 1, 1, 4),)),
+    _empty_row("Pooling"),
+    *_generic_rows("BatchNormalization"),
+    Row("BatchNormalization", "x without a channel axis",
+        lambda: KINDS["BatchNormalization"].make().forward(_x((3,))), LayerError, ((3,),)),
+    Row("BatchNormalization", "channels differ from gamma",
+        lambda: KINDS["BatchNormalization"].make().forward(_x((4, 2))), LayerError, ((4, 2), (3,))),
+    Row("BatchNormalization", "empty batch (N = 0), training",
+        lambda: KINDS["BatchNormalization"].make().forward(np.ones((0, 3))), LayerError, ((0, 3),)),
+    Row("BatchNormalization", "one value per channel, training",
+        lambda: KINDS["BatchNormalization"].make().forward(np.ones((1, 3))), LayerError, ((1, 3),)),
+    *_generic_rows("Dropout"),
+    _any_shape("Dropout", ()),
+    _any_shape("Dropout", (2, 1, 3)),
+    Row("Dropout", "mask of the wrong shape", _dropout_mask(np.ones((3, 2), bool)), LayerError,
+        ((3, 2), (2, 3))),
+    Row("Dropout", "mask not bool", _dropout_mask(np.ones((2, 3))), TypeError),
+    _empty_row("Dropout"),
+]  # fmt: skip
+
+
+def _eval_mode_empty_batch() -> Any:
+    layer = BatchNormalization(np.ones(3), np.zeros(3))
+    out = layer.forward(np.ones((0, 3)), train_flg=False)
+    return layer, np.ones((0, 3)), out, layer.backward(np.ones((0, 3)))
+
+
+ROWS.append(Row("BatchNormalization", "empty batch (N = 0), inference", _eval_mode_empty_batch,
+                check=_check_empty))  # fmt: skip
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[f"{r.layer}-{r.case}" for r in ROWS])
+def test_bad_input(row: Row) -> None:
+    with np.errstate(all="raise"):
+        if row.raises is None:
+            assert row.check is not None
+            row.check(row.run())
+            return
+        with pytest.raises(row.raises) as info:
+            row.run()
+    message = str(info.value)
+    assert re.match(rf"{row.layer}[.:]", message), f"the message must start with {row.layer}: {message!r}"
+    for shape in row.shapes:
+        assert str(shape) in message, f"the message must name shape {shape}: {message!r}"
+    assert "NoneType" not in message
+
+
+def test_every_layer_has_every_kind_of_row() -> None:
+    """The table covers every layer of the issue, each with the rows that apply to it."""
+    layers = {r.layer for r in ROWS}
+    assert layers == {*KINDS, "SoftmaxWithLoss", "TwoLayerNet", "SimpleConvNet"}
+    for name in KINDS:
+        cases = {r.case for r in ROWS if r.layer == name}
+        assert {"backward before forward", "dout of the wrong shape", "integer x and dout"} <= cases
+        assert any("NaN" in c for c in cases) and any("empty batch" in c for c in cases)

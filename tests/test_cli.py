@@ -1,0 +1,473 @@
+"""The ``crosscheck`` command: every zoo class judged right (false alarms fail like misses), exit
+codes 0/1/2, the reproduction snippet reproduces, and the report shows what did not run.
+
+Most cases call ``main(argv)`` in this process; a few run the console script and ``python -m
+properties`` for real. Judged against finite differences, so they run where torch is not
+installed; the cases that need torch and jax skip visibly without them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from properties.cli import main
+from properties.compare import Errors
+from properties.registry import SPECS, get_spec, register
+from properties.runner import _explore, check_layer, replay
+from properties.spec import LayerSpec
+from reference import get_reference
+
+ROOT = Path(__file__).resolve().parents[1]
+ZOO = Path(__file__).resolve().parent / "zoo"
+SEED = "1234"  # fixed: every verdict below is deterministic
+FD = ["--reference", "fd", "--seed", SEED, "--shrink-time", "1", "-q"]
+
+
+@dataclasses.dataclass
+class Ran:
+    code: int
+    out: str
+    err: str
+
+
+def crosscheck(capsys: pytest.CaptureFixture[str], *argv: str) -> Ran:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return Ran(code, captured.out, captured.err)
+
+
+def needs(*names: str) -> pytest.MarkDecorator:
+    reasons = [r for n in names if (r := get_reference(n).unavailable())]
+    return pytest.mark.skipif(bool(reasons), reason="; ".join(reasons))
+
+
+# ---- the zoo ------------------------------------------------------------------------------------
+
+#: (class, spec, properties that must be among the failures)
+BROKEN = [
+    ("ReluWritesDout", "relu", ["no_mutation"]),
+    ("AffineMeanBias", "affine", ["fd", "batch"]),
+    ("AffineAccumulatesGrads", "affine", ["state"]),
+    ("AffineNoReshape", "affine", ["fd"]),
+    ("SoftmaxWithLossIgnoresDout", "softmax_with_loss", ["fd", "linearity"]),
+    ("SoftmaxNoMaxSubtraction", "softmax", ["fd"]),
+    ("SigmoidBackwardFromX", "sigmoid", ["fd"]),
+    ("TwoLayerNetWrongBias", "two_layer_net", ["fd"]),
+]
+
+CORRECT = [
+    ("ReluWhere", "relu"),
+    ("SigmoidTanh", "sigmoid"),
+    ("SoftmaxJacobian", "softmax"),
+    ("AffineBook1", "affine"),
+    ("AffineGrads", "affine"),
+    ("SoftmaxWithLossLabels", "softmax_with_loss_labels"),
+    ("SoftmaxWithLossLabels", "softmax_with_loss"),
+    ("TwoLayerNetBook1", "two_layer_net"),
+]
+
+
+@pytest.mark.parametrize(("name", "spec", "caught_by"), BROKEN, ids=[b[0] for b in BROKEN])
+def test_broken_layer_is_rejected(
+    capsys: pytest.CaptureFixture[str], name: str, spec: str, caught_by: list[str]
+) -> None:
+    ran = crosscheck(capsys, "check", f"{ZOO / 'broken.py'}:{name}", "--as", spec, "--examples", "15", *FD)
+    assert ran.code == 1, ran.out
+    assert f"{name} DISAGREES with spec {spec}" in ran.out
+    for prop in caught_by:
+        assert f"{spec}, property {prop} vs" in ran.out, f"{prop} did not catch {name}:\n{ran.out}"
+    assert "shrunk input:" in ran.out
+    assert "from properties.runner import replay" in ran.out
+
+
+@pytest.mark.parametrize(("name", "spec"), CORRECT, ids=[f"{c[0]}-{c[1]}" for c in CORRECT])
+def test_correct_layer_is_accepted(capsys: pytest.CaptureFixture[str], name: str, spec: str) -> None:
+    ran = crosscheck(capsys, "check", f"{ZOO / 'correct.py'}:{name}", "--as", spec, "--examples", "15", *FD)
+    assert ran.code == 0, ran.out
+    assert f"{name} agrees with spec {spec} on every property" in ran.out
+    assert " 0 fail, 0 error, 0 vacuous," in ran.out
+
+
+def test_module_target_and_float32(capsys: pytest.CaptureFixture[str]) -> None:
+    """``package.module:Class`` works too; ``--dtype`` adds float32 (``check`` defaults to float64)."""
+    ran = crosscheck(
+        capsys, "check", "impl:Tanh", "--as", "tanh", "--dtype", "float64,float32", "--examples", "5", *FD
+    )
+    assert ran.code == 0, ran.out
+    assert "Tanh as tanh  float64" in ran.out and "Tanh as tanh  float32" in ran.out
+
+
+# ---- exit 2: usage errors, one line, no traceback ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["check", "impl:Relu", "--as", "nonesuch"], "unknown spec 'nonesuch'"),
+        (["check", "no/such/file.py:Relu", "--as", "relu"], "file not found"),
+        (["check", f"{ZOO / 'correct.py'}:Nonesuch", "--as", "relu"], "has no class 'Nonesuch'"),
+        (["check", "no_such_module_xyz:Relu", "--as", "relu"], "module not found"),
+        (["check", "impl.layers", "--as", "relu"], "must look like"),
+        (["check", f"{ZOO / 'correct.py'}:ReluWhere", "--as", "affine"], "cannot be built as spec affine"),
+        (["check", f"{ZOO / 'correct.py'}:AffineBook1", "--as", "relu"], "cannot be built as spec relu"),
+        (["check", "impl:relu", "--as", "relu"], "has no method forward or backward"),
+        (["check", "impl:Relu", "--as", "relu", "--reference", "tf"], "unknown reference 'tf'"),
+        (["check", "impl:Relu", "--as", "relu", "--dtype", "int8"], "not a floating dtype"),
+        (["check", "impl:Relu", "--as", "relu", "--examples", "0"], "must be at least 1"),
+        (["report", "--spec", "nonesuch"], "unknown spec 'nonesuch'"),
+        (["frobnicate"], "invalid choice"),
+        ([], "choose a command"),
+    ],
+)
+def test_usage_error_exits_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], argv: list[str], says: str
+) -> None:
+    ran = crosscheck(capsys, *argv)
+    assert ran.code == 2
+    assert says in ran.err
+    lines = [line for line in ran.err.splitlines() if not line.startswith("usage:")]
+    assert len(lines) == 1, ran.err
+    assert "Traceback" not in ran.err and ran.out == ""
+
+
+# ---- the real command line ----------------------------------------------------------------------
+
+
+def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
+    return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_console_script_exit_codes() -> None:
+    script = shutil.which("crosscheck", path=str(Path(sys.executable).parent))
+    if script is None:
+        pytest.skip("the crosscheck console script is not installed next to this Python (pip install -e .)")
+    ok = _run([script, "check", "tests.zoo.correct:ReluWhere", "--as", "relu", "--examples", "5", *FD])
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    usage = _run([script, "check", "tests.zoo.correct:ReluWhere", "--as", "nonesuch"])
+    assert usage.returncode == 2
+    assert usage.stderr.strip().count("\n") == 0 and "Traceback" not in usage.stderr
+
+
+def test_python_m_properties_exit_codes() -> None:
+    bad = _run(
+        [
+            sys.executable,
+            "-m",
+            "properties",
+            "check",
+            "tests/zoo/broken.py:ReluWritesDout",
+            "--as",
+            "relu",
+            "--examples",
+            "5",
+            *FD,
+        ]
+    )
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert "ReluWritesDout DISAGREES with spec relu" in bad.stdout
+    usage = _run([sys.executable, "-m", "properties", "check", "tests/zoo/nonesuch.py:X", "--as", "relu"])
+    assert usage.returncode == 2
+    assert usage.stderr.strip().count("\n") == 0 and "Traceback" not in usage.stderr
+
+
+# ---- the reproduction snippet -------------------------------------------------------------------
+
+
+def _snippet(out: str) -> str:
+    start = out.index("---8<---\n") + len("---8<---\n")
+    return out[start : out.index("---8<---", start)]
+
+
+def _pytest(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path)],
+        cwd=path.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_snippet_reproduces_the_failure_and_passes_once_fixed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    broken = f"{ZOO / 'broken.py'}:AffineMeanBias"
+    ran = crosscheck(capsys, "check", broken, "--as", "affine", "--examples", "15", *FD)
+    assert ran.code == 1
+    text = _snippet(ran.out)
+    assert "np.array(" in text and "dtype=np.float64" in text
+    failing = tmp_path / "test_repro.py"
+    failing.write_text(text)
+    done = _pytest(failing)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "1 failed" in done.stdout
+    # the same draws against a correct class pass: the snippet tests the layer, not a canned failure
+    fixed = tmp_path / "test_fixed.py"
+    fixed.write_text(text.replace("broken.py:AffineMeanBias", "correct.py:AffineBook1"))
+    done = _pytest(fixed)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_recorded_case_is_the_shrunk_one_hypothesis_reports() -> None:
+    """After shrinking, Hypothesis replays its minimal example once more and raises from it; the
+    draws recorded then (and LastCase) are that example: they match Hypothesis's own report."""
+    from hypothesis.extra import numpy as hnp
+
+    from properties.checks import LastCase
+
+    def body(draw: Any) -> Errors:
+        x = draw(hnp.arrays(np.float64, (4,)))
+        LastCase.record(arrays={"x": x})
+        assert not np.any(np.abs(x) > 3), "too big"
+        return Errors()
+
+    for budget in (10.0, 0.0):  # shrinking to the end, and cut short by the shrink budget
+        status, (tally, exc) = _explore(body, 50, 7, budget)
+        assert status == "fail"
+        notes = "\n".join(getattr(exc, "__notes__", []))
+        assert f"Draw 1: {tally.draws[0]!r}" in notes
+        assert np.array_equal(LastCase.arrays["x"], tally.draws[0])
+        assert np.sum(np.abs(tally.draws[0]) > 3) >= 1
+    assert np.count_nonzero(tally.draws[0]) >= 1
+
+
+def test_shrink_budget_keeps_the_failure_real() -> None:
+    """With no shrink budget at all, the case reported still fails when replayed."""
+    run = check_layer(
+        f"{ZOO / 'broken.py'}:AffineMeanBias",
+        "affine",
+        references=("fd",),
+        examples=15,
+        seed=3,
+        shrink_seconds=0.0,
+    )
+    failure = next(r for r in run.failures if r.prop == "batch")
+    assert failure.case is not None
+    with pytest.raises(AssertionError):
+        replay(
+            run.target,
+            spec="affine",
+            property="batch",
+            reference="self",
+            dtype="float64",
+            draws=failure.case.draws,
+        )
+
+
+# ---- the report ---------------------------------------------------------------------------------
+
+
+def test_report_formats(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out = tmp_path / "matrix.json"
+    ran = crosscheck(
+        capsys,
+        "report",
+        "--spec",
+        "relu,two_layer_net",
+        "--examples",
+        "3",
+        "--jobs",
+        "1",
+        "--format",
+        "json",
+        "--output",
+        str(out),
+        *FD,
+    )
+    assert ran.code == 0, out.read_text()
+    data = json.loads(out.read_text())
+    assert data["ok"] is True and data["seed"] == int(SEED)
+    statuses = {(r["spec"], r["property"], r["reference"], r["dtype"]): r["status"] for r in data["results"]}
+    assert statuses[("relu", "fd", "fd", "float32")] == "pass"
+    assert statuses[("two_layer_net", "linearity", "self", "float64")] == "n/a"
+    assert all(r["examples"] > 0 for r in data["results"] if r["status"] == "pass")
+    ran = crosscheck(
+        capsys, "report", "--spec", "relu", "--examples", "3", "--jobs", "1", "--format", "markdown", *FD
+    )
+    assert "| layer | dtype | fd | jacobian |" in ran.out and "| relu | float32 | pass" in ran.out
+
+
+def test_seed_repeats_the_run_and_a_random_seed_is_printed(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [
+        "report",
+        "--spec",
+        "sigmoid",
+        "--examples",
+        "5",
+        "--jobs",
+        "1",
+        "--format",
+        "json",
+        "--reference",
+        "fd",
+    ]
+    runs = [crosscheck(capsys, *argv, "--seed", "99", "-q") for _ in range(2)]
+    strip = [
+        [{k: v for k, v in r.items() if k != "seconds"} for r in json.loads(x.out)["results"]] for x in runs
+    ]
+    assert strip[0] == strip[1]
+    ran = crosscheck(capsys, *argv)
+    seed = json.loads(ran.out)["seed"]
+    assert f"seed {seed} (random; repeat with --seed)" in ran.err
+
+
+@pytest.fixture
+def temporary_spec() -> Iterator[list[str]]:
+    added: list[str] = []
+    yield added
+    for name in added:
+        del SPECS[name]
+
+
+def _register(added: list[str], spec: LayerSpec) -> None:
+    register(spec)
+    added.append(spec.name)
+
+
+def test_vacuous_cell_is_not_a_pass(capsys: pytest.CaptureFixture[str], temporary_spec: list[str]) -> None:
+    """A spec with one-row batches only: the batch property rejects every example."""
+    _register(
+        temporary_spec,
+        dataclasses.replace(get_spec("relu"), name="relu_one_row", shapes=({"shape": (1, 5)},)),
+    )
+    ran = crosscheck(
+        capsys,
+        "report",
+        "--spec",
+        "relu_one_row",
+        "--dtype",
+        "float64",
+        "--examples",
+        "3",
+        "--jobs",
+        "1",
+        *FD,
+    )
+    assert ran.code == 1
+    assert "VACUOUS" in ran.out and "every drawn example was rejected" in ran.out
+
+
+def test_missing_backend_is_shown_as_skipped_never_passed(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    torch = get_reference("torch")
+    monkeypatch.setattr(type(torch), "unavailable", lambda self: "torch is not installed (pip install torch)")
+    ran = crosscheck(
+        capsys,
+        "report",
+        "--spec",
+        "relu",
+        "--dtype",
+        "float64",
+        "--examples",
+        "2",
+        "--jobs",
+        "1",
+        "--format",
+        "json",
+        "--seed",
+        SEED,
+        "-q",
+    )
+    data = json.loads(ran.out)
+    torch_cells = [r for r in data["results"] if "torch" in r["reference"]]
+    assert torch_cells and all(r["status"] == "skip" for r in torch_cells)
+    assert data["references"]["torch"] == "torch is not installed (pip install torch)"
+    table = crosscheck(
+        capsys,
+        "report",
+        "--spec",
+        "relu",
+        "--dtype",
+        "float64",
+        "--examples",
+        "2",
+        "--jobs",
+        "1",
+        "--reference",
+        "fd",
+        "-q",
+    )
+    assert "torch" not in table.out.split("\n\n", 1)[1].split("cells run")[0]
+    assert crosscheck(capsys, "check", "impl:Relu", "--as", "relu", "--reference", "torch").code == 2
+
+
+def test_list_shows_every_public_spec(capsys: pytest.CaptureFixture[str]) -> None:
+    ran = crosscheck(capsys, "list")
+    public = [
+        "mul",
+        "add",
+        "relu",
+        "sigmoid",
+        "affine",
+        "softmax",
+        "softmax_with_loss",
+        "softmax_with_loss_labels",
+        "two_layer_net",
+        "tanh",
+    ]
+    for name in public:
+        assert f"\n{name}  (" in "\n" + ran.out
+    assert "kinks: gradient 0 at x == 0" in ran.out and "parameters: W, b" in ran.out
+    described = json.loads(crosscheck(capsys, "list", "--format", "json").out)
+    assert {d["name"] for d in described} >= set(public)
+
+
+@needs("torch", "jax")
+def test_inconsistent_spec_is_reported(capsys: pytest.CaptureFixture[str], temporary_spec: list[str]) -> None:
+    """A spec whose jax math differs from its torch math fails its own agreement cell; a worker
+    process, which does not know a spec registered at run time, hands it back to run here."""
+    wrong = dataclasses.replace(
+        get_spec("sigmoid"), name="sigmoid_inconsistent", jax=lambda J, x: J.nn.sigmoid(x * 1.001)
+    )
+    _register(temporary_spec, wrong)
+    ran = crosscheck(
+        capsys,
+        "report",
+        "--spec",
+        "sigmoid_inconsistent",
+        "--dtype",
+        "float64",
+        "--examples",
+        "3",
+        "--jobs",
+        "2",
+        "--seed",
+        SEED,
+        "-q",
+    )
+    assert ran.code == 1
+    assert "FAIL: sigmoid_inconsistent, its torch and jax math, float64" in ran.out
+    agreement = [line for line in ran.out.splitlines() if line.startswith("sigmoid_inconsistent")][-1]
+    assert "FAIL" in agreement
+    sane = crosscheck(
+        capsys,
+        "report",
+        "--spec",
+        "sigmoid",
+        "--dtype",
+        "float64",
+        "--examples",
+        "3",
+        "--jobs",
+        "1",
+        "--seed",
+        SEED,
+        "-q",
+    )
+    assert sane.code == 0, sane.out

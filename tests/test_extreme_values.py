@@ -1,0 +1,195 @@
+"""Extreme logits: softmax, log_softmax, SoftmaxWithLoss (loss and gradient) and sigmoid are finite,
+accurate and warning-free, with *every* NumPy floating-point error raised (underflow included: the
+layers must silence it locally where 0 is the right answer). See docs/ROBUSTNESS.md.
+
+The oracle is an independent log-sum-exp in ``np.longdouble`` (80-bit on x86; where it is the same
+as float64 it is still computed independently) from the very same input values. Tolerances come
+from properties.tolerances: ``exact_rtol(dtype, cond)`` with ``cond = 1 + max|x|`` (an error of
+``eps * |x|`` in a logit is a relative error of that size in the output).
+
+Ranges: float64 logits up to ±1e4 (``LOGIT_EXTREME``); float32 logits up to ±1e4 with the same
+accuracy claim, and up to ±float32 max for finiteness (``x - max`` may overflow to ``-inf`` for
+``|x| > max/2``; ``exp(-inf) = 0`` is then the correctly rounded probability).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from impl import Sigmoid, Softmax, SoftmaxWithLoss, log_softmax, sigmoid, softmax
+from properties import strategies as S
+from properties.specs import LOGIT_EXTREME
+from properties.tolerances import exact_rtol, floor
+
+DTYPES = [np.float64, np.float32]
+SHAPES = [(1, 1), (1, 5), (3, 4), (2, 2), (4, 7)]
+LD = np.longdouble
+F32_MAX = float(np.finfo(np.float32).max)
+
+
+# ------------------------------------------------------------------------------------ the oracle
+
+
+def _log_softmax_oracle(x: np.ndarray) -> np.ndarray:
+    z = x.astype(LD)
+    s = z - z.max(axis=-1, keepdims=True)
+    with np.errstate(under="ignore"):
+        return s - np.log(np.exp(s).sum(axis=-1, keepdims=True))
+
+
+def _softmax_oracle(x: np.ndarray) -> np.ndarray:
+    with np.errstate(under="ignore"):
+        return np.exp(_log_softmax_oracle(x))
+
+
+def _sigmoid_oracle(x: np.ndarray) -> np.ndarray:
+    z = x.astype(LD)
+    with np.errstate(under="ignore"):
+        e = np.exp(-np.abs(z))
+        return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _assert_close(
+    actual: Any,
+    expected: np.ndarray,
+    dtype: Any,
+    cond: float,
+    *,
+    elementwise: bool = False,
+    scale: float = 0.0,
+) -> None:
+    """Norm-wise (or, with ``elementwise``, element-wise relative) closeness, the tolerance table's rule."""
+    a = np.asarray(actual, dtype=LD)
+    e = np.asarray(expected, dtype=LD)
+    rtol = exact_rtol(dtype, cond)
+    size = np.abs(e) if elementwise else np.abs(e) + np.max(np.abs(e), initial=0.0)
+    bound = rtol * (size + scale) + floor(dtype)
+    err = np.abs(a - e)
+    assert (err <= bound).all(), f"max error {float(np.max(err - bound))} over the bound (rtol {rtol:.3g})"
+
+
+def _cond(x: np.ndarray) -> float:
+    return 1.0 + float(np.max(np.abs(x), initial=0.0))
+
+
+def _logits(dtype: Any, extreme: float = LOGIT_EXTREME) -> st.SearchStrategy[np.ndarray]:
+    return st.sampled_from(SHAPES).flatmap(lambda shape: S.array(dtype, shape, extreme=extreme))
+
+
+# ----------------------------------------------------------------------- accuracy up to ±1e4
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(data=st.data())
+def test_softmax_and_log_softmax_are_accurate(dtype: Any, data: st.DataObject) -> None:
+    x = data.draw(_logits(dtype), label="x")
+    with np.errstate(all="raise"):
+        p, logp, layer_p = softmax(x), log_softmax(x), Softmax().forward(x)
+    assert p.dtype == dtype and logp.dtype == dtype and layer_p.dtype == dtype
+    assert np.isfinite(p).all() and np.isfinite(logp).all()
+    assert (p >= 0).all() and (p <= 1).all() and (logp <= 0).all()
+    _assert_close(p, _softmax_oracle(x), dtype, _cond(x))
+    np.testing.assert_array_equal(layer_p, p)
+    _assert_close(logp, _log_softmax_oracle(x), dtype, _cond(x))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(data=st.data())
+def test_softmax_backward_is_finite_and_quiet(dtype: Any, data: st.DataObject) -> None:
+    x = data.draw(_logits(dtype), label="x")
+    dout = data.draw(S.cotangent(dtype, x.shape), label="dout")
+    layer = Softmax()
+    with np.errstate(all="raise"):
+        y = layer.forward(x)
+        dx = layer.backward(dout)
+    assert dx.dtype == dtype and np.isfinite(dx).all()
+    p = _softmax_oracle(x)
+    expected = p * (dout.astype(LD) - np.sum(dout.astype(LD) * p, axis=-1, keepdims=True))
+    # y * (dout - sum(dout * y)) is made of terms up to |dout|: its rounding is eps * |dout| even
+    # where the gradient itself cancels to ~0 (the spec's ``_dout_scale``)
+    _assert_close(dx, expected, dtype, _cond(x), scale=float(np.max(np.abs(dout))))
+    assert y.dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("targets", ["labels", "one_hot"])
+@given(data=st.data())
+def test_softmax_with_loss_is_exact_at_extreme_logits(dtype: Any, targets: str, data: st.DataObject) -> None:
+    x = data.draw(_logits(dtype), label="x")
+    n, c = x.shape
+    labels = data.draw(S.labels(n, c), label="labels")
+    t = labels if targets == "labels" else S.one_hot(labels, c, dtype)
+    layer = SoftmaxWithLoss()
+    with np.errstate(all="raise"):
+        loss = layer.forward(x, t)
+        dx = layer.backward()
+    assert np.result_type(loss) == dtype and dx.dtype == dtype
+    assert np.isfinite(loss) and np.isfinite(dx).all()
+    logp = _log_softmax_oracle(x)
+    expected_loss = -logp[np.arange(n), labels].mean()
+    # the loss is a sum of log-softmax values of size up to 2*max|x|: judge it against that size
+    _assert_close(loss, expected_loss, dtype, _cond(x) * max(1.0, 2 * _cond(x) / max(abs(expected_loss), 1)))
+    expected_dx = (np.exp(logp) - np.eye(c, dtype=LD)[labels]) / n
+    _assert_close(dx, expected_dx, dtype, _cond(x))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(data=st.data())
+def test_sigmoid_keeps_relative_precision_in_both_tails(dtype: Any, data: st.DataObject) -> None:
+    x = data.draw(_logits(dtype), label="x")
+    dout = data.draw(S.cotangent(dtype, x.shape), label="dout")
+    layer = Sigmoid()
+    with np.errstate(all="raise"):
+        y, y_layer = sigmoid(x), layer.forward(x)
+        dx = layer.backward(dout)
+    assert y.dtype == dtype and dx.dtype == dtype
+    assert np.isfinite(y).all() and np.isfinite(dx).all() and ((y >= 0) & (y <= 1)).all()
+    np.testing.assert_array_equal(y_layer, y)
+    # element-wise relative accuracy: sigma(-50) = 1.9e-22 keeps its digits (cond of sigma is ~|x|)
+    _assert_close(y, _sigmoid_oracle(x), dtype, _cond(x), elementwise=True)
+
+
+# ------------------------------------------------------------- float32: finite up to its max
+
+
+@given(data=st.data())
+def test_float32_is_finite_and_quiet_up_to_its_largest_value(data: st.DataObject) -> None:
+    x = data.draw(_logits(np.float32, extreme=F32_MAX), label="x")
+    n, c = x.shape
+    labels = data.draw(S.labels(n, c), label="labels")
+    with np.errstate(all="raise"):
+        p, logp, s = softmax(x), log_softmax(x), sigmoid(x)
+        layer = SoftmaxWithLoss()
+        loss = layer.forward(x, labels)
+        dx = layer.backward()
+    assert p.dtype == logp.dtype == s.dtype == dx.dtype == np.float32
+    assert np.isfinite(p).all() and np.isfinite(s).all() and np.isfinite(dx).all()
+    assert not np.isnan(logp).any() and not np.isnan(loss)  # -inf / +inf only where the exact value overflows
+    np.testing.assert_allclose(
+        p.sum(axis=-1, dtype=np.float64), 1.0, rtol=c * float(np.finfo(np.float32).eps)
+    )
+    # where the exact log-probability fits in float32 it is finite
+    exact = _log_softmax_oracle(x)
+    fits = exact >= -F32_MAX
+    assert np.isfinite(logp[fits]).all()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_the_extremes_themselves(dtype: Any) -> None:
+    big = dtype(LOGIT_EXTREME)
+    x = np.array([[big, -big, 0], [-big, -big, big], [-big, big, -745], [-big, -big, -big]], dtype=dtype)
+    with np.errstate(all="raise"):
+        p, logp, s = softmax(x), log_softmax(x), sigmoid(x)
+        loss = SoftmaxWithLoss().forward(x, np.array([1, 0, 2, 0]))
+    np.testing.assert_array_equal(p[:3].max(axis=-1), 1)
+    np.testing.assert_allclose(p[3], 1 / 3, rtol=4 * float(np.finfo(dtype).eps))
+    assert logp[0, 1] == dtype(-2 * LOGIT_EXTREME)  # exact, not -inf and not log(1e-7)
+    assert s[0, 0] == 1 and s[0, 1] == 0
+    # confident mistakes cost their logit gap: 2e4 + 2e4 + (1e4 + 745) + log(3), over 4 examples
+    expected = (4 * LOGIT_EXTREME + LOGIT_EXTREME + 745 + np.log(3)) / 4
+    np.testing.assert_allclose(loss, expected, rtol=exact_rtol(dtype, 1 + LOGIT_EXTREME))

@@ -1,0 +1,225 @@
+"""Softmax's full Jacobian, written out: J = diag(y) - y yᵀ for each row y = softmax(x).
+
+It equals torch's and jax's ``jacrev``; impl's backward is Jᵀ·dout; and chaining J with the
+cross-entropy gradient -t/y gives the SoftmaxWithLoss shortcut y - t exactly when each row of t
+sums to 1, and y·Σt - t otherwise (which is what impl's SoftmaxWithLoss computes, over N).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import impl
+from properties import get_spec
+from properties import strategies as S
+from properties.compare import compare
+from properties.specs import LOGIT_EXTREME
+from properties.tolerances import exact_rtol
+from reference import Reference, get_reference
+
+SPEC = get_spec("softmax")
+SHAPES = tuple(s["shape"] for s in SPEC.shapes)  # the spec's few sizes: JAX compiles each once
+SMALL_LOGIT = 30.0  # softmax(x) >= e**-60 / C > 0, so -t / y is finite
+
+# ---- the Jacobian, and Jᵀ·v, written out -------------------------------------------------------
+
+
+def softmax_jacobian(y: np.ndarray) -> np.ndarray:
+    """(N, C, C): diag(y[n]) - outer(y[n], y[n]) for each row."""
+    return np.stack([np.diag(row) - np.outer(row, row) for row in y])
+
+
+def jacobian_terms(y: np.ndarray) -> np.ndarray:
+    """diag(y[n]) + outer(y[n], y[n]): the sizes of the terms J's entries are differences of."""
+    return np.stack([np.diag(row) + np.outer(row, row) for row in y])
+
+
+def transpose_times(jac: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Jᵀ·v row by row."""
+    return np.stack([j.T @ row for j, row in zip(jac, v, strict=True)])
+
+
+def size_of_terms(y: np.ndarray, v: np.ndarray) -> float:
+    """How large the terms summed in Jᵀ·v are: its rounding is relative to this, not to the result."""
+    return float(transpose_times(jacobian_terms(y), np.abs(v)).max(initial=0.0))
+
+
+def softmax_torch(ns: Any, x: Any) -> Any:
+    return ns.F.softmax(x, dim=-1)
+
+
+def softmax_jax(ns: Any, x: Any) -> Any:
+    return ns.nn.softmax(x, axis=-1)
+
+
+SPEC_FN = {"torch": softmax_torch, "jax": softmax_jax}
+
+
+@pytest.fixture(scope="module", params=["torch", "jax"])
+def autodiff(request: pytest.FixtureRequest) -> Reference:
+    ref = get_reference(request.param)
+    reason = ref.unavailable()  # loads the framework the project's way (jax: CPU, float64)
+    pytest.importorskip(request.param, reason=reason)
+    if reason is not None:
+        pytest.skip(reason)
+    return ref
+
+
+def logits(extreme: float) -> st.SearchStrategy[np.ndarray]:
+    """(N, C) logits in one of the spec's sizes, with exact ties, zeros and ±extreme among them."""
+    return st.sampled_from(SHAPES).flatmap(lambda shape: S.array(np.float64, shape, extreme))
+
+
+TIES = np.array([[1.0, 1.0, 1.0]])
+EXTREME_TIES = np.array([[LOGIT_EXTREME, LOGIT_EXTREME], [-LOGIT_EXTREME, LOGIT_EXTREME]])
+
+
+# ---- J from impl's y equals the frameworks' jacrev ----------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@given(x=logits(LOGIT_EXTREME))
+@example(x=TIES)
+@example(x=EXTREME_TIES)
+def test_jacobian_equals_jacrev(autodiff: Reference, dtype: Any, x: np.ndarray) -> None:
+    x = x.astype(dtype)
+    n, c = x.shape
+    y = impl.softmax(x)
+    blocks = softmax_jacobian(y)
+    mine = np.zeros((n, c, n, c))
+    for r in range(n):
+        mine[r, :, r, :] = blocks[r]  # rows do not interact: every other block is 0
+
+    theirs = autodiff.jacobian(SPEC_FN[autodiff.name], {"x": x}, ("x",))["x"]
+
+    compare(
+        mine,
+        theirs,
+        exact_rtol(dtype, SPEC.cond({"x": x})),
+        scale=float(jacobian_terms(y.astype(np.float64)).max()),
+        dtype=dtype,
+        what=f"diag(y) - y yᵀ vs {autodiff.name} jacrev",
+    )
+
+
+# ---- impl's backward is Jᵀ·dout ----------------------------------------------------------------
+
+
+@st.composite
+def logits_and_dout(draw: st.DrawFn, dtype: Any) -> tuple[np.ndarray, np.ndarray]:
+    x = draw(logits(LOGIT_EXTREME)).astype(dtype)
+    return x, draw(S.cotangent(dtype, x.shape))  # never constant: Jᵀ·(c·1) = 0 proves nothing
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@given(data=st.data())
+def test_backward_is_jacobian_transpose_times_dout(dtype: Any, data: st.DataObject) -> None:
+    x, dout = data.draw(logits_and_dout(dtype))
+    layer = impl.Softmax()
+    y = layer.forward(x)
+    dx = layer.backward(dout)
+
+    y64, dout64 = y.astype(np.float64), dout.astype(np.float64)
+    want = transpose_times(softmax_jacobian(y64), dout64)
+
+    assert dx.dtype == dtype
+    compare(
+        dx,
+        want,
+        exact_rtol(dtype),
+        scale=size_of_terms(y64, dout64),
+        dtype=dtype,
+        what="Softmax.backward vs Jᵀ·dout",
+    )
+
+
+@given(x=logits(LOGIT_EXTREME), c=st.sampled_from([1.0, -2.0, 0.5]))
+def test_constant_dout_is_vacuous(x: np.ndarray, c: float) -> None:
+    """Why drawn upstream gradients are never constant: every row of J sums to 0."""
+    layer = impl.Softmax()
+    y = layer.forward(x)
+    dout = np.full(x.shape, c)
+    dx = layer.backward(dout)
+
+    want = transpose_times(softmax_jacobian(y), dout)
+
+    terms = size_of_terms(y, dout)
+    zero = np.zeros(x.shape)
+    compare(want, zero, exact_rtol(np.float64), scale=terms, what="Jᵀ·(c·1)")
+    compare(dx, zero, exact_rtol(np.float64), scale=terms, what="Softmax.backward(c·1)")
+
+
+# ---- chaining J with the cross-entropy gradient -t/y ---------------------------------------------
+
+
+def _rows(shape: tuple[int, int]) -> st.SearchStrategy[np.ndarray]:
+    """Non-negative (N, C) targets with every row sum positive; exact 0, 1/2 and 1 are common."""
+    elements = st.one_of(st.floats(0.0, 1.0, allow_subnormal=False), st.sampled_from([0.0, 0.5, 1.0]))
+    return hnp.arrays(np.float64, shape, elements=elements).filter(lambda t: bool(np.all(t.sum(axis=1) > 0)))
+
+
+@st.composite
+def targets(draw: st.DrawFn, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Logits in ±30 and targets: one-hot or soft rows summing to 1, or rows that do not."""
+    x = draw(logits(SMALL_LOGIT))
+    n, c = x.shape
+    if kind == "one_hot":
+        return x, S.one_hot(draw(S.labels(n, c)), c, np.float64)
+    t = draw(_rows((n, c)))
+    t = t / t.sum(axis=1, keepdims=True)
+    if kind == "soft":
+        return x, t
+    # rows summing to s in [0.1, 0.9] or [1.1, 3]: at least 0.1 away from 1
+    sums = draw(hnp.arrays(np.float64, (n, 1), elements=st.one_of(st.floats(0.1, 0.9), st.floats(1.1, 3.0))))
+    return x, t * sums
+
+
+def _chain(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """y and Jᵀ·(-t/y): the gradient of -Σ t log softmax(x), per row, by the chain rule."""
+    y = impl.softmax(x)
+    assert np.all(y > 0)
+    g = -t / y
+    return y, transpose_times(softmax_jacobian(y), g), size_of_terms(y, g)
+
+
+def _loss_backward(x: np.ndarray, t: np.ndarray) -> np.ndarray:
+    layer = impl.SoftmaxWithLoss()
+    layer.forward(x, t)
+    return layer.backward(1.0)
+
+
+@given(case=st.sampled_from(["one_hot", "soft"]).flatmap(targets))
+@example(case=(np.array([[2.0, 2.0, -1.0]]), np.array([[0.5, 0.5, 0.0]])))  # tied logits, tied target
+def test_chain_rule_gives_y_minus_t_when_rows_sum_to_one(case: tuple[np.ndarray, np.ndarray]) -> None:
+    x, t = case
+    y, chained, terms = _chain(x, t)
+    n = x.shape[0]
+
+    shortcut = y - t
+
+    rtol = exact_rtol(np.float64)
+    compare(chained, shortcut, rtol, scale=terms, what="Jᵀ·(-t/y) vs y - t")
+    loss_dx = _loss_backward(x, t)
+    compare(loss_dx, chained / n, rtol, scale=terms / n, what="SoftmaxWithLoss.backward vs Jᵀ·(-t/y)/N")
+
+
+@given(case=targets("unnormalized"))
+def test_chain_rule_is_not_y_minus_t_when_rows_do_not_sum_to_one(case: tuple[np.ndarray, np.ndarray]) -> None:
+    x, t = case
+    y, chained, terms = _chain(x, t)
+    n = x.shape[0]
+
+    shortcut = y - t
+    right = y * t.sum(axis=1, keepdims=True) - t
+
+    assert float(np.abs(chained - shortcut).max()) > 1e-3  # y·(Σt - 1): at least 0.1 / C somewhere
+    rtol = exact_rtol(np.float64)
+    compare(chained, right, rtol, scale=terms, what="Jᵀ·(-t/y) vs y·Σt - t")
+    loss_dx = _loss_backward(x, t)
+    compare(loss_dx, chained / n, rtol, scale=terms / n, what="SoftmaxWithLoss.backward vs Jᵀ·(-t/y)/N")

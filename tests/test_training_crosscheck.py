@@ -1,0 +1,110 @@
+"""TwoLayerNet and SimpleConvNet trained in NumPy and in PyTorch agree step by step (see
+examples/training_crosscheck.py, which prints the same comparison for longer runs).
+
+Five steps on real MNIST digits from the same weights, with each optimizer, in float64 and
+float32. The tolerance is ``derived_bound``: the harness's gradient tolerance
+(``properties.tolerances.exact_rtol``) propagated through the optimizer's update, growing with the
+steps. In float64 it is asserted as is, and shown to catch optimizer hyperparameters off by one
+part in a million. In float32 it is asserted too, but for AdaGrad and Adam it is vacuous: with
+eps = 1e-10 (1e-8) an entry whose gradient is at float32's rounding level is stepped by
+``g/eps``, i.e. by its rounding, so float32 runs of either framework drift apart at once (the
+example's table: torch float32 itself is as far from torch float64). So float32 must also be
+*as accurate as torch*: NumPy's float32 weights no farther from the float64 torch run than
+torch's float32 weights are, within a factor 4 (the randomness of rounding).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from impl import SGD, AdaGrad, Adam, Momentum
+from properties.mnist import MnistUnavailable
+
+torch = pytest.importorskip("torch")
+
+
+def _load_example() -> Any:
+    path = Path(__file__).resolve().parents[1] / "examples" / "training_crosscheck.py"
+    spec = importlib.util.spec_from_file_location("training_crosscheck", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+example = _load_example()
+CONFIG = example.Config(steps=5, batch_size=20, hidden=16, filter_num=4)
+CASES = [(m, o) for m in example.MODELS for o in example.OPTIMIZERS]
+AS_ACCURATE_AS_TORCH = 4.0
+
+
+@functools.cache
+def _data(flatten: bool) -> list[tuple[np.ndarray, np.ndarray]]:
+    try:
+        return example.batches(CONFIG, flatten=flatten)
+    except MnistUnavailable as exc:
+        pytest.skip(f"no MNIST digits to train on: {exc}")
+
+
+@functools.cache
+def _run(model: str, optimizer: str, dtype: Any) -> Any:
+    return example.train_both(torch, model, optimizer, dtype, CONFIG, _data(model == "TwoLayerNet"))
+
+
+def _assert_within(run: Any, what: str) -> None:
+    bound = example.derived_bound(run, CONFIG)
+    for k, (diff, allowed) in enumerate(zip(run.loss_diffs, bound.losses, strict=True)):
+        assert diff <= allowed, f"{what}: loss at step {k + 1} differs by {diff:.3g} > {allowed:.3g}"
+    for p, diff in run.weight_diff().items():
+        allowed = bound.weights[-1][p]
+        assert diff <= allowed, (
+            f"{what}: {p} after {CONFIG.steps} steps differs by {diff:.3g} > {allowed:.3g}"
+        )
+
+
+@pytest.mark.parametrize(("model", "optimizer"), CASES)
+def test_float64_training_agrees_within_the_derived_bound(model: str, optimizer: str) -> None:
+    run = _run(model, optimizer, np.float64)
+    _assert_within(run, f"{model} {optimizer} float64")
+
+
+@pytest.mark.parametrize(("model", "optimizer"), CASES)
+def test_float32_training_within_the_bound_and_as_accurate_as_torch(model: str, optimizer: str) -> None:
+    run = _run(model, optimizer, np.float32)
+    assert all(w.dtype == np.float32 for w in run.numpy_weights.values())
+    _assert_within(run, f"{model} {optimizer} float32")
+    truth = _run(model, optimizer, np.float64).torch_weights
+    ours = example.truth_distance(run.numpy_weights, truth)
+    theirs = example.truth_distance(run.torch_weights, truth)
+    floor = CONFIG.steps * float(np.finfo(np.float32).eps)
+    assert ours <= AS_ACCURATE_AS_TORCH * theirs + floor, (
+        f"{model} {optimizer}: NumPy float32 ends {ours:.3g} (relative) from the float64 run, "
+        f"torch float32 {theirs:.3g}"
+    )
+
+
+# the optimizer, off by one part in a million (or with the book's eps): the float64 bound sees it
+PLANTED = {
+    "SGD": lambda c: SGD(c.lr["SGD"] * (1 + 1e-6)),
+    "Momentum": lambda c: Momentum(c.lr["Momentum"], c.momentum * (1 + 1e-6)),
+    "AdaGrad": lambda c: AdaGrad(c.lr["AdaGrad"], eps=1e-7),
+    "Adam": lambda c: Adam(c.lr["Adam"], *c.adam_betas, eps=1e-7),
+}
+
+
+@pytest.mark.parametrize("optimizer", example.OPTIMIZERS)
+def test_the_float64_bound_catches_a_slightly_wrong_optimizer(
+    optimizer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(example, "numpy_optimizer", lambda name, config: PLANTED[name](config))
+    run = example.train_both(torch, "TwoLayerNet", optimizer, np.float64, CONFIG, _data(True))
+    with pytest.raises(AssertionError, match="differs by"):
+        _assert_within(run, f"planted {optimizer}")
