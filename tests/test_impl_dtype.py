@@ -140,10 +140,10 @@ def test_extreme_logits_are_finite_and_quiet():
 
         sig = Sigmoid()
         sig.forward(EXTREMES)
-        dsig = sig.backward(np.ones_like(EXTREMES))
+        dsig = sig.backward(np.linspace(-1.0, 2.0, EXTREMES.size).reshape(EXTREMES.shape))
         soft = Softmax()
         soft.forward(EXTREMES)
-        dsoft = soft.backward(np.ones_like(EXTREMES))
+        dsoft = soft.backward(np.linspace(-1.0, 2.0, EXTREMES.size).reshape(EXTREMES.shape))
         loss_layer = SoftmaxWithLoss()
         loss = loss_layer.forward(EXTREMES, np.array([1, 2, 0]))
         dx = loss_layer.backward()
