@@ -42,15 +42,9 @@ def errors(dtype: Any) -> tuple[dict[str, np.ndarray], float]:
     for name, (make, arrays) in layers.items():
         x = arrays["x"].astype(dtype)
         u = rng.standard_normal(x.shape)
-        exact_layer = {"Sigmoid": Sigmoid, "Softmax": Softmax, "SoftmaxWithLoss": SoftmaxWithLoss}[
-            name
-        ]()
+        exact_layer = {"Sigmoid": Sigmoid, "Softmax": Softmax, "SoftmaxWithLoss": SoftmaxWithLoss}[name]()
         x64 = x.astype(np.float64)  # the float32 point, exactly, in float64
-        y = (
-            exact_layer.forward(x64, labels)
-            if name == "SoftmaxWithLoss"
-            else exact_layer.forward(x64)
-        )
+        y = exact_layer.forward(x64, labels) if name == "SoftmaxWithLoss" else exact_layer.forward(x64)
         v = np.ones(()) if name == "SoftmaxWithLoss" else rng.standard_normal(np.shape(y))
         g = exact_layer.backward(1.0 if name == "SoftmaxWithLoss" else v)
         fn = make(dtype)
@@ -96,9 +90,7 @@ def run(quick: bool = False) -> str:
         best = {n: STEPS[int(np.nanargmin(e))] for n, e in errs.items()}
         summary.append(
             f"| {np.dtype(dtype).name} | {h_star:.2g} | "
-            + " | ".join(
-                f"{errs[n][i]:.1e} (best h {best[n]:.0e}: {np.nanmin(errs[n]):.1e})" for n in errs
-            )
+            + " | ".join(f"{errs[n][i]:.1e} (best h {best[n]:.0e}: {np.nanmin(errs[n]):.1e})" for n in errs)
             + " |"
         )
     axes[0].set_ylabel("relative error of <v, J u>")

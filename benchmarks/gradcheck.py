@@ -28,7 +28,7 @@ import numpy as np
 from benchmarks._timing import Timing, fmt_time
 from benchmarks.broken_nets import BUGS, B1IntoAffine2
 from impl import TwoLayerNet
-from properties.checks import _scale
+from properties.checks import gradient_scale
 from properties.compare import Mismatch, compare
 from properties.drivers import driver_for
 from properties.mnist import load_mnist
@@ -90,8 +90,7 @@ def per_element(cls: type, arrays: dict[str, np.ndarray]) -> Verdict:
     got = net.gradient(arrays["x"], arrays["t"])
     seconds = time.perf_counter() - start
     ratio = max(
-        float(np.max(np.abs(got[k] - num[k])))
-        / (BOOK_RTOL * max(float(np.max(np.abs(num[k]))), 1e-300))
+        float(np.max(np.abs(got[k] - num[k]))) / (BOOK_RTOL * max(float(np.max(np.abs(num[k]))), 1e-300))
         for k in PARAMS
     )
     return Verdict(ratio, seconds)
@@ -142,9 +141,7 @@ def directional(
     rtol = fd_rtol(np.float64, SPEC.cond(arrays))
     atol = fd_roundoff(np.float64, v, out)
     allowed = rtol * (abs(numeric) + scale) + atol
-    return Verdict(
-        abs(analytic - numeric) / allowed, seconds, f"{retries} redrawn" if retries else ""
-    )
+    return Verdict(abs(analytic - numeric) / allowed, seconds, f"{retries} redrawn" if retries else "")
 
 
 def autodiff(cls: type, arrays: dict[str, np.ndarray], backend: str) -> Verdict:
@@ -165,7 +162,7 @@ def autodiff(cls: type, arrays: dict[str, np.ndarray], backend: str) -> Verdict:
     def check() -> None:
         compare(out, want_value, rtol, what="loss")
         for k in PARAMS:
-            compare(got[k], want[k], rtol, scale=_scale(SPEC, arrays, dout, want[k]), what=k)
+            compare(got[k], want[k], rtol, scale=gradient_scale(SPEC, arrays, dout, want[k], k), what=k)
 
     return Verdict(_ratio_of(check), seconds)
 
@@ -198,16 +195,12 @@ def run(quick: bool = False) -> str:
     }
     for _ in range(rounds):
         slow.append(per_element(TwoLayerNet, arrays).seconds)
-        fast["fd random u"] += _fast_timing(
-            lambda: directional(TwoLayerNet, arrays, "random", rng)
-        ).samples
+        fast["fd random u"] += _fast_timing(lambda: directional(TwoLayerNet, arrays, "random", rng)).samples
         fast["fd u = gradient"] += _fast_timing(
             lambda: directional(TwoLayerNet, arrays, "gradient", rng)
         ).samples
         if torch_ok:
-            fast["torch vjp"] += _fast_timing(
-                lambda: autodiff(TwoLayerNet, arrays, "torch")
-            ).samples
+            fast["torch vjp"] += _fast_timing(lambda: autodiff(TwoLayerNet, arrays, "torch")).samples
         if jax_ok:
             fast["jax vjp"] += _fast_timing(lambda: autodiff(TwoLayerNet, arrays, "jax")).samples
     t_slow = Timing(tuple(slow)).median
@@ -243,9 +236,7 @@ def run(quick: bool = False) -> str:
     # --- the bug table ---
     cases: list[tuple[str, type, dict[str, np.ndarray]]] = [(n, c, arrays) for n, c in BUGS.items()]
     after = _point(after_step=True)
-    cases.insert(
-        2, ("b1 wired into Affine2, after one SGD step (biases ≠ 0)", B1IntoAffine2, after)
-    )
+    cases.insert(2, ("b1 wired into Affine2, after one SGD step (biases ≠ 0)", B1IntoAffine2, after))
     header = ["per-element", f"fd random u (caught in n/{RANDOM_DIRECTIONS})", "fd u = gradient"]
     header += ["torch vjp"] if torch_ok else []
     header += ["jax vjp"] if jax_ok else []
@@ -265,10 +256,7 @@ def run(quick: bool = False) -> str:
         if quick and cls is not TwoLayerNet and name.startswith("b1") and point is after:
             continue
         row = [cell(per_element(cls, point))]
-        rand = [
-            directional(cls, point, "random", np.random.default_rng(i))
-            for i in range(RANDOM_DIRECTIONS)
-        ]
+        rand = [directional(cls, point, "random", np.random.default_rng(i)) for i in range(RANDOM_DIRECTIONS)]
         n_caught = sum(v.caught for v in rand)
         worst = max(v.ratio for v in rand)
         best = min(v.ratio for v in rand)

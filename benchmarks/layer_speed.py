@@ -79,9 +79,7 @@ def _cases(dtype: Any, torch: Any) -> dict[str, tuple[Callable[[], Any], Callabl
         "Relu (100×50)": [_numpy_layer(Relu(), a, dout=dh)],
         "Sigmoid (100×50)": [_numpy_layer(Sigmoid(), a, dout=dh)],
         "Softmax (100×10)": [_numpy_layer(Softmax(), logits, dout=dlog)],
-        "SoftmaxWithLoss (100×10, labels)": [
-            _numpy_layer(SoftmaxWithLoss(), logits, labels, dout=1)
-        ],
+        "SoftmaxWithLoss (100×10, labels)": [_numpy_layer(SoftmaxWithLoss(), logits, labels, dout=1)],
         "Convolution (100×1×28×28, 30×5×5)": [_numpy_layer(Convolution(Wc, bc), img, dout=dconv)],
         "TwoLayerNet SGD step (784-50-10, batch 100)": [np_step],
         "  its 5 matmuls alone (NumPy floor)": [floor],
@@ -191,9 +189,7 @@ def run(quick: bool = False) -> str:
             if "torch" in t:
                 tm = t["torch"].median
                 spread = max(t["numpy"].spread, t["torch"].spread)
-                lines.append(
-                    f"| {name} | {fmt_time(nm)} | {fmt_time(tm)} | {nm / tm:.2f} | {spread:.0%} |"
-                )
+                lines.append(f"| {name} | {fmt_time(nm)} | {fmt_time(tm)} | {nm / tm:.2f} | {spread:.0%} |")
             else:
                 lines.append(f"| {name} | {fmt_time(nm)} | – | – | {t['numpy'].spread:.0%} |")
         if floor_med and step_med:

@@ -27,12 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--quick", action="store_true", help="fewer repeats; skip the pytest wall times"
-    )
-    parser.add_argument(
-        "--print", dest="print_only", action="store_true", help="do not write BENCHMARKS.md"
-    )
+    parser.add_argument("--quick", action="store_true", help="fewer repeats; skip the pytest wall times")
+    parser.add_argument("--print", dest="print_only", action="store_true", help="do not write BENCHMARKS.md")
     parser.add_argument("--only", nargs="*", choices=["gradcheck", "layers", "suite", "fd_step"])
     args = parser.parse_args(argv)
 

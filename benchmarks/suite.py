@@ -154,9 +154,7 @@ def run(quick: bool = False) -> str:
             lines.append(f"| {name} | not installed | | | |")
             continue
         r = res[name]
-        share = (
-            f"{r['compile']:.1f} s ({r['compile'] / r['seconds']:.0%})" if name == "jax" else "–"
-        )
+        share = f"{r['compile']:.1f} s ({r['compile'] / r['seconds']:.0%})" if name == "jax" else "–"
         failed = f" ({int(r['failed_cells'])} cells failing)" if r["failed_cells"] else ""
         lines.append(
             f"| {name} | {int(r['examples'])}{failed} | {r['seconds']:.1f} s | "
@@ -202,7 +200,7 @@ def run(quick: bool = False) -> str:
         f"| `pytest -q -p no:cacheprovider tests/` | {fmt_time(serial)} | {serial_tail} |",
         f"| `… -n 2` | {fmt_time(parallel)} | {parallel_tail} |",
         "",
-        f"`-n 2` / serial = **{parallel / serial:.2f}** (2 cores shared with the other engineers' runs).",
+        f"`-n 2` / serial = **{parallel / serial:.2f}** (see the load average in the machine table).",
         "",
     ]
     return "\n".join(lines)

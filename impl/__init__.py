@@ -13,7 +13,7 @@ from .batchnorm import BatchNormalization
 from .conv import Convolution
 from .dropout import Dropout
 from .functions import cross_entropy_error, log_softmax, numerical_gradient, relu, sigmoid, softmax
-from .im2col import col2im, im2col
+from .im2col import col2im, fold, im2col, unfold
 from .layers import AddLayer, Affine, MulLayer, Relu, Sigmoid, Softmax, SoftmaxWithLoss
 from .optimizers import SGD, AdaGrad, Adam, Momentum
 from .pooling import Pooling
@@ -43,10 +43,12 @@ __all__ = [
     "TwoLayerNet",
     "col2im",
     "cross_entropy_error",
+    "fold",
     "im2col",
     "log_softmax",
     "numerical_gradient",
     "relu",
     "sigmoid",
     "softmax",
+    "unfold",
 ]

@@ -1,4 +1,4 @@
-"""Convolution (cross-correlation, like every framework) as im2col followed by one matrix product."""
+"""Convolution (cross-correlation, like every framework) as unfold followed by a batched matrix product."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ._base import Layer, LayerError, Param, as_float_array
-from .im2col import col2im, conv_output_size, im2col, window_int
+from .im2col import conv_output_size, fold, unfold, window_int
 
 __all__ = ["Convolution"]
 
@@ -40,8 +40,7 @@ class Convolution(Layer):
         self.stride = window_int(stride, "Convolution.__init__", "stride", 1)
         self.pad = window_int(pad, "Convolution.__init__", "pad", 0)
         self.x_shape: tuple[int, ...] | None = None
-        self.col: np.ndarray | None = None
-        self.col_W: np.ndarray | None = None
+        self.cols: np.ndarray | None = None  # the unfolded input, (N, C*FH*FW, OH*OW)
 
     def forward(self, x: Any) -> np.ndarray:
         x = as_float_array(x, "Convolution.forward")
@@ -63,24 +62,28 @@ class Convolution(Layer):
                 f"({H + 2 * self.pad}, {Wd + 2 * self.pad}), smaller than the ({FH}, {FW}) kernel "
                 f"of W with shape {w.shape}"
             )
-        col = im2col(x, FH, FW, self.stride, self.pad)
-        col_W = w.reshape(FN, C * FH * FW).T
+        cols = unfold(x, FH, FW, self.stride, self.pad)
+        w2d = w.reshape(FN, C * FH * FW)
         with np.errstate(invalid="ignore"):  # inf * 0 or inf - inf in the sums -> NaN: inf propagates
-            out = col @ col_W + bias
-        self.x_shape, self.col, self.col_W = x.shape, col, col_W
-        out = np.ascontiguousarray(out.reshape(N, out_h, out_w, FN).transpose(0, 3, 1, 2))
-        return self._remember_output(out)
+            out = w2d @ cols  # (N, FN, OH*OW): already in NCHW order
+            if out.dtype == np.result_type(out, bias):
+                out += bias[:, None]  # in place: a temporary as big as the output costs a lot
+            else:
+                out = out + bias[:, None]
+        self.x_shape, self.cols = x.shape, cols
+        return self._remember_output(out.reshape(N, FN, out_h, out_w))
 
     def backward(self, dout: Any) -> np.ndarray:
         dout = self._check_dout(dout)
-        assert self.x_shape is not None and self.col is not None and self.col_W is not None
-        FN, _, FH, FW = self.W.shape
-        d = dout.transpose(0, 2, 3, 1).reshape(-1, FN)
+        assert self.x_shape is not None and self.cols is not None
+        FN, C, FH, FW = self.W.shape
+        d = dout.reshape(self.cols.shape[0], FN, self.cols.shape[2])  # (N, FN, OH*OW), as the forward
+        w2d = self.W.reshape(FN, C * FH * FW)
         with np.errstate(invalid="ignore"):  # inf in x or dout -> NaN gradients, without a warning
-            # summed along a contiguous axis, which NumPy sums pairwise: the rounding of the
-            # N*OH*OW terms (57,600 for the book's CNN on a batch of 100) grows like log(n), not n
-            db = np.ascontiguousarray(d.T).sum(axis=1)
-            dW = (d.T @ self.col).reshape(self.W.shape)
-            dcol = d @ self.col_W.T
+            # db sums along contiguous axes, which NumPy sums pairwise: the rounding of the N*OH*OW
+            # terms (57,600 for the book's CNN on a batch of 100) grows like log(n), not n
+            db = np.ascontiguousarray(d.sum(axis=2).T).sum(axis=1)
+            dW = (d @ self.cols.transpose(0, 2, 1)).sum(axis=0).reshape(self.W.shape)
+            dcols = w2d.T @ d
             self._store_grads(dW, db)
-            return col2im(dcol, self.x_shape, FH, FW, self.stride, self.pad)
+            return fold(dcols, self.x_shape, FH, FW, self.stride, self.pad)

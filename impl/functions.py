@@ -130,8 +130,7 @@ def numerical_gradient(f: Callable[[np.ndarray], Any], x: np.ndarray) -> np.ndar
     if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
         raise TypeError(
             "numerical_gradient: x must be a float ndarray (it is perturbed in place); "
-            f"got {type(x).__name__}"
-            + (f" of dtype {x.dtype}" if isinstance(x, np.ndarray) else "")
+            f"got {type(x).__name__}" + (f" of dtype {x.dtype}" if isinstance(x, np.ndarray) else "")
         )
     if not x.flags.writeable:
         raise ValueError(f"numerical_gradient: x of shape {x.shape} is read-only; it is perturbed in place")

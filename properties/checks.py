@@ -21,7 +21,15 @@ from properties.drivers import driver_for
 from properties.spec import Arrays, Draw, LayerSpec, Sizes
 from properties.tolerances import exact_rtol, fd_roundoff, fd_rtol
 
-__all__ = ["PROPERTIES", "LastCase", "Property", "check_spec_agreement", "draw_case", "property_named"]
+__all__ = [
+    "PROPERTIES",
+    "LastCase",
+    "Property",
+    "check_spec_agreement",
+    "draw_case",
+    "gradient_scale",
+    "property_named",
+]
 
 
 class LastCase:
@@ -121,7 +129,7 @@ def check_vjp(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Er
     rtol = exact_rtol(dtype, spec.cond(arrays))
     errors = Errors()
     for n in spec.wrt:
-        scale = _scale(spec, arrays, dout, want[n], n)
+        scale = gradient_scale(spec, arrays, dout, want[n], n)
         errors |= compare(
             got[n], want[n], rtol, scale=scale, what=f"{spec.name} d{n} vs {ref.name}", dtype=dtype
         )
@@ -139,7 +147,7 @@ def _grad_scales(spec: LayerSpec, arrays: Arrays, dout: np.ndarray) -> dict[str,
     return dict.fromkeys(spec.wrt, float(s))
 
 
-def _scale(spec: LayerSpec, arrays: Arrays, dout: np.ndarray, want: np.ndarray, name: str) -> float:
+def gradient_scale(spec: LayerSpec, arrays: Arrays, dout: np.ndarray, want: np.ndarray, name: str) -> float:
     """What errors in gradient ``name`` are judged against: the largest reference entry (NaN: left
     out), or the size of the terms the gradient is made of when the spec declares it
     (cancellation leaves the rounding behind)."""
@@ -290,7 +298,7 @@ def check_jacobian(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) 
     errors = Errors()
     for n in spec.wrt:
         finite = want[n][~np.isnan(want[n])]
-        scale = _scale(spec, arrays, unit, finite, n)
+        scale = gradient_scale(spec, arrays, unit, finite, n)
         errors |= compare(
             got[n],
             want[n],
@@ -320,7 +328,9 @@ def check_linearity(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any)
     errors = Errors()
     for n in spec.wrt:
         combined = a * g1[n].astype(np.float64) + b * g2[n].astype(np.float64)
-        scale = abs(a) * _scale(spec, arrays, v1, g1[n], n) + abs(b) * _scale(spec, arrays, v2, g2[n], n)
+        scale = abs(a) * gradient_scale(spec, arrays, v1, g1[n], n) + abs(b) * gradient_scale(
+            spec, arrays, v2, g2[n], n
+        )
         errors |= compare(
             g12[n],
             combined,
@@ -418,7 +428,7 @@ def check_batch(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> 
                     row_grads[n],
                     got[n][r : r + 1],
                     rtol,
-                    scale=_scale(spec, arrays, dout, got[n][r : r + 1], n),
+                    scale=gradient_scale(spec, arrays, dout, got[n][r : r + 1], n),
                     dtype=dtype,
                     what=f"{spec.name} d{n} of row {r} alone vs in the batch",
                 )
@@ -455,7 +465,7 @@ def check_spec_agreement(spec: LayerSpec, torch_ref: Any, jax_ref: Any, draw: Dr
     for name in ("torch", "jax"):
         _leave_out_kinks(spec, arrays, name, t_g, j_g)
     for n in spec.wrt:
-        scale = _scale(spec, arrays, dout, j_g[n], n)
+        scale = gradient_scale(spec, arrays, dout, j_g[n], n)
         errors |= compare(t_g[n], j_g[n], rtol, scale=scale, what=f"spec {spec.name}: torch vs jax d{n}")
     return errors
 

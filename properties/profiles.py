@@ -1,5 +1,7 @@
 """Hypothesis profiles: ``dev`` (10 examples per test, the default), ``ci`` (25, derandomized so
-CI is reproducible) and ``thorough`` (1000, for hunting rare failures before a release).
+CI is reproducible), ``thorough`` (1000, for hunting rare failures before a release) and
+``mutation`` (10, derandomized, no shrinking: a mutant only needs to fail, not a minimal example;
+see docs/ROBUSTNESS.md).
 Choose with ``HYPOTHESIS_PROFILE=ci`` or pytest's ``--hypothesis-profile=ci``.
 
 No deadline anywhere: the first example of a new shape pays JAX's one-off compilation, and speed
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 __all__ = ["PROFILES", "load_profile"]
 
@@ -20,6 +22,12 @@ PROFILES = {
     "dev": {"max_examples": 10},
     "ci": {"max_examples": 25, "derandomize": True, "database": None, "print_blob": True},
     "thorough": {"max_examples": 1000},
+    "mutation": {
+        "max_examples": 10,
+        "derandomize": True,
+        "database": None,
+        "phases": [Phase.explicit, Phase.generate],
+    },
 }
 
 for _name, _options in PROFILES.items():
