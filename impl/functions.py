@@ -67,7 +67,8 @@ def softmax_array(x: np.ndarray, where: str) -> np.ndarray:
 
 def log_softmax_array(x: np.ndarray, where: str) -> np.ndarray:
     s, _, total = softmax_parts(x, where)
-    s -= np.log(total)
+    if s.size:  # an empty row (no classes) has total 0: nothing to normalise, and no log(0)
+        s -= np.log(total)
     return s
 
 

@@ -32,7 +32,13 @@ from impl import (
     SimpleConvNet,
     Softmax,
     SoftmaxWithLoss,
+    Tanh,
     TwoLayerNet,
+    cross_entropy_error,
+    log_softmax,
+    relu,
+    sigmoid,
+    softmax,
 )
 
 
@@ -44,6 +50,7 @@ class Row:
     raises: type[Exception] | None = None  # None: a defined result, judged by ``check``
     shapes: tuple[tuple[int, ...], ...] = ()  # must all appear in the message
     check: Callable[[Any], None] | None = None
+    words: tuple[str, ...] = ()  # must all appear in the message too (the argument's name, say)
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,7 @@ KINDS: dict[str, Kind] = {
     "AddLayer": Kind(AddLayer, (2, 3), _two_inputs),
     "Relu": Kind(Relu, (2, 3)),
     "Sigmoid": Kind(Sigmoid, (2, 3)),
+    "Tanh": Kind(Tanh, (2, 3)),
     "Affine": Kind(lambda: Affine(np.ones((4, 3)), np.zeros(3)), (2, 4)),
     "Softmax": Kind(Softmax, (2, 3)),
     "Convolution": Kind(lambda: Convolution(np.ones((2, 1, 2, 2)), np.zeros(2)), (2, 1, 3, 3)),
@@ -85,8 +93,8 @@ def _after_forward(name: str, x: np.ndarray | None = None) -> tuple[Any, Any]:
     return layer, out
 
 
-def _backward(name: str, dout_shape: tuple[int, ...]) -> Callable[[], Any]:
-    return lambda: _after_forward(name)[0].backward(np.ones(dout_shape))
+def _backward(name: str, dout_shape: tuple[int, ...], dtype: Any = np.float64) -> Callable[[], Any]:
+    return lambda: _after_forward(name)[0].backward(np.ones(dout_shape, dtype))
 
 
 def _first_dx(grads: Any) -> np.ndarray:
@@ -261,6 +269,10 @@ def _generic_rows(name: str) -> list[Row]:
             (wrong_dout, out_shape)),
         Row(name, "integer x and dout", _integers_become_float64(name), check=_check_float64),
         Row(name, "NaN/inf in x and dout", _non_finite(name), check=_check_propagates),
+        Row(name, "complex x", lambda: KINDS[name].forward(KINDS[name].make(), _x(shape, np.complex128)),
+            TypeError, words=(f"{name}.forward: x has dtype complex128",)),
+        Row(name, "complex dout", _backward(name, out_shape, np.complex128), TypeError,
+            words=(f"{name}.backward: dout has dtype complex128",)),
     ]  # fmt: skip
 
 
@@ -317,6 +329,66 @@ def _conv_rows() -> list[Row]:
             ((2, 2, 3, 3), (2, 1, 2, 2))),
         Row("Convolution", "image smaller than the kernel", lambda: conv().forward(_x((2, 1, 1, 3))),
             LayerError, ((2, 1, 1, 3), (2, 1, 2, 2))),
+        Row("Convolution", "W not 4-D", lambda: Convolution(np.ones((2, 2, 2)), np.zeros(2)), LayerError,
+            ((2, 2, 2),)),
+        Row("Convolution", "W with an empty axis", lambda: Convolution(np.ones((2, 0, 2, 2)), np.zeros(2)),
+            LayerError, ((2, 0, 2, 2),)),
+        Row("Convolution", "b does not fit W", lambda: Convolution(np.ones((2, 1, 2, 2)), np.zeros(3)),
+            LayerError, ((3,), (2, 1, 2, 2))),
+    ]  # fmt: skip
+
+
+def _no_classes(f: Callable[[Any], Any], shape: tuple[int, ...]) -> Row:
+    """An empty class axis gives empty rows of the input's shape, whatever the rank."""
+
+    def check(out: Any) -> None:
+        assert out.shape == shape and out.dtype == np.float64
+
+    return Row(f.__name__, f"no classes (C = 0), shape {shape}", lambda: f(np.ones(shape)), check=check)
+
+
+def _softmax_no_classes() -> Any:
+    layer = Softmax()
+    out = layer.forward(np.ones((2, 3, 0)))
+    return out, layer.backward(np.ones((2, 3, 0)))
+
+
+def _check_softmax_no_classes(result: Any) -> None:
+    out, dx = result
+    assert out.shape == dx.shape == (2, 3, 0)
+
+
+def _function_rows() -> list[Row]:
+    """The public functions name themselves and the argument, like the layers."""
+    z = np.zeros((2, 3), np.complex128)
+    rows = [
+        Row(
+            f.__name__,
+            "complex x",
+            lambda f=f: f(z),
+            TypeError,
+            words=(f"{f.__name__}: x has dtype complex128",),
+        )
+        for f in (relu, sigmoid, softmax, log_softmax)
+    ]
+    y, t = np.full((2, 3), 1 / 3), np.array([0, 2])
+    return [
+        *rows,
+        *(_no_classes(f, shape) for f in (softmax, log_softmax) for shape in ((2, 0), (2, 3, 0))),
+        Row("softmax", "a scalar (no class axis)", lambda: softmax(1.0), LayerError, ((),)),
+        Row("log_softmax", "a scalar (no class axis)", lambda: log_softmax(1.0), LayerError, ((),)),
+        Row("cross_entropy_error", "complex y", lambda: cross_entropy_error(z, t), TypeError,
+            words=("cross_entropy_error: y has dtype complex128",)),
+        Row("cross_entropy_error", "y of rank 3", lambda: cross_entropy_error(np.ones((2, 3, 1)), t),
+            LayerError, ((2, 3, 1),)),
+        Row("cross_entropy_error", "no classes (C = 0)", lambda: cross_entropy_error(np.ones((2, 0)), t),
+            LayerError, ((2, 0),)),
+        Row("cross_entropy_error", "empty batch (N = 0)", lambda: cross_entropy_error(np.ones((0, 3)), t[:0]),
+            LayerError, ((0, 3),)),
+        Row("cross_entropy_error", "label out of range", lambda: cross_entropy_error(y, np.array([0, 3])),
+            LayerError, ((2, 3),)),
+        Row("cross_entropy_error", "targets of the wrong shape",
+            lambda: cross_entropy_error(y, np.ones((2, 4))), LayerError, ((2, 4), (2, 3))),
     ]  # fmt: skip
 
 
@@ -342,6 +414,10 @@ ROWS: list[Row] = [
     _any_shape("Sigmoid", ()),
     _any_shape("Sigmoid", (2, 1, 3)),
     _empty_row("Sigmoid"),
+    *_generic_rows("Tanh"),
+    _any_shape("Tanh", ()),
+    _empty_row("Tanh"),
+    *_function_rows(),
     # Affine
     *_generic_rows("Affine"),
     Row("Affine", "x with the wrong number of features", lambda: KINDS["Affine"].make().forward(_x((2, 5))),
@@ -354,6 +430,7 @@ ROWS: list[Row] = [
     # Softmax and the loss
     *_generic_rows("Softmax"),
     Row("Softmax", "a scalar (no class axis)", lambda: Softmax().forward(np.float64(1.0)), LayerError, ((),)),
+    Row("Softmax", "no classes (C = 0), 3-D", _softmax_no_classes, check=_check_softmax_no_classes),
     _empty_row("Softmax"),
     Row("SoftmaxWithLoss", "backward before forward", _swl_backward_first, LayerError),
     Row("SoftmaxWithLoss", "dout that is not a scalar", _swl_dout(np.ones(2)), LayerError, ((2,), ())),
@@ -435,14 +512,18 @@ def test_bad_input(row: Row) -> None:
     assert re.match(rf"{row.layer}[.:]", message), f"the message must start with {row.layer}: {message!r}"
     for shape in row.shapes:
         assert str(shape) in message, f"the message must name shape {shape}: {message!r}"
+    for words in row.words:
+        assert words in message, f"the message must say {words!r}: {message!r}"
     assert "NoneType" not in message
 
 
 def test_every_layer_has_every_kind_of_row() -> None:
     """The table covers every layer of the issue, each with the rows that apply to it."""
     layers = {r.layer for r in ROWS}
-    assert layers == {*KINDS, "SoftmaxWithLoss", "TwoLayerNet", "SimpleConvNet"}
+    functions = {"relu", "sigmoid", "softmax", "log_softmax", "cross_entropy_error"}
+    assert layers == {*KINDS, "SoftmaxWithLoss", "TwoLayerNet", "SimpleConvNet", *functions}
     for name in KINDS:
         cases = {r.case for r in ROWS if r.layer == name}
         assert {"backward before forward", "dout of the wrong shape", "integer x and dout"} <= cases
+        assert {"complex x", "complex dout"} <= cases
         assert any("NaN" in c for c in cases) and any("empty batch" in c for c in cases)

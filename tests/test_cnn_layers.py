@@ -301,6 +301,89 @@ def test_batchnorm_defaults_and_errors() -> None:
         BatchNormalization(np.ones(3), np.zeros(3), running_var=np.ones(2))
 
 
+BN_INIT_ERRORS = [
+    (
+        {"gamma": np.ones((2, 3)), "beta": np.zeros((2, 3))},
+        LayerError,
+        r"gamma has shape \(2, 3\); expected \(C,\)",
+    ),
+    (
+        {"gamma": np.ones(0), "beta": np.zeros(0)},
+        LayerError,
+        r"gamma has shape \(0,\); expected \(C,\) with C >= 1",
+    ),
+    ({"momentum": -0.1}, LayerError, r"momentum must be in \[0, 1\], got -0\.1"),
+    ({"momentum": 1.5}, LayerError, r"momentum must be in \[0, 1\], got 1\.5"),
+    ({"eps": -1e-5}, LayerError, r"eps must be >= 0, got -1e-05"),
+    ({"eps": float("nan")}, LayerError, r"eps must be >= 0, got nan"),
+    ({"running_mean": np.zeros(2)}, LayerError, r"running_mean has shape \(2,\) but gamma has shape \(3,\)"),
+    ({"running_mean": np.zeros(3, complex)}, TypeError, r"running_mean has dtype complex128; expected real"),
+    ({"running_var": np.ones(3, complex)}, TypeError, r"running_var has dtype complex128; expected real"),
+]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "match"),
+    BN_INIT_ERRORS,
+    ids=[
+        "gamma-2d",
+        "gamma-empty",
+        "momentum<0",
+        "momentum>1",
+        "eps<0",
+        "eps-nan",
+        "rm-shape",
+        "rm-complex",
+        "rv-complex",
+    ],
+)
+def test_batchnorm_init_errors_name_the_argument(kwargs: dict[str, Any], exc: type, match: str) -> None:
+    """Each bad constructor argument is rejected with the class, the argument's name and value/shape."""
+    args = {"gamma": np.ones(3), "beta": np.zeros(3), **kwargs}
+    with pytest.raises(exc, match=r"^BatchNormalization\.__init__: " + match):
+        BatchNormalization(**args)
+
+
+def test_batchnorm_flattened_features_error_explains_the_convention() -> None:
+    """A book user's (N, C*H*W) input is told why it fails: statistics are per channel, as torch."""
+    layer = BatchNormalization(np.ones(3), np.zeros(3))
+    with pytest.raises(
+        LayerError, match=r"per axis-1 channel \(torch\), not per flattened C\*H\*W feature \(book\)$"
+    ):
+        layer.forward(np.zeros((2, 12)))
+
+
+@pytest.mark.parametrize(
+    ("momentum", "eps", "C", "train"),
+    [(0.0, 1e-5, 3, True), (1.0, 1e-5, 3, True), (0.9, 0.0, 3, False), (0.9, 1e-5, 1, True)],
+    ids=["momentum=0", "momentum=1", "eps=0", "one-channel"],
+)
+def test_batchnorm_boundary_settings_match_torch(momentum: float, eps: float, C: int, train: bool) -> None:
+    """The closed ends of momentum's [0, 1], eps = 0 and a single channel are valid, and torch's
+    (torch allows eps = 0 only at inference)."""
+    a = _bn_arrays((5, C), np.float64, seed=C)
+    layer = BatchNormalization(
+        a["gamma"], a["beta"], momentum=momentum, running_mean=a["rm"], running_var=a["rv"], eps=eps
+    )
+    out = layer.forward(a["x"], train_flg=train)
+    t_rm, t_rv = torch.tensor(a["rm"]), torch.tensor(a["rv"])
+
+    def bn(x: Any, gamma: Any, beta: Any) -> Any:
+        return F.batch_norm(x, t_rm, t_rv, gamma, beta, training=train, momentum=1.0 - momentum, eps=eps)
+
+    ref = torch_value(bn, {"x": a["x"], "gamma": a["gamma"], "beta": a["beta"]})
+    assert_close(out, ref, np.float64, "out")
+    assert_close(layer.running_mean, t_rm.numpy(), np.float64, "running_mean")
+    assert_close(layer.running_var, t_rv.numpy(), np.float64, "running_var")
+
+
+@pytest.mark.parametrize(("gamma_dtype", "beta_dtype"), [(np.float32, np.float64), (np.float64, np.float32)])
+def test_batchnorm_default_running_stats_take_gammas_dtype(gamma_dtype: Any, beta_dtype: Any) -> None:
+    """Default running stats are built like the weight (gamma), not the bias, when the two differ."""
+    layer = BatchNormalization(np.ones(3, dtype=gamma_dtype), np.zeros(3, dtype=beta_dtype))
+    assert layer.running_mean.dtype == gamma_dtype and layer.running_var.dtype == gamma_dtype
+
+
 # --------------------------------------------------------------------------- Dropout
 
 
@@ -358,6 +441,30 @@ def test_dropout_errors() -> None:
     layer.forward(np.zeros(3))
     with pytest.raises(LayerError, match=r"Dropout\.backward:.*\(2,\).*\(3,\)"):
         layer.backward(np.zeros(2))
+
+
+def test_dropout_default_ratio_is_half_and_mask_is_none_until_training() -> None:
+    """The book's default p = 0.5 (kept units doubled); ``mask`` stays None until a training pass."""
+    layer = Dropout(rng=0)
+    assert layer.dropout_ratio == 0.5 and layer.mask is None
+    x = np.ones((200, 500))
+    layer.forward(x, train_flg=False)
+    assert layer.mask is None  # inference draws no mask
+    out = layer.forward(x)
+    assert layer.mask is not None and abs(layer.mask.mean() - 0.5) < 0.01  # 6 standard deviations
+    np.testing.assert_array_equal(out, np.where(layer.mask, 2.0, 0.0))
+
+
+def test_dropout_ratio_zero_keeps_a_draw_of_exactly_zero() -> None:
+    """A unit is kept when its draw is >= p: random() can return exactly 0.0, and p = 0 drops nothing."""
+    bits = np.random.MT19937()
+    bits.state = {"bit_generator": "MT19937", "state": {"key": np.zeros(624, np.uint32), "pos": 0}}
+    rng = np.random.Generator(bits)  # an all-zero Mersenne Twister state: every draw is 0.0
+    assert rng.random() == 0.0
+    x = np.arange(1.0, 7.0)
+    layer = Dropout(0.0, rng=rng)
+    np.testing.assert_array_equal(layer.forward(x), x)
+    assert layer.mask is not None and layer.mask.all()
 
 
 # --------------------------------------------------------------------------- SimpleConvNet
@@ -444,3 +551,43 @@ def test_simple_conv_net_defaults_are_the_books() -> None:
     assert abs(float(np.std(net.params["W2"])) - 0.01) < 0.001
     with pytest.raises(LayerError, match=r"SimpleConvNet\.__init__: input_dim \(1, 4, 4\)"):
         SimpleConvNet((1, 4, 4), {"filter_size": 5, "pad": 0})
+
+
+SCN_ERRORS = [
+    (
+        lambda cls, net: cls((1, 6, 6), {"filter_nums": 2}),
+        r"SimpleConvNet\.__init__: unknown conv_param keys \['filter_nums'\]",
+    ),
+    (lambda cls, net: cls((1, 6), rng=0), r"SimpleConvNet\.__init__: input_dim \(1, 6\) is not \(C, H, W\)"),
+    (
+        lambda cls, net: net.predict(np.zeros((2, 1, 6))),
+        r"SimpleConvNet\.predict: x has shape \(2, 1, 6\); expected \(N, \*input_dim\) = \(N, 1, 6, 6\)",
+    ),
+    (
+        lambda cls, net: net.loss(np.zeros((2, 1, 6, 6)), np.array([0, 1, 2])),
+        r"SimpleConvNet\.loss: x has shape \(2, 1, 6, 6\) and t has shape \(3,\): SoftmaxWithLoss",
+    ),
+    (
+        lambda cls, net: net.accuracy(np.float64(1.0), 0),
+        r"SimpleConvNet\.accuracy: x has shape \(\) and t has shape \(\); expected at least one example",
+    ),
+    (
+        lambda cls, net: net.accuracy(np.zeros((0, 1, 6, 6)), np.zeros(0, dtype=int)),
+        r"SimpleConvNet\.accuracy: x has shape \(0, 1, 6, 6\) and t has shape \(0,\); expected at least one",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    SCN_ERRORS,
+    ids=["unknown-key", "input_dim", "predict", "loss", "accuracy-0d", "accuracy-empty"],
+)
+def test_simple_conv_net_errors_name_method_and_shapes(call: Callable[[Any, Any], Any], match: str) -> None:
+    """Bad arguments are a LayerError naming the method and the caller's shapes (a 0-d x too)."""
+    pytest.importorskip("impl.layers")
+    from impl.simple_conv_net import SimpleConvNet
+
+    net = SimpleConvNet((1, 6, 6), {"filter_num": 2, "filter_size": 3}, hidden_size=4, output_size=3, rng=0)
+    with pytest.raises(LayerError, match="^" + match):
+        call(SimpleConvNet, net)

@@ -98,6 +98,43 @@ def test_softmax_and_log_softmax_are_accurate(dtype: Any, data: st.DataObject) -
     _assert_close(logp, _log_softmax_oracle(x), dtype, _cond(x))
 
 
+@pytest.mark.parametrize(("dtype", "gap"), [(np.float64, -720.0), (np.float32, -100.0)])
+def test_subnormal_probabilities_are_quiet(dtype: Any, gap: float) -> None:
+    """exp(gap) is subnormal, and dividing it by a row total of 2 rounds (NumPy flags underflow):
+    the layers must round it quietly, as the oracle does, not raise."""
+    x = np.array([[0.0, 0.0, gap]], dtype)
+    with np.errstate(all="raise"):
+        p, logp, layer_p = softmax(x), log_softmax(x), Softmax().forward(x)
+    assert 0 < p[0, 2] < np.finfo(dtype).tiny
+    _assert_close(p, _softmax_oracle(x), dtype, _cond(x))
+    _assert_close(logp, _log_softmax_oracle(x), dtype, _cond(x))
+    np.testing.assert_array_equal(layer_p, p)
+
+
+@pytest.mark.parametrize("layer", [Sigmoid, Softmax])
+def test_backward_through_saturated_outputs_is_quiet(layer: Any) -> None:
+    """Outputs of exactly 0 or 1 meeting an infinite upstream gradient give NaN (inf·0, as torch
+    does), and subnormal outputs give products that round: both without an error or warning."""
+    x = np.array([[-1000.0, 0.0, 1000.0]])  # sigmoid: 0, 0.5, 1; softmax: 0, 0, 1
+    dout = np.array([[np.inf, 1.0, np.inf]])
+    with np.errstate(all="raise"):
+        net = layer()
+        net.forward(x)
+        dx = net.backward(dout)
+    assert np.isnan(dx).any()
+    # subnormal outputs (sigmoid(-720), softmax with a -720 gap) times an ordinary upstream gradient
+    x = np.array([[0.0, 0.0, -720.0]])
+    dout = np.array([[0.1, 0.2, 0.3]])  # inexact products: NumPy flags the subnormal results
+    with np.errstate(all="raise"):
+        net = layer()
+        y = net.forward(x)
+        dx = net.backward(dout)
+    yl, dl = y.astype(LD), dout.astype(LD)
+    expected = dl * yl * (1 - yl) if layer is Sigmoid else yl * (dl - (dl * yl).sum(axis=-1, keepdims=True))
+    assert 0 < abs(dx[0, 2]) < np.finfo(np.float64).tiny
+    _assert_close(dx, expected, np.float64, _cond(x))
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @given(data=st.data())
 def test_softmax_backward_is_finite_and_quiet(dtype: Any, data: st.DataObject) -> None:

@@ -182,6 +182,33 @@ def test_cross_entropy_error_checks_labels_too():
         cross_entropy_error(y[..., None], np.array([0, 1]))
 
 
+@pytest.mark.parametrize("operand", ["x", "y"])
+@pytest.mark.parametrize(
+    "bad", [np.ones(3, dtype=complex), np.array(["a", "b", "c"])], ids=["complex", "str"]
+)
+@pytest.mark.parametrize("make", [MulLayer, AddLayer])
+def test_non_real_operand_is_a_type_error_naming_it(make, bad, operand):
+    """The message names the layer's method and which operand (x or y) was not real."""
+    args = {"x": np.ones(3), "y": np.ones(3), operand: bad}
+    expected = rf"^{make.__name__}\.forward: {operand} has dtype {re.escape(str(bad.dtype))}; expected real"
+    with pytest.raises(TypeError, match=expected):
+        make().forward(args["x"], args["y"])
+
+
+@pytest.mark.parametrize(
+    ("t", "error"),
+    [(np.array([0, 1, 0]), LayerError), (np.array(["a", "b"]), TypeError)],
+    ids=["count", "str"],
+)
+def test_two_layer_net_loss_names_x_and_t_shapes(t, error):
+    """The network's caller passed x and t, so the message shows both of their shapes."""
+    net = TwoLayerNet(4, 3, 2, rng=0)
+    shape = re.escape(str(t.shape))
+    expected = rf"^TwoLayerNet\.loss: x has shape \(2, 4\) and t has shape {shape}: SoftmaxWithLoss\.forward:"
+    with pytest.raises(error, match=expected):
+        net.loss(np.ones((2, 4)), t)
+
+
 def test_mul_layer_operands_must_broadcast():
     with pytest.raises(LayerError, match=r"^MulLayer\.forward: x of shape \(2, 3\) and y of shape \(2,\)"):
         MulLayer().forward(np.ones((2, 3)), np.ones(2))
@@ -261,3 +288,22 @@ def test_nan_propagates_through_softmax_layers():
     dx = loss_layer.backward()
     assert np.isnan(loss)
     assert np.isnan(dx[0]).all() and np.isfinite(dx[1]).all()
+
+
+@pytest.mark.parametrize(
+    ("make", "x", "y", "dout", "nan_in"),
+    [
+        (MulLayer, [np.inf, 1.0], [0.0, 2.0], [1.0, 1.0], "out"),
+        (MulLayer, [np.inf, 1.0], [1.0, 2.0], [0.0, 1.0], "dy"),
+        (AddLayer, [np.inf, 1.0], [-np.inf, 2.0], [1.0, 1.0], "out"),
+        (AddLayer, [0.0, 0.0], [0.0], [np.inf, -np.inf], "dy"),
+    ],
+    ids=["mul-forward-inf*0", "mul-backward-0*inf", "add-forward-inf-inf", "add-backward-sum-inf-inf"],
+)
+def test_inf_propagates_as_nan_through_mul_and_add(make, x, y, dout, nan_in):
+    """inf * 0 and inf + (-inf) give NaN silently, even under the suite's invalid="raise"."""
+    layer = make()
+    out = layer.forward(np.array(x), np.array(y))
+    dx, dy = layer.backward(np.array(dout))
+
+    assert np.isnan({"out": out, "dx": dx, "dy": dy}[nan_in]).any()

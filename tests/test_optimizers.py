@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -126,12 +127,50 @@ def test_book_adam_is_torch_adam_with_a_step_dependent_eps() -> None:
         np.testing.assert_allclose(params["p"], p_book, rtol=exact_rtol(np.float64))
 
 
-def test_errors() -> None:
-    with pytest.raises(ValueError, match=r"SGD: lr must be >= 0"):
-        SGD(lr=-1.0)
-    with pytest.raises(ValueError, match=r"Adam: beta2 must be \[0.0, 1.0\)"):
-        Adam(beta2=1.0)
-    with pytest.raises(
-        ValueError, match=r"Momentum\.update: grads\['W'\] has shape \(3,\) but params\['W'\]"
-    ):
-        Momentum().update({"W": np.zeros((2, 3))}, {"W": np.zeros(3)})
+# every hyperparameter check: the exact message names the class, the parameter, its bound and the value
+BAD_HYPERPARAMETERS: dict[str, tuple[Callable[[], Any], str]] = {
+    "SGD-lr": (lambda: SGD(lr=-1.0), "SGD: lr must be >= 0.0, got -1.0"),
+    "Momentum-lr": (lambda: Momentum(lr=-1.0), "Momentum: lr must be >= 0.0, got -1.0"),
+    "Momentum-momentum": (lambda: Momentum(momentum=-0.5), "Momentum: momentum must be >= 0.0, got -0.5"),
+    "AdaGrad-lr": (lambda: AdaGrad(lr=-1.0), "AdaGrad: lr must be >= 0.0, got -1.0"),
+    "AdaGrad-eps": (lambda: AdaGrad(eps=-1e-3), "AdaGrad: eps must be >= 0.0, got -0.001"),
+    "Adam-lr": (lambda: Adam(lr=-1.0), "Adam: lr must be >= 0.0, got -1.0"),
+    "Adam-beta1-negative": (lambda: Adam(beta1=-0.1), "Adam: beta1 must be [0.0, 1.0), got -0.1"),
+    "Adam-beta1-one": (lambda: Adam(beta1=1.0), "Adam: beta1 must be [0.0, 1.0), got 1.0"),
+    "Adam-beta2-one": (lambda: Adam(beta2=1.0), "Adam: beta2 must be [0.0, 1.0), got 1.0"),
+    "Adam-eps": (lambda: Adam(eps=-1e-3), "Adam: eps must be >= 0.0, got -0.001"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_HYPERPARAMETERS))
+def test_bad_hyperparameter_message(case: str) -> None:
+    """Out of range is an error naming the parameter; a beta of 1.0 is out (Adam divides by 1 - beta**t)."""
+    make, message = BAD_HYPERPARAMETERS[case]
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        make()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: SGD(lr=0.0),
+        lambda: Momentum(lr=0.0, momentum=0.0),
+        lambda: AdaGrad(lr=0.0, eps=0.0),
+        lambda: Adam(lr=0.0, beta1=0.0, beta2=0.0, eps=0.0),
+        lambda: AdaGrad(eps=np.inf),
+    ],
+)
+def test_boundary_hyperparameters_are_accepted(make: Callable[[], Any]) -> None:
+    """The lower bound 0 is closed for every check; ``>= 0`` has no upper bound, so even inf passes."""
+    opt = make()
+    params = {"W": np.ones((2, 2))}
+    opt.update(params, {"W": np.full((2, 2), 0.5)})
+    assert np.all(np.isfinite(params["W"]))
+
+
+@pytest.mark.parametrize("make", [SGD, Momentum, AdaGrad, Adam])
+def test_gradient_of_another_shape_is_an_error(make: Callable[[], Any]) -> None:
+    """Not broadcast: the message names the key and both shapes."""
+    message = f"{make.__name__}.update: grads['W'] has shape (3,) but params['W'] has shape (2, 3)"
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        make().update({"W": np.zeros((2, 3))}, {"W": np.zeros(3)})

@@ -8,6 +8,10 @@ import pytest
 from impl import AddLayer, Affine, MulLayer, Relu, SoftmaxWithLoss, TwoLayerNet
 
 
+class _SubAffine(Affine):
+    """A subclassed first layer: TwoLayerNet.gradient must call its own backward."""
+
+
 def test_buy_apple():
     apple, apple_num, tax = 100, 2, 1.1
     mul_apple_layer = MulLayer()
@@ -54,6 +58,69 @@ def test_buy_apple_orange():
     assert dorange == pytest.approx(3.3, rel=1e-15)
     assert dorange_num == pytest.approx(165, rel=1e-15)
     assert dtax == pytest.approx(650, rel=1e-15)
+
+
+@pytest.mark.parametrize("make", [MulLayer, AddLayer])
+def test_python_numbers_in_python_floats_out(make):
+    """The apple example's contract: plain Python floats, not NumPy scalars (np.float64 is a float too)."""
+    layer = make()
+
+    out = layer.forward(100, 2)
+    dx, dy = layer.backward(1)
+
+    assert type(out) is float and type(dx) is float and type(dy) is float
+
+
+def test_mul_layer_starts_with_the_books_attributes():
+    """The book's MulLayer sets x = y = None until forward has seen its operands."""
+    layer = MulLayer()
+
+    assert layer.x is None and layer.y is None
+
+
+def _summed_back(g, shape):
+    """The gradient of an operand of ``shape`` broadcast to ``g``'s shape: every output element
+    adds its ``g`` to the one operand element it came from (an oracle independent of ``impl``)."""
+    size = int(np.prod(shape))
+    source = np.broadcast_to(np.arange(size).reshape(shape), g.shape)
+    return np.bincount(source.ravel(), weights=g.ravel(), minlength=size).reshape(shape)
+
+
+@pytest.mark.parametrize(
+    ("x_shape", "y_shape"),
+    [
+        ((2, 3), (1, 3)),
+        ((2, 3), (3,)),
+        ((3, 1), (1, 4)),
+        ((4, 1, 3), (2, 1)),
+        ((1, 2, 3), (2, 1)),
+        ((2, 1, 1), (3, 1)),
+        ((2, 3), ()),
+        ((), (2, 3)),
+        ((2, 3), (2, 3)),
+    ],
+)
+@pytest.mark.parametrize("make", [MulLayer, AddLayer])
+def test_broadcast_gradients_are_summed_back_to_each_operand(make, x_shape, y_shape):
+    """A broadcast operand gets the sum of the gradients of every output element it fed."""
+    gen = np.random.default_rng(0)
+    x, y = gen.standard_normal(x_shape), gen.standard_normal(y_shape)
+    out_shape = np.broadcast_shapes(x_shape, y_shape)
+    dout = gen.standard_normal(out_shape)
+    layer = make()
+
+    out = layer.forward(x, y)
+    dx, dy = layer.backward(dout)
+
+    if make is MulLayer:
+        np.testing.assert_array_equal(out, x * y)
+        gx, gy = dout * y, dout * x
+    else:
+        np.testing.assert_array_equal(out, x + y)
+        gx, gy = dout, dout
+    assert np.shape(dx) == x_shape and np.shape(dy) == y_shape
+    np.testing.assert_allclose(dx, _summed_back(np.broadcast_to(gx, out_shape), x_shape), rtol=1e-12)
+    np.testing.assert_allclose(dy, _summed_back(np.broadcast_to(gy, out_shape), y_shape), rtol=1e-12)
 
 
 def test_bias_broadcast_as_a_plain_sum():
@@ -167,6 +234,51 @@ def test_two_layer_net_layers_share_the_params():
     np.testing.assert_array_equal(net.params["b2"], 0.0)
 
 
+def test_two_layer_net_default_weights_are_0_01_standard_normal():
+    """The book's default weight_init_std = 0.01 scales draws of N(0, 1) from the given generator."""
+    net = TwoLayerNet(100, 50, 10, rng=8)
+    gen = np.random.default_rng(8)
+
+    np.testing.assert_array_equal(net.params["W1"], 0.01 * gen.standard_normal((100, 50)))
+    np.testing.assert_array_equal(net.params["W2"], 0.01 * gen.standard_normal((50, 10)))
+    assert np.std(net.params["W1"]) == pytest.approx(0.01, rel=0.05)
+
+
+@pytest.mark.parametrize("one_hot", [False, True])
+def test_two_layer_net_accuracy_is_the_fraction_correct(one_hot):
+    """3 of 4 right is 0.75: neither the count nor the fraction wrong (0.25)."""
+    net = TwoLayerNet(2, 2, 2)
+    for key in ("W1", "W2"):
+        net.params[key][...] = np.eye(2)  # in place: scores = relu(x), the layers share the arrays
+    x = np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 1.0], [1.0, 3.0]])  # predicted classes 0, 1, 0, 1
+    t = np.array([0, 1, 0, 0])
+
+    assert net.accuracy(x, np.eye(2)[t] if one_hot else t) == 0.75
+
+
+@pytest.mark.parametrize(("first_layer", "backward_calls"), [(Affine, 0), (_SubAffine, 1)])
+def test_two_layer_net_gradient_first_layer(monkeypatch, first_layer, backward_calls):
+    """Our own Affine1 skips its dx (a discarded matrix product); a subclass keeps its own backward.
+    Both give the same parameter gradients as an untouched network."""
+    x, t = np.random.default_rng(10).standard_normal((5, 4)), np.array([0, 1, 2, 1, 0])
+    expected = TwoLayerNet(4, 6, 3, weight_init_std=1.0, rng=9).gradient(x, t)
+    net = TwoLayerNet(4, 6, 3, weight_init_std=1.0, rng=9)
+    first = net.layers["Affine1"] = first_layer(net.params["W1"], net.params["b1"])
+    calls = []
+
+    def backward(dout):
+        calls.append(dout)
+        return first_layer.backward(first, dout)
+
+    monkeypatch.setattr(first, "backward", backward)
+    grads = net.gradient(x, t)
+
+    assert len(calls) == backward_calls
+    assert set(grads) == set(expected)
+    for key in expected:
+        np.testing.assert_array_equal(grads[key], expected[key])
+
+
 def test_two_layer_net_trains_by_in_place_updates():
     net = TwoLayerNet(4, 8, 3, weight_init_std=0.5, rng=1)
     x = np.random.default_rng(2).standard_normal((6, 4))
@@ -243,3 +355,19 @@ def test_probability_targets_need_not_sum_to_one():
 
     assert loss == pytest.approx(2 * np.log(2), rel=1e-15)  # -(0.5 + 1.5) * log(0.5)
     np.testing.assert_allclose(dx, 3.0 * np.array([[0.5 * 2 - 0.5, 0.5 * 2 - 1.5]]), rtol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("attr", "store", "index"),
+    [("W", "params", 0), ("b", "params", 1), ("dW", "grads", 0), ("db", "grads", 1)],
+)
+def test_param_assignment_rebinds_the_store(attr, store, index):
+    """layer.W = a (or layer.dW = a) rebinds params[i] (grads[i]): one store, never a stale copy."""
+    layer = Affine(np.ones((4, 3)), np.zeros(3))
+    other = "grads" if store == "params" else "params"
+    new = np.full_like(getattr(layer, attr), 2.0)
+
+    setattr(layer, attr, new)
+
+    assert getattr(layer, store)[index] is new and getattr(layer, attr) is new
+    assert getattr(layer, other)[index] is not new
