@@ -7,6 +7,7 @@ random, never all ones, so a transposed or mis-summed gradient cannot hide.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -81,6 +82,16 @@ def test_im2col_is_unfold_and_col2im_is_fold(fh: int, fw: int, stride: int, pad:
         stride=stride,
     ).numpy()
     assert_close(col2im(c, x.shape, fh, fw, stride, pad), folded, np.float64, "col2im")
+
+
+def test_im2col_and_col2im_default_to_stride_1_pad_0() -> None:
+    """The defaults are the book's (and torch's unfold/fold's): stride 1, no padding."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 5, 6))
+    col = im2col(x, 2, 3)
+    np.testing.assert_array_equal(col, im2col(x, 2, 3, 1, 0))
+    c = rng.standard_normal(col.shape)
+    np.testing.assert_array_equal(col2im(c, x.shape, 2, 3), col2im(c, x.shape, 2, 3, 1, 0))
 
 
 # --------------------------------------------------------------------------- Convolution
@@ -185,13 +196,21 @@ def test_pooling_tie_rule_first_maximum_in_row_major_order() -> None:
     np.testing.assert_array_equal(grads["x"], expected)
 
 
-def test_pooling_nan_propagates_and_routes_like_torch() -> None:
-    x = np.array([[[[np.nan, 1.0, np.nan, 5.0], [2.0, 3.0, 4.0, np.nan]]]])
-    layer = Pooling(2, 2, stride=1)
+@pytest.mark.parametrize(
+    ("x", "stride"),
+    [
+        (np.array([[[[np.nan, 1.0, np.nan, 5.0], [2.0, 3.0, 4.0, np.nan]]]]), 1),
+        (np.array([[[[np.nan, 1.0, 5.0, 2.0], [2.0, 3.0, 4.0, 1.0]]]]), 2),
+    ],
+    ids=["nan-in-every-window", "nan-free-window-beside"],
+)
+def test_pooling_nan_propagates_and_routes_like_torch(x: np.ndarray, stride: int) -> None:
+    """A NaN window routes to its last NaN; a NaN-free window beside it still takes its first max."""
+    layer = Pooling(2, 2, stride=stride)
     out = layer.forward(x)
-    dout = np.array([[[[1.0, 10.0, 100.0]]]])
+    dout = 10.0 ** np.arange(out.size).reshape(out.shape)
     dx = layer.backward(dout)
-    ref, grads = torch_vjp(lambda x: F.max_pool2d(x, 2, stride=1), {"x": x}, dout)
+    ref, grads = torch_vjp(lambda x: F.max_pool2d(x, 2, stride=stride), {"x": x}, dout)
     np.testing.assert_array_equal(out, ref)
     np.testing.assert_array_equal(dx, grads["x"])
 
@@ -209,6 +228,55 @@ def test_pooling_errors() -> None:
     layer.forward(np.zeros((1, 2, 5, 4)))  # floor: the fifth row is never pooled
     with pytest.raises(LayerError, match=r"Pooling\.backward:.*\(1, 2, 2, 1\).*\(1, 2, 2, 2\)"):
         layer.backward(np.zeros((1, 2, 2, 1)))
+
+
+def test_pooling_default_stride_is_the_books_1() -> None:
+    """``Pooling(pool_h, pool_w)`` slides by 1 with no padding (the book's default, not torch's)."""
+    layer = Pooling(2, 2)
+    assert layer.stride == 1 and layer.pad == 0
+    out = layer.forward(np.arange(9.0).reshape(1, 1, 3, 3))
+    np.testing.assert_array_equal(out, [[[[4.0, 5.0], [7.0, 8.0]]]])
+
+
+def test_pooling_overlapping_inf_gradients_add_to_nan_without_error() -> None:
+    """Two overlapping windows sending +inf and -inf to one cell give NaN (as torch), not an error
+    (the suite turns NumPy's invalid-operation warning into one)."""
+    x = np.array([[[[0.0, 5.0, 0.0]]]])
+    layer = Pooling(1, 2, stride=1)
+    layer.forward(x)
+    dout = np.array([[[[np.inf, -np.inf]]]])
+    dx = layer.backward(dout)
+    _, grads = torch_vjp(lambda x: F.max_pool2d(x, (1, 2), stride=1), {"x": x}, dout)
+    np.testing.assert_array_equal(dx, [[[[0.0, np.nan, 0.0]]]])
+    np.testing.assert_array_equal(dx, grads["x"])
+
+
+POOL_ERRORS = [
+    (lambda: Pooling(0, 2), LayerError, r"Pooling\.__init__: pool_h must be >= 1, got 0"),
+    (lambda: Pooling(2, 0), LayerError, r"Pooling\.__init__: pool_w must be >= 1, got 0"),
+    (lambda: Pooling(2.0, 2), TypeError, r"Pooling\.__init__: pool_h must be an integer, got 2\.0"),
+    (lambda: Pooling(2, True), TypeError, r"Pooling\.__init__: pool_w must be an integer, got True"),
+    (lambda: Pooling(2, 2, stride=0), LayerError, r"Pooling\.__init__: stride must be >= 1, got 0"),
+    (lambda: Pooling(2, 2, pad=-1), LayerError, r"Pooling\.__init__: pad must be >= 0, got -1"),
+    (
+        lambda: Pooling(2, 2).forward(np.zeros((1, 1, 2, 2), dtype=complex)),
+        TypeError,
+        r"Pooling\.forward: x has dtype complex128; expected real numbers",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "match"),
+    POOL_ERRORS,
+    ids=["pool_h=0", "pool_w=0", "pool_h-float", "pool_w-bool", "stride=0", "pad<0", "forward-complex"],
+)
+def test_pooling_errors_start_with_method_and_name_the_argument(
+    call: Callable[[], Any], exc: type, match: str
+) -> None:
+    """Every message starts with exactly ``Pooling.<method>:`` and names the argument and its value."""
+    with pytest.raises(exc, match="^" + match):
+        call()
 
 
 # --------------------------------------------------------------------------- BatchNormalization
@@ -553,41 +621,139 @@ def test_simple_conv_net_defaults_are_the_books() -> None:
         SimpleConvNet((1, 4, 4), {"filter_size": 5, "pad": 0})
 
 
+_SCN_CONV_KEYS = ("filter_num", "filter_size", "pad", "stride")
+
+
+def _scn_init(**changes: Any) -> Callable[[Any, Any], Any]:
+    """The small test network's constructor call with the given arguments (conv_param keys too) changed."""
+    conv = {"filter_num": 2, "filter_size": 3, **{k: v for k, v in changes.items() if k in _SCN_CONV_KEYS}}
+    kwargs = {"input_dim": (1, 6, 6), "hidden_size": 4, "output_size": 3}
+    kwargs.update({k: v for k, v in changes.items() if k not in _SCN_CONV_KEYS})
+    return lambda cls, net: cls(conv_param=conv, rng=0, **kwargs)
+
+
+# (argument, bad value, exception, message after "SimpleConvNet.__init__: "): below the minimum
+# (1, or 0 for pad), a float and a bool for every size, input_dim's entries included
+SCN_INIT_BAD = [
+    case
+    for arg, low in [
+        ("filter_num", 1),
+        ("filter_size", 1),
+        ("stride", 1),
+        ("pad", 0),
+        ("hidden_size", 1),
+        ("output_size", 1),
+    ]
+    for case in [
+        (arg, low - 1, LayerError, f"{arg} must be >= {low}, got {low - 1}"),
+        (arg, 2.0, TypeError, f"{arg} must be an integer, got 2.0"),
+        (arg, True, TypeError, f"{arg} must be an integer, got True"),
+    ]
+] + [
+    ("input_dim", (1, 0, 6), LayerError, "input_dim must be >= 1, got 0"),
+    ("input_dim", (1, 6, 6.0), TypeError, "input_dim must be an integer, got 6.0"),
+    ("input_dim", (True, 6, 6), TypeError, "input_dim must be an integer, got True"),
+    # one side of the convolution output too small for the 2x2 pooling is enough to fail
+    (
+        "input_dim",
+        (1, 6, 3),
+        LayerError,
+        "input_dim (1, 6, 3) gives a (4, 1) convolution output, too small for the 2x2 pooling",
+    ),
+    (
+        "input_dim",
+        (1, 3, 6),
+        LayerError,
+        "input_dim (1, 3, 6) gives a (1, 4) convolution output, too small for the 2x2 pooling",
+    ),
+]
+
 SCN_ERRORS = [
     (
         lambda cls, net: cls((1, 6, 6), {"filter_nums": 2}),
+        LayerError,
         r"SimpleConvNet\.__init__: unknown conv_param keys \['filter_nums'\]",
     ),
-    (lambda cls, net: cls((1, 6), rng=0), r"SimpleConvNet\.__init__: input_dim \(1, 6\) is not \(C, H, W\)"),
+    (
+        lambda cls, net: cls((1, 6), rng=0),
+        LayerError,
+        r"SimpleConvNet\.__init__: input_dim \(1, 6\) is not \(C, H, W\)",
+    ),
     (
         lambda cls, net: net.predict(np.zeros((2, 1, 6))),
+        LayerError,
         r"SimpleConvNet\.predict: x has shape \(2, 1, 6\); expected \(N, \*input_dim\) = \(N, 1, 6, 6\)",
     ),
     (
         lambda cls, net: net.loss(np.zeros((2, 1, 6, 6)), np.array([0, 1, 2])),
+        LayerError,
         r"SimpleConvNet\.loss: x has shape \(2, 1, 6, 6\) and t has shape \(3,\): SoftmaxWithLoss",
     ),
     (
         lambda cls, net: net.accuracy(np.float64(1.0), 0),
+        LayerError,
         r"SimpleConvNet\.accuracy: x has shape \(\) and t has shape \(\); expected at least one example",
     ),
     (
         lambda cls, net: net.accuracy(np.zeros((0, 1, 6, 6)), np.zeros(0, dtype=int)),
+        LayerError,
         r"SimpleConvNet\.accuracy: x has shape \(0, 1, 6, 6\) and t has shape \(0,\); expected at least one",
     ),
+] + [
+    (_scn_init(**{arg: value}), exc, re.escape(f"SimpleConvNet.__init__: {text}") + "$")
+    for arg, value, exc, text in SCN_INIT_BAD
 ]
 
 
 @pytest.mark.parametrize(
-    ("call", "match"),
+    ("call", "exc", "match"),
     SCN_ERRORS,
-    ids=["unknown-key", "input_dim", "predict", "loss", "accuracy-0d", "accuracy-empty"],
+    ids=[
+        "unknown-key",
+        "input_dim",
+        "predict",
+        "loss",
+        "accuracy-0d",
+        "accuracy-empty",
+        *(f"{arg}={value!r}" for arg, value, _, _ in SCN_INIT_BAD),
+    ],
 )
-def test_simple_conv_net_errors_name_method_and_shapes(call: Callable[[Any, Any], Any], match: str) -> None:
-    """Bad arguments are a LayerError naming the method and the caller's shapes (a 0-d x too)."""
+def test_simple_conv_net_errors_name_method_and_shapes(
+    call: Callable[[Any, Any], Any], exc: type, match: str
+) -> None:
+    """Bad arguments raise (LayerError; TypeError for a non-integer size) with a message that starts
+    with exactly ``SimpleConvNet.<method>:`` and names the argument and its value or the shapes."""
     pytest.importorskip("impl.layers")
     from impl.simple_conv_net import SimpleConvNet
 
     net = SimpleConvNet((1, 6, 6), {"filter_num": 2, "filter_size": 3}, hidden_size=4, output_size=3, rng=0)
-    with pytest.raises(LayerError, match="^" + match):
+    with pytest.raises(exc, match="^" + match):
         call(SimpleConvNet, net)
+
+
+def test_simple_conv_net_accepts_the_smallest_legal_sizes() -> None:
+    """Every size's minimum is legal: one filter of size 1, stride 1, no padding, one hidden unit, one
+    class, and a 2x2 convolution output that pools to a single 1x1 pixel."""
+    pytest.importorskip("impl.layers")
+    from impl.simple_conv_net import SimpleConvNet
+
+    conv_param = {"filter_num": 1, "filter_size": 1, "pad": 0, "stride": 1}
+    net = SimpleConvNet((1, 2, 2), conv_param, hidden_size=1, output_size=1, rng=0)
+    shapes = {k: v.shape for k, v in net.params.items()}
+    assert shapes == {"W1": (1, 1, 1, 1), "b1": (1,), "W2": (1, 1), "b2": (1,), "W3": (1, 1), "b3": (1,)}
+    assert net.predict(np.ones((3, 1, 2, 2))).shape == (3, 1)
+
+
+def test_simple_conv_net_rng_seeds_the_weights() -> None:
+    """``rng`` is a seed or a Generator: the same seed gives the same weights, whichever form."""
+    pytest.importorskip("impl.layers")
+    from impl.simple_conv_net import SimpleConvNet
+
+    def weights(rng: Any) -> dict[str, np.ndarray]:
+        return SimpleConvNet((1, 6, 6), {"filter_num": 2, "filter_size": 3}, 4, 3, rng=rng).params
+
+    a, b, c = weights(7), weights(7), weights(np.random.default_rng(7))
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+        np.testing.assert_array_equal(a[k], c[k])
+    assert not np.array_equal(a["W1"], weights(8)["W1"])

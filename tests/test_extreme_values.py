@@ -135,6 +135,20 @@ def test_backward_through_saturated_outputs_is_quiet(layer: Any) -> None:
     _assert_close(dx, expected, np.float64, _cond(x))
 
 
+def test_loss_backward_through_saturated_probabilities_is_quiet() -> None:
+    """The loss's ``(y - t) * dout / N``: an infinite dout meets ``y - t == 0`` (NaN, as torch),
+    and a subnormal probability times dout / N rounds; neither raises."""
+    layer = SoftmaxWithLoss()
+    with np.errstate(all="raise"):
+        layer.forward(np.array([[-1000.0, 0.0, 1000.0]]), np.array([2]))  # y = (0, 0, 1) = t
+        assert np.isnan(layer.backward(np.inf)).all()
+        layer.forward(np.array([[0.0, 0.0, -720.0]]), np.array([0]))
+        dx = layer.backward(0.3)
+    assert 0 < dx[0, 2] < np.finfo(np.float64).tiny
+    expected = (layer.y.astype(LD) - np.array([[1, 0, 0]], LD)) * LD(0.3)
+    _assert_close(dx, expected, np.float64, 1.0)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @given(data=st.data())
 def test_softmax_backward_is_finite_and_quiet(dtype: Any, data: st.DataObject) -> None:

@@ -81,6 +81,19 @@ def test_float32_softmax_with_loss(t, dout):
     assert layer.y.dtype == F32 and dx.dtype == F32
 
 
+@pytest.mark.parametrize("t", [np.array([0, 3, 1]), np.eye(4, dtype=F32)[[0, 3, 1]]])
+def test_float64_dout_promotes_the_float32_loss_gradient(t):
+    """A float64 NumPy ``dout`` is not weak (NEP 50): dx comes back in float64, ``y - t`` (float32)
+    times ``dout / N`` (float64)."""
+    layer = SoftmaxWithLoss()
+    layer.forward(_data((3, 4)), t)
+    dx = layer.backward(np.float64(0.3))
+    dense = np.eye(4)[[0, 3, 1]]
+    expected = (layer.y - dense.astype(F32)).astype(np.float64) * (np.float64(0.3) / 3)
+    assert dx.dtype == np.float64
+    np.testing.assert_allclose(dx, expected, rtol=1e-15, atol=1e-17)
+
+
 def test_float32_two_layer_net():
     net = TwoLayerNet(6, 5, 3, rng=0, dtype=F32)
     x, t = _data((4, 6), seed=1), np.array([0, 1, 2, 1])

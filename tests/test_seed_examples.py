@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from impl import AddLayer, Affine, MulLayer, Relu, SoftmaxWithLoss, TwoLayerNet
+from impl import AddLayer, Affine, MulLayer, Relu, Sigmoid, Softmax, SoftmaxWithLoss, Tanh, TwoLayerNet
 
 
 class _SubAffine(Affine):
@@ -71,11 +71,16 @@ def test_python_numbers_in_python_floats_out(make):
     assert type(out) is float and type(dx) is float and type(dy) is float
 
 
-def test_mul_layer_starts_with_the_books_attributes():
-    """The book's MulLayer sets x = y = None until forward has seen its operands."""
-    layer = MulLayer()
+@pytest.mark.parametrize(
+    ("layer_cls", "attributes"),
+    [(MulLayer, ("x", "y")), (Relu, ("mask",)), (Sigmoid, ("out",)), (Tanh, ("out",)), (Softmax, ("out",))],
+)
+def test_layers_start_with_the_books_attributes(layer_cls, attributes):
+    """The book's public attributes (MulLayer's x and y, Relu's mask, the activations' out) are
+    None until forward has run."""
+    layer = layer_cls()
 
-    assert layer.x is None and layer.y is None
+    assert all(getattr(layer, name) is None for name in attributes)
 
 
 def _summed_back(g, shape):
