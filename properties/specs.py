@@ -157,7 +157,7 @@ register(
         layer=Softmax,
         summary="softmax over the last axis of (N, C) logits",
         inputs=("x",),
-        shapes=({"shape": (1, 3)}, {"shape": (4, 5)}, {"shape": (2, 2)}, {"shape": (2, 2, 3)}),
+        shapes=({"shape": (1, 3)}, {"shape": (4, 5)}, {"shape": (2, 2)}),
         draw=_one(LOGIT_EXTREME),
         torch=lambda T, x: T.F.softmax(x, dim=-1),
         jax=lambda J, x: J.nn.softmax(x, axis=-1),

@@ -159,17 +159,15 @@ class SigmoidViaTanh(impl.Sigmoid):
 
 
 class SoftmaxExplicitJacobian(impl.Softmax):
-    """Backward through the full Jacobian diag(y) - y yᵀ of each row, then Jᵀ · dout."""
+    """Backward through the full Jacobian diag(y) - y yᵀ of each row (any leading axes), then Jᵀ · dout."""
 
     def backward(self, dout: Any) -> np.ndarray:
         d = self._check_dout(dout)
         y = self.out
         assert y is not None
         with np.errstate(under="ignore"):
-            jac = np.einsum("ni,ij->nij", y, np.eye(y.shape[-1], dtype=y.dtype)) - np.einsum(
-                "ni,nj->nij", y, y
-            )
-            return np.einsum("nij,ni->nj", jac, d)
+            jac = y[..., :, None] * np.eye(y.shape[-1], dtype=y.dtype) - y[..., :, None] * y[..., None, :]
+            return np.einsum("...ij,...i->...j", jac, d)
 
 
 class ReluWhere:

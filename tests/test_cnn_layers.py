@@ -18,7 +18,7 @@ from impl._base import LayerError
 from impl.batchnorm import BatchNormalization
 from impl.conv import Convolution
 from impl.dropout import Dropout
-from impl.im2col import col2im, im2col
+from impl.im2col import col2im, conv_output_size, fold, im2col, unfold
 from impl.pooling import Pooling
 from properties.tolerances import exact_rtol
 
@@ -84,21 +84,43 @@ def test_im2col_is_unfold_and_col2im_is_fold(fh: int, fw: int, stride: int, pad:
     assert_close(col2im(c, x.shape, fh, fw, stride, pad), folded, np.float64, "col2im")
 
 
-def test_im2col_and_col2im_default_to_stride_1_pad_0() -> None:
-    """The defaults are the book's (and torch's unfold/fold's): stride 1, no padding."""
+def test_window_helpers_default_to_stride_1_pad_0() -> None:
+    """The defaults are the book's (and torch's unfold/fold's): stride 1, no padding, for
+    im2col/col2im, unfold/fold and conv_output_size alike."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 3, 5, 6))
+    assert conv_output_size(5, 2) == conv_output_size(5, 2, 1, 0) == 4
     col = im2col(x, 2, 3)
     np.testing.assert_array_equal(col, im2col(x, 2, 3, 1, 0))
     c = rng.standard_normal(col.shape)
     np.testing.assert_array_equal(col2im(c, x.shape, 2, 3), col2im(c, x.shape, 2, 3, 1, 0))
+    cols = unfold(x, 2, 3)
+    np.testing.assert_array_equal(cols, unfold(x, 2, 3, 1, 0))
+    c = rng.standard_normal(cols.shape)
+    np.testing.assert_array_equal(fold(c, x.shape, 2, 3), fold(c, x.shape, 2, 3, 1, 0))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: im2col(np.zeros((1, 1, 5, 2)), 3, 3),
+        lambda: col2im(np.zeros((3, 9)), (1, 1, 5, 2), 3, 3),
+    ],
+    ids=["im2col", "col2im"],
+)
+def test_im2col_rejects_an_input_smaller_than_the_window_on_one_axis(call: Callable[[], Any]) -> None:
+    """One axis too small (5 rows fit a 3x3 window, 2 columns do not) is enough to fail, with a
+    message naming the input shape, the padding and the window."""
+    match = r"^im2col: input of shape \(1, 1, 5, 2\) padded by 0 is smaller than the \(3, 3\) window$"
+    with pytest.raises(ValueError, match=match):
+        call()
 
 
 # --------------------------------------------------------------------------- Convolution
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("kernel", [(3, 3), (2, 3), (3, 1)])
+@pytest.mark.parametrize("kernel", [(3, 3), (2, 3), (3, 1), (2, 8)])  # (2, 8): output 1 wide at pad 0
 @pytest.mark.parametrize("pad", [0, 1, 2])
 @pytest.mark.parametrize("stride", [1, 2, 3])
 def test_convolution_matches_conv2d(stride: int, pad: int, kernel: tuple[int, int], dtype: Any) -> None:
@@ -146,6 +168,73 @@ def test_convolution_errors_name_layer_and_shapes() -> None:
         Convolution(np.zeros((4, 3, 3, 3)), np.zeros(4), stride=0)
     with pytest.raises(TypeError, match=r"Convolution\.__init__: pad must be an integer"):
         Convolution(np.zeros((4, 3, 3, 3)), np.zeros(4), pad=1.0)  # type: ignore[arg-type]
+
+
+CONV_ERRORS = [
+    (
+        lambda: Convolution(np.zeros((4, 3, 3, 3)), np.zeros(3)),
+        r"Convolution\.__init__: b has shape \(3,\) but W has shape \(4, 3, 3, 3\); "
+        r"expected b of shape \(4,\)$",
+    ),
+    (
+        lambda: Convolution(np.zeros((2, 1, 5, 4)), np.zeros(2), pad=1).forward(np.zeros((1, 1, 2, 6))),
+        r"Convolution\.forward: x has shape \(1, 1, 2, 6\); padded by 1 it is \(4, 8\), smaller than "
+        r"the \(5, 4\) kernel of W with shape \(2, 1, 5, 4\)$",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "match"), CONV_ERRORS, ids=["b-shape", "padded-too-small"])
+def test_convolution_error_messages_in_full(call: Callable[[], Any], match: str) -> None:
+    """The whole message: the expected b shape comes from W's first axis (FN), and the padded size
+    is ``H + 2*pad`` by ``W + 2*pad``."""
+    with pytest.raises(LayerError, match="^" + match):
+        call()
+
+
+def test_convolution_inf_times_zero_weight_is_nan_without_error() -> None:
+    """An inf pixel under a zero weight gives NaN (inf * 0), as in torch, not an error (the suite
+    turns NumPy's invalid-operation warning into one)."""
+    x = np.ones((1, 1, 3, 3))
+    x[0, 0, 1, 1] = np.inf
+    W = np.array([[[[1.0, 0.0], [0.0, 1.0]]]])
+    b = np.array([0.5])
+    out = Convolution(W, b).forward(x)
+    np.testing.assert_array_equal(out, [[[[np.inf, np.nan], [np.nan, np.inf]]]])
+    np.testing.assert_array_equal(
+        out, torch_value(lambda x, W, b: F.conv2d(x, W, b), {"x": x, "W": W, "b": b})
+    )
+
+
+@pytest.mark.parametrize(
+    ("x_dtype", "w_dtype", "b_dtype"),
+    [(np.float32, np.float32, np.float64), (np.float64, np.float64, np.longdouble)],
+    ids=["float32-x-and-W-float64-b", "float64-x-and-W-longdouble-b"],
+)
+def test_convolution_bias_of_a_wider_dtype_promotes_the_output(
+    x_dtype: Any, w_dtype: Any, b_dtype: Any
+) -> None:
+    """The bias is added with NumPy promotion: a wider b widens the output (never rounded to x's dtype)."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 3, 5, 4)).astype(x_dtype)
+    W = rng.standard_normal((4, 3, 2, 2)).astype(w_dtype)
+    b = rng.standard_normal(4).astype(b_dtype) / 3
+    out = Convolution(W, b).forward(x)
+    assert out.dtype == b_dtype
+    product = Convolution(W, np.zeros(4, w_dtype)).forward(x)
+    np.testing.assert_array_equal(out, product.astype(b_dtype) + b[:, None, None])
+
+
+def test_conv_and_pool_caches_are_none_until_forward() -> None:
+    """The forward caches (``x_shape`` and ``cols``/``arg_max``) start as None, not a placeholder."""
+    conv = Convolution(np.zeros((2, 1, 2, 2)), np.zeros(2))
+    pool = Pooling(2, 2)
+    assert conv.x_shape is None and conv.cols is None
+    assert pool.x_shape is None and pool.arg_max is None
+    conv.forward(np.zeros((1, 1, 3, 3)))
+    pool.forward(np.zeros((1, 1, 3, 3)))
+    assert conv.x_shape == pool.x_shape == (1, 1, 3, 3)
+    assert conv.cols is not None and pool.arg_max is not None
 
 
 # --------------------------------------------------------------------------- Pooling
@@ -216,8 +305,6 @@ def test_pooling_nan_propagates_and_routes_like_torch(x: np.ndarray, stride: int
 
 
 def test_pooling_errors() -> None:
-    with pytest.raises(LayerError, match=r"Pooling\.__init__: pad=2 exceeds half the \(3, 4\) window"):
-        Pooling(3, 4, stride=1, pad=2)
     layer = Pooling(2, 2, stride=2)
     with pytest.raises(LayerError, match=r"Pooling\.backward: call forward first"):
         layer.backward(np.zeros((1, 1, 1, 1)))
@@ -259,6 +346,12 @@ POOL_ERRORS = [
     (lambda: Pooling(2, 2, stride=0), LayerError, r"Pooling\.__init__: stride must be >= 1, got 0"),
     (lambda: Pooling(2, 2, pad=-1), LayerError, r"Pooling\.__init__: pad must be >= 0, got -1"),
     (
+        lambda: Pooling(3, 4, stride=1, pad=2),
+        LayerError,
+        r"Pooling\.__init__: pad=2 exceeds half the \(3, 4\) window; like torch's max_pool2d, "
+        r"pad must be <= min\(pool_h, pool_w\) // 2$",
+    ),
+    (
         lambda: Pooling(2, 2).forward(np.zeros((1, 1, 2, 2), dtype=complex)),
         TypeError,
         r"Pooling\.forward: x has dtype complex128; expected real numbers",
@@ -269,7 +362,16 @@ POOL_ERRORS = [
 @pytest.mark.parametrize(
     ("call", "exc", "match"),
     POOL_ERRORS,
-    ids=["pool_h=0", "pool_w=0", "pool_h-float", "pool_w-bool", "stride=0", "pad<0", "forward-complex"],
+    ids=[
+        "pool_h=0",
+        "pool_w=0",
+        "pool_h-float",
+        "pool_w-bool",
+        "stride=0",
+        "pad<0",
+        "pad>half",
+        "forward-complex",
+    ],
 )
 def test_pooling_errors_start_with_method_and_name_the_argument(
     call: Callable[[], Any], exc: type, match: str

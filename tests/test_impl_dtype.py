@@ -123,12 +123,51 @@ def test_float64_is_the_default_and_integers_become_float64():
     assert sigmoid(np.array([True, False])).dtype == np.float64
 
 
-def test_mixed_dtypes_follow_numpy_promotion():
-    layer = Affine(np.ones((3, 2)), np.zeros(2))  # float64 parameters
-    out = layer.forward(np.ones((1, 3), F32))
+@pytest.mark.parametrize(("w_dtype", "b_dtype"), [(np.float64, np.float64), (F32, np.float64)])
+def test_mixed_dtypes_follow_numpy_promotion(w_dtype, b_dtype):
+    """float32 x @ W plus a float64 b is float64 (the bias must not be added in place into a
+    float32 product); gradients keep each parameter's own dtype."""
+    w, b, x = _data((3, 2), w_dtype, seed=1), _data((2,), b_dtype, seed=2), _data((1, 3), seed=3)
+    layer = Affine(w, b)
+    out = layer.forward(x)
     dx = layer.backward(np.ones((1, 2), F32))
-    assert out.dtype == np.float64 and dx.dtype == np.float64
-    assert layer.dW.dtype == np.float64
+    assert out.dtype == np.float64 and dx.dtype == np.result_type(F32, w_dtype)
+    np.testing.assert_allclose(out, x.astype(np.float64) @ w.astype(np.float64) + b, rtol=1e-6)
+    assert layer.dW.dtype == w_dtype and layer.db.dtype == b_dtype
+
+
+@pytest.mark.parametrize(("x_dtype", "t_dtype"), [(F32, np.float64), (np.float64, F32)])
+def test_softmax_with_loss_dense_targets_follow_numpy_promotion(x_dtype, t_dtype):
+    """Float targets are not cast to x's dtype: loss and dx take the promoted dtype (float64 here)."""
+    x, t = _data((3, 4), x_dtype), np.eye(4, dtype=t_dtype)[[0, 3, 1]]
+    layer = SoftmaxWithLoss()
+    loss = layer.forward(x, t)
+    dx = layer.backward()
+    x64 = x.astype(np.float64)
+    logp = x64 - x64.max(axis=1, keepdims=True)
+    logp -= np.log(np.exp(logp).sum(axis=1, keepdims=True))
+    assert np.result_type(loss) == np.float64 and dx.dtype == np.float64
+    assert loss == pytest.approx(-(t * logp).sum() / 3, rel=1e-6)
+
+
+@pytest.mark.parametrize("one_hot", [False, True])
+def test_float32_loss_is_summed_without_overflow(one_hot):
+    """Two float32 row losses of 3e38 sum past the float32 max: the sum is taken in float64, and only
+    the mean (3e38, which fits) comes back as float32."""
+    x, labels = np.array([[0.0, 3e38], [0.0, 3e38]], F32), np.array([0, 0])
+    loss = SoftmaxWithLoss().forward(x, np.eye(2, dtype=F32)[labels] if one_hot else labels)
+    assert np.result_type(loss) == F32 and loss == F32(3e38)
+
+
+@pytest.mark.skipif(np.finfo(np.longdouble).eps == np.finfo(np.float64).eps, reason="longdouble is double")
+@pytest.mark.parametrize("one_hot", [False, True])
+def test_longdouble_loss_keeps_its_precision(one_hot):
+    """The loss is summed in result_type(x, float64), which for longdouble x is longdouble:
+    rounding the terms or their sum through float64 would lose the extra bits of log(2)."""
+    x = np.zeros((1, 2), np.longdouble)
+    t = np.array([[1, 0]], np.longdouble) if one_hot else np.array([0])
+    loss = SoftmaxWithLoss().forward(x, t)
+    assert np.result_type(loss) == np.longdouble and loss == np.log(np.longdouble(2))
 
 
 def test_numerical_gradient_keeps_dtype_and_restores_x():

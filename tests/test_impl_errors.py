@@ -87,24 +87,34 @@ def test_complex_dout_is_a_type_error():
         layer.backward(np.ones(3, dtype=complex))
 
 
-def test_complex_input_is_a_type_error():
-    with pytest.raises(TypeError, match=r"^Sigmoid\.forward: x has dtype complex128"):
-        Sigmoid().forward(np.ones(3, dtype=complex))
+@pytest.mark.parametrize(
+    ("name", "forward"),
+    [
+        ("Sigmoid", lambda x: Sigmoid().forward(x)),
+        ("SoftmaxWithLoss", lambda x: SoftmaxWithLoss().forward(x, 0)),
+    ],
+)
+def test_complex_input_is_a_type_error(name, forward):
+    """The message names the layer's own method, not a helper or nothing."""
+    with pytest.raises(TypeError, match=rf"^{name}\.forward: x has dtype complex128"):
+        forward(np.ones(3, dtype=complex))
 
 
 def test_affine_input_size_must_match_w():
     layer = Affine(np.ones((4, 3)), np.zeros(3))
 
-    with pytest.raises(LayerError, match=r"^Affine\.forward: x has shape \(2, 5\).*W has shape \(4, 3\)"):
+    expects = r"W has shape \(4, 3\) and expects 4$"  # W.shape[0] features, not W.shape[1]
+    with pytest.raises(LayerError, match=r"^Affine\.forward: x has shape \(2, 5\).*" + expects):
         layer.forward(np.ones((2, 5)))
-    with pytest.raises(LayerError, match=r"^Affine\.forward: x has shape \(2, 2, 3\).*W has shape \(4, 3\)"):
+    with pytest.raises(LayerError, match=r"^Affine\.forward: x has shape \(2, 2, 3\).*" + expects):
         layer.forward(np.ones((2, 2, 3)))  # 6 values per example
 
 
 def test_affine_needs_a_batch_axis():
     layer = Affine(np.ones((4, 3)), np.zeros(3))
 
-    with pytest.raises(LayerError, match=r"^Affine\.forward: x has shape \(4,\).*W of shape \(4, 3\)"):
+    expected = r"^Affine\.forward: x has shape \(4,\).* with 4 values each for W of shape \(4, 3\)"
+    with pytest.raises(LayerError, match=expected):
         layer.forward(np.ones(4))
 
 
@@ -154,10 +164,15 @@ def test_float_labels_are_rejected():
         SoftmaxWithLoss().forward(np.zeros((2, 3)), np.array([0.0, 1.0]))
 
 
-def test_dense_targets_must_match_x():
-    expected = r"^SoftmaxWithLoss\.forward: t has shape \(2, 4\) but x has shape \(2, 3\)"
+@pytest.mark.parametrize(
+    "t", [np.zeros((2, 4)), np.zeros(4), np.ones(4, dtype=bool)], ids=["dense", "float-1d", "bool-1d"]
+)
+def test_dense_targets_must_match_x(t):
+    """Only integer t of the wrong length is reported as a label count; float or bool t is not labels."""
+    shape = re.escape(str(t.shape))
+    expected = rf"^SoftmaxWithLoss\.forward: t has shape {shape} but x has shape \(2, 3\); expected integer"
     with pytest.raises(LayerError, match=expected):
-        SoftmaxWithLoss().forward(np.zeros((2, 3)), np.zeros((2, 4)))
+        SoftmaxWithLoss().forward(np.zeros((2, 3)), t)
 
 
 def test_softmax_with_loss_needs_rows_of_logits():
@@ -288,6 +303,21 @@ def test_nan_propagates_through_softmax_layers():
     dx = loss_layer.backward()
     assert np.isnan(loss)
     assert np.isnan(dx[0]).all() and np.isfinite(dx[1]).all()
+
+
+@pytest.mark.parametrize(
+    ("x", "dout", "nan_in"),
+    [([[np.inf, 1.0]], [[1.0, 1.0]], "out"), ([[1.0, 1.0]], [[np.inf, 1.0]], "dx")],
+    ids=["forward-inf*0", "backward-inf*0"],
+)
+def test_inf_propagates_as_nan_through_affine(x, dout, nan_in):
+    """An inf meeting W's zero in ``x @ W`` or ``dout @ W.T`` gives NaN silently, even under
+    the suite's invalid="raise"."""
+    layer = Affine(np.array([[0.0, 1.0], [1.0, 1.0]]), np.zeros(2))
+    out = layer.forward(np.array(x))
+    dx = layer.backward(np.array(dout))
+
+    assert np.isnan({"out": out, "dx": dx}[nan_in]).any()
 
 
 @pytest.mark.parametrize(

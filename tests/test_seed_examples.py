@@ -72,13 +72,22 @@ def test_python_numbers_in_python_floats_out(make):
 
 
 @pytest.mark.parametrize(
-    ("layer_cls", "attributes"),
-    [(MulLayer, ("x", "y")), (Relu, ("mask",)), (Sigmoid, ("out",)), (Tanh, ("out",)), (Softmax, ("out",))],
+    ("make", "attributes"),
+    [
+        (MulLayer, ("x", "y")),
+        (Relu, ("mask",)),
+        (Sigmoid, ("out",)),
+        (Tanh, ("out",)),
+        (Softmax, ("out",)),
+        (SoftmaxWithLoss, ("loss", "y", "t")),
+        (lambda: Affine(np.ones((4, 3)), np.zeros(3)), ("x", "original_x_shape")),
+    ],
+    ids=["MulLayer", "Relu", "Sigmoid", "Tanh", "Softmax", "SoftmaxWithLoss", "Affine"],
 )
-def test_layers_start_with_the_books_attributes(layer_cls, attributes):
-    """The book's public attributes (MulLayer's x and y, Relu's mask, the activations' out) are
-    None until forward has run."""
-    layer = layer_cls()
+def test_layers_start_with_the_books_attributes(make, attributes):
+    """The book's public attributes (MulLayer's x and y, Relu's mask, the activations' out,
+    SoftmaxWithLoss's loss, y and t, Affine's x and original_x_shape) are None until forward has run."""
+    layer = make()
 
     assert all(getattr(layer, name) is None for name in attributes)
 
@@ -348,6 +357,16 @@ def test_softmax_with_loss_on_one_example_keeps_its_shape():
     assert dx_label.shape == (3,) and layer.y.shape == (3,)
     np.testing.assert_allclose(dx_label, [0.3, -0.8, 0.5], rtol=1e-14)
     np.testing.assert_array_equal(dx_one_hot, dx_label)
+
+
+def test_a_zero_target_costs_nothing_where_the_probability_is_zero():
+    """0 * log(0) is 0 here, not NaN: a class with target 0 and logit -inf adds nothing."""
+    layer = SoftmaxWithLoss()
+
+    loss = layer.forward(np.array([[0.0, -np.inf]]), np.array([[1.0, 0.0]]))
+
+    assert loss == 0.0
+    np.testing.assert_array_equal(layer.backward(), [[0.0, 0.0]])
 
 
 def test_probability_targets_need_not_sum_to_one():

@@ -223,3 +223,19 @@ def test_chain_rule_is_not_y_minus_t_when_rows_do_not_sum_to_one(case: tuple[np.
     compare(chained, right, rtol, scale=terms, what="Jᵀ·(-t/y) vs y·Σt - t")
     loss_dx = _loss_backward(x, t)
     compare(loss_dx, chained / n, rtol, scale=terms / n, what="SoftmaxWithLoss.backward vs Jᵀ·(-t/y)/N")
+
+
+@given(
+    x=hnp.arrays(np.float64, (2, 2, 3), elements=st.floats(-50, 50)), dout=S.cotangent(np.float64, (2, 2, 3))
+)
+def test_leading_axes_are_rows(x: np.ndarray, dout: np.ndarray) -> None:
+    """Softmax, log_softmax and the layer work on the last axis of any rank: a (2, 2, 3) batch is
+    its four rows of 3, forward and backward (the specs draw (N, C) only, the book's shape)."""
+    rows, drows = x.reshape(-1, 3), dout.reshape(-1, 3)
+    layer, flat = impl.Softmax(), impl.Softmax()
+    y, dx = layer.forward(x), layer.backward(dout)
+    y_rows, dx_rows = flat.forward(rows), flat.backward(drows)
+    np.testing.assert_array_equal(y, y_rows.reshape(x.shape))
+    np.testing.assert_array_equal(dx, dx_rows.reshape(x.shape))
+    np.testing.assert_array_equal(impl.softmax(x), impl.softmax(rows).reshape(x.shape))
+    np.testing.assert_array_equal(impl.log_softmax(x), impl.log_softmax(rows).reshape(x.shape))
