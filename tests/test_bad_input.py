@@ -426,6 +426,10 @@ ROWS: list[Row] = [
         ((4,), (4, 3))),
     Row("Affine", "W and b that do not fit", lambda: Affine(np.ones((4, 3)), np.zeros(4)), LayerError,
         ((4, 3), (4,))),
+    Row("Affine", "complex W", lambda: Affine(np.ones((4, 3), complex), np.zeros(3)), TypeError,
+        words=("Affine: parameter 0 has dtype complex128",)),
+    Row("Affine", "complex b", lambda: Affine(np.ones((4, 3)), np.zeros(3, complex)), TypeError,
+        words=("Affine: parameter 1 has dtype complex128",)),
     _empty_row("Affine"),
     # Softmax and the loss
     *_generic_rows("Softmax"),
