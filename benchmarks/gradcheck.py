@@ -4,7 +4,7 @@ Contenders, each asked "is net.gradient(x, t) right?":
 
 * ``per-element``: the book's ``net.numerical_gradient`` (h = 1e-4, two forward passes for each
   of the 39,760 parameters) against ``net.gradient``;
-* ``fd random u``: the harness's check (``reference fd.directional``, as ``properties.checks.check_fd``
+* ``fd random u``: the harness's check (``reference fd.directional``, as ``properties.engine.checks.check_fd``
   does it): one random direction u over all four parameters, two forward passes, compare
   ``<gradient, Δ>`` with ``loss(θ+hu) - loss(θ-hu)`` within the harness's fd tolerance;
 * ``fd u = gradient``: the same with the direction along backprop's own gradient, where the terms
@@ -12,7 +12,7 @@ Contenders, each asked "is net.gradient(x, t) right?":
 * ``torch vjp`` / ``jax vjp``: the two_layer_net spec's math differentiated by autodiff (loss value
   and all four gradients) within the harness's exact tolerance.
 
-Every net is built by the harness's own driver (``properties.drivers``), so the timings are what
+Every net is built by the harness's own driver (``properties.engine.drivers``), so the timings are what
 the harness pays.
 """
 
@@ -28,12 +28,12 @@ import numpy as np
 from benchmarks._timing import Timing, fmt_time
 from benchmarks.broken_nets import BUGS, B1IntoAffine2
 from impl import TwoLayerNet
-from properties.checks import gradient_scale
-from properties.compare import Mismatch, compare
-from properties.drivers import driver_for
+from properties.engine.checks import gradient_scale
+from properties.engine.compare import Mismatch, compare
+from properties.engine.drivers import driver_for
+from properties.engine.registry import SPECS
+from properties.engine.tolerances import FD_FACTOR, exact_rtol, fd_roundoff, fd_rtol
 from properties.mnist import load_mnist
-from properties.registry import SPECS
-from properties.tolerances import FD_FACTOR, exact_rtol, fd_roundoff, fd_rtol
 from reference import get_reference
 
 __all__ = ["run"]

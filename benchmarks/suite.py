@@ -79,7 +79,7 @@ def _run_cell(cell: Any, ref: Any, examples: int) -> tuple[int, bool]:
 
 def throughput(references: tuple[str, ...], examples: int) -> dict[str, dict[str, float]]:
     """Run every generic-property cell of each reference under Hypothesis, ``examples`` each."""
-    from properties.matrix import cells
+    from properties.engine.matrix import cells
     from reference import get_reference
 
     clock = _jax_compile_clock() if "jax" in references else {}
@@ -140,7 +140,7 @@ def run(quick: bool = False) -> str:
     lines = [
         "### 3. Suite throughput",
         "",
-        f"Every generic-property cell of `properties.matrix.cells()` for one reference, run under "
+        f"Every generic-property cell of `properties.engine.matrix.cells()` for one reference, run under "
         f"Hypothesis with `max_examples={examples}` (derandomized, generate phase only), in one process "
         "(torch, then jax, then fd; JAX's compile time is summed from `jax.monitoring`'s "
         "trace/lower/compile duration events).",

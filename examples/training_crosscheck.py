@@ -27,13 +27,13 @@ from typing import Any
 
 try:
     from impl import SGD, AdaGrad, Adam, Momentum, SimpleConvNet, TwoLayerNet
+    from properties.engine.tolerances import exact_rtol
     from properties.mnist import MnistUnavailable, load_mnist
-    from properties.tolerances import exact_rtol
 except ImportError:  # run as a script from a checkout: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from impl import SGD, AdaGrad, Adam, Momentum, SimpleConvNet, TwoLayerNet
+    from properties.engine.tolerances import exact_rtol
     from properties.mnist import MnistUnavailable, load_mnist
-    from properties.tolerances import exact_rtol
 
 import numpy as np
 

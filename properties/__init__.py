@@ -1,16 +1,15 @@
-"""The cross-check engine: layer specs, Hypothesis strategies, generic properties and tolerances.
+"""The cross-check engine (``properties.engine``), the layer specs (``properties.specs``) and its
+front-ends (``properties.frontends``: the ``crosscheck`` command, the pytest plugin, the API).
 
-Importing this package registers the built-in specs and imports neither torch nor jax.
+Importing this package loads nothing: each name below is imported on first use, and the built-in
+specs register the first time the registry is read. Neither torch nor jax is imported until a
+reference computes something.
 """
 
-from properties import specs as _builtin_specs  # noqa: F401  (registers the built-in specs)
+from __future__ import annotations
 
-# isort: split
-from properties import cnn_specs as _cnn_specs  # noqa: F401  (then the CNN specs: registry order)
-from properties.checks import PROPERTIES, Property, property_named
-from properties.registry import SPECS, get_spec, register
-from properties.runner import assert_layer_matches
-from properties.spec import LayerSpec
+import importlib
+from typing import Any
 
 __all__ = [
     "PROPERTIES",
@@ -22,3 +21,24 @@ __all__ = [
     "property_named",
     "register",
 ]
+
+_HOME = {
+    "PROPERTIES": "properties.engine.checks",
+    "Property": "properties.engine.checks",
+    "property_named": "properties.engine.checks",
+    "SPECS": "properties.engine.registry",
+    "get_spec": "properties.engine.registry",
+    "register": "properties.engine.registry",
+    "LayerSpec": "properties.engine.spec",
+    "assert_layer_matches": "properties.engine.runner",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module 'properties' has no attribute {name!r}")
+    return getattr(importlib.import_module(_HOME[name]), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -2,7 +2,7 @@
 
 import sys
 
-from properties.cli import main
+from properties.frontends.cli import main
 
 if __name__ == "__main__":  # not when a spawned worker imports it as __mp_main__
     sys.exit(main())

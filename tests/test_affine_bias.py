@@ -18,9 +18,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import impl
-from properties import strategies as S
-from properties.compare import compare
-from properties.tolerances import exact_rtol
+from properties.engine import strategies as S
+from properties.engine.compare import compare
+from properties.engine.tolerances import exact_rtol
 from reference import Reference, get_reference
 
 DTYPES = [np.float64, np.float32]

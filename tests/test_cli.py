@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from properties.cli import main
-from properties.compare import Errors
-from properties.registry import SPECS, get_spec, register
-from properties.runner import _explore, check_layer, replay
-from properties.spec import LayerSpec
+from properties.engine.compare import Errors
+from properties.engine.registry import get_spec, register, unregister
+from properties.engine.runner import _explore, check_layer, replay
+from properties.engine.spec import LayerSpec
+from properties.frontends.cli import main
 from reference import get_reference
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,7 +88,7 @@ def test_broken_layer_is_rejected(
     for prop in caught_by:
         assert f"{spec}, property {prop} vs" in ran.out, f"{prop} did not catch {name}:\n{ran.out}"
     assert "shrunk input:" in ran.out
-    assert "from properties.runner import replay" in ran.out
+    assert "from properties.engine.runner import replay" in ran.out
 
 
 @pytest.mark.parametrize(("name", "spec"), CORRECT, ids=[f"{c[0]}-{c[1]}" for c in CORRECT])
@@ -228,7 +228,7 @@ def test_recorded_case_is_the_shrunk_one_hypothesis_reports() -> None:
     draws recorded then (and LastCase) are that example: they match Hypothesis's own report."""
     from hypothesis.extra import numpy as hnp
 
-    from properties.checks import LastCase
+    from properties.engine.checks import LastCase
 
     def body(draw: Any) -> Errors:
         x = draw(hnp.arrays(np.float64, (4,)))
@@ -331,7 +331,7 @@ def temporary_spec() -> Iterator[list[str]]:
     added: list[str] = []
     yield added
     for name in added:
-        del SPECS[name]
+        unregister(name)
 
 
 def _register(added: list[str], spec: LayerSpec) -> None:

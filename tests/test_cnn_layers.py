@@ -20,7 +20,7 @@ from impl.conv import Convolution
 from impl.dropout import Dropout
 from impl.im2col import col2im, conv_output_size, fold, im2col, unfold
 from impl.pooling import Pooling
-from properties.tolerances import exact_rtol
+from properties.engine.tolerances import exact_rtol
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

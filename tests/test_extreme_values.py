@@ -4,7 +4,7 @@ layers must silence it locally where 0 is the right answer). See docs/ROBUSTNESS
 
 The oracle is an independent log-sum-exp in ``np.longdouble`` (80-bit on x86; where it is the same
 as float64 it is still computed independently) from the very same input values. Tolerances come
-from properties.tolerances: ``exact_rtol(dtype, cond)`` with ``cond = 1 + max|x|`` (an error of
+from properties.engine.tolerances: ``exact_rtol(dtype, cond)`` with ``cond = 1 + max|x|`` (an error of
 ``eps * |x|`` in a logit is a relative error of that size in the output).
 
 Ranges: float64 logits up to ±1e4 (``LOGIT_EXTREME``); float32 logits up to ±1e4 with the same
@@ -22,9 +22,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from impl import Sigmoid, Softmax, SoftmaxWithLoss, log_softmax, sigmoid, softmax
-from properties import strategies as S
-from properties.specs import LOGIT_EXTREME
-from properties.tolerances import exact_rtol, floor
+from properties.engine import strategies as S
+from properties.engine.tolerances import exact_rtol, floor
+from properties.specs.seed import LOGIT_EXTREME
 
 DTYPES = [np.float64, np.float32]
 SHAPES = [(1, 1), (1, 5), (3, 4), (2, 2), (4, 7)]

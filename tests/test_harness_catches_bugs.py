@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from properties import get_spec, property_named
-from properties.matrix import SELF, Cell, cells
-from properties.spec import LayerSpec
+from properties.engine.matrix import SELF, Cell, cells
+from properties.engine.spec import LayerSpec
 from reference import get_reference
 
 

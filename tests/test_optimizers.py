@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from impl.optimizers import SGD, AdaGrad, Adam, Momentum
-from properties.tolerances import exact_rtol
+from properties.engine.tolerances import exact_rtol
 
 torch = pytest.importorskip("torch")
 

@@ -1,6 +1,6 @@
 """Every generic property, for every registered spec, against every reference, in both dtypes.
 
-One test body; the registry supplies the cases (see properties/matrix.py). A reference whose
+One test body; the registry supplies the cases (see properties/engine/matrix.py). A reference whose
 framework is not installed is a visible skip, never a pass.
 """
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from properties.matrix import SELF, Cell, cells
+from properties.engine.matrix import SELF, Cell, cells
 from reference import get_reference
 
 

@@ -17,10 +17,10 @@ from hypothesis.extra import numpy as hnp
 
 import impl
 from properties import get_spec
-from properties import strategies as S
-from properties.compare import compare
-from properties.specs import LOGIT_EXTREME
-from properties.tolerances import exact_rtol
+from properties.engine import strategies as S
+from properties.engine.compare import compare
+from properties.engine.tolerances import exact_rtol
+from properties.specs.seed import LOGIT_EXTREME
 from reference import Reference, get_reference
 
 SPEC = get_spec("softmax")

@@ -3,7 +3,7 @@ examples/training_crosscheck.py, which prints the same comparison for longer run
 
 Five steps on real MNIST digits from the same weights, with each optimizer, in float64 and
 float32. The tolerance is ``derived_bound``: the harness's gradient tolerance
-(``properties.tolerances.exact_rtol``) propagated through the optimizer's update, growing with the
+(``properties.engine.tolerances.exact_rtol``) propagated through the optimizer's update, growing with the
 steps. In float64 it is asserted as is, and shown to catch optimizer hyperparameters off by one
 part in a million. In float32 it is asserted too, but for AdaGrad and Adam it is vacuous: with
 eps = 1e-10 (1e-8) an entry whose gradient is at float32's rounding level is stepped by

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 
 from impl import AddLayer, Affine, MulLayer, Relu, Sigmoid, Softmax, SoftmaxWithLoss, Tanh, TwoLayerNet
-from properties import strategies as S
-from properties.registry import register
-from properties.spec import Arrays, Draw, LayerSpec, Sizes
+from properties.engine import strategies as S
+from properties.engine.registry import register
+from properties.engine.spec import Arrays, Draw, LayerSpec, Sizes
 
 LOGIT_EXTREME = 1e4  # softmax, the loss and sigmoid must be stable up to here
 

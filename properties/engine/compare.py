@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from properties.tolerances import floor
+from properties.engine.tolerances import floor
 
 __all__ = ["Errors", "Mismatch", "compare"]
 

@@ -13,9 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from properties.loader import UsageError
-from properties.registry import SPECS, get_spec
-from properties.runner import (
+from properties.engine.registry import SPECS, get_spec
+from properties.engine.runner import (
     DEFAULT_EXAMPLES,
     SHRINK_SECONDS,
     CellResult,
@@ -24,6 +23,7 @@ from properties.runner import (
     new_seed,
     run_matrix,
 )
+from properties.frontends.loader import UsageError
 
 __all__ = ["main"]
 
@@ -174,14 +174,14 @@ def _spec_named(name: str) -> Any:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from properties.report import render_list
+    from properties.frontends.report import render_list
 
     sys.stdout.write(render_list(SPECS.values(), args.format))
     return 0
 
 
 def _report(args: argparse.Namespace) -> int:
-    from properties.report import render
+    from properties.frontends.report import render
 
     specs = [_spec_named(n) for n in args.spec] if args.spec else list(SPECS.values())
     seed = args.seed if args.seed is not None else new_seed()
@@ -209,7 +209,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from properties.report import render, render_check
+    from properties.frontends.report import render, render_check
 
     seed = args.seed if args.seed is not None else new_seed()
     progress = _progress(args.quiet, _seed_line(f"crosscheck check {args.target}", seed, args.seed))

@@ -26,13 +26,13 @@ from hypothesis import strategies as st
 from hypothesis.errors import Flaky, Unsatisfiable, UnsatisfiedAssumption
 from hypothesis.reporting import with_reporter
 
-from properties.checks import PROPERTIES, LastCase, check_spec_agreement, draw_case, property_named
-from properties.compare import Errors
-from properties.drivers import driver_for
-from properties.loader import UsageError, load_target
-from properties.matrix import SELF, Cell, cells
-from properties.registry import get_spec
-from properties.spec import Arrays, Draw, LayerSpec
+from properties.engine.checks import PROPERTIES, LastCase, check_spec_agreement, draw_case, property_named
+from properties.engine.compare import Errors
+from properties.engine.drivers import driver_for
+from properties.engine.matrix import SELF, Cell, cells
+from properties.engine.registry import get_spec
+from properties.engine.spec import Arrays, Draw, LayerSpec
+from properties.frontends.loader import UsageError, load_target
 from reference import REFERENCE_NAMES, get_reference
 
 __all__ = [
@@ -340,7 +340,7 @@ def _run_job(job: Job, cls: Any, options: Options) -> CellResult:
 
 def _work(spec_name: str, keys: list[tuple[str, str, str]], options: Options) -> list[CellResult] | None:
     """In a worker process: run these cells of a built-in spec (None: the worker does not know it)."""
-    from properties.registry import SPECS
+    from properties.engine.registry import SPECS
 
     spec = SPECS.get(spec_name)
     if spec is None:
@@ -532,7 +532,7 @@ def _spec(name: str) -> LayerSpec:
 
 
 def _importable(cls: Any) -> str:
-    from properties.loader import target_name
+    from properties.frontends.loader import target_name
 
     return target_name(cls)
 
@@ -564,7 +564,7 @@ def assert_layer_matches(
         shrink_seconds=shrink_seconds,
     )
     if not run.ok:
-        from properties.report import render_check
+        from properties.frontends.report import render_check
 
         raise AssertionError(render_check(run))
 

@@ -2,7 +2,7 @@
 
 They run under Hypothesis (``draw`` is ``data.draw``), are shared by the pytest suite, the
 ``crosscheck`` command and the pytest plugin, and return the largest errors they saw so the
-conformance matrix can show them. A disagreement raises :class:`~properties.compare.Mismatch`.
+conformance matrix can show them. A disagreement raises :class:`~properties.engine.compare.Mismatch`.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from properties import strategies
-from properties.compare import Errors, Mismatch, compare
-from properties.drivers import driver_for
-from properties.spec import Arrays, Draw, LayerSpec, Sizes
-from properties.tolerances import exact_rtol, fd_roundoff, fd_rtol
+from properties.engine import strategies
+from properties.engine.compare import Errors, Mismatch, compare
+from properties.engine.drivers import driver_for
+from properties.engine.spec import Arrays, Draw, LayerSpec, Sizes
+from properties.engine.tolerances import exact_rtol, fd_roundoff, fd_rtol
 
 __all__ = [
     "PROPERTIES",

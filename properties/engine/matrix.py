@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from properties.checks import PROPERTIES, Property
-from properties.registry import SPECS
-from properties.spec import LayerSpec
+from properties.engine.checks import PROPERTIES, Property
+from properties.engine.registry import SPECS
+from properties.engine.spec import LayerSpec
 
 __all__ = ["SELF", "Cell", "cells"]
 

@@ -57,9 +57,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if not config.getoption("crosscheck_report") or _is_xdist_worker(config):
         return
-    from properties.loader import UsageError
-    from properties.registry import SPECS, get_spec
-    from properties.runner import run_matrix
+    from properties.engine.registry import SPECS, get_spec
+    from properties.engine.runner import run_matrix
+    from properties.frontends.loader import UsageError
 
     try:
         names = config.getoption("crosscheck_spec")
@@ -86,7 +86,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if isinstance(run, str):
         terminalreporter.write_line(run, red=True)
         return
-    from properties.report import render
+    from properties.frontends.report import render
 
     for line in render(run, "table", command="pytest --crosscheck-report").rstrip().splitlines():
         terminalreporter.write_line(line)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from properties.spec import Arrays, LayerSpec
+from properties.engine.spec import Arrays, LayerSpec
 
 __all__ = ["BadInterface", "Driver", "driver_for"]
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from properties.checks import PROPERTIES
-from properties.matrix import SELF
-from properties.runner import AGREEMENT, BOTH, CellResult, Run
-from properties.spec import LayerSpec
+from properties.engine.checks import PROPERTIES
+from properties.engine.matrix import SELF
+from properties.engine.runner import AGREEMENT, BOTH, CellResult, Run
+from properties.engine.spec import LayerSpec
 
 __all__ = ["literal", "render", "render_check", "render_list", "snippet"]
 
@@ -210,8 +210,8 @@ def render(run: Run, fmt: str = "table", command: str = "crosscheck report") -> 
 def _target(run: Run, r: CellResult) -> str:
     if run.target is not None:
         return run.target
-    from properties.loader import target_name
-    from properties.registry import get_spec
+    from properties.engine.registry import get_spec
+    from properties.frontends.loader import target_name
 
     return target_name(get_spec(r.spec).layer)
 
@@ -238,7 +238,7 @@ The recorded draws are the shrunk failing example (crosscheck seed {run.seed}); 
 
 import numpy as np
 
-from properties.runner import replay
+from properties.engine.runner import replay
 
 
 def {name}() -> None:

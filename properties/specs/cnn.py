@@ -15,12 +15,12 @@ from hypothesis.extra import numpy as hnp
 from numpy.lib.stride_tricks import sliding_window_view
 
 from impl import BatchNormalization, Convolution, Dropout, Pooling, SimpleConvNet
-from properties import strategies as S
-from properties.registry import register
-from properties.spec import Arrays, Draw, LayerSpec, Sizes
+from properties.engine import strategies as S
+from properties.engine.registry import register
+from properties.engine.spec import Arrays, Draw, LayerSpec, Sizes
 
 BN_EPS = 1e-5  # BatchNormalization's default eps, torch's default too
-ROUNDING_ULPS = 2.0**10  # as properties.tolerances.EXACT_ULPS: "within rounding" of a kink
+ROUNDING_ULPS = 2.0**10  # as properties.engine.tolerances.EXACT_ULPS: "within rounding" of a kink
 
 
 def _hyper(s: Sizes, *names: str) -> dict[str, Any]:
