@@ -3,11 +3,13 @@
 Pure NumPy and the standard library: importing ``impl`` never imports torch or jax. Every layer
 derives from :class:`Layer` (one ``params``/``grads`` store, ``forward`` before ``backward``,
 shape-checked ``dout``); bad input raises :class:`LayerError` naming the layer and the shapes.
+The two networks derive from :class:`Network` (predict, loss, accuracy, gradient).
 """
 
 from __future__ import annotations
 
 from ._base import Layer, LayerError
+from ._network import Network
 from .activations import Tanh
 from .batchnorm import BatchNormalization
 from .conv import Convolution
@@ -33,6 +35,7 @@ __all__ = [
     "LayerError",
     "Momentum",
     "MulLayer",
+    "Network",
     "Pooling",
     "Relu",
     "Sigmoid",

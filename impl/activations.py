@@ -76,4 +76,7 @@ class Tanh(Layer):
     def backward(self, dout: Any) -> Any:
         d = self._check_dout(dout)
         y = self.out
-        return d * (1 - y * y)
+        # as Sigmoid: under: y*y for |y| < 1e-154, or a tiny dout times the slope, rounds to 0
+        # (correct); invalid: an inf dout times a saturated slope 1 - 1 = 0 is NaN, which propagates
+        with np.errstate(under="ignore", invalid="ignore"):
+            return d * (1 - y * y)

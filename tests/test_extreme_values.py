@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from impl import Sigmoid, Softmax, SoftmaxWithLoss, log_softmax, sigmoid, softmax
+from impl import Sigmoid, Softmax, SoftmaxWithLoss, Tanh, log_softmax, sigmoid, softmax
 from properties.engine import strategies as S
 from properties.engine.tolerances import exact_rtol, floor
 from properties.specs.seed import LOGIT_EXTREME
@@ -133,6 +133,24 @@ def test_backward_through_saturated_outputs_is_quiet(layer: Any) -> None:
     expected = dl * yl * (1 - yl) if layer is Sigmoid else yl * (dl - (dl * yl).sum(axis=-1, keepdims=True))
     assert 0 < abs(dx[0, 2]) < np.finfo(np.float64).tiny
     _assert_close(dx, expected, np.float64, _cond(x))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_tanh_backward_through_saturated_and_tiny_outputs_is_quiet(dtype: Any) -> None:
+    """As Sigmoid: tanh(±1e4) = ±1 meeting an infinite dout gives NaN (inf·0); tanh'(x) = 1 for an x
+    so small that y*y underflows; a subnormal product rounds. No error or warning."""
+    small = np.sqrt(np.finfo(dtype).tiny) / 4
+    x = np.array([[-1e4, 0.0, 1e4, small]], dtype)
+    dout = np.array([[np.inf, 1.0, -np.inf, 1.0]], dtype)
+    with np.errstate(all="raise"):
+        layer = Tanh()
+        layer.forward(x)
+        dx = layer.backward(dout)
+        assert np.isnan(dx[0, [0, 2]]).all()
+        np.testing.assert_array_equal(dx[0, [1, 3]], [1.0, 1.0])
+        layer.forward(np.array([[0.5]], dtype))
+        tiny = np.finfo(dtype).smallest_subnormal
+        assert 0 <= layer.backward(np.array([[tiny]], dtype))[0, 0] <= tiny
 
 
 def test_loss_backward_through_saturated_probabilities_is_quiet() -> None:
