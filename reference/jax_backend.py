@@ -41,8 +41,10 @@ _MAX_JITTED = 1024
 def x64(jax: types.ModuleType) -> contextlib.AbstractContextManager[Any]:
     """A context enabling ``jax_enable_x64`` in this thread only, restoring the setting on exit.
 
-    ``jax.enable_x64`` is the config state, itself a context manager, from jax 0.8;
-    ``jax.experimental.enable_x64()`` is the older spelling (jax 0.4.30 to 0.7), gone in newer jax.
+    Newer jax (0.8 on, by its changelog; 0.10 checked) exports the config state ``jax.enable_x64``,
+    called with a value to give a context; older jax (0.4.30 on; 0.6.2 checked) has only
+    ``jax.experimental.enable_x64()``, which newer jax removed. Either way the setting is
+    thread-local and part of jit's cache key, so what is traced under it must be called under it.
     """
     state = getattr(jax, "enable_x64", None)
     if state is not None:
