@@ -1,4 +1,4 @@
-"""The judges' common ground: the `Reference` interface, its error, input handling and the registry.
+"""The judges' common ground: the autodiff `Reference` interface, its error, input handling, the registry.
 
 Only numpy and the standard library are imported here; a framework is imported by its backend the
 first time it is needed, so ``import reference`` and ``get_reference(...)`` stay cheap.
@@ -35,7 +35,7 @@ _BACKENDS: dict[str, tuple[str, str]] = {
     "jax": ("reference.jax_backend", "JaxReference"),
     "fd": ("reference.finite_diff", "FiniteDifferences"),
 }
-_INSTANCES: dict[str, Reference] = {}
+_INSTANCES: dict[str, Reference | FiniteDifferences] = {}
 
 
 class BackendUnavailable(RuntimeError):
@@ -46,18 +46,18 @@ class BackendUnavailable(RuntimeError):
 
 
 class Reference(abc.ABC):
-    """One independent judge of a layer's derivatives (see docs/ARCHITECTURE.md, "reference/")."""
+    """An autodiff judge of a layer's derivatives (see docs/ARCHITECTURE.md, "reference/").
+
+    It evaluates and differentiates a *spec function* ``fn(ns, **arrays)`` written in its
+    framework's own API; `reference.lazy.LazyBackend` is the base of the real ones. The
+    finite-difference judge is not one of these: see `reference.finite_diff.FiniteDifferences`.
+    """
 
     name: str = ""
 
+    @abc.abstractmethod
     def unavailable(self) -> str | None:
         """None if this reference can compute, else a human reason (e.g. how to install it)."""
-        return None
-
-    def _require(self) -> None:
-        reason = self.unavailable()
-        if reason is not None:
-            raise BackendUnavailable(reason)
 
     @abc.abstractmethod
     def value(self, fn: SpecFn, arrays: Mapping[str, Any]) -> np.ndarray:
@@ -70,7 +70,7 @@ class Reference(abc.ABC):
         """Gradient of ``<cotangent, fn(ns, **arrays)>`` w.r.t. each name in ``wrt`` (float64)."""
 
     @abc.abstractmethod
-    def jacobian(self, fn: Any, arrays: Mapping[str, Any], wrt: Sequence[str]) -> dict[str, np.ndarray]:
+    def jacobian(self, fn: SpecFn, arrays: Mapping[str, Any], wrt: Sequence[str]) -> dict[str, np.ndarray]:
         """d fn / d arrays[name] for each name in ``wrt``: shape ``out.shape + arrays[name].shape``."""
 
     def __repr__(self) -> str:
@@ -80,8 +80,10 @@ class Reference(abc.ABC):
 @overload
 def get_reference(name: Literal["fd"]) -> FiniteDifferences: ...
 @overload
-def get_reference(name: str) -> Reference: ...
-def get_reference(name: str) -> Reference:
+def get_reference(name: Literal["torch", "jax"]) -> Reference: ...
+@overload
+def get_reference(name: str) -> Reference | FiniteDifferences: ...
+def get_reference(name: str) -> Reference | FiniteDifferences:
     """The cached reference called ``name`` ("torch", "jax" or "fd"); imports no framework."""
     if name not in _BACKENDS:
         raise ValueError(f"unknown reference {name!r}; known references: {', '.join(REFERENCE_NAMES)}")
@@ -139,10 +141,3 @@ def check_cotangent_shape(ct_shape: tuple[int, ...], out_shape: tuple[int, ...])
     """ValueError naming both shapes unless the cotangent is shaped like the output."""
     if tuple(ct_shape) != tuple(out_shape):
         raise ValueError(f"cotangent has shape {tuple(ct_shape)} but the output has shape {tuple(out_shape)}")
-
-
-def import_reason(module: str, exc: BaseException) -> str:
-    """Why ``import module`` failed, phrased for a person reading a skip or an error."""
-    if isinstance(exc, ModuleNotFoundError) and exc.name == module:  # not e.g. torch.func on torch 1.x
-        return f"{module} is not installed (pip install {module})"
-    return f"{module} is installed but failed to import: {type(exc).__name__}: {exc}"

@@ -20,17 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from reference.base import Reference, check_wrt
+from reference.base import check_wrt
 
 __all__ = ["Directional", "FiniteDifferences"]
 
 NumpyFn = Callable[..., Any]
-
-_NO_FORWARD = (
-    "finite differences have no forward of their own: fd differentiates the layer's NumPy "
-    "forward, so a {what} check against fd is not applicable (use fd.directional or fd.jacobian)"
-)
-
 
 @dataclass(frozen=True)
 class Directional:
@@ -56,10 +50,22 @@ def _float_dtype(a: np.ndarray, name: str) -> np.dtype[Any]:
     return a.dtype
 
 
-class FiniteDifferences(Reference):
-    """Differentiates a plain NumPy callable ``fn(**arrays)``; always available."""
+class FiniteDifferences:
+    """Differentiates a plain NumPy callable ``fn(**arrays)``; always available.
+
+    Not an autodiff `reference.base.Reference`: there is no spec function to evaluate, only the
+    layer's own forward to difference, so its protocol is ``name``, ``unavailable()``, ``step``,
+    ``directional`` and ``jacobian`` (whose ``fn`` is the NumPy callable).
+    """
 
     name = "fd"
+
+    def unavailable(self) -> None:
+        """Always None: finite differences need numpy only."""
+        return None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
 
     @staticmethod
     def step(dtype: Any) -> float:
@@ -180,13 +186,3 @@ class FiniteDifferences(Reference):
                 jac[where] = col
             result[name] = jac
         return result
-
-    def value(self, fn: Any, arrays: Mapping[str, Any]) -> np.ndarray:
-        """Not applicable: raises NotImplementedError (fd has no independent forward)."""
-        raise NotImplementedError(_NO_FORWARD.format(what="forward"))
-
-    def vjp(
-        self, fn: Any, arrays: Mapping[str, Any], wrt: Sequence[str] | str, cotangent: Any
-    ) -> dict[str, np.ndarray]:
-        """Not applicable to spec functions: raises NotImplementedError (use ``directional``)."""
-        raise NotImplementedError(_NO_FORWARD.format(what="spec-function vjp"))

@@ -1,8 +1,12 @@
-"""JAX autodiff as a judge: spec functions run jitted, on CPU, with x64 enabled.
+"""JAX autodiff as a judge: spec functions run jitted, on CPU, in float64.
 
 Eager JAX pays ~0.4 s per new shape; a jitted function compiles once per shape and then costs
 microseconds, so each (fn, kind, argument names, wrt) is wrapped in ``jax.jit`` once and reused.
 jax is imported the first time this reference is asked anything, never at module import.
+
+Nothing here changes jax for the rest of the process: float64 (``jax_enable_x64``) and the CPU
+device are scoped to each computation (`JaxReference.computing`), not set in ``os.environ`` or
+``jax.config``. A function jitted under x64 is traced, compiled and called under x64 alike.
 """
 
 from __future__ import annotations
@@ -12,76 +16,85 @@ import importlib
 import os
 import types
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from reference.base import (
     BackendUnavailable,
-    Reference,
     SpecFn,
     as_reference_arrays,
     check_cotangent,
     check_cotangent_shape,
     check_wrt,
     get_reference,
-    import_reason,
 )
+from reference.lazy import LazyBackend
 
-__all__ = ["JaxReference", "enable_persistent_cache"]
+__all__ = ["JaxReference", "enable_persistent_cache", "x64"]
 
 # Bounded so that spec functions made afresh per call (lambdas) cannot grow the cache forever.
 _MAX_JITTED = 1024
 
 
-class JaxReference(Reference):
+def x64(jax: types.ModuleType) -> contextlib.AbstractContextManager[Any]:
+    """A context enabling ``jax_enable_x64`` in this thread only, restoring the setting on exit.
+
+    Newer jax (0.8 on, by its changelog; 0.10 checked) exports the config state ``jax.enable_x64``,
+    called with a value to give a context; older jax (0.4.30 on; 0.6.2 checked) has only
+    ``jax.experimental.enable_x64()``, which newer jax removed. Either way the setting is
+    thread-local and part of jit's cache key, so what is traced under it must be called under it.
+    """
+    state = getattr(jax, "enable_x64", None)
+    if state is not None:
+        return state(True)
+    experimental = importlib.import_module("jax.experimental")
+    return experimental.enable_x64()
+
+
+class JaxReference(LazyBackend):
     """``fn(ns, **arrays)`` with ``ns.jax``, ``ns.jnp``, ``ns.nn`` (``jax.nn``) and ``ns.lax``."""
 
     name = "jax"
+    modules = ("jax", "jax.numpy")
 
     def __init__(self) -> None:
-        self._ns: types.SimpleNamespace | None = None
-        self._reason: str | None = None
-        self._tried = False
+        super().__init__()
         self._jitted: OrderedDict[Hashable, Callable[..., Any]] = OrderedDict()
+        self._cpu: Any = None
 
-    def _load(self) -> None:
-        if self._tried:
-            return
-        self._tried = True
-        os.environ.setdefault("JAX_PLATFORMS", "cpu")  # before the import: no probing for GPUs
+    def build_namespace(self, *modules: types.ModuleType) -> types.SimpleNamespace:
+        jax, jnp = modules
+        ns = types.SimpleNamespace(jax=jax, jnp=jnp, nn=jax.nn, lax=jax.lax)
+        self._cpu = jax.devices("cpu")[0]
         try:
-            jax = importlib.import_module("jax")
-            # x64 before any array exists, else jnp silently computes in float32.
-            jax.config.update("jax_enable_x64", True)
-            jnp = importlib.import_module("jax.numpy")
-            if jnp.zeros(()).dtype != np.float64:
-                self._reason = "jax could not enable float64 (jax_enable_x64 had no effect)"
-                return
-        except Exception as exc:  # a broken install must surface as a reason, not a crash later
-            self._reason = import_reason("jax", exc)
-            return
-        self._ns = types.SimpleNamespace(jax=jax, jnp=jnp, nn=jax.nn, lax=jax.lax)
+            with self.computing(ns):
+                float64 = jnp.zeros(()).dtype == np.float64
+        except AttributeError as exc:  # neither spelling of the x64 context
+            raise BackendUnavailable(f"jax {jax.__version__} has no scoped x64 context: {exc}") from exc
+        if not float64:
+            raise BackendUnavailable(f"jax {jax.__version__} could not enable float64 (x64) in a scope")
+        return ns
 
-    def unavailable(self) -> str | None:
-        """Imports jax once to find out; the reason says how to install it if it is missing."""
-        self._load()
-        return self._reason
+    @contextlib.contextmanager
+    def computing(self, ns: types.SimpleNamespace) -> Iterator[None]:
+        """Float64 and the CPU device for this thread while a computation runs, restored after."""
+        with x64(ns.jax), ns.jax.default_device(self._cpu):
+            yield
 
-    def _namespace(self) -> types.SimpleNamespace:
-        self._require()
-        assert self._ns is not None
-        return self._ns
+    def _compiled(
+        self, ns: types.SimpleNamespace, fn: SpecFn, kind: str, names: tuple[str, ...], wrt: tuple[str, ...]
+    ) -> Any:
+        """The jitted ``kind`` of ``fn``, taking the arrays positionally in ``names`` order.
 
-    def _compiled(self, fn: SpecFn, kind: str, names: tuple[str, ...], wrt: tuple[str, ...]) -> Any:
-        """The jitted ``kind`` of ``fn``, taking the arrays positionally in ``names`` order."""
+        Call it within `computing`: it is traced and compiled at its first call, under x64.
+        """
         key = (fn, kind, names, wrt)
         jitted = self._jitted.get(key)
         if jitted is not None:
             self._jitted.move_to_end(key)
             return jitted
-        ns = self._namespace()
         jax = ns.jax
         argnums = tuple(range(len(wrt)))
 
@@ -120,34 +133,37 @@ class JaxReference(Reference):
         return np.asarray(a).astype(np.float64, copy=True)
 
     def value(self, fn: SpecFn, arrays: Mapping[str, Any]) -> np.ndarray:
-        data = as_reference_arrays(arrays)
+        ns, data = self.namespace(), as_reference_arrays(arrays)
         names = tuple(sorted(data))
-        out = self._compiled(fn, "value", names, ())(*(data[k] for k in names))
-        return self._to_numpy(out)
+        with self.computing(ns):
+            out = self._compiled(ns, fn, "value", names, ())(*(data[k] for k in names))
+            return self._to_numpy(out)
 
     def vjp(
         self, fn: SpecFn, arrays: Mapping[str, Any], wrt: Sequence[str] | str, cotangent: Any
     ) -> dict[str, np.ndarray]:
-        data = as_reference_arrays(arrays)
+        ns, data = self.namespace(), as_reference_arrays(arrays)
         wrt_names = check_wrt(wrt, data)
         if not wrt_names:
             check_cotangent(cotangent, self.value(fn, arrays).shape)
             return {}
         names = tuple(sorted(data))
         ct = np.array(cotangent, dtype=np.float64, copy=True)
-        grads = self._compiled(fn, "vjp", names, wrt_names)(ct, *(data[k] for k in names))
-        return {k: self._to_numpy(g) for k, g in zip(wrt_names, grads, strict=True)}
+        with self.computing(ns):
+            grads = self._compiled(ns, fn, "vjp", names, wrt_names)(ct, *(data[k] for k in names))
+            return {k: self._to_numpy(g) for k, g in zip(wrt_names, grads, strict=True)}
 
     def jacobian(
         self, fn: SpecFn, arrays: Mapping[str, Any], wrt: Sequence[str] | str
     ) -> dict[str, np.ndarray]:
-        data = as_reference_arrays(arrays)
+        ns, data = self.namespace(), as_reference_arrays(arrays)
         wrt_names = check_wrt(wrt, data)
         if not wrt_names:
             return {}
         names = tuple(sorted(data))
-        jac = self._compiled(fn, "jacobian", names, wrt_names)(*(data[k] for k in names))
-        return {k: self._to_numpy(j) for k, j in zip(wrt_names, jac, strict=True)}
+        with self.computing(ns):
+            jac = self._compiled(ns, fn, "jacobian", names, wrt_names)(*(data[k] for k in names))
+            return {k: self._to_numpy(j) for k, j in zip(wrt_names, jac, strict=True)}
 
 
 def enable_persistent_cache(path: str | os.PathLike[str]) -> None:

@@ -7,60 +7,30 @@ computation), never at module import.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import types
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from reference.base import (
-    Reference,
-    SpecFn,
-    as_reference_arrays,
-    check_cotangent,
-    check_wrt,
-    import_reason,
-)
+from reference.base import SpecFn, as_reference_arrays, check_cotangent, check_wrt
+from reference.lazy import LazyBackend
 
 __all__ = ["TorchReference"]
 
 
-class TorchReference(Reference):
+class TorchReference(LazyBackend):
     """``fn(ns, **arrays)`` with ``ns.torch`` and ``ns.F`` (``torch.nn.functional``)."""
 
     name = "torch"
+    modules = ("torch", "torch.nn.functional", "torch.func")
 
-    def __init__(self) -> None:
-        self._ns: types.SimpleNamespace | None = None
-        self._reason: str | None = None
-        self._tried = False
-
-    def _load(self) -> None:
-        if self._tried:
-            return
-        self._tried = True
-        try:
-            torch = importlib.import_module("torch")
-            functional = importlib.import_module("torch.nn.functional")
-            func = importlib.import_module("torch.func")
-        except Exception as exc:  # a broken install must surface as a reason, not a crash later
-            self._reason = import_reason("torch", exc)
-            return
-        self._ns = types.SimpleNamespace(torch=torch, F=functional, func=func)
-
-    def unavailable(self) -> str | None:
-        """Imports torch once to find out; the reason says how to install it if it is missing."""
-        self._load()
-        return self._reason
-
-    def _namespace(self) -> types.SimpleNamespace:
-        self._require()
-        assert self._ns is not None
-        return self._ns
+    def build_namespace(self, *modules: types.ModuleType) -> types.SimpleNamespace:
+        torch, functional, _ = modules  # torch.func is imported for ``ns.torch.func``
+        return types.SimpleNamespace(torch=torch, F=functional)
 
     @contextlib.contextmanager
-    def _computing(self, torch: Any) -> Iterator[None]:
+    def computing(self, ns: types.SimpleNamespace) -> Iterator[None]:
         """Float64 defaults and one intra-op thread while a spec function runs; both restored after.
 
         Constants a spec function creates (``torch.tensor(0.5)``) are then float64, like jnp's under
@@ -68,6 +38,7 @@ class TorchReference(Reference):
         on few cores) torch's thread pool stalls for milliseconds per operation waiting for a
         descheduled thread; one thread measured 5-100x faster there, and no slower on an idle one.
         """
+        torch = ns.torch
         dtype, threads = torch.get_default_dtype(), torch.get_num_threads()
         torch.set_default_dtype(torch.float64)
         torch.set_num_threads(1)
@@ -80,7 +51,7 @@ class TorchReference(Reference):
     def _prepare(
         self, arrays: Mapping[str, Any], wrt: Sequence[str] | str
     ) -> tuple[types.SimpleNamespace, dict[str, Any], tuple[str, ...]]:
-        ns = self._namespace()
+        ns = self.namespace()
         data = as_reference_arrays(arrays)
         names = check_wrt(wrt, data)
         tensors = {k: ns.torch.from_numpy(v) for k, v in data.items()}  # fresh copies: writable
@@ -89,11 +60,10 @@ class TorchReference(Reference):
     @staticmethod
     def _bind(fn: SpecFn, ns: types.SimpleNamespace, tensors: dict[str, Any], names: tuple[str, ...]) -> Any:
         """``fn`` as a function of the ``names`` tensors only; the others are closed-over constants."""
-        spec_ns = types.SimpleNamespace(torch=ns.torch, F=ns.F)
         constants = {k: v for k, v in tensors.items() if k not in names}
 
         def bound(*diff: Any) -> Any:
-            return fn(spec_ns, **constants, **dict(zip(names, diff, strict=True)))
+            return fn(ns, **constants, **dict(zip(names, diff, strict=True)))
 
         return bound
 
@@ -103,7 +73,7 @@ class TorchReference(Reference):
 
     def value(self, fn: SpecFn, arrays: Mapping[str, Any]) -> np.ndarray:
         ns, tensors, _ = self._prepare(arrays, ())
-        with self._computing(ns.torch), ns.torch.no_grad():
+        with self.computing(ns), ns.torch.no_grad():
             out = self._bind(fn, ns, tensors, ())()
         return self._to_numpy(ns.torch.as_tensor(out))
 
@@ -115,8 +85,8 @@ class TorchReference(Reference):
             check_cotangent(cotangent, self.value(fn, arrays).shape)
             return {}
         bound = self._bind(fn, ns, tensors, names)
-        with self._computing(ns.torch):
-            out, pullback = ns.func.vjp(bound, *(tensors[k] for k in names))
+        with self.computing(ns):
+            out, pullback = ns.torch.func.vjp(bound, *(tensors[k] for k in names))
             ct = check_cotangent(cotangent, tuple(out.shape))
             grads = pullback(ns.torch.from_numpy(ct).to(out.dtype))
         return {k: self._to_numpy(g) for k, g in zip(names, grads, strict=True)}
@@ -128,6 +98,6 @@ class TorchReference(Reference):
         if not names:
             return {}
         bound = self._bind(fn, ns, tensors, names)
-        with self._computing(ns.torch):
-            jac = ns.func.jacrev(bound, argnums=tuple(range(len(names))))(*(tensors[k] for k in names))
+        with self.computing(ns):
+            jac = ns.torch.func.jacrev(bound, argnums=tuple(range(len(names))))(*(tensors[k] for k in names))
         return {k: self._to_numpy(j) for k, j in zip(names, jac, strict=True)}

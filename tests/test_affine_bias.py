@@ -22,6 +22,7 @@ from properties.engine import strategies as S
 from properties.engine.compare import compare
 from properties.engine.tolerances import exact_rtol
 from reference import Reference, get_reference
+from reference.jax_backend import x64
 
 DTYPES = [np.float64, np.float32]
 #: (x shape, M): 2-D and image-shaped batches, few enough that JAX compiles each once
@@ -96,7 +97,13 @@ def jax_per_example() -> Any:
     def loss(W: Any, b: Any, x_i: Any, dout_i: Any) -> Any:
         return jnp.vdot(dout_i, x_i.reshape(-1) @ W + b)
 
-    return jax.jit(jax.vmap(jax.grad(loss, argnums=(0, 1)), in_axes=(None, None, 0, 0)))
+    per_example = jax.jit(jax.vmap(jax.grad(loss, argnums=(0, 1)), in_axes=(None, None, 0, 0)))
+
+    def run(W: np.ndarray, b: np.ndarray, x: np.ndarray, dout: np.ndarray) -> Any:
+        with x64(jax):  # the reference scopes float64 to its own calls; so must this
+            return [np.asarray(g) for g in per_example(W, b, x, dout)]
+
+    return run
 
 
 @functools.cache

@@ -64,3 +64,59 @@ allowed = set(sys.stdlib_module_names) | {{"numpy", "{package}"}}
 print(json.dumps(sorted(new - allowed)))
 """
     assert run_python(code) == []
+
+
+def test_jax_reference_leaves_the_process_settings_alone() -> None:
+    """No JAX_PLATFORMS in os.environ, no global x64: float64 only inside the reference's calls.
+
+    The results are still float64 to the last bit (elementwise, correctly rounded operations, so
+    numpy agrees exactly; float32 arithmetic would be ~1e-8 off).
+    """
+    from reference import get_reference
+
+    reason = get_reference("jax").unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    code = """
+import json, os
+import numpy as np
+from reference import get_reference
+
+env_before = os.environ.get("JAX_PLATFORMS")
+ref = get_reference("jax")
+seen = []
+
+def spec(ns, x):
+    seen.append([ns.jax.config.jax_enable_x64, str(x.dtype), str(ns.jnp.asarray(0.1).dtype)])
+    return x * 0.1 + x * x
+
+x = np.random.default_rng(0).uniform(1, 2, size=(3, 4))
+value = ref.value(spec, {"x": x})
+grad = ref.vjp(spec, {"x": x}, ["x"], np.ones_like(x))["x"]
+y = x + 1
+value_again = ref.value(spec, {"x": y})  # the compiled value again: no retrace, still float64
+import jax, jax.numpy as jnp
+rel = lambda a, b: float(np.max(np.abs(a - b) / np.abs(b)))
+print(json.dumps({
+    "env": [env_before, os.environ.get("JAX_PLATFORMS")],
+    "x64_outside": bool(jax.config.jax_enable_x64),
+    "user_default_dtype": str(jnp.zeros(()).dtype),
+    "seen": seen,
+    "dtypes": [str(value.dtype), str(grad.dtype)],
+    "rel": [rel(value, x * 0.1 + x * x), rel(grad, 0.1 + 2 * x), rel(value_again, y * 0.1 + y * y)],
+}))
+"""
+    env = {k: v for k, v in os.environ.items() if k not in ("JAX_PLATFORMS", "JAX_ENABLE_X64")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got["env"] == [None, None]
+    assert got["x64_outside"] is False
+    assert got["user_default_dtype"] == "float32"
+    # Traced twice (value, vjp): under x64 each time, with float64 inputs and constants.
+    assert got["seen"] == [[True, "float64", "float64"]] * 2
+    assert got["dtypes"] == ["float64", "float64"]
+    assert max(got["rel"]) <= 1e-15, got["rel"]

@@ -7,13 +7,13 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pytest
 
 from reference import REFERENCE_NAMES, BackendUnavailable, Reference, get_reference
-from reference.finite_diff import Directional
+from reference.finite_diff import Directional, FiniteDifferences
 from reference.jax_backend import JaxReference
 from reference.torch_backend import TorchReference
 
@@ -87,10 +87,18 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(20240611)
 
 
+def need(name: Literal["torch", "jax"]) -> Reference:
+    """The autodiff reference ``name``, or a skip with its reason ("torch is not installed ...")."""
+    ref = get_reference(name)
+    reason = ref.unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    return ref
+
+
 @pytest.fixture(params=["torch", "jax"])
 def autodiff(request: pytest.FixtureRequest) -> Reference:
-    pytest.importorskip(request.param)
-    return get_reference(request.param)
+    return need(request.param)
 
 
 def np_softmax(x: np.ndarray) -> np.ndarray:
@@ -230,8 +238,7 @@ def test_results_are_writable_float64_copies(autodiff: Reference, rng: np.random
 
 @pytest.mark.parametrize("case", ["softmax", "linear", "cross_entropy", "relu"])
 def test_torch_and_jax_agree(case: str, rng: np.random.Generator) -> None:
-    pytest.importorskip("torch")
-    pytest.importorskip("jax")
+    need("torch"), need("jax")
     cases: dict[str, dict[str, np.ndarray]] = {
         "softmax": {"x": rng.normal(size=(3, 5))},
         "linear": {"x": rng.normal(size=(4, 3, 2)), "W": rng.normal(size=(6, 2)), "b": rng.normal(size=2)},
@@ -273,20 +280,18 @@ def test_missing_framework_gives_a_reason_and_refuses_to_compute(
             call()
 
 
-def test_fd_is_always_available_but_has_no_forward() -> None:
+def test_fd_is_always_available_and_is_not_an_autodiff_reference() -> None:
     fd = get_reference("fd")
-    assert fd.unavailable() is None
-    with pytest.raises(NotImplementedError, match="not applicable"):
-        fd.value(softmax_jax, {"x": np.ones(3)})
-    with pytest.raises(NotImplementedError, match="not applicable"):
-        fd.vjp(softmax_jax, {"x": np.ones(3)}, ["x"], np.ones(3))
+    assert isinstance(fd, FiniteDifferences) and fd.unavailable() is None
+    assert not isinstance(fd, Reference)  # no spec-function value or vjp to get wrong
+    assert not hasattr(fd, "value") and not hasattr(fd, "vjp")
 
 
 # ---- jax compiles once per (fn, kind, names, wrt) and shape ---------------------------------------
 
 
 def test_jax_traces_once_per_shape(rng: np.random.Generator) -> None:
-    pytest.importorskip("jax")
+    need("jax")
     ref = JaxReference()
     traces: list[tuple[int, ...]] = []
 
@@ -311,7 +316,7 @@ def test_jax_traces_once_per_shape(rng: np.random.Generator) -> None:
 
 
 def test_persistent_cache_stores_compiled_programs(tmp_path: Path) -> None:
-    pytest.importorskip("jax")
+    need("jax")
     # In a fresh interpreter: the cache directory is process-wide jax configuration.
     code = f"""
 import numpy as np
