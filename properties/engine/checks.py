@@ -464,6 +464,44 @@ def check_agreement(spec: LayerSpec, cls: Any, jax_ref: Any, draw: Draw, dtype: 
     return errors
 
 
+def _sample_dout(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """A fixed upstream gradient that is not constant (under all ones softmax's gradient is 0)."""
+    return np.linspace(-1.5, 2.0, int(np.prod(shape))).reshape(shape).astype(dtype)
+
+
+def check_samples(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
+    """The spec's fixed edge cases: forward values and (for a layer) every gradient agree with the
+    reference, NaN and infinities included: NaN where the reference has NaN and only there."""
+    sample = spec.samples[draw(st.sampled_from(range(len(spec.samples))))]  # an index replays as a literal
+    arrays = {
+        k: _readonly(np.asarray(v, dtype if np.asarray(v).dtype.kind == "f" else None))
+        for k, v in sample.arrays.items()
+    }
+    _note(draw, arrays=arrays, dout=None)
+    drv = driver_for(spec)
+    layer = drv.build(cls, arrays, dtype)
+    out = drv.forward(layer, arrays)
+    _expect_dtype(out, dtype, f"{spec.name} forward output")
+    fn, ref_arrays = spec.bind(ref.name, arrays)
+    what = f"{spec.name} sample {sample.name!r}"
+    rtol = exact_rtol(dtype, spec.cond(arrays))
+    errors = compare(out, ref.value(fn, ref_arrays), rtol, what=f"{what}: forward vs {ref.name}", dtype=dtype)
+    if spec.kind == "net":
+        return errors
+    given = _sample_dout(out.shape, dtype) if sample.dout is None else np.asarray(sample.dout, dtype)
+    dout = _readonly(np.broadcast_to(given, out.shape))
+    _note(draw, dout=dout)
+    want = ref.vjp(fn, ref_arrays, spec.wrt, dout)
+    got = drv.backward(layer, dout, arrays)
+    for n in spec.wrt:
+        errors |= compare(got[n], want[n], rtol, what=f"{what}: d{n} vs {ref.name}", dtype=dtype)
+    return errors
+
+
+def _has_samples(spec: LayerSpec) -> str | None:
+    return None if spec.samples else "the spec declares no fixed samples"
+
+
 def _always(spec: LayerSpec) -> str | None:
     return None
 
@@ -509,6 +547,7 @@ PROPERTIES: tuple[Property, ...] = (
     Property("no_mutation", "inputs, parameters and dout are left untouched", (), check_no_mutation),
     Property("state", "latest forward wins; backward twice agrees", (), check_state, _stateful_layers),
     Property("batch", "rows of a batch are independent", (), check_batch, _row_wise),
+    Property("samples", "fixed edge cases (ties, NaN, inf·0)", ("torch",), check_samples, _has_samples),
     Property(
         "agreement",
         "the spec's jax math agrees with its torch math",
