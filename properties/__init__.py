@@ -17,9 +17,11 @@ __all__ = [
     "LayerSpec",
     "Property",
     "assert_layer_matches",
+    "check_layer",
     "get_spec",
     "property_named",
     "register",
+    "replay",
 ]
 
 _HOME = {
@@ -30,7 +32,9 @@ _HOME = {
     "get_spec": "properties.engine.registry",
     "register": "properties.engine.registry",
     "LayerSpec": "properties.engine.spec",
-    "assert_layer_matches": "properties.engine.runner",
+    "assert_layer_matches": "properties.frontends.api",
+    "check_layer": "properties.frontends.api",
+    "replay": "properties.frontends.api",
 }
 
 

@@ -16,14 +16,11 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pytest
 
-from properties.engine.compare import Errors
+from properties import check_layer, replay
 from properties.engine.registry import get_spec, register, unregister
-from properties.engine.runner import _explore, check_layer, replay
 from properties.engine.spec import LayerSpec
 from properties.frontends.cli import main
 from reference import get_reference
@@ -88,7 +85,7 @@ def test_broken_layer_is_rejected(
     for prop in caught_by:
         assert f"{spec}, property {prop} vs" in ran.out, f"{prop} did not catch {name}:\n{ran.out}"
     assert "shrunk input:" in ran.out
-    assert "from properties.engine.runner import replay" in ran.out
+    assert "from properties import replay" in ran.out
 
 
 @pytest.mark.parametrize(("name", "spec"), CORRECT, ids=[f"{c[0]}-{c[1]}" for c in CORRECT])
@@ -221,29 +218,6 @@ def test_snippet_reproduces_the_failure_and_passes_once_fixed(
     fixed.write_text(text.replace("broken.py:AffineMeanBias", "correct.py:AffineBook1"))
     done = _pytest(fixed)
     assert done.returncode == 0, done.stdout + done.stderr
-
-
-def test_recorded_case_is_the_shrunk_one_hypothesis_reports() -> None:
-    """After shrinking, Hypothesis replays its minimal example once more and raises from it; the
-    draws recorded then (and LastCase) are that example: they match Hypothesis's own report."""
-    from hypothesis.extra import numpy as hnp
-
-    from properties.engine.checks import LastCase
-
-    def body(draw: Any) -> Errors:
-        x = draw(hnp.arrays(np.float64, (4,)))
-        LastCase.record(arrays={"x": x})
-        assert not np.any(np.abs(x) > 3), "too big"
-        return Errors()
-
-    for budget in (10.0, 0.0):  # shrinking to the end, and cut short by the shrink budget
-        status, (tally, exc) = _explore(body, 50, 7, budget)
-        assert status == "fail"
-        notes = "\n".join(getattr(exc, "__notes__", []))
-        assert f"Draw 1: {tally.draws[0]!r}" in notes
-        assert np.array_equal(LastCase.arrays["x"], tally.draws[0])
-        assert np.sum(np.abs(tally.draws[0]) > 3) >= 1
-    assert np.count_nonzero(tally.draws[0]) >= 1
 
 
 def test_shrink_budget_keeps_the_failure_real() -> None:
@@ -453,8 +427,6 @@ def test_inconsistent_spec_is_reported(capsys: pytest.CaptureFixture[str], tempo
     )
     assert ran.code == 1
     assert "FAIL: sigmoid_inconsistent, its torch and jax math, float64" in ran.out
-    agreement = [line for line in ran.out.splitlines() if line.startswith("sigmoid_inconsistent")][-1]
-    assert "FAIL" in agreement
     sane = crosscheck(
         capsys,
         "report",

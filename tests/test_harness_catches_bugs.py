@@ -8,56 +8,44 @@ cell of the conformance matrix: a false alarm fails just like a miss.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Literal
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import broken_layers as B
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import strategies as st
 
 from properties import get_spec, property_named
-from properties.engine.matrix import SELF, Cell, cells
+from properties.engine.explore import SHRINK_SECONDS, FloatingPoint, Options, run_cell
+from properties.engine.matrix import Cell, cells
 from properties.engine.spec import LayerSpec
-from reference import get_reference
 
 
 def verdict(
-    spec: LayerSpec, cls: Any, prop_name: str, ref_name: str, dtype: Any, examples: int, *, shrink: bool
+    spec: LayerSpec,
+    cls: Any,
+    prop_name: str,
+    ref_name: str,
+    dtype: Any,
+    examples: int,
+    *,
+    shrink: bool,
+    fp: FloatingPoint = "raise",
 ) -> str | None:
     """None if ``cls`` passes the property against the reference, else the failure, as text.
 
-    Without ``shrink`` the first failing example is the verdict (shrinking a planted bug's example
-    costs seconds and proves nothing more).
+    The engine every front-end uses, with a fixed seed; without ``shrink`` the first failing
+    example is the verdict (shrinking a planted bug's example costs seconds and proves nothing more).
     """
-    prop = property_named(prop_name)
-    ref = None if ref_name == SELF else get_reference(ref_name)
-
-    @settings(
-        max_examples=examples,
-        database=None,
-        derandomize=True,
-        deadline=None,
-        report_multiple_bugs=False,
-        phases=tuple(Phase) if shrink else (Phase.explicit, Phase.generate),
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(st.data())
-    def run(data: st.DataObject) -> None:
-        prop.run(spec, cls, ref, data.draw, dtype)
-
-    try:
-        run()
-    except Exception as e:
-        return f"{type(e).__name__}: {e}"
-    return None
+    cell = Cell(spec, property_named(prop_name), ref_name, dtype)
+    options = Options(examples, seed=0, shrink_seconds=SHRINK_SECONDS if shrink else 0, fp=fp)
+    result = run_cell(cell, cls, options)
+    return None if result.ok else f"{result.status}: {result.message}"
 
 
-def _skip_unless_installed(ref_name: str) -> list[pytest.MarkDecorator]:
-    reason = None if ref_name == SELF else get_reference(ref_name).unavailable()
+def _skip_unless_installed(cell: Cell) -> list[pytest.MarkDecorator]:
+    reason = cell.unavailable()
     return [pytest.mark.skip(reason=reason)] if reason else []
 
 
@@ -72,13 +60,14 @@ class Bug:
     says: str  #: a phrase of the rejection: rejected for the right reason
     shapes: Callable[[Mapping[str, Any]], bool] | None = None  #: restrict the spec's sizes
     #: "raise": the suite's FP policy (conftest); "ignore": overflow gives inf/NaN instead of raising
-    fp: Literal["raise", "ignore"] = "raise"
+    fp: FloatingPoint = "raise"
 
 
 def catches(layer: type, spec: str, *, by: tuple[str, str], says: str, **kw: Any) -> Any:
     bug = Bug(layer, spec, by, says, **kw)
     suffix = "" if bug.fp == "raise" else f"-fp_{bug.fp}"
-    return pytest.param(bug, id=f"{layer.__name__}{suffix}", marks=_skip_unless_installed(by[1]))
+    cell = Cell(get_spec(spec), property_named(by[0]), by[1], np.float64)
+    return pytest.param(bug, id=f"{layer.__name__}{suffix}", marks=_skip_unless_installed(cell))
 
 
 BUGS = [
@@ -106,23 +95,13 @@ BUGS = [
 ]
 
 
-@contextlib.contextmanager
-def _fp_policy(fp: Literal["raise", "ignore"]) -> Iterator[None]:
-    if fp == "raise":  # already in force (tests/conftest.py)
-        yield
-    else:  # no FP traps: overflow gives inf, and inf / inf NaN
-        with np.errstate(all="ignore"):
-            yield
-
-
 @pytest.mark.parametrize("bug", BUGS)
 def test_engine_rejects_broken_layer(bug: Bug) -> None:
     spec = get_spec(bug.spec)
     if bug.shapes is not None:
         spec = dataclasses.replace(spec, shapes=tuple(s for s in spec.shapes if bug.shapes(s)))
         assert spec.shapes, f"no size of spec {bug.spec} fits {bug.layer.__name__}"
-    with _fp_policy(bug.fp):
-        failure = verdict(spec, bug.layer, *bug.by, np.float64, examples=60, shrink=False)
+    failure = verdict(spec, bug.layer, *bug.by, np.float64, examples=60, shrink=False, fp=bug.fp)
     assert failure is not None, f"{bug.by[0]} vs {bug.by[1]} accepted {bug.layer.__name__}"
     assert bug.says in failure, failure
 
@@ -141,7 +120,7 @@ CORRECT: list[tuple[type, str]] = [
 def _accept_params() -> list[Any]:
     return [
         pytest.param(
-            layer, cell, id=f"{layer.__name__}-{cell.id}", marks=_skip_unless_installed(cell.reference)
+            layer, cell, id=f"{layer.__name__}-{cell.id}", marks=_skip_unless_installed(cell)
         )
         for layer, name in CORRECT
         for cell in cells(specs=[get_spec(name)])

@@ -1,27 +1,26 @@
 """Every generic property, for every registered spec, against every reference, in both dtypes.
 
-One test body; the registry supplies the cases (see properties/engine/matrix.py). A reference whose
-framework is not installed is a visible skip, never a pass.
+One test body; the registry supplies the cases (properties/engine/matrix.py) and the engine runs
+each under the loaded Hypothesis profile. A reference whose framework is not installed is a
+visible skip, never a pass.
 """
 
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from properties.engine.matrix import SELF, Cell, cells
-from reference import get_reference
+from properties.engine.explore import run_cell
+from properties.engine.matrix import Cell, cells
+from properties.frontends.report import render_failure
 
 
 def _param(cell: Cell) -> object:
-    reason = None if cell.reference == SELF else get_reference(cell.reference).unavailable()
-    marks = [pytest.mark.skip(reason=reason)] if reason else []
-    return pytest.param(cell, id=cell.id, marks=marks)
+    reason = cell.unavailable()
+    return pytest.param(cell, id=cell.id, marks=[pytest.mark.skip(reason=reason)] if reason else [])
 
 
 @pytest.mark.parametrize("cell", [_param(c) for c in cells()])
-@given(data=st.data())
-def test_property(cell: Cell, data: st.DataObject) -> None:
-    reference = None if cell.reference == SELF else get_reference(cell.reference)
-    cell.prop.run(cell.spec, cell.spec.layer, reference, data.draw, cell.dtype)
+def test_property(cell: Cell) -> None:
+    result = run_cell(cell)
+    if not result.ok:
+        raise AssertionError(render_failure(result)) from result.exception

@@ -37,7 +37,7 @@ def test_assert_layer_matches_raises_the_check_report() -> None:
         )
     text = str(failure.value)
     assert "AffineMeanBias DISAGREES with spec affine" in text
-    assert "shrunk input:" in text and "from properties.engine.runner import replay" in text
+    assert "shrunk input:" in text and "from properties import replay" in text
 
 
 def test_assert_layer_matches_refuses_a_reference_it_cannot_run(monkeypatch: pytest.MonkeyPatch) -> None:

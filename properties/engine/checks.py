@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from hypothesis import assume
@@ -20,31 +20,24 @@ from properties.engine.compare import Errors, Mismatch, compare
 from properties.engine.drivers import driver_for
 from properties.engine.spec import Arrays, Draw, LayerSpec, Sizes
 from properties.engine.tolerances import exact_rtol, fd_roundoff, fd_rtol
+from reference import get_reference
 
 __all__ = [
     "PROPERTIES",
-    "LastCase",
     "Property",
-    "check_spec_agreement",
+    "check_agreement",
     "draw_case",
     "gradient_scale",
     "property_named",
 ]
 
 
-class LastCase:
-    """The most recent drawn case; after Hypothesis shrinks a failure, this is the shrunk one."""
-
-    arrays: Arrays = {}  # noqa: RUF012  (a class used as a mutable record)
-    dout: np.ndarray | None = None
-    dtype: Any = np.float64
-
-    @classmethod
-    def record(cls, arrays: Arrays | None = None, dout: np.ndarray | None = None) -> None:
-        if arrays is not None:
-            cls.arrays, cls.dout = arrays, None
-        if dout is not None:
-            cls.dout = dout
+def _note(draw: Draw, **case: Any) -> None:
+    """Name the case being checked for the report (the engine's ``Draws.note``); a plain draw
+    function (a strategy's own ``data.draw``) has nowhere to keep it."""
+    note = getattr(draw, "note", None)
+    if note is not None:
+        note(**case)
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -61,8 +54,7 @@ def draw_case(spec: LayerSpec, draw: Draw, dtype: Any, sizes: Sizes | None = Non
     if sizes is None:
         sizes = draw(st.sampled_from(spec.shapes))
     arrays = {k: _readonly(v) for k, v in spec.draw(draw, np.dtype(dtype), sizes).items()}
-    LastCase.record(arrays=arrays)
-    LastCase.dtype = dtype
+    _note(draw, arrays=arrays, dout=None)
     return arrays, sizes
 
 
@@ -70,7 +62,7 @@ def _cotangent(spec: LayerSpec, draw: Draw, dtype: Any, shape: tuple[int, ...]) 
     # a network's gradient(x, t) is defined for an upstream gradient of 1 only
     drawn = np.ones(shape, dtype) if spec.kind == "net" else draw(strategies.cotangent(dtype, shape))
     dout = _readonly(drawn)
-    LastCase.record(dout=dout)
+    _note(draw, dout=dout)
     return dout
 
 
@@ -370,7 +362,7 @@ def check_state(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> 
     first, sizes = draw_case(spec, draw, dtype)
     second, _ = draw_case(spec, draw, dtype, sizes)
     latest = {**first, **{i: second[i] for i in spec.inputs}}
-    LastCase.record(arrays=latest)
+    _note(draw, arrays=latest)
     drv = driver_for(spec)
     layer = drv.build(cls, first, dtype)
     drv.forward(layer, first)
@@ -445,8 +437,10 @@ def check_batch(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> 
     return errors
 
 
-def check_spec_agreement(spec: LayerSpec, torch_ref: Any, jax_ref: Any, draw: Draw, dtype: Any) -> Errors:
-    """The spec's torch and jax versions agree with each other (a spec is itself checked)."""
+def check_agreement(spec: LayerSpec, cls: Any, jax_ref: Any, draw: Draw, dtype: Any) -> Errors:
+    """The spec's torch and jax math agree with each other: the spec is itself checked (``cls`` is
+    not used). Both compute in float64, so it runs in the spec's first dtype only."""
+    torch_ref = get_reference("torch")
     arrays, _ = draw_case(spec, draw, dtype)
     rtol = exact_rtol(np.float64, spec.cond(arrays))
     t_fn, t_arrays = spec.bind("torch", arrays)
@@ -470,6 +464,44 @@ def check_spec_agreement(spec: LayerSpec, torch_ref: Any, jax_ref: Any, draw: Dr
     return errors
 
 
+def _sample_dout(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """A fixed upstream gradient that is not constant (under all ones softmax's gradient is 0)."""
+    return np.linspace(-1.5, 2.0, int(np.prod(shape))).reshape(shape).astype(dtype)
+
+
+def check_samples(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
+    """The spec's fixed edge cases: forward values and (for a layer) every gradient agree with the
+    reference, NaN and infinities included: NaN where the reference has NaN and only there."""
+    sample = spec.samples[draw(st.sampled_from(range(len(spec.samples))))]  # an index replays as a literal
+    arrays = {
+        k: _readonly(np.asarray(v, dtype if np.asarray(v).dtype.kind == "f" else None))
+        for k, v in sample.arrays.items()
+    }
+    _note(draw, arrays=arrays, dout=None)
+    drv = driver_for(spec)
+    layer = drv.build(cls, arrays, dtype)
+    out = drv.forward(layer, arrays)
+    _expect_dtype(out, dtype, f"{spec.name} forward output")
+    fn, ref_arrays = spec.bind(ref.name, arrays)
+    what = f"{spec.name} sample {sample.name!r}"
+    rtol = exact_rtol(dtype, spec.cond(arrays))
+    errors = compare(out, ref.value(fn, ref_arrays), rtol, what=f"{what}: forward vs {ref.name}", dtype=dtype)
+    if spec.kind == "net":
+        return errors
+    given = _sample_dout(out.shape, dtype) if sample.dout is None else np.asarray(sample.dout, dtype)
+    dout = _readonly(np.broadcast_to(given, out.shape))
+    _note(draw, dout=dout)
+    want = ref.vjp(fn, ref_arrays, spec.wrt, dout)
+    got = drv.backward(layer, dout, arrays)
+    for n in spec.wrt:
+        errors |= compare(got[n], want[n], rtol, what=f"{what}: d{n} vs {ref.name}", dtype=dtype)
+    return errors
+
+
+def _has_samples(spec: LayerSpec) -> str | None:
+    return None if spec.samples else "the spec declares no fixed samples"
+
+
 def _always(spec: LayerSpec) -> str | None:
     return None
 
@@ -488,13 +520,20 @@ def _row_wise(spec: LayerSpec) -> str | None:
 
 @dataclass(frozen=True)
 class Property:
-    """One generic property; ``references`` empty means the layer is judged against itself."""
+    """One generic property; ``references`` empty means the layer is judged against itself.
+
+    ``needs`` names further references the property uses besides its column's; a property that
+    ``judges`` the spec rather than a layer class does not run for somebody's class (``check``)
+    and, computing in float64 whatever the dtype, runs in the spec's first dtype only.
+    """
 
     name: str
     summary: str
     references: tuple[str, ...]
     run: Callable[[LayerSpec, Any, Any, Draw, Any], Errors]
     applies: Callable[[LayerSpec], str | None] = _always
+    needs: tuple[str, ...] = ()
+    judges: Literal["layer", "spec"] = "layer"
 
 
 PROPERTIES: tuple[Property, ...] = (
@@ -508,6 +547,15 @@ PROPERTIES: tuple[Property, ...] = (
     Property("no_mutation", "inputs, parameters and dout are left untouched", (), check_no_mutation),
     Property("state", "latest forward wins; backward twice agrees", (), check_state, _stateful_layers),
     Property("batch", "rows of a batch are independent", (), check_batch, _row_wise),
+    Property("samples", "fixed edge cases (ties, NaN, inf·0)", ("torch",), check_samples, _has_samples),
+    Property(
+        "agreement",
+        "the spec's jax math agrees with its torch math",
+        ("jax",),
+        check_agreement,
+        needs=("torch",),
+        judges="spec",
+    ),
 )
 
 

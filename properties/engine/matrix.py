@@ -15,6 +15,7 @@ import numpy as np
 from properties.engine.checks import PROPERTIES, Property
 from properties.engine.registry import SPECS
 from properties.engine.spec import LayerSpec
+from reference import REFERENCE_NAMES, get_reference
 
 __all__ = ["SELF", "Cell", "cells"]
 
@@ -33,25 +34,42 @@ class Cell:
     def id(self) -> str:
         return f"{self.spec.name}-{self.prop.name}-{self.reference}-{np.dtype(self.dtype).name}"
 
+    @property
+    def references(self) -> tuple[str, ...]:
+        """Every reference the cell computes with."""
+        own = () if self.reference == SELF else (self.reference,)
+        return own + self.prop.needs
+
+    def unavailable(self) -> str | None:
+        """Why the cell cannot run here (a reference not installed), or None."""
+        reasons = [r for n in self.references if (r := get_reference(n).unavailable()) is not None]
+        return "; ".join(reasons) or None
+
     def __repr__(self) -> str:
         return f"Cell({self.id})"
 
 
 def cells(
     specs: Iterable[LayerSpec] | None = None,
-    references: Sequence[str] = ("torch", "jax", "fd"),
+    references: Sequence[str] = REFERENCE_NAMES,
     dtypes: Sequence[Any] | None = None,
+    *,
+    for_class: bool = False,
 ) -> list[Cell]:
-    """Every applicable cell, in a stable order; not-applicable properties are left out."""
+    """Every applicable cell, in a stable order; not-applicable properties are left out.
+
+    ``for_class``: the cells that judge somebody's class (not those that judge the spec itself).
+    """
+    wanted = None if dtypes is None else {np.dtype(d) for d in dtypes}
     out = []
     for spec in specs if specs is not None else SPECS.values():
+        spec_dtypes = [d for d in spec.dtypes if wanted is None or np.dtype(d) in wanted]
         for prop in PROPERTIES:
-            if prop.applies(spec) is not None:
+            if prop.applies(spec) is not None or (for_class and prop.judges == "spec"):
                 continue
             for ref in prop.references or (SELF,):
-                if ref != SELF and ref not in references:
+                if any(r not in references for r in (*((ref,) if ref != SELF else ()), *prop.needs)):
                     continue
-                for dtype in spec.dtypes:
-                    if dtypes is None or np.dtype(dtype) in {np.dtype(d) for d in dtypes}:
-                        out.append(Cell(spec, prop, ref, dtype))
+                for dtype in spec_dtypes[:1] if prop.judges == "spec" else spec_dtypes:
+                    out.append(Cell(spec, prop, ref, dtype))
     return out

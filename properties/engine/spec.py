@@ -14,7 +14,7 @@ from typing import Any, Literal
 import numpy as np
 from hypothesis import strategies as st
 
-__all__ = ["Arrays", "Draw", "LayerSpec", "Sizes"]
+__all__ = ["Arrays", "BadInput", "Draw", "LayerSpec", "Sample", "Sizes"]
 
 Arrays = dict[str, np.ndarray]
 Sizes = Mapping[str, Any]
@@ -30,6 +30,34 @@ def _with_hyper(fn: Callable[..., Any], hyper: tuple[tuple[str, Any], ...]) -> C
     """``fn`` with hyper-parameters bound; cached, so equal values give the *same* object and the
     JAX reference, which compiles once per function object, compiles once per value (not per call)."""
     return functools.partial(fn, **dict(hyper))
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A fixed case, judged against torch like a drawn one (property ``samples``): the edge cases a
+    strategy may never hit exactly, such as ties, NaN routing and inf·0 at a saturated output.
+
+    ``arrays`` is a whole case (inputs, parameters, hyper-parameters; floats are cast to the
+    dtype checked); ``dout`` the upstream gradient (None: a fixed one that is not all ones).
+    """
+
+    name: str
+    arrays: Mapping[str, Any]
+    dout: Any = None
+
+
+@dataclass(frozen=True)
+class BadInput:
+    """Input the layer must refuse, with an error that names the layer and the shape of every array
+    ``change`` altered (tests/test_bad_input.py runs these for the spec's own layer only: a
+    learner's layer need not validate its input).
+
+    ``change`` turns a valid drawn case into the bad one; the layer is built from it and run forward.
+    """
+
+    case: str
+    change: Callable[[Arrays], Arrays]
+    raises: type[Exception] = ValueError
 
 
 @dataclass(frozen=True)
@@ -91,6 +119,10 @@ class LayerSpec:
     #: inputs handed to forward by keyword rather than position (e.g. a dropout ``mask``)
     keyword_inputs: tuple[str, ...] = ()
     dtypes: tuple[type, ...] = (np.float64, np.float32)
+    #: fixed edge cases, judged against torch by the ``samples`` property
+    samples: tuple[Sample, ...] = ()
+    #: input the spec's own layer must refuse by name (tests/test_bad_input.py)
+    bad_inputs: tuple[BadInput, ...] = ()
 
     @property
     def wrt(self) -> tuple[str, ...]:

@@ -13,16 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from properties.engine.explore import DEFAULT_EXAMPLES, SHRINK_SECONDS
 from properties.engine.registry import SPECS, get_spec
-from properties.engine.runner import (
-    DEFAULT_EXAMPLES,
-    SHRINK_SECONDS,
-    CellResult,
-    check_layer,
-    default_jobs,
-    new_seed,
-    run_matrix,
-)
+from properties.engine.results import CellResult
+from properties.engine.schedule import default_jobs, new_seed, run_matrix
+from properties.frontends.api import check_layer
 from properties.frontends.loader import UsageError
 
 __all__ = ["main"]

@@ -15,11 +15,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from properties.engine.errors import UsageError
+
 __all__ = ["UsageError", "load_target", "target_name"]
-
-
-class UsageError(ValueError):
-    """The request cannot be carried out as asked (``crosscheck`` exits 2); the message is one line."""
 
 
 def _one_line(exc: BaseException) -> str:

@@ -58,7 +58,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not config.getoption("crosscheck_report") or _is_xdist_worker(config):
         return
     from properties.engine.registry import SPECS, get_spec
-    from properties.engine.runner import run_matrix
+    from properties.engine.schedule import run_matrix
     from properties.frontends.loader import UsageError
 
     try:

@@ -12,19 +12,18 @@ from typing import Any
 
 import numpy as np
 
-from properties.engine.checks import PROPERTIES
+from properties.engine.checks import PROPERTIES, property_named
 from properties.engine.matrix import SELF
-from properties.engine.runner import AGREEMENT, BOTH, CellResult, Run
+from properties.engine.results import CellResult, Run
 from properties.engine.spec import LayerSpec
 
-__all__ = ["literal", "render", "render_check", "render_list", "snippet"]
+__all__ = ["literal", "render", "render_check", "render_failure", "render_list", "snippet"]
 
 _BLOCK_TITLES = {
     "torch": "torch (PyTorch autograd)",
     "jax": "jax (JAX autodiff)",
     "fd": "fd (finite differences of the layer's own forward)",
     SELF: "self (the layer against itself)",
-    BOTH: "spec agreement (each spec's torch and jax math against each other)",
 }
 
 
@@ -83,14 +82,12 @@ def _cell(r: CellResult | None, markdown: bool = False) -> str:
 
 
 def _columns(reference: str) -> list[str]:
-    if reference == BOTH:
-        return [AGREEMENT]
     return [p.name for p in PROPERTIES if (p.references or (SELF,)).count(reference)]
 
 
 def _blocks(run: Run) -> list[str]:
     present = {r.reference for r in run.results}
-    order = [*run.references, SELF, BOTH]
+    order = [*run.references, SELF]
     return [ref for ref in order if ref in present]
 
 
@@ -111,10 +108,6 @@ def _block_title(run: Run, ref: str) -> str:
     title = _BLOCK_TITLES.get(ref, ref)
     if ref in run.unavailable:
         return f"{title}: skipped - {run.unavailable[ref]}"
-    if ref == BOTH:
-        missing = [run.unavailable[n] for n in ("torch", "jax") if n in run.unavailable]
-        if missing:
-            return f"{title}: skipped - {'; '.join(missing)}"
     return title
 
 
@@ -207,6 +200,10 @@ def render(run: Run, fmt: str = "table", command: str = "crosscheck report") -> 
 # ---- failures -----------------------------------------------------------------------------------
 
 
+def _judges_spec(r: CellResult) -> bool:
+    return property_named(r.prop).judges == "spec"
+
+
 def _target(run: Run, r: CellResult) -> str:
     if run.target is not None:
         return run.target
@@ -230,15 +227,16 @@ def snippet(run: Run, r: CellResult) -> str:
     target = _snippet_target(_target(run, r))
     draws = "\n".join(f"            {literal(d)}," for d in r.case.draws)
     name = f"test_{r.spec}_{r.prop}_{r.reference.replace('=', '_')}_{r.dtype}"
-    against = "its torch and jax math" if r.prop == AGREEMENT else f"{r.prop} vs {r.reference}"
+    against = "its torch and jax math" if _judges_spec(r) else f"{r.prop} vs {r.reference}"
+    seed = "" if r.seed is None else f" (crosscheck seed {run.seed})"
     return f'''"""Reproduces a crosscheck disagreement: {target}, spec {r.spec}, {against}, {r.dtype}.
 
-The recorded draws are the shrunk failing example (crosscheck seed {run.seed}); run with pytest.
+The recorded draws are the shrunk failing example{seed}; run with pytest.
 """
 
 import numpy as np
 
-from properties.engine.runner import replay
+from properties import replay
 
 
 def {name}() -> None:
@@ -260,7 +258,7 @@ def _indent(text: str, prefix: str = "    ") -> str:
 
 
 def _failure(run: Run, r: CellResult, with_snippet: bool) -> list[str]:
-    what = "its torch and jax math" if r.prop == AGREEMENT else f"property {r.prop} vs {r.reference}"
+    what = "its torch and jax math" if _judges_spec(r) else f"property {r.prop} vs {r.reference}"
     status = {"fail": "FAIL", "error": "ERROR (the class raised)", "vacuous": "VACUOUS"}[r.status]
     lines = [f"{status}: {r.spec}, {what}, {r.dtype}", _indent(r.message)]
     if r.case is not None:
@@ -280,6 +278,12 @@ def _failure(run: Run, r: CellResult, with_snippet: bool) -> list[str]:
                 "---8<---",
             ]
     return [*lines, ""]
+
+
+def render_failure(r: CellResult) -> str:
+    """One failed cell as the test suite shows it: the failure, its shrunk input, the snippet."""
+    run = Run([r], r.seed or 0, r.examples, (r.reference,), (r.dtype,), {})
+    return "\n".join(_failure(run, r, r.case is not None))
 
 
 def _failures(run: Run) -> list[str]:

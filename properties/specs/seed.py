@@ -10,9 +10,16 @@ import numpy as np
 from impl import AddLayer, Affine, MulLayer, Relu, Sigmoid, Softmax, SoftmaxWithLoss, Tanh, TwoLayerNet
 from properties.engine import strategies as S
 from properties.engine.registry import register
-from properties.engine.spec import Arrays, Draw, LayerSpec, Sizes
+from properties.engine.spec import Arrays, Draw, LayerSpec, Sample, Sizes
 
 LOGIT_EXTREME = 1e4  # softmax, the loss and sigmoid must be stable up to here
+_NAN, _INF = float("nan"), float("inf")
+#: saturated outputs (σ'(x) and tanh'(x) round to 0) under an infinite upstream gradient: 0·inf is
+#: NaN in torch, and must be NaN here too, quietly (not a FloatingPointError)
+_SATURATED = (
+    Sample("saturated, infinite dout", {"x": [[1e4, -1e4, 40.0, 0.5]]}, dout=[[_INF, -_INF, _INF, 1.0]]),
+    Sample("NaN input", {"x": [[_NAN, 0.0, -2.0]]}),
+)
 
 
 def _logit_cond(a: Arrays) -> float:
@@ -89,6 +96,10 @@ register(
         at_kinks=lambda a: {"x": (a["x"] == 0, 0.0)},
         convention="gradient 0 at x == 0, like torch and jax",
         row_wise=True,
+        samples=(
+            Sample("zeros, signed zeros and tiny values", {"x": [[0.0, -0.0, 1e-300, -1e-300, 2.0]]}),
+            Sample("NaN passes dout back, like torch", {"x": [[_NAN, -1.0, 1.0]]}),
+        ),
     )
 )
 
@@ -105,6 +116,7 @@ register(
         grad_scale=_dout_scale,
         value_scale=_unit_scale,
         row_wise=True,
+        samples=_SATURATED,
     )
 )
 
@@ -165,6 +177,10 @@ register(
         grad_scale=_dout_scale,
         value_scale=_unit_scale,
         row_wise=True,
+        samples=(
+            Sample("ties, and huge tied logits", {"x": [[1.0, 1.0, 1.0], [1e4, 1e4, -1e4]]}),
+            Sample("NaN stays in its row", {"x": [[_NAN, 0.0, 1.0], [0.0, 1.0, 2.0]]}),
+        ),
     )
 )
 
@@ -332,5 +348,6 @@ register(
         grad_scale=_dout_scale,
         value_scale=_unit_scale,
         row_wise=True,
+        samples=_SATURATED,
     )
 )

@@ -1,0 +1,317 @@
+"""The one driver: a property run under Hypothesis, or replayed on recorded draws.
+
+``pytest`` (tests/test_properties.py), ``crosscheck report`` and ``check``, the pytest plugin,
+``replay`` and the planted-bug proofs all call :func:`explore` or :func:`run_cell`; nothing else
+in the project runs a property under ``@given``. Every value a property draws is recorded by the
+:class:`Draws` it is handed, together with the case it names (``arrays``, ``dout``), so a failure
+is shown and replayed exactly as it was seen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+import traceback
+import warnings
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import Flaky, Unsatisfiable, UnsatisfiedAssumption
+from hypothesis.reporting import with_reporter
+
+from properties.engine.compare import Errors
+from properties.engine.matrix import Cell
+from properties.engine.results import Case, CellResult, Status
+
+__all__ = [
+    "DEFAULT_EXAMPLES",
+    "ERRSTATE",
+    "SHRINK_SECONDS",
+    "Draws",
+    "Exploration",
+    "FloatingPoint",
+    "Options",
+    "cell_seed",
+    "explore",
+    "run_cell",
+]
+
+#: the test suite's floating-point policy: overflow, division by zero and invalid operations are
+#: failures; underflow to zero is the correctly rounded result
+ERRSTATE: dict[str, Any] = {"over": "raise", "divide": "raise", "invalid": "raise", "under": "ignore"}
+#: how NumPy's floating-point warnings are treated while a property runs: "raise" (impl's own
+#: layers: a warning is a bug), "record" (somebody's class: ``1/(1+np.exp(-x))`` overflows at
+#: x = -710 and still returns the right value, so the values are judged and the warnings reported
+#: as a note), "ignore" (overflow gives inf and NaN, which the comparisons then see)
+FloatingPoint = Literal["raise", "record", "ignore"]
+DEFAULT_EXAMPLES = 25
+#: how long one failing cell may spend shrinking its example before settling for the smallest so far
+SHRINK_SECONDS = 10.0
+
+_HEALTH = [
+    HealthCheck.too_slow,
+    HealthCheck.data_too_large,
+    HealthCheck.filter_too_much,
+    HealthCheck.large_base_example,
+]
+
+
+class Draws:
+    """The ``draw`` a property is handed: every value it returns is recorded (to replay the example),
+    and ``note`` keeps the case the property names (its arrays, its upstream gradient) for the report."""
+
+    def __init__(self, source: Callable[[st.SearchStrategy[Any]], Any]) -> None:
+        self._source = source
+        self.values: list[Any] = []
+        self.named: dict[str, Any] = {}
+
+    def __call__(self, strategy: st.SearchStrategy[Any]) -> Any:
+        value = self._source(strategy)
+        self.values.append(value)
+        return value
+
+    def note(self, **named: Any) -> None:
+        self.named.update(named)
+
+    def case(self) -> Case:
+        return Case(dict(self.named.get("arrays") or {}), self.named.get("dout"), list(self.values))
+
+
+
+def _replaying(values: Sequence[Any]) -> Callable[[st.SearchStrategy[Any]], Any]:
+    """A draw function that hands out recorded values in order instead of drawing."""
+    pending = iter(values)
+
+    def next_value(strategy: st.SearchStrategy[Any]) -> Any:
+        try:
+            return next(pending)
+        except StopIteration:
+            raise ValueError("the check drew more values than were recorded") from None
+
+    return next_value
+
+
+@dataclass
+class Exploration:
+    """How a property fared: its status, the examples that passed and their largest errors, and for
+    a failure the exception of the (shrunk) failing example and that example's draws."""
+
+    status: Status
+    examples: int = 0
+    errors: Errors = field(default_factory=Errors)
+    exception: BaseException | None = None
+    case: Case | None = None
+    #: NumPy's floating-point warnings, each once, under ``fp="record"``
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Options:
+    """How hard each cell is tried (picklable: it travels to worker processes)."""
+
+    examples: int = DEFAULT_EXAMPLES
+    seed: int = 0
+    shrink_seconds: float = SHRINK_SECONDS
+    fp: FloatingPoint = "raise"
+
+
+def cell_seed(base: int, cell_id: str) -> int:
+    """Each cell's own seed: the same cell gets the same draws in ``report`` and ``check``."""
+    return (base + zlib.crc32(cell_id.encode())) % 2**32
+
+
+@contextlib.contextmanager
+def _shrink_deadline(seconds: float | None) -> Iterator[None]:
+    """Bound the time Hypothesis spends shrinking one failure (its own limit is five minutes).
+
+    Hypothesis has no public setting for this; ``MAX_SHRINKING_SECONDS`` is an internal that
+    tests/test_engine.py checks on every installed version (a version without it fails that test,
+    and here shrinking keeps Hypothesis's own limit). Hypothesis reports the smallest failure found
+    by the deadline and replays it, so the reported case always fails for real.
+    """
+    try:
+        from hypothesis.internal.conjecture import engine
+    except ImportError:  # pragma: no cover
+        engine = None  # type: ignore[assignment]
+    before = getattr(engine, "MAX_SHRINKING_SECONDS", None)
+    if seconds is None or not isinstance(before, (int, float)):
+        yield
+        return
+    engine.MAX_SHRINKING_SECONDS = seconds  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        engine.MAX_SHRINKING_SECONDS = before  # type: ignore[assignment]
+
+
+def _silent(text: object) -> None:
+    """Hypothesis's own printed reports: everything it has to say reaches the result instead."""
+
+
+@contextlib.contextmanager
+def _floating_point(fp: FloatingPoint, seen: list[str]) -> Iterator[None]:
+    """NumPy's floating-point policy while a property runs (see ``FloatingPoint``)."""
+    if fp == "raise":
+        with np.errstate(**ERRSTATE):
+            yield
+        return
+    if fp == "ignore":
+        with np.errstate(all="ignore"):
+            yield
+        return
+    with np.errstate(all="warn", under="ignore"), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        try:
+            yield
+        finally:
+            for w in caught:
+                text = f"{w.category.__name__}: {w.message} (at {Path(w.filename).name}:{w.lineno})"
+                if issubclass(w.category, RuntimeWarning) and text not in seen:
+                    seen.append(text)
+
+
+def _status(exc: BaseException) -> Status:
+    return "fail" if isinstance(exc, (AssertionError, Flaky)) else "error"
+
+
+def explore(
+    body: Callable[[Draws], Errors],
+    *,
+    examples: int | None = None,
+    seed: int | None = None,
+    shrink_seconds: float | None = SHRINK_SECONDS,
+    derandomize: bool | None = None,
+    replay: Sequence[Any] | None = None,
+    key: str = "property",
+    fp: FloatingPoint = "raise",
+) -> Exploration:
+    """Run ``body(draw)`` under Hypothesis and say how it fared.
+
+    Unset options come from the loaded Hypothesis profile (``examples``, ``derandomize``, its
+    database, keyed by ``key``), so under pytest the suite's profile governs. ``shrink_seconds=0``
+    reports the first failing example unshrunk; ``None`` keeps Hypothesis's own limit.
+    ``replay`` runs the body once on recorded draws, with no search. ``fp``: NumPy's floating-point
+    policy meanwhile (``FloatingPoint``).
+    """
+    outcome = Exploration("pass")
+    failed: list[Draws] = []
+
+    def run(data: st.DataObject) -> None:
+        draws = Draws(data.draw if replay is None else _replaying(replay))
+        try:
+            errors = body(draws)
+        except UnsatisfiedAssumption:
+            raise
+        except Exception:
+            failed.append(draws)  # the last failing call is Hypothesis's replay of the shrunk example
+            raise
+        if not failed:  # the generation phase; shrinking runs are not counted
+            outcome.examples += 1
+            outcome.errors |= errors or Errors()
+
+    # the example database keeps each cell's own failures
+    run.__name__ = run.__qualname__ = re.sub(r"\W", "_", key)
+    base = settings()
+    overrides: dict[str, Any] = {
+        "deadline": None,
+        "print_blob": False,
+        "report_multiple_bugs": False,
+        "suppress_health_check": _HEALTH,
+        "verbosity": Verbosity.normal,
+    }
+    if examples is not None:
+        overrides["max_examples"] = examples
+    if derandomize is not None:
+        overrides["derandomize"] = derandomize
+    if seed is not None:
+        overrides["database"] = None  # a given seed means exactly these draws, nothing saved before
+    if shrink_seconds == 0:
+        overrides["phases"] = [p for p in base.phases if p is not Phase.shrink]
+    if replay is not None:  # one run on the recorded values; Hypothesis is there for ``assume``
+        overrides.update(max_examples=1, phases=[Phase.generate], database=None, derandomize=True)
+    test = given(st.data())(settings(base, **overrides)(run))
+    if seed is not None:
+        from hypothesis import seed as with_seed
+
+        test = with_seed(seed)(test)
+    with (
+        _floating_point(fp, outcome.warnings),
+        _shrink_deadline(shrink_seconds or None),
+        with_reporter(_silent),
+    ):
+        try:
+            test()
+        except Unsatisfiable:
+            outcome.status = "vacuous"
+        except Exception as exc:
+            outcome.status = _status(exc)
+            outcome.exception = exc
+            outcome.case = failed[-1].case() if failed else None
+            outcome.errors = getattr(exc, "errors", None) or Errors()
+    return outcome
+
+
+def where(exc: BaseException) -> str:
+    """The deepest frame outside NumPy: where the layer (or the harness) raised."""
+    numpy_dir = str(Path(np.__file__).parent)
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(numpy_dir)]
+    if not frames:
+        return ""
+    f = frames[-1]
+    return f" (at {f.filename}:{f.lineno} in {f.name})"
+
+
+def describe(exc: BaseException, status: Status) -> str:
+    """A failure as one message: a disagreement's own text; anything else with its type and place."""
+    text = str(exc).strip() or type(exc).__name__
+    if status == "error" or not isinstance(exc, AssertionError):
+        text = f"{type(exc).__name__}: {text}{where(exc)}"
+    return text
+
+
+def run_cell(
+    cell: Cell,
+    cls: Any = None,
+    options: Options | None = None,
+) -> CellResult:
+    """One cell of the matrix: ``cell.prop`` for class ``cls`` (default: the spec's own layer)
+    against ``cell.reference``. Without ``options`` the loaded Hypothesis profile decides."""
+    from reference import get_reference
+
+    ref = None if cell.reference == "self" else get_reference(cell.reference)
+    layer = cell.spec.layer if cls is None else cls
+    dtype = cell.dtype
+    result = CellResult(
+        cell.spec.name, cell.prop.name, cell.reference, np.dtype(dtype).name, "pass",
+        seed=None if options is None else options.seed,
+    )
+    started = time.perf_counter()
+    if options is None:
+        outcome = explore(lambda draw: cell.prop.run(cell.spec, layer, ref, draw, dtype), key=result.id)
+    else:
+        outcome = explore(
+            lambda draw: cell.prop.run(cell.spec, layer, ref, draw, dtype),
+            examples=options.examples,
+            seed=cell_seed(options.seed, result.id),
+            derandomize=False,
+            shrink_seconds=options.shrink_seconds,
+            key=result.id,
+            fp=options.fp,
+        )
+    result.seconds = time.perf_counter() - started
+    result.status, result.examples, result.errors = outcome.status, outcome.examples, outcome.errors
+    result.warnings = outcome.warnings
+    if outcome.status == "vacuous":
+        result.message = "every drawn example was rejected as uninformative: nothing was checked"
+    elif outcome.exception is not None:
+        result.message = describe(outcome.exception, outcome.status)
+        result.case = outcome.case
+        result.exception = outcome.exception
+    return result

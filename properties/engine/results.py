@@ -1,0 +1,80 @@
+"""What a run produces: one result per cell, and the run with what is needed to repeat it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from properties.engine.compare import Errors
+from properties.engine.spec import Arrays
+
+__all__ = ["OK_STATUSES", "Case", "CellResult", "Run", "Status"]
+
+Status = Literal["pass", "fail", "error", "vacuous", "skip", "n/a"]
+OK_STATUSES = ("pass", "skip", "n/a")
+
+
+@dataclass
+class Case:
+    """The (shrunk) failing example: what the check saw, and every draw to replay it."""
+
+    arrays: Arrays
+    dout: np.ndarray | None
+    draws: list[Any]
+
+
+@dataclass
+class CellResult:
+    spec: str
+    prop: str
+    reference: str
+    dtype: str
+    status: Status
+    errors: Errors = field(default_factory=Errors)
+    examples: int = 0
+    seconds: float = 0.0
+    message: str = ""
+    case: Case | None = None
+    seed: int | None = None
+    #: NumPy floating-point warnings the class gave (``crosscheck check`` records them, each once)
+    warnings: list[str] = field(default_factory=list)
+    #: the exception a failing example raised (not shipped between processes)
+    exception: BaseException | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in OK_STATUSES
+
+    @property
+    def id(self) -> str:
+        return f"{self.spec}-{self.prop}-{self.reference}-{self.dtype}"
+
+    def __getstate__(self) -> dict[str, Any]:
+        # exceptions carry tracebacks and frames: a worker sends the message, not the exception
+        return {**self.__dict__, "exception": None}
+
+
+@dataclass
+class Run:
+    """The results of one ``report`` or ``check``, with what is needed to repeat it."""
+
+    results: list[CellResult]
+    seed: int
+    examples: int
+    references: tuple[str, ...]
+    dtypes: tuple[str, ...]
+    unavailable: dict[str, str]
+    seconds: float = 0.0
+    #: the class checked (``check``) as a loadable target; None for the impl layers (``report``)
+    target: str | None = None
+    spec: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+    @property
+    def failures(self) -> list[CellResult]:
+        return [r for r in self.results if not r.ok]

@@ -1,0 +1,179 @@
+"""Which cells a run has, and where they run: in this process, or spread over worker processes
+(grouped by spec and reference, so a worker's JAX compilations are reused)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Any
+
+import numpy as np
+
+from properties.engine.checks import PROPERTIES
+from properties.engine.errors import UsageError
+from properties.engine.explore import DEFAULT_EXAMPLES, SHRINK_SECONDS, Options, run_cell
+from properties.engine.matrix import SELF, Cell, cells
+from properties.engine.results import CellResult, Run
+from properties.engine.spec import LayerSpec
+from reference import REFERENCE_NAMES, get_reference
+
+__all__ = ["UsageError", "default_jobs", "new_seed", "resolve_dtypes", "resolve_references", "run_matrix"]
+
+
+def new_seed() -> int:
+    return random.SystemRandom().randrange(2**32)
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def resolve_references(requested: Sequence[str] | None) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The references to run and why any cannot; asking by name for one that cannot run is an error
+    (a run that silently left it out would look like a pass)."""
+    names = tuple(requested) if requested else REFERENCE_NAMES
+    unknown = [n for n in names if n not in REFERENCE_NAMES]
+    if unknown:
+        raise UsageError(f"unknown reference {unknown[0]!r}; known: {', '.join(REFERENCE_NAMES)}")
+    unavailable = {n: r for n in names if (r := get_reference(n).unavailable()) is not None}
+    if requested and unavailable:
+        name, reason = next(iter(unavailable.items()))
+        raise UsageError(f"--reference {name}: {reason}")
+    return names, unavailable
+
+
+def resolve_dtypes(requested: Sequence[Any]) -> tuple[np.dtype[Any], ...]:
+    out = []
+    for d in requested:
+        try:
+            dt = np.dtype(d)
+        except TypeError:
+            raise UsageError(f"unknown dtype {d!r}; use float64 or float32") from None
+        if dt.kind != "f":
+            raise UsageError(f"dtype {dt.name} is not a floating dtype; use float64 or float32")
+        out.append(dt)
+    return tuple(out)
+
+
+def _not_applicable(
+    spec: LayerSpec, references: Sequence[str], dtypes: Sequence[np.dtype[Any]]
+) -> list[CellResult]:
+    out = []
+    spec_dtypes = [np.dtype(t) for t in spec.dtypes if np.dtype(t) in dtypes]
+    for prop in PROPERTIES:
+        reason = prop.applies(spec)
+        if reason is None:
+            continue
+        for ref in prop.references or (SELF,):
+            if ref == SELF or ref in references:
+                for dt in spec_dtypes:
+                    out.append(CellResult(spec.name, prop.name, ref, dt.name, "n/a", message=reason))
+    return out
+
+
+def _work(keys: list[tuple[str, str, str, str]], options: Options) -> list[CellResult] | None:
+    """In a worker process: run these cells of built-in specs (None: the worker does not know one)."""
+    from properties.engine.checks import property_named
+    from properties.engine.registry import SPECS
+
+    out = []
+    for spec_name, prop, ref, dtype in keys:
+        spec = SPECS.get(spec_name)
+        if spec is None:
+            return None
+        dt = next(t for t in spec.dtypes if np.dtype(t).name == dtype)
+        out.append(run_cell(Cell(spec, property_named(prop), ref, dt), None, options))
+    return out
+
+
+def _key(cell: Cell) -> tuple[str, str, str, str]:
+    return (cell.spec.name, cell.prop.name, cell.reference, np.dtype(cell.dtype).name)
+
+
+def _in_parallel(
+    groups: list[list[int]],
+    work: list[Cell],
+    options: Options,
+    workers: int,
+    deliver: Callable[[int, CellResult], None],
+) -> None:
+    """Run groups of cells in spawned processes; a group whose spec a fresh process does not have
+    (one registered at run time) runs here."""
+    ctx = multiprocessing.get_context("spawn")  # never fork a process that may hold torch/jax threads
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    try:
+        futures = {pool.submit(_work, [_key(work[i]) for i in g], options): g for g in groups}
+        for future in as_completed(futures):
+            group = futures[future]
+            results = future.result()
+            if results is None:
+                results = [run_cell(work[i], None, options) for i in group]
+            for i, r in zip(group, results, strict=True):
+                deliver(i, r)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
+def run_matrix(
+    specs: Iterable[LayerSpec],
+    *,
+    cls: Any = None,
+    references: Sequence[str] | None = None,
+    dtypes: Sequence[Any] = ("float64", "float32"),
+    examples: int = DEFAULT_EXAMPLES,
+    seed: int | None = None,
+    jobs: int = 1,
+    shrink_seconds: float = SHRINK_SECONDS,
+    progress: Callable[[int, int, CellResult], None] | None = None,
+) -> Run:
+    """Every cell of ``specs`` for the class ``cls`` (else each spec's own layer, and then the
+    spec's own torch-vs-jax agreement too). A reference that cannot run gives "skip".
+
+    ``jobs`` > 1 runs the specs' own layers in that many worker processes.
+    """
+    specs = list(specs)
+    refs, unavailable = resolve_references(references)
+    dts = resolve_dtypes(dtypes)
+    options = Options(examples, new_seed() if seed is None else seed, shrink_seconds)
+    run = Run([], options.seed, examples, refs, tuple(d.name for d in dts), unavailable)
+    work = cells(specs, refs, dts, for_class=cls is not None)
+    results: list[CellResult | None] = [None] * len(work)
+    done = 0
+
+    def deliver(i: int, r: CellResult) -> None:
+        nonlocal done
+        results[i], done = r, done + 1
+        if progress is not None:
+            progress(done, len(work), r)
+
+    started = time.perf_counter()
+    runnable: dict[tuple[str, str], list[int]] = {}
+    for i, cell in enumerate(work):
+        missing = [unavailable[n] for n in cell.references if n in unavailable]
+        if missing:
+            deliver(i, CellResult(*_key(cell), "skip", message="; ".join(missing)))
+        else:
+            runnable.setdefault((cell.spec.name, cell.reference), []).append(i)
+    groups = list(runnable.values())
+    if jobs > 1 and cls is None and len(groups) > 1:
+        # networks first: they are the longest, and should not be left for last
+        groups.sort(key=lambda g: work[g[0]].spec.kind != "net")
+        _in_parallel(groups, work, options, jobs, deliver)
+    else:
+        for group in groups:
+            for i in group:
+                deliver(i, run_cell(work[i], cls, options))
+    run.results = [r for r in results if r is not None]
+    for spec in specs:
+        run.results.extend(_not_applicable(spec, refs, dts))
+    run.seconds = time.perf_counter() - started
+    return run

@@ -1,0 +1,161 @@
+"""The harness as a library: check somebody's class against a spec, assert it in a test, replay a
+recorded failure. The ``crosscheck`` command and the pytest plugin are built on these."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from properties.engine.checks import draw_case, property_named
+from properties.engine.drivers import driver_for
+from properties.engine.errors import UsageError
+from properties.engine.explore import DEFAULT_EXAMPLES, SHRINK_SECONDS, explore
+from properties.engine.matrix import SELF
+from properties.engine.registry import get_spec
+from properties.engine.results import CellResult, Run
+from properties.engine.schedule import resolve_dtypes, resolve_references, run_matrix
+from properties.engine.spec import Arrays, LayerSpec
+from properties.frontends.loader import load_target, target_name
+from reference import get_reference
+
+__all__ = ["assert_layer_matches", "check_layer", "preflight", "replay"]
+
+
+def _describe_call(spec: LayerSpec, cls: Any, arrays: Arrays) -> str:
+    name = getattr(cls, "__name__", repr(cls))
+    if spec.kind == "net" and spec.net_args is not None:
+        return f"{name}({', '.join(str(a) for a in spec.net_args(arrays))})"
+    kwargs = [f"{k}=..." for k in driver_for(spec).init_kwargs(arrays)]
+    return f"{name}({', '.join([*spec.params, *kwargs])})"
+
+
+def preflight(spec: LayerSpec, cls: Any, dtype: Any = np.float64) -> None:
+    """UsageError unless ``cls`` has the spec's methods and can be built the way the spec builds
+    its layer (tried on one drawn example): a class the checks cannot even drive is not a finding."""
+    name = getattr(cls, "__name__", repr(cls))
+    methods = ("loss", "gradient") if spec.kind == "net" else ("forward", "backward")
+    missing = [m for m in methods if not callable(getattr(cls, m, None))]
+    if missing:
+        raise UsageError(
+            f"{name} has no method {' or '.join(missing)}; spec {spec.name} drives {' and '.join(methods)}"
+        )
+    calls: list[str] = []
+
+    def build(draw: Any) -> Any:
+        arrays, _ = draw_case(spec, draw, dtype)
+        calls.append(_describe_call(spec, cls, arrays))
+        driver_for(spec).build(cls, arrays, dtype)
+
+    outcome = explore(build, examples=1, shrink_seconds=0, derandomize=True, key=f"preflight-{spec.name}")
+    if outcome.exception is not None:
+        exc = outcome.exception
+        call = calls[-1] if calls else name
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise UsageError(
+            f"{name} cannot be built as spec {spec.name} builds it, {call}: {type(exc).__name__}: {reason}"
+        )
+
+
+def _spec(spec: str | LayerSpec) -> LayerSpec:
+    if isinstance(spec, LayerSpec):
+        return spec
+    try:
+        return get_spec(spec)
+    except KeyError as exc:
+        raise UsageError(str(exc.args[0])) from None
+
+
+def check_layer(
+    layer: Any,
+    spec: str | LayerSpec,
+    *,
+    references: Sequence[str] | None = None,
+    dtypes: Sequence[Any] = ("float64",),
+    examples: int = DEFAULT_EXAMPLES,
+    seed: int | None = None,
+    shrink_seconds: float = SHRINK_SECONDS,
+    progress: Callable[[int, int, CellResult], None] | None = None,
+) -> Run:
+    """Every property of ``spec`` for somebody's class ``layer`` (a class or a ``file.py:Class`` /
+    ``module:Class`` target); UsageError if it cannot be done as asked."""
+    s = _spec(spec)
+    cls = load_target(layer) if isinstance(layer, str) else layer
+    resolve_references(references)
+    dts = resolve_dtypes(dtypes)
+    missing = [d.name for d in dts if d not in {np.dtype(t) for t in s.dtypes}]
+    if missing:
+        raise UsageError(f"spec {s.name} is not defined for {missing[0]}")
+    preflight(s, cls, dts[0].type)
+    run = run_matrix(
+        [s],
+        cls=cls,
+        references=references,
+        dtypes=dts,
+        examples=examples,
+        seed=seed,
+        shrink_seconds=shrink_seconds,
+        progress=progress,
+    )
+    run.target = layer if isinstance(layer, str) else target_name(cls)
+    run.spec = s.name
+    return run
+
+
+def assert_layer_matches(
+    layer: Any,
+    spec: str,
+    *,
+    references: Sequence[str] | None = None,
+    examples: int = DEFAULT_EXAMPLES,
+    dtype: Any = "float64",
+    seed: int | None = None,
+    shrink_seconds: float = SHRINK_SECONDS,
+) -> None:
+    """Assert that ``layer`` (your class) agrees with the registered ``spec`` on every property.
+
+    ``references=None`` uses every installed reference; naming one that is not installed is an
+    error rather than a silent pass. Raises AssertionError with the report ``crosscheck check`` prints.
+    Call it from a plain test, not from inside a Hypothesis ``@given`` test.
+    """
+    __tracebackhide__ = True
+    dtypes = (dtype,) if isinstance(dtype, (str, type, np.dtype)) else tuple(dtype)
+    run = check_layer(
+        layer,
+        spec,
+        references=references,
+        dtypes=dtypes,
+        examples=examples,
+        seed=seed,
+        shrink_seconds=shrink_seconds,
+    )
+    if not run.ok:
+        from properties.frontends.report import render_check
+
+        raise AssertionError(render_check(run))
+
+
+def replay(
+    target: Any,
+    *,
+    spec: str,
+    property: str,
+    reference: str,
+    dtype: str,
+    draws: Sequence[Any],
+) -> None:
+    """Run one property once on recorded draws: raises what the check raised, or returns.
+
+    ``target`` is a class or a ``file.py:Class`` / ``module:Class`` string (as the snippet has it).
+    """
+    __tracebackhide__ = True
+    s = get_spec(spec)
+    prop = property_named(property)
+    dt = np.dtype(dtype).type
+    cls = load_target(target) if isinstance(target, str) else target
+    ref = None if reference == SELF else get_reference(reference)
+    outcome = explore(lambda draw: prop.run(s, cls, ref, draw, dt), replay=draws)
+    if outcome.exception is not None:
+        raise outcome.exception
+

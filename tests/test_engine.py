@@ -1,0 +1,75 @@
+"""The one driver (properties/engine/explore.py): what it records is the example Hypothesis
+reports, a replay reproduces it, and the Hypothesis internal it bounds shrinking with exists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from properties.engine.compare import Errors
+from properties.engine.explore import Draws, explore
+
+
+def _too_big(draw: Draws) -> Errors:
+    x = draw(hnp.arrays(np.float64, (4,)))
+    draw.note(arrays={"x": x})
+    assert not np.any(np.abs(x) > 3), "too big"
+    return Errors()
+
+
+@pytest.mark.parametrize("shrink_seconds", [10.0, 0.0])
+def test_recorded_case_is_the_one_hypothesis_reports(shrink_seconds: float) -> None:
+    """After a failure Hypothesis replays its final example once more and raises from it; the draws
+    recorded then (and the case noted) are that example: they match Hypothesis's own report."""
+    out = explore(_too_big, examples=50, seed=7, shrink_seconds=shrink_seconds)
+    assert out.status == "fail" and out.case is not None and out.exception is not None
+    drawn = out.case.draws[0]
+    assert f"Draw 1: {drawn!r}" in "\n".join(getattr(out.exception, "__notes__", []))
+    assert np.array_equal(out.case.arrays["x"], drawn)
+    assert np.sum(np.abs(drawn) > 3) >= 1
+
+
+def test_replay_raises_what_the_example_raised_and_passes_otherwise() -> None:
+    big, small = np.array([0.0, 4.0, 0.0, 0.0]), np.zeros(4)
+    failed = explore(_too_big, replay=[big])
+    assert failed.status == "fail" and "too big" in str(failed.exception)
+    assert explore(_too_big, replay=[small]).status == "pass"
+    short = explore(_too_big, replay=[])
+    assert short.status == "error" and "drew more values than were recorded" in str(short.exception)
+
+
+def test_every_example_is_counted_and_vacuous_runs_are_not_passes() -> None:
+    def rejects(draw: Any) -> Errors:
+        from hypothesis import assume
+
+        assume(False)
+        return Errors()  # pragma: no cover
+
+    def draws_one(draw: Any) -> Errors:
+        draw(st.integers(0, 10**6))
+        return Errors()
+
+    assert explore(draws_one, examples=7, seed=1).examples == 7
+    assert explore(rejects, examples=5, seed=1).status == "vacuous"
+
+
+def test_recorded_warnings_are_reported_and_values_still_judged() -> None:
+    def overflows(draw: Any) -> Errors:
+        assert float(np.exp(np.float64(1000.0))) == np.inf
+        return Errors()
+
+    out = explore(overflows, examples=1, seed=1, fp="record")
+    assert out.status == "pass" and any("overflow" in w for w in out.warnings), out.warnings
+    assert explore(overflows, examples=1, seed=1, fp="raise").status == "error"
+
+
+def test_shrink_deadline_internal_exists() -> None:
+    """The shrink bound (``--shrink-time``) sets Hypothesis's ``MAX_SHRINKING_SECONDS``, an
+    internal: on a Hypothesis without it this fails, rather than the bound silently doing nothing."""
+    from hypothesis.internal.conjecture import engine
+
+    assert isinstance(engine.MAX_SHRINKING_SECONDS, (int, float))
