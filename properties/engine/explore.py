@@ -26,9 +26,11 @@ from hypothesis import strategies as st
 from hypothesis.errors import Flaky, Unsatisfiable, UnsatisfiedAssumption
 from hypothesis.reporting import with_reporter
 
+from properties.engine.checks import draw_case
 from properties.engine.compare import Errors
 from properties.engine.matrix import Cell
 from properties.engine.results import Case, CellResult, Status
+from properties.engine.spec import Arrays, LayerSpec
 
 __all__ = [
     "DEFAULT_EXAMPLES",
@@ -39,6 +41,7 @@ __all__ = [
     "FloatingPoint",
     "Options",
     "cell_seed",
+    "example_cases",
     "explore",
     "run_cell",
 ]
@@ -256,6 +259,21 @@ def explore(
             outcome.case = failed[-1].case() if failed else None
             outcome.errors = getattr(exc, "errors", None) or Errors()
     return outcome
+
+
+def example_cases(spec: LayerSpec, dtype: Any = np.float64) -> list[Arrays]:
+    """One valid case per shape entry of ``spec`` (Hypothesis's simplest draw), as writable arrays:
+    for tests that need a case of the right shapes but no search (tests/test_bad_input.py)."""
+    cases: list[Arrays] = []
+
+    def body(draw: Draws) -> Errors:
+        cases[:] = [draw_case(spec, draw, dtype, sizes)[0] for sizes in spec.shapes]
+        return Errors()
+
+    outcome = explore(body, examples=1, derandomize=True, shrink_seconds=0, key=f"example_{spec.name}")
+    if outcome.exception is not None:
+        raise outcome.exception
+    return [{k: np.array(v) for k, v in case.items()} for case in cases]
 
 
 def where(exc: BaseException) -> str:

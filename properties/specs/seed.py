@@ -10,7 +10,7 @@ import numpy as np
 from impl import AddLayer, Affine, MulLayer, Relu, Sigmoid, Softmax, SoftmaxWithLoss, Tanh, TwoLayerNet
 from properties.engine import strategies as S
 from properties.engine.registry import register
-from properties.engine.spec import Arrays, Draw, LayerSpec, Sample, Sizes
+from properties.engine.spec import Arrays, BadInput, Draw, LayerSpec, Sample, Sizes
 
 LOGIT_EXTREME = 1e4  # softmax, the loss and sigmoid must be stable up to here
 _NAN, _INF = float("nan"), float("inf")
@@ -42,6 +42,12 @@ def _unit_scale(a: Arrays) -> float:
     return 1.0
 
 
+#: a second operand that broadcasts with no shape of the first (its last axis one longer)
+_NOT_BROADCASTING = BadInput(
+    "operands that do not broadcast", lambda a: {**a, "y": np.ones((np.shape(a["x"])[-1:] or (1,))[0] + 1)}
+)
+
+
 def _pair(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
     return {"x": draw(S.array(dtype, s["shape"])), "y": draw(S.array(dtype, s["shape"]))}
 
@@ -65,6 +71,7 @@ register(
         torch=lambda T, x, y: T.torch.mul(x, y),
         jax=lambda J, x, y: J.jnp.multiply(x, y),
         row_wise=True,
+        bad_inputs=(_NOT_BROADCASTING,),
     )
 )
 
@@ -79,6 +86,7 @@ register(
         torch=lambda T, x, y: T.torch.add(x, y),
         jax=lambda J, x, y: J.jnp.add(x, y),
         row_wise=True,
+        bad_inputs=(_NOT_BROADCASTING,),
     )
 )
 
@@ -160,6 +168,14 @@ register(
         value_scale=_affine_value_scale,
         grad_scale=_affine_grad_scale,
         row_wise=True,
+        bad_inputs=(
+            BadInput(
+                "x with the wrong number of features",
+                lambda a: {**a, "x": np.ones((a["x"].shape[0], a["W"].shape[0] + 1))},
+            ),
+            BadInput("x without a batch axis", lambda a: {**a, "x": np.ones(a["W"].shape[:1])}),
+            BadInput("W and b that do not fit", lambda a: {**a, "b": np.zeros(a["W"].shape[1] + 1)}),
+        ),
     )
 )
 
