@@ -15,7 +15,7 @@ import numpy as np
 
 from properties.engine.checks import PROPERTIES
 from properties.engine.errors import UsageError
-from properties.engine.explore import DEFAULT_EXAMPLES, SHRINK_SECONDS, Options, run_cell
+from properties.engine.explore import DEFAULT_EXAMPLES, SHRINK_SECONDS, FloatingPoint, Options, run_cell
 from properties.engine.matrix import SELF, Cell, cells
 from properties.engine.results import CellResult, Run
 from properties.engine.spec import LayerSpec
@@ -133,17 +133,19 @@ def run_matrix(
     seed: int | None = None,
     jobs: int = 1,
     shrink_seconds: float = SHRINK_SECONDS,
+    fp: FloatingPoint = "raise",
     progress: Callable[[int, int, CellResult], None] | None = None,
 ) -> Run:
     """Every cell of ``specs`` for the class ``cls`` (else each spec's own layer, and then the
     spec's own torch-vs-jax agreement too). A reference that cannot run gives "skip".
 
-    ``jobs`` > 1 runs the specs' own layers in that many worker processes.
+    ``jobs`` > 1 runs the specs' own layers in that many worker processes. ``fp``: NumPy's
+    floating-point warnings raise (impl's layers), or are recorded and reported (somebody's class).
     """
     specs = list(specs)
     refs, unavailable = resolve_references(references)
     dts = resolve_dtypes(dtypes)
-    options = Options(examples, new_seed() if seed is None else seed, shrink_seconds)
+    options = Options(examples, new_seed() if seed is None else seed, shrink_seconds, fp)
     run = Run([], options.seed, examples, refs, tuple(d.name for d in dts), unavailable)
     work = cells(specs, refs, dts, for_class=cls is not None)
     results: list[CellResult | None] = [None] * len(work)

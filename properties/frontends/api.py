@@ -48,7 +48,9 @@ def preflight(spec: LayerSpec, cls: Any, dtype: Any = np.float64) -> None:
         calls.append(_describe_call(spec, cls, arrays))
         driver_for(spec).build(cls, arrays, dtype)
 
-    outcome = explore(build, examples=1, shrink_seconds=0, derandomize=True, key=f"preflight-{spec.name}")
+    outcome = explore(
+        build, examples=1, shrink_seconds=0, derandomize=True, key=f"preflight-{spec.name}", fp="record"
+    )
     if outcome.exception is not None:
         exc = outcome.exception
         call = calls[-1] if calls else name
@@ -76,10 +78,15 @@ def check_layer(
     examples: int = DEFAULT_EXAMPLES,
     seed: int | None = None,
     shrink_seconds: float = SHRINK_SECONDS,
+    strict_fp: bool = False,
     progress: Callable[[int, int, CellResult], None] | None = None,
 ) -> Run:
     """Every property of ``spec`` for somebody's class ``layer`` (a class or a ``file.py:Class`` /
-    ``module:Class`` target); UsageError if it cannot be done as asked."""
+    ``module:Class`` target); UsageError if it cannot be done as asked.
+
+    NumPy's floating-point warnings from the class (``1/(1+np.exp(-x))`` overflows at x = -710 and
+    still returns the right value) are recorded and reported, and the values judged; with
+    ``strict_fp`` a warning is a failure, as it is for impl's own layers."""
     s = _spec(spec)
     cls = load_target(layer) if isinstance(layer, str) else layer
     resolve_references(references)
@@ -96,6 +103,7 @@ def check_layer(
         examples=examples,
         seed=seed,
         shrink_seconds=shrink_seconds,
+        fp="raise" if strict_fp else "record",
         progress=progress,
     )
     run.target = layer if isinstance(layer, str) else target_name(cls)
@@ -112,6 +120,7 @@ def assert_layer_matches(
     dtype: Any = "float64",
     seed: int | None = None,
     shrink_seconds: float = SHRINK_SECONDS,
+    strict_fp: bool = False,
 ) -> None:
     """Assert that ``layer`` (your class) agrees with the registered ``spec`` on every property.
 
@@ -129,6 +138,7 @@ def assert_layer_matches(
         examples=examples,
         seed=seed,
         shrink_seconds=shrink_seconds,
+        strict_fp=strict_fp,
     )
     if not run.ok:
         from properties.frontends.report import render_check

@@ -137,6 +137,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     _run_options(p, "float64")
     p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument(
+        "--strict-fp",
+        action="store_true",
+        help="treat NumPy floating-point warnings (overflow, invalid, divide) as failures; by default "
+        "they are reported as a note and the values are judged",
+    )
     p.set_defaults(func=_check)
     return parser
 
@@ -216,6 +222,7 @@ def _check(args: argparse.Namespace) -> int:
         examples=args.examples,
         seed=seed,
         shrink_seconds=args.shrink_time,
+        strict_fp=args.strict_fp,
         progress=progress,
     )
     if args.format == "json":

@@ -81,8 +81,10 @@ def _cell(r: CellResult | None, markdown: bool = False) -> str:
     return f"{word:<7} {_e(r.errors.max_abs):>7} {_e(r.errors.max_rel):>7} {r.examples:>3}"
 
 
-def _columns(reference: str) -> list[str]:
-    return [p.name for p in PROPERTIES if (p.references or (SELF,)).count(reference)]
+def _columns(run: Run, reference: str) -> list[str]:
+    """The properties judged against ``reference`` that this run has cells for."""
+    present = {r.prop for r in run.results if r.reference == reference}
+    return [p.name for p in PROPERTIES if reference in (p.references or (SELF,)) and p.name in present]
 
 
 def _blocks(run: Run) -> list[str]:
@@ -123,7 +125,7 @@ def _table(run: Run) -> list[str]:
     lines: list[str] = []
     width = max([len(_label(run, s)) for s, _ in rows] + [5])
     for ref in _blocks(run):
-        cols = _columns(ref)
+        cols = _columns(run, ref)
         lines += ["", _block_title(run, ref)]
         head = f"{'layer':<{width}}  {'dtype':<7}  " + "  ".join(f"{c:<26}" for c in cols)
         lines += [head.rstrip(), "-" * len(head.rstrip())]
@@ -141,7 +143,7 @@ def _markdown(run: Run) -> list[str]:
     idx = _index(run)
     lines: list[str] = []
     for ref in _blocks(run):
-        cols = _columns(ref)
+        cols = _columns(run, ref)
         lines += ["", f"#### {_block_title(run, ref)}", ""]
         lines.append("| layer | dtype | " + " | ".join(cols) + " |")
         lines.append("|---|---|" + "---|" * len(cols))
@@ -298,11 +300,25 @@ def _failures(run: Run) -> list[str]:
     return lines
 
 
+def _fp_note(run: Run) -> list[str]:
+    """NumPy's floating-point warnings the class gave: a note, not a verdict (the values decide)."""
+    seen = list(dict.fromkeys(w for r in run.results for w in r.warnings))
+    if not seen:
+        return []
+    return [
+        "note: the class gave NumPy floating-point warnings; its values were judged all the same "
+        "(--strict-fp makes a warning a failure):",
+        *(f"    {w}" for w in seen),
+        "",
+    ]
+
+
 def render_check(run: Run) -> str:
     """What ``crosscheck check`` prints: the layer's row of the matrix, then every disagreement."""
     name = (run.target or "?").rpartition(":")[2]
     command = f"crosscheck check {run.target} --as {run.spec}"
     lines = _header(run, command) + _table(run) + ["", _counts(run), ""]
+    lines += _fp_note(run)
     if run.failures:
         lines += _failures(run)
         bad = len(run.failures)
