@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from properties.engine import strategies
 from properties.engine.compare import Errors, Mismatch, compare
 from properties.engine.drivers import driver_for
-from properties.engine.spec import Arrays, Draw, LayerSpec, Sizes
+from properties.engine.spec import Arrays, Draw, LayerSpec, Sample, Sizes
 from properties.engine.tolerances import exact_rtol, fd_roundoff, fd_rtol
 from reference import get_reference
 
@@ -472,7 +472,8 @@ def _sample_dout(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
 def check_samples(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
     """The spec's fixed edge cases: forward values and (for a layer) every gradient agree with the
     reference, NaN and infinities included: NaN where the reference has NaN and only there."""
-    sample = spec.samples[draw(st.sampled_from(range(len(spec.samples))))]  # an index replays as a literal
+    samples = _samples_for(spec, cls)
+    sample = samples[draw(st.sampled_from(range(len(samples))))]  # an index replays as a literal
     arrays = {
         k: _readonly(np.asarray(v, dtype if np.asarray(v).dtype.kind == "f" else None))
         for k, v in sample.arrays.items()
@@ -496,6 +497,12 @@ def check_samples(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -
     for n in spec.wrt:
         errors |= compare(got[n], want[n], rtol, what=f"{what}: d{n} vs {ref.name}", dtype=dtype)
     return errors
+
+
+def _samples_for(spec: LayerSpec, cls: Any) -> tuple[Sample, ...]:
+    """Every sample binds the spec's own layer; a convention sample binds no other class."""
+    own = cls is spec.layer
+    return tuple(s for s in spec.samples if own or s.convention is None)
 
 
 def _has_samples(spec: LayerSpec) -> str | None:

@@ -7,14 +7,15 @@ every generic property then runs for it with no new test code (see CONTRIBUTING.
 from __future__ import annotations
 
 import functools
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 from hypothesis import strategies as st
 
-__all__ = ["Arrays", "BadInput", "Draw", "LayerSpec", "Sample", "Sizes"]
+__all__ = ["Arrays", "BadInput", "Draw", "LayerSpec", "Sample", "Sizes", "per_case"]
 
 Arrays = dict[str, np.ndarray]
 Sizes = Mapping[str, Any]
@@ -23,6 +24,32 @@ Draw = Callable[[st.SearchStrategy[Any]], Any]
 
 def _well_conditioned(arrays: Arrays) -> float:
     return 1.0
+
+
+T = TypeVar("T")
+
+
+def per_case(analyse: Callable[[Arrays], T]) -> Callable[[Arrays], T]:
+    """``analyse(arrays)`` computed once per case: a network spec's hooks (kinks, cond, grad_scale,
+    ambiguous, ...) each need the same float64 forward analysis of the example being checked.
+    Cached by the arrays' contents (not identity), for the last few cases."""
+    cache: OrderedDict[tuple[Any, ...], T] = OrderedDict()
+
+    @functools.wraps(analyse)
+    def cached(arrays: Arrays) -> T:
+        key = tuple(
+            (k, a.dtype.str, a.shape, a.tobytes())
+            for k, a in ((k, np.asarray(v)) for k, v in sorted(arrays.items()))
+        )
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+        value = cache[key] = analyse(arrays)
+        if len(cache) > 8:
+            cache.popitem(last=False)
+        return value
+
+    return cached
 
 
 @functools.cache
@@ -39,11 +66,15 @@ class Sample:
 
     ``arrays`` is a whole case (inputs, parameters, hyper-parameters; floats are cast to the
     dtype checked); ``dout`` the upstream gradient (None: a fixed one that is not all ones).
+    ``convention`` names a choice the spec's own layer makes where correct code may differ (ReLU
+    at NaN: torch passes NaN and its gradient through, ``np.where(x > 0, x, 0)`` gives 0): such a
+    sample binds the spec's own layer only, never a class brought to be checked.
     """
 
     name: str
     arrays: Mapping[str, Any]
     dout: Any = None
+    convention: str | None = None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from impl import BatchNormalization, Convolution, Dropout, Pooling, SimpleConvNet
 from properties.engine import strategies as S
 from properties.engine.registry import register
-from properties.engine.spec import Arrays, Draw, LayerSpec, Sizes
+from properties.engine.spec import Arrays, Draw, LayerSpec, Sizes, per_case
 
 BN_EPS = 1e-5  # BatchNormalization's default eps, torch's default too
 ROUNDING_ULPS = 2.0**10  # as properties.engine.tolerances.EXACT_ULPS: "within rounding" of a kink
@@ -518,6 +518,10 @@ class _Forward:
         return top2[..., 1] - top2[..., 0]
 
 
+#: the float64 forward analysis every hook below reads, computed once per case
+_analysis = per_case(_Forward)
+
+
 #: finite differences assume the function curves on a unit scale (FD_FACTOR covers O(1) constants);
 #: a parameter that moves the logits ``s`` times faster than itself has a truncation error
 #: ``(s*h)**2 / 6`` relative, within the tolerance ``FD_FACTOR * h**2`` while ``s <= sqrt(6 * 64)``
@@ -537,7 +541,7 @@ def _scn_kinks(a: Arrays, margin: float) -> dict[str, np.ndarray]:
     loss then curves on the scale ``1/s``, and a parameter with ``s > FD_UNIT_SCALE`` is left to
     the exact references. b3 crosses no kink and has ``s = 1``: it is always perturbed, so the
     check never has nothing to do."""
-    f = _Forward(a)
+    f = _analysis(a)
     reach1 = margin * f.patch_l1
     conv_near = bool(np.any(np.abs(f.conv) <= reach1)) or bool(
         np.any(f.window_gaps() <= 2 * float(reach1.max()))
@@ -565,7 +569,7 @@ def _scn_ambiguous(a: Arrays) -> bool:
     on opposite sides: a convolution or hidden pre-activation within rounding of 0, or a pooling
     window whose two largest values are within rounding of each other. An exact tie of two
     identical patches is harmless (both would pass back the same gradient) and is not skipped."""
-    f = _Forward(a)
+    f = _analysis(a)
     ulp = ROUNDING_ULPS * float(np.finfo(a["x"].dtype).eps)
     if np.any(np.abs(f.conv) <= ulp * f.conv_terms):
         return True
@@ -595,7 +599,7 @@ def _scn_grad_scale(a: Arrays, dout: np.ndarray) -> dict[str, float]:
     """Backpropagate magnitudes, as two_layer_net's: ``|dlogits| <= |dout| * (y + t) / N`` (the
     gradient ``(y - t) / N`` cancels when the net is confident and right), then through ``|W3|``,
     the ReLU, ``|W2|``, the pooling window's maximum, the ReLU and ``|patch|``, as the layers do."""
-    f = _Forward(a)
+    f = _analysis(a)
     n = a["x"].shape[0]
     z = f.logits - f.logits.max(axis=1, keepdims=True)
     y = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
@@ -625,7 +629,7 @@ def _scn_grad_scale(a: Arrays, dout: np.ndarray) -> dict[str, float]:
 def _scn_cond(a: Arrays) -> float:
     """As two_layer_net's: the loss is log-softmax of the logits, so an error of eps*|logit| in a
     logit is an error of that size in the loss and its gradients."""
-    return 1.0 + float(np.max(np.abs(_Forward(a).logits)))
+    return 1.0 + float(np.max(np.abs(_analysis(a).logits)))
 
 
 register(
