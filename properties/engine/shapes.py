@@ -93,7 +93,9 @@ def _try(spec: LayerSpec, cls: Any, dtype: Any, index: int) -> ShapeResult:
     return ShapeResult(index, label, "raises", message)
 
 
-def probe(spec: LayerSpec, cls: Any, dtype: Any = np.float64, selected: Sequence[int] | None = None) -> list[ShapeResult]:
+def probe(
+    spec: LayerSpec, cls: Any, dtype: Any = np.float64, selected: Sequence[int] | None = None
+) -> list[ShapeResult]:
     """Every entry of ``spec.shapes``: "runs" or "raises" (with the error) for the ``selected``
     ones (default all), "not selected" for the rest."""
     chosen = select(spec, selected)

@@ -351,7 +351,9 @@ def _shape_verdict(run: Run, name: str, command: str) -> list[str]:
     lines = []
     if runs:
         target = f"crosscheck check {run.target} --as {run.spec} --shapes {_indices(runs)}"
-        lines.append(f"if your layer is meant only for shape set(s) {_indices(runs)}, check those alone: {target}")
+        lines.append(
+            f"if your layer is meant only for shape set(s) {_indices(runs)}, check those alone: {target}"
+        )
     lines.append(
         f"{name} DISAGREES with spec {run.spec}: it raises on shape set(s) {raised}; {values} - "
         f"{_repeat(run, command)}"

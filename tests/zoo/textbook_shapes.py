@@ -55,12 +55,14 @@ class SimpleConvNetSquare:
         conv_output_size = (input_size - filter_size + 2 * filter_pad) / filter_stride + 1
         pool_output_size = int(filter_num * (conv_output_size / 2) * (conv_output_size / 2))
 
+        # the book's legacy global generator (NPY002); the check overwrites the weights anyway
+        shape1 = (filter_num, input_dim[0], filter_size, filter_size)
         self.params = {}
-        self.params["W1"] = weight_init_std * np.random.randn(filter_num, input_dim[0], filter_size, filter_size)
+        self.params["W1"] = weight_init_std * np.random.randn(*shape1)  # noqa: NPY002
         self.params["b1"] = np.zeros(filter_num)
-        self.params["W2"] = weight_init_std * np.random.randn(pool_output_size, hidden_size)
+        self.params["W2"] = weight_init_std * np.random.randn(pool_output_size, hidden_size)  # noqa: NPY002
         self.params["b2"] = np.zeros(hidden_size)
-        self.params["W3"] = weight_init_std * np.random.randn(hidden_size, output_size)
+        self.params["W3"] = weight_init_std * np.random.randn(hidden_size, output_size)  # noqa: NPY002
         self.params["b3"] = np.zeros(output_size)
 
         self.layers = OrderedDict()
