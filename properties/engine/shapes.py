@@ -63,60 +63,52 @@ def select(spec: LayerSpec, indices: Sequence[Any] | None) -> tuple[int, ...]:
     return tuple(sorted(chosen))
 
 
-def _try(spec: LayerSpec, cls: Any, dtype: Any, index: int) -> ShapeResult:
-    """Forward and backward once on the simplest example of entry ``index``. Writable copies and
-    no floating-point policy: this asks only whether the class takes the shapes; writing into an
-    input, warnings and values are the cells' business."""
-    seen: list[Arrays] = []
-
-    def body(draw: Draws) -> Errors:
-        arrays, _ = draw_case(spec, draw, dtype, spec.shapes[index])
-        seen.append(arrays)
-        copies = {k: np.array(v, copy=True) for k, v in arrays.items()}
-        drv = driver_for(spec)
-        layer = drv.build(cls, copies, dtype)
-        out = drv.forward(layer, copies)
-        if spec.kind == "net":
-            dout = np.ones(out.shape, dtype)
-        else:
-            dout = np.array(draw(strategies.cotangent(dtype, out.shape)), copy=True)
-        drv.backward(layer, dout, copies)
-        return Errors()
-
-    outcome = explore(
-        body, examples=1, derandomize=True, shrink_seconds=0, key=f"shapes-{spec.name}-{index}", fp="ignore"
-    )
-    label = describe_entry(spec, seen[0]) if seen else str(dict(spec.shapes[index]))
-    if outcome.exception is None:
-        return ShapeResult(index, label, "runs")
-    message = " ".join(describe(outcome.exception, "error").split())
-    return ShapeResult(index, label, "raises", message)
+def _run_once(spec: LayerSpec, cls: Any, dtype: Any, arrays: Arrays, draw: Draws) -> None:
+    """Build, forward and backward on one example. Writable copies and no floating-point policy:
+    this asks only whether the class takes the shapes; writing into an input, warnings and values
+    are the cells' business."""
+    copies = {k: np.array(v, copy=True) for k, v in arrays.items()}
+    drv = driver_for(spec)
+    layer = drv.build(cls, copies, dtype)
+    out = drv.forward(layer, copies)
+    if spec.kind == "net":
+        dout = np.ones(out.shape, dtype)
+    else:
+        dout = np.array(draw(strategies.cotangent(dtype, out.shape)), copy=True)
+    drv.backward(layer, dout, copies)
 
 
 def probe(
     spec: LayerSpec, cls: Any, dtype: Any = np.float64, selected: Sequence[int] | None = None
 ) -> list[ShapeResult]:
-    """Every entry of ``spec.shapes``: "runs" or "raises" (with the error) for the ``selected``
-    ones (default all), "not selected" for the rest."""
+    """Every entry of ``spec.shapes``, tried on its simplest example (one ``explore``): "runs" or
+    "raises" (with the error) for the ``selected`` ones (default all), "not selected" for the rest."""
     chosen = select(spec, selected)
-    out = []
-    for i in range(len(spec.shapes)):
-        if i in chosen:
-            out.append(_try(spec, cls, dtype, i))
-        else:
-            out.append(ShapeResult(i, _label_only(spec, dtype, i), "not selected"))
-    return out
-
-
-def _label_only(spec: LayerSpec, dtype: Any, index: int) -> str:
-    seen: list[Arrays] = []
+    results: list[ShapeResult] = []
 
     def body(draw: Draws) -> Errors:
-        seen.append(draw_case(spec, draw, dtype, spec.shapes[index])[0])
+        results.clear()
+        for i, sizes in enumerate(spec.shapes):
+            arrays, _ = draw_case(spec, draw, dtype, sizes)
+            label = describe_entry(spec, arrays)
+            if i not in chosen:
+                results.append(ShapeResult(i, label, "not selected"))
+                continue
+            try:
+                _run_once(spec, cls, dtype, arrays, draw)
+            except Exception as exc:  # whatever the class raises on these shapes is the finding
+                message = " ".join(describe(exc, "error").split())
+                results.append(ShapeResult(i, label, "raises", message))
+            else:
+                results.append(ShapeResult(i, label, "runs"))
         return Errors()
 
-    explore(body, examples=1, derandomize=True, shrink_seconds=0, key=f"shapes-{spec.name}-{index}")
-    return describe_entry(spec, seen[0]) if seen else str(dict(spec.shapes[index]))
+    outcome = explore(
+        body, examples=1, derandomize=True, shrink_seconds=0, key=f"shapes-{spec.name}", fp="ignore"
+    )
+    if outcome.exception is not None:  # the spec's own draw failed: not the class's doing
+        raise outcome.exception
+    return results
 
 
 def restrict(spec: LayerSpec, indices: Sequence[int]) -> LayerSpec:
