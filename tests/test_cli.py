@@ -56,7 +56,6 @@ BROKEN = [
     ("ReluWritesDout", "relu", ["no_mutation"]),
     ("AffineMeanBias", "affine", ["fd", "batch"]),
     ("AffineAccumulatesGrads", "affine", ["state"]),
-    ("AffineNoReshape", "affine", ["fd"]),
     ("SoftmaxWithLossIgnoresDout", "softmax_with_loss", ["fd", "linearity"]),
     ("SoftmaxNoMaxSubtraction", "softmax", ["fd"]),
     ("SigmoidBackwardFromX", "sigmoid", ["fd"]),

@@ -10,10 +10,12 @@ import numpy as np
 from properties.engine.compare import Errors
 from properties.engine.spec import Arrays
 
-__all__ = ["OK_STATUSES", "Case", "CellResult", "Run", "Status"]
+__all__ = ["OK_STATUSES", "Case", "CellResult", "Run", "ShapeResult", "ShapeStatus", "Status"]
 
 Status = Literal["pass", "fail", "error", "vacuous", "skip", "n/a"]
 OK_STATUSES = ("pass", "skip", "n/a")
+#: how a class fared on one shape-set entry of its spec (properties/engine/shapes.py)
+ShapeStatus = Literal["runs", "raises", "not selected"]
 
 
 @dataclass
@@ -56,6 +58,21 @@ class CellResult:
         return {**self.__dict__, "exception": None}
 
 
+@dataclass(frozen=True)
+class ShapeResult:
+    """One shape-set entry of the spec (``LayerSpec.shapes[index]``): does the class run on it
+    (forward and backward on one example; values are judged by the cells), or raise?"""
+
+    index: int
+    label: str
+    status: ShapeStatus
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "raises"
+
+
 @dataclass
 class Run:
     """The results of one ``report`` or ``check``, with what is needed to repeat it."""
@@ -70,10 +87,15 @@ class Run:
     #: the class checked (``check``) as a loadable target; None for the impl layers (``report``)
     target: str | None = None
     spec: str | None = None
+    #: ``check``: each shape-set entry of the spec, and whether the class runs on it
+    shapes: list[ShapeResult] = field(default_factory=list)
+    #: ``check --shapes``: the entries asked for (None: all of them)
+    selected: tuple[int, ...] | None = None
 
     @property
     def ok(self) -> bool:
-        return all(r.ok for r in self.results)
+        """Every cell agrees and the class runs on every shape set checked."""
+        return all(r.ok for r in self.results) and all(s.ok for s in self.shapes)
 
     @property
     def failures(self) -> list[CellResult]:

@@ -16,6 +16,7 @@ from properties.engine.matrix import SELF
 from properties.engine.registry import get_spec
 from properties.engine.results import CellResult, Run
 from properties.engine.schedule import resolve_dtypes, resolve_references, run_matrix
+from properties.engine.shapes import probe, restrict, select
 from properties.engine.spec import Arrays, LayerSpec
 from properties.frontends.loader import load_target, target_name
 from reference import get_reference
@@ -80,13 +81,18 @@ def check_layer(
     shrink_seconds: float = SHRINK_SECONDS,
     strict_fp: bool = False,
     progress: Callable[[int, int, CellResult], None] | None = None,
+    shapes: Sequence[int] | None = None,
 ) -> Run:
     """Every property of ``spec`` for somebody's class ``layer`` (a class or a ``file.py:Class`` /
     ``module:Class`` target); UsageError if it cannot be done as asked.
 
     NumPy's floating-point warnings from the class (``1/(1+np.exp(-x))`` overflows at x = -710 and
     still returns the right value) are recorded and reported, and the values judged; with
-    ``strict_fp`` a warning is a failure, as it is for impl's own layers."""
+    ``strict_fp`` a warning is a failure, as it is for impl's own layers.
+
+    Each shape-set entry of the spec (``shapes``: their indices; default all) is first tried once
+    (``run.shapes``: runs or raises), and the cells judge the entries the class runs on; an entry
+    it raises on makes the run fail (``run.ok``) without turning every cell into an error."""
     s = _spec(spec)
     cls = load_target(layer) if isinstance(layer, str) else layer
     resolve_references(references)
@@ -94,9 +100,14 @@ def check_layer(
     missing = [d.name for d in dts if d not in {np.dtype(t) for t in s.dtypes}]
     if missing:
         raise UsageError(f"spec {s.name} is not defined for {missing[0]}")
-    preflight(s, cls, dts[0].type)
+    chosen = select(s, shapes)
+    per_shape = probe(s, cls, dts[0].type, chosen)
+    running = [r.index for r in per_shape if r.status == "runs"]
+    # judged on the entries the class runs on; if it runs on none, on all chosen (every cell shows why)
+    judged = restrict(s, running or chosen)
+    preflight(judged, cls, dts[0].type)
     run = run_matrix(
-        [s],
+        [judged],
         cls=cls,
         references=references,
         dtypes=dts,
@@ -108,6 +119,8 @@ def check_layer(
     )
     run.target = layer if isinstance(layer, str) else target_name(cls)
     run.spec = s.name
+    run.shapes = per_shape
+    run.selected = None if shapes is None else chosen
     return run
 
 
@@ -121,8 +134,10 @@ def assert_layer_matches(
     seed: int | None = None,
     shrink_seconds: float = SHRINK_SECONDS,
     strict_fp: bool = False,
+    shapes: Sequence[int] | None = None,
 ) -> None:
-    """Assert that ``layer`` (your class) agrees with the registered ``spec`` on every property.
+    """Assert that ``layer`` (your class) agrees with the registered ``spec`` on every property,
+    on every shape set (or those ``shapes`` picks, by index as ``crosscheck list`` shows them).
 
     ``references=None`` uses every installed reference; naming one that is not installed is an
     error rather than a silent pass. Raises AssertionError with the report ``crosscheck check`` prints.
@@ -139,6 +154,7 @@ def assert_layer_matches(
         seed=seed,
         shrink_seconds=shrink_seconds,
         strict_fp=strict_fp,
+        shapes=shapes,
     )
     if not run.ok:
         from properties.frontends.report import render_check

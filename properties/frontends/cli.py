@@ -1,8 +1,9 @@
 """``crosscheck``: list the specs, run the conformance report, check your own layer class.
 
-Exit status: 0 everything agrees, 1 a disagreement (or the class raised), 2 a usage error (one
-line on stderr, no traceback). Progress goes to stderr one line per cell, so the matrix on stdout
-can be piped or redirected.
+Exit status: 0 everything agrees, 1 a disagreement (or the class raised, on any shape set
+checked: ``check --shapes`` restricts them), 2 a usage error (one line on stderr, no
+traceback). Progress goes to stderr one line per cell, so the matrix on stdout can be piped or
+redirected.
 """
 
 from __future__ import annotations
@@ -143,6 +144,14 @@ def _parser() -> argparse.ArgumentParser:
         help="treat NumPy floating-point warnings (overflow, invalid, divide) as failures; by default "
         "they are reported as a note and the values are judged",
     )
+    p.add_argument(
+        "--shapes",
+        metavar="INDICES",
+        type=_csv,
+        default=None,
+        help="comma-separated shape sets to check, by index as `crosscheck list` and the report "
+        "number them (default: all; a shape set the class raises on fails the check)",
+    )
     p.set_defaults(func=_check)
     return parser
 
@@ -224,6 +233,7 @@ def _check(args: argparse.Namespace) -> int:
         shrink_seconds=args.shrink_time,
         strict_fp=args.strict_fp,
         progress=progress,
+        shapes=args.shapes,
     )
     if args.format == "json":
         sys.stdout.write(render(run, "json"))

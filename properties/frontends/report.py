@@ -14,7 +14,7 @@ import numpy as np
 
 from properties.engine.checks import PROPERTIES, property_named
 from properties.engine.matrix import SELF
-from properties.engine.results import CellResult, Run
+from properties.engine.results import CellResult, Run, ShapeResult
 from properties.engine.spec import LayerSpec
 
 __all__ = ["literal", "render", "render_check", "render_failure", "render_list", "snippet"]
@@ -172,9 +172,10 @@ def _header(run: Run, command: str) -> list[str]:
 def _repeat(run: Run, command: str) -> str:
     flag = "--crosscheck-" if command.startswith("pytest") else "--"  # the plugin's options
     dtypes = ",".join(run.dtypes)
+    shapes = "" if run.selected is None else f" {flag}shapes {_indices(run.selected)}"
     return (
         f"repeat this run exactly: {command} {flag}seed {run.seed} {flag}examples {run.examples} "
-        f"{flag}dtype {dtypes}"
+        f"{flag}dtype {dtypes}{shapes}"
     )
 
 
@@ -313,20 +314,72 @@ def _fp_note(run: Run) -> list[str]:
     ]
 
 
+def _indices(indices: Iterable[int]) -> str:
+    return ",".join(str(i) for i in indices)
+
+
+def _shape_sets(run: Run) -> list[str]:
+    """Each shape-set entry of the spec: the class runs on it, raises (and what), or was not asked."""
+    if not run.shapes:
+        return []
+    width = max(len(s.label) for s in run.shapes)
+    lines = [
+        "",
+        "shape sets (each tried once, forward and backward; the cells judge those the class runs on):",
+    ]
+    for s in run.shapes:
+        word = {"runs": "runs", "raises": "RAISES", "not selected": "not selected (--shapes)"}[s.status]
+        lines.append(f"  [{s.index}] {s.label:<{width}}  {word}")
+        if s.message:
+            lines.append(f"        {s.message}")
+    return lines
+
+
+def _shape_verdict(run: Run, name: str, command: str) -> list[str]:
+    """The verdict when the class raises on a shape set: which ones, how the values fared on the
+    others, and the ``--shapes`` that checks only those (a layer written for 2-D input, say)."""
+    raised = _indices(s.index for s in run.shapes if s.status == "raises")
+    runs = [s.index for s in run.shapes if s.status == "runs"]
+    bad = len(run.failures)
+    if not runs:
+        values = "it runs on none of the shape sets checked"
+    elif bad:
+        values = f"on shape set(s) {_indices(runs)}, {bad} cell(s) failed"
+    else:
+        n = sum(r.examples for r in run.results)
+        values = f"on shape set(s) {_indices(runs)} it agrees on every property ({n} examples){_skipped(run)}"
+    lines = []
+    if runs:
+        target = f"crosscheck check {run.target} --as {run.spec} --shapes {_indices(runs)}"
+        lines.append(
+            f"if your layer is meant only for shape set(s) {_indices(runs)}, check those alone: {target}"
+        )
+    lines.append(
+        f"{name} DISAGREES with spec {run.spec}: it raises on shape set(s) {raised}; {values} - "
+        f"{_repeat(run, command)}"
+    )
+    return lines
+
+
 def render_check(run: Run) -> str:
-    """What ``crosscheck check`` prints: the layer's row of the matrix, then every disagreement."""
+    """What ``crosscheck check`` prints: the shape sets it runs on, the layer's row of the matrix,
+    then every disagreement."""
     name = (run.target or "?").rpartition(":")[2]
     command = f"crosscheck check {run.target} --as {run.spec}"
-    lines = _header(run, command) + _table(run) + ["", _counts(run), ""]
+    lines = _header(run, command) + _shape_sets(run) + _table(run) + ["", _counts(run), ""]
     lines += _fp_note(run)
-    if run.failures:
+    if any(not s.ok for s in run.shapes):
+        lines += _failures(run)
+        lines += _shape_verdict(run, name, command)
+    elif run.failures:
         lines += _failures(run)
         bad = len(run.failures)
         lines.append(f"{name} DISAGREES with spec {run.spec}: {bad} cell(s) failed - {_repeat(run, command)}")
     else:
         n = sum(r.examples for r in run.results)
+        only = "" if run.selected is None else f" on shape set(s) {_indices(run.selected)}"
         lines.append(
-            f"{name} agrees with spec {run.spec} on every property ({n} examples){_skipped(run)} - "
+            f"{name} agrees with spec {run.spec} on every property{only} ({n} examples){_skipped(run)} - "
             f"{_repeat(run, command)}"
         )
     return "\n".join(lines) + "\n"
@@ -378,9 +431,14 @@ def _as_json(run: Run) -> dict[str, Any]:
             "references": {n: run.unavailable.get(n, "available") for n in run.references},
             "target": run.target,
             "seconds": round(run.seconds, 3),
+            **({"shapes": [_shape_json(s) for s in run.shapes]} if run.shapes else {}),
             "results": results,
         }
     )
+
+
+def _shape_json(s: ShapeResult) -> dict[str, Any]:
+    return {"index": s.index, "label": s.label, "status": s.status, "message": s.message}
 
 
 # ---- crosscheck list ----------------------------------------------------------------------------
@@ -396,7 +454,8 @@ def render_list(specs: Iterable[LayerSpec], fmt: str = "table") -> str:
         lines.append(f"    inputs: {_names(d['inputs'], d['constants'])}")
         if d["params"]:
             lines.append(f"    parameters: {', '.join(d['params'])}")
-        lines.append(f"    shapes: {'; '.join(_shape(s) for s in d['shapes'])}")
+        lines.append("    shapes (check --shapes picks by index):")
+        lines += [f"      [{i}] {_shape(s)}" for i, s in enumerate(d["shapes"])]
         lines.append(f"    kinks: {d['kinks']}")
         lines.append(f"    dtypes: {', '.join(d['dtypes'])}")
     return "\n".join(lines) + "\n"

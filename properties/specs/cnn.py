@@ -643,8 +643,10 @@ register(
         constants=("x", "t"),
         params=("W1", "b1", "W2", "b2", "W3", "b3"),
         hyper=("stride", "pad"),
-        # one shape (JAX compiles the network per shape): channels, padding, a stride, and floor
-        # sizes in the convolution (columns: (6 + 2 - 3) / 2) and in the pooling (3 columns)
+        # two shapes (JAX compiles the network per shape): channels, padding, a stride, and floor
+        # sizes in the convolution (columns: (6 + 2 - 3) / 2) and in the pooling (3 columns); and
+        # a square image with an even convolution output, the book's case (its SimpleConvNet sizes
+        # the hidden layer from the height alone, and is checkable there: --shapes 1)
         shapes=(
             {
                 "N": 2,
@@ -655,6 +657,16 @@ register(
                 "pad": 1,
                 "H": 4,
                 "C": 3,
+            },
+            {
+                "N": 2,
+                "input_dim": (1, 6, 6),
+                "filter_num": 2,
+                "filter_size": 3,
+                "stride": 1,
+                "pad": 0,
+                "H": 3,
+                "C": 2,
             },
         ),
         draw=_scn_draw,

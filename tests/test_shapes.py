@@ -1,0 +1,178 @@
+"""Results per shape set: a class that raises on some entries of its spec's ``shapes`` is told which
+(and why), and judged on the others; never a matrix of ERROR cells (tests/zoo/textbook_shapes.py).
+
+Exit codes: 1 if the class raises on any shape set checked or any value disagrees; ``--shapes``
+restricted to the shape sets it runs on gives 0 for a correct class. Judged against finite
+differences, so these run without torch or jax.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from properties import check_layer
+from properties.engine.explore import example_cases
+from properties.engine.registry import SPECS
+from properties.engine.shapes import probe
+from properties.frontends.cli import main
+
+ZOO = Path(__file__).resolve().parent / "zoo"
+TEXTBOOK = ZOO / "textbook_shapes.py"
+FD = ["--reference", "fd", "--examples", "5", "--seed", "7", "--shrink-time", "1", "-q"]
+
+
+def crosscheck(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def shape_lines(out: str) -> dict[str, str]:
+    """``[i]`` -> that shape set's line in the report."""
+    return {line.split("]")[0].strip() + "]": line for line in out.splitlines() if line.startswith("  [")}
+
+
+#: (zoo file, class, spec, shape sets it runs on, what it raises on the others)
+TWO_D_ONLY = [
+    (TEXTBOOK, "AffineBook1", "affine", "0,1", "ValueError: shapes (3,2,2,2) and (8,3) not aligned"),
+    (
+        ZOO / "broken.py",
+        "AffineNoReshape",
+        "affine",
+        "0,1",
+        "ValueError: shapes (3,2,2,2) and (8,3) not aligned",
+    ),
+    (
+        TEXTBOOK,
+        "SimpleConvNetSquare",
+        "simple_conv_net",
+        "1",
+        "params['W2'] has shape (8, 4), expected (4, 4)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "spec", "runs", "raises"), TWO_D_ONLY, ids=[c[1] for c in TWO_D_ONLY]
+)
+def test_a_shape_set_the_class_raises_on_is_named_and_the_rest_judged(
+    capsys: pytest.CaptureFixture[str], path: Path, name: str, spec: str, runs: str, raises: str
+) -> None:
+    code, out, _ = crosscheck(capsys, "check", f"{path}:{name}", "--as", spec, *FD)
+    assert code == 1, out
+    lines = shape_lines(out)
+    n = len(SPECS[spec].shapes)
+    running = {int(i) for i in runs.split(",")}
+    for i in range(n):
+        assert lines[f"[{i}]"].rstrip().endswith("runs" if i in running else "RAISES"), out
+    assert raises in out
+    assert " 0 fail, 0 error, 0 vacuous," in out  # the values were judged, on the shapes it runs on
+    assert f"check those alone: crosscheck check {path}:{name} --as {spec} --shapes {runs}" in out
+    assert f"{name} DISAGREES with spec {spec}: it raises on shape set(s)" in out.splitlines()[-1]
+    assert f"on shape set(s) {runs} it agrees on every property" in out.splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "spec", "runs", "raises"), TWO_D_ONLY, ids=[c[1] for c in TWO_D_ONLY]
+)
+def test_shapes_restricted_to_those_it_runs_on_passes(
+    capsys: pytest.CaptureFixture[str], path: Path, name: str, spec: str, runs: str, raises: str
+) -> None:
+    code, out, _ = crosscheck(capsys, "check", f"{path}:{name}", "--as", spec, "--shapes", runs, *FD)
+    assert code == 0, out
+    assert "not selected (--shapes)" in out and "RAISES" not in out
+    assert f"{name} agrees with spec {spec} on every property on shape set(s) {runs}" in out
+    assert f"--shapes {runs}" in out.splitlines()[-1]  # the repeat command keeps the restriction
+
+
+def test_shapes_it_raises_on_still_fail_when_chosen(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = crosscheck(
+        capsys, "check", f"{TEXTBOOK}:AffineBook1", "--as", "affine", "--shapes", "2", *FD
+    )
+    assert code == 1, out
+    assert shape_lines(out)["[2]"].rstrip().endswith("RAISES")
+    assert "it runs on none of the shape sets checked" in out
+
+
+def test_restricting_shapes_does_not_hide_a_value_bug(capsys: pytest.CaptureFixture[str]) -> None:
+    """A bias gradient averaged instead of summed is wrong on 2-D input too."""
+    code, out, _ = crosscheck(
+        capsys, "check", f"{ZOO / 'broken.py'}:AffineMeanBias", "--as", "affine", "--shapes", "0,1", *FD
+    )
+    assert code == 1, out
+    assert "AffineMeanBias DISAGREES with spec affine: " in out and "cell(s) failed" in out
+
+
+def test_writing_into_an_input_is_not_mistaken_for_a_shape_it_cannot_take() -> None:
+    """The probe hands over writable copies: the book's Relu (``dout[mask] = 0``) runs on every
+    shape set, and the cells catch the write."""
+    run = check_layer(
+        str(ZOO / "broken.py") + ":ReluWritesDout",
+        "relu",
+        references=("fd",),
+        examples=5,
+        seed=7,
+        shrink_seconds=1,
+    )
+    assert [s.status for s in run.shapes] == ["runs"] * len(SPECS["relu"].shapes)
+    assert not run.ok and any(r.prop == "no_mutation" for r in run.failures)
+
+
+def test_check_layer_and_json_report_each_shape_set(capsys: pytest.CaptureFixture[str]) -> None:
+    run = check_layer(f"{TEXTBOOK}:AffineBook1", "affine", references=("fd",), examples=5, seed=7)
+    assert [s.status for s in run.shapes] == ["runs", "runs", "raises"]
+    assert run.shapes[2].label == "x: 4-D (3, 2, 2, 2) square"
+    assert not run.ok and not run.failures
+    assert check_layer(
+        f"{TEXTBOOK}:AffineBook1", "affine", references=("fd",), examples=5, seed=7, shapes=(0, 1)
+    ).ok
+    code, out, _ = crosscheck(
+        capsys, "check", f"{TEXTBOOK}:AffineBook1", "--as", "affine", "--format", "json", *FD
+    )
+    data = json.loads(out)
+    assert code == 1 and data["ok"] is False
+    assert [(s["index"], s["status"]) for s in data["shapes"]] == [(0, "runs"), (1, "runs"), (2, "raises")]
+    assert "not aligned" in data["shapes"][2]["message"]
+
+
+@pytest.mark.parametrize(
+    ("shapes", "says"),
+    [("3", "--shapes 3: spec affine has shape sets 0 to 2"), ("x", "--shapes 'x' is not a whole number")],
+)
+def test_a_shape_set_that_does_not_exist_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], shapes: str, says: str
+) -> None:
+    code, out, err = crosscheck(
+        capsys, "check", f"{TEXTBOOK}:AffineBook1", "--as", "affine", "--shapes", shapes
+    )
+    assert code == 2 and out == ""
+    assert says in err and len(err.strip().splitlines()) == 1
+
+
+def test_list_numbers_the_shape_sets(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = crosscheck(capsys, "list")
+    assert code == 0
+    assert "shapes (check --shapes picks by index):" in out
+    assert "      [2] x=(3, 2, 2, 2), M=3" in out
+
+
+@pytest.mark.parametrize("spec", list(SPECS), ids=list(SPECS))
+def test_impl_runs_on_every_shape_set_of_its_spec(spec: str) -> None:
+    results = probe(SPECS[spec], SPECS[spec].layer)
+    assert [(s.status, s.message) for s in results] == [("runs", "")] * len(SPECS[spec].shapes)
+
+
+def test_every_image_spec_has_a_square_shape_set() -> None:
+    """A learner's network written for square images (the book's) must be checkable on some entry."""
+    images = {
+        name: [c["x"].shape for c in example_cases(spec) if np.ndim(c.get("x")) == 4]
+        for name, spec in SPECS.items()
+    }
+    images = {name: shapes for name, shapes in images.items() if shapes}
+    assert {"convolution", "pooling", "simple_conv_net"} <= set(images)
+    not_square = [name for name, shapes in images.items() if not any(h == w for *_, h, w in shapes)]
+    assert not not_square, {name: images[name] for name in not_square}
