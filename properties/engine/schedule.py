@@ -160,7 +160,8 @@ def run_matrix(
     started = time.perf_counter()
     runnable: dict[tuple[str, str], list[int]] = {}
     for i, cell in enumerate(work):
-        missing = [unavailable[n] for n in cell.references if n in unavailable]
+        missing = [cell.spec.declined[n] for n in cell.references if n in cell.spec.declined]
+        missing += [unavailable[n] for n in cell.references if n in unavailable]
         if missing:
             deliver(i, CellResult(*_key(cell), "skip", message="; ".join(missing)))
         else:

@@ -35,7 +35,7 @@ def preflight(spec: LayerSpec, cls: Any, dtype: Any = np.float64) -> None:
     """UsageError unless ``cls`` has the spec's methods and can be built the way the spec builds
     its layer (tried on one drawn example): a class the checks cannot even drive is not a finding."""
     name = getattr(cls, "__name__", repr(cls))
-    methods = ("loss", "gradient") if spec.kind == "net" else ("forward", "backward")
+    methods = {"net": ("loss", "gradient"), "optimizer": ("update",)}.get(spec.kind, ("forward", "backward"))
     missing = [m for m in methods if not callable(getattr(cls, m, None))]
     if missing:
         raise UsageError(
