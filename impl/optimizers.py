@@ -145,7 +145,9 @@ class AdamEpsHat(Adam):
     uncorrected ``sqrt(v)``. That is torch's ``Adam`` with a step-dependent
     ``eps_t = eps/sqrt(1-b2**t)``; eps defaults to the book's 1e-7."""
 
-    def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-7) -> None:
+    def __init__(
+        self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-7
+    ) -> None:
         super().__init__(lr, beta1, beta2, eps)
 
     def update(self, params: MutableMapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:

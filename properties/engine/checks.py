@@ -472,7 +472,9 @@ def _trajectory_scale(want: list[Arrays], t: int, name: str) -> float:
     return max(float(np.max(np.abs(w[name]), initial=0.0)) for w in want[: t + 1])
 
 
-def _compare_steps(spec: LayerSpec, got: list[Arrays], want: list[Arrays], dtype: Any, against: str) -> Errors:
+def _compare_steps(
+    spec: LayerSpec, got: list[Arrays], want: list[Arrays], dtype: Any, against: str
+) -> Errors:
     """Every parameter after every step, in order: the first departure is the one reported."""
     rtol = exact_rtol(dtype)
     errors = Errors()

@@ -201,7 +201,9 @@ class OptimizerDriver(Driver):
                         "arrays in params, so a rebound parameter no longer trains its layer"
                     )
                 if not np.array_equal(grads[n], before[n], equal_nan=True):
-                    raise Mismatch(f"{name}.update wrote into grads[{n!r}] at step {t}; grads must only be read")
+                    raise Mismatch(
+                        f"{name}.update wrote into grads[{n!r}] at step {t}; grads must only be read"
+                    )
             if set(params) != set(names):
                 raise Mismatch(f"{name}.update changed the keys of params at step {t}: {sorted(params)}")
             moved = any(np.any(grads[n] != 0) for n in names)

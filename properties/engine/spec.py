@@ -15,7 +15,17 @@ from typing import Any, Literal, TypeVar
 import numpy as np
 from hypothesis import strategies as st
 
-__all__ = ["Arrays", "BadInput", "Convention", "Draw", "LayerSpec", "OptimizerSpec", "Sample", "Sizes", "per_case"]
+__all__ = [
+    "Arrays",
+    "BadInput",
+    "Convention",
+    "Draw",
+    "LayerSpec",
+    "OptimizerSpec",
+    "Sample",
+    "Sizes",
+    "per_case",
+]
 
 Arrays = dict[str, np.ndarray]
 Sizes = Mapping[str, Any]

@@ -166,6 +166,13 @@ _ADAM_EPS_HAT = Convention(
     "adam",
 )
 
+_ADAM_BOOK = Convention(
+    "the book's epsilon hat, at its 1e-7",
+    "lr_t = lr*sqrt(1-b2^t)/(1-b1^t); p -= lr_t*m/(sqrt(v) + 1e-7), eps added to the uncorrected sqrt(v)",
+    _adam_eps_hat,
+    "adam",
+    {"eps": BOOK_EPS},
+)
 
 _ADAM_HYPER = {"lr": (0.001, 0.01, 0.1), "beta1": (0.9, 0.5), "beta2": (0.999, 0.9)}
 
@@ -268,6 +275,6 @@ register(
         hyper=("lr", "beta1", "beta2", "eps"),
         assumed=("eps",),
         declined=_NO_JAX,
-        conventions=(_ADAM_EPS_HAT,),
+        conventions=(_ADAM_EPS_HAT, _ADAM_BOOK),
     )
 )

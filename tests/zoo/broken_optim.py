@@ -1,3 +1,4 @@
+# ruff: noqa: SIM118  (the book's own `for key in params.keys()`)
 """Optimizers with planted bugs, each a learner's plausible slip from the book's
 common/optimizer.py; every one must be rejected by the ``optimizer`` property, with the step and
 parameter where it departs (tests/test_optimizer_specs.py). Plus two correct optimizers written in

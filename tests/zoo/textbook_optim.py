@@ -1,3 +1,4 @@
+# ruff: noqa: SIM118  (the book's own `for key in params.keys()`)
 """The book's four optimizers as common/optimizer.py writes them (Deep Learning from Scratch),
 verbatim apart from comments: a learner's file loaded by path. Every verdict on them must be a pass
 (``--as sgd``, ``momentum``, ``adagrad``, ``adam``)."""
