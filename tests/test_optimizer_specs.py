@@ -5,6 +5,8 @@ written in another known convention is told that convention's name."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +26,9 @@ DEPARTS = re.compile(r"departs from torch\.optim at step (\d+) of \d+, param '(\
 
 def _check(target: str, spec: str, dtypes: tuple[str, ...] = ("float64",)) -> Run:
     pytest.importorskip("torch")
-    return check_layer(target, spec, references=("torch",), dtypes=dtypes, examples=15, seed=0)
+    return check_layer(
+        target, spec, references=("torch",), dtypes=dtypes, examples=15, seed=0, shrink_seconds=2.0
+    )
 
 
 def _failure(run: Run) -> str:
@@ -67,11 +71,13 @@ def test_planted_bug_departs_at_a_named_step_and_param(cls: str, spec: str, firs
     [
         ("SGDRebinds", "rebinds params['"),
         ("SGDWritesGrads", "wrote into grads['"),
+        ("SGDReturnsNew", "returned dict and left params unchanged"),
     ],
 )
 def test_sgd_must_update_in_place_and_only_read_grads(cls: str, words: str) -> None:
     message = _failure(_check(f"{ZOO / 'broken_optim.py'}:{cls}", "sgd"))
-    assert words in message and "at step 1" in message, message
+    assert words in message, message
+    assert "at step 1" in message or "must update the arrays in params in place" in message, message
 
 
 @pytest.mark.parametrize(
@@ -131,3 +137,19 @@ def test_the_book_takes_no_eps_so_eps_is_assumed_and_passed_only_when_taken() ->
     case = example_cases(spec)[0]
     assert driver_for(spec).build(spec.layer, case, np.float64).eps == 1e-7
     assert not hasattr(driver_for(spec).build(textbook_optim.AdaGrad, case, np.float64), "eps")
+
+
+def test_the_command_says_where_a_users_optimizer_departs() -> None:
+    """``crosscheck check my_optim.py:Adam --as adam``: exit 0 for the book's Adam, 1 for a bug."""
+    pytest.importorskip("torch")
+
+    def crosscheck(target: str) -> subprocess.CompletedProcess[str]:
+        args = ["check", target, "--as", "adam", "--reference", "torch", "--examples", "10", "--seed", "0"]
+        args += ["--shrink-time", "2", "-q"]
+        return subprocess.run([sys.executable, "-m", "properties", *args], capture_output=True, text=True)
+
+    good = crosscheck(f"{ZOO / 'textbook_optim.py'}:Adam")
+    assert good.returncode == 0, good.stdout + good.stderr
+    bad = crosscheck(f"{ZOO / 'broken_optim.py'}:AdamNoBiasCorrection")
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert DEPARTS.search(bad.stdout), bad.stdout

@@ -120,3 +120,14 @@ class AdamTorchEps:
             m_hat = self.m[key] / (1 - self.beta1**self.t)
             v_hat = self.v[key] / (1 - self.beta2**self.t)
             params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + 1e-8)
+
+
+class SGDReturnsNew:
+    """Returns new parameters and leaves ``params`` alone (a functional style the book's training
+    loop, which ignores the return value, never sees)."""
+
+    def __init__(self, lr=0.01):
+        self.lr = lr
+
+    def update(self, params, grads):
+        return {key: params[key] - self.lr * grads[key] for key in params}
