@@ -153,3 +153,13 @@ def test_the_command_says_where_a_users_optimizer_departs() -> None:
     bad = crosscheck(f"{ZOO / 'broken_optim.py'}:AdamNoBiasCorrection")
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert DEPARTS.search(bad.stdout), bad.stdout
+
+
+@pytest.mark.parametrize("reference", ["fd", "jax"])
+def test_a_run_where_nothing_judges_the_optimizer_is_a_usage_error(reference: str) -> None:
+    """Finite differences have nothing to say about an optimizer, and jax declines it: a run with
+    only those must not read as agreement."""
+    if reference == "jax":
+        pytest.importorskip("jax")
+    with pytest.raises(UsageError, match=f"spec sgd has no property judged against {reference}.*torch"):
+        check_layer(f"{ZOO / 'broken_optim.py'}:SGDRebinds", "sgd", references=(reference,), examples=1)
