@@ -624,6 +624,9 @@ class Property:
     applies: Callable[[LayerSpec], str | None] = _always
     needs: tuple[str, ...] = ()
     judges: Literal["layer", "spec"] = "layer"
+    #: list the property as "n/a" where it does not apply (False: a column of its own kind of spec
+    #: only, like ``optimizer``, which would be n/a for every layer)
+    listed_when_na: bool = True
 
 
 PROPERTIES: tuple[Property, ...] = (
@@ -653,6 +656,7 @@ PROPERTIES: tuple[Property, ...] = (
         ("torch", "jax"),
         check_optimizer,
         _optimizers_only,
+        listed_when_na=False,
     ),
 )
 

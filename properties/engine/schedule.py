@@ -69,7 +69,7 @@ def _not_applicable(
     spec_dtypes = [np.dtype(t) for t in spec.dtypes if np.dtype(t) in dtypes]
     for prop in PROPERTIES:
         reason = prop.applies(spec)
-        if reason is None:
+        if reason is None or not prop.listed_when_na:
             continue
         for ref in prop.references or (SELF,):
             if ref == SELF or ref in references:
