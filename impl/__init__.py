@@ -17,7 +17,7 @@ from .dropout import Dropout
 from .functions import cross_entropy_error, log_softmax, numerical_gradient, relu, sigmoid, softmax
 from .im2col import col2im, fold, im2col, unfold
 from .layers import AddLayer, Affine, MulLayer, Relu, Sigmoid, Softmax, SoftmaxWithLoss
-from .optimizers import SGD, AdaGrad, Adam, Momentum
+from .optimizers import SGD, AdaGrad, AdaGradEpsInside, Adam, AdamEpsHat, Momentum
 from .pooling import Pooling
 from .simple_conv_net import SimpleConvNet
 from .two_layer_net import TwoLayerNet
@@ -25,7 +25,9 @@ from .two_layer_net import TwoLayerNet
 __all__ = [
     "SGD",
     "AdaGrad",
+    "AdaGradEpsInside",
     "Adam",
+    "AdamEpsHat",
     "AddLayer",
     "Affine",
     "BatchNormalization",

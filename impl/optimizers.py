@@ -12,7 +12,9 @@ Where the book differs (see docs/CNN_LAYERS.md for the algebra):
 - AdaGrad: same formula ``p -= lr * g / (sqrt(h) + eps)``; the book's eps is 1e-7, torch's 1e-10.
 - Adam: the book folds the bias corrections into ``lr_t = lr*sqrt(1-b2**t)/(1-b1**t)`` and divides
   by ``sqrt(v) + 1e-7``, which is torch's formula with a step-dependent ``eps = 1e-7/sqrt(1-b2**t)``.
-  We use torch's ``p -= lr/(1-b1**t) * m / (sqrt(v)/sqrt(1-b2**t) + eps)``, ``eps=1e-8``.
+  We use torch's ``p -= lr/(1-b1**t) * m / (sqrt(v)/sqrt(1-b2**t) + eps)``, ``eps=1e-8``;
+  ``AdamEpsHat`` is the book's form (the property spec ``adam`` is the book's, ``adam_torch`` torch's).
+- ``AdaGradEpsInside``: ``sqrt(h + eps)``, a named convention (spec ``adagrad_eps_inside``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from collections.abc import Iterator, Mapping, MutableMapping
 
 import numpy as np
 
-__all__ = ["SGD", "AdaGrad", "Adam", "Momentum"]
+__all__ = ["SGD", "AdaGrad", "AdaGradEpsInside", "Adam", "AdamEpsHat", "Momentum"]
 
 
 class _Optimizer:
@@ -120,3 +122,42 @@ class Adam(_Optimizer):
             v *= b2
             v += (1.0 - b2) * (g * g)
             p -= step_size * (m / (np.sqrt(v) / bc2_sqrt + self.eps))
+
+
+class AdaGradEpsInside(AdaGrad):
+    """AdaGrad with eps inside the square root, ``p -= lr * g / sqrt(h + eps)``: the accumulator
+    starts at eps (TensorFlow 1's ``AdagradOptimizer(initial_accumulator_value)``, torch's
+    ``Adagrad(initial_accumulator_value=eps, eps=0)``). A named convention, not the book's."""
+
+    def __init__(self, lr: float = 0.01, eps: float = 1e-7) -> None:
+        super().__init__(lr, eps)
+
+    def update(self, params: MutableMapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
+        for key, p, g in self._pairs(params, grads):
+            h = self.h.setdefault(key, np.full_like(p, self.eps))
+            h += g * g
+            p -= self.lr * (g / np.sqrt(h))
+
+
+class AdamEpsHat(Adam):
+    """The book's Adam, Kingma & Ba's "efficient" form (their section 2, "epsilon hat"; Keras's
+    too): ``lr_t = lr*sqrt(1-b2**t)/(1-b1**t); p -= lr_t * m / (sqrt(v) + eps)``, eps added to the
+    uncorrected ``sqrt(v)``. That is torch's ``Adam`` with a step-dependent
+    ``eps_t = eps/sqrt(1-b2**t)``; eps defaults to the book's 1e-7."""
+
+    def __init__(
+        self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-7
+    ) -> None:
+        super().__init__(lr, beta1, beta2, eps)
+
+    def update(self, params: MutableMapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
+        self.iter += 1
+        b1, b2 = self.beta1, self.beta2
+        lr_t = self.lr * (1.0 - b2**self.iter) ** 0.5 / (1.0 - b1**self.iter)
+        for key, p, g in self._pairs(params, grads):
+            m = self.m.setdefault(key, np.zeros_like(p))
+            v = self.v.setdefault(key, np.zeros_like(p))
+            m += (1.0 - b1) * (g - m)
+            v *= b2
+            v += (1.0 - b2) * (g * g)
+            p -= lr_t * (m / (np.sqrt(v) + self.eps))

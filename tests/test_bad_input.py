@@ -77,8 +77,10 @@ def _kind(spec: LayerSpec) -> Kind | None:
     """The spec's own layer, driven the way the spec drives it; None for a spec whose output has
     no batch axis (the losses: their rows are written out below) or whose first input is not
     differentiated (indices, labels)."""
+    if spec.kind != "layer":  # networks, optimizers (no inputs)
+        return None
     first = spec.inputs[0]
-    if spec.kind != "layer" or first in spec.constants:
+    if first in spec.constants:
         return None
     case = max(example_cases(spec), key=lambda c: _preferred(c, first))
     drv = driver_for(spec)
@@ -433,6 +435,8 @@ def _dropout_mask(mask: np.ndarray) -> Callable[[], Any]:
 def _spec_rows(spec: LayerSpec) -> list[Row]:
     """The spec's ``bad_inputs``: the layer built from the changed case and run forward must refuse
     it, naming the shape of every array the change altered."""
+    if not spec.bad_inputs:
+        return []
     name = getattr(spec.layer, "__name__", spec.name)
     case = max(example_cases(spec), key=lambda c: _preferred(c, spec.inputs[0]))
     drv = driver_for(spec)

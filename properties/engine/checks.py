@@ -7,6 +7,7 @@ conformance matrix can show them. A disagreement raises :class:`~properties.engi
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -464,6 +465,75 @@ def check_agreement(spec: LayerSpec, cls: Any, jax_ref: Any, draw: Draw, dtype: 
     return errors
 
 
+def _trajectory_scale(want: list[Arrays], t: int, name: str) -> float:
+    """What errors in parameter ``name`` after step ``t`` are judged against: the largest value it
+    took in steps 0..t (the reference's), since each step's rounding is eps times the parameter
+    and the update it adds."""
+    return max(float(np.max(np.abs(w[name]), initial=0.0)) for w in want[: t + 1])
+
+
+def _compare_steps(
+    spec: LayerSpec, got: list[Arrays], want: list[Arrays], dtype: Any, against: str
+) -> Errors:
+    """Every parameter after every step, in order: the first departure is the one reported."""
+    rtol = exact_rtol(dtype)
+    errors = Errors()
+    steps = len(got)
+    for t in range(1, steps + 1):
+        for name, value in got[t - 1].items():
+            errors |= compare(
+                value,
+                want[t][name],
+                rtol,
+                scale=_trajectory_scale(want, t, name),
+                dtype=dtype,
+                what=f"{spec.name} departs from {against} at step {t} of {steps}, param {name!r}",
+            )
+    return errors
+
+
+def _reference_steps(ref: Any, fn: Callable[..., Any], arrays: Arrays, names: list[str]) -> list[Arrays]:
+    """The reference's parameters after each step (row 0: the initial ones), split by name."""
+    rows = ref.value(fn, arrays)
+    sizes = [arrays[n].size for n in names]
+    out = [{n: np.asarray(arrays[n], np.float64) for n in names}]
+    for row in rows:
+        parts = np.split(row, np.cumsum(sizes)[:-1])
+        out.append({n: p.reshape(arrays[n].shape) for n, p in zip(names, parts, strict=True)})
+    return out
+
+
+def check_optimizer(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
+    """``update(params, grads)`` for a drawn number of steps agrees with the framework's optimizer
+    after every step; params are updated in place, grads left untouched. A class that departs but
+    follows another known convention exactly is told so by name."""
+    from properties.engine.drivers import OptimizerDriver, optimizer_layout
+
+    arrays, _ = draw_case(spec, draw, dtype)
+    drv = driver_for(spec)
+    assert isinstance(drv, OptimizerDriver)
+    got = drv.run(drv.build(cls, arrays, dtype), arrays, dtype)
+    fn, ref_arrays = spec.bind(ref.name, arrays)
+    names, _ = optimizer_layout(ref_arrays)
+    against = f"{ref.name}.optim"
+    try:
+        return _compare_steps(spec, got, _reference_steps(ref, fn, ref_arrays, names), dtype, against)
+    except Mismatch as exc:
+        hyper = {k: np.asarray(arrays[k]).item() for k in spec.hyper}
+        for conv in getattr(spec, "conventions", ()) if ref.name == "torch" else ():
+            alt = functools.partial(conv.torch, **{**hyper, **conv.overrides})
+            try:
+                _compare_steps(spec, got, _reference_steps(ref, alt, ref_arrays, names), dtype, against)
+            except Mismatch:
+                continue
+            see = f" (check it with --as {conv.spec})" if conv.spec else ""
+            raise Mismatch(
+                f"{exc}\n  it follows another convention instead, {conv.name}: {conv.summary}{see}",
+                exc.errors,
+            ) from None
+        raise
+
+
 def _sample_dout(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     """A fixed upstream gradient that is not constant (under all ones softmax's gradient is 0)."""
     return np.linspace(-1.5, 2.0, int(np.prod(shape))).reshape(shape).astype(dtype)
@@ -506,23 +576,36 @@ def _samples_for(spec: LayerSpec, cls: Any) -> tuple[Sample, ...]:
 
 
 def _has_samples(spec: LayerSpec) -> str | None:
-    return None if spec.samples else "the spec declares no fixed samples"
+    return _always(spec) or (None if spec.samples else "the spec declares no fixed samples")
 
 
 def _always(spec: LayerSpec) -> str | None:
+    """Every layer and network property; an optimizer has no forward or backward to check."""
+    if spec.kind == "optimizer":
+        return "an optimizer has no forward/backward: its updates are checked by the optimizer property"
     return None
 
 
 def _layers_only(spec: LayerSpec) -> str | None:
-    return "a network's gradient(x, t) takes no upstream gradient" if spec.kind == "net" else None
+    return _always(spec) or (
+        "a network's gradient(x, t) takes no upstream gradient" if spec.kind == "net" else None
+    )
 
 
 def _stateful_layers(spec: LayerSpec) -> str | None:
-    return "a network's gradient(x, t) runs its own forward pass" if spec.kind == "net" else None
+    return _always(spec) or (
+        "a network's gradient(x, t) runs its own forward pass" if spec.kind == "net" else None
+    )
 
 
 def _row_wise(spec: LayerSpec) -> str | None:
-    return None if spec.row_wise else "the layer mixes rows (e.g. a loss averaged over the batch)"
+    return _always(spec) or (
+        None if spec.row_wise else "the layer mixes rows (e.g. a loss averaged over the batch)"
+    )
+
+
+def _optimizers_only(spec: LayerSpec) -> str | None:
+    return None if spec.kind == "optimizer" else "not an optimizer (no update(params, grads))"
 
 
 @dataclass(frozen=True)
@@ -541,6 +624,9 @@ class Property:
     applies: Callable[[LayerSpec], str | None] = _always
     needs: tuple[str, ...] = ()
     judges: Literal["layer", "spec"] = "layer"
+    #: list the property as "n/a" where it does not apply (False: a column of its own kind of spec
+    #: only, like ``optimizer``, which would be n/a for every layer)
+    listed_when_na: bool = True
 
 
 PROPERTIES: tuple[Property, ...] = (
@@ -560,8 +646,17 @@ PROPERTIES: tuple[Property, ...] = (
         "the spec's jax math agrees with its torch math",
         ("jax",),
         check_agreement,
+        _always,
         needs=("torch",),
         judges="spec",
+    ),
+    Property(
+        "optimizer",
+        "update(params, grads) step by step vs the framework's optimizer",
+        ("torch", "jax"),
+        check_optimizer,
+        _optimizers_only,
+        listed_when_na=False,
     ),
 )
 

@@ -41,8 +41,9 @@ class Cell:
         return own + self.prop.needs
 
     def unavailable(self) -> str | None:
-        """Why the cell cannot run here (a reference not installed), or None."""
-        reasons = [r for n in self.references if (r := get_reference(n).unavailable()) is not None]
+        """Why the cell cannot run here (a reference not installed, or one the spec declines), or None."""
+        reasons = [self.spec.declined[n] for n in self.references if n in self.spec.declined]
+        reasons += [r for n in self.references if (r := get_reference(n).unavailable()) is not None]
         return "; ".join(reasons) or None
 
     def __repr__(self) -> str:

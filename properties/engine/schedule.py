@@ -69,7 +69,7 @@ def _not_applicable(
     spec_dtypes = [np.dtype(t) for t in spec.dtypes if np.dtype(t) in dtypes]
     for prop in PROPERTIES:
         reason = prop.applies(spec)
-        if reason is None:
+        if reason is None or not prop.listed_when_na:
             continue
         for ref in prop.references or (SELF,):
             if ref == SELF or ref in references:
@@ -160,7 +160,8 @@ def run_matrix(
     started = time.perf_counter()
     runnable: dict[tuple[str, str], list[int]] = {}
     for i, cell in enumerate(work):
-        missing = [unavailable[n] for n in cell.references if n in unavailable]
+        missing = [cell.spec.declined[n] for n in cell.references if n in cell.spec.declined]
+        missing += [unavailable[n] for n in cell.references if n in unavailable]
         if missing:
             deliver(i, CellResult(*_key(cell), "skip", message="; ".join(missing)))
         else:

@@ -26,12 +26,18 @@ from properties.engine.spec import Arrays, LayerSpec
 __all__ = ["describe_entry", "probe", "restrict", "select"]
 
 
+def _param_names(arrays: Arrays) -> tuple[str, ...]:
+    """An optimizer's entries are its parameters' shapes (``W``; ``W@1`` is a later step's gradient)."""
+    return tuple(k for k, v in arrays.items() if np.ndim(v) > 0 and "@" not in k)
+
+
 def describe_entry(spec: LayerSpec, arrays: Arrays) -> str:
     """A readable label for one shape-set entry, from an example of it: each floating input's
     dimensions and shape (``square`` when an image's height equals its width), then the
     hyper-parameters, e.g. ``x: 4-D (2, 1, 6, 6) square; stride=1, pad=0``."""
     parts = []
-    for name in spec.inputs:
+    names = _param_names(arrays) if spec.kind == "optimizer" else spec.inputs
+    for name in names:
         a = np.asarray(arrays[name])
         if a.dtype.kind != "f":
             continue
@@ -70,6 +76,9 @@ def _run_once(spec: LayerSpec, cls: Any, dtype: Any, arrays: Arrays, draw: Draws
     copies = {k: np.array(v, copy=True) for k, v in arrays.items()}
     drv = driver_for(spec)
     layer = drv.build(cls, copies, dtype)
+    if spec.kind == "optimizer":
+        getattr(drv, "run")(layer, copies, dtype)  # noqa: B009 (only the optimizer driver has run)
+        return
     out = drv.forward(layer, copies)
     if spec.kind == "net":
         dout = np.ones(out.shape, dtype)

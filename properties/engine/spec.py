@@ -15,7 +15,17 @@ from typing import Any, Literal, TypeVar
 import numpy as np
 from hypothesis import strategies as st
 
-__all__ = ["Arrays", "BadInput", "Draw", "LayerSpec", "Sample", "Sizes", "per_case"]
+__all__ = [
+    "Arrays",
+    "BadInput",
+    "Convention",
+    "Draw",
+    "LayerSpec",
+    "OptimizerSpec",
+    "Sample",
+    "Sizes",
+    "per_case",
+]
 
 Arrays = dict[str, np.ndarray]
 Sizes = Mapping[str, Any]
@@ -111,8 +121,9 @@ class LayerSpec:
     params: tuple[str, ...] = ()
     #: inputs that are not differentiated (labels, targets; a network's data)
     constants: tuple[str, ...] = ()
-    #: "layer": forward(*inputs)/backward(dout); "net": loss(*inputs)/gradient(*inputs) through `params`
-    kind: Literal["layer", "net"] = "layer"
+    #: "layer": forward(*inputs)/backward(dout); "net": loss(*inputs)/gradient(*inputs) through `params`;
+    #: "optimizer": update(params, grads) step by step (an ``OptimizerSpec``)
+    kind: Literal["layer", "net", "optimizer"] = "layer"
     #: the constructor's positional arguments for a "net", from the drawn arrays (and hyper-parameters)
     net_args: Callable[[Arrays], tuple[Any, ...]] | None = None
     #: elements within ``margin`` of a point where the layer is not differentiable
@@ -154,6 +165,8 @@ class LayerSpec:
     samples: tuple[Sample, ...] = ()
     #: input the spec's own layer must refuse by name (tests/test_bad_input.py)
     bad_inputs: tuple[BadInput, ...] = ()
+    #: references that cannot judge this spec even when installed, with why: a visible skip
+    declined: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def wrt(self) -> tuple[str, ...]:
@@ -187,3 +200,32 @@ class LayerSpec:
             "kinks": self.convention or "none (smooth)",
             "dtypes": [np.dtype(t).name for t in self.dtypes],
         }
+
+
+@dataclass(frozen=True)
+class Convention:
+    """Another known way to write the same optimizer, as the framework computes it: when a class
+    departs from its spec but follows this one exactly, the failure says so by name."""
+
+    name: str
+    #: the update in words, and the spec that checks it (``crosscheck check ... --as <spec>``)
+    summary: str
+    torch: Callable[..., Any]
+    spec: str | None = None
+    #: hyper-parameters this convention fixes (a hard-coded eps), over the case's
+    overrides: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OptimizerSpec(LayerSpec):
+    """An optimizer (``kind="optimizer"``): ``update(params, grads)`` with dicts of arrays, run for a
+    drawn number of steps against the framework's own optimizer (``torch`` returns the parameters
+    after every step, one row per step).
+
+    The case holds the initial parameters by name, each step's gradients as ``"<name>@<step>"``
+    and the hyper-parameters (``hyper``), which the constructor gets by keyword; those in
+    ``assumed`` (the book hard-codes AdaGrad's and Adam's eps) only when it takes them."""
+
+    kind: Literal["layer", "net", "optimizer"] = "optimizer"
+    assumed: tuple[str, ...] = ()
+    conventions: tuple[Convention, ...] = ()

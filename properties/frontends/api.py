@@ -12,7 +12,7 @@ from properties.engine.checks import draw_case, property_named
 from properties.engine.drivers import driver_for
 from properties.engine.errors import UsageError
 from properties.engine.explore import DEFAULT_EXAMPLES, SHRINK_SECONDS, explore
-from properties.engine.matrix import SELF
+from properties.engine.matrix import SELF, cells
 from properties.engine.registry import get_spec
 from properties.engine.results import CellResult, Run
 from properties.engine.schedule import resolve_dtypes, resolve_references, run_matrix
@@ -36,7 +36,7 @@ def preflight(spec: LayerSpec, cls: Any, dtype: Any = np.float64) -> None:
     """UsageError unless ``cls`` has the spec's methods and can be built the way the spec builds
     its layer (tried on one drawn example): a class the checks cannot even drive is not a finding."""
     name = getattr(cls, "__name__", repr(cls))
-    methods = ("loss", "gradient") if spec.kind == "net" else ("forward", "backward")
+    methods = {"net": ("loss", "gradient"), "optimizer": ("update",)}.get(spec.kind, ("forward", "backward"))
     missing = [m for m in methods if not callable(getattr(cls, m, None))]
     if missing:
         raise UsageError(
@@ -70,6 +70,21 @@ def _spec(spec: str | LayerSpec) -> LayerSpec:
         raise UsageError(str(exc.args[0])) from None
 
 
+def _expect_judges(spec: LayerSpec, refs: Sequence[str], dtypes: Sequence[Any]) -> None:
+    """UsageError when none of ``refs`` judges a class against ``spec`` (an optimizer against
+    finite differences): a run in which nothing is checked must not read as agreement."""
+    work = cells([spec], refs, dtypes, for_class=True)
+    if any(not any(r in spec.declined for r in c.references) for c in work):
+        return
+    why = dict.fromkeys(spec.declined[r] for c in work for r in c.references if r in spec.declined)
+    judges = sorted({c.reference for c in cells([spec], for_class=True)} - set(spec.declined))
+    raise UsageError(
+        f"spec {spec.name} has no property judged against {', '.join(refs)}"
+        + (f" ({'; '.join(why)})" if why else "")
+        + f"; its references: {', '.join(judges)}"
+    )
+
+
 def check_layer(
     layer: Any,
     spec: str | LayerSpec,
@@ -95,11 +110,12 @@ def check_layer(
     it raises on makes the run fail (``run.ok``) without turning every cell into an error."""
     s = _spec(spec)
     cls = load_target(layer) if isinstance(layer, str) else layer
-    resolve_references(references)
+    refs, _ = resolve_references(references)
     dts = resolve_dtypes(dtypes)
     missing = [d.name for d in dts if d not in {np.dtype(t) for t in s.dtypes}]
     if missing:
         raise UsageError(f"spec {s.name} is not defined for {missing[0]}")
+    _expect_judges(s, refs, dts)
     chosen = select(s, shapes)
     per_shape = probe(s, cls, dts[0].type, chosen)
     running = [r.index for r in per_shape if r.status == "runs"]

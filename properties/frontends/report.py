@@ -180,8 +180,9 @@ def _repeat(run: Run, command: str) -> str:
 
 
 def _skipped(run: Run) -> str:
-    n = sum(r.status == "skip" for r in run.results)
-    return f" ({n} cells skipped: {', '.join(run.unavailable)} not available)" if n else ""
+    skipped = [r for r in run.results if r.status == "skip"]
+    refs = dict.fromkeys(r.reference for r in skipped)  # not installed, or declined by the spec
+    return f" ({len(skipped)} cells skipped: {', '.join(refs)} not available)" if skipped else ""
 
 
 def _verdict(run: Run) -> str:

@@ -1,0 +1,280 @@
+"""The optimizer specs: ``sgd``, ``momentum``, ``adagrad``, ``adam`` (the book's), and the named
+conventions ``adagrad_eps_inside`` and ``adam_torch``.
+
+A class is checked through ``update(params, grads)`` (dicts of arrays, params updated in place)
+for a drawn number of steps, against ``torch.optim`` run on the same gradients. JAX has no
+optimizer of its own (optax is not installed), so the jax column is a visible skip.
+
+Where the book and torch.optim write the update differently (see docs/CNN_LAYERS.md):
+
+- Momentum: the book's ``v = m*v - lr*g; p += v`` is torch's ``b = m*b + g; p -= lr*b`` with
+  ``v == -lr*b`` at every step, for a constant lr: torch's ``SGD(momentum=m)`` is the reference.
+- AdaGrad: both add eps after the square root; the book's eps is 1e-7 (assumed when the class takes
+  no ``eps``). eps inside the root, ``sqrt(h + eps)``, is torch's ``Adagrad`` with the accumulator
+  starting at eps and no eps after the root.
+- Adam: the book adds eps to the *uncorrected* ``sqrt(v)`` (Kingma & Ba's "epsilon hat" form,
+  Keras's), torch to the bias-corrected one. That is torch's ``Adam`` with
+  ``eps_t = eps/sqrt(1-b2**t)`` at step t, set in its param group before each step.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+
+from impl import SGD, AdaGrad, AdaGradEpsInside, Adam, AdamEpsHat, Momentum
+from properties.engine import strategies as S
+from properties.engine.drivers import GRAD_MARK, optimizer_layout
+from properties.engine.registry import register
+from properties.engine.spec import Arrays, Convention, Draw, OptimizerSpec, Sizes
+
+BOOK_EPS = 1e-7  # the book's AdaGrad and Adam, hard-coded
+TORCH_ADAM_EPS = 1e-8  # torch.optim.Adam's default (and impl.Adam's)
+MAX_STEPS = 5
+_NO_JAX = {"jax": "no optimizer library for jax installed (optax): nothing of jax's own to compare with"}
+
+#: parameter dicts of a few shapes: one array, a layer's W and b, two layers, a 3-d one
+_PARAM_SHAPES: tuple[Sizes, ...] = (
+    {"x": (5,)},
+    {"W": (3, 4), "b": (4,)},
+    {"W1": (2, 3), "b1": (3,), "W2": (3, 2), "b2": (2,)},
+    {"gamma": (2, 1, 3)},
+)
+
+
+def _draw(**choices: tuple[float, ...]) -> Callable[[Draw, np.dtype, Sizes], Arrays]:
+    """Initial parameters, 1 to MAX_STEPS steps of gradients (each scaled by 1 or 1e-3: small
+    gradients are where eps matters) and the hyper-parameters, each from a small set."""
+
+    def draw(d: Draw, dtype: np.dtype, sizes: Sizes) -> Arrays:
+        case: Arrays = {n: d(S.array(dtype, shape)) for n, shape in sizes.items()}
+        steps = d(st.integers(1, MAX_STEPS))
+        for t in range(1, steps + 1):
+            for n, shape in sizes.items():
+                scale = d(st.sampled_from((1.0, 1e-3)))
+                case[f"{n}{GRAD_MARK}{t}"] = (d(S.array(dtype, shape)) * scale).astype(dtype)
+        for k, options in choices.items():
+            case[k] = np.asarray(d(st.sampled_from(options)))
+        return case
+
+    return draw
+
+
+def _run(T: Any, arrays: Any, make: Callable[[Any, list[Any]], Any], before_step: Any = None) -> Any:
+    """torch.optim's parameters after each step, flattened and concatenated in the case's order."""
+    torch = T.torch
+    names, steps = optimizer_layout(arrays)
+    params = [arrays[n].clone() for n in names]
+    optimizer = make(torch.optim, params)
+    rows = []
+    for t in range(1, steps + 1):
+        for n, p in zip(names, params, strict=True):
+            p.grad = arrays[f"{n}{GRAD_MARK}{t}"].clone()
+        if before_step is not None:
+            before_step(optimizer, t)
+        optimizer.step()
+        rows.append(torch.cat([p.detach().reshape(-1) for p in params]))
+    return torch.stack(rows)
+
+
+def _no_jax(J: Any, **arrays: Any) -> Any:
+    raise NotImplementedError(_NO_JAX["jax"])
+
+
+def _sgd(T: Any, *, lr: float, **a: Any) -> Any:
+    return _run(T, a, lambda optim, ps: optim.SGD(ps, lr=lr))
+
+
+def _momentum(T: Any, *, lr: float, momentum: float, **a: Any) -> Any:
+    return _run(T, a, lambda optim, ps: optim.SGD(ps, lr=lr, momentum=momentum))
+
+
+def _nesterov(T: Any, *, lr: float, momentum: float, **a: Any) -> Any:
+    return _run(T, a, lambda optim, ps: optim.SGD(ps, lr=lr, momentum=momentum, nesterov=True))
+
+
+def _adagrad(T: Any, *, lr: float, eps: float, **a: Any) -> Any:
+    return _run(T, a, lambda optim, ps: optim.Adagrad(ps, lr=lr, eps=eps))
+
+
+def _adagrad_eps_inside(T: Any, *, lr: float, eps: float, **a: Any) -> Any:
+    # sqrt(h + eps): the accumulator starts at eps, nothing is added after the root
+    return _run(T, a, lambda optim, ps: optim.Adagrad(ps, lr=lr, eps=0.0, initial_accumulator_value=eps))
+
+
+def _adam_torch(T: Any, *, lr: float, beta1: float, beta2: float, eps: float, **a: Any) -> Any:
+    return _run(T, a, lambda optim, ps: optim.Adam(ps, lr=lr, betas=(beta1, beta2), eps=eps))
+
+
+def _adam_eps_hat(T: Any, *, lr: float, beta1: float, beta2: float, eps: float, **a: Any) -> Any:
+    """The book's ``lr_t * m / (sqrt(v) + eps)``: torch's Adam with ``eps_t = eps/sqrt(1-b2**t)``."""
+
+    def eps_for_step(optimizer: Any, t: int) -> None:
+        for group in optimizer.param_groups:
+            group["eps"] = eps / math.sqrt(1.0 - beta2**t)
+
+    make = lambda optim, ps: optim.Adam(ps, lr=lr, betas=(beta1, beta2), eps=eps)  # noqa: E731
+    return _run(T, a, make, eps_for_step)
+
+
+_NESTEROV = Convention(
+    "Nesterov momentum",
+    "b = m*b + g; p -= lr*(g + m*b), torch.optim.SGD(nesterov=True)",
+    _nesterov,
+)
+_ADAGRAD_EPS_INSIDE = Convention(
+    "eps inside the square root",
+    "p -= lr*g/sqrt(h + eps), the accumulator starting at eps (TensorFlow 1's AdagradOptimizer), "
+    "not the book's lr*g/(sqrt(h) + eps)",
+    _adagrad_eps_inside,
+    "adagrad_eps_inside",
+)
+_ADAGRAD_BOOK = Convention(
+    "eps after the square root (the book's)",
+    "p -= lr*g/(sqrt(h) + eps), torch.optim.Adagrad",
+    _adagrad,
+    "adagrad",
+)
+_ADAM_TORCH = Convention(
+    "torch.optim.Adam's eps",
+    "eps added to the bias-corrected sqrt(v/(1-b2^t)), not to the book's uncorrected sqrt(v)",
+    _adam_torch,
+    "adam_torch",
+)
+_ADAM_TORCH_DEFAULT = Convention(
+    "torch.optim.Adam's eps, at its default 1e-8",
+    "eps = 1e-8 added to the bias-corrected sqrt(v/(1-b2^t)), not 1e-7 to the book's uncorrected sqrt(v)",
+    _adam_torch,
+    "adam_torch",
+    {"eps": TORCH_ADAM_EPS},
+)
+_ADAGRAD_TORCH_DEFAULT = Convention(
+    "torch.optim.Adagrad's default eps 1e-10",
+    "p -= lr*g/(sqrt(h) + 1e-10), not the book's 1e-7",
+    _adagrad,
+    None,
+    {"eps": 1e-10},
+)
+_ADAM_EPS_HAT = Convention(
+    "the book's epsilon hat (Kingma & Ba section 2, Keras)",
+    "lr_t = lr*sqrt(1-b2^t)/(1-b1^t); p -= lr_t*m/(sqrt(v) + eps), eps added to the uncorrected sqrt(v)",
+    _adam_eps_hat,
+    "adam",
+)
+
+_ADAM_BOOK = Convention(
+    "the book's epsilon hat, at its 1e-7",
+    "lr_t = lr*sqrt(1-b2^t)/(1-b1^t); p -= lr_t*m/(sqrt(v) + 1e-7), eps added to the uncorrected sqrt(v)",
+    _adam_eps_hat,
+    "adam",
+    {"eps": BOOK_EPS},
+)
+
+_ADAM_HYPER = {"lr": (0.001, 0.01, 0.1), "beta1": (0.9, 0.5), "beta2": (0.999, 0.9)}
+
+register(
+    OptimizerSpec(
+        name="sgd",
+        layer=SGD,
+        summary="SGD(lr).update(params, grads): p -= lr*g, in place; vs torch.optim.SGD",
+        inputs=(),
+        shapes=_PARAM_SHAPES,
+        draw=_draw(lr=(0.01, 0.1, 0.5)),
+        torch=_sgd,
+        jax=_no_jax,
+        hyper=("lr",),
+        declined=_NO_JAX,
+    )
+)
+
+register(
+    OptimizerSpec(
+        name="momentum",
+        layer=Momentum,
+        summary="Momentum(lr, momentum): the book's v = m*v - lr*g; p += v, which is "
+        "torch.optim.SGD(momentum=m) for a constant lr",
+        inputs=(),
+        shapes=_PARAM_SHAPES,
+        draw=_draw(lr=(0.01, 0.1), momentum=(0.9, 0.5)),
+        torch=_momentum,
+        jax=_no_jax,
+        hyper=("lr", "momentum"),
+        declined=_NO_JAX,
+        conventions=(_NESTEROV,),
+    )
+)
+
+register(
+    OptimizerSpec(
+        name="adagrad",
+        layer=AdaGrad,
+        summary="AdaGrad(lr): h += g*g; p -= lr*g/(sqrt(h) + eps), eps 1e-7 (the book's; passed "
+        "if the constructor takes eps); vs torch.optim.Adagrad",
+        inputs=(),
+        shapes=_PARAM_SHAPES,
+        draw=_draw(lr=(0.01, 0.1, 1.0), eps=(BOOK_EPS,)),
+        torch=_adagrad,
+        jax=_no_jax,
+        hyper=("lr", "eps"),
+        assumed=("eps",),
+        declined=_NO_JAX,
+        conventions=(_ADAGRAD_EPS_INSIDE, _ADAGRAD_TORCH_DEFAULT),
+    )
+)
+
+register(
+    OptimizerSpec(
+        name="adagrad_eps_inside",
+        layer=AdaGradEpsInside,
+        summary="AdaGrad with eps inside the root: p -= lr*g/sqrt(h + eps), eps 1e-7; vs "
+        "torch.optim.Adagrad(initial_accumulator_value=eps, eps=0)",
+        inputs=(),
+        shapes=_PARAM_SHAPES,
+        draw=_draw(lr=(0.01, 0.1, 1.0), eps=(BOOK_EPS,)),
+        torch=_adagrad_eps_inside,
+        jax=_no_jax,
+        hyper=("lr", "eps"),
+        assumed=("eps",),
+        declined=_NO_JAX,
+        conventions=(_ADAGRAD_BOOK,),
+    )
+)
+
+register(
+    OptimizerSpec(
+        name="adam",
+        layer=AdamEpsHat,
+        summary="the book's Adam(lr, beta1, beta2): lr_t = lr*sqrt(1-b2^t)/(1-b1^t); "
+        "p -= lr_t*m/(sqrt(v) + 1e-7); vs torch.optim.Adam with eps_t = 1e-7/sqrt(1-b2^t)",
+        inputs=(),
+        shapes=_PARAM_SHAPES,
+        draw=_draw(**_ADAM_HYPER, eps=(BOOK_EPS,)),
+        torch=_adam_eps_hat,
+        jax=_no_jax,
+        hyper=("lr", "beta1", "beta2", "eps"),
+        assumed=("eps",),
+        declined=_NO_JAX,
+        conventions=(_ADAM_TORCH, _ADAM_TORCH_DEFAULT),
+    )
+)
+
+register(
+    OptimizerSpec(
+        name="adam_torch",
+        layer=Adam,
+        summary="torch's Adam: p -= lr/(1-b1^t)*m/(sqrt(v/(1-b2^t)) + eps), eps 1e-8; vs torch.optim.Adam",
+        inputs=(),
+        shapes=_PARAM_SHAPES,
+        draw=_draw(**_ADAM_HYPER, eps=(TORCH_ADAM_EPS,)),
+        torch=_adam_torch,
+        jax=_no_jax,
+        hyper=("lr", "beta1", "beta2", "eps"),
+        assumed=("eps",),
+        declined=_NO_JAX,
+        conventions=(_ADAM_EPS_HAT, _ADAM_BOOK),
+    )
+)

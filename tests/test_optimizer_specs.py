@@ -1,0 +1,165 @@
+"""The optimizer specs (properties/specs/optim.py): the book's own optimizers pass, each planted bug
+is rejected with the step and parameter where it departs from torch.optim, and a correct optimizer
+written in another known convention is told that convention's name."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from properties.engine.checks import PROPERTIES
+from properties.engine.errors import UsageError
+from properties.engine.matrix import cells
+from properties.engine.registry import SPECS, get_spec
+from properties.engine.results import Run
+from properties.frontends.api import check_layer
+
+ZOO = Path(__file__).parent / "zoo"
+OPTIMIZER_SPECS = ("sgd", "momentum", "adagrad", "adagrad_eps_inside", "adam", "adam_torch")
+DEPARTS = re.compile(r"departs from torch\.optim at step (\d+) of \d+, param '(\w+)'")
+
+
+def _check(target: str, spec: str, dtypes: tuple[str, ...] = ("float64",)) -> Run:
+    pytest.importorskip("torch")
+    return check_layer(
+        target, spec, references=("torch",), dtypes=dtypes, examples=15, seed=0, shrink_seconds=2.0
+    )
+
+
+def _failure(run: Run) -> str:
+    assert not run.ok, "the planted bug was not caught"
+    (failure,) = run.failures
+    assert (failure.prop, failure.reference, failure.status) == ("optimizer", "torch", "fail"), failure
+    return failure.message
+
+
+@pytest.mark.parametrize(
+    ("cls", "spec"), [("SGD", "sgd"), ("Momentum", "momentum"), ("AdaGrad", "adagrad"), ("Adam", "adam")]
+)
+def test_the_books_optimizers_pass(cls: str, spec: str) -> None:
+    run = _check(f"{ZOO / 'textbook_optim.py'}:{cls}", spec, ("float64", "float32"))
+    assert run.ok, [r.message for r in run.failures]
+    assert {r.status for r in run.results if r.prop == "optimizer"} == {"pass"}
+
+
+@pytest.mark.parametrize(
+    ("cls", "spec", "first_step"),
+    [
+        ("MomentumSignError", "momentum", 2),  # -m*v is +m*v's value while v is 0
+        ("AdaGradNoAccumulation", "adagrad", 2),  # h = g*g is h += g*g from h = 0
+        ("AdamNoBiasCorrection", "adam", 1),  # lr_t = lr is 10x too small at once
+    ],
+)
+def test_planted_bug_departs_at_a_named_step_and_param(cls: str, spec: str, first_step: int) -> None:
+    message = _failure(_check(f"{ZOO / 'broken_optim.py'}:{cls}", spec))
+    found = DEPARTS.search(message)
+    assert found, message
+    step, param = int(found.group(1)), found.group(2)
+    assert step >= first_step, message  # a bug invisible at step 1 cannot be reported there
+    assert param in {n for shapes in get_spec(spec).shapes for n in shapes}
+    assert "largest absolute error" in message
+    assert "another convention" not in message  # a bug, not a convention
+
+
+@pytest.mark.parametrize(
+    ("cls", "words"),
+    [
+        ("SGDRebinds", "rebinds params['"),
+        ("SGDWritesGrads", "wrote into grads['"),
+        ("SGDReturnsNew", "returned dict and left params unchanged"),
+    ],
+)
+def test_sgd_must_update_in_place_and_only_read_grads(cls: str, words: str) -> None:
+    message = _failure(_check(f"{ZOO / 'broken_optim.py'}:{cls}", "sgd"))
+    assert words in message, message
+    assert "at step 1" in message or "must update the arrays in params in place" in message, message
+
+
+@pytest.mark.parametrize(
+    ("target", "spec", "convention", "other_spec"),
+    [
+        (f"{ZOO / 'broken_optim.py'}:AdaGradEpsInside", "adagrad", "eps inside the square root",
+         "adagrad_eps_inside"),
+        (f"{ZOO / 'broken_optim.py'}:AdamTorchEps", "adam", "torch.optim.Adam's eps", "adam_torch"),
+        ("impl:Adam", "adam", "torch.optim.Adam's eps", "adam_torch"),
+        (f"{ZOO / 'textbook_optim.py'}:Adam", "adam_torch", "the book's epsilon hat", "adam"),
+    ],
+)
+def test_another_convention_is_named_and_passes_its_own_spec(
+    target: str, spec: str, convention: str, other_spec: str
+) -> None:
+    """The book's Adam and torch's differ by more than rounding (so each fails the other's spec),
+    but the failure names the convention, and the spec it names accepts the class."""
+    message = _failure(_check(target, spec))
+    assert DEPARTS.search(message), message
+    assert f"another convention instead, {convention}" in message, message
+    assert f"--as {other_spec}" in message, message
+    assert _check(target, other_spec).ok
+
+
+def test_layer_properties_do_not_apply_to_optimizers_and_jax_is_a_visible_skip() -> None:
+    pytest.importorskip("torch")
+    run = check_layer(f"{ZOO / 'textbook_optim.py'}:SGD", "sgd", examples=5, seed=0)
+    by_prop = {(r.prop, r.reference): r for r in run.results}
+    for prop in PROPERTIES:
+        if prop.name == "optimizer":
+            continue
+        for r in (r for (p, _), r in by_prop.items() if p == prop.name):
+            assert r.status == "n/a" and "an optimizer has no forward/backward" in r.message, r
+    jax = by_prop[("optimizer", "jax")]
+    assert jax.status == "skip" and "no optimizer library for jax installed" in jax.message
+    assert by_prop[("optimizer", "torch")].status == "pass"
+
+
+def test_the_optimizer_property_applies_to_optimizer_specs_only() -> None:
+    optimizer_cells = {c.spec.name for c in cells() if c.prop.name == "optimizer"}
+    assert optimizer_cells == set(OPTIMIZER_SPECS)
+    assert [n for n in SPECS if SPECS[n].kind == "optimizer"] == list(OPTIMIZER_SPECS)
+
+
+def test_a_class_without_update_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="has no method update; spec sgd drives update"):
+        check_layer("impl:Relu", "sgd", references=("torch",), examples=1, seed=0)
+
+
+def test_the_book_takes_no_eps_so_eps_is_assumed_and_passed_only_when_taken() -> None:
+    """The book's AdaGrad() hard-codes eps 1e-7; impl's AdaGrad(eps=...) is handed the spec's."""
+    from properties.engine.drivers import driver_for
+    from properties.engine.explore import example_cases
+    from tests.zoo import textbook_optim
+
+    spec = get_spec("adagrad")
+    case = example_cases(spec)[0]
+    assert driver_for(spec).build(spec.layer, case, np.float64).eps == 1e-7
+    assert not hasattr(driver_for(spec).build(textbook_optim.AdaGrad, case, np.float64), "eps")
+
+
+def test_the_command_says_where_a_users_optimizer_departs() -> None:
+    """``crosscheck check my_optim.py:Adam --as adam``: exit 0 for the book's Adam, 1 for a bug."""
+    pytest.importorskip("torch")
+
+    def crosscheck(target: str) -> subprocess.CompletedProcess[str]:
+        args = ["check", target, "--as", "adam", "--reference", "torch", "--examples", "10", "--seed", "0"]
+        args += ["--shrink-time", "2", "-q"]
+        return subprocess.run([sys.executable, "-m", "properties", *args], capture_output=True, text=True)
+
+    good = crosscheck(f"{ZOO / 'textbook_optim.py'}:Adam")
+    assert good.returncode == 0, good.stdout + good.stderr
+    bad = crosscheck(f"{ZOO / 'broken_optim.py'}:AdamNoBiasCorrection")
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert DEPARTS.search(bad.stdout), bad.stdout
+
+
+@pytest.mark.parametrize("reference", ["fd", "jax"])
+def test_a_run_where_nothing_judges_the_optimizer_is_a_usage_error(reference: str) -> None:
+    """Finite differences have nothing to say about an optimizer, and jax declines it: a run with
+    only those must not read as agreement."""
+    if reference == "jax":
+        pytest.importorskip("jax")
+    with pytest.raises(UsageError, match=f"spec sgd has no property judged against {reference}.*torch"):
+        check_layer(f"{ZOO / 'broken_optim.py'}:SGDRebinds", "sgd", references=(reference,), examples=1)
