@@ -53,14 +53,14 @@ def needs(*names: str) -> pytest.MarkDecorator:
 
 #: (class, spec, properties that must be among the failures)
 BROKEN = [
-    ("ReluWritesDout", "relu", ["no_mutation"]),
-    ("AffineMeanBias", "affine", ["fd", "batch"]),
+    ("ReluWritesIntoDout", "relu", ["no_mutation"]),
+    ("AffineDbAveraged", "affine", ["fd", "batch"]),
     ("AffineAccumulatesGrads", "affine", ["state"]),
     ("AffineNoReshape", "affine", ["fd"]),
     ("SoftmaxWithLossIgnoresDout", "softmax_with_loss", ["fd", "linearity"]),
     ("SoftmaxNoMaxSubtraction", "softmax", ["fd"]),
-    ("SigmoidBackwardFromX", "sigmoid", ["fd"]),
-    ("TwoLayerNetWrongBias", "two_layer_net", ["fd"]),
+    ("SigmoidBackwardFromInput", "sigmoid", ["fd"]),
+    ("TwoLayerNetGradSkipsRelu", "two_layer_net", ["fd"]),
 ]
 
 CORRECT = [
@@ -68,7 +68,7 @@ CORRECT = [
     ("SigmoidTanh", "sigmoid"),
     ("SoftmaxJacobian", "softmax"),
     ("AffineBook1", "affine"),
-    ("AffineGrads", "affine"),
+    ("AffineBook2", "affine"),
     ("SoftmaxWithLossLabels", "softmax_with_loss_labels"),
     ("SoftmaxWithLossLabels", "softmax_with_loss"),
     ("TwoLayerNetBook1", "two_layer_net"),
@@ -167,7 +167,7 @@ def test_python_m_properties_exit_codes() -> None:
             "-m",
             "properties",
             "check",
-            "tests/zoo/broken.py:ReluWritesDout",
+            "tests/zoo/broken.py:ReluWritesIntoDout",
             "--as",
             "relu",
             "--examples",
@@ -176,7 +176,7 @@ def test_python_m_properties_exit_codes() -> None:
         ]
     )
     assert bad.returncode == 1, bad.stdout + bad.stderr
-    assert "ReluWritesDout DISAGREES with spec relu" in bad.stdout
+    assert "ReluWritesIntoDout DISAGREES with spec relu" in bad.stdout
     usage = _run([sys.executable, "-m", "properties", "check", "tests/zoo/nonesuch.py:X", "--as", "relu"])
     assert usage.returncode == 2
     assert usage.stderr.strip().count("\n") == 0 and "Traceback" not in usage.stderr
@@ -203,7 +203,7 @@ def _pytest(path: Path) -> subprocess.CompletedProcess[str]:
 def test_snippet_reproduces_the_failure_and_passes_once_fixed(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    broken = f"{ZOO / 'broken.py'}:AffineMeanBias"
+    broken = f"{ZOO / 'broken.py'}:AffineDbAveraged"
     ran = crosscheck(capsys, "check", broken, "--as", "affine", "--examples", "15", *FD)
     assert ran.code == 1
     text = _snippet(ran.out)
@@ -215,7 +215,7 @@ def test_snippet_reproduces_the_failure_and_passes_once_fixed(
     assert "1 failed" in done.stdout
     # the same draws against a correct class pass: the snippet tests the layer, not a canned failure
     fixed = tmp_path / "test_fixed.py"
-    fixed.write_text(text.replace("broken.py:AffineMeanBias", "correct.py:AffineBook1"))
+    fixed.write_text(text.replace("broken.py:AffineDbAveraged", "correct.py:AffineBook1"))
     done = _pytest(fixed)
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -223,7 +223,7 @@ def test_snippet_reproduces_the_failure_and_passes_once_fixed(
 def test_shrink_budget_keeps_the_failure_real() -> None:
     """With no shrink budget at all, the case reported still fails when replayed."""
     run = check_layer(
-        f"{ZOO / 'broken.py'}:AffineMeanBias",
+        f"{ZOO / 'broken.py'}:AffineDbAveraged",
         "affine",
         references=("fd",),
         examples=15,

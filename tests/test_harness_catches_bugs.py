@@ -95,12 +95,16 @@ BUGS = [
 
 @pytest.mark.parametrize("bug", BUGS)
 def test_engine_rejects_broken_layer(bug: Bug) -> None:
-    failure = verdict(get_spec(bug.spec), bug.layer, *bug.by, np.float64, examples=60, shrink=False, fp=bug.fp)
+    failure = verdict(
+        get_spec(bug.spec), bug.layer, *bug.by, np.float64, examples=60, shrink=False, fp=bug.fp
+    )
     assert failure is not None, f"{bug.by[0]} vs {bug.by[1]} accepted {bug.layer.__name__}"
     assert bug.says in failure, failure
 
 
 # ---- correct variants: each accepted by every applicable cell -------------------------------------
+# Under ``crosscheck check``'s default floating-point policy ("record": a NumPy warning is a note,
+# the values are judged): the textbook ``dout * (1 - y) * y`` warns at inf * 0 and is still right.
 
 CORRECT: list[tuple[type, str]] = [
     (C.SigmoidTanh, "sigmoid"),
@@ -113,9 +117,7 @@ CORRECT: list[tuple[type, str]] = [
 
 def _accept_params() -> list[Any]:
     return [
-        pytest.param(
-            layer, cell, id=f"{layer.__name__}-{cell.id}", marks=_skip_unless_installed(cell)
-        )
+        pytest.param(layer, cell, id=f"{layer.__name__}-{cell.id}", marks=_skip_unless_installed(cell))
         for layer, name in CORRECT
         for cell in cells(specs=[get_spec(name)])
     ]
@@ -123,5 +125,7 @@ def _accept_params() -> list[Any]:
 
 @pytest.mark.parametrize(("layer", "cell"), _accept_params())
 def test_engine_accepts_correct_layer(layer: type, cell: Cell) -> None:
-    failure = verdict(cell.spec, layer, cell.prop.name, cell.reference, cell.dtype, examples=30, shrink=True)
+    failure = verdict(
+        cell.spec, layer, cell.prop.name, cell.reference, cell.dtype, examples=30, shrink=True, fp="record"
+    )
     assert failure is None, failure

@@ -56,7 +56,9 @@ class SoftmaxJacobian:
     def backward(self, dout):
         y = self.y
         with np.errstate(under="ignore"):  # y_i * y_j of two tiny probabilities rounds to 0: fine
-            jacobian = y[..., :, None] * np.eye(y.shape[-1], dtype=y.dtype) - y[..., :, None] * y[..., None, :]
+            jacobian = (
+                y[..., :, None] * np.eye(y.shape[-1], dtype=y.dtype) - y[..., :, None] * y[..., None, :]
+            )
             return np.einsum("...ij,...i->...j", jacobian, dout)
 
 
