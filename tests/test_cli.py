@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from properties.engine.registry import get_spec, register, unregister
 from properties.engine.spec import LayerSpec
 from properties.frontends.cli import main
 from reference import get_reference
+from tests.helpers import subprocess_env
 
 ROOT = Path(__file__).resolve().parents[1]
 ZOO = Path(__file__).resolve().parent / "zoo"
@@ -142,11 +142,7 @@ def test_usage_error_exits_2_with_one_line(
 
 
 def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    }
-    return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(argv, cwd=ROOT, env=subprocess_env(), capture_output=True, text=True, timeout=300)
 
 
 def test_console_script_exit_codes() -> None:
@@ -194,6 +190,7 @@ def _pytest(path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path)],
         cwd=path.parent,
+        env=subprocess_env(),
         capture_output=True,
         text=True,
         timeout=300,

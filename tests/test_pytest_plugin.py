@@ -16,6 +16,7 @@ import properties
 from properties import assert_layer_matches
 from properties.frontends.loader import UsageError, load_target
 from reference import get_reference
+from tests.helpers import plugin_args, subprocess_env
 
 ZOO = Path(__file__).resolve().parent / "zoo"
 
@@ -56,8 +57,9 @@ def _pytest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         "import sys\n\ndef test_nothing_heavy_loaded():\n    assert not {'torch', 'jax'} & set(sys.modules)\n"
     )
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *plugin_args(), *args],
         cwd=tmp_path,
+        env=subprocess_env(),
         capture_output=True,
         text=True,
         timeout=300,
