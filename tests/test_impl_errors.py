@@ -113,11 +113,8 @@ def test_two_layer_net_loss_names_x_and_t_shapes(t, error):
         net.loss(np.ones((2, 4)), t)
 
 
-def test_numerical_gradient_needs_a_writable_float_array():
-    with raises_naming(TypeError, "numerical_gradient", "float ndarray", "list"):
-        numerical_gradient(lambda x: 0.0, [1.0, 2.0])
-    with raises_naming(TypeError, "numerical_gradient", "int64"):
-        numerical_gradient(lambda x: 0.0, np.arange(3))
+def test_numerical_gradient_needs_a_writable_array():
+    """(A list or integer x: tests/test_functions.py.)"""
     frozen = np.ones(3)
     frozen.flags.writeable = False
     with raises_naming(ValueError, "numerical_gradient", (3,), "read-only"):
