@@ -26,7 +26,6 @@ from typing import Any
 import numpy as np
 
 from benchmarks._timing import Timing, fmt_time
-from benchmarks.broken_nets import BUGS, B1IntoAffine2
 from impl import TwoLayerNet
 from properties.engine.checks import gradient_scale
 from properties.engine.compare import Mismatch, compare
@@ -35,6 +34,7 @@ from properties.engine.registry import SPECS
 from properties.engine.tolerances import FD_FACTOR, exact_rtol, fd_roundoff, fd_rtol
 from properties.mnist import load_mnist
 from reference import get_reference
+from tests.zoo.broken import TwoLayerNetB1IntoAffine2, TwoLayerNetDbAveraged, TwoLayerNetLossGradOffByPPM
 
 __all__ = ["run"]
 
@@ -234,9 +234,17 @@ def run(quick: bool = False) -> str:
     lines.append("")
 
     # --- the bug table ---
-    cases: list[tuple[str, type, dict[str, np.ndarray]]] = [(n, c, arrays) for n, c in BUGS.items()]
+    bugs: dict[str, type] = {  # name in the table -> class
+        "none (correct net)": TwoLayerNet,
+        "b1 wired into Affine2": TwoLayerNetB1IntoAffine2,
+        "db averaged, not summed": TwoLayerNetDbAveraged,
+        "every gradient ×(1+1e-6)": TwoLayerNetLossGradOffByPPM,
+    }
+    cases: list[tuple[str, type, dict[str, np.ndarray]]] = [(n, c, arrays) for n, c in bugs.items()]
     after = _point(after_step=True)
-    cases.insert(2, ("b1 wired into Affine2, after one SGD step (biases ≠ 0)", B1IntoAffine2, after))
+    cases.insert(
+        2, ("b1 wired into Affine2, after one SGD step (biases ≠ 0)", TwoLayerNetB1IntoAffine2, after)
+    )
     header = ["per-element", f"fd random u (caught in n/{RANDOM_DIRECTIONS})", "fd u = gradient"]
     header += ["torch vjp"] if torch_ok else []
     header += ["jax vjp"] if jax_ok else []

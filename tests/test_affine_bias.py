@@ -1,9 +1,10 @@
 """The bias gradient of a batch is a sum: db = Σ_n dout[n].
 
 out = x @ W + b broadcasts b over the batch, so its gradient collects every example's upstream
-gradient. Checked against a plain loop, torch's and jax's autodiff of the broadcast add, the sum of
-per-example gradients (``vmap(grad(...))``), a permuted batch, a batch of one, and image-shaped
-inputs (N, C, H, W) whose dx must come back in that shape.
+gradient. Checked against a plain loop, the sum of per-example gradients (``vmap(grad(...))``) and
+a batch of one. The affine cells of tests/test_properties.py compare every gradient with torch's
+and jax's autodiff (image-shaped batches included) and judge the batch property (each row alone
+as in the batch, db the sum of the per-row ones).
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ DTYPES = [np.float64, np.float32]
 #: (x shape, M): 2-D and image-shaped batches, few enough that JAX compiles each once
 SHAPES = (((3, 4), 2), ((4, 3), 1), ((2, 2, 3, 2), 4))
 ONE = (((1, 5), 3), ((1, 2, 2, 2), 2))
-IMAGES = (((2, 2, 3, 2), 4), ((3, 1, 2, 2), 2))
 
 Case = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
@@ -58,30 +58,13 @@ def term_sizes(x: np.ndarray, W: np.ndarray, dout: np.ndarray) -> dict[str, floa
     return {"x": float((ad @ aW.T).max()), "W": float((ax.T @ ad).max()), "b": float(ad.sum(axis=0).max())}
 
 
-def linear_torch(ns: Any, x: Any, W: Any, b: Any) -> Any:
-    return x.reshape(x.shape[0], -1) @ W + b
-
-
-def linear_jax(ns: Any, x: Any, W: Any, b: Any) -> Any:
-    return ns.jnp.dot(x.reshape(x.shape[0], -1), W) + b
-
-
-SPEC_FN = {"torch": linear_torch, "jax": linear_jax}
-
-
 def _load(name: str) -> Reference:
     """The reference, loaded the project's way (jax: CPU, float64); a visible skip if missing."""
     ref = get_reference(name)
     reason = ref.unavailable()
-    pytest.importorskip(name, reason=reason)
     if reason is not None:
         pytest.skip(reason)
     return ref
-
-
-@pytest.fixture(scope="module", params=["torch", "jax"])
-def autodiff(request: pytest.FixtureRequest) -> Reference:
-    return _load(request.param)
 
 
 # ---- per-example gradients: vmap(grad(<dout_i, x_i @ W + b>)) ------------------------------------
@@ -91,7 +74,8 @@ def autodiff(request: pytest.FixtureRequest) -> Reference:
 def jax_per_example() -> Any:
     """Per-example (dW_i, db_i), jitted once (one compile per shape)."""
     _load("jax")
-    jax = pytest.importorskip("jax")
+    import jax
+
     jnp = jax.numpy
 
     def loss(W: Any, b: Any, x_i: Any, dout_i: Any) -> Any:
@@ -109,7 +93,7 @@ def jax_per_example() -> Any:
 @functools.cache
 def torch_per_example() -> Any:
     _load("torch")
-    torch = pytest.importorskip("torch")
+    import torch
 
     def loss(W: Any, b: Any, x_i: Any, dout_i: Any) -> Any:
         return torch.dot(dout_i, x_i.reshape(-1) @ W + b)
@@ -147,28 +131,6 @@ def test_db_is_the_sum_of_dout_over_the_batch(dtype: Any, data: st.DataObject) -
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @given(data=st.data())
-def test_gradients_equal_autodiff_of_the_broadcast_add(
-    autodiff: Reference, dtype: Any, data: st.DataObject
-) -> None:
-    x, W, b, dout = data.draw(cases(dtype))
-    got = affine_grads(x, W, b, dout)
-
-    want = autodiff.vjp(SPEC_FN[autodiff.name], {"x": x, "W": W, "b": b}, ("x", "W", "b"), dout)
-
-    terms = term_sizes(x, W, dout)
-    for name in ("b", "x", "W"):  # dx in x's shape: compare checks shapes first
-        compare(
-            got[name],
-            want[name],
-            exact_rtol(dtype),
-            scale=terms[name],
-            dtype=dtype,
-            what=f"d{name} vs {autodiff.name} autodiff",
-        )
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@given(data=st.data())
 def test_db_is_the_sum_of_per_example_gradients(per_example: Any, dtype: Any, data: st.DataObject) -> None:
     x, W, b, dout = data.draw(cases(dtype))
     got = affine_grads(x, W, b, dout)
@@ -186,40 +148,9 @@ def test_db_is_the_sum_of_per_example_gradients(per_example: Any, dtype: Any, da
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @given(data=st.data())
-def test_db_is_invariant_to_permuting_the_batch(dtype: Any, data: st.DataObject) -> None:
-    x, W, b, dout = data.draw(cases(dtype))
-    perm = np.array(data.draw(st.permutations(range(x.shape[0]))), dtype=np.intp)
-    got = affine_grads(x, W, b, dout)
-
-    shuffled = affine_grads(x[perm], W, b, dout[perm])
-
-    terms = term_sizes(x, W, dout)
-    rtol = exact_rtol(dtype)
-    compare(shuffled["b"], got["b"], rtol, scale=terms["b"], dtype=dtype, what="db of a permuted batch")
-    compare(shuffled["x"], got["x"][perm], rtol, scale=terms["x"], dtype=dtype, what="dx of a permuted batch")
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@given(data=st.data())
 def test_db_of_a_batch_of_one_is_dout(dtype: Any, data: st.DataObject) -> None:
     x, W, b, dout = data.draw(cases(dtype, ONE))
     db = affine_grads(x, W, b, dout)["b"]
 
     assert db.dtype == dtype
     assert np.array_equal(db, dout[0])  # a sum of one term: exact
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@given(data=st.data())
-def test_image_batches_flatten_and_come_back_in_shape(dtype: Any, data: st.DataObject) -> None:
-    x, W, b, dout = data.draw(cases(dtype, IMAGES))
-    got = affine_grads(x, W, b, dout)
-
-    flat = x.reshape(x.shape[0], -1).astype(np.float64)
-    d64 = dout.astype(np.float64)
-    want = {"x": (d64 @ W.astype(np.float64).T).reshape(x.shape), "W": flat.T @ d64, "b": d64.sum(axis=0)}
-
-    assert got["x"].shape == x.shape
-    terms = term_sizes(x, W, dout)
-    for name in ("b", "x", "W"):
-        compare(got[name], want[name], exact_rtol(dtype), scale=terms[name], dtype=dtype, what=f"d{name}")

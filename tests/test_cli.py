@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from properties.engine.registry import get_spec, register, unregister
 from properties.engine.spec import LayerSpec
 from properties.frontends.cli import main
 from reference import get_reference
+from tests.helpers import subprocess_env
 
 ROOT = Path(__file__).resolve().parents[1]
 ZOO = Path(__file__).resolve().parent / "zoo"
@@ -53,13 +53,13 @@ def needs(*names: str) -> pytest.MarkDecorator:
 
 #: (class, spec, properties that must be among the failures)
 BROKEN = [
-    ("ReluWritesDout", "relu", ["no_mutation"]),
-    ("AffineMeanBias", "affine", ["fd", "batch"]),
+    ("ReluWritesIntoDout", "relu", ["no_mutation"]),
+    ("AffineDbAveraged", "affine", ["fd", "batch"]),
     ("AffineAccumulatesGrads", "affine", ["state"]),
     ("SoftmaxWithLossIgnoresDout", "softmax_with_loss", ["fd", "linearity"]),
     ("SoftmaxNoMaxSubtraction", "softmax", ["fd"]),
-    ("SigmoidBackwardFromX", "sigmoid", ["fd"]),
-    ("TwoLayerNetWrongBias", "two_layer_net", ["fd"]),
+    ("SigmoidBackwardFromInput", "sigmoid", ["fd"]),
+    ("TwoLayerNetGradSkipsRelu", "two_layer_net", ["fd"]),
 ]
 
 CORRECT = [
@@ -67,7 +67,7 @@ CORRECT = [
     ("SigmoidTanh", "sigmoid"),
     ("SoftmaxJacobian", "softmax"),
     ("AffineBook1", "affine"),
-    ("AffineGrads", "affine"),
+    ("AffineBook2", "affine"),
     ("SoftmaxWithLossLabels", "softmax_with_loss_labels"),
     ("SoftmaxWithLossLabels", "softmax_with_loss"),
     ("TwoLayerNetBook1", "two_layer_net"),
@@ -141,11 +141,7 @@ def test_usage_error_exits_2_with_one_line(
 
 
 def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    }
-    return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(argv, cwd=ROOT, env=subprocess_env(), capture_output=True, text=True, timeout=300)
 
 
 def test_console_script_exit_codes() -> None:
@@ -166,7 +162,7 @@ def test_python_m_properties_exit_codes() -> None:
             "-m",
             "properties",
             "check",
-            "tests/zoo/broken.py:ReluWritesDout",
+            "tests/zoo/broken.py:ReluWritesIntoDout",
             "--as",
             "relu",
             "--examples",
@@ -175,7 +171,7 @@ def test_python_m_properties_exit_codes() -> None:
         ]
     )
     assert bad.returncode == 1, bad.stdout + bad.stderr
-    assert "ReluWritesDout DISAGREES with spec relu" in bad.stdout
+    assert "ReluWritesIntoDout DISAGREES with spec relu" in bad.stdout
     usage = _run([sys.executable, "-m", "properties", "check", "tests/zoo/nonesuch.py:X", "--as", "relu"])
     assert usage.returncode == 2
     assert usage.stderr.strip().count("\n") == 0 and "Traceback" not in usage.stderr
@@ -193,6 +189,7 @@ def _pytest(path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path)],
         cwd=path.parent,
+        env=subprocess_env(),
         capture_output=True,
         text=True,
         timeout=300,
@@ -202,7 +199,7 @@ def _pytest(path: Path) -> subprocess.CompletedProcess[str]:
 def test_snippet_reproduces_the_failure_and_passes_once_fixed(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    broken = f"{ZOO / 'broken.py'}:AffineMeanBias"
+    broken = f"{ZOO / 'broken.py'}:AffineDbAveraged"
     ran = crosscheck(capsys, "check", broken, "--as", "affine", "--examples", "15", *FD)
     assert ran.code == 1
     text = _snippet(ran.out)
@@ -214,7 +211,7 @@ def test_snippet_reproduces_the_failure_and_passes_once_fixed(
     assert "1 failed" in done.stdout
     # the same draws against a correct class pass: the snippet tests the layer, not a canned failure
     fixed = tmp_path / "test_fixed.py"
-    fixed.write_text(text.replace("broken.py:AffineMeanBias", "correct.py:AffineBook1"))
+    fixed.write_text(text.replace("broken.py:AffineDbAveraged", "correct.py:AffineBook1"))
     done = _pytest(fixed)
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -222,7 +219,7 @@ def test_snippet_reproduces_the_failure_and_passes_once_fixed(
 def test_shrink_budget_keeps_the_failure_real() -> None:
     """With no shrink budget at all, the case reported still fails when replayed."""
     run = check_layer(
-        f"{ZOO / 'broken.py'}:AffineMeanBias",
+        f"{ZOO / 'broken.py'}:AffineDbAveraged",
         "affine",
         references=("fd",),
         examples=15,

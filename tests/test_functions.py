@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from impl import cross_entropy_error, numerical_gradient
+from tests.helpers import raises_naming
 
 F32, F64 = np.float32, np.float64
 
@@ -54,10 +55,10 @@ def _changing_shape(non_scalar_on: str) -> Callable[[np.ndarray], Any]:
 @pytest.mark.parametrize("non_scalar_on", ["plus", "minus"])
 def test_numerical_gradient_refuses_a_non_scalar_loss(non_scalar_on: str) -> None:
     """Either evaluation returning an array is an error (float() of a 1-element array would pass)."""
-    with pytest.raises(TypeError, match=r"^numerical_gradient: f must return a scalar; got shape") as info:
+    with raises_naming(TypeError, "numerical_gradient", "f must return a scalar", "got shape") as info:
         numerical_gradient(_changing_shape(non_scalar_on), np.zeros(2))
     if non_scalar_on == "plus":
-        assert str(info.value).endswith("got shape (1,)")
+        assert "got shape (1,)" in str(info.value)
 
 
 @pytest.mark.parametrize(
@@ -68,9 +69,8 @@ def test_numerical_gradient_refuses_a_non_scalar_loss(non_scalar_on: str) -> Non
     ],
 )
 def test_numerical_gradient_needs_a_float_array(x: Any, message: str) -> None:
-    with pytest.raises(TypeError, match=r"^numerical_gradient: x must be a float ndarray") as info:
+    with raises_naming(TypeError, "numerical_gradient", "x must be a float ndarray", message):
         numerical_gradient(lambda a: 0.0, x)
-    assert str(info.value).endswith(message)
 
 
 def test_numerical_gradient_is_nan_where_the_step_rounds_to_zero() -> None:

@@ -16,19 +16,20 @@ import properties
 from properties import assert_layer_matches
 from properties.frontends.loader import UsageError, load_target
 from reference import get_reference
+from tests.helpers import plugin_args, subprocess_env
 
 ZOO = Path(__file__).resolve().parent / "zoo"
 
 
 def test_assert_layer_matches_accepts_a_correct_class() -> None:
-    affine_grads = load_target(f"{ZOO / 'correct.py'}:AffineGrads")  # a class object, as a user passes it
+    affine_grads = load_target(f"{ZOO / 'correct.py'}:AffineBook2")  # a class object, as a user passes it
     assert_layer_matches(affine_grads, spec="affine", references=("fd",), examples=10, seed=1)
 
 
 def test_assert_layer_matches_raises_the_check_report() -> None:
     with pytest.raises(AssertionError) as failure:
         assert_layer_matches(
-            f"{ZOO / 'broken.py'}:AffineMeanBias",
+            f"{ZOO / 'broken.py'}:AffineDbAveraged",
             spec="affine",
             references=("fd",),
             examples=15,
@@ -36,7 +37,7 @@ def test_assert_layer_matches_raises_the_check_report() -> None:
             shrink_seconds=1,
         )
     text = str(failure.value)
-    assert "AffineMeanBias DISAGREES with spec affine" in text
+    assert "AffineDbAveraged DISAGREES with spec affine" in text
     assert "shrunk input:" in text and "from properties import replay" in text
 
 
@@ -56,8 +57,9 @@ def _pytest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         "import sys\n\ndef test_nothing_heavy_loaded():\n    assert not {'torch', 'jax'} & set(sys.modules)\n"
     )
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *plugin_args(), *args],
         cwd=tmp_path,
+        env=subprocess_env(),
         capture_output=True,
         text=True,
         timeout=300,

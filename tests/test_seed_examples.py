@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from impl import AddLayer, Affine, MulLayer, Relu, Sigmoid, Softmax, SoftmaxWithLoss, Tanh, TwoLayerNet
+from properties import mnist
 
 
 class _SubAffine(Affine):
@@ -215,7 +216,6 @@ def test_confident_mistake_costs_the_logit_gap():
 
 
 def test_gradient_check_on_mnist():
-    mnist = pytest.importorskip("properties.mnist")
     try:
         (x_train, t_train), _ = mnist.load_mnist(normalize=True, one_hot_label=True)
     except mnist.MnistUnavailable as exc:

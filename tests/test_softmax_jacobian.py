@@ -1,8 +1,10 @@
 """Softmax's full Jacobian, written out: J = diag(y) - y yᵀ for each row y = softmax(x).
 
-It equals torch's and jax's ``jacrev``; impl's backward is Jᵀ·dout; and chaining J with the
-cross-entropy gradient -t/y gives the SoftmaxWithLoss shortcut y - t exactly when each row of t
-sums to 1, and y·Σt - t otherwise (which is what impl's SoftmaxWithLoss computes, over N).
+impl's backward is Jᵀ·dout (the softmax jacobian cells of tests/test_properties.py compare the
+Jacobian impl's backward builds with torch's and jax's ``jacrev``, so J is theirs too); and
+chaining J with the cross-entropy gradient -t/y gives the SoftmaxWithLoss shortcut y - t exactly
+when each row of t sums to 1, and y·Σt - t otherwise (which is what impl's SoftmaxWithLoss
+computes, over N).
 """
 
 from __future__ import annotations
@@ -21,10 +23,9 @@ from properties.engine import strategies as S
 from properties.engine.compare import compare
 from properties.engine.tolerances import exact_rtol
 from properties.specs.seed import LOGIT_EXTREME
-from reference import Reference, get_reference
 
 SPEC = get_spec("softmax")
-SHAPES = tuple(s["shape"] for s in SPEC.shapes)  # the spec's few sizes: JAX compiles each once
+SHAPES = tuple(s["shape"] for s in SPEC.shapes)  # the softmax spec's sizes
 SMALL_LOGIT = 30.0  # softmax(x) >= e**-60 / C > 0, so -t / y is finite
 
 # ---- the Jacobian, and Jᵀ·v, written out -------------------------------------------------------
@@ -50,62 +51,9 @@ def size_of_terms(y: np.ndarray, v: np.ndarray) -> float:
     return float(transpose_times(jacobian_terms(y), np.abs(v)).max(initial=0.0))
 
 
-def softmax_torch(ns: Any, x: Any) -> Any:
-    return ns.F.softmax(x, dim=-1)
-
-
-def softmax_jax(ns: Any, x: Any) -> Any:
-    return ns.nn.softmax(x, axis=-1)
-
-
-SPEC_FN = {"torch": softmax_torch, "jax": softmax_jax}
-
-
-@pytest.fixture(scope="module", params=["torch", "jax"])
-def autodiff(request: pytest.FixtureRequest) -> Reference:
-    ref = get_reference(request.param)
-    reason = ref.unavailable()  # loads the framework the project's way (jax: CPU, float64)
-    pytest.importorskip(request.param, reason=reason)
-    if reason is not None:
-        pytest.skip(reason)
-    return ref
-
-
 def logits(extreme: float) -> st.SearchStrategy[np.ndarray]:
     """(N, C) logits in one of the spec's sizes, with exact ties, zeros and ±extreme among them."""
     return st.sampled_from(SHAPES).flatmap(lambda shape: S.array(np.float64, shape, extreme))
-
-
-TIES = np.array([[1.0, 1.0, 1.0]])
-EXTREME_TIES = np.array([[LOGIT_EXTREME, LOGIT_EXTREME], [-LOGIT_EXTREME, LOGIT_EXTREME]])
-
-
-# ---- J from impl's y equals the frameworks' jacrev ----------------------------------------------
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@given(x=logits(LOGIT_EXTREME))
-@example(x=TIES)
-@example(x=EXTREME_TIES)
-def test_jacobian_equals_jacrev(autodiff: Reference, dtype: Any, x: np.ndarray) -> None:
-    x = x.astype(dtype)
-    n, c = x.shape
-    y = impl.softmax(x)
-    blocks = softmax_jacobian(y)
-    mine = np.zeros((n, c, n, c))
-    for r in range(n):
-        mine[r, :, r, :] = blocks[r]  # rows do not interact: every other block is 0
-
-    theirs = autodiff.jacobian(SPEC_FN[autodiff.name], {"x": x}, ("x",))["x"]
-
-    compare(
-        mine,
-        theirs,
-        exact_rtol(dtype, SPEC.cond({"x": x})),
-        scale=float(jacobian_terms(y.astype(np.float64)).max()),
-        dtype=dtype,
-        what=f"diag(y) - y yᵀ vs {autodiff.name} jacrev",
-    )
 
 
 # ---- impl's backward is Jᵀ·dout ----------------------------------------------------------------

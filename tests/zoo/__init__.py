@@ -1,7 +1,8 @@
-"""Layer classes as users write them, for the ``crosscheck check`` tests.
+"""The one zoo of layer classes as users write them, shared by the tests, the CLI tests and the benchmarks.
 
-``broken.py``: real bugs from the book and from learners' code; each must be rejected (exit 1).
-``correct.py``: right, but written differently from ``impl``; each must be accepted (exit 0).
-Both mix book-1 style (``dW``/``db`` attributes) and book-2 style (``params``/``grads`` lists).
-Each file is self-contained (NumPy only), like a user's file given as ``path/to/file.py:Class``.
+``broken.py``: planted bugs, one class per bug, named after it; each must be rejected.
+``correct.py``: right, but written differently from ``impl``; each must be accepted (a rejection
+is a false alarm). ``textbook_layers.py``: the book's own code, warnings and all; must pass.
+Each file can be given to ``crosscheck check`` as ``tests/zoo/<file>.py:Class`` (or imported as
+``tests.zoo.<file>`` from the repository root).
 """

@@ -1,11 +1,20 @@
-"""Broken layers: each has one bug that ``crosscheck check`` must catch (exit 1).
+"""Broken layers: each has exactly one bug, named by the class, that the harness must catch.
 
-Everything else in each class is right, so a rejection is for the planted bug.
+Most are standalone, as a learner writes them (NumPy only, book-1 ``dW``/``db`` attributes or
+book-2 ``params``/``grads`` lists), so ``crosscheck check tests/zoo/broken.py:Class`` judges them
+like a user's file. A few subclass impl's layer and change one line, when the bug is a small slip
+in an otherwise exact layer. Everything else in each class is right, so a rejection is for the
+planted bug: tests/test_harness_catches_bugs.py says which property catches which, tests/test_cli.py
+runs some through the command line, and benchmarks/gradcheck.py times the network ones.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+
+import impl
 
 
 def _log_softmax(x):
@@ -13,7 +22,10 @@ def _log_softmax(x):
     return z - np.log(np.sum(np.exp(z), axis=-1, keepdims=True))
 
 
-class ReluWritesDout:
+# ---- Relu -----------------------------------------------------------------------------------------
+
+
+class ReluWritesIntoDout:
     """The book's Relu (book 1, 5.5.1): ``dout[self.mask] = 0`` writes into the caller's array."""
 
     def __init__(self):
@@ -31,7 +43,36 @@ class ReluWritesDout:
         return dx
 
 
-class AffineMeanBias:
+class ReluGradOneAtZero(impl.Relu):
+    """Gradient 1 at x == 0 (``mask = x < 0``), against the declared convention (0, like torch and jax)."""
+
+    def forward(self, x: Any) -> np.ndarray:
+        out = super().forward(x)
+        self.mask = np.asarray(x) < 0
+        return out
+
+
+# ---- Sigmoid --------------------------------------------------------------------------------------
+
+
+class SigmoidBackwardFromInput:
+    """Sigmoid whose backward uses the input where it needs the output: ``dout * x * (1 - x)``."""
+
+    def __init__(self):
+        self.x = None
+
+    def forward(self, x):
+        self.x = x
+        return 0.5 * (1 + np.tanh(0.5 * x))
+
+    def backward(self, dout):
+        return dout * self.x * (1 - self.x)
+
+
+# ---- Affine ---------------------------------------------------------------------------------------
+
+
+class AffineDbAveraged:
     """Book-1 style Affine whose bias gradient is averaged over the batch instead of summed."""
 
     def __init__(self, W, b):
@@ -93,19 +134,14 @@ class AffineNoReshape:
         return np.dot(dout, W.T)
 
 
-class SoftmaxWithLossIgnoresDout:
-    """The book's ``backward(self, dout=1)``: ``(y - t) / batch_size``, whatever ``dout`` is."""
+class AffineDxOffByOnePPM(impl.Affine):
+    """dx off by one part in a million: only tight float64 tolerances see it."""
 
-    def __init__(self):
-        self.y = self.t = None
+    def backward(self, dout: Any) -> np.ndarray:
+        return super().backward(dout) * (1 + 1e-6)
 
-    def forward(self, x, t):
-        logp = _log_softmax(x)
-        self.y, self.t = np.exp(logp), t
-        return -np.sum(t * logp) / x.shape[0]
 
-    def backward(self, dout=1):
-        return (self.y - self.t) / self.t.shape[0]  # the bug: not multiplied by dout
+# ---- Softmax --------------------------------------------------------------------------------------
 
 
 class SoftmaxNoMaxSubtraction:
@@ -124,21 +160,61 @@ class SoftmaxNoMaxSubtraction:
         return y * (dout - np.sum(dout * y, axis=-1, keepdims=True))
 
 
-class SigmoidBackwardFromX:
-    """Sigmoid whose backward uses the input where it needs the output: ``dout * x * (1 - x)``."""
+class SoftmaxDiagonalBackward(impl.Softmax):
+    """Keeps only the Jacobian's diagonal y(1 - y), as if softmax were elementwise like sigmoid."""
+
+    def backward(self, dout: Any) -> np.ndarray:
+        d = self._check_dout(dout)
+        y = self.out
+        assert y is not None
+        with np.errstate(under="ignore"):
+            return d * y * (1 - y)
+
+
+# ---- SoftmaxWithLoss ------------------------------------------------------------------------------
+
+
+class SoftmaxWithLossIgnoresDout:
+    """The book's ``backward(self, dout=1)``: ``(y - t) / batch_size``, whatever ``dout`` is."""
 
     def __init__(self):
-        self.x = None
+        self.y = self.t = None
 
-    def forward(self, x):
-        self.x = x
-        return 0.5 * (1 + np.tanh(0.5 * x))
+    def forward(self, x, t):
+        logp = _log_softmax(x)
+        self.y, self.t = np.exp(logp), t
+        return -np.sum(t * logp) / x.shape[0]
 
-    def backward(self, dout):
-        return dout * self.x * (1 - self.x)
+    def backward(self, dout=1):
+        return (self.y - self.t) / self.t.shape[0]  # the bug: not multiplied by dout
 
 
-class TwoLayerNetWrongBias:
+class SoftmaxWithLossNoMean(impl.SoftmaxWithLoss):
+    """The gradient of the *mean* loss without its 1/N: N times too large."""
+
+    def backward(self, dout: Any = 1) -> np.ndarray:
+        assert self.y is not None
+        n = self.y.shape[0] if self.y.ndim == 2 else 1
+        return super().backward(dout) * n
+
+
+class SoftmaxWithLossBookLog(impl.SoftmaxWithLoss):
+    """The book's ``cross_entropy_error``: ``-sum(t * log(y + 1e-7)) / N`` (the forward is off; the
+    backward is the exact ``(y - t) / N``, which is no longer the forward's derivative)."""
+
+    def forward(self, x: Any, t: Any) -> Any:
+        super().forward(x, t)
+        assert self.y is not None
+        y = self.y
+        n = y.shape[0] if y.ndim == 2 else 1
+        self.loss = y.dtype.type(-np.sum(np.asarray(t) * np.log(y + 1e-7)) / n)
+        return self._remember_output(self.loss)
+
+
+# ---- TwoLayerNet ----------------------------------------------------------------------------------
+
+
+class TwoLayerNetGradSkipsRelu:
     """Book-1 style TwoLayerNet whose ``b1`` gradient skips the ReLU: summed from the upstream
     gradient of the hidden layer's *output* instead of its pre-activation."""
 
@@ -172,3 +248,43 @@ class TwoLayerNetWrongBias:
             "W2": h.T @ dlogits,
             "b2": dlogits.sum(axis=0),
         }
+
+
+class TwoLayerNetB1IntoAffine2(impl.TwoLayerNet):
+    """The book's erratum ``Affine(W2, b1)``, made to fit any hidden_size >= output_size: Affine2 adds
+    ``b1[:C]`` (a view of b1) instead of ``b2``. Each layer's backward is right; the gradients are
+    credited to the wrong parameters."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        c = self.params["b2"].shape[0]
+        self.layers["Affine2"] = impl.Affine(self.params["W2"], self.params["b1"][:c])
+
+
+class _AffineDbMean(impl.Affine):
+    def backward(self, dout: Any) -> np.ndarray:
+        dx = super().backward(dout)
+        self.grads[1][...] /= np.asarray(dout).shape[0]  # db = mean over the batch, not the sum
+        return dx
+
+
+class TwoLayerNetDbAveraged(impl.TwoLayerNet):
+    """Both Affine layers average ``db`` over the batch instead of summing it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for i in (1, 2):
+            self.layers[f"Affine{i}"] = _AffineDbMean(self.params[f"W{i}"], self.params[f"b{i}"])
+
+
+class _LossGradOffByPPM(impl.SoftmaxWithLoss):
+    def backward(self, dout: Any = 1) -> np.ndarray:
+        return super().backward(dout) * (1 + 1e-6)
+
+
+class TwoLayerNetLossGradOffByPPM(impl.TwoLayerNet):
+    """The loss's backward is off by one part in a million (a wrong constant), so is every gradient."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.last_layer = _LossGradOffByPPM()

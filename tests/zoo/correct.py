@@ -42,7 +42,8 @@ class SigmoidTanh:
 
 
 class SoftmaxJacobian:
-    """Softmax whose backward builds each row's Jacobian ``diag(y) - y y^T`` explicitly."""
+    """Softmax whose backward builds each row's Jacobian ``diag(y) - y y^T`` explicitly (any leading
+    axes), then multiplies: ``dx = J^T dout``."""
 
     def __init__(self):
         self.y = None
@@ -53,11 +54,12 @@ class SoftmaxJacobian:
         return self.y
 
     def backward(self, dout):
-        dx = np.empty_like(self.y)
-        for i, y in enumerate(self.y):
-            jacobian = np.diag(y) - np.outer(y, y)
-            dx[i] = dout[i] @ jacobian
-        return dx
+        y = self.y
+        with np.errstate(under="ignore"):  # y_i * y_j of two tiny probabilities rounds to 0: fine
+            jacobian = (
+                y[..., :, None] * np.eye(y.shape[-1], dtype=y.dtype) - y[..., :, None] * y[..., None, :]
+            )
+            return np.einsum("...ij,...i->...j", jacobian, dout)
 
 
 class AffineBook1:
@@ -84,7 +86,7 @@ class AffineBook1:
         return dx.reshape(*self.original_x_shape)
 
 
-class AffineGrads:
+class AffineBook2:
     """Book-2 style Affine: ``params``/``grads`` lists, gradients written in place (``[...] =``)."""
 
     def __init__(self, W, b):

@@ -1,0 +1,45 @@
+"""Small assertions shared by the test modules."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+@contextmanager
+def raises_naming(exc: type[BaseException], where: str, *fields: Any) -> Iterator[pytest.ExceptionInfo[Any]]:
+    """Expect ``exc`` with a message that starts with ``where:`` (``"Affine.forward"``) and names
+    every field: a shape, a value or a phrase, each as ``str`` writes it.
+
+    The prefix and the named fields are the contract (docs/ARCHITECTURE.md); the words around them
+    may be reworded without breaking a test.
+    """
+    with pytest.raises(exc) as info:
+        yield info
+    message = str(info.value)
+    assert message.startswith(f"{where}:"), f"the message must start with {where}: {message!r}"
+    for field in fields:
+        assert str(field) in message, f"the message must name {field!s}: {message!r}"
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def subprocess_env() -> dict[str, str]:
+    """``os.environ`` with the repository first on PYTHONPATH: a child Python imports this tree's
+    packages whether or not they are installed (``pip install -e .``)."""
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path}
+
+
+def plugin_args() -> list[str]:
+    """What a child pytest needs to load the crosscheck plugin: nothing when its entry point is
+    installed, else ``-p`` with the module."""
+    installed = any(ep.name == "crosscheck" for ep in entry_points(group="pytest11"))
+    return [] if installed else ["-p", "properties.frontends.pytest_plugin"]
