@@ -101,17 +101,17 @@ def test_shapes_it_raises_on_still_fail_when_chosen(capsys: pytest.CaptureFixtur
 def test_restricting_shapes_does_not_hide_a_value_bug(capsys: pytest.CaptureFixture[str]) -> None:
     """A bias gradient averaged instead of summed is wrong on 2-D input too."""
     code, out, _ = crosscheck(
-        capsys, "check", f"{ZOO / 'broken.py'}:AffineMeanBias", "--as", "affine", "--shapes", "0,1", *FD
+        capsys, "check", f"{ZOO / 'broken.py'}:AffineDbAveraged", "--as", "affine", "--shapes", "0,1", *FD
     )
     assert code == 1, out
-    assert "AffineMeanBias DISAGREES with spec affine: " in out and "cell(s) failed" in out
+    assert "AffineDbAveraged DISAGREES with spec affine: " in out and "cell(s) failed" in out
 
 
 def test_writing_into_an_input_is_not_mistaken_for_a_shape_it_cannot_take() -> None:
     """The probe hands over writable copies: the book's Relu (``dout[mask] = 0``) runs on every
     shape set, and the cells catch the write."""
     run = check_layer(
-        str(ZOO / "broken.py") + ":ReluWritesDout",
+        str(ZOO / "broken.py") + ":ReluWritesIntoDout",
         "relu",
         references=("fd",),
         examples=5,
