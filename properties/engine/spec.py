@@ -154,6 +154,9 @@ class LayerSpec:
     samples: tuple[Sample, ...] = ()
     #: input the spec's own layer must refuse by name (tests/test_bad_input.py)
     bad_inputs: tuple[BadInput, ...] = ()
+    #: inputs whose domain excludes 0 or negatives (log, 1/x): the generic bad-input rows
+    #: (tests/test_bad_input.py) feed them positive values, so only their planted NaN/inf propagate
+    domain_positive: tuple[str, ...] = ()
 
     @property
     def wrt(self) -> tuple[str, ...]:

@@ -5,3 +5,6 @@ from properties.specs import seed  # noqa: F401  (the seed layers first: registr
 
 # isort: split
 from properties.specs import cnn  # noqa: F401
+
+# isort: split
+from properties.specs import graph  # noqa: F401
