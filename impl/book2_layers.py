@@ -36,12 +36,14 @@ class MatMul(Layer):
                 f"MatMul.forward: x has shape {x.shape}; expected (N, {W.shape[0]}) for W of shape {W.shape}"
             )
         self.x = x
-        return self._remember_output(x @ W)
+        with np.errstate(invalid="ignore"):  # inf * 0 or inf - inf in the sums -> NaN: inf propagates
+            return self._remember_output(x @ W)
 
     def backward(self, dout: Any) -> np.ndarray:
         d = self._check_dout(dout)
-        self._store_grads(self.x.T @ d)
-        return d @ self.W.T
+        with np.errstate(invalid="ignore"):  # inf in x or dout times 0 -> NaN: inf propagates
+            self._store_grads(self.x.T @ d)
+            return d @ self.W.T
 
 
 class Embedding(Layer):
