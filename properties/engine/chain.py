@@ -31,13 +31,16 @@ def _finite(values: Sequence[Any]) -> bool:
 
 def _zeros_note(stage: str, out: Any) -> str:
     a = np.asarray(out)
-    zeros = int(np.count_nonzero(a == 0)) if a.dtype.kind == "f" else 0
-    if not zeros:
+    if a.dtype.kind != "f":
+        return ""
+    lost = int(np.count_nonzero(np.abs(a) < np.finfo(a.dtype).tiny))
+    if not lost:
         return ""
     return (
-        f"; {stage}'s output has {zeros} exact zero(s) (e.g. softmax rounds to 0 where logits differ "
-        "by more than ~745 in float64, ~104 in float32): separate layers cannot recover what rounding "
-        "lost, which is why the book fuses them (SoftmaxWithLoss)"
+        f"; {stage}'s output has {lost} value(s) rounded to 0 or below the smallest normal number "
+        "(softmax does so where logits differ by more than ~708 in float64, ~87 in float32): separate "
+        "layers cannot recover what rounding lost, which is why the book fuses them (SoftmaxWithLoss; "
+        "spec softmax_then_cross_entropy checks the chain where it can be exact)"
     )
 
 

@@ -256,12 +256,9 @@ register(
         inputs=("idx",),
         constants=("idx",),
         params=("W",),
-        # more indices than rows of W: every draw of the first and third repeats an index
-        shapes=(
-            {"idx": (4,), "V": 3, "D": 2},
-            {"idx": (1,), "V": 4, "D": 3},
-            {"idx": (2, 3), "V": 3, "D": 2},
-        ),
+        # more indices than rows of W: every draw of the first and third repeats an index. 1-D
+        # indices, as in the book (its loop over `enumerate(idx)` is right for those only)
+        shapes=({"idx": (4,), "V": 3, "D": 2}, {"idx": (1,), "V": 4, "D": 3}, {"idx": (6,), "V": 2, "D": 2}),
         draw=_embedding_draw,
         torch=lambda T, idx, W: T.F.embedding(idx, W),
         jax=lambda J, idx, W: J.jnp.take(W, idx, axis=0),
@@ -269,7 +266,7 @@ register(
         row_wise=True,
         samples=(
             Sample("one index three times", {"idx": np.array([1, 1, 1]), "W": [[1.0, -2.0], [3.0, 0.5]]}),
-            Sample("repeats in a 2-D batch", {"idx": np.array([[0, 2], [2, 0]]), "W": [[1.0], [2.0], [4.0]]}),
+            Sample("interleaved repeats", {"idx": np.array([0, 2, 2, 0]), "W": [[1.0], [2.0], [4.0]]}),
         ),
         bad_inputs=(
             BadInput("index out of range", lambda a: {**a, "idx": np.full(a["idx"].shape, a["W"].shape[0])}),
