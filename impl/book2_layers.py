@@ -80,6 +80,7 @@ class Embedding(Layer):
 
     def backward(self, dout: Any) -> None:
         d = self._check_dout(dout)
+        assert self.idx is not None  # set by forward
         dW = np.zeros_like(self.W)
         with np.errstate(invalid="ignore"):  # inf + (-inf) at a repeated index -> NaN propagates
             np.add.at(dW, self.idx, d)
