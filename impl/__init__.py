@@ -12,11 +12,14 @@ from ._base import Layer, LayerError
 from ._network import Network
 from .activations import Tanh
 from .batchnorm import BatchNormalization
+from .book2_layers import Embedding, MatMul
 from .conv import Convolution
 from .dropout import Dropout
 from .functions import cross_entropy_error, log_softmax, numerical_gradient, relu, sigmoid, softmax
+from .graph_nodes import Exp, Log, Reciprocal, Repeat, Sum
 from .im2col import col2im, fold, im2col, unfold
 from .layers import AddLayer, Affine, MulLayer, Relu, Sigmoid, Softmax, SoftmaxWithLoss
+from .losses import CrossEntropyError, SigmoidWithLoss
 from .optimizers import SGD, AdaGrad, AdaGradEpsInside, Adam, AdamEpsHat, Momentum
 from .pooling import Pooling
 from .simple_conv_net import SimpleConvNet
@@ -32,18 +35,27 @@ __all__ = [
     "Affine",
     "BatchNormalization",
     "Convolution",
+    "CrossEntropyError",
     "Dropout",
+    "Embedding",
+    "Exp",
     "Layer",
     "LayerError",
+    "Log",
+    "MatMul",
     "Momentum",
     "MulLayer",
     "Network",
     "Pooling",
+    "Reciprocal",
     "Relu",
+    "Repeat",
     "Sigmoid",
+    "SigmoidWithLoss",
     "SimpleConvNet",
     "Softmax",
     "SoftmaxWithLoss",
+    "Sum",
     "Tanh",
     "TwoLayerNet",
     "col2im",

@@ -65,6 +65,7 @@ class Kind:
     shape: tuple[int, ...]
     forward: Callable[[Any, np.ndarray], Any]
     row_wise: bool  # example i of the output depends on example i of the input only
+    positive: bool = False  # the domain excludes 0 and negatives (log, 1/x): good inputs are positive
 
 
 def _preferred(case: dict[str, np.ndarray], first: str) -> tuple[bool, bool, int]:
@@ -96,7 +97,7 @@ def _kind(spec: LayerSpec) -> Kind | None:
 
     if np.ndim(forward(make(), case[first])) == 0:
         return None
-    return Kind(make, case[first].shape, forward, spec.row_wise)
+    return Kind(make, case[first].shape, forward, spec.row_wise, first in spec.domain_positive)
 
 
 def _kinds() -> dict[str, Kind]:
@@ -112,14 +113,19 @@ def _kinds() -> dict[str, Kind]:
 KINDS = _kinds()
 
 
-def _x(shape: tuple[int, ...], dtype: Any = np.float64) -> np.ndarray:
-    return (np.arange(np.prod(shape)).reshape(shape) % 5 - 2).astype(dtype)
+def _x(shape: tuple[int, ...], dtype: Any = np.float64, *, positive: bool = False) -> np.ndarray:
+    return (np.arange(np.prod(shape)).reshape(shape) % 5 - (-1 if positive else 2)).astype(dtype)
+
+
+def _good_x(name: str, shape: tuple[int, ...], dtype: Any = np.float64) -> np.ndarray:
+    """``_x`` in the layer's domain (positive for log and 1/x)."""
+    return _x(shape, dtype, positive=KINDS[name].positive)
 
 
 def _after_forward(name: str, x: np.ndarray | None = None) -> tuple[Any, Any]:
     kind = KINDS[name]
     layer = kind.make()
-    out = kind.forward(layer, _x(kind.shape) if x is None else x)
+    out = kind.forward(layer, _good_x(name, kind.shape) if x is None else x)
     return layer, out
 
 
@@ -137,7 +143,7 @@ def _first_dx(grads: Any) -> np.ndarray:
 def _integers_become_float64(name: str) -> Callable[[], Any]:
     def run() -> Any:
         kind = KINDS[name]
-        layer, out = _after_forward(name, _x(kind.shape, np.int64))
+        layer, out = _after_forward(name, _good_x(name, kind.shape, np.int64))
         dx = layer.backward(np.ones(np.shape(out), dtype=np.int64))
         return layer, out, dx
 
@@ -173,7 +179,7 @@ def _check_empty(result: Any) -> None:
 def _non_finite(name: str) -> Callable[[], Any]:
     def run() -> Any:
         kind = KINDS[name]
-        x = _x(kind.shape)
+        x = _good_x(name, kind.shape)
         x.reshape(x.shape[0], -1)[0, :2] = (np.nan, np.inf)  # example 0 only
         layer, out = _after_forward(name, x)
         dout = np.ones(out.shape)

@@ -61,6 +61,8 @@ class Driver:
         name = type(layer).__name__
         result = layer.backward(dout)
         wanted = self.differentiable
+        if not wanted:  # only parameters are differentiated (Embedding): what backward returns is moot
+            result = ()
         if len(wanted) == 1 and not isinstance(result, (tuple, list)):
             result = (result,)
         if not isinstance(result, (tuple, list)) or len(result) < len(wanted):

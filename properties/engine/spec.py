@@ -167,6 +167,9 @@ class LayerSpec:
     bad_inputs: tuple[BadInput, ...] = ()
     #: references that cannot judge this spec even when installed, with why: a visible skip
     declined: Mapping[str, str] = field(default_factory=dict)
+    #: inputs whose domain excludes 0 or negatives (log, 1/x): the generic bad-input rows
+    #: (tests/test_bad_input.py) feed them positive values, so only their planted NaN/inf propagate
+    domain_positive: tuple[str, ...] = ()
 
     @property
     def wrt(self) -> tuple[str, ...]:

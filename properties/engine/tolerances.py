@@ -61,7 +61,9 @@ def fd_rtol(dtype: np.dtype | type, cond: float = 1.0) -> float:
 
 def fd_roundoff(dtype: np.dtype | type, weights: np.ndarray, values: np.ndarray) -> float:
     """Absolute round-off of ``<weights, f(x+) - f(x-)>`` when ``|f|`` is about ``|values|``."""
-    return FD_ROUNDOFF_ULPS * _eps(dtype) * float(np.sum(np.abs(weights) * np.abs(values)))
+    # the small factor first: |weights| * |values| alone overflows near exp's limit (1/h * e**700)
+    ulps = FD_ROUNDOFF_ULPS * _eps(dtype)
+    return float(np.sum(ulps * np.abs(weights) * np.abs(values)))
 
 
 def floor(dtype: np.dtype | type) -> float:

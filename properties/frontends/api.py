@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from properties.engine.chain import chain
 from properties.engine.checks import draw_case, property_named
 from properties.engine.drivers import driver_for
 from properties.engine.errors import UsageError
@@ -61,6 +62,25 @@ def preflight(spec: LayerSpec, cls: Any, dtype: Any = np.float64) -> None:
         )
 
 
+def load_layer(layer: Any) -> Any:
+    """The class to check: a class, a ``file.py:Class`` / ``module:Class`` target, or a chain of
+    them (a list, or targets joined by commas) composed into one class by ``engine.chain``."""
+    if isinstance(layer, str) and "," in layer:
+        layer = [part.strip() for part in layer.split(",") if part.strip()]
+    if isinstance(layer, (list, tuple)):
+        if len(layer) < 2:
+            raise UsageError(f"a chain needs at least two layer classes, got {len(layer)}")
+        return chain(*(load_target(x) if isinstance(x, str) else x for x in layer))
+    return load_target(layer) if isinstance(layer, str) else layer
+
+
+def _target(layer: Any, cls: Any) -> str:
+    """How the run names what it checked: the user's own words, or an importable ``module:Class``."""
+    if isinstance(layer, (list, tuple)):
+        return ",".join(x if isinstance(x, str) else target_name(x) for x in layer)
+    return layer if isinstance(layer, str) else target_name(cls)
+
+
 def _spec(spec: str | LayerSpec) -> LayerSpec:
     if isinstance(spec, LayerSpec):
         return spec
@@ -99,7 +119,9 @@ def check_layer(
     shapes: Sequence[int] | None = None,
 ) -> Run:
     """Every property of ``spec`` for somebody's class ``layer`` (a class or a ``file.py:Class`` /
-    ``module:Class`` target); UsageError if it cannot be done as asked.
+    ``module:Class`` target, or a chain of them: ``[Softmax, CrossEntropyError]`` is checked as one
+    layer whose forward runs them in order and whose backward runs them in reverse); UsageError if
+    it cannot be done as asked.
 
     NumPy's floating-point warnings from the class (``1/(1+np.exp(-x))`` overflows at x = -710 and
     still returns the right value) are recorded and reported, and the values judged; with
@@ -109,7 +131,7 @@ def check_layer(
     (``run.shapes``: runs or raises), and the cells judge the entries the class runs on; an entry
     it raises on makes the run fail (``run.ok``) without turning every cell into an error."""
     s = _spec(spec)
-    cls = load_target(layer) if isinstance(layer, str) else layer
+    cls = load_layer(layer)
     refs, _ = resolve_references(references)
     dts = resolve_dtypes(dtypes)
     missing = [d.name for d in dts if d not in {np.dtype(t) for t in s.dtypes}]
@@ -133,7 +155,7 @@ def check_layer(
         fp="raise" if strict_fp else "record",
         progress=progress,
     )
-    run.target = layer if isinstance(layer, str) else target_name(cls)
+    run.target = _target(layer, cls)
     run.spec = s.name
     run.shapes = per_shape
     run.selected = None if shapes is None else chosen
@@ -189,13 +211,14 @@ def replay(
 ) -> None:
     """Run one property once on recorded draws: raises what the check raised, or returns.
 
-    ``target`` is a class or a ``file.py:Class`` / ``module:Class`` string (as the snippet has it).
+    ``target`` is a class or a ``file.py:Class`` / ``module:Class`` string (as the snippet has it),
+    or a chain of them.
     """
     __tracebackhide__ = True
     s = get_spec(spec)
     prop = property_named(property)
     dt = np.dtype(dtype).type
-    cls = load_target(target) if isinstance(target, str) else target
+    cls = load_layer(target)
     ref = None if reference == SELF else get_reference(reference)
     outcome = explore(lambda draw: prop.run(s, cls, ref, draw, dt), replay=draws)
     if outcome.exception is not None:

@@ -132,7 +132,15 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_report)
 
     p = sub.add_parser("check", help="check your own layer class against a registered spec")
-    p.add_argument("target", help="path/to/file.py:ClassName or package.module:ClassName")
+    p.add_argument("target", nargs="?", help="path/to/file.py:ClassName or package.module:ClassName")
+    p.add_argument(
+        "--chain",
+        metavar="A,B",
+        type=_csv,
+        default=None,
+        help="instead of one target, comma-separated targets checked as one layer: forward through "
+        "A then B (B also gets the remaining inputs, e.g. targets), backward through B then A",
+    )
     p.add_argument(
         "--as", dest="spec", required=True, metavar="SPEC", help="a spec name (see crosscheck list)"
     )
@@ -221,10 +229,14 @@ def _report(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from properties.frontends.report import render, render_check
 
+    if (args.target is None) == (args.chain is None):
+        raise UsageError("name one target, or a chain with --chain A,B (not both)")
+    target = args.target if args.chain is None else args.chain
+    shown = args.target if args.chain is None else f"--chain {','.join(args.chain)}"
     seed = args.seed if args.seed is not None else new_seed()
-    progress = _progress(args.quiet, _seed_line(f"crosscheck check {args.target}", seed, args.seed))
+    progress = _progress(args.quiet, _seed_line(f"crosscheck check {shown}", seed, args.seed))
     run = check_layer(
-        args.target,
+        target,
         args.spec,
         references=args.reference,
         dtypes=args.dtype,

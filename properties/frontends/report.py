@@ -115,7 +115,7 @@ def _block_title(run: Run, ref: str) -> str:
 
 def _label(run: Run, spec: str) -> str:
     if run.target is not None:
-        return f"{run.target.rpartition(':')[2].rpartition('.')[2]} as {spec}"
+        return f"{_class_names(run.target)} as {spec}"
     return spec
 
 
@@ -204,6 +204,11 @@ def render(run: Run, fmt: str = "table", command: str = "crosscheck report") -> 
 # ---- failures -----------------------------------------------------------------------------------
 
 
+def _class_names(target: str) -> str:
+    """``Affine`` for ``mine.py:Affine``; ``Softmax,CrossEntropyError`` for a chain."""
+    return ",".join(part.rpartition(":")[2].rpartition(".")[2] for part in target.split(","))
+
+
 def _judges_spec(r: CellResult) -> bool:
     return property_named(r.prop).judges == "spec"
 
@@ -214,11 +219,15 @@ def _target(run: Run, r: CellResult) -> str:
     from properties.engine.registry import get_spec
     from properties.frontends.loader import target_name
 
-    return target_name(get_spec(r.spec).layer)
+    layer = get_spec(r.spec).layer
+    stages = getattr(layer, "stages_classes", None)  # a chain (engine.chain): its classes, joined
+    return ",".join(target_name(c) for c in stages) if stages else target_name(layer)
 
 
 def _snippet_target(target: str) -> str:
-    """A file target as an absolute path, so the snippet runs from any directory."""
+    """A file target as an absolute path, so the snippet runs from any directory (each of a chain's)."""
+    if "," in target:
+        return ",".join(_snippet_target(part) for part in target.split(","))
     module_part, _, attr = target.rpartition(":")
     if module_part.endswith(".py") or "/" in module_part:
         return f"{Path(module_part).expanduser().resolve()}:{attr}"
@@ -351,7 +360,8 @@ def _shape_verdict(run: Run, name: str, command: str) -> list[str]:
         values = f"on shape set(s) {_indices(runs)} it agrees on every property ({n} examples){_skipped(run)}"
     lines = []
     if runs:
-        target = f"crosscheck check {run.target} --as {run.spec} --shapes {_indices(runs)}"
+        chain = "--chain " if run.target is not None and "," in run.target else ""
+        target = f"crosscheck check {chain}{run.target} --as {run.spec} --shapes {_indices(runs)}"
         lines.append(
             f"if your layer is meant only for shape set(s) {_indices(runs)}, check those alone: {target}"
         )
@@ -365,8 +375,9 @@ def _shape_verdict(run: Run, name: str, command: str) -> list[str]:
 def render_check(run: Run) -> str:
     """What ``crosscheck check`` prints: the shape sets it runs on, the layer's row of the matrix,
     then every disagreement."""
-    name = (run.target or "?").rpartition(":")[2]
-    command = f"crosscheck check {run.target} --as {run.spec}"
+    name = _class_names(run.target or "?")
+    chained = run.target is not None and "," in run.target
+    command = f"crosscheck check {'--chain ' if chained else ''}{run.target} --as {run.spec}"
     lines = _header(run, command) + _shape_sets(run) + _table(run) + ["", _counts(run), ""]
     lines += _fp_note(run)
     if any(not s.ok for s in run.shapes):

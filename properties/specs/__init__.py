@@ -7,4 +7,7 @@ from properties.specs import seed  # noqa: F401  (the seed layers first: registr
 from properties.specs import cnn  # noqa: F401
 
 # isort: split
+from properties.specs import graph  # noqa: F401
+
+# isort: split
 from properties.specs import optim  # noqa: F401  (the optimizers, after the layers)

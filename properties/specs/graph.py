@@ -1,0 +1,412 @@
+"""The computational-graph specs: the nodes that derive Softmax-with-Loss step by step (exp, the
+division node 1/x, log; book 2's Repeat and Sum), book 2's MatMul, Embedding and SigmoidWithLoss,
+and CrossEntropyError as a layer of its own, alone and chained after Softmax.
+
+Magnitudes are dtype-aware: exp is drawn up to ``log(max) - log(64)`` (its gradient times a
+combined upstream gradient of up to 12 stays finite), log and 1/x from ``tiny**(1/4)`` (their
+derivatives ``1/x`` and ``1/x**2`` stay far from overflow) to ``max**(1/4)``. Embedding's indices
+come from a vocabulary smaller than the batch, so repeated indices are the rule, not luck.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from impl import (
+    CrossEntropyError,
+    Embedding,
+    Exp,
+    Log,
+    MatMul,
+    Reciprocal,
+    Repeat,
+    SigmoidWithLoss,
+    Softmax,
+    Sum,
+)
+from properties.engine import strategies as S
+from properties.engine.chain import chain
+from properties.engine.registry import register
+from properties.engine.spec import Arrays, BadInput, Draw, LayerSpec, Sample, Sizes
+
+#: below this distance from the pole at 0, central differences' truncation error of log and 1/x
+#: (relative ``h**2 / x**2``) outgrows their tolerance (``2**6 * h**2``): autodiff judges those
+POLE_MARGIN = 0.25
+FD_TOP = 1e3
+#: Softmax-then-CrossEntropyError is exact to rounding while softmax(x) > 0: logits within ±30
+CHAIN_LOGIT = 30.0
+_TENSOR_SHAPES = ({"shape": (1, 5)}, {"shape": (3, 4)}, {"shape": (2, 3, 2)})
+_CLASS_SHAPES = ({"N": 1, "C": 3}, {"N": 4, "C": 5}, {"N": 2, "C": 2})
+
+
+def exp_extreme(dtype: Any) -> float:
+    """The largest |x| drawn for exp: exp(x) times an upstream gradient up to 64 stays finite."""
+    return float(math.floor(float(np.log(np.finfo(dtype).max)) - math.log(64.0)))  # 705, 84: exact
+
+
+def near_zero(dtype: Any) -> float:
+    """The smallest magnitude drawn for log and 1/x: ``tiny**(1/4)`` (1.2e-77, 3.3e-10 in float32)."""
+    return float(np.finfo(dtype).tiny) ** 0.25
+
+
+def _magnitudes(dtype: Any, least: float, most: float) -> st.SearchStrategy[float]:
+    """Positive floats of ``dtype`` in [least, most]: moderate ones, log-uniform ones across the
+    whole range, and the ends themselves."""
+    cast = np.dtype(dtype).type
+    lo, hi = float(cast(least)), float(cast(most))
+    spread = st.floats(math.log10(lo), math.log10(hi)).map(lambda e: float(cast(10.0**e)))
+    mixed = st.one_of(
+        st.floats(POLE_MARGIN, min(4.0, hi)).map(lambda v: float(cast(v))),
+        spread,
+        st.sampled_from([lo, hi, 1.0, 0.5]),
+    )
+    return mixed.filter(lambda v: lo <= v <= hi)
+
+
+def _positive(draw: Draw, dtype: Any, shape: tuple[int, ...], most: float | None = None) -> np.ndarray:
+    top = float(np.finfo(dtype).max) ** 0.25 if most is None else most
+    return draw(hnp.arrays(np.dtype(dtype), shape, elements=_magnitudes(dtype, near_zero(dtype), top)))
+
+
+def _signed(draw: Draw, dtype: Any, shape: tuple[int, ...]) -> np.ndarray:
+    signs = draw(hnp.arrays(np.int8, shape, elements=st.sampled_from([-1, 1])))
+    return (_positive(draw, dtype, shape) * signs).astype(dtype)
+
+
+def _pole(a: Arrays, margin: float) -> dict[str, np.ndarray]:
+    """Where finite differences are left out: near the pole, and beyond ``FD_TOP`` (a step of
+    ``h`` vanishes next to |x| = 1e11, and the function is nearly flat there anyway)."""
+    size = np.abs(a["x"])
+    return {"x": (size < max(margin, POLE_MARGIN)) | (size > FD_TOP)}
+
+
+def _dout_scale(a: Arrays, dout: np.ndarray) -> float:
+    return float(np.max(np.abs(dout), initial=0.0))
+
+
+_POLE_NOTE = f"pole at 0: finite differences check {POLE_MARGIN} <= |x| <= {FD_TOP:g}; torch and jax all x"
+
+register(
+    LayerSpec(
+        name="exp",
+        layer=Exp,
+        summary="the exp node: exp(x), drawn up to log(max) - log(64), backward dout * out",
+        inputs=("x",),
+        shapes=_TENSOR_SHAPES,
+        draw=lambda draw, dtype, s: {"x": draw(S.array(dtype, s["shape"], exp_extreme(dtype)))},
+        torch=lambda T, x: T.torch.exp(x),
+        jax=lambda J, x: J.jnp.exp(x),
+        row_wise=True,
+        samples=(Sample("near overflow, and exp(-inf) under an infinite dout", {"x": [[80.0, -1e4, 0.0]]},
+                        dout=[[0.5, float("inf"), 1.0]]),),
+    )
+)  # fmt: skip
+
+register(
+    LayerSpec(
+        name="reciprocal",
+        layer=Reciprocal,
+        summary="the division node: 1 / x, |x| from tiny**(1/4) to max**(1/4)",
+        inputs=("x",),
+        shapes=_TENSOR_SHAPES,
+        draw=lambda draw, dtype, s: {"x": _signed(draw, dtype, s["shape"])},
+        torch=lambda T, x: T.torch.reciprocal(x),
+        jax=lambda J, x: J.jnp.reciprocal(x),
+        kinks=_pole,
+        convention=_POLE_NOTE,
+        row_wise=True,
+        domain_positive=("x",),
+    )
+)
+
+register(
+    LayerSpec(
+        name="log",
+        layer=Log,
+        summary="the log node: log(x), x from tiny**(1/4) to max**(1/4), backward dout / x",
+        inputs=("x",),
+        shapes=_TENSOR_SHAPES,
+        draw=lambda draw, dtype, s: {"x": _positive(draw, dtype, s["shape"])},
+        torch=lambda T, x: T.torch.log(x),
+        jax=lambda J, x: J.jnp.log(x),
+        kinks=_pole,
+        convention=_POLE_NOTE,
+        row_wise=True,
+        domain_positive=("x",),
+    )
+)
+
+
+def _hyper_draw(*names: str) -> Any:
+    def draw_case(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
+        return {"x": draw(S.array(dtype, s["x"])), **{k: s[k] for k in names}}
+
+    return draw_case
+
+
+def _repeat_grad_scale(a: Arrays, dout: np.ndarray) -> float:
+    """dx sums ``repeats`` copies of dout: where they cancel, the rounding is their size."""
+    return int(np.asarray(a["repeats"]).item()) * _dout_scale(a, dout)
+
+
+register(
+    LayerSpec(
+        name="repeat",
+        layer=Repeat,
+        summary="book 2's Repeat node: np.repeat(x, repeats, axis), backward sums the copies",
+        inputs=("x",),
+        hyper=("repeats", "axis"),
+        # the book's (1, D) -> (N, D) along axis 0; batches (N >= 2) repeat along a later axis
+        shapes=(
+            {"x": (1, 4), "repeats": 3, "axis": 0},
+            {"x": (2, 3), "repeats": 2, "axis": 1},
+            {"x": (3, 2, 2), "repeats": 2, "axis": -1},
+        ),
+        draw=_hyper_draw("repeats", "axis"),
+        torch=lambda T, x, repeats, axis: T.torch.repeat_interleave(x, repeats, dim=axis),
+        jax=lambda J, x, repeats, axis: J.jnp.repeat(x, repeats, axis=axis),
+        grad_scale=_repeat_grad_scale,
+        row_wise=True,
+    )
+)
+
+
+def _sum_value_scale(a: Arrays) -> float:
+    """A sum's rounding follows the sum of the magnitudes of its terms, not the (cancelled) sum."""
+    axis = int(np.asarray(a["axis"]).item())
+    return float(np.max(np.sum(np.abs(a["x"].astype(np.float64)), axis=axis), initial=0.0))
+
+
+register(
+    LayerSpec(
+        name="sum",
+        layer=Sum,
+        summary="book 2's Sum node: np.sum(x, axis, keepdims=True), backward repeats dout",
+        inputs=("x",),
+        hyper=("axis",),
+        shapes=({"x": (3, 4), "axis": 0}, {"x": (1, 5), "axis": 0}, {"x": (2, 3, 2), "axis": 1}),
+        draw=_hyper_draw("axis"),
+        torch=lambda T, x, axis: T.torch.sum(x, dim=axis, keepdim=True),
+        jax=lambda J, x, axis: J.jnp.sum(x, axis=axis, keepdims=True),
+        value_scale=_sum_value_scale,
+    )
+)
+
+
+def _matmul_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
+    return {"x": draw(S.array(dtype, (s["N"], s["D"]))), "W": draw(S.array(dtype, (s["D"], s["H"])))}
+
+
+def _matmul_value_scale(a: Arrays) -> float:
+    return float(np.max(np.abs(a["x"].astype(np.float64)) @ np.abs(a["W"]), initial=0.0))
+
+
+def _matmul_grad_scale(a: Arrays, dout: np.ndarray) -> float:
+    x, W = np.abs(a["x"].astype(np.float64)), np.abs(a["W"].astype(np.float64))
+    d = np.broadcast_to(np.abs(dout).astype(np.float64), (x.shape[0], W.shape[1]))
+    return max(float(np.max(d @ W.T, initial=0.0)), float(np.max(x.T @ d, initial=0.0)))
+
+
+register(
+    LayerSpec(
+        name="matmul",
+        layer=MatMul,
+        summary="book 2's MatMul: x @ W, params [W], grads [dW]",
+        inputs=("x",),
+        params=("W",),
+        shapes=({"N": 2, "D": 3, "H": 4}, {"N": 1, "D": 5, "H": 2}, {"N": 3, "D": 2, "H": 3}),
+        draw=_matmul_draw,
+        torch=lambda T, x, W: T.torch.matmul(x, W),
+        jax=lambda J, x, W: J.jnp.matmul(x, W, precision=J.lax.Precision.HIGHEST),
+        value_scale=_matmul_value_scale,
+        grad_scale=_matmul_grad_scale,
+        row_wise=True,
+        bad_inputs=(
+            BadInput(
+                "x with the wrong number of features",
+                lambda a: {**a, "x": np.ones((a["x"].shape[0], a["W"].shape[0] + 1))},
+            ),
+            BadInput("W not a matrix", lambda a: {**a, "W": np.ones(a["W"].shape[:1])}),
+        ),
+    )
+)
+
+
+def _embedding_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
+    idx = draw(hnp.arrays(np.int64, s["idx"], elements=st.integers(0, s["V"] - 1)))
+    return {"idx": idx, "W": draw(S.array(dtype, (s["V"], s["D"])))}
+
+
+def _embedding_grad_scale(a: Arrays, dout: np.ndarray) -> float:
+    """A row of dW sums dout over every repeat of its index: their size bounds its rounding."""
+    repeats = int(np.bincount(a["idx"].reshape(-1)).max(initial=1)) if a["idx"].size else 1
+    return repeats * _dout_scale(a, dout)
+
+
+register(
+    LayerSpec(
+        name="embedding",
+        layer=Embedding,
+        summary="book 2's Embedding: W[idx], dW accumulated with np.add.at (repeated indices)",
+        inputs=("idx",),
+        constants=("idx",),
+        params=("W",),
+        # more indices than rows of W: every draw of the first and third repeats an index. 1-D
+        # indices, as in the book (its loop over `enumerate(idx)` is right for those only)
+        shapes=({"idx": (4,), "V": 3, "D": 2}, {"idx": (1,), "V": 4, "D": 3}, {"idx": (6,), "V": 2, "D": 2}),
+        draw=_embedding_draw,
+        torch=lambda T, idx, W: T.F.embedding(idx, W),
+        jax=lambda J, idx, W: J.jnp.take(W, idx, axis=0),
+        grad_scale=_embedding_grad_scale,
+        row_wise=True,
+        samples=(
+            Sample("one index three times", {"idx": np.array([1, 1, 1]), "W": [[1.0, -2.0], [3.0, 0.5]]}),
+            Sample("interleaved repeats", {"idx": np.array([0, 2, 2, 0]), "W": [[1.0], [2.0], [4.0]]}),
+        ),
+        bad_inputs=(
+            BadInput("index out of range", lambda a: {**a, "idx": np.full(a["idx"].shape, a["W"].shape[0])}),
+            BadInput("float indices", lambda a: {**a, "idx": a["idx"].astype(np.float64)}, TypeError),
+            BadInput("W not a matrix", lambda a: {**a, "W": np.ones(a["W"].shape[:1])}),
+        ),
+    )
+)  # fmt: skip
+
+
+def _cee_draw(target: str) -> Any:
+    def draw_case(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
+        n, c = s["N"], s["C"]
+        labels = draw(S.labels(n, c))
+        t = labels if target == "labels" else S.one_hot(labels, c, dtype)
+        return {"y": _positive(draw, dtype, (n, c), most=1.0), "t": t}
+
+    return draw_case
+
+
+def _cee_pole(a: Arrays, margin: float) -> dict[str, np.ndarray]:
+    return {"y": a["y"] < max(margin, POLE_MARGIN)}
+
+
+def _nll_torch(T: Any, y: Any, t: Any) -> Any:
+    return T.F.nll_loss(T.torch.log(y), t)
+
+
+def _nll_jax(J: Any, y: Any, t: Any) -> Any:
+    return -J.jnp.mean(J.jnp.take_along_axis(J.jnp.log(y), t[:, None], axis=-1))
+
+
+def _xlogy_torch(T: Any, y: Any, t: Any) -> Any:
+    return -T.torch.xlogy(t, y).sum() / y.shape[0]
+
+
+def _xlogy_jax(J: Any, y: Any, t: Any) -> Any:
+    import jax.scipy.special  # jax is loaded already: this runs inside the reference
+
+    return -J.jnp.sum(jax.scipy.special.xlogy(t, y)) / y.shape[0]
+
+
+def _wider_targets(a: Arrays) -> Arrays:
+    return {**a, "t": np.zeros((a["y"].shape[0], a["y"].shape[1] + 1))}
+
+
+_CEE_BAD = (
+    BadInput("targets of the wrong shape", _wider_targets),
+    BadInput("y of rank 3", lambda a: {**a, "y": np.full((*a["y"].shape, 1), 0.5)}),
+)  # fmt: skip
+
+for _name, _target, _torch, _jax, _bad in (
+    ("cross_entropy_error", "one_hot", _xlogy_torch, _xlogy_jax, _CEE_BAD),
+    (
+        "cross_entropy_error_labels",
+        "labels",
+        _nll_torch,
+        _nll_jax,
+        (BadInput("label out of range", lambda a: {**a, "t": np.full(a["t"].shape, a["y"].shape[1])}),),
+    ),
+):
+    register(
+        LayerSpec(
+            name=_name,
+            layer=CrossEntropyError,
+            summary=f"-sum(t * log(y)) / N of probabilities y, {_target.replace('_', '-')} targets, "
+            "backward -dout * t / y / N",
+            inputs=("y", "t"),
+            constants=("t",),
+            shapes=_CLASS_SHAPES,
+            draw=_cee_draw(_target),
+            torch=_torch,
+            jax=_jax,
+            kinks=_cee_pole,
+            convention=f"pole at y = 0: finite differences leave y < {POLE_MARGIN} to torch and jax",
+            bad_inputs=_bad,
+        )
+    )
+
+
+def _chain_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
+    n, c = s["N"], s["C"]
+    x = draw(S.array(dtype, (n, c), CHAIN_LOGIT))
+    return {"x": x, "t": S.one_hot(draw(S.labels(n, c)), c, dtype)}
+
+
+def _chain_grad_scale(a: Arrays, dout: np.ndarray) -> float:
+    """dx = y * (g - sum(g * y)) with g = -dout * t / y / N: terms of size |dout| * (1 + sum t) / N."""
+    return _dout_scale(a, dout) * (1.0 + float(np.max(a["t"].sum(axis=-1)))) / a["x"].shape[0]
+
+
+register(
+    LayerSpec(
+        name="softmax_then_cross_entropy",
+        layer=chain(Softmax, CrossEntropyError),
+        summary="Softmax then CrossEntropyError as separate layers (crosscheck check --chain A,B), "
+        f"one-hot targets, logits within ±{CHAIN_LOGIT:g} (where softmax never rounds to 0)",
+        inputs=("x", "t"),
+        constants=("t",),
+        shapes=_CLASS_SHAPES,
+        draw=_chain_draw,
+        torch=lambda T, x, t: T.F.cross_entropy(x, t),
+        jax=lambda J, x, t: -J.jnp.sum(t * J.nn.log_softmax(x, axis=-1)) / x.shape[0],
+        cond=lambda a: 1.0 + float(np.max(np.abs(a["x"]), initial=0.0)),
+        grad_scale=_chain_grad_scale,
+        value_scale=lambda a: 1.0,
+    )
+)
+
+
+def _bce_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
+    shape = s["shape"]
+    return {
+        "x": draw(S.array(dtype, shape, 1e4)),
+        "t": draw(hnp.arrays(np.int64, shape, elements=st.integers(0, 1))),
+    }
+
+
+def _bce_value_scale(a: Arrays) -> float:
+    """softplus(x) - t*x cancels for a confident right answer: its rounding is the terms' size."""
+    x = a["x"].astype(np.float64)
+    return float(np.sum(np.logaddexp(0.0, x) + np.abs(a["t"] * x)) / x.shape[0])
+
+
+register(
+    LayerSpec(
+        name="sigmoid_with_loss",
+        layer=SigmoidWithLoss,
+        summary="book 2's SigmoidWithLoss: binary cross-entropy of sigmoid(x) with 0/1 labels, / N",
+        inputs=("x", "t"),
+        constants=("t",),
+        shapes=({"shape": (4,)}, {"shape": (1,)}, {"shape": (3, 2)}),
+        draw=_bce_draw,
+        torch=lambda T, x, t: T.F.binary_cross_entropy_with_logits(x, t.to(x.dtype), reduction="sum")
+        / x.shape[0],
+        jax=lambda J, x, t: -J.jnp.sum(t * J.nn.log_sigmoid(x) + (1 - t) * J.nn.log_sigmoid(-x)) / x.shape[0],
+        grad_scale=lambda a, dout: 2.0 * _dout_scale(a, dout) / a["x"].shape[0],
+        value_scale=_bce_value_scale,
+        bad_inputs=(
+            BadInput("t of the wrong shape", lambda a: {**a, "t": np.zeros(a["x"].shape[0] + 1, np.int64)}),
+        ),
+    )
+)  # fmt: skip

@@ -1,0 +1,275 @@
+"""The graph nodes and book-2 layers (properties/specs/graph.py): planted bugs are rejected, the
+book's own way of writing them is accepted, Embedding accumulates repeated indices, the unfused
+Softmax -> CrossEntropyError route equals SoftmaxWithLoss, and a chain of classes is checked by the
+same engine as one class (``check_layer([A, B], ...)``, ``crosscheck check --chain A,B``).
+
+The generic properties of every new spec run in tests/test_properties.py and their bad-input rows
+in tests/test_bad_input.py (both generated from the registry); this file holds what is particular.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+import impl
+from impl import CrossEntropyError, Embedding, LayerError, Softmax, SoftmaxWithLoss
+from properties import get_spec
+from properties.engine.chain import chain
+from properties.engine.compare import compare
+from properties.engine.matrix import Cell, cells
+from properties.engine.tolerances import exact_rtol
+from properties.frontends.api import check_layer
+from tests.test_harness_catches_bugs import verdict
+from tests.test_softmax_jacobian import targets
+from tests.zoo import graph_layers as G
+
+ZOO = Path(__file__).resolve().parent / "zoo" / "graph_layers.py"
+
+
+def _skip_unless_installed(cell: Cell) -> list[pytest.MarkDecorator]:
+    reason = cell.unavailable()
+    return [pytest.mark.skip(reason=reason)] if reason else []
+
+
+# ---- planted bugs: each rejected by the property named, without torch or jax -------------------
+
+BUGS = [
+    (G.BrokenEmbeddingAssign, "embedding", ("fd", "fd"), "vs finite differences"),
+    (G.BrokenEmbeddingPlusEquals, "embedding", ("jacobian", "fd"), "Jacobian"),
+    (G.BrokenEmbeddingAssign, "embedding", ("batch", "self"), "the sum over its rows"),
+    (G.BrokenCEEIgnoresDout, "cross_entropy_error", ("linearity", "self"), "backward("),
+    (G.BrokenCEENoMean, "cross_entropy_error", ("fd", "fd"), "vs finite differences"),
+    (G.BrokenCEENoMean, "cross_entropy_error", ("jacobian", "fd"), "Jacobian"),
+    (G.BrokenExpFromInput, "exp", ("fd", "fd"), "vs finite differences"),
+    (G.BrokenReciprocalSign, "reciprocal", ("fd", "fd"), "vs finite differences"),
+    (G.BrokenLogBackward, "log", ("fd", "fd"), "vs finite differences"),
+    (G.BrokenRepeatMean, "repeat", ("fd", "fd"), "vs finite differences"),
+    (G.BrokenSumBackwardOnce, "sum", ("jacobian", "fd"), "Jacobian"),
+    (G.BrokenMatMulMeanGrad, "matmul", ("batch", "self"), "the sum over its rows"),
+    (G.BrokenSigmoidWithLossNoMean, "sigmoid_with_loss", ("fd", "fd"), "vs finite differences"),
+]
+
+
+@pytest.mark.parametrize(
+    ("layer", "spec", "by", "says"),
+    [pytest.param(*bug, id=f"{bug[0].__name__}-{bug[1]}-{bug[2][0]}") for bug in BUGS],
+)
+def test_planted_bug_is_rejected(layer: type, spec: str, by: tuple[str, str], says: str) -> None:
+    # fp="record": a learner's class is judged on its values, as `crosscheck check` does
+    failure = verdict(get_spec(spec), layer, *by, np.float64, examples=60, shrink=False, fp="record")
+    assert failure is not None, f"{by[0]} vs {by[1]} accepted {layer.__name__}"
+    assert says in failure, failure
+
+
+def test_a_chain_with_a_planted_bug_is_rejected() -> None:
+    failure = verdict(
+        get_spec("softmax_then_cross_entropy"),
+        chain(Softmax, G.BrokenCEEIgnoresDout),
+        "linearity",
+        "self",
+        np.float64,
+        examples=60,
+        shrink=False,
+        fp="record",
+    )
+    assert failure is not None and "backward(" in failure, failure
+
+
+# ---- the book's way is accepted by every applicable cell ------------------------------------------
+
+CORRECT = [(G.BookEmbedding, "embedding"), (G.BookMatMul, "matmul")]
+
+
+@pytest.mark.parametrize(
+    ("layer", "cell"),
+    [
+        pytest.param(layer, cell, id=f"{layer.__name__}-{cell.id}", marks=_skip_unless_installed(cell))
+        for layer, name in CORRECT
+        for cell in cells(specs=[get_spec(name)], for_class=True)
+    ],
+)
+def test_book_layer_is_accepted(layer: type, cell: Cell) -> None:
+    failure = verdict(
+        cell.spec, layer, cell.prop.name, cell.reference, cell.dtype, examples=30, shrink=True, fp="record"
+    )
+    assert failure is None, failure
+
+
+# ---- Embedding: repeated indices accumulate ------------------------------------------------------
+
+
+def test_embedding_accumulates_repeated_indices() -> None:
+    W = np.arange(6.0).reshape(3, 2)
+    idx = np.array([0, 2, 0, 0, 1])
+    dout = np.array([[1.0, -1.0], [0.5, 2.0], [3.0, 0.25], [-2.0, 4.0], [7.0, 8.0]])
+    layer = Embedding(W)
+    np.testing.assert_array_equal(layer.forward(idx), W[idx])
+    assert layer.backward(dout) is None
+    want = np.array([dout[[0, 2, 3]].sum(axis=0), dout[4], dout[1]])
+    np.testing.assert_array_equal(layer.dW, want)
+    assert layer.grads[0] is layer.dW
+    # the planted bug keeps one row per index: what makes it wrong exactly here
+    broken = G.BrokenEmbeddingAssign(W.copy())
+    broken.forward(idx)
+    broken.backward(dout)
+    assert not np.array_equal(broken.grads[0], want)
+
+
+def test_embedding_float32_and_gradient_in_place() -> None:
+    W = np.ones((4, 3), np.float32)
+    layer = Embedding(W)
+    slot = layer.grads[0]
+    out = layer.forward(np.array([3, 3]))
+    layer.backward(np.ones((2, 3), np.float32))
+    assert out.dtype == np.float32 and layer.dW.dtype == np.float32
+    assert layer.grads[0] is slot  # an optimizer holding the array sees the new values
+    np.testing.assert_array_equal(slot[3], 2.0)
+
+
+# ---- Softmax -> CrossEntropyError equals SoftmaxWithLoss -----------------------------------------
+
+
+def _unfused(x: np.ndarray, t: np.ndarray, dout: float) -> tuple[Any, np.ndarray]:
+    softmax, cee = Softmax(), CrossEntropyError()
+    loss = cee.forward(softmax.forward(x), t)
+    return loss, softmax.backward(cee.backward(dout))
+
+
+def _fused(x: np.ndarray, t: np.ndarray, dout: float) -> tuple[Any, np.ndarray]:
+    layer = SoftmaxWithLoss()
+    return layer.forward(x, t), layer.backward(dout)
+
+
+DOUT = st.sampled_from([1.0, 0.5, -2.0, 3.25])
+
+
+@given(case=st.sampled_from(["one_hot", "soft", "unnormalized"]).flatmap(targets), dout=DOUT)
+@example(case=(np.array([[2.0, 2.0, -1.0]]), np.array([[0.5, 0.5, 0.0]])), dout=-2.0)
+def test_full_jacobian_route_equals_the_shortcut(case: tuple[np.ndarray, np.ndarray], dout: float) -> None:
+    """Softmax.backward(CrossEntropyError.backward(dout)) == SoftmaxWithLoss.backward(dout) ==
+    dout·(y·Σt - t)/N, which is dout·(y - t)/N when each row of t sums to 1."""
+    x, t = case
+    n = x.shape[0]
+    loss, dx = _unfused(x, t, dout)
+    fused_loss, fused_dx = _fused(x, t, dout)
+    y = impl.softmax(x)
+    shortcut = dout * (y * t.sum(axis=1, keepdims=True) - t) / n
+    terms = abs(dout) * (1 + float(t.sum(axis=1).max())) / n  # |y·Σt| + |t|: what dx is made of
+    rtol = exact_rtol(np.float64, 1 + float(np.abs(x).max()))
+    compare(dx, fused_dx, rtol, scale=terms, what="Softmax∘CrossEntropyError backward vs SoftmaxWithLoss")
+    compare(dx, shortcut, rtol, scale=terms, what="Softmax∘CrossEntropyError backward vs dout·(y·Σt - t)/N")
+    compare(loss, fused_loss, rtol, scale=max(1.0, abs(float(fused_loss))), what="loss")
+
+
+@given(data=st.data(), dout=DOUT)
+def test_labels_route_equals_the_shortcut(data: st.DataObject, dout: float) -> None:
+    x, t = data.draw(targets("one_hot"))
+    labels = t.argmax(axis=1)
+    _, dx = _unfused(x, labels, dout)
+    _, fused_dx = _fused(x, labels, dout)
+    _, one_hot_dx = _unfused(x, t, dout)
+    rtol = exact_rtol(np.float64, 1 + float(np.abs(x).max()))
+    scale = 2 * abs(dout) / x.shape[0]
+    compare(dx, fused_dx, rtol, scale=scale, what="labels: unfused vs SoftmaxWithLoss")
+    compare(dx, one_hot_dx, rtol, scale=scale, what="labels vs one-hot")
+
+
+# ---- a chain is one class for the one engine -----------------------------------------------------
+
+
+def test_check_layer_takes_a_chain() -> None:
+    run = check_layer(
+        [Softmax, CrossEntropyError], "softmax_then_cross_entropy", references=("fd",), examples=8
+    )
+    assert run.ok, [r.message for r in run.failures]
+    assert {r.prop for r in run.results if r.status == "pass"} >= {"fd", "linearity", "state", "no_mutation"}
+    assert run.target == "impl.softmax_loss:Softmax,impl.losses:CrossEntropyError"
+
+
+def test_a_chain_beyond_its_range_is_told_why() -> None:
+    """Checked against the fused layer's spec (logits up to ±1e4), softmax rounds to 0 and the
+    chain fails, naming the stages and the reason, not with a bare NaN."""
+    spec = get_spec("softmax_with_loss")
+    one = dataclasses.replace(spec, shapes=(spec.shapes[0],))
+    run = check_layer([Softmax, CrossEntropyError], one, references=("fd",), examples=25, shrink_seconds=0)
+    assert not run.ok
+    messages = " ".join(r.message for r in run.failures)
+    assert "Chain(Softmax, CrossEntropyError)" in messages and "fuses them" in messages, messages
+
+
+def _crosscheck(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "properties", "check", *args], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_cli_chain_of_a_users_file() -> None:
+    chain_arg = f"{ZOO}:BookSoftmax,{ZOO}:BookCrossEntropyError"
+    options = ("--reference", "fd", "--examples", "5", "-q")
+    done = _crosscheck("--chain", chain_arg, "--as", "softmax_then_cross_entropy", *options)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "BookSoftmax,BookCrossEntropyError as softmax_then_cross_entropy" in done.stdout
+    assert "--chain" in done.stdout  # the repeat-this-run line keeps the chain
+
+
+def test_cli_chain_usage_errors() -> None:
+    both = _crosscheck(f"{ZOO}:BookMatMul", "--chain", f"{ZOO}:BookMatMul,{ZOO}:BookMatMul", "--as", "matmul")
+    assert both.returncode == 2 and "not both" in both.stderr
+    lone = _crosscheck("--chain", f"{ZOO}:BookMatMul", "--as", "matmul")
+    assert lone.returncode == 2 and "at least two" in lone.stderr
+    neither = _crosscheck("--as", "matmul")
+    assert neither.returncode == 2
+
+
+# ---- bad input the generated rows do not reach (losses and constructors) ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("run", "says"),
+    [
+        pytest.param(lambda: CrossEntropyError().backward(), "CrossEntropyError.backward: call forward first",
+                     id="cee-backward-first"),
+        pytest.param(lambda: _after(CrossEntropyError(), np.full((2, 3), 0.5), np.array([0, 1])).backward(
+            np.ones(2)), "CrossEntropyError.backward: dout has shape (2,)", id="cee-dout-not-scalar"),
+        pytest.param(lambda: CrossEntropyError().forward(np.ones((0, 3)), np.zeros(0, int)),
+                     "CrossEntropyError.forward: y has shape (0, 3)", id="cee-empty"),
+        pytest.param(lambda: impl.SigmoidWithLoss().backward(),
+                     "SigmoidWithLoss.backward: call forward first", id="bce-backward-first"),
+        pytest.param(lambda: impl.SigmoidWithLoss().forward(np.float64(1.0), 1),
+                     "SigmoidWithLoss.forward: x has shape ()", id="bce-scalar"),
+        pytest.param(lambda: impl.Repeat(0), "Repeat: repeats must be a whole number >= 1", id="repeat-zero"),
+        pytest.param(lambda: impl.Repeat(2, axis=2).forward(np.ones((2, 3))),
+                     "Repeat.forward: axis 2 is out of range for x of shape (2, 3)", id="repeat-axis"),
+        pytest.param(lambda: impl.Sum(axis=-3).forward(np.ones((2, 3))),
+                     "Sum.forward: axis -3 is out of range for x of shape (2, 3)", id="sum-axis"),
+        pytest.param(lambda: impl.MatMul(np.ones((3, 2))).forward(np.ones(3)),
+                     "MatMul.forward: x has shape (3,)", id="matmul-1d"),
+    ],
+)  # fmt: skip
+def test_bad_input_names_the_layer(run: Any, says: str) -> None:
+    with pytest.raises((LayerError, TypeError)) as info:
+        run()
+    assert says in str(info.value)
+
+
+def _after(layer: Any, *inputs: Any) -> Any:
+    layer.forward(*inputs)
+    return layer
+
+
+def test_nodes_propagate_poles_quietly() -> None:
+    """log(0) = -inf, 1/0 = inf, log(-1) = NaN, exp(1e4) = inf: values, as in torch, not errors."""
+    with np.errstate(all="raise"):
+        assert impl.Log().forward(np.array([0.0, -1.0]))[0] == -np.inf
+        assert np.isnan(impl.Log().forward(np.array([-1.0]))[0])
+        assert impl.Reciprocal().forward(np.array([0.0]))[0] == np.inf
+        assert impl.Exp().forward(np.array([1e4]))[0] == np.inf
