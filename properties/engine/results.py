@@ -70,6 +70,12 @@ class Run:
     #: the class checked (``check``) as a loadable target; None for the impl layers (``report``)
     target: str | None = None
     spec: str | None = None
+    #: ``--set`` overrides the run was made with (``check``)
+    settings: dict[str, float] = field(default_factory=dict)
+    #: the one line naming another known convention the class follows (a failed ``check``)
+    convention: str | None = None
+    #: how the class was driven where it differs from the spec's interface (a recovered mask)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

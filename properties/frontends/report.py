@@ -231,6 +231,7 @@ def snippet(run: Run, r: CellResult) -> str:
     name = f"test_{r.spec}_{r.prop}_{r.reference.replace('=', '_')}_{r.dtype}"
     against = "its torch and jax math" if _judges_spec(r) else f"{r.prop} vs {r.reference}"
     seed = "" if r.seed is None else f" (crosscheck seed {run.seed})"
+    settings = f"\n        settings={run.settings!r}," if run.settings else ""
     return f'''"""Reproduces a crosscheck disagreement: {target}, spec {r.spec}, {against}, {r.dtype}.
 
 The recorded draws are the shrunk failing example{seed}; run with pytest.
@@ -250,7 +251,7 @@ def {name}() -> None:
         dtype={r.dtype!r},
         draws=[
 {draws}
-        ],
+        ],{settings}
     )
 '''
 
@@ -314,15 +315,21 @@ def _fp_note(run: Run) -> list[str]:
 
 
 def render_check(run: Run) -> str:
-    """What ``crosscheck check`` prints: the layer's row of the matrix, then every disagreement."""
+    """What ``crosscheck check`` prints: the convention the class follows if it is another known one
+    (first, in one line), the layer's row of the matrix, then every disagreement."""
     name = (run.target or "?").rpartition(":")[2]
-    command = f"crosscheck check {run.target} --as {run.spec}"
-    lines = _header(run, command) + _table(run) + ["", _counts(run), ""]
+    flags = "".join(f" --set {k}={v!r}" for k, v in run.settings.items())
+    command = f"crosscheck check {run.target} --as {run.spec}{flags}"
+    lines = [f"CONVENTION: {run.convention}", ""] if run.convention else []
+    lines += [f"note: {n}" for n in run.notes]
+    lines += _header(run, command) + _table(run) + ["", _counts(run), ""]
     lines += _fp_note(run)
     if run.failures:
         lines += _failures(run)
         bad = len(run.failures)
         lines.append(f"{name} DISAGREES with spec {run.spec}: {bad} cell(s) failed - {_repeat(run, command)}")
+        if run.convention:
+            lines.append(f"CONVENTION: {run.convention}")
     else:
         n = sum(r.examples for r in run.results)
         lines.append(
@@ -377,6 +384,9 @@ def _as_json(run: Run) -> dict[str, Any]:
             "dtypes": list(run.dtypes),
             "references": {n: run.unavailable.get(n, "available") for n in run.references},
             "target": run.target,
+            "settings": run.settings,
+            "convention": run.convention,
+            "notes": run.notes,
             "seconds": round(run.seconds, 3),
             "results": results,
         }
