@@ -53,8 +53,8 @@ def draw_case(spec: LayerSpec, draw: Draw, dtype: Any, sizes: Sizes | None = Non
     """
     if sizes is None:
         sizes = draw(st.sampled_from(spec.shapes))
-    drawn = {**spec.draw(draw, np.dtype(dtype), sizes), **spec.settings}
-    arrays = {k: _readonly(v) for k, v in drawn.items()}
+    settings = {k: np.asarray(v) for k, v in spec.settings.items()}  # eps: hooks and math read it
+    arrays = {k: _readonly(v) for k, v in {**spec.draw(draw, np.dtype(dtype), sizes), **settings}.items()}
     _note(draw, arrays=arrays, dout=None)
     return arrays, sizes
 
@@ -565,7 +565,11 @@ PROPERTIES: tuple[Property, ...] = (
         _backward(),
     ),
     Property(
-        "linearity", "backward is linear in the upstream gradient", (), check_linearity, _backward(_layers_only)
+        "linearity",
+        "backward is linear in the upstream gradient",
+        (),
+        check_linearity,
+        _backward(_layers_only),
     ),
     Property(
         "no_mutation", "inputs, parameters and dout are left untouched", (), check_no_mutation, _backward()

@@ -104,7 +104,11 @@ def identify(
     if run.ok or not usable:
         return None
     name = getattr(cls, "__name__", repr(cls))
-    for alt in spec.alternatives:
+    alternatives = spec.alternatives
+    registered = get_spec(spec.name).settings
+    if dict(registered) != dict(spec.settings):  # run with --set: the spec's own values come first
+        alternatives = (Alternative(spec.name, dict(registered)), *alternatives)
+    for alt in alternatives:
         if alt.only_if_raises and not _only_raised(run):
             continue
         try:
@@ -116,6 +120,9 @@ def identify(
             continue
         if _forward_probe(alt_spec, cls, usable[0], np.dtype(dtype).type, seed):
             what = _describe(spec, alt, alt_spec)
-            which = f"spec {alt.spec} {what}" if alt.spec == spec.name else f"{what} (spec {alt.spec})"
-            return f"{name} follows {which}, not spec {spec.name}: rerun with crosscheck check {target} {alt.flags()}"
+            if alt.spec == spec.name:
+                which = f"spec {alt.spec} with {what}"
+            else:
+                which = f"{what} (spec {alt.spec}), not spec {spec.name}"
+            return f"{name} follows {which}: rerun with crosscheck check {target} {alt.flags()}"
     return None

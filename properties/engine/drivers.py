@@ -35,14 +35,16 @@ def _signature(fn: Any) -> inspect.Signature | None:
         return None
 
 
-def _unexpected(exc: TypeError) -> str:
-    """What the call passed that the signature does not take, as a learner reads it."""
-    m = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
-    if m:
-        return f"{m.group(1)}="
-    if "positional argument" in str(exc):
-        return "that many positional arguments"
-    return str(exc)
+def _mismatch(shown: str, exc: TypeError) -> str:
+    """What does not fit, as a learner reads it, from the TypeError ``Signature.bind`` raised."""
+    text = str(exc)
+    if m := re.search(r"unexpected keyword argument '(\w+)'", text):
+        return f"{shown}() does not accept {m.group(1)}="
+    if m := re.search(r"missing a required argument: '(\w+)'", text):
+        return f"{shown}() requires {m.group(1)}, which the spec does not pass"
+    if "too many positional arguments" in text:
+        return f"{shown}() takes fewer positional arguments than the spec passes"
+    return f"{shown}() cannot be called as the spec calls it ({text})"
 
 
 class Driver:
@@ -68,16 +70,20 @@ class Driver:
                 raise InterfaceError(self._interface(cls, method, args, kwargs, exc)) from None
         return fn(*args, **kwargs)
 
-    def _interface(self, cls: Any, method: str, args: list[Any], kwargs: dict[str, Any], exc: TypeError) -> str:
+    def _interface(
+        self, cls: Any, method: str, args: list[Any], kwargs: dict[str, Any], exc: TypeError
+    ) -> str:
         name = getattr(cls, "__name__", repr(cls))
         shown = name if method == "__init__" else f"{name}.{method}"
-        names = {"__init__": self.spec.params, "forward": self.positional_names()}.get(method, ())
+        names = {"__init__": self.spec.params, "forward": self.positional_names(), "backward": ("dout",)}.get(
+            method, ()
+        )
         parts = [*names[: len(args)], *(f"{k}=..." for k in kwargs)]
         parts += ["..."] * (len(args) - len(names[: len(args)]))
         call = f"{name if method == '__init__' else method}({', '.join(parts)})"
         return (
-            f"{shown}() does not accept {_unexpected(exc)}: the {self.spec.name} spec calls {call} "
-            f"({exc}); see `crosscheck list` for the interface each spec drives"
+            f"{_mismatch(shown, exc)}: the {self.spec.name} spec calls {call}; "
+            "see `crosscheck list` for the interface each spec drives"
         )
 
     def positional_names(self) -> tuple[str, ...]:
@@ -108,7 +114,7 @@ class Driver:
     def forward(self, layer: Any, arrays: Arrays) -> np.ndarray:
         args, kwargs = self.call_args(arrays)
         if self.spec.numpy_seed is not None:
-            np.random.seed(self.spec.numpy_seed)
+            np.random.seed(self.spec.numpy_seed)  # noqa: NPY002 - the global RNG such a class draws from
         return np.asarray(self._call(layer, "forward", args, kwargs))
 
     def backward(self, layer: Any, dout: np.ndarray, arrays: Arrays) -> Arrays:

@@ -17,9 +17,9 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from impl import BatchNormalization, Convolution, Dropout, Pooling, SimpleConvNet
 from properties.engine import strategies as S
-from properties.engine.registry import register
 from properties.engine.drivers import driver_for
 from properties.engine.errors import UsageError
+from properties.engine.registry import register
 from properties.engine.spec import Alternative, Arrays, Draw, LayerSpec, Sizes, per_case
 
 BN_EPS = 1e-5  # BatchNormalization's default eps, torch's default too
@@ -369,7 +369,7 @@ def _bn_eval_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
 
 _BN_SHAPES = ({"x": (2, 3, 2, 2)}, {"x": (4, 3)}, {"x": (2, 5)})
 _BN_SETTINGS = {"eps": BN_EPS}
-#: eps values learners' code and other frameworks use: the book's ``10e-7``, ``1e-7``, ``1e-8``, Keras's ``1e-3``
+#: eps values learners' code and other frameworks use: the book's ``10e-7``, 1e-7, 1e-8, Keras's 1e-3
 _OTHER_EPS = (1e-6, 1e-7, 1e-8, 1e-3)
 _BN_ALTERNATIVES = (
     Alternative("batch_norm_per_feature", {"eps": 1e-6}),  # the book's BatchNormalization
@@ -451,7 +451,10 @@ register(
         value_scale=lambda a: _bn_value_scale(_flat(a)),
         grad_scale=lambda a, dout: _bn_grad_scale(_flat(a), _flat_dout(a, dout)),
         settings=_BN_SETTINGS,
-        alternatives=(Alternative("batch_norm"), *(Alternative("batch_norm", {"eps": e}) for e in _OTHER_EPS)),
+        alternatives=(
+            Alternative("batch_norm"),
+            *(Alternative("batch_norm", {"eps": e}) for e in _OTHER_EPS),
+        ),
         convention_name="the book's per-feature batch normalization (a 4-D input flattened to "
         "(N, C*H*W), each feature normalized alone, gamma of shape (C*H*W,))",
     )
@@ -516,7 +519,13 @@ def _dropout_drawing_its_own_mask(spec: LayerSpec, cls: Any) -> tuple[LayerSpec,
     property does not apply: a row alone draws another mask than in its batch. UsageError if the
     class's mask does not follow ``np.random.seed`` (then it cannot be recovered)."""
     probe_spec = replace(
-        spec, inputs=("x",), constants=(), keyword_inputs=(), numpy_seed=DROPOUT_SEED, row_wise=False, adapt=None
+        spec,
+        inputs=("x",),
+        constants=(),
+        keyword_inputs=(),
+        numpy_seed=DROPOUT_SEED,
+        row_wise=False,
+        adapt=None,
     )
     drv = driver_for(probe_spec)
     name = getattr(cls, "__name__", repr(cls))

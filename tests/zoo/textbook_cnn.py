@@ -1,7 +1,11 @@
 """The book's Dropout and BatchNormalization (``common/layers.py``), verbatim, and two learners'
-batch norms that follow other known conventions. None is wrong; each follows a convention the
-default specs do not, and ``crosscheck check`` must say which by name (tests/test_conventions.py).
+batch norms that follow other known conventions. None of these is wrong; each follows a convention
+the default specs do not, and ``crosscheck check`` must say which by name (tests/test_conventions.py).
+At the end, planted bugs and interface mismatches for which no convention may be claimed.
 """
+
+# The book's code is kept verbatim (legacy np.random, unused unpacked sizes, its parentheses).
+# ruff: noqa: NPY002, RUF059, UP034
 
 import numpy as np
 
@@ -141,7 +145,8 @@ class _ChannelBatchNorm:
         self.dbeta = dout.sum(axis=axes)
         self.dgamma = (dout * self.xn).sum(axis=axes)
         dxn = dout * self.gamma.reshape(shape)
-        dxn = dxn - dxn.mean(axis=axes, keepdims=True) - self.xn * (dxn * self.xn).mean(axis=axes, keepdims=True)
+        dxn_xn = (dxn * self.xn).mean(axis=axes, keepdims=True)
+        dxn = dxn - dxn.mean(axis=axes, keepdims=True) - self.xn * dxn_xn
         return dxn / self.std
 
 
@@ -158,3 +163,69 @@ class BatchNormTrainOnlyBackward(_ChannelBatchNorm):
         if not self.train:
             raise NotImplementedError("backward is only defined in training mode")
         return super().backward(dout)
+
+
+# ---- planted bugs: a convention must never be claimed for these (tests/test_conventions.py) ----
+
+
+class DropoutIgnoringMaskInBackward(Dropout):
+    """The book's Dropout with a bug: backward passes every gradient through, dropped units too."""
+
+    def backward(self, dout):
+        return dout
+
+
+class BatchNormWrongEvalBackward(_ChannelBatchNorm):
+    """An inference-mode backward that forgets to divide by the running std: a wrong number, not a
+    missing backward, so "no backward in inference mode" must not be claimed for it."""
+
+    def backward(self, dout):
+        if self.train:
+            return super().backward(dout)
+        axes, shape = self._shape(dout)
+        self.dbeta = dout.sum(axis=axes)
+        self.dgamma = (dout * self.xn).sum(axis=axes)
+        return dout * self.gamma.reshape(shape)
+
+
+class DropoutOwnGenerator:
+    """Draws its mask from an unseeded Generator of its own: np.random.seed cannot reproduce it."""
+
+    def __init__(self, dropout_ratio=0.5):
+        self.dropout_ratio = dropout_ratio
+        self.rng = np.random.default_rng()
+
+    def forward(self, x, train_flg=True):
+        self.mask = self.rng.random(x.shape) > self.dropout_ratio
+        return x * self.mask
+
+    def backward(self, dout):
+        return dout * self.mask
+
+
+class DropoutNoTrainFlag:
+    """A dropout whose forward takes no ``train_flg``: an interface the specs cannot drive."""
+
+    def __init__(self, dropout_ratio=0.5):
+        self.dropout_ratio = dropout_ratio
+
+    def forward(self, x):
+        self.mask = np.random.rand(*x.shape) > self.dropout_ratio
+        return x * self.mask
+
+    def backward(self, dout):
+        return dout * self.mask
+
+
+class DropoutOtherConstructor(Dropout):
+    """A constructor that takes ``p``, not the book's ``dropout_ratio``."""
+
+    def __init__(self, p=0.5):
+        super().__init__(p)
+
+
+class BatchNormTypeErrorInside(_ChannelBatchNorm):
+    """A TypeError raised inside the class's own forward (not by the harness's call): a finding."""
+
+    def forward(self, x, train_flg=True):
+        return super().forward(x, train_flg) + None
