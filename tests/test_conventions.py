@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -24,6 +25,7 @@ from properties.engine.conventions import adapt_to
 from properties.engine.drivers import driver_for
 from properties.engine.errors import InterfaceError
 from properties.engine.registry import get_spec
+from properties.engine.results import Run
 from properties.frontends.cli import main
 from reference import get_reference
 
@@ -210,3 +212,33 @@ def test_a_wrong_inference_backward_is_not_called_a_missing_one(capsys: pytest.C
     assert ran.code == 1
     assert "no backward in inference mode" not in ran.out
     assert "FAIL: batch_norm_eval, property vjp vs torch" in ran.out
+
+
+def _reproduces(run: Run) -> str:
+    """The first failure's snippet, after checking that running it fails."""
+    from properties.frontends.report import snippet
+
+    code = snippet(run, run.failures[0])
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "snippet", "exec"), namespace)
+    test = next(v for k, v in namespace.items() if k.startswith("test_"))
+    with pytest.raises(AssertionError):
+        test()
+    return code
+
+
+def test_the_snippet_replays_under_the_same_settings_and_interface() -> None:
+    """A failure under ``--set`` or with a recovered mask reproduces: the snippet carries the
+    settings, and replay drives the class as check did."""
+    run = check_layer(
+        f"{ZOO}:BatchNormalization", "batch_norm_per_feature", references=["torch"], examples=4,
+        seed=1234, shrink_seconds=0, settings={"eps": 1e-7},
+    )
+    assert run.convention is not None
+    assert "follows spec batch_norm_per_feature with eps = 1e-06 instead of 1e-07" in run.convention
+    assert "settings={'eps': 1e-07}" in _reproduces(run)
+    run = check_layer(
+        f"{ZOO}:DropoutIgnoringMaskInBackward", "dropout_book", references=["torch"], examples=4,
+        seed=1234, shrink_seconds=0,
+    )
+    _reproduces(run)

@@ -55,7 +55,7 @@ def preflight(spec: LayerSpec, cls: Any, dtype: Any = np.float64) -> None:
         try:
             layer = drv.build(cls, arrays, dtype)
         except InterfaceError as exc:
-            interface.append(exc)
+            interface.append(InterfaceError(f"{name} cannot be built as spec {spec.name} builds it: {exc}"))
             return
         try:
             out = drv.forward(layer, arrays)

@@ -409,6 +409,10 @@ def render_list(specs: Iterable[LayerSpec], fmt: str = "table") -> str:
         lines.append(f"    shapes: {'; '.join(_shape(s) for s in d['shapes'])}")
         lines.append(f"    kinks: {d['kinks']}")
         lines.append(f"    dtypes: {', '.join(d['dtypes'])}")
+        if d.get("settings"):
+            lines.append(f"    settings (--set): {', '.join(f'{k}={v!r}' for k, v in d['settings'].items())}")
+        if d.get("alternatives"):
+            lines.append(f"    other known conventions: {'; '.join(d['alternatives'])}")
     return "\n".join(lines) + "\n"
 
 

@@ -452,6 +452,7 @@ register(
         grad_scale=lambda a, dout: _bn_grad_scale(_flat(a), _flat_dout(a, dout)),
         settings=_BN_SETTINGS,
         alternatives=(
+            *(Alternative("batch_norm_per_feature", {"eps": e}) for e in _OTHER_EPS),
             Alternative("batch_norm"),
             *(Alternative("batch_norm", {"eps": e}) for e in _OTHER_EPS),
         ),
