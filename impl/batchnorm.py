@@ -25,7 +25,10 @@ __all__ = ["BatchNormalization"]
 
 
 class BatchNormalization(Layer):
-    """``BatchNormalization(gamma, beta, momentum=0.9, running_mean=None, running_var=None, *, eps=1e-5)``.
+    """``BatchNormalization(gamma, beta, momentum=0.9, running_mean=None, running_var=None, *, eps=1e-5,
+    per_feature=False)``; ``per_feature=True`` is the book's convention (spec
+    ``batch_norm_per_feature``): an input of more than 2 dimensions is flattened to (N, C*H*W) and
+    each feature normalized on its own, so gamma, beta and the running statistics have C*H*W entries.
 
     ``forward(x, train_flg=True)``: batch statistics (and a running-stat update) when training,
     running statistics otherwise. Running stats are the layer's own copies, updated in place.
@@ -45,6 +48,7 @@ class BatchNormalization(Layer):
         running_var: Any = None,
         *,
         eps: float = 1e-5,
+        per_feature: bool = False,
     ) -> None:
         super().__init__(gamma, beta)
         where = "BatchNormalization.__init__"
@@ -59,6 +63,7 @@ class BatchNormalization(Layer):
             raise LayerError(f"{where}: eps must be >= 0, got {eps}")
         self.momentum = float(momentum)
         self.eps = float(eps)
+        self.per_feature = bool(per_feature)
         self.running_mean = self._stat(running_mean, 0.0, "running_mean")
         self.running_var = self._stat(running_var, 1.0, "running_var")
         self.train_flg: bool | None = None
@@ -80,6 +85,16 @@ class BatchNormalization(Layer):
         x = as_float_array(x, "BatchNormalization.forward")
         g, b = self.params
         C = g.shape[0]
+        if self.per_feature and x.ndim > 2:
+            if int(np.prod(x.shape[1:])) != C:
+                raise LayerError(
+                    f"BatchNormalization.forward: x has shape {x.shape} but gamma has shape {g.shape}; "
+                    f"per feature, expected (N, ...) with {C} features per row"
+                )
+            shape = x.shape
+            out = self.forward(x.reshape(shape[0], C), train_flg)
+            self._remember_output(out.reshape(shape))
+            return out.reshape(shape)
         if x.ndim < 2 or x.shape[1] != C:
             raise LayerError(
                 f"BatchNormalization.forward: x has shape {x.shape} but gamma has shape {g.shape}; "
@@ -113,6 +128,12 @@ class BatchNormalization(Layer):
 
     def backward(self, dout: Any) -> np.ndarray:
         dout = self._check_dout(dout)
+        assert self.xn is not None and self.std is not None
+        if self.per_feature and dout.ndim > 2:
+            return self._backward(dout.reshape(dout.shape[0], -1)).reshape(dout.shape)
+        return self._backward(dout)
+
+    def _backward(self, dout: np.ndarray) -> np.ndarray:
         assert self.xn is not None and self.std is not None
         g = self.params[0]
         xn, std = self.xn, self.std

@@ -16,18 +16,21 @@ __all__ = ["Dropout"]
 
 
 class Dropout(Layer):
-    """``Dropout(dropout_ratio=0.5, rng=None)``; ``rng`` is a ``np.random.Generator`` or a seed.
+    """``Dropout(dropout_ratio=0.5, rng=None, *, inverted=True)``; ``rng`` is a ``np.random.Generator``
+    or a seed. ``inverted=False`` is the book's convention (spec ``dropout_book``): kept units are
+    not scaled in training, and inference scales by ``1 - p``.
 
     ``forward(x, train_flg=True, mask=None)``: ``mask`` (bool, ``True`` = kept, shape of ``x``) is
     drawn from ``rng`` unless given, so a checker can hand numpy and torch the same mask.
     The mask used is kept in ``self.mask``.
     """
 
-    def __init__(self, dropout_ratio: float = 0.5, rng: Any = None) -> None:
+    def __init__(self, dropout_ratio: float = 0.5, rng: Any = None, *, inverted: bool = True) -> None:
         super().__init__()
         if not 0.0 <= dropout_ratio < 1.0:
             raise LayerError(f"Dropout.__init__: dropout_ratio must be in [0, 1), got {dropout_ratio}")
         self.dropout_ratio = float(dropout_ratio)
+        self.inverted = bool(inverted)
         self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
         self.mask: np.ndarray | None = None
         self._scale: np.ndarray | None = None
@@ -36,7 +39,10 @@ class Dropout(Layer):
         x = as_float_array(x, "Dropout.forward")
         if not train_flg:
             self._scale = None
-            return self._remember_output(x.copy())
+            if self.inverted:
+                return self._remember_output(x.copy())
+            self._scale = np.full(x.shape, 1.0 - self.dropout_ratio, dtype=x.dtype)
+            return self._remember_output(x * self._scale)
         if mask is None:
             mask = self.rng.random(x.shape) >= self.dropout_ratio
         else:
@@ -46,8 +52,9 @@ class Dropout(Layer):
             if mask.shape != x.shape:
                 raise LayerError(f"Dropout.forward: mask has shape {mask.shape} but x has shape {x.shape}")
         self.mask = mask
-        # torch multiplies by mask / (1 - p) computed in the input's dtype
-        self._scale = mask.astype(x.dtype) / x.dtype.type(1.0 - self.dropout_ratio)
+        # torch multiplies by mask / (1 - p) computed in the input's dtype; the book by the mask
+        keep = x.dtype.type(1.0 - self.dropout_ratio) if self.inverted else x.dtype.type(1.0)
+        self._scale = mask.astype(x.dtype) / keep
         with np.errstate(invalid="ignore"):  # a dropped inf is inf * 0 = NaN (as in torch)
             return self._remember_output(x * self._scale)
 

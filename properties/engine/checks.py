@@ -54,7 +54,8 @@ def draw_case(spec: LayerSpec, draw: Draw, dtype: Any, sizes: Sizes | None = Non
     """
     if sizes is None:
         sizes = draw(st.sampled_from(spec.shapes))
-    arrays = {k: _readonly(v) for k, v in spec.draw(draw, np.dtype(dtype), sizes).items()}
+    settings = {k: np.asarray(v) for k, v in spec.settings.items()}  # eps: hooks and math read it
+    arrays = {k: _readonly(v) for k, v in {**spec.draw(draw, np.dtype(dtype), sizes), **settings}.items()}
     _note(draw, arrays=arrays, dout=None)
     return arrays, sizes
 
@@ -575,15 +576,24 @@ def _samples_for(spec: LayerSpec, cls: Any) -> tuple[Sample, ...]:
     return tuple(s for s in spec.samples if own or s.convention is None)
 
 
-def _has_samples(spec: LayerSpec) -> str | None:
-    return _always(spec) or (None if spec.samples else "the spec declares no fixed samples")
-
-
 def _always(spec: LayerSpec) -> str | None:
     """Every layer and network property; an optimizer has no forward or backward to check."""
     if spec.kind == "optimizer":
         return "an optimizer has no forward/backward: its updates are checked by the optimizer property"
     return None
+
+
+def _backward(applies: Callable[[LayerSpec], str | None] = _always) -> Callable[[LayerSpec], str | None]:
+    """``applies``, for a property that calls backward: n/a where the spec's convention has none."""
+
+    def check(spec: LayerSpec) -> str | None:
+        return applies(spec) if spec.backward else "the convention has no backward in this mode"
+
+    return check
+
+
+def _has_samples(spec: LayerSpec) -> str | None:
+    return _always(spec) or (None if spec.samples else "the spec declares no fixed samples")
 
 
 def _layers_only(spec: LayerSpec) -> str | None:
@@ -631,16 +641,32 @@ class Property:
 
 PROPERTIES: tuple[Property, ...] = (
     Property("forward", "values, shape and dtype", ("torch", "jax"), check_forward),
-    Property("vjp", "every gradient at a drawn upstream gradient", ("torch", "jax"), check_vjp),
-    Property("fd", "<backward(v), u> vs two forward passes, away from kinks", ("fd",), check_fd),
+    Property("vjp", "every gradient at a drawn upstream gradient", ("torch", "jax"), check_vjp, _backward()),
+    Property("fd", "<backward(v), u> vs two forward passes, away from kinks", ("fd",), check_fd, _backward()),
     Property(
-        "jacobian", "the full Jacobian, one backward per output", ("torch", "jax", "fd"), check_jacobian
+        "jacobian",
+        "the full Jacobian, one backward per output",
+        ("torch", "jax", "fd"),
+        check_jacobian,
+        _backward(),
     ),
-    Property("linearity", "backward is linear in the upstream gradient", (), check_linearity, _layers_only),
-    Property("no_mutation", "inputs, parameters and dout are left untouched", (), check_no_mutation),
-    Property("state", "latest forward wins; backward twice agrees", (), check_state, _stateful_layers),
-    Property("batch", "rows of a batch are independent", (), check_batch, _row_wise),
-    Property("samples", "fixed edge cases (ties, NaN, inf·0)", ("torch",), check_samples, _has_samples),
+    Property(
+        "linearity",
+        "backward is linear in the upstream gradient",
+        (),
+        check_linearity,
+        _backward(_layers_only),
+    ),
+    Property(
+        "no_mutation", "inputs, parameters and dout are left untouched", (), check_no_mutation, _backward()
+    ),
+    Property(
+        "state", "latest forward wins; backward twice agrees", (), check_state, _backward(_stateful_layers)
+    ),
+    Property("batch", "rows of a batch are independent", (), check_batch, _backward(_row_wise)),
+    Property(
+        "samples", "fixed edge cases (ties, NaN, inf·0)", ("torch",), check_samples, _backward(_has_samples)
+    ),
     Property(
         "agreement",
         "the spec's jax math agrees with its torch math",

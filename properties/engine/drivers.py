@@ -7,10 +7,12 @@ the instance has one, it is the truth) or in attributes named ``d`` + parameter 
 from __future__ import annotations
 
 import inspect
+import re
 from typing import Any
 
 import numpy as np
 
+from properties.engine.errors import InterfaceError
 from properties.engine.spec import Arrays, LayerSpec
 
 __all__ = ["GRAD_MARK", "BadInterface", "Driver", "OptimizerDriver", "driver_for", "optimizer_layout"]
@@ -26,15 +28,71 @@ def _array(value: Any, what: str) -> np.ndarray:
     return np.array(value, copy=True)
 
 
+def _signature(fn: Any) -> inspect.Signature | None:
+    try:
+        return inspect.signature(fn)
+    except (TypeError, ValueError):  # a builtin without a signature: let the call decide
+        return None
+
+
+def _mismatch(shown: str, exc: TypeError) -> str:
+    """What does not fit, as a learner reads it, from the TypeError ``Signature.bind`` raised."""
+    text = str(exc)
+    if m := re.search(r"unexpected keyword argument '(\w+)'", text):
+        return f"{shown}() does not accept {m.group(1)}="
+    if m := re.search(r"missing a required argument: '(\w+)'", text):
+        return f"{shown}() requires {m.group(1)}, which the spec does not pass"
+    if "too many positional arguments" in text:
+        return f"{shown}() takes fewer positional arguments than the spec passes"
+    return f"{shown}() cannot be called as the spec calls it ({text})"
+
+
 class Driver:
-    """Builds instances and runs forward/backward for a plain layer (``forward``/``backward``)."""
+    """Builds instances and runs forward/backward for a plain layer (``forward``/``backward``).
+
+    Every call into the class is bound to its signature first: a call the signature does not take
+    is an :class:`InterfaceError` (the class offers another interface), never a disagreement, and
+    a TypeError from inside the class's own code stays the class's.
+    """
 
     def __init__(self, spec: LayerSpec) -> None:
         self.spec = spec
         self.differentiable = tuple(i for i in spec.inputs if i not in spec.constants)
 
+    def _call(self, target: Any, method: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        cls = target if method == "__init__" else type(target)
+        fn = target if method == "__init__" else getattr(target, method)
+        sig = _signature(fn)
+        if sig is not None:
+            try:
+                sig.bind(*args, **kwargs)
+            except TypeError as exc:
+                raise InterfaceError(self._interface(cls, method, args, kwargs, exc)) from None
+        return fn(*args, **kwargs)
+
+    def _interface(
+        self, cls: Any, method: str, args: list[Any], kwargs: dict[str, Any], exc: TypeError
+    ) -> str:
+        name = getattr(cls, "__name__", repr(cls))
+        shown = name if method == "__init__" else f"{name}.{method}"
+        names = {"__init__": self.spec.params, "forward": self.positional_names(), "backward": ("dout",)}.get(
+            method, ()
+        )
+        parts = [*names[: len(args)], *(f"{k}=..." for k in kwargs)]
+        parts += ["..."] * (len(args) - len(names[: len(args)]))
+        call = f"{name if method == '__init__' else method}({', '.join(parts)})"
+        return (
+            f"{_mismatch(shown, exc)}: the {self.spec.name} spec calls {call}; "
+            "see `crosscheck list` for the interface each spec drives"
+        )
+
+    def positional_names(self) -> tuple[str, ...]:
+        return tuple(i for i in self.spec.inputs if i not in self.spec.keyword_inputs)
+
     def build(self, cls: Any, arrays: Arrays, dtype: Any) -> Any:
-        return cls(*(arrays[p] for p in self.spec.params), **self.init_kwargs(arrays))
+        own = self.spec.layer_kwargs if cls is self.spec.layer else {}
+        kwargs = {**self.init_kwargs(arrays), **own}
+        return self._call(cls, "__init__", [arrays[p] for p in self.spec.params], kwargs)
 
     def init_kwargs(self, arrays: Arrays) -> dict[str, Any]:
         """The constructor's keywords: ``init_kwargs``, the drawn ``init_arrays`` and ``hyper``
@@ -55,11 +113,13 @@ class Driver:
 
     def forward(self, layer: Any, arrays: Arrays) -> np.ndarray:
         args, kwargs = self.call_args(arrays)
-        return np.asarray(layer.forward(*args, **kwargs))
+        if self.spec.numpy_seed is not None:
+            np.random.seed(self.spec.numpy_seed)  # noqa: NPY002 - the global RNG such a class draws from
+        return np.asarray(self._call(layer, "forward", args, kwargs))
 
     def backward(self, layer: Any, dout: np.ndarray, arrays: Arrays) -> Arrays:
         name = type(layer).__name__
-        result = layer.backward(dout)
+        result = self._call(layer, "backward", [dout], {})
         wanted = self.differentiable
         if not wanted:  # only parameters are differentiated (Embedding): what backward returns is moot
             result = ()

@@ -1,7 +1,12 @@
 """The one error a front-end shows as a usage error (``crosscheck`` exits 2, one line, no traceback)."""
 
-__all__ = ["UsageError"]
+__all__ = ["InterfaceError", "UsageError"]
 
 
 class UsageError(ValueError):
     """The request cannot be carried out as asked; the message is one line."""
+
+
+class InterfaceError(UsageError):
+    """The harness's own call into the class does not fit its signature (``forward(x, mask=...)`` on
+    a forward without ``mask``): the class offers another interface, which is not a disagreement."""

@@ -91,6 +91,12 @@ class Run:
     shapes: list[ShapeResult] = field(default_factory=list)
     #: ``check --shapes``: the entries asked for (None: all of them)
     selected: tuple[int, ...] | None = None
+    #: ``--set`` overrides the run was made with (``check``)
+    settings: dict[str, float] = field(default_factory=dict)
+    #: the one line naming another known convention the class follows (a failed ``check``)
+    convention: str | None = None
+    #: how the class was driven where it differs from the spec's interface (a recovered mask)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

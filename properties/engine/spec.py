@@ -9,13 +9,14 @@ from __future__ import annotations
 import functools
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
 
 import numpy as np
 from hypothesis import strategies as st
 
 __all__ = [
+    "Alternative",
     "Arrays",
     "BadInput",
     "Convention",
@@ -102,6 +103,22 @@ class BadInput:
 
 
 @dataclass(frozen=True)
+class Alternative:
+    """Another known convention a class that fails this spec may follow: spec ``spec`` with
+    ``settings`` overridden (``crosscheck check --as spec --set k=v``). ``only_if_raises``: claim it
+    only when every failure of the first spec was the class raising, none a wrong number (a class
+    with no backward in some mode, not one with a wrong backward)."""
+
+    spec: str
+    settings: Mapping[str, float] = field(default_factory=dict)
+    only_if_raises: bool = False
+
+    def flags(self) -> str:
+        """The command-line flags that select it."""
+        return " ".join([f"--as {self.spec}", *(f"--set {k}={v!r}" for k, v in self.settings.items())])
+
+
+@dataclass(frozen=True)
 class LayerSpec:
     """How to build, feed and judge one layer.
 
@@ -149,6 +166,9 @@ class LayerSpec:
     #: smaller than its terms by cancellation (``x - mean(x)``), its rounding error is not
     value_scale: Callable[[Arrays], float] | None = None
     init_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    #: constructor keywords for the spec's own layer only (impl's switch to this convention, e.g.
+    #: ``inverted=False``); never given to a class brought to be checked
+    layer_kwargs: Mapping[str, Any] = field(default_factory=dict)
     #: hyper-parameters chosen per shape-set entry (stride, pad, ...): the draw puts them in the
     #: case as scalars; the constructor gets them by keyword, the math functions as bound keyword
     #: arguments (``bind``), never as traced arrays; hooks read them like any other entry
@@ -170,6 +190,24 @@ class LayerSpec:
     #: inputs whose domain excludes 0 or negatives (log, 1/x): the generic bad-input rows
     #: (tests/test_bad_input.py) feed them positive values, so only their planted NaN/inf propagate
     domain_positive: tuple[str, ...] = ()
+    #: constants of the math a class may fix differently (eps): ``--set eps=1e-6`` overrides one.
+    #: They are put in every case as scalars (hooks read ``a["eps"]``), bound to the math functions
+    #: like ``hyper``, and never handed to the class: they describe the class's own convention
+    settings: Mapping[str, float] = field(default_factory=dict)
+    #: other known conventions, tried on a quick probe when a class fails this spec
+    alternatives: tuple[Alternative, ...] = ()
+    #: the convention this spec stands for, by name, for the line that tells a learner their class
+    #: follows it ("the book's non-inverted dropout: ...")
+    convention_name: str = ""
+    #: the spec for a class whose ``forward`` takes none of ``keyword_inputs`` (a dropout that
+    #: draws its own mask), and a one-line note saying how it is checked: ``adapt(spec, cls)``;
+    #: None: such a class is an interface error
+    adapt: Callable[[LayerSpec, Any], tuple[LayerSpec, str]] | None = None
+    #: seed NumPy's global RNG with this before every forward call, so that a class drawing its own
+    #: randomness (``np.random.rand``) draws the same for the same shape every time
+    numpy_seed: int | None = None
+    #: False: the convention has no backward in this mode (only forward is checked)
+    backward: bool = True
 
     @property
     def wrt(self) -> tuple[str, ...]:
@@ -184,11 +222,27 @@ class LayerSpec:
         """The spec's function for ``backend`` with this case's hyper-parameters bound as Python
         scalars, and the arrays it is then called with (the case without the hyper-parameters)."""
         fn = self.math(backend)
-        if not self.hyper:
+        bound = [k for k in (*self.hyper, *self.settings) if k in arrays]
+        if not bound:
             return fn, arrays
-        hyper = tuple((k, np.asarray(arrays[k]).item()) for k in self.hyper)
-        rest = {k: v for k, v in arrays.items() if k not in self.hyper}
+        hyper = tuple((k, np.asarray(arrays[k]).item()) for k in bound)
+        rest = {k: v for k, v in arrays.items() if k not in bound}
         return _with_hyper(fn, hyper), rest
+
+    def with_settings(self, overrides: Mapping[str, Any]) -> LayerSpec:
+        """This spec with some ``settings`` changed; ValueError naming the spec's settings for a
+        key it does not have or a value that is not a number."""
+        unknown = [k for k in overrides if k not in self.settings]
+        if unknown:
+            have = ", ".join(self.settings) or "none"
+            raise ValueError(f"spec {self.name} has no setting {unknown[0]!r} (its settings: {have})")
+        values = {}
+        for k, v in overrides.items():
+            try:
+                values[k] = float(v)
+            except (TypeError, ValueError):
+                raise ValueError(f"setting {k}={v!r} of spec {self.name} is not a number") from None
+        return replace(self, settings={**self.settings, **values})
 
     def describe(self) -> dict[str, Any]:
         """What ``crosscheck list`` shows."""
@@ -202,6 +256,8 @@ class LayerSpec:
             "shapes": [dict(s) for s in self.shapes],
             "kinks": self.convention or "none (smooth)",
             "dtypes": [np.dtype(t).name for t in self.dtypes],
+            "settings": dict(self.settings),
+            "alternatives": [a.flags() for a in self.alternatives],
         }
 
 

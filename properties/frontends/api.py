@@ -3,15 +3,16 @@ recorded failure. The ``crosscheck`` command and the pytest plugin are built on 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from properties.engine.chain import chain
 from properties.engine.checks import draw_case, property_named
+from properties.engine.conventions import adapt_to, identify
 from properties.engine.drivers import driver_for
-from properties.engine.errors import UsageError
+from properties.engine.errors import InterfaceError, UsageError
 from properties.engine.explore import DEFAULT_EXAMPLES, SHRINK_SECONDS, explore
 from properties.engine.matrix import SELF, cells
 from properties.engine.registry import get_spec
@@ -34,8 +35,10 @@ def _describe_call(spec: LayerSpec, cls: Any, arrays: Arrays) -> str:
 
 
 def preflight(spec: LayerSpec, cls: Any, dtype: Any = np.float64) -> None:
-    """UsageError unless ``cls`` has the spec's methods and can be built the way the spec builds
-    its layer (tried on one drawn example): a class the checks cannot even drive is not a finding."""
+    """UsageError unless ``cls`` has the spec's methods, can be built the way the spec builds its
+    layer, and its forward and backward take the calls the spec makes (tried on one drawn example):
+    a class the checks cannot even drive is not a finding. What the class's own code raises inside
+    forward or backward is left to the checks."""
     name = getattr(cls, "__name__", repr(cls))
     methods = {"net": ("loss", "gradient"), "optimizer": ("update",)}.get(spec.kind, ("forward", "backward"))
     missing = [m for m in methods if not callable(getattr(cls, m, None))]
@@ -45,14 +48,32 @@ def preflight(spec: LayerSpec, cls: Any, dtype: Any = np.float64) -> None:
         )
     calls: list[str] = []
 
+    interface: list[InterfaceError] = []
+
     def build(draw: Any) -> Any:
         arrays, _ = draw_case(spec, draw, dtype)
         calls.append(_describe_call(spec, cls, arrays))
-        driver_for(spec).build(cls, arrays, dtype)
+        drv = driver_for(spec)
+        try:
+            layer = drv.build(cls, arrays, dtype)
+        except InterfaceError as exc:
+            interface.append(InterfaceError(f"{name} cannot be built as spec {spec.name} builds it: {exc}"))
+            return
+        try:
+            out = drv.forward(layer, arrays)
+            if spec.backward and spec.kind == "layer":
+                dout = np.linspace(-1.0, 2.0, out.size).reshape(out.shape).astype(out.dtype)
+                drv.backward(layer, dout, arrays)
+        except InterfaceError as exc:
+            interface.append(exc)
+        except Exception:  # the class's own failure: a finding for the checks, not for preflight
+            pass
 
     outcome = explore(
         build, examples=1, shrink_seconds=0, derandomize=True, key=f"preflight-{spec.name}", fp="record"
     )
+    if interface:
+        raise UsageError(str(interface[0]))
     if outcome.exception is not None:
         exc = outcome.exception
         call = calls[-1] if calls else name
@@ -117,11 +138,17 @@ def check_layer(
     strict_fp: bool = False,
     progress: Callable[[int, int, CellResult], None] | None = None,
     shapes: Sequence[int] | None = None,
+    settings: Mapping[str, Any] | None = None,
 ) -> Run:
     """Every property of ``spec`` for somebody's class ``layer`` (a class or a ``file.py:Class`` /
     ``module:Class`` target, or a chain of them: ``[Softmax, CrossEntropyError]`` is checked as one
     layer whose forward runs them in order and whose backward runs them in reverse); UsageError if
-    it cannot be done as asked.
+    it cannot be done as asked (an interface the spec cannot drive included). ``settings``
+    override the spec's (``{"eps": 1e-6}``).
+
+    A class that disagrees but follows one of the spec's known ``alternatives`` gets
+    ``run.convention``: one line naming it and the flags that check it fully (still not ok: it
+    disagrees with the spec asked for).
 
     NumPy's floating-point warnings from the class (``1/(1+np.exp(-x))`` overflows at x = -710 and
     still returns the right value) are recorded and reported, and the values judged; with
@@ -131,6 +158,11 @@ def check_layer(
     (``run.shapes``: runs or raises), and the cells judge the entries the class runs on; an entry
     it raises on makes the run fail (``run.ok``) without turning every cell into an error."""
     s = _spec(spec)
+    if settings:
+        try:
+            s = s.with_settings(settings)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     cls = load_layer(layer)
     refs, _ = resolve_references(references)
     dts = resolve_dtypes(dtypes)
@@ -138,6 +170,8 @@ def check_layer(
     if missing:
         raise UsageError(f"spec {s.name} is not defined for {missing[0]}")
     _expect_judges(s, refs, dts)
+    asked = s
+    s, note = adapt_to(s, cls)
     chosen = select(s, shapes)
     per_shape = probe(s, cls, dts[0].type, chosen)
     running = [r.index for r in per_shape if r.status == "runs"]
@@ -159,6 +193,10 @@ def check_layer(
     run.spec = s.name
     run.shapes = per_shape
     run.selected = None if shapes is None else chosen
+    run.settings = dict(settings or {})
+    run.notes = [note] if note else []
+    if not run.ok:
+        run.convention = identify(asked, cls, run, run.target, refs, dts[0], run.seed, preflight)
     return run
 
 
@@ -208,17 +246,20 @@ def replay(
     reference: str,
     dtype: str,
     draws: Sequence[Any],
+    settings: Mapping[str, Any] | None = None,
 ) -> None:
     """Run one property once on recorded draws: raises what the check raised, or returns.
 
     ``target`` is a class or a ``file.py:Class`` / ``module:Class`` string (as the snippet has it),
-    or a chain of them.
+    or a chain of them; it is driven as ``check_layer`` drives it (``settings``, a spec adapted to
+    its interface).
     """
     __tracebackhide__ = True
-    s = get_spec(spec)
+    s = get_spec(spec).with_settings(settings or {})
     prop = property_named(property)
     dt = np.dtype(dtype).type
     cls = load_layer(target)
+    s, _ = adapt_to(s, cls)
     ref = None if reference == SELF else get_reference(reference)
     outcome = explore(lambda draw: prop.run(s, cls, ref, draw, dt), replay=draws)
     if outcome.exception is not None:

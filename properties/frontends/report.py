@@ -242,6 +242,7 @@ def snippet(run: Run, r: CellResult) -> str:
     name = f"test_{r.spec}_{r.prop}_{r.reference.replace('=', '_')}_{r.dtype}"
     against = "its torch and jax math" if _judges_spec(r) else f"{r.prop} vs {r.reference}"
     seed = "" if r.seed is None else f" (crosscheck seed {run.seed})"
+    settings = f"\n        settings={run.settings!r}," if run.settings else ""
     return f'''"""Reproduces a crosscheck disagreement: {target}, spec {r.spec}, {against}, {r.dtype}.
 
 The recorded draws are the shrunk failing example{seed}; run with pytest.
@@ -261,7 +262,7 @@ def {name}() -> None:
         dtype={r.dtype!r},
         draws=[
 {draws}
-        ],
+        ],{settings}
     )
 '''
 
@@ -373,20 +374,28 @@ def _shape_verdict(run: Run, name: str, command: str) -> list[str]:
 
 
 def render_check(run: Run) -> str:
-    """What ``crosscheck check`` prints: the shape sets it runs on, the layer's row of the matrix,
-    then every disagreement."""
+    """What ``crosscheck check`` prints: the convention the class follows if it is another known one
+    (first, in one line), the shape sets it runs on, the layer's row of the matrix, then every
+    disagreement."""
     name = _class_names(run.target or "?")
     chained = run.target is not None and "," in run.target
-    command = f"crosscheck check {'--chain ' if chained else ''}{run.target} --as {run.spec}"
-    lines = _header(run, command) + _shape_sets(run) + _table(run) + ["", _counts(run), ""]
+    flags = "".join(f" --set {k}={v!r}" for k, v in run.settings.items())
+    command = f"crosscheck check {'--chain ' if chained else ''}{run.target} --as {run.spec}{flags}"
+    lines = [f"CONVENTION: {run.convention}", ""] if run.convention else []
+    lines += [f"note: {n}" for n in run.notes]
+    lines += _header(run, command) + _shape_sets(run) + _table(run) + ["", _counts(run), ""]
     lines += _fp_note(run)
     if any(not s.ok for s in run.shapes):
         lines += _failures(run)
         lines += _shape_verdict(run, name, command)
+        if run.convention:
+            lines.append(f"CONVENTION: {run.convention}")
     elif run.failures:
         lines += _failures(run)
         bad = len(run.failures)
         lines.append(f"{name} DISAGREES with spec {run.spec}: {bad} cell(s) failed - {_repeat(run, command)}")
+        if run.convention:
+            lines.append(f"CONVENTION: {run.convention}")
     else:
         n = sum(r.examples for r in run.results)
         only = "" if run.selected is None else f" on shape set(s) {_indices(run.selected)}"
@@ -442,6 +451,9 @@ def _as_json(run: Run) -> dict[str, Any]:
             "dtypes": list(run.dtypes),
             "references": {n: run.unavailable.get(n, "available") for n in run.references},
             "target": run.target,
+            "settings": run.settings,
+            "convention": run.convention,
+            "notes": run.notes,
             "seconds": round(run.seconds, 3),
             **({"shapes": [_shape_json(s) for s in run.shapes]} if run.shapes else {}),
             "results": results,
@@ -470,6 +482,10 @@ def render_list(specs: Iterable[LayerSpec], fmt: str = "table") -> str:
         lines += [f"      [{i}] {_shape(s)}" for i, s in enumerate(d["shapes"])]
         lines.append(f"    kinks: {d['kinks']}")
         lines.append(f"    dtypes: {', '.join(d['dtypes'])}")
+        if d.get("settings"):
+            lines.append(f"    settings (--set): {', '.join(f'{k}={v!r}' for k, v in d['settings'].items())}")
+        if d.get("alternatives"):
+            lines.append(f"    other known conventions: {'; '.join(d['alternatives'])}")
     return "\n".join(lines) + "\n"
 
 

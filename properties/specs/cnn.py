@@ -8,6 +8,7 @@ window geometry the pooling hooks need is read from the same entries.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -16,8 +17,10 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from impl import BatchNormalization, Convolution, Dropout, Pooling, SimpleConvNet
 from properties.engine import strategies as S
+from properties.engine.drivers import driver_for
+from properties.engine.errors import UsageError
 from properties.engine.registry import register
-from properties.engine.spec import Arrays, Draw, LayerSpec, Sizes, per_case
+from properties.engine.spec import Alternative, Arrays, Draw, LayerSpec, Sizes, per_case
 
 BN_EPS = 1e-5  # BatchNormalization's default eps, torch's default too
 ROUNDING_ULPS = 2.0**10  # as properties.engine.tolerances.EXACT_ULPS: "within rounding" of a kink
@@ -226,17 +229,34 @@ def _bn_shape(x: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
     return (0, *range(2, x.ndim)), (1, -1) + (1,) * (x.ndim - 2)
 
 
-def _bn_train_jax(J: Any, x: Any, gamma: Any, beta: Any) -> Any:
+def _bn_train_jax(J: Any, x: Any, gamma: Any, beta: Any, eps: float = BN_EPS) -> Any:
     axes, shape = _bn_shape(x)
     mu = J.jnp.mean(x, axis=axes, keepdims=True)
     var = J.jnp.mean((x - mu) ** 2, axis=axes, keepdims=True)
-    return (x - mu) / J.jnp.sqrt(var + BN_EPS) * gamma.reshape(shape) + beta.reshape(shape)
+    return (x - mu) / J.jnp.sqrt(var + eps) * gamma.reshape(shape) + beta.reshape(shape)
 
 
-def _bn_eval_jax(J: Any, x: Any, gamma: Any, beta: Any, running_mean: Any, running_var: Any) -> Any:
+def _bn_train_torch(T: Any, x: Any, gamma: Any, beta: Any, eps: float = BN_EPS) -> Any:
+    return T.F.batch_norm(x, None, None, gamma, beta, training=True, eps=eps)
+
+
+def _bn_eval_jax(
+    J: Any, x: Any, gamma: Any, beta: Any, running_mean: Any, running_var: Any, eps: float = BN_EPS
+) -> Any:
     _, shape = _bn_shape(x)
-    xn = (x - running_mean.reshape(shape)) / J.jnp.sqrt(running_var.reshape(shape) + BN_EPS)
+    xn = (x - running_mean.reshape(shape)) / J.jnp.sqrt(running_var.reshape(shape) + eps)
     return xn * gamma.reshape(shape) + beta.reshape(shape)
+
+
+def _bn_eval_torch(
+    T: Any, x: Any, gamma: Any, beta: Any, running_mean: Any, running_var: Any, eps: float = BN_EPS
+) -> Any:
+    return T.F.batch_norm(x, running_mean, running_var, gamma, beta, training=False, eps=eps)
+
+
+def _eps(a: Arrays) -> float:
+    """The case's eps: the spec's setting (``--set eps=...``), else torch's default."""
+    return float(np.asarray(a.get("eps", BN_EPS)))
 
 
 class _BatchStats:
@@ -248,7 +268,7 @@ class _BatchStats:
         x = a["x"].astype(np.float64)
         axes, _ = _bn_shape(x)
         mu = x.mean(axis=axes, keepdims=True)
-        std = np.sqrt(((x - mu) ** 2).mean(axis=axes, keepdims=True) + BN_EPS)
+        std = np.sqrt(((x - mu) ** 2).mean(axis=axes, keepdims=True) + _eps(a))
         self.std = std.reshape(-1)
         self.spread = ((np.abs(x).max(axis=axes, keepdims=True) + np.abs(mu)) / std).reshape(-1)
         self.xn_max = (np.abs(x - mu) / std).max(axis=axes)
@@ -307,7 +327,7 @@ def _bn_eval_terms(a: Arrays) -> np.ndarray:
     of the normalized ``x`` (x at the running mean: they cancel)."""
     x = np.abs(a["x"].astype(np.float64))
     axes, _ = _bn_shape(x)
-    sd = np.sqrt(a["running_var"].astype(np.float64) + BN_EPS)
+    sd = np.sqrt(a["running_var"].astype(np.float64) + _eps(a))
     return (x.max(axis=axes) + np.abs(a["running_mean"].astype(np.float64))) / sd
 
 
@@ -348,6 +368,15 @@ def _bn_eval_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
 
 
 _BN_SHAPES = ({"x": (2, 3, 2, 2)}, {"x": (4, 3)}, {"x": (2, 5)})
+_BN_SETTINGS = {"eps": BN_EPS}
+#: eps values learners' code and other frameworks use: the book's ``10e-7``, 1e-7, 1e-8, Keras's 1e-3
+_OTHER_EPS = (1e-6, 1e-7, 1e-8, 1e-3)
+_BN_ALTERNATIVES = (
+    Alternative("batch_norm_per_feature", {"eps": 1e-6}),  # the book's BatchNormalization
+    Alternative("batch_norm_per_feature"),
+    *(Alternative("batch_norm", {"eps": e}) for e in _OTHER_EPS),
+    *(Alternative("batch_norm_per_feature", {"eps": e}) for e in _OTHER_EPS[1:]),
+)
 
 register(
     LayerSpec(
@@ -360,33 +389,110 @@ register(
         forward_kwargs={"train_flg": True},
         shapes=_BN_SHAPES,
         draw=_bn_draw,
-        torch=lambda T, x, gamma, beta: T.F.batch_norm(x, None, None, gamma, beta, training=True, eps=BN_EPS),
+        torch=_bn_train_torch,
         jax=_bn_train_jax,
         kinks=_bn_kinks,
         convention="smooth (eps > 0); channels with std < 1/2 curve too fast for finite differences",
         value_scale=_bn_value_scale,
         grad_scale=_bn_grad_scale,
+        settings=_BN_SETTINGS,
+        alternatives=_BN_ALTERNATIVES,
+        convention_name="per-channel batch normalization (torch's BatchNorm2d)",
     )
 )
 
+
+# the book's convention: a 4-D input is flattened to (N, C*H*W) and each feature normalized alone
+
+
+def _flat(a: Arrays) -> Arrays:
+    """The case with x flattened to (N, features): the per-channel hooks then apply per feature."""
+    x = a["x"]
+    return {**a, "x": x.reshape(x.shape[0], -1)}
+
+
+def _flat_dout(a: Arrays, dout: np.ndarray) -> np.ndarray:
+    return dout.reshape(dout.shape[0], -1) if np.ndim(dout) == a["x"].ndim else dout
+
+
+def _bn_flat_torch(T: Any, x: Any, gamma: Any, beta: Any, eps: float = BN_EPS) -> Any:
+    return _bn_train_torch(T, x.reshape(x.shape[0], -1), gamma, beta, eps).reshape(x.shape)
+
+
+def _bn_flat_jax(J: Any, x: Any, gamma: Any, beta: Any, eps: float = BN_EPS) -> Any:
+    return _bn_train_jax(J, x.reshape(x.shape[0], -1), gamma, beta, eps).reshape(x.shape)
+
+
+def _bn_flat_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
+    D = int(np.prod(s["x"][1:]))
+    return {
+        "x": draw(S.array(dtype, s["x"])),
+        "gamma": draw(S.array(dtype, (D,))),
+        "beta": draw(S.array(dtype, (D,))),
+    }
+
+
 register(
     LayerSpec(
-        name="batch_norm_eval",
+        name="batch_norm_per_feature",
         layer=BatchNormalization,
-        summary="inference mode: normalize by given running statistics (constants); (N, C, H, W) and (N, D)",
+        layer_kwargs={"per_feature": True},
+        summary="training mode, the book's convention: (N, C, H, W) flattened to (N, C*H*W) and each "
+        "feature normalized alone (gamma, beta of shape (C*H*W,)); (N, D) as batch_norm",
         inputs=("x",),
         params=("gamma", "beta"),
-        init_arrays=("running_mean", "running_var"),
-        forward_kwargs={"train_flg": False},
+        forward_kwargs={"train_flg": True},
         shapes=_BN_SHAPES,
-        draw=_bn_eval_draw,
-        torch=lambda T, x, gamma, beta, running_mean, running_var: T.F.batch_norm(
-            x, running_mean, running_var, gamma, beta, training=False, eps=BN_EPS
+        draw=_bn_flat_draw,
+        torch=_bn_flat_torch,
+        jax=_bn_flat_jax,
+        kinks=lambda a, margin: {"x": _bn_kinks(_flat(a), margin)["x"].reshape(a["x"].shape)},
+        convention="smooth (eps > 0); features with std < 1/2 curve too fast for finite differences",
+        value_scale=lambda a: _bn_value_scale(_flat(a)),
+        grad_scale=lambda a, dout: _bn_grad_scale(_flat(a), _flat_dout(a, dout)),
+        settings=_BN_SETTINGS,
+        alternatives=(
+            *(Alternative("batch_norm_per_feature", {"eps": e}) for e in _OTHER_EPS),
+            Alternative("batch_norm"),
+            *(Alternative("batch_norm", {"eps": e}) for e in _OTHER_EPS),
         ),
-        jax=_bn_eval_jax,
-        value_scale=_bn_eval_value_scale,
-        grad_scale=_bn_eval_grad_scale,
-        row_wise=True,
+        convention_name="the book's per-feature batch normalization (a 4-D input flattened to "
+        "(N, C*H*W), each feature normalized alone, gamma of shape (C*H*W,))",
+    )
+)
+
+_BN_EVAL = LayerSpec(
+    name="batch_norm_eval",
+    layer=BatchNormalization,
+    summary="inference mode: normalize by given running statistics (constants); (N, C, H, W) and (N, D)",
+    inputs=("x",),
+    params=("gamma", "beta"),
+    init_arrays=("running_mean", "running_var"),
+    forward_kwargs={"train_flg": False},
+    shapes=_BN_SHAPES,
+    draw=_bn_eval_draw,
+    torch=_bn_eval_torch,
+    jax=_bn_eval_jax,
+    value_scale=_bn_eval_value_scale,
+    grad_scale=_bn_eval_grad_scale,
+    row_wise=True,
+    settings=_BN_SETTINGS,
+    alternatives=(
+        Alternative("batch_norm_eval_forward", only_if_raises=True),
+        *(Alternative("batch_norm_eval", {"eps": e}) for e in _OTHER_EPS),
+    ),
+)
+register(_BN_EVAL)
+register(
+    replace(
+        _BN_EVAL,
+        name="batch_norm_eval_forward",
+        summary="inference mode, forward only: a class with no backward in inference mode (only "
+        "training is differentiated) is checked on its forward values",
+        backward=False,
+        row_wise=False,
+        alternatives=tuple(Alternative("batch_norm_eval_forward", {"eps": e}) for e in _OTHER_EPS),
+        convention_name="no backward in inference mode (train_flg=False): only training is differentiated",
     )
 )
 
@@ -402,11 +508,62 @@ def _dropout_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
     }
 
 
-register(
-    LayerSpec(
-        name="dropout",
+#: NumPy's global seed before every forward of a dropout that draws its own mask
+DROPOUT_SEED = 20_151_231
+
+
+def _dropout_drawing_its_own_mask(spec: LayerSpec, cls: Any) -> tuple[LayerSpec, str]:
+    """The spec for a dropout whose forward takes no ``mask`` (the book's draws
+    ``np.random.rand(*x.shape) > p``): NumPy's global RNG is seeded identically before every
+    forward, so the class draws the same mask for the same shape, and the mask given to the
+    references is read from the class's output on an input of ones (kept: nonzero). The batch
+    property does not apply: a row alone draws another mask than in its batch. UsageError if the
+    class's mask does not follow ``np.random.seed`` (then it cannot be recovered)."""
+    probe_spec = replace(
+        spec,
+        inputs=("x",),
+        constants=(),
+        keyword_inputs=(),
+        numpy_seed=DROPOUT_SEED,
+        row_wise=False,
+        adapt=None,
+    )
+    drv = driver_for(probe_spec)
+    name = getattr(cls, "__name__", repr(cls))
+
+    def mask_of(a: Arrays, dtype: Any) -> np.ndarray:
+        ones = {**a, "x": np.ones(a["x"].shape, dtype)}
+        out = drv.forward(drv.build(cls, ones, dtype), ones)
+        return np.asarray(out != 0)
+
+    first = _hyper(spec.shapes[0], "dropout_ratio")
+    case = {"x": np.ones((8, 16)), **first}
+    if not np.array_equal(mask_of(case, np.float64), mask_of(case, np.float64)):
+        raise UsageError(
+            f"{name}.forward takes no mask= and draws its mask from an RNG that np.random.seed does not "
+            f"control, so the mask cannot be recovered: let forward accept mask= (bool, True = kept), "
+            f"as spec {spec.name} passes it"
+        )
+
+    def draw(d: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
+        a = spec.draw(d, dtype, s)
+        return {**a, "mask": mask_of(a, dtype)}
+
+    note = (
+        f"{name}.forward takes no mask=: NumPy's global RNG is seeded before every forward, and the "
+        "references get the mask it draws, read from its output on an input of ones (batch: n/a)"
+    )
+    return replace(probe_spec, draw=draw), note
+
+
+def _dropout(name: str, scale: str, inverted: bool, other: str, convention_name: str) -> LayerSpec:
+    keep = (lambda p: 1.0 - p) if inverted else (lambda p: 1.0)
+    return LayerSpec(
+        name=name,
         layer=Dropout,
-        summary="inverted dropout in training, x * mask / (1 - p), with a drawn mask given to both sides",
+        layer_kwargs={} if inverted else {"inverted": False},
+        summary=f"{scale}, with a drawn mask given to both sides (a forward without mask=: the mask "
+        "it draws under a seeded np.random is read from its output)",
         inputs=("x", "mask"),
         constants=("mask",),
         keyword_inputs=("mask",),
@@ -418,10 +575,32 @@ register(
             {"x": (2, 5), "dropout_ratio": 0.0},
         ),
         draw=_dropout_draw,
-        # the definition of inverted dropout, written in each framework (F.dropout draws its own mask)
-        torch=lambda T, x, mask, dropout_ratio: x * mask / (1.0 - dropout_ratio),
-        jax=lambda J, x, mask, dropout_ratio: x * mask / (1.0 - dropout_ratio),
+        # the definition, written in each framework (F.dropout draws its own mask)
+        torch=lambda T, x, mask, dropout_ratio: x * mask / keep(dropout_ratio),
+        jax=lambda J, x, mask, dropout_ratio: x * mask / keep(dropout_ratio),
         row_wise=True,
+        adapt=_dropout_drawing_its_own_mask,
+        alternatives=(Alternative(other),),
+        convention_name=convention_name,
+    )
+
+
+register(
+    _dropout(
+        "dropout",
+        "inverted dropout in training, x * mask / (1 - p)",
+        True,
+        "dropout_book",
+        "inverted dropout (torch's): kept units scaled by 1/(1-p) in training, inference unscaled",
+    )
+)
+register(
+    _dropout(
+        "dropout_book",
+        "the book's non-inverted dropout in training, x * mask (inference scales by 1 - p instead)",
+        False,
+        "dropout",
+        "the book's non-inverted dropout: x * mask in training, unscaled, and x * (1 - p) at inference",
     )
 )
 

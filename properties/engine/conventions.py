@@ -1,0 +1,128 @@
+"""Other known conventions: how a class that follows one is checked, and told so by name.
+
+A spec drives its class one way (``forward(x, train_flg=True, mask=...)``, eps 1e-5, statistics
+per channel); a learner's correct class may follow another known convention (the book's dropout
+draws its own mask and does not scale; the book's batch norm normalizes per flattened feature with
+eps 1e-6). ``adapt_to`` checks a class that draws what the spec would hand it; when a class fails,
+``identify`` tries the spec's ``alternatives`` on a quick forward probe, so the verdict names the
+convention and the flags under which the class is fully checked, instead of a bare mismatch.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from properties.engine.checks import property_named
+from properties.engine.errors import UsageError
+from properties.engine.explore import Options, run_cell
+from properties.engine.matrix import Cell
+from properties.engine.registry import get_spec
+from properties.engine.results import Run
+from properties.engine.spec import Alternative, LayerSpec
+from reference import get_reference
+
+__all__ = ["PROBE_EXAMPLES", "adapt_to", "identify", "missing_keywords"]
+
+#: examples per shape in the forward probe of an alternative (a wrong convention fails at once)
+PROBE_EXAMPLES = 5
+
+
+def missing_keywords(spec: LayerSpec, cls: Any) -> list[str]:
+    """The spec's keyword inputs that ``cls.forward`` does not take (none if it takes ``**kwargs``)."""
+    if not spec.keyword_inputs or not callable(getattr(cls, "forward", None)):
+        return []
+    try:
+        params = inspect.signature(cls.forward).parameters
+    except (TypeError, ValueError):
+        return []
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return []
+    return [k for k in spec.keyword_inputs if k not in params]
+
+
+def adapt_to(spec: LayerSpec, cls: Any) -> tuple[LayerSpec, str | None]:
+    """The spec a class is checked with, and a note when it is driven differently: a class whose
+    forward takes none of the spec's keyword inputs gets the spec's ``adapt`` (if it has one);
+    otherwise the call stays as it is and fails as an interface error."""
+    if not missing_keywords(spec, cls) or spec.adapt is None:
+        return spec, None
+    adapted, note = spec.adapt(spec, cls)
+    return adapted, note
+
+
+def _describe(spec: LayerSpec, alt: Alternative, alt_spec: LayerSpec) -> str:
+    parts = []
+    if alt.spec != spec.name:
+        parts.append(alt_spec.convention_name or f"spec {alt.spec}")
+    changed = [
+        f"{k} = {v:g} instead of {spec.settings[k]:g}"
+        for k, v in alt.settings.items()
+        if k in spec.settings and v != spec.settings[k]
+    ]
+    if changed:
+        parts.append(("with " if parts else "") + ", ".join(changed))
+    return " ".join(parts)
+
+
+def _forward_probe(spec: LayerSpec, cls: Any, reference: str, dtype: Any, seed: int) -> bool:
+    """The forward property on every shape of ``spec`` (a few examples each): the values tell
+    conventions apart (scaling, eps, which axes are normalized)."""
+    options = Options(examples=PROBE_EXAMPLES, seed=seed, shrink_seconds=0.0, fp="record")
+    prop = property_named("forward")
+    for shape in spec.shapes:
+        cell = Cell(replace(spec, shapes=(shape,)), prop, reference, dtype)
+        if not run_cell(cell, cls, options).ok:
+            return False
+    return True
+
+
+def _only_raised(run: Run) -> bool:
+    """Forward agreed, and every failure was the class raising (never a wrong number)."""
+    forward_ok = all(r.ok for r in run.results if r.prop == "forward")
+    return forward_ok and all(r.status == "error" for r in run.failures)
+
+
+def identify(
+    spec: LayerSpec,
+    cls: Any,
+    run: Run,
+    target: str,
+    references: Sequence[str],
+    dtype: Any,
+    seed: int,
+    preflight: Callable[[LayerSpec, Any, Any], None],
+) -> str | None:
+    """The line naming the first of ``spec``'s alternatives that ``cls`` agrees with on a forward
+    probe (None: none does, or no autodiff reference is available to tell them apart).
+    ``preflight(spec, cls, dtype)`` raises UsageError for an alternative the class cannot be driven by."""
+    usable = [r for r in references if r in ("torch", "jax") and get_reference(r).unavailable() is None]
+    if run.ok or not usable:
+        return None
+    name = getattr(cls, "__name__", repr(cls))
+    alternatives = spec.alternatives
+    registered = get_spec(spec.name).settings
+    if dict(registered) != dict(spec.settings):  # run with --set: the spec's own values come first
+        alternatives = (Alternative(spec.name, dict(registered)), *alternatives)
+    for alt in alternatives:
+        if alt.only_if_raises and not _only_raised(run):
+            continue
+        try:
+            alt_spec, _ = adapt_to(get_spec(alt.spec).with_settings(alt.settings), cls)
+            if np.dtype(dtype) not in {np.dtype(t) for t in alt_spec.dtypes}:
+                continue
+            preflight(alt_spec, cls, np.dtype(dtype).type)
+        except (UsageError, ValueError):
+            continue
+        if _forward_probe(alt_spec, cls, usable[0], np.dtype(dtype).type, seed):
+            what = _describe(spec, alt, alt_spec)
+            if alt.spec == spec.name:
+                which = f"spec {alt.spec} with {what}"
+            else:
+                which = f"{what} (spec {alt.spec}), not spec {spec.name}"
+            return f"{name} follows {which}: rerun with crosscheck check {target} {alt.flags()}"
+    return None
