@@ -80,6 +80,8 @@ def _run_once(spec: LayerSpec, cls: Any, dtype: Any, arrays: Arrays, draw: Draws
         getattr(drv, "run")(layer, copies, dtype)  # noqa: B009 (only the optimizer driver has run)
         return
     out = drv.forward(layer, copies)
+    if not spec.backward:  # a convention with no backward in this mode (batch_norm_eval_forward)
+        return
     if spec.kind == "net":
         dout = np.ones(out.shape, dtype)
     else:
