@@ -91,6 +91,8 @@ class Run:
     shapes: list[ShapeResult] = field(default_factory=list)
     #: ``check --shapes``: the entries asked for (None: all of them)
     selected: tuple[int, ...] | None = None
+    #: hint lines for known textbook mistakes (``crosscheck check``; properties/frontends/hints.py)
+    hints: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -108,8 +108,10 @@ def check_layer(
     Each shape-set entry of the spec (``shapes``: their indices; default all) is first tried once
     (``run.shapes``: runs or raises), and the cells judge the entries the class runs on; an entry
     it raises on makes the run fail (``run.ok``) without turning every cell into an error."""
-    s = _spec(spec)
+    # the target first: a missing file, class or a syntax error is reported before anything else
+    # is looked up (no reference resolved, nothing heavy imported)
     cls = load_target(layer) if isinstance(layer, str) else layer
+    s = _spec(spec)
     refs, _ = resolve_references(references)
     dts = resolve_dtypes(dtypes)
     missing = [d.name for d in dts if d not in {np.dtype(t) for t in s.dtypes}]
@@ -137,6 +139,9 @@ def check_layer(
     run.spec = s.name
     run.shapes = per_shape
     run.selected = None if shapes is None else chosen
+    from properties.frontends.hints import find_hints
+
+    run.hints = find_hints(run, s, cls)
     return run
 
 
@@ -159,19 +164,22 @@ def assert_layer_matches(
     error rather than a silent pass. Raises AssertionError with the report ``crosscheck check`` prints.
     Call it from a plain test, not from inside a Hypothesis ``@given`` test.
     """
-    __tracebackhide__ = True
+    __tracebackhide__ = True  # pytest shows the caller's line, not the harness's frames
     dtypes = (dtype,) if isinstance(dtype, (str, type, np.dtype)) else tuple(dtype)
-    run = check_layer(
-        layer,
-        spec,
-        references=references,
-        dtypes=dtypes,
-        examples=examples,
-        seed=seed,
-        shrink_seconds=shrink_seconds,
-        strict_fp=strict_fp,
-        shapes=shapes,
-    )
+    try:
+        run = check_layer(
+            layer,
+            spec,
+            references=references,
+            dtypes=dtypes,
+            examples=examples,
+            seed=seed,
+            shrink_seconds=shrink_seconds,
+            strict_fp=strict_fp,
+            shapes=shapes,
+        )
+    except UsageError as exc:  # raised afresh here: its traceback stops at the (hidden) frame above
+        raise UsageError(str(exc)) from None
     if not run.ok:
         from properties.frontends.report import render_check
 
