@@ -411,6 +411,10 @@ def render_check(run: Run, repeat: str | None = None) -> str:
         why = [f"{len(run.failures)} of {ran} cells failed"] if run.failures else []
         why += [f"it raises on shape set(s) {raised}"] if raised else []
         top = [f"{name} DISAGREES with spec {run.spec}: {'; '.join(why)}", *run.hints]
+        if run.failures and not run.hints:
+            first = run.failures[0]
+            said = first.message.splitlines()[0] if first.message else first.status
+            top.append(f"first: {_cell_name(first)}: {said}")
     else:
         only = "" if run.selected is None else f" on shape set(s) {_indices(run.selected)}"
         top = [f"{name} agrees with spec {run.spec}{only}: {ran} cells passed{_skipped(run)}"]
