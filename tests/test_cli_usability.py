@@ -218,9 +218,11 @@ def test_values_print_as_plain_numbers(capsys: pytest.CaptureFixture[str]) -> No
 
 def test_relative_error_only_where_the_reference_is_not_tiny() -> None:
     """An error the norm-wise tolerance accepts, next to a reference element of 1e-20, is not shown
-    as a relative error of 1e+3; an element that is 0 everywhere is infinitely off."""
+    as a relative error of 1e+3; against a reference of zeros, accepted round-off has no relative
+    size and a failure is infinitely off."""
     errors = compare(np.array([2.0, 1e-20 + 1e-17]), np.array([2.0, 1e-20]), 1e-13, what="t")
     assert errors.max_rel == 0.0 and errors.max_abs == pytest.approx(1e-17)
+    assert compare(np.array([0.0, 1e-310]), np.zeros(2), 1e-13, what="t").max_rel == 0.0
     with pytest.raises(Mismatch) as failure:
         compare(np.array([0.0, 1e-300]), np.zeros(2), 1e-13, what="t")
     assert failure.value.errors is not None and failure.value.errors.max_rel == np.inf

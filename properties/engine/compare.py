@@ -97,10 +97,11 @@ def compare(
     sizable &= mag > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.where(sizable, diff / mag, 0.0)
-    # with no sizable reference element (the reference is 0) any error is infinitely relative
-    max_rel = float(rel.max()) if sizable.any() else (np.inf if diff.max() > 0 else 0.0)
-    errors = Errors(float(diff.max()), max_rel)
     bad = diff > allowed
+    # a reference of zeros has no sizable element: an error it fails on is infinitely relative,
+    # one it accepts (round-off next to an exact 0) has no relative size to show
+    max_rel = float(rel.max()) if sizable.any() else (np.inf if bad.any() else 0.0)
+    errors = Errors(float(diff.max()), max_rel)
     if bad.any():
         i_abs = int(np.argmax(diff))
         i_rel = int(np.argmax(rel))

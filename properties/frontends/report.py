@@ -165,9 +165,9 @@ def _header(run: Run, command: str) -> list[str]:
     return [
         f"{command}: {run.examples} examples per cell, dtypes {', '.join(run.dtypes)}, seed {run.seed}",
         "cell: status, largest absolute error, largest relative error |got - ref| / |ref| (over the "
-        "elements where |ref| is at least 1e-3 of the largest; inf where the reference is 0), examples "
-        "that passed; a FAIL shows its failing example's errors. FAIL: the values disagree; ERROR: the "
-        "class raised",
+        "elements where |ref| is at least 1e-3 of the largest; a reference of zeros has none: inf in "
+        "a FAIL), examples that passed; a FAIL shows its failing example's errors. FAIL: the values "
+        "disagree; ERROR: the class raised",
     ]
 
 
