@@ -188,7 +188,7 @@ def _snippet(out: str) -> str:
 def _pytest(path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path)],
-        cwd=path.parent,
+        cwd=ROOT,  # the snippet names the file relative to where crosscheck ran
         env=subprocess_env(),
         capture_output=True,
         text=True,

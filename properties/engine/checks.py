@@ -94,7 +94,7 @@ def _expect_finite(spec: LayerSpec, arrays: Arrays, out: np.ndarray) -> None:
     finite_in = all(np.all(np.isfinite(a)) for a in arrays.values() if a.dtype.kind == "f")
     if out.dtype.kind == "f" and finite_in and not np.all(np.isfinite(out)):
         i = tuple(int(j) for j in np.argwhere(~np.isfinite(out))[0]) if out.ndim else ()
-        raise Mismatch(f"{spec.name} forward gave NaN/inf ({out[i]!r} at {i}) from finite inputs")
+        raise Mismatch(f"{spec.name} forward gave NaN/inf ({float(out[i])!r} at {i}) from finite inputs")
 
 
 def check_forward(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
@@ -205,7 +205,7 @@ def _check_conventions(spec: LayerSpec, arrays: Arrays, got: Arrays) -> None:
         if wrong.any():
             i = tuple(int(j) for j in np.argwhere(wrong)[0])
             raise Mismatch(
-                f"{spec.name} d{n} at a kink {i}: got {got[n][i]!r}, but the declared convention "
+                f"{spec.name} d{n} at a kink {i}: got {float(got[n][i])!r}, but the declared convention "
                 f"({spec.convention}) gives {value!r}"
             )
 

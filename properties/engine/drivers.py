@@ -22,6 +22,16 @@ class BadInterface(AssertionError):
     """The class does not offer what the spec needs (a missing method, gradient or wrong arity)."""
 
 
+def _returned(value: Any, owner: Any, method: str, name: str) -> Any:
+    """``value`` unless it is None: a method that computes its result and forgets to return it
+    (the commonest slip in a hand-written layer) is told so in those words."""
+    if value is None:
+        raise BadInterface(
+            f"{type(owner).__name__}.{method} returned None: did you forget `return {name}`?"
+        )
+    return value
+
+
 def _array(value: Any, what: str) -> np.ndarray:
     if value is None:
         raise BadInterface(f"{what} is None")
@@ -115,11 +125,11 @@ class Driver:
         args, kwargs = self.call_args(arrays)
         if self.spec.numpy_seed is not None:
             np.random.seed(self.spec.numpy_seed)  # noqa: NPY002 - the global RNG such a class draws from
-        return np.asarray(self._call(layer, "forward", args, kwargs))
+        return np.asarray(_returned(self._call(layer, "forward", args, kwargs), layer, "forward", "out"))
 
     def backward(self, layer: Any, dout: np.ndarray, arrays: Arrays) -> Arrays:
         name = type(layer).__name__
-        result = self._call(layer, "backward", [dout], {})
+        result = _returned(self._call(layer, "backward", [dout], {}), layer, "backward", "dx")
         wanted = self.differentiable
         if not wanted:  # only parameters are differentiated (Embedding): what backward returns is moot
             result = ()
@@ -190,13 +200,13 @@ class NetDriver(Driver):
 
     def forward(self, layer: Any, arrays: Arrays) -> np.ndarray:
         args, kwargs = self.call_args(arrays)
-        return np.asarray(layer.loss(*args, **kwargs))
+        return np.asarray(_returned(layer.loss(*args, **kwargs), layer, "loss", "loss"))
 
     def backward(self, layer: Any, dout: np.ndarray, arrays: Arrays) -> Arrays:
         if not np.all(dout == 1):
             raise ValueError("a network's gradient(x, t) is only defined for an upstream gradient of 1")
         args, kwargs = self.call_args(arrays)
-        grads = layer.gradient(*args, **kwargs)
+        grads = _returned(layer.gradient(*args, **kwargs), layer, "gradient", "grads")
         name = type(layer).__name__
         missing = [p for p in self.spec.params if p not in grads]
         if missing:

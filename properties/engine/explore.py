@@ -283,7 +283,10 @@ def where(exc: BaseException) -> str:
     if not frames:
         return ""
     f = frames[-1]
-    return f" (at {f.filename}:{f.lineno} in {f.name})"
+    path = Path(f.filename)
+    with contextlib.suppress(ValueError):  # a file under the working directory: its relative path
+        path = path.relative_to(Path.cwd())
+    return f" (at {path}:{f.lineno} in {f.name})"
 
 
 def describe(exc: BaseException, status: Status) -> str:

@@ -97,6 +97,8 @@ class Run:
     convention: str | None = None
     #: how the class was driven where it differs from the spec's interface (a recovered mask)
     notes: list[str] = field(default_factory=list)
+    #: hint lines for known textbook mistakes (``crosscheck check``; properties/frontends/hints.py)
+    hints: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -157,13 +157,15 @@ def check_layer(
     Each shape-set entry of the spec (``shapes``: their indices; default all) is first tried once
     (``run.shapes``: runs or raises), and the cells judge the entries the class runs on; an entry
     it raises on makes the run fail (``run.ok``) without turning every cell into an error."""
+    # the target first: a missing file, class or a syntax error is reported before anything else
+    # is looked up (no reference resolved, nothing heavy imported)
+    cls = load_layer(layer)
     s = _spec(spec)
     if settings:
         try:
             s = s.with_settings(settings)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-    cls = load_layer(layer)
     refs, _ = resolve_references(references)
     dts = resolve_dtypes(dtypes)
     missing = [d.name for d in dts if d not in {np.dtype(t) for t in s.dtypes}]
@@ -197,6 +199,10 @@ def check_layer(
     run.notes = [note] if note else []
     if not run.ok:
         run.convention = identify(asked, cls, run, run.target, refs, dts[0], run.seed, preflight)
+
+    from properties.frontends.hints import find_hints
+
+    run.hints = find_hints(run, s, cls)
     return run
 
 
@@ -219,19 +225,22 @@ def assert_layer_matches(
     error rather than a silent pass. Raises AssertionError with the report ``crosscheck check`` prints.
     Call it from a plain test, not from inside a Hypothesis ``@given`` test.
     """
-    __tracebackhide__ = True
+    __tracebackhide__ = True  # pytest shows the caller's line, not the harness's frames
     dtypes = (dtype,) if isinstance(dtype, (str, type, np.dtype)) else tuple(dtype)
-    run = check_layer(
-        layer,
-        spec,
-        references=references,
-        dtypes=dtypes,
-        examples=examples,
-        seed=seed,
-        shrink_seconds=shrink_seconds,
-        strict_fp=strict_fp,
-        shapes=shapes,
-    )
+    try:
+        run = check_layer(
+            layer,
+            spec,
+            references=references,
+            dtypes=dtypes,
+            examples=examples,
+            seed=seed,
+            shrink_seconds=shrink_seconds,
+            strict_fp=strict_fp,
+            shapes=shapes,
+        )
+    except UsageError as exc:  # raised afresh here: its traceback stops at the (hidden) frame above
+        raise UsageError(str(exc)) from None
     if not run.ok:
         from properties.frontends.report import render_check
 

@@ -12,6 +12,7 @@ redirected.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -207,6 +208,34 @@ def _seed_line(command: str, seed: int, given: int | None) -> str:
     return f"{command}: seed {seed} ({'given' if given is not None else 'random; repeat with --seed'})"
 
 
+def _repeat_command(args: argparse.Namespace, seed: int) -> str:
+    """The command line that repeats this run exactly: the target, ``--as``/``--spec`` and every
+    option given (``--seed``, ``--examples`` and ``--dtype`` always, so the draws are the same)."""
+    parts = ["crosscheck", args.command]
+    if args.command == "check":
+        parts += [args.target, "--as", args.spec]
+    elif args.spec:
+        parts += ["--spec", ",".join(args.spec)]
+    if args.reference:
+        parts += ["--reference", ",".join(args.reference)]
+    parts += ["--seed", str(seed), "--examples", str(args.examples), "--dtype", ",".join(args.dtype)]
+    if args.shrink_time != SHRINK_SECONDS:
+        parts += ["--shrink-time", f"{args.shrink_time:g}"]
+    if getattr(args, "strict_fp", False):
+        parts.append("--strict-fp")
+    if getattr(args, "shapes", None):
+        parts += ["--shapes", ",".join(args.shapes)]
+    if getattr(args, "jobs", None) not in (None, default_jobs()):
+        parts += ["--jobs", str(args.jobs)]
+    if args.format != "table":
+        parts += ["--format", args.format]
+    if getattr(args, "output", None) is not None:
+        parts += ["--output", str(args.output)]
+    if args.quiet:
+        parts.append("-q")
+    return " ".join(shlex.quote(p) for p in parts)
+
+
 def _spec_named(name: str) -> Any:
     try:
         return get_spec(name)
@@ -236,7 +265,7 @@ def _report(args: argparse.Namespace) -> int:
         shrink_seconds=args.shrink_time,
         progress=_progress(args.quiet, _seed_line("crosscheck report", seed, args.seed)),
     )
-    text = render(run, args.format)
+    text = render(run, args.format, repeat=_repeat_command(args, seed))
     if args.output is not None:
         try:
             args.output.write_text(text)
@@ -274,7 +303,7 @@ def _check(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(render(run, "json"))
     else:
-        sys.stdout.write(render_check(run))
+        sys.stdout.write(render_check(run, repeat=_repeat_command(args, seed)))
     return 0 if run.ok else 1
 
 

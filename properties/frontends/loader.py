@@ -6,11 +6,13 @@ it without a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import importlib.util
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -29,6 +31,29 @@ def _is_file(module_part: str) -> bool:
     return module_part.endswith(".py") or "/" in module_part or os.sep in module_part
 
 
+def _import_roots(path: Path) -> list[str]:
+    """Where a file's own imports are looked for, as pytest's rootdir insertion does: the working
+    directory (``crosscheck`` run from the project root, the book's ``from common.functions
+    import *``), the file's package root (the first directory upwards without ``__init__.py``) and
+    the file's own directory (its neighbours)."""
+    root = path.parent
+    while (root / "__init__.py").is_file() and root.parent != root:
+        root = root.parent
+    return list(dict.fromkeys([os.getcwd(), str(root), str(path.parent)]))
+
+
+@contextlib.contextmanager
+def _import_path(roots: list[str]) -> Iterator[None]:
+    """``roots`` first on ``sys.path`` while the target is imported; ``sys.path`` exactly as it
+    was afterwards, whatever the imported file did to it (the book's ``sys.path.append(os.pardir)``)."""
+    saved = list(sys.path)
+    sys.path[:0] = [r for r in roots if r not in sys.path]
+    try:
+        yield
+    finally:
+        sys.path[:] = saved
+
+
 def _from_file(path_text: str) -> ModuleType:
     path = Path(path_text).expanduser().resolve()
     if not path.is_file():
@@ -43,26 +68,22 @@ def _from_file(path_text: str) -> ModuleType:
         raise UsageError(f"cannot import {path_text}: not a Python source file")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    # The file may import its neighbours (the book's `from common.layers import *` style).
-    sys.path.insert(0, str(path.parent))
     try:
-        spec.loader.exec_module(module)
+        with _import_path(_import_roots(path)):
+            spec.loader.exec_module(module)
     except BaseException as exc:
         del sys.modules[name]
         if isinstance(exc, KeyboardInterrupt):
             raise
         raise UsageError(f"cannot import {path_text}: {_one_line(exc)}") from None
-    finally:
-        sys.path.remove(str(path.parent))
     return module
 
 
 def _from_module(module_name: str) -> ModuleType:
     # like `python -m`: a module in the current directory can be named
-    if os.getcwd() not in sys.path and "" not in sys.path:
-        sys.path.insert(0, os.getcwd())
     try:
-        return importlib.import_module(module_name)
+        with _import_path([os.getcwd()]):
+            return importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
             raise UsageError(f"module not found: {module_name}") from None

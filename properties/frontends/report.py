@@ -164,18 +164,27 @@ def _counts(run: Run) -> str:
 def _header(run: Run, command: str) -> list[str]:
     return [
         f"{command}: {run.examples} examples per cell, dtypes {', '.join(run.dtypes)}, seed {run.seed}",
-        "cell: status, largest absolute error, largest relative error |got - ref| / |ref| (inf where "
-        "the reference is exactly 0), examples that passed; a FAIL shows its failing example's errors",
+        "cell: status, largest absolute error, largest relative error |got - ref| / |ref| (over the "
+        "elements where |ref| is at least 1e-3 of the largest; a reference of zeros has none: inf in "
+        "a FAIL), examples that passed; a FAIL shows its failing example's errors. FAIL: the values "
+        "disagree; ERROR: the class raised",
     ]
 
 
-def _repeat(run: Run, command: str) -> str:
+def _repeat(run: Run, command: str, repeat: str | None = None) -> str:
+    """The line that repeats the run: ``repeat`` as the command line gave it (every option), else
+    rebuilt from the run."""
+    if repeat is not None:
+        return f"repeat this run exactly: {repeat}"
+    from reference import REFERENCE_NAMES
+
     flag = "--crosscheck-" if command.startswith("pytest") else "--"  # the plugin's options
     dtypes = ",".join(run.dtypes)
     shapes = "" if run.selected is None else f" {flag}shapes {_indices(run.selected)}"
+    refs = "" if run.references == REFERENCE_NAMES else f" {flag}reference {','.join(run.references)}"
     return (
         f"repeat this run exactly: {command} {flag}seed {run.seed} {flag}examples {run.examples} "
-        f"{flag}dtype {dtypes}{shapes}"
+        f"{flag}dtype {dtypes}{refs}{shapes}"
     )
 
 
@@ -189,7 +198,9 @@ def _verdict(run: Run) -> str:
     return ("ALL AGREE" if run.ok else "DISAGREEMENTS FOUND") + _skipped(run)
 
 
-def render(run: Run, fmt: str = "table", command: str = "crosscheck report") -> str:
+def render(
+    run: Run, fmt: str = "table", command: str = "crosscheck report", repeat: str | None = None
+) -> str:
     """The conformance matrix of ``run`` in ``fmt`` ("table", "markdown" or "json")."""
     if fmt == "json":
         return json.dumps(_as_json(run), indent=2) + "\n"
@@ -197,7 +208,7 @@ def render(run: Run, fmt: str = "table", command: str = "crosscheck report") -> 
     lines = _header(run, command) + body + ["", _counts(run)]
     if run.failures:
         lines += ["", *_failures(run)]
-    lines += ["", f"{_verdict(run)} - {_repeat(run, command)}"]
+    lines += ["", f"{_verdict(run)} - {_repeat(run, command, repeat)}"]
     return "\n".join(lines) + "\n"
 
 
@@ -225,12 +236,17 @@ def _target(run: Run, r: CellResult) -> str:
 
 
 def _snippet_target(target: str) -> str:
-    """A file target as an absolute path, so the snippet runs from any directory (each of a chain's)."""
+    """A file target relative to the working directory (the snippet runs from there, as the command
+    did); absolute only for a file outside it. A chain's targets each so."""
     if "," in target:
         return ",".join(_snippet_target(part) for part in target.split(","))
     module_part, _, attr = target.rpartition(":")
     if module_part.endswith(".py") or "/" in module_part:
-        return f"{Path(module_part).expanduser().resolve()}:{attr}"
+        path = Path(module_part).expanduser().resolve()
+        try:
+            return f"{path.relative_to(Path.cwd().resolve()).as_posix()}:{attr}"
+        except ValueError:
+            return f"{path}:{attr}"
     return target
 
 
@@ -245,7 +261,8 @@ def snippet(run: Run, r: CellResult) -> str:
     settings = f"\n        settings={run.settings!r}," if run.settings else ""
     return f'''"""Reproduces a crosscheck disagreement: {target}, spec {r.spec}, {against}, {r.dtype}.
 
-The recorded draws are the shrunk failing example{seed}; run with pytest.
+The recorded draws are the shrunk failing example{seed}; run with pytest from the
+directory crosscheck ran in.
 """
 
 import numpy as np
@@ -300,15 +317,35 @@ def render_failure(r: CellResult) -> str:
     return "\n".join(_failure(run, r, r.case is not None))
 
 
+def _same(r: CellResult) -> tuple[str, str, str, str]:
+    return (r.spec, r.dtype, r.status, r.message)
+
+
+def _cell_name(r: CellResult) -> str:
+    return r.prop if r.reference == SELF else f"{r.prop} vs {r.reference}"
+
+
 def _failures(run: Run) -> list[str]:
-    """Every failure; the reproduction snippet for the first failure of each layer and dtype."""
+    """Every failure, identical ones (same layer, dtype, status and message) once with a count;
+    the reproduction snippet for the first failure of each layer and dtype."""
+    groups: dict[tuple[str, str, str, str], list[CellResult]] = {}
+    for r in run.failures:
+        groups.setdefault(_same(r), []).append(r)
     lines: list[str] = []
     snipped: set[tuple[str, str]] = set()
-    for r in run.failures:
+    for same in groups.values():
+        r, more = same[0], same[1:]
         first = (r.spec, r.dtype) not in snipped and r.case is not None
         if first:
             snipped.add((r.spec, r.dtype))
-        lines += _failure(run, r, first)
+        block = _failure(run, r, first)
+        if more:
+            word = "error" if r.status == "error" else "failure"
+            cells = "cell" if len(more) == 1 else "cells"
+            block[2:2] = [
+                f"  ... (same {word} in {len(more)} more {cells}: {', '.join(_cell_name(m) for m in more)})"
+            ]
+        lines += block
     return lines
 
 
@@ -346,7 +383,7 @@ def _shape_sets(run: Run) -> list[str]:
     return lines
 
 
-def _shape_verdict(run: Run, name: str, command: str) -> list[str]:
+def _shape_verdict(run: Run, name: str, command: str, repeat: str | None = None) -> list[str]:
     """The verdict when the class raises on a shape set: which ones, how the values fared on the
     others, and the ``--shapes`` that checks only those (a layer written for 2-D input, say)."""
     raised = _indices(s.index for s in run.shapes if s.status == "raises")
@@ -368,32 +405,49 @@ def _shape_verdict(run: Run, name: str, command: str) -> list[str]:
         )
     lines.append(
         f"{name} DISAGREES with spec {run.spec}: it raises on shape set(s) {raised}; {values} - "
-        f"{_repeat(run, command)}"
+        f"{_repeat(run, command, repeat)}"
     )
     return lines
 
 
-def render_check(run: Run) -> str:
+def render_check(run: Run, repeat: str | None = None) -> str:
     """What ``crosscheck check`` prints: the convention the class follows if it is another known one
-    (first, in one line), the shape sets it runs on, the layer's row of the matrix, then every
-    disagreement."""
+    (one line, first), the verdict and the hints for known textbook mistakes, the
+    shape sets the class runs on, the layer's row of the matrix, every disagreement (identical ones
+    once), and the line that repeats the run (``repeat``: the command line with every option)."""
     name = _class_names(run.target or "?")
     chained = run.target is not None and "," in run.target
     flags = "".join(f" --set {k}={v!r}" for k, v in run.settings.items())
     command = f"crosscheck check {'--chain ' if chained else ''}{run.target} --as {run.spec}{flags}"
-    lines = [f"CONVENTION: {run.convention}", ""] if run.convention else []
-    lines += [f"note: {n}" for n in run.notes]
-    lines += _header(run, command) + _shape_sets(run) + _table(run) + ["", _counts(run), ""]
+    ran = sum(r.status not in ("skip", "n/a") for r in run.results)
+    raised = _indices(s.index for s in run.shapes if s.status == "raises")
+    if not run.ok:  # the verdict and the hints first: what a person reads before scrolling
+        why = [f"{len(run.failures)} of {ran} cells failed"] if run.failures else []
+        why += [f"it raises on shape set(s) {raised}"] if raised else []
+        top = [f"{name} DISAGREES with spec {run.spec}: {'; '.join(why)}", *run.hints]
+        if run.failures and not run.hints:
+            first = run.failures[0]
+            said = first.message.splitlines()[0] if first.message else first.status
+            top.append(f"first: {_cell_name(first)}: {said}")
+    else:
+        only = "" if run.selected is None else f" on shape set(s) {_indices(run.selected)}"
+        top = [f"{name} agrees with spec {run.spec}{only}: {ran} cells passed{_skipped(run)}"]
+    if run.convention:  # another known convention: the one line a learner needs, first
+        top = [f"CONVENTION: {run.convention}", "", *top]
+    top += [f"note: {n}" for n in run.notes]
+    lines = [*top, "", *_header(run, command), *_shape_sets(run), *_table(run), "", _counts(run), ""]
     lines += _fp_note(run)
     if any(not s.ok for s in run.shapes):
         lines += _failures(run)
-        lines += _shape_verdict(run, name, command)
+        lines += _shape_verdict(run, name, command, repeat)
         if run.convention:
             lines.append(f"CONVENTION: {run.convention}")
     elif run.failures:
         lines += _failures(run)
         bad = len(run.failures)
-        lines.append(f"{name} DISAGREES with spec {run.spec}: {bad} cell(s) failed - {_repeat(run, command)}")
+        lines.append(
+            f"{name} DISAGREES with spec {run.spec}: {bad} cell(s) failed - {_repeat(run, command, repeat)}"
+        )
         if run.convention:
             lines.append(f"CONVENTION: {run.convention}")
     else:
@@ -401,7 +455,7 @@ def render_check(run: Run) -> str:
         only = "" if run.selected is None else f" on shape set(s) {_indices(run.selected)}"
         lines.append(
             f"{name} agrees with spec {run.spec} on every property{only} ({n} examples){_skipped(run)} - "
-            f"{_repeat(run, command)}"
+            f"{_repeat(run, command, repeat)}"
         )
     return "\n".join(lines) + "\n"
 
@@ -454,6 +508,7 @@ def _as_json(run: Run) -> dict[str, Any]:
             "settings": run.settings,
             "convention": run.convention,
             "notes": run.notes,
+            "hints": run.hints,
             "seconds": round(run.seconds, 3),
             **({"shapes": [_shape_json(s) for s in run.shapes]} if run.shapes else {}),
             "results": results,

@@ -1,0 +1,142 @@
+"""Hint lines for known textbook mistakes, each derived from the run's evidence, never guessed.
+
+A hint is given only when the evidence settles it: a property that names the mistake (``no_mutation``
+says "backward wrote into dout"), or the mistake's own prediction checked on the shrunk failing
+case (the class run again with its upstream gradient scaled; the loss recomputed with
+``log(y + 1e-7)``). When the evidence is not conclusive there is no hint: a wrong hint would
+send a learner after a bug they do not have.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from properties.engine.drivers import driver_for
+from properties.engine.results import CellResult, Run
+from properties.engine.spec import LayerSpec
+
+__all__ = ["find_hints"]
+
+#: the book's ``cross_entropy_error`` adds this inside the log
+LOG_EPSILON = 1e-7
+#: a predicted error explains the observed one when they agree to this fraction of its size
+EXPLAINED = 1e-3
+#: properties whose failure can come from a backward that ignores dout
+_GRADIENT_PROPS = ("vjp", "fd", "jacobian", "linearity", "samples")
+
+
+def _writes_dout(name: str, failures: list[CellResult]) -> str | None:
+    if not any(r.prop == "no_mutation" and "wrote into dout" in r.message for r in failures):
+        return None
+    read_only = any("read-only" in r.message for r in failures)
+    why = (
+        " (crosscheck hands dout over read-only, so the other cells stop at that write)" if read_only else ""
+    )
+    return (
+        f"hint: {name}.backward writes into dout, the caller's array{why}: "
+        "copy dout first (dx = dout.copy())"
+    )
+
+
+def _quietly(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)``, or None if the class raises: a hint never fails a run."""
+    with np.errstate(all="ignore"), contextlib.suppress(Exception):
+        return fn(*args)
+    return None
+
+
+def _forward(spec: LayerSpec, cls: Any, arrays: dict[str, np.ndarray]) -> tuple[Any, np.ndarray]:
+    drv = driver_for(spec)
+    case = {k: np.array(v, copy=True) for k, v in arrays.items()}
+    layer = drv.build(cls, case, np.asarray(case[spec.inputs[0]]).dtype)
+    return layer, drv.forward(layer, case)
+
+
+def _backward(spec: LayerSpec, cls: Any, arrays: dict[str, np.ndarray], factor: float) -> Any:
+    """Gradients of a fresh instance on ``arrays`` at ``factor`` times a fixed, nonconstant dout."""
+    layer, out = _forward(spec, cls, arrays)
+    dout = factor * np.linspace(-1.5, 2.0, max(out.size, 1)).reshape(out.shape).astype(out.dtype)
+    return driver_for(spec).backward(layer, dout, {k: np.array(v, copy=True) for k, v in arrays.items()})
+
+
+def _ignores_dout(name: str, spec: LayerSpec, cls: Any, failures: list[CellResult]) -> str | None:
+    """Backward run again on a failing case with dout scaled by 2.5: the same nonzero gradients
+    mean backward never read dout. Layers only: a network's gradient(x, t) takes no dout."""
+    if spec.kind != "layer":
+        return None
+    for r in failures:
+        if r.prop not in _GRADIENT_PROPS or r.case is None or not r.case.arrays:
+            continue
+        once = _quietly(_backward, spec, cls, r.case.arrays, 1.0)
+        scaled = _quietly(_backward, spec, cls, r.case.arrays, 2.5)
+        if once is None or scaled is None:
+            continue
+        inputs = [n for n in spec.wrt if n in once and n in scaled]
+        if not inputs or not any(np.any(np.asarray(once[n]) != 0) for n in inputs):
+            continue
+        if all(np.array_equal(once[n], scaled[n], equal_nan=True) for n in inputs):
+            return (
+                f"hint: {name}.backward ignores dout (its result is unchanged when dout is scaled "
+                "by 2.5): multiply by dout (the book's SoftmaxWithLoss.backward(dout=1) does not)"
+            )
+        return None  # the evidence says dout is read: no hint
+    return None
+
+
+def _one_hot(x: np.ndarray, t: np.ndarray) -> np.ndarray:
+    if t.shape == x.shape:
+        return t.astype(np.float64)
+    out = np.zeros(x.shape)
+    out[np.arange(x.shape[0]), t.astype(np.int64)] = 1.0
+    return out
+
+
+def _log_epsilon(name: str, spec: LayerSpec, cls: Any, failures: list[CellResult]) -> str | None:
+    """A softmax cross-entropy that disagrees: the loss recomputed on a failing case with
+    ``log(y + 1e-7)`` must explain the layer's value (and differ from the right one) for the hint."""
+    if not spec.name.startswith("softmax_with_loss"):
+        return None
+    for r in failures:
+        if r.case is None or not {"x", "t"} <= set(r.case.arrays):
+            continue
+        x, t = (np.asarray(r.case.arrays.get(k)) for k in ("x", "t"))
+        if x.ndim != 2 or not np.all(np.isfinite(x)):
+            continue
+        ran = _quietly(_forward, spec, cls, r.case.arrays)
+        if ran is None or np.size(ran[1]) != 1:
+            continue
+        got = ran[1]
+        z = x.astype(np.float64) - x.max(axis=1, keepdims=True)
+        log_y = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        target = _one_hot(x, t)
+        n = x.shape[0]
+        right = float(-np.sum(target * log_y) / n)
+        with np.errstate(all="ignore"):
+            book = float(-np.sum(target * np.log(np.exp(log_y) + LOG_EPSILON)) / n)
+        off = abs(book - right)
+        if off > 0 and abs(float(got) - book) <= EXPLAINED * off:
+            return (
+                f"hint: a `+1e-7` inside log? {name}'s loss is off by {off:.2g}, what log(y + 1e-7) "
+                "gives on this input (the book's cross_entropy_error): use log-softmax, "
+                "x - max(x) - log(sum(exp(x - max(x))))"
+            )
+        return None
+    return None
+
+
+def find_hints(run: Run, spec: LayerSpec, cls: Any) -> list[str]:
+    """The hint lines for ``run`` of ``cls`` against ``spec`` (none when it passed)."""
+    failures = run.failures
+    if not failures:
+        return []
+    name = getattr(cls, "__name__", "the class")
+    found = [
+        _writes_dout(name, failures),
+        _ignores_dout(name, spec, cls, failures),
+        _log_epsilon(name, spec, cls, failures),
+    ]
+    return [h for h in found if h is not None]

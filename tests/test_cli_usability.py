@@ -1,0 +1,267 @@
+"""``crosscheck check`` on a learner's own project: the book's files load as they are (star imports
+of their neighbours, run from the project root), target errors come back before anything heavy is
+imported, and failures read as a person needs them: identical ones once, plain numbers, named
+``None`` returns and hint lines for the known textbook mistakes (tests/zoo/mistakes.py), with no
+hint, and no failure, for the book's correct layers.
+
+Judged against finite differences only, so everything here runs without torch or jax.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from properties import check_layer
+from properties.engine.compare import Mismatch, compare
+from properties.frontends.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+ZOO = Path(__file__).resolve().parent / "zoo"
+BOOK = ZOO / "book_project"
+MISTAKES = ZOO / "mistakes.py"
+FD = ["--reference", "fd", "--examples", "8", "--seed", "7", "--shrink-time", "1", "-q"]
+
+#: the installed console script's situation: the script's own directory is first on sys.path, not
+#: the working directory (``python -m`` would put it there and hide a loader that relies on it)
+RUNNER = "import sys\nfrom properties.frontends.cli import main\nsys.exit(main())\n"
+
+
+def _env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
+
+
+def crosscheck(tmp_path: Path, *argv: str, cwd: Path = BOOK) -> subprocess.CompletedProcess[str]:
+    runner = tmp_path / "crosscheck_runner.py"
+    runner.write_text(RUNNER)
+    return subprocess.run(
+        [sys.executable, str(runner), *argv], cwd=cwd, env=_env(), capture_output=True, text=True, timeout=300
+    )
+
+
+def head(out: str, n: int = 2) -> list[str]:
+    return out.splitlines()[:n]
+
+
+# ---- the book's project, run from its root -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("target", "spec"), [("Affine", "affine"), ("Sigmoid", "sigmoid")])
+def test_book_correct_layers_pass_from_the_project_root(tmp_path: Path, target: str, spec: str) -> None:
+    done = crosscheck(tmp_path, "check", f"common/layers.py:{target}", "--as", spec, *FD)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert head(done.stdout, 1) == [f"{target} agrees with spec {spec}: 6 cells passed"]
+    assert "hint:" not in done.stdout
+
+
+def test_book_relu_loads_and_is_told_to_copy_dout(tmp_path: Path) -> None:
+    done = crosscheck(tmp_path, "check", "common/layers.py:Relu", "--as", "relu", *FD)
+    assert done.returncode == 1, done.stdout + done.stderr
+    first, hint = head(done.stdout)
+    assert first == "Relu DISAGREES with spec relu: 6 of 6 cells failed"
+    assert hint.startswith("hint: Relu.backward writes into dout") and hint.endswith(
+        "copy dout first (dx = dout.copy())"
+    )
+    # five identical read-only errors: one block and a count
+    assert done.stdout.count("ValueError: assignment destination is read-only") == 1
+    assert "... (same error in 4 more cells: " in done.stdout
+    assert "(at common/layers.py:" in done.stdout  # where the class raised, relative to the project
+    # the snippet names the file as the command did, relative to the working directory
+    assert "        'common/layers.py:Relu'," in done.stdout and str(BOOK) not in done.stdout
+
+
+def test_book_softmax_with_loss_gets_both_of_its_hints(tmp_path: Path) -> None:
+    done = crosscheck(tmp_path, "check", "common/layers.py:SoftmaxWithLoss", "--as", "softmax_with_loss", *FD)
+    assert done.returncode == 1, done.stdout + done.stderr
+    lines = head(done.stdout, 3)
+    assert lines[0].startswith("SoftmaxWithLoss DISAGREES with spec softmax_with_loss")
+    assert lines[1].startswith("hint: SoftmaxWithLoss.backward ignores dout")
+    assert lines[2].startswith("hint: a `+1e-7` inside log?")
+
+
+def test_book_network_loads_its_star_imports(tmp_path: Path) -> None:
+    """ch05/two_layer_net.py imports ``common.layers`` from the project root: it loads (not exit 2)
+    and is judged; its loss carries the book's ``log(y + 1e-7)``, so it disagrees."""
+    done = crosscheck(tmp_path, "check", "ch05/two_layer_net.py:TwoLayerNet", "--as", "two_layer_net", *FD)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert head(done.stdout, 1)[0].startswith("TwoLayerNet DISAGREES with spec two_layer_net")
+
+
+def test_python_m_properties_from_the_project_root(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "properties", "check", "common/layers.py:Affine", "--as", "affine", *FD],
+        cwd=BOOK,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_sys_path_is_restored_after_check_layer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The book's network appends ``os.pardir`` to sys.path itself; both that and the roots the
+    loader adds are gone afterwards."""
+    monkeypatch.chdir(BOOK)
+    before = list(sys.path)
+    run = check_layer(
+        "ch05/two_layer_net.py:TwoLayerNet",
+        "two_layer_net",
+        references=("fd",),
+        examples=2,
+        seed=1,
+        shrink_seconds=0,
+    )
+    assert run.results
+    assert sys.path == before
+    check_layer("common/layers.py:Affine", "affine", references=("fd",), examples=2, seed=1)
+    assert sys.path == before
+
+
+# ---- target errors: exit 2, one line, nothing heavy imported --------------------------------------
+
+_NOTHING_HEAVY = (
+    "import sys\n"
+    "from properties.frontends.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "heavy = {'torch', 'jax'} & set(sys.modules)\n"
+    "assert not heavy, heavy\n"
+    "sys.exit(code)\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("target", "says"),
+    [
+        ("common/nonesuch.py:Relu", "file not found: common/nonesuch.py"),
+        ("common/layers.py:Nonesuch", "common/layers.py has no class 'Nonesuch'"),
+        ("{tmp}/broken_syntax.py:Relu", "SyntaxError"),
+    ],
+    ids=["missing-file", "missing-class", "syntax-error"],
+)
+def test_target_errors_exit_2_before_torch_or_jax(tmp_path: Path, target: str, says: str) -> None:
+    (tmp_path / "broken_syntax.py").write_text("class Relu:\n    def forward(self, x)\n        return x\n")
+    script = tmp_path / "nothing_heavy.py"
+    script.write_text(_NOTHING_HEAVY)
+    done = subprocess.run(
+        [sys.executable, str(script), "check", target.format(tmp=tmp_path), "--as", "relu"],
+        cwd=BOOK,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert says in done.stderr
+    assert done.stderr.strip().count("\n") == 0 and "Traceback" not in done.stderr and done.stdout == ""
+
+
+# ---- the mistakes zoo: one hint each, and no other ------------------------------------------------
+
+MISTAKE_HINTS = [
+    ("SigmoidScalesDoutInPlace", "sigmoid", "copy dout first (dx = dout.copy())"),
+    ("SoftmaxWithLossLogEpsilon", "softmax_with_loss", "a `+1e-7` inside log?"),
+    ("SoftmaxWithLossIgnoresDout", "softmax_with_loss", "backward ignores dout"),
+]
+
+
+@pytest.mark.parametrize(("name", "spec", "hint"), MISTAKE_HINTS, ids=[m[0] for m in MISTAKE_HINTS])
+def test_textbook_mistake_gets_its_hint_and_no_other(
+    capsys: pytest.CaptureFixture[str], name: str, spec: str, hint: str
+) -> None:
+    code = main(["check", f"{MISTAKES}:{name}", "--as", spec, *FD])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    hints = [line for line in out.splitlines() if line.startswith("hint:")]
+    assert len(hints) == 1 and hint in hints[0], out
+    assert out.splitlines()[1] == hints[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "method", "name_returned"),
+    [
+        ("ReluForwardNoReturn", "forward", "out"),
+        ("ReluBackwardNoReturn", "backward", "dx"),
+    ],
+)
+def test_a_method_returning_none_is_told_so(
+    capsys: pytest.CaptureFixture[str], name: str, method: str, name_returned: str
+) -> None:
+    code = main(["check", f"{MISTAKES}:{name}", "--as", "relu", *FD])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    said = f"{name}.{method} returned None: did you forget `return {name_returned}`?"
+    assert out.splitlines()[1].endswith(said)
+    assert out.count(f"    {said}") == 1 and "(same failure in 5 more cells: " in out
+
+
+# ---- readable numbers, the repeat line ------------------------------------------------------------
+
+
+def test_values_print_as_plain_numbers(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["check", f"{ZOO / 'broken.py'}:SigmoidBackwardFromX", "--as", "sigmoid", *FD])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert "largest absolute error" in out
+    assert "np.float64(" not in out and "np.int64(" not in out
+    assert re.search(r"at \(\d+(, \d+)*\): got -?\d", out), out
+
+
+def test_relative_error_only_where_the_reference_is_not_tiny() -> None:
+    """An error the norm-wise tolerance accepts, next to a reference element of 1e-20, is not shown
+    as a relative error of 1e+3; against a reference of zeros, accepted round-off has no relative
+    size and a failure is infinitely off."""
+    errors = compare(np.array([2.0, 1e-20 + 1e-17]), np.array([2.0, 1e-20]), 1e-13, what="t")
+    assert errors.max_rel == 0.0 and errors.max_abs == pytest.approx(1e-17)
+    assert compare(np.array([0.0, 1e-310]), np.zeros(2), 1e-13, what="t").max_rel == 0.0
+    with pytest.raises(Mismatch) as failure:
+        compare(np.array([0.0, 1e-300]), np.zeros(2), 1e-13, what="t")
+    assert failure.value.errors is not None and failure.value.errors.max_rel == np.inf
+    assert "largest relative error" not in str(failure.value)
+
+
+def test_repeat_line_keeps_as_and_every_option(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["check", f"{MISTAKES}:SigmoidScalesDoutInPlace", "--as", "sigmoid", "--strict-fp", *FD])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    repeat = out.rstrip().splitlines()[-1].split("repeat this run exactly: ", 1)[1]
+    assert repeat == (
+        f"crosscheck check {MISTAKES}:SigmoidScalesDoutInPlace --as sigmoid --reference fd --seed 7 "
+        "--examples 8 --dtype float64 --shrink-time 1 --strict-fp -q"
+    )
+
+
+# ---- assert_layer_matches in somebody's test suite ------------------------------------------------
+
+
+def test_assert_layer_matches_hides_its_own_frames(tmp_path: Path) -> None:
+    from properties.frontends.api import assert_layer_matches
+
+    assert "__tracebackhide__" in assert_layer_matches.__code__.co_varnames
+    (tmp_path / "test_mine.py").write_text(
+        "from properties import assert_layer_matches\n\n"
+        "def test_relu():\n"
+        f"    assert_layer_matches({str(BOOK / 'common' / 'layers.py') + ':Relu'!r}, 'relu',\n"
+        "                         references=('fd',), examples=5, seed=1, shrink_seconds=0)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_mine.py"],
+        cwd=tmp_path,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Relu DISAGREES with spec relu" in done.stdout
+    assert "test_mine.py:4" in done.stdout
+    assert "frontends/api.py" not in done.stdout and "def assert_layer_matches" not in done.stdout
