@@ -208,7 +208,7 @@ def test_a_method_returning_none_is_told_so(
 
 
 def test_values_print_as_plain_numbers(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["check", f"{ZOO / 'broken.py'}:SigmoidBackwardFromX", "--as", "sigmoid", *FD])
+    code = main(["check", f"{ZOO / 'broken.py'}:SigmoidBackwardFromInput", "--as", "sigmoid", *FD])
     out = capsys.readouterr().out
     assert code == 1, out
     assert "largest absolute error" in out

@@ -129,10 +129,12 @@ class Driver:
 
     def backward(self, layer: Any, dout: np.ndarray, arrays: Arrays) -> Arrays:
         name = type(layer).__name__
-        result = _returned(self._call(layer, "backward", [dout], {}), layer, "backward", "dx")
+        result = self._call(layer, "backward", [dout], {})
         wanted = self.differentiable
         if not wanted:  # only parameters are differentiated (Embedding): what backward returns is moot
             result = ()
+        else:
+            result = _returned(result, layer, "backward", "dx")
         if len(wanted) == 1 and not isinstance(result, (tuple, list)):
             result = (result,)
         if not isinstance(result, (tuple, list)) or len(result) < len(wanted):
