@@ -95,12 +95,19 @@ class TorchReference(LazyBackend):
         return {k: self._to_numpy(g) for k, g in zip(names, grads, strict=True)}
 
     @staticmethod
-    def _grad(ns: types.SimpleNamespace, out: Any, diff: list[Any], ct: Any) -> list[Any]:
+    def _grad(
+        ns: types.SimpleNamespace, out: Any, diff: Sequence[Any], ct: Any, *, keep: bool = False
+    ) -> list[Any]:
         """``ct``'s vector-Jacobian product with ``out``, per input; zeros where ``out`` does not
-        depend on an input (as ``torch.func.vjp`` gives)."""
+        depend on an input (as ``torch.func.vjp`` gives).
+
+        Taken as the gradient of the scalar ``sum(out * ct)``, whose backward hands ``out`` exactly
+        ``ct`` (1 * ct): passing ``ct`` as ``grad_outputs`` instead makes torch import sympy for a
+        shape check (1.3 s of a check)."""
         if not out.requires_grad:
             return [ns.torch.zeros_like(d) for d in diff]
-        grads = ns.torch.autograd.grad(out, diff, ct, allow_unused=True)
+        total = (out * ct).sum() if ct is not None else out
+        grads = ns.torch.autograd.grad(total, diff, retain_graph=keep, allow_unused=True)
         return [ns.torch.zeros_like(d) if g is None else g for g, d in zip(grads, diff, strict=True)]
 
     def jacobian(
@@ -110,8 +117,16 @@ class TorchReference(LazyBackend):
         if not names:
             return {}
         bound = self._bind(fn, ns, tensors, names)
-        diff = tuple(tensors[k] for k in names)
-        with self.computing(ns):
-            # one backward per output element (vectorize=False keeps torch.func out, see above)
-            jac = ns.torch.autograd.functional.jacobian(bound, diff, strict=False, vectorize=False)
+        with self.computing(ns), ns.torch.enable_grad():
+            diff = [tensors[k].requires_grad_(True) for k in names]
+            out = bound(*diff)
+            flat = out.reshape(-1)
+            # one backward per output element, each the gradient of that (scalar) element
+            rows = [self._grad(ns, flat[i], diff, None, keep=True) for i in range(flat.numel())]
+            jac = [
+                ns.torch.stack([r[j] for r in rows]).reshape(*out.shape, *d.shape)
+                if rows
+                else ns.torch.zeros(*out.shape, *d.shape, dtype=d.dtype)
+                for j, d in enumerate(diff)
+            ]
         return {k: self._to_numpy(j) for k, j in zip(names, jac, strict=True)}
