@@ -154,6 +154,10 @@ class LayerSpec:
     samples: tuple[Sample, ...] = ()
     #: input the spec's own layer must refuse by name (tests/test_bad_input.py)
     bad_inputs: tuple[BadInput, ...] = ()
+    #: sizes drawn by Hypothesis (any rank, any length) instead of taken from ``shapes``, for the
+    #: references that compile nothing per shape (torch, finite differences, the layer itself);
+    #: JAX compiles once per shape, so its cells keep ``shapes``
+    drawn_sizes: Callable[[Draw], Sizes] | None = None
 
     @property
     def wrt(self) -> tuple[str, ...]:

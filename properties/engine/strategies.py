@@ -29,7 +29,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-__all__ = ["array", "cotangent", "direction", "labels", "one_hot", "scalar_factor", "values"]
+__all__ = ["array", "cotangent", "direction", "labels", "one_hot", "scalar_factor", "shape", "values"]
 
 
 Shape = tuple[int, ...]
@@ -164,6 +164,13 @@ def direction(dtype: np.dtype | type, shape: Shape) -> st.SearchStrategy[np.ndar
 def _direction(dtype: np.dtype, shape: Shape) -> st.SearchStrategy[np.ndarray]:
     raw = _mixture(dtype, shape, (0.0, 1.0, -1.0, 0.5, -0.5), 1.0, 1.0)
     return raw.map(lambda u: (u / np.max(np.abs(u))).astype(dtype) if np.any(u) else u)
+
+
+@functools.lru_cache(maxsize=64)
+def shape(min_rank: int = 1, max_rank: int = 4, max_side: int = 3) -> st.SearchStrategy[Shape]:
+    """A drawn array shape (``drawn_sizes``): any rank in range, sides 1 to ``max_side`` (at most
+    3**4 = 81 elements by default, so that a Jacobian, one backward per element, stays cheap)."""
+    return hnp.array_shapes(min_dims=min_rank, max_dims=max_rank, min_side=1, max_side=max_side)
 
 
 def scalar_factor() -> st.SearchStrategy[float]:
