@@ -90,7 +90,7 @@ def _load() -> str:
 
 def table(checks: list[tuple[str, Timed, int]], imports: list[tuple[str, Timed]]) -> list[str]:
     lines = [
-        "| check (default examples, float64, seed 1) | wall, min of runs | CPU of that run | cells (engine) |",
+        "| check (default examples, float64, seed 1) | wall, min of runs | CPU of that run | cells |",
         "|---|---:|---:|---:|",
     ]
     for label, t, runs in checks:
@@ -121,7 +121,9 @@ def run(quick: bool = False) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--tree", type=Path, default=ROOT, help="the checkout to measure (default: this one)")
     parser.add_argument("--runs", type=int, default=3, help="runs per check (the minimum is shown)")
     args = parser.parse_args(argv)

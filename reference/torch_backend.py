@@ -124,9 +124,9 @@ class TorchReference(LazyBackend):
             # one backward per output element, each the gradient of that (scalar) element
             rows = [self._grad(ns, flat[i], diff, None, keep=True) for i in range(flat.numel())]
             jac = [
-                ns.torch.stack([r[j] for r in rows]).reshape(*out.shape, *d.shape)
+                ns.torch.stack([r[j] for r in rows]).reshape(tuple(out.shape) + tuple(d.shape))
                 if rows
-                else ns.torch.zeros(*out.shape, *d.shape, dtype=d.dtype)
+                else ns.torch.zeros(tuple(out.shape) + tuple(d.shape), dtype=d.dtype)
                 for j, d in enumerate(diff)
             ]
         return {k: self._to_numpy(j) for k, j in zip(names, jac, strict=True)}

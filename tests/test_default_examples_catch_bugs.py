@@ -50,7 +50,9 @@ ZOO_BROKEN = {
 
 
 def test_zoo_broken_list_is_complete() -> None:
-    classes = {n for n, c in inspect.getmembers(zoo_broken, inspect.isclass) if c.__module__ == zoo_broken.__name__}
+    classes = {
+        n for n, c in inspect.getmembers(zoo_broken, inspect.isclass) if c.__module__ == zoo_broken.__name__
+    }
     assert classes == set(ZOO_BROKEN)
 
 
@@ -76,8 +78,14 @@ def test_drawn_arrays_are_a_mixture_not_mostly_zeros(shape: tuple[int, ...]) -> 
     zeros: list[float] = []
     distinct: list[int] = []
 
-    @settings(max_examples=100, database=None, derandomize=True, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck), deadline=None)
+    @settings(
+        max_examples=100,
+        database=None,
+        derandomize=True,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        deadline=None,
+    )
     @given(st.data())
     def draw(data: st.DataObject) -> None:
         a = data.draw(S.array(np.float64, shape))

@@ -31,7 +31,9 @@ def test_softmax_for_2d_only_is_rejected_when_ranks_are_drawn(seed: int) -> None
     assert "vs finite differences" in result.message, result.message
 
 
-@pytest.mark.parametrize(("prop", "ref"), [("fd", "fd"), ("jacobian", "fd"), ("linearity", "self"), ("batch", "self")])
+@pytest.mark.parametrize(
+    ("prop", "ref"), [("fd", "fd"), ("jacobian", "fd"), ("linearity", "self"), ("batch", "self")]
+)
 def test_softmax_for_2d_only_passes_the_books_spec(prop: str, ref: str) -> None:
     result = _run("softmax", prop, ref, 0)
     assert result.ok, result.message
@@ -41,8 +43,14 @@ def _ranks(fixed_shapes: bool) -> set[int]:
     spec = get_spec("softmax_nd")
     seen: set[int] = set()
 
-    @settings(max_examples=60, database=None, derandomize=True, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck), deadline=None)
+    @settings(
+        max_examples=60,
+        database=None,
+        derandomize=True,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        deadline=None,
+    )
     @given(st.data())
     def draw(data: st.DataObject) -> None:
         arrays, sizes = draw_case(spec, data.draw, np.float64, fixed_shapes=fixed_shapes)

@@ -78,7 +78,11 @@ def _words_to_values(
     logs = 10.0 ** (smallest + frac * (math.log10(extreme) - smallest))
     return np.select(
         [top < _SPECIAL, top < _MODERATE, top < _EXTREME],
-        [np.asarray(specials, np.float64)[top % len(specials)], sign * frac * moderate, sign * frac * extreme],
+        [
+            np.asarray(specials, np.float64)[top % len(specials)],
+            sign * frac * moderate,
+            sign * frac * extreme,
+        ],
         sign * logs,
     )
 
