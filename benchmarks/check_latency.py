@@ -90,7 +90,7 @@ def _load() -> str:
 
 def table(checks: list[tuple[str, Timed, int]], imports: list[tuple[str, Timed]]) -> list[str]:
     lines = [
-        "| check (default examples, float64, seed 1) | wall, min of runs | CPU of that run | cells |",
+        "| check (default examples, float64, seed 1) | wall, min of runs | CPU of that run | cells, wall |",
         "|---|---:|---:|---:|",
     ]
     for label, t, runs in checks:
