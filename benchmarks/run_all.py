@@ -29,13 +29,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--quick", action="store_true", help="fewer repeats; skip the pytest wall times")
     parser.add_argument("--print", dest="print_only", action="store_true", help="do not write BENCHMARKS.md")
-    parser.add_argument("--only", nargs="*", choices=["gradcheck", "layers", "suite", "fd_step"])
+    parser.add_argument(
+        "--only", nargs="*", choices=["gradcheck", "layers", "suite", "fd_step", "check_latency"]
+    )
     args = parser.parse_args(argv)
 
-    from benchmarks import fd_step, gradcheck, layer_speed, suite
+    from benchmarks import check_latency, fd_step, gradcheck, layer_speed, suite
     from benchmarks._timing import THREADS, blas_threads, machine_description
 
-    sections = {"gradcheck": gradcheck, "layers": layer_speed, "suite": suite, "fd_step": fd_step}
+    sections = {
+        "gradcheck": gradcheck,
+        "layers": layer_speed,
+        "suite": suite,
+        "fd_step": fd_step,
+        "check_latency": check_latency,
+    }
     chosen = args.only or list(sections)
     start = time.perf_counter()
     machine = machine_description()

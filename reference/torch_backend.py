@@ -1,7 +1,9 @@
-"""PyTorch autograd as a judge: spec functions run on CPU in float64 through ``torch.func``.
+"""PyTorch autograd as a judge: spec functions run on CPU in float64 through ``torch.autograd``.
 
 torch is imported the first time this reference is asked anything (``unavailable()`` or a
-computation), never at module import.
+computation), never at module import. ``torch.autograd.grad`` rather than ``torch.func.vjp``:
+the same reverse mode, but ``torch.func`` imports ``torch._dynamo`` on its first gradient
+(1.8 s of a 3 s ``crosscheck check``, see BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ class TorchReference(LazyBackend):
     """``fn(ns, **arrays)`` with ``ns.torch`` and ``ns.F`` (``torch.nn.functional``)."""
 
     name = "torch"
-    modules = ("torch", "torch.nn.functional", "torch.func")
+    modules = ("torch", "torch.nn.functional")
 
     def build_namespace(self, *modules: types.ModuleType) -> types.SimpleNamespace:
-        torch, functional, _ = modules  # torch.func is imported for ``ns.torch.func``
+        torch, functional = modules
         return types.SimpleNamespace(torch=torch, F=functional)
 
     @contextlib.contextmanager
@@ -85,11 +87,28 @@ class TorchReference(LazyBackend):
             check_cotangent(cotangent, self.value(fn, arrays).shape)
             return {}
         bound = self._bind(fn, ns, tensors, names)
-        with self.computing(ns):
-            out, pullback = ns.torch.func.vjp(bound, *(tensors[k] for k in names))
+        with self.computing(ns), ns.torch.enable_grad():
+            diff = [tensors[k].requires_grad_(True) for k in names]
+            out = bound(*diff)
             ct = check_cotangent(cotangent, tuple(out.shape))
-            grads = pullback(ns.torch.from_numpy(ct).to(out.dtype))
+            grads = self._grad(ns, out, diff, ns.torch.from_numpy(ct).to(out.dtype))
         return {k: self._to_numpy(g) for k, g in zip(names, grads, strict=True)}
+
+    @staticmethod
+    def _grad(
+        ns: types.SimpleNamespace, out: Any, diff: Sequence[Any], ct: Any, *, keep: bool = False
+    ) -> list[Any]:
+        """``ct``'s vector-Jacobian product with ``out``, per input; zeros where ``out`` does not
+        depend on an input (as ``torch.func.vjp`` gives).
+
+        Taken as the gradient of the scalar ``sum(out * ct)``, whose backward hands ``out`` exactly
+        ``ct`` (1 * ct): passing ``ct`` as ``grad_outputs`` instead makes torch import sympy for a
+        shape check (1.3 s of a check)."""
+        if not out.requires_grad:
+            return [ns.torch.zeros_like(d) for d in diff]
+        total = (out * ct).sum() if ct is not None else out
+        grads = ns.torch.autograd.grad(total, diff, retain_graph=keep, allow_unused=True)
+        return [ns.torch.zeros_like(d) if g is None else g for g, d in zip(grads, diff, strict=True)]
 
     def jacobian(
         self, fn: SpecFn, arrays: Mapping[str, Any], wrt: Sequence[str] | str
@@ -98,6 +117,16 @@ class TorchReference(LazyBackend):
         if not names:
             return {}
         bound = self._bind(fn, ns, tensors, names)
-        with self.computing(ns):
-            jac = ns.torch.func.jacrev(bound, argnums=tuple(range(len(names))))(*(tensors[k] for k in names))
+        with self.computing(ns), ns.torch.enable_grad():
+            diff = [tensors[k].requires_grad_(True) for k in names]
+            out = bound(*diff)
+            flat = out.reshape(-1)
+            # one backward per output element, each the gradient of that (scalar) element
+            rows = [self._grad(ns, flat[i], diff, None, keep=True) for i in range(flat.numel())]
+            jac = [
+                ns.torch.stack([r[j] for r in rows]).reshape(tuple(out.shape) + tuple(d.shape))
+                if rows
+                else ns.torch.zeros(tuple(out.shape) + tuple(d.shape), dtype=d.dtype)
+                for j, d in enumerate(diff)
+            ]
         return {k: self._to_numpy(j) for k, j in zip(names, jac, strict=True)}

@@ -47,17 +47,28 @@ def _readonly(a: np.ndarray) -> np.ndarray:
     return b
 
 
-def draw_case(spec: LayerSpec, draw: Draw, dtype: Any, sizes: Sizes | None = None) -> tuple[Arrays, Sizes]:
+def draw_case(
+    spec: LayerSpec, draw: Draw, dtype: Any, sizes: Sizes | None = None, *, fixed_shapes: bool = True
+) -> tuple[Arrays, Sizes]:
     """Draw one example: sizes from the spec's small set (so JAX compiles few shapes), then values.
+    With ``fixed_shapes=False`` (a reference that compiles nothing, see `_fixed_shapes`) a spec
+    with ``drawn_sizes`` draws its sizes too.
 
     Every array is handed over read-only, so an in-place write fails at the offending line.
     """
+    if sizes is None and spec.drawn_sizes is not None and not fixed_shapes:
+        sizes = spec.drawn_sizes(draw)
     if sizes is None:
         sizes = draw(st.sampled_from(spec.shapes))
     settings = {k: np.asarray(v) for k, v in spec.settings.items()}  # eps: hooks and math read it
     arrays = {k: _readonly(v) for k, v in {**spec.draw(draw, np.dtype(dtype), sizes), **settings}.items()}
     _note(draw, arrays=arrays, dout=None)
     return arrays, sizes
+
+
+def _fixed_shapes(ref: Any) -> bool:
+    """Whether a cell against ``ref`` keeps the spec's fixed shapes: JAX compiles once per shape."""
+    return getattr(ref, "name", None) == "jax"
 
 
 def _cotangent(spec: LayerSpec, draw: Draw, dtype: Any, shape: tuple[int, ...]) -> np.ndarray:
@@ -99,7 +110,7 @@ def _expect_finite(spec: LayerSpec, arrays: Arrays, out: np.ndarray) -> None:
 
 def check_forward(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
     """Forward values, shape and dtype agree with the reference."""
-    arrays, _ = draw_case(spec, draw, dtype)
+    arrays, _ = draw_case(spec, draw, dtype, fixed_shapes=_fixed_shapes(ref))
     _, out = _forward(spec, cls, arrays, dtype)
     want = ref.value(*spec.bind(ref.name, arrays))
     rtol = exact_rtol(dtype, spec.cond(arrays))
@@ -109,7 +120,7 @@ def check_forward(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -
 
 def check_vjp(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
     """Every gradient agrees with the reference's VJP at a drawn upstream gradient."""
-    arrays, _ = draw_case(spec, draw, dtype)
+    arrays, _ = draw_case(spec, draw, dtype, fixed_shapes=_fixed_shapes(ref))
     _skip_ambiguous(spec, arrays)
     layer, out = _forward(spec, cls, arrays, dtype)
     dout = _cotangent(spec, draw, dtype, out.shape)
@@ -218,7 +229,7 @@ def _fd_function(spec: LayerSpec, cls: Any, dtype: Any) -> Callable[..., np.ndar
 def check_fd(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
     """<v, J u> by central differences (two forward passes) equals <backward(v), u>, away from kinks;
     at exact kinks the declared convention holds."""
-    arrays, _ = draw_case(spec, draw, dtype)
+    arrays, _ = draw_case(spec, draw, dtype, fixed_shapes=_fixed_shapes(ref))
     layer, out = _forward(spec, cls, arrays, dtype)
     dout = _cotangent(spec, draw, dtype, out.shape)
     got = driver_for(spec).backward(layer, dout, arrays)
@@ -270,7 +281,7 @@ def _impl_jacobian(spec: LayerSpec, layer: Any, out: np.ndarray, arrays: Arrays,
 def check_jacobian(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
     """The full Jacobian (one backward per output element) equals the reference's (jacrev, or
     per-element central differences with columns at kinks left out)."""
-    arrays, _ = draw_case(spec, draw, dtype)
+    arrays, _ = draw_case(spec, draw, dtype, fixed_shapes=_fixed_shapes(ref))
     _skip_ambiguous(spec, arrays)
     layer, out = _forward(spec, cls, arrays, dtype)
     got = _impl_jacobian(spec, layer, out, arrays, dtype)
@@ -308,7 +319,7 @@ def check_jacobian(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) 
 def check_linearity(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
     """backward(a·v1 + b·v2) == a·backward(v1) + b·backward(v2), with a + b != 1: catches a
     backward that ignores or mishandles its upstream gradient."""
-    arrays, _ = draw_case(spec, draw, dtype)
+    arrays, _ = draw_case(spec, draw, dtype, fixed_shapes=_fixed_shapes(ref))
     layer, out = _forward(spec, cls, arrays, dtype)
     drv = driver_for(spec)
     v1, v2 = (_cotangent(spec, draw, dtype, out.shape) for _ in range(2))
@@ -339,7 +350,7 @@ def check_linearity(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any)
 
 def check_no_mutation(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
     """Forward and backward leave their inputs, parameters and upstream gradient untouched."""
-    arrays, _ = draw_case(spec, draw, dtype)
+    arrays, _ = draw_case(spec, draw, dtype, fixed_shapes=_fixed_shapes(ref))
     originals = {k: v.copy() for k, v in arrays.items()}
     writable = {k: v.copy() for k, v in arrays.items()}
     drv = driver_for(spec)
@@ -361,7 +372,7 @@ def check_no_mutation(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: An
 
 def check_state(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
     """Forward twice then backward uses the latest forward; backward twice gives the same result."""
-    first, sizes = draw_case(spec, draw, dtype)
+    first, sizes = draw_case(spec, draw, dtype, fixed_shapes=_fixed_shapes(ref))
     second, _ = draw_case(spec, draw, dtype, sizes)
     latest = {**first, **{i: second[i] for i in spec.inputs}}
     _note(draw, arrays=latest)
@@ -390,7 +401,7 @@ def check_state(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> 
 def check_batch(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
     """A row-wise layer gives each row of a batch what it gives that row alone; parameter
     gradients are the sums of the per-row ones."""
-    arrays, _ = draw_case(spec, draw, dtype)
+    arrays, _ = draw_case(spec, draw, dtype, fixed_shapes=_fixed_shapes(ref))
     first_input = arrays[spec.inputs[0]]
     assume(first_input.ndim >= 1 and first_input.shape[0] >= 2)
     n_rows = first_input.shape[0]

@@ -131,10 +131,8 @@ class Driver:
         name = type(layer).__name__
         result = self._call(layer, "backward", [dout], {})
         wanted = self.differentiable
-        if not wanted:  # only parameters are differentiated (Embedding): what backward returns is moot
-            result = ()
-        else:
-            result = _returned(result, layer, "backward", "dx")
+        # only parameters differentiated (Embedding): what backward returns is moot, None included
+        result = _returned(result, layer, "backward", "dx") if wanted else ()
         if len(wanted) == 1 and not isinstance(result, (tuple, list)):
             result = (result,)
         if not isinstance(result, (tuple, list)) or len(result) < len(wanted):

@@ -208,6 +208,10 @@ class LayerSpec:
     numpy_seed: int | None = None
     #: False: the convention has no backward in this mode (only forward is checked)
     backward: bool = True
+    #: sizes drawn by Hypothesis (any rank, any length) instead of taken from ``shapes``, for the
+    #: references that compile nothing per shape (torch, finite differences, the layer itself);
+    #: JAX compiles once per shape, so its cells keep ``shapes``
+    drawn_sizes: Callable[[Draw], Sizes] | None = None
 
     @property
     def wrt(self) -> tuple[str, ...]:

@@ -7,18 +7,29 @@ them to zero on the CPU, which would make the references disagree with each othe
 so small that a product of a few of them would be subnormal (below ``tiny**(1/4)``, 1e-77 in
 float64: a weight of 2.2e-308 times an upstream gradient of 0.5 is flushed by XLA, kept by
 NumPy and torch); they become 0.
+
+**Speed.** Drawn element by element (``hnp.arrays`` over a float strategy) an element costs
+~150 µs of Hypothesis bookkeeping, 36 ms per SimpleConvNet example and most of a check's time.
+So an array is one Hypothesis choice, an integer of ``64 * size`` bits or more (0.1 ms for 100
+elements; a ``binary`` choice costs as much as the floats, byte by byte), each 64-bit word mapped
+to one element by :func:`_words_to_values` (its top byte picks the source, the other 56 bits the
+value). The mixture is the same; shrinking still simplifies the values (Hypothesis shrinks the
+integer towards 0: a zero word is the value 0, a small top byte one of the exact specials), and a
+failure is still reported and replayed as the arrays it drew.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+import math
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-__all__ = ["array", "cotangent", "direction", "labels", "one_hot", "scalar_factor", "values"]
+__all__ = ["array", "cotangent", "direction", "labels", "one_hot", "scalar_factor", "shape", "values"]
 
 
 Shape = tuple[int, ...]
@@ -48,6 +59,64 @@ def values(
     return mixed.filter(lambda v: v != 0) if nonzero else mixed
 
 
+#: the word's top byte picks the source of an element: below 86 an exact special (a third), below
+#: 171 a moderate value (a third), below 235 a value up to the extreme (a quarter), else a
+#: log-uniform magnitude (tiny to extreme: relative precision far from 1)
+_SPECIAL, _MODERATE, _EXTREME = 86, 171, 235
+_FRACTION_BITS = 56
+_UNIFORM_BITS = 1088
+
+
+def _words_to_values(
+    words: np.ndarray, specials: Sequence[float], moderate: float, extreme: float, least: float
+) -> np.ndarray:
+    """Each 64-bit word as one value (float64), shrinking towards 0 and towards ``specials[0]``."""
+    top = (words >> np.uint64(_FRACTION_BITS)).astype(np.int64)
+    frac = (words & np.uint64(2**_FRACTION_BITS - 1)).astype(np.float64) / 2.0**_FRACTION_BITS
+    sign = np.where(top % 2 == 1, -1.0, 1.0)
+    smallest = math.log10(least)
+    logs = 10.0 ** (smallest + frac * (math.log10(extreme) - smallest))
+    return np.select(
+        [top < _SPECIAL, top < _MODERATE, top < _EXTREME],
+        [
+            np.asarray(specials, np.float64)[top % len(specials)],
+            sign * frac * moderate,
+            sign * frac * extreme,
+        ],
+        sign * logs,
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _mixture(
+    dtype: np.dtype | type, shape: Shape, specials: Sequence[float], moderate: float, extreme: float
+) -> st.SearchStrategy[np.ndarray]:
+    """Arrays of ``shape`` drawn as one integer choice of ``64 * size`` bits (see the module docstring);
+    cached, since building and validating a strategy afresh per draw costs as much as drawing."""
+    dt = np.dtype(dtype)
+    size = math.prod(shape)
+    flush = float(np.finfo(dt).tiny) ** 0.25
+    least = max(flush, 1e-20)
+
+    mask = 2 ** (64 * size) - 1
+
+    def to_array(raw: int) -> np.ndarray:
+        words = np.frombuffer((raw & mask).to_bytes(8 * size, "big"), dtype=">u8").astype(np.uint64)
+        out = _words_to_values(words, specials, moderate, extreme, least)
+        out = np.where(np.abs(out) < flush, 0.0, out)  # keeps signed zeros' sign: -0.0 stays -0.0
+        return out.astype(dt).reshape(shape)
+
+    # Hypothesis draws an integer range wider than a float (2**1024) uniformly; a narrower one
+    # mostly small (its leading words, elements, all 0): so the range is at least _UNIFORM_BITS
+    # wide and the array is its low bits (tests/test_default_examples_catch_bugs.py checks the mix)
+    return st.integers(0, 2 ** max(64 * size, _UNIFORM_BITS) - 1).map(to_array)
+
+
+def _specials(extreme: float) -> list[float]:
+    """The exact values, simplest first (a word of zeros is the first)."""
+    return [0.0, 1.0, -1.0, 0.5, -0.5, -0.0, extreme, -extreme]
+
+
 def array(
     dtype: np.dtype | type,
     shape: Shape,
@@ -56,8 +125,19 @@ def array(
     *,
     nonzero: bool = False,
 ) -> st.SearchStrategy[np.ndarray]:
-    """An array whose elements are drawn from :func:`values`."""
-    return hnp.arrays(np.dtype(dtype), shape, elements=values(dtype, extreme, moderate, nonzero=nonzero))
+    """An array of the mixture :func:`values` draws from: moderate values, values up to
+    ``±extreme``, exact specials and log-uniform magnitudes; ``nonzero``: every 0 becomes 1."""
+    return _array(np.dtype(dtype), tuple(shape), float(extreme), float(moderate), nonzero)
+
+
+@functools.lru_cache(maxsize=1024)
+def _array(
+    dtype: np.dtype, shape: Shape, extreme: float, moderate: float, nonzero: bool
+) -> st.SearchStrategy[np.ndarray]:
+    drawn = _mixture(dtype, shape, tuple(_specials(extreme)), min(moderate, extreme), extreme)
+    if nonzero:
+        return drawn.map(lambda a: np.where(a == 0, np.ones_like(a), a))
+    return drawn
 
 
 def cotangent(dtype: np.dtype | type, shape: Shape) -> st.SearchStrategy[np.ndarray]:
@@ -66,12 +146,12 @@ def cotangent(dtype: np.dtype | type, shape: Shape) -> st.SearchStrategy[np.ndar
     An all-ones (or any constant) upstream gradient is useless for softmax-like layers, whose
     true gradient under it is zero; such draws are filtered out.
     """
-    w = _width(dtype)
-    elements = st.one_of(
-        st.floats(-2.0, 2.0, width=w, allow_subnormal=False),
-        st.sampled_from([0.0, 1.0, -1.0, 0.25]),
-    ).map(_flush_tiny(dtype))
-    arrays = hnp.arrays(np.dtype(dtype), shape, elements=elements)
+    return _cotangent(np.dtype(dtype), tuple(shape))
+
+
+@functools.lru_cache(maxsize=1024)
+def _cotangent(dtype: np.dtype, shape: Shape) -> st.SearchStrategy[np.ndarray]:
+    arrays = _mixture(dtype, shape, (0.0, 1.0, -1.0, 0.25, -0.25, 2.0, -2.0), 2.0, 2.0)
     return arrays.filter(lambda a: a.size < 2 or np.ptp(a) > 0)
 
 
@@ -81,8 +161,20 @@ def direction(dtype: np.dtype | type, shape: Shape) -> st.SearchStrategy[np.ndar
     Scaling to a largest component of 1 keeps the step at ``h``: a direction of tiny components
     would move the input by less than its rounding and measure nothing.
     """
-    raw = hnp.arrays(np.dtype(dtype), shape, elements=st.floats(-1.0, 1.0, width=_width(dtype)))
+    return _direction(np.dtype(dtype), tuple(shape))
+
+
+@functools.lru_cache(maxsize=1024)
+def _direction(dtype: np.dtype, shape: Shape) -> st.SearchStrategy[np.ndarray]:
+    raw = _mixture(dtype, shape, (0.0, 1.0, -1.0, 0.5, -0.5), 1.0, 1.0)
     return raw.map(lambda u: (u / np.max(np.abs(u))).astype(dtype) if np.any(u) else u)
+
+
+@functools.lru_cache(maxsize=64)
+def shape(min_rank: int = 1, max_rank: int = 4, max_side: int = 3) -> st.SearchStrategy[Shape]:
+    """A drawn array shape (``drawn_sizes``): any rank in range, sides 1 to ``max_side`` (at most
+    3**4 = 81 elements by default, so that a Jacobian, one backward per element, stays cheap)."""
+    return hnp.array_shapes(min_dims=min_rank, max_dims=max_rank, min_side=1, max_side=max_side)
 
 
 def scalar_factor() -> st.SearchStrategy[float]:
@@ -90,6 +182,7 @@ def scalar_factor() -> st.SearchStrategy[float]:
     return st.one_of(st.floats(0.25, 3.0), st.floats(-3.0, -0.25))
 
 
+@functools.lru_cache(maxsize=1024)
 def labels(n: int, classes: int) -> st.SearchStrategy[np.ndarray]:
     """Integer class labels of shape (n,)."""
     return hnp.arrays(np.int64, (n,), elements=st.integers(0, classes - 1))

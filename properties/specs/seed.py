@@ -204,6 +204,25 @@ register(
     )
 )
 
+register(
+    LayerSpec(
+        name="softmax_nd",
+        layer=Softmax,
+        summary="softmax over the last axis of an input of any rank (1 to 4 drawn; JAX: 3 fixed shapes)",
+        inputs=("x",),
+        # JAX's shapes (one compilation each); torch, finite differences and the self properties
+        # draw rank and sizes (drawn_sizes), so a softmax written for (N, C) only is caught
+        shapes=({"shape": (5,)}, {"shape": (2, 3, 4)}, {"shape": (2, 1, 3, 2)}),
+        drawn_sizes=lambda draw: {"shape": draw(S.shape(1, 4))},
+        draw=_one(LOGIT_EXTREME),
+        torch=lambda T, x: T.F.softmax(x, dim=-1),
+        jax=lambda J, x: J.nn.softmax(x, axis=-1),
+        cond=_logit_cond,
+        grad_scale=_dout_scale,
+        value_scale=_unit_scale,
+    )
+)
+
 
 def _loss_draw(target: str) -> Any:
     def draw_case(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:

@@ -1,0 +1,98 @@
+"""The default example count is enough: every planted bug is caught by ``crosscheck check``'s
+default number of examples per cell, whatever the seed.
+
+tests/test_harness_catches_bugs.py proves each bug is caught with 60 examples and seed 0; a
+learner runs ``check`` with the default count (``DEFAULT_EXAMPLES``) and a random seed. A check
+made faster by drawing fewer or cheaper examples must still pass this file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+
+import numpy as np
+import pytest
+from test_harness_catches_bugs import BUGS, Bug
+
+import tests.zoo.broken as zoo_broken
+from properties import get_spec, property_named
+from properties.engine.explore import DEFAULT_EXAMPLES, Options, run_cell
+from properties.engine.matrix import Cell
+from properties.frontends.api import check_layer
+
+SEEDS = (0, 1, 2, 3, 4)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("bug", BUGS)
+def test_default_examples_catch_planted_bug(bug: Bug, seed: int) -> None:
+    spec = get_spec(bug.spec)
+    if bug.shapes is not None:
+        spec = dataclasses.replace(spec, shapes=tuple(s for s in spec.shapes if bug.shapes(s)))
+    cell = Cell(spec, property_named(bug.by[0]), bug.by[1], np.float64)
+    result = run_cell(cell, bug.layer, Options(DEFAULT_EXAMPLES, seed=seed, shrink_seconds=0, fp=bug.fp))
+    assert not result.ok, f"{bug.by[0]} vs {bug.by[1]} accepted {bug.layer.__name__} (seed {seed})"
+    assert bug.says in result.message, result.message
+
+
+#: the zoo's broken classes and the spec each claims (checked as ``crosscheck check`` does)
+ZOO_BROKEN = {
+    "ReluWritesDout": "relu",
+    "AffineMeanBias": "affine",
+    "AffineAccumulatesGrads": "affine",
+    "AffineNoReshape": "affine",
+    "SoftmaxWithLossIgnoresDout": "softmax_with_loss",
+    "SoftmaxNoMaxSubtraction": "softmax",
+    "SigmoidBackwardFromX": "sigmoid",
+    "TwoLayerNetWrongBias": "two_layer_net",
+}
+
+
+def test_zoo_broken_list_is_complete() -> None:
+    classes = {
+        n for n, c in inspect.getmembers(zoo_broken, inspect.isclass) if c.__module__ == zoo_broken.__name__
+    }
+    assert classes == set(ZOO_BROKEN)
+
+
+@pytest.mark.parametrize("seed", SEEDS[:3])
+@pytest.mark.parametrize(("name", "spec"), ZOO_BROKEN.items())
+def test_check_defaults_reject_zoo_broken(name: str, spec: str, seed: int) -> None:
+    """``crosscheck check`` with its defaults (examples, dtype) and finite differences only, so the
+    proof runs without torch or jax."""
+    run = check_layer(getattr(zoo_broken, name), spec, references=["fd"], seed=seed, shrink_seconds=0)
+    assert not run.ok, f"check accepted {name} as {spec} (seed {seed})"
+
+
+@pytest.mark.parametrize("shape", [(), (1, 5), (3, 4), (12, 12)])
+def test_drawn_arrays_are_a_mixture_not_mostly_zeros(shape: tuple[int, ...]) -> None:
+    """strategies.array draws each array as one wide integer; a change in how Hypothesis draws
+    integers (a narrow range comes out mostly small, i.e. all-zero arrays) would quietly make most
+    examples trivial. About a third of the elements are exact specials, few are zeros."""
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import strategies as st
+
+    from properties.engine import strategies as S
+
+    zeros: list[float] = []
+    distinct: list[int] = []
+
+    @settings(
+        max_examples=100,
+        database=None,
+        derandomize=True,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        deadline=None,
+    )
+    @given(st.data())
+    def draw(data: st.DataObject) -> None:
+        a = data.draw(S.array(np.float64, shape))
+        zeros.append(float(np.mean(a == 0)))
+        distinct.append(len(np.unique(a)))
+
+    draw()
+    assert np.mean(zeros) < 0.3, np.mean(zeros)
+    if np.prod(shape) >= 12:
+        assert np.median(distinct) >= 0.5 * np.prod(shape), distinct
