@@ -12,12 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from impl import Relu
 from properties.engine.checks import PROPERTIES
 from properties.engine.errors import UsageError
 from properties.engine.matrix import cells
 from properties.engine.registry import SPECS, get_spec
 from properties.engine.results import Run
-from properties.frontends.api import check_layer
+from properties.frontends.api import check_layer, preflight
 
 ZOO = Path(__file__).parent / "zoo"
 OPTIMIZER_SPECS = ("sgd", "momentum", "adagrad", "adagrad_eps_inside", "adam", "adam_torch")
@@ -123,8 +124,9 @@ def test_the_optimizer_property_applies_to_optimizer_specs_only() -> None:
 
 
 def test_a_class_without_update_is_a_usage_error() -> None:
+    """Asked before any reference is needed: runs without torch."""
     with pytest.raises(UsageError, match="has no method update; spec sgd drives update"):
-        check_layer("impl:Relu", "sgd", references=("torch",), examples=1, seed=0)
+        preflight(get_spec("sgd"), Relu)
 
 
 def test_the_book_takes_no_eps_so_eps_is_assumed_and_passed_only_when_taken() -> None:
