@@ -20,6 +20,7 @@ from properties.engine.results import CellResult, Run
 from properties.engine.schedule import resolve_dtypes, resolve_references, run_matrix
 from properties.engine.shapes import probe, restrict, select
 from properties.engine.spec import Arrays, LayerSpec
+from properties.frontends.hints import find_hints
 from properties.frontends.loader import load_target, target_name
 from reference import get_reference
 
@@ -199,9 +200,6 @@ def check_layer(
     run.notes = [note] if note else []
     if not run.ok:
         run.convention = identify(asked, cls, run, run.target, refs, dts[0], run.seed, preflight)
-
-    from properties.frontends.hints import find_hints
-
     run.hints = find_hints(run, s, cls)
     return run
 
