@@ -116,12 +116,17 @@ class Adam(_Optimizer):
         step_size = self.lr / (1.0 - b1**self.iter)
         bc2_sqrt = (1.0 - b2**self.iter) ** 0.5
         for key, p, g in self._pairs(params, grads):
-            m = self.m.setdefault(key, np.zeros_like(p))
-            v = self.v.setdefault(key, np.zeros_like(p))
-            m += (1.0 - b1) * (g - m)
-            v *= b2
-            v += (1.0 - b2) * (g * g)
+            m, v = self._moments(key, p, g)
             p -= step_size * (m / (np.sqrt(v) / bc2_sqrt + self.eps))
+
+    def _moments(self, key: str, p: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The running first and second moments of ``key``'s gradient, updated in place by ``g``."""
+        m = self.m.setdefault(key, np.zeros_like(p))
+        v = self.v.setdefault(key, np.zeros_like(p))
+        m += (1.0 - self.beta1) * (g - m)
+        v *= self.beta2
+        v += (1.0 - self.beta2) * (g * g)
+        return m, v
 
 
 class AdaGradEpsInside(AdaGrad):
@@ -155,9 +160,5 @@ class AdamEpsHat(Adam):
         b1, b2 = self.beta1, self.beta2
         lr_t = self.lr * (1.0 - b2**self.iter) ** 0.5 / (1.0 - b1**self.iter)
         for key, p, g in self._pairs(params, grads):
-            m = self.m.setdefault(key, np.zeros_like(p))
-            v = self.v.setdefault(key, np.zeros_like(p))
-            m += (1.0 - b1) * (g - m)
-            v *= b2
-            v += (1.0 - b2) * (g * g)
+            m, v = self._moments(key, p, g)
             p -= lr_t * (m / (np.sqrt(v) + self.eps))

@@ -212,7 +212,7 @@ register(
         inputs=("x",),
         # JAX's shapes (one compilation each); torch, finite differences and the self properties
         # draw rank and sizes (drawn_sizes), so a softmax written for (N, C) only is caught
-        shapes=({"shape": (5,)}, {"shape": (2, 3, 4)}, {"shape": (2, 1, 3, 2)}),
+        shapes=({"shape": (5,)}, {"shape": (2, 3, 4)}, {"shape": (2, 1, 3, 3)}),
         drawn_sizes=lambda draw: {"shape": draw(S.shape(1, 4))},
         draw=_one(LOGIT_EXTREME),
         torch=lambda T, x: T.F.softmax(x, dim=-1),
