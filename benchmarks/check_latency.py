@@ -31,7 +31,7 @@ SEED = 1
 #: (label, target, spec): seed layers from impl and from the zoo, and the largest network
 CHECKS: tuple[tuple[str, str, str], ...] = (
     ("Relu (impl)", "impl.activations:Relu", "relu"),
-    ("AffineGrads (zoo file)", "tests/zoo/correct.py:AffineGrads", "affine"),
+    ("AffineBook2 (zoo file)", "tests/zoo/correct.py:AffineBook2", "affine"),
     ("SoftmaxWithLoss (impl)", "impl.softmax_loss:SoftmaxWithLoss", "softmax_with_loss"),
     ("SimpleConvNet (impl)", "impl.simple_conv_net:SimpleConvNet", "simple_conv_net"),
 )
