@@ -273,3 +273,20 @@ def test_nodes_propagate_poles_quietly() -> None:
         assert np.isnan(impl.Log().forward(np.array([-1.0]))[0])
         assert impl.Reciprocal().forward(np.array([0.0]))[0] == np.inf
         assert impl.Exp().forward(np.array([1e4]))[0] == np.inf
+
+
+def test_exp_and_sum_stay_quiet_at_the_dtype_limits() -> None:
+    """exp's underflow to 0 and overflow to inf, dout·out under- and overflowing, inf·0 and
+    inf + (-inf) are values (as in torch), never FloatingPointErrors."""
+    with np.errstate(all="raise"):
+        exp = impl.Exp()
+        np.testing.assert_array_equal(exp.forward(np.array([-1e4, 1e4])), [0.0, np.inf])
+        exp.forward(np.array([-700.0, 700.0, -1e4]))
+        dx = exp.backward(np.array([1e-300, 1e300, np.inf]))
+        assert dx[0] == 0.0 and dx[1] == np.inf and np.isnan(dx[2])
+        assert np.isnan(impl.Sum().forward(np.array([[np.inf], [-np.inf]]))[0, 0])
+
+
+def test_sum_sums_the_first_axis_by_default() -> None:
+    """Book 2's ``Sum`` node: (N, D) -> (1, D)."""
+    assert impl.Sum().forward(np.arange(6.0).reshape(2, 3)).tolist() == [[3.0, 5.0, 7.0]]
