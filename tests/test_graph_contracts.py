@@ -1,0 +1,109 @@
+"""Contracts of the book-2 layers and the convention optimizers that no registry cell pins down:
+documented defaults, the dtype of a loss, accumulation in float64, quiet non-finite arithmetic, and
+error messages that name the offending element. (Found by mutation testing of impl/.)"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+import impl
+from impl import LayerError
+
+
+@pytest.mark.parametrize(
+    ("cls", "defaults"),
+    [
+        (impl.Repeat, {"repeats": 2, "axis": 0}),
+        (impl.Sum, {"axis": 0}),
+        (impl.AdaGradEpsInside, {"lr": 0.01, "eps": 1e-7}),
+        (impl.AdamEpsHat, {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-7}),
+    ],
+)
+def test_documented_defaults(cls: type, defaults: dict[str, float]) -> None:
+    """The book's defaults (AdaGrad's and Adam's 1e-7 are hard-coded there)."""
+    params = inspect.signature(cls).parameters
+    assert {k: params[k].default for k in defaults} == defaults
+    obj = cls()
+    assert {k: getattr(obj, k) for k in defaults} == defaults
+
+
+def test_repeat_accepts_one_copy_and_refuses_none() -> None:
+    x = np.arange(3.0)
+    np.testing.assert_array_equal(impl.Repeat(repeats=1).forward(x), x)
+    with pytest.raises(LayerError, match=r"^Repeat"):
+        impl.Repeat(repeats=0)
+
+
+def test_repeat_backward_quiet_when_copies_cancel_to_nan() -> None:
+    with np.errstate(all="raise"):
+        layer = impl.Repeat(repeats=2)
+        layer.forward(np.array([1.0]))
+        assert np.isnan(layer.backward(np.array([np.inf, -np.inf]))[0])
+
+
+def test_sigmoid_with_loss_backward_defaults_to_dout_one() -> None:
+    x, t = np.array([0.3, -2.0]), np.array([1, 0])
+    layer = impl.SigmoidWithLoss()
+    layer.forward(x, t)
+    np.testing.assert_array_equal(layer.backward(), layer.backward(1.0))
+
+
+def test_sigmoid_with_loss_dtype_follows_scores_and_targets() -> None:
+    """0/1 labels never upcast float32 scores; float64 targets do (NumPy promotion)."""
+    x32 = np.array([0.5, -1.0], np.float32)
+    assert impl.SigmoidWithLoss().forward(x32, np.array([1, 0])).dtype == np.float32
+    assert impl.SigmoidWithLoss().forward(x32, np.array([True, False])).dtype == np.float32
+    assert impl.SigmoidWithLoss().forward(x32, np.array([0.2, 0.7])).dtype == np.float64
+    soft = impl.SigmoidWithLoss().forward(np.array([0.0]), np.array([0.25]))
+    assert soft == pytest.approx(np.log(2.0))  # float targets are used as given, not as labels
+
+
+def test_sigmoid_with_loss_accumulates_in_float64() -> None:
+    """Four float32 losses of 1e38 average to 1e38, although their float32 sum overflows."""
+    x = np.full(4, -1e38, np.float32)
+    with np.errstate(all="raise"):
+        loss = impl.SigmoidWithLoss().forward(x, np.ones(4, np.int64))
+    assert loss.dtype == np.float32 and loss == pytest.approx(1e38, rel=1e-6)
+
+
+def test_sigmoid_with_loss_is_quiet_at_extremes() -> None:
+    """exp(-|x|) underflows to 0 and inf - inf is NaN: values, not FloatingPointErrors."""
+    with np.errstate(all="raise"):
+        layer = impl.SigmoidWithLoss()
+        loss = layer.forward(np.array([-800.0, 800.0]), np.array([0, 1]))
+        assert loss == 0.0
+        layer.backward(1e-300)
+        assert np.isnan(impl.SigmoidWithLoss().forward(np.array([np.inf]), np.array([1])))
+
+
+def test_sigmoid_with_loss_refuses_non_numeric_targets_by_name() -> None:
+    with pytest.raises(TypeError, match=r"^SigmoidWithLoss\.forward: t has dtype <U1"):
+        impl.SigmoidWithLoss().forward(np.zeros(2), np.array(["a", "b"]))
+    with pytest.raises(TypeError, match=r"^SigmoidWithLoss\.forward: x has dtype complex128"):
+        impl.SigmoidWithLoss().forward(np.zeros(2, complex), np.array([0, 1]))
+
+
+def test_embedding_names_the_first_index_out_of_range() -> None:
+    layer = impl.Embedding(np.zeros((4, 2)))
+    with pytest.raises(LayerError) as info:
+        layer.forward(np.array([[0, 1], [7, 9]]))
+    assert str(info.value).startswith("Embedding.forward: idx of shape (2, 2) holds 7 (element 2)")
+
+
+def test_embedding_and_matmul_keep_non_finite_values_quiet() -> None:
+    with np.errstate(all="raise"):
+        emb = impl.Embedding(np.zeros((2, 1)))
+        emb.forward(np.array([1, 1]))
+        emb.backward(np.array([[np.inf], [-np.inf]]))
+        assert np.isnan(emb.dW[1, 0])
+        mm = impl.MatMul(np.array([[np.inf], [1.0]]))
+        assert np.isnan(mm.forward(np.array([[0.0, 1.0]]))[0, 0])
+
+
+def test_matmul_names_the_features_w_expects() -> None:
+    with pytest.raises(LayerError) as info:
+        impl.MatMul(np.zeros((3, 5))).forward(np.zeros((2, 4)))
+    assert "expected (N, 3) for W of shape (3, 5)" in str(info.value)
