@@ -107,3 +107,31 @@ def test_matmul_names_the_features_w_expects() -> None:
     with pytest.raises(LayerError) as info:
         impl.MatMul(np.zeros((3, 5))).forward(np.zeros((2, 4)))
     assert "expected (N, 3) for W of shape (3, 5)" in str(info.value)
+
+
+def test_reciprocal_and_log_backward_are_quiet_at_the_dtype_limits() -> None:
+    """``-dout·out²`` and ``dout/x`` over- and underflow to inf and 0, ``inf·0``, ``inf/inf`` and
+    ``dout/0`` give NaN or inf: values, as in torch."""
+    with np.errstate(all="raise"):
+        rec = impl.Reciprocal()
+        rec.forward(np.array([1e-200, 1e200, np.inf]))
+        g = rec.backward(np.array([1.0, 1.0, np.inf]))
+        assert g[0] == -np.inf and g[1] == 0.0 and np.isnan(g[2])
+        log = impl.Log()
+        log.forward(np.array([0.0, 1e-310, 1e300, np.inf]))
+        g = log.backward(np.array([1.0, 1e10, 1e-300, np.inf]))
+        assert g[0] == np.inf and g[1] == np.inf and g[2] == 0.0 and np.isnan(g[3])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_book_dropout_scales_by_the_keep_rate_at_inference(dtype: type) -> None:
+    """The book's non-inverted dropout: ``x * (1 - p)`` at inference, and backward the same scale."""
+    x = np.array([[1.0, -2.0], [np.inf, 4.0]], dtype)
+    layer = impl.Dropout(0.25, inverted=False)
+    with np.errstate(all="raise"):
+        out = layer.forward(x, train_flg=False)
+        dx = layer.backward(np.array([[2.0, 1.0], [-1.0, 0.5]], dtype))
+    assert out.dtype == dtype and dx.dtype == dtype
+    np.testing.assert_array_equal(out, x * dtype(0.75))
+    np.testing.assert_array_equal(dx, np.array([[1.5, 0.75], [-0.75, 0.375]], dtype))
+
