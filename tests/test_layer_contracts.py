@@ -1,6 +1,7 @@
-"""Contracts of the book-2 layers and the convention optimizers that no registry cell pins down:
-documented defaults, the dtype of a loss, accumulation in float64, quiet non-finite arithmetic, and
-error messages that name the offending element. (Found by mutation testing of impl/.)"""
+"""Contracts of impl's layers that no registry cell pins down: documented defaults, the dtype of a
+loss, accumulation in float64, quiet non-finite arithmetic, the book's conventions (per-feature
+batch norm, non-inverted dropout) and errors that name the offending element or shapes. Each was
+found by a mutant of impl/ that the rest of the suite let survive (docs/ROBUSTNESS.md, section 6)."""
 
 from __future__ import annotations
 
@@ -135,3 +136,23 @@ def test_book_dropout_scales_by_the_keep_rate_at_inference(dtype: type) -> None:
     np.testing.assert_array_equal(out, x * dtype(0.75))
     np.testing.assert_array_equal(dx, np.array([[1.5, 0.75], [-0.75, 0.375]], dtype))
 
+
+
+def test_book_batch_norm_backward_of_an_image_is_that_of_its_flattened_features() -> None:
+    """``per_feature=True`` (the book's): a 4-D input is normalized as (N, C*H*W), backward too."""
+    rng = np.random.default_rng(0)
+    x, dout = rng.normal(size=(3, 2, 2, 2)), rng.normal(size=(3, 2, 2, 2))
+    gamma, beta = rng.normal(size=8), rng.normal(size=8)
+    image = impl.BatchNormalization(gamma, beta, per_feature=True)
+    flat = impl.BatchNormalization(gamma, beta, per_feature=True)
+    np.testing.assert_allclose(image.forward(x).reshape(3, 8), flat.forward(x.reshape(3, 8)), rtol=1e-14)
+    np.testing.assert_allclose(
+        image.backward(dout).reshape(3, 8), flat.backward(dout.reshape(3, 8)), rtol=1e-12, atol=1e-14
+    )
+
+
+@pytest.mark.parametrize("layer", [impl.MulLayer, impl.AddLayer])
+def test_operands_that_do_not_broadcast_are_both_named(layer: type) -> None:
+    with pytest.raises(LayerError) as info:
+        layer().forward(np.zeros((2, 3)), np.zeros(4))
+    assert "x of shape (2, 3) and y of shape (4,) do not broadcast" in str(info.value)
