@@ -156,3 +156,34 @@ def test_operands_that_do_not_broadcast_are_both_named(layer: type) -> None:
     with pytest.raises(LayerError) as info:
         layer().forward(np.zeros((2, 3)), np.zeros(4))
     assert "x of shape (2, 3) and y of shape (4,) do not broadcast" in str(info.value)
+
+
+def test_convolution_accepts_an_output_one_pixel_wide() -> None:
+    """A kernel as wide as the (padded) image gives an output of width 1: valid, not an error."""
+    out = impl.Convolution(np.ones((1, 1, 2, 3)), np.zeros(1)).forward(np.ones((1, 1, 4, 3)))
+    assert out.shape == (1, 1, 3, 1)
+    np.testing.assert_array_equal(out, 6.0)
+
+
+def test_simple_conv_net_sizes_its_hidden_layer_from_the_padded_width() -> None:
+    """A non-square image with padding: the pooled width comes from the padded convolution."""
+    net = impl.SimpleConvNet(
+        (1, 5, 7), {"filter_num": 2, "filter_size": 3, "pad": 1, "stride": 1}, hidden_size=4, output_size=3
+    )
+    assert net.params["W2"].shape == (2 * 2 * 3, 4)  # conv output 5x7, pooled 2x3, 2 filters
+    assert net.predict(np.zeros((2, 1, 5, 7))).shape == (2, 3)
+
+
+def test_simple_conv_net_says_why_an_image_is_too_small() -> None:
+    with pytest.raises(LayerError) as info:
+        impl.SimpleConvNet((1, 3, 3), {"filter_num": 1, "filter_size": 3, "pad": 0, "stride": 1})
+    assert str(info.value).startswith(
+        "SimpleConvNet.__init__: input_dim (1, 3, 3) gives a (1, 1) convolution output, "
+        "too small for the 2x2 pooling"
+    )
+
+
+def test_affine_without_a_batch_axis_says_how_many_values_an_example_has() -> None:
+    with pytest.raises(LayerError) as info:
+        impl.Affine(np.zeros((3, 2)), np.zeros(2)).forward(np.zeros(3))
+    assert "expected a batch (N, ...) of examples with 3 values each for W of shape (3, 2)" in str(info.value)
