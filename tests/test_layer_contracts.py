@@ -187,3 +187,47 @@ def test_affine_without_a_batch_axis_says_how_many_values_an_example_has() -> No
     with pytest.raises(LayerError) as info:
         impl.Affine(np.zeros((3, 2)), np.zeros(2)).forward(np.zeros(3))
     assert "expected a batch (N, ...) of examples with 3 values each for W of shape (3, 2)" in str(info.value)
+
+
+def test_cross_entropy_error_of_one_example_and_its_default_dout() -> None:
+    """A single example may be given as (C,); ``backward()`` is ``backward(1)``: ``-t/y``."""
+    layer = impl.CrossEntropyError()
+    loss = layer.forward(np.array([0.25, 0.75]), np.array([0.0, 1.0]))
+    assert loss == pytest.approx(-np.log(0.75))
+    np.testing.assert_allclose(layer.backward(), [0.0, -1 / 0.75])
+    np.testing.assert_array_equal(layer.backward(), layer.backward(1))
+
+
+def test_cross_entropy_error_names_y_in_its_errors() -> None:
+    with pytest.raises(TypeError, match=r"^CrossEntropyError\.forward: y has dtype complex128"):
+        impl.CrossEntropyError().forward(np.ones((1, 2), complex), np.array([0]))
+    with pytest.raises(LayerError, match=r"^CrossEntropyError\.forward: y has shape \(1, 1, 2\)"):
+        impl.CrossEntropyError().forward(np.ones((1, 1, 2)), np.array([0]))
+
+
+def test_cross_entropy_error_backward_is_quiet_at_the_limits() -> None:
+    """-t/0 = -inf, huge and tiny ratios, NaN in y: values, not FloatingPointErrors."""
+    with np.errstate(all="raise"):
+        dense = impl.CrossEntropyError()
+        dense.forward(np.array([[0.0, 1.0], [1e-310, 1.0], [np.nan, 1.0]]), np.eye(2)[[0, 0, 0]])
+        dy = dense.backward(1e-300)
+        assert dy[0, 0] == -np.inf and np.isnan(dy[2, 0])
+        labels = impl.CrossEntropyError()
+        labels.forward(np.array([[0.0, 1.0], [1e-310, 1.0]]), np.array([0, 0]))
+        dy = labels.backward(1e300)
+        assert dy[0, 0] == -np.inf and dy[1, 0] == -np.inf
+
+
+def test_book_batch_norm_flattens_any_input_beyond_2d_in_both_modes() -> None:
+    """``per_feature=True`` on a 3-D input: normalized as (N, C*L) in training and inference, and
+    gamma of another size is refused with the shapes."""
+    x = np.random.default_rng(1).normal(size=(4, 2, 3))
+    for train_flg in (True, False):
+        image = impl.BatchNormalization(np.ones(6), np.zeros(6), per_feature=True)
+        flat = impl.BatchNormalization(np.ones(6), np.zeros(6), per_feature=True)
+        got = image.forward(x, train_flg=train_flg).reshape(4, 6)
+        np.testing.assert_allclose(got, flat.forward(x.reshape(4, 6), train_flg=train_flg), rtol=1e-14)
+    with pytest.raises(LayerError) as info:
+        impl.BatchNormalization(np.ones(5), np.zeros(5), per_feature=True).forward(x)
+    message = str(info.value)
+    assert message.startswith("BatchNormalization.forward: x has shape (4, 2, 3) but gamma has shape (5,)")
