@@ -92,7 +92,8 @@ def spec(ns, x):
 
 x = np.random.default_rng(0).uniform(1, 2, size=(3, 4))
 value = ref.value(spec, {"x": x})
-grad = ref.vjp(spec, {"x": x}, ["x"], np.ones_like(x))["x"]
+ct = np.random.default_rng(1).uniform(-2, 2, size=x.shape)  # a drawn cotangent, never all ones
+grad = ref.vjp(spec, {"x": x}, ["x"], ct)["x"]
 y = x + 1
 value_again = ref.value(spec, {"x": y})  # the compiled value again: no retrace, still float64
 import jax, jax.numpy as jnp
@@ -103,7 +104,7 @@ print(json.dumps({
     "user_default_dtype": str(jnp.zeros(()).dtype),
     "seen": seen,
     "dtypes": [str(value.dtype), str(grad.dtype)],
-    "rel": [rel(value, x * 0.1 + x * x), rel(grad, 0.1 + 2 * x), rel(value_again, y * 0.1 + y * y)],
+    "rel": [rel(value, x * 0.1 + x * x), rel(grad, ct * (0.1 + 2 * x)), rel(value_again, y * 0.1 + y * y)],
 }))
 """
     env = {k: v for k, v in os.environ.items() if k not in ("JAX_PLATFORMS", "JAX_ENABLE_X64")}
