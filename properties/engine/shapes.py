@@ -17,7 +17,7 @@ import numpy as np
 from properties.engine import strategies
 from properties.engine.checks import draw_case
 from properties.engine.compare import Errors
-from properties.engine.drivers import driver_for
+from properties.engine.drivers import OptimizerDriver, driver_for
 from properties.engine.errors import UsageError
 from properties.engine.explore import Draws, describe, explore
 from properties.engine.results import ShapeResult
@@ -76,8 +76,8 @@ def _run_once(spec: LayerSpec, cls: Any, dtype: Any, arrays: Arrays, draw: Draws
     copies = {k: np.array(v, copy=True) for k, v in arrays.items()}
     drv = driver_for(spec)
     layer = drv.build(cls, copies, dtype)
-    if spec.kind == "optimizer":
-        getattr(drv, "run")(layer, copies, dtype)  # noqa: B009 (only the optimizer driver has run)
+    if isinstance(drv, OptimizerDriver):  # an optimizer has no forward/backward: its update steps
+        drv.run(layer, copies, dtype)
         return
     out = drv.forward(layer, copies)
     if not spec.backward:  # a convention with no backward in this mode (batch_norm_eval_forward)
