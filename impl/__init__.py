@@ -20,7 +20,7 @@ from .graph_nodes import Exp, Log, Reciprocal, Repeat, Sum
 from .im2col import col2im, fold, im2col, unfold
 from .layers import AddLayer, Affine, MulLayer, Relu, Sigmoid, Softmax, SoftmaxWithLoss
 from .losses import CrossEntropyError, SigmoidWithLoss
-from .optimizers import SGD, AdaGrad, AdaGradEpsInside, Adam, AdamEpsHat, Momentum
+from .optimizers import SGD, AdaGrad, AdaGradEpsInside, Adam, AdamEpsHat, Momentum, Nesterov
 from .pooling import Pooling
 from .simple_conv_net import SimpleConvNet
 from .two_layer_net import TwoLayerNet
@@ -45,6 +45,7 @@ __all__ = [
     "MatMul",
     "Momentum",
     "MulLayer",
+    "Nesterov",
     "Network",
     "Pooling",
     "Reciprocal",

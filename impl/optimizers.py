@@ -14,7 +14,8 @@ Where the book differs (see docs/CNN_LAYERS.md for the algebra):
   by ``sqrt(v) + 1e-7``, which is torch's formula with a step-dependent ``eps = 1e-7/sqrt(1-b2**t)``.
   We use torch's ``p -= lr/(1-b1**t) * m / (sqrt(v)/sqrt(1-b2**t) + eps)``, ``eps=1e-8``;
   ``AdamEpsHat`` is the book's form (the property spec ``adam`` is the book's, ``adam_torch`` torch's).
-- ``AdaGradEpsInside``: ``sqrt(h + eps)``, a named convention (spec ``adagrad_eps_inside``).
+- ``AdaGradEpsInside``: ``sqrt(h + eps)``, a named convention (spec ``adagrad_eps_inside``);
+  ``Nesterov``: torch's ``SGD(nesterov=True)`` (spec ``nesterov``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections.abc import Iterator, Mapping, MutableMapping
 
 import numpy as np
 
-__all__ = ["SGD", "AdaGrad", "AdaGradEpsInside", "Adam", "AdamEpsHat", "Momentum"]
+__all__ = ["SGD", "AdaGrad", "AdaGradEpsInside", "Adam", "AdamEpsHat", "Momentum", "Nesterov"]
 
 
 class _Optimizer:
@@ -72,13 +73,26 @@ class Momentum(_Optimizer):
 
     def update(self, params: MutableMapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
         for key, p, g in self._pairs(params, grads):
-            b = self.momentum_buffer.get(key)
-            if b is None:
-                b = self.momentum_buffer[key] = np.array(g, dtype=p.dtype, copy=True)
-            else:
-                b *= self.momentum
-                b += g
-            p -= self.lr * b
+            p -= self.lr * self._buffer(key, p, g)
+
+    def _buffer(self, key: str, p: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """``key``'s momentum buffer, updated in place by ``g``."""
+        b = self.momentum_buffer.get(key)
+        if b is None:
+            b = self.momentum_buffer[key] = np.array(g, dtype=p.dtype, copy=True)
+        else:
+            b *= self.momentum
+            b += g
+        return b
+
+
+class Nesterov(Momentum):
+    """Nesterov momentum, torch's ``SGD(momentum=m, nesterov=True)``: ``b = m*b + g``;
+    ``p -= lr*(g + m*b)``, which is ``v = m*v - lr*g; p += m*v - lr*g`` for a constant lr."""
+
+    def update(self, params: MutableMapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
+        for key, p, g in self._pairs(params, grads):
+            p -= self.lr * (g + self.momentum * self._buffer(key, p, g))
 
 
 class AdaGrad(_Optimizer):

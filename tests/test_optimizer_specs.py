@@ -19,9 +19,10 @@ from properties.engine.matrix import cells
 from properties.engine.registry import SPECS, get_spec
 from properties.engine.results import Run
 from properties.frontends.api import check_layer, preflight
+from properties.frontends.cli import main
 
 ZOO = Path(__file__).parent / "zoo"
-OPTIMIZER_SPECS = ("sgd", "momentum", "adagrad", "adagrad_eps_inside", "adam", "adam_torch")
+OPTIMIZER_SPECS = ("sgd", "momentum", "nesterov", "adagrad", "adagrad_eps_inside", "adam", "adam_torch")
 DEPARTS = re.compile(r"departs from torch\.optim at step (\d+) of \d+, param '(\w+)'")
 
 
@@ -57,14 +58,15 @@ def test_the_books_optimizers_pass(cls: str, spec: str) -> None:
     ],
 )
 def test_planted_bug_departs_at_a_named_step_and_param(cls: str, spec: str, first_step: int) -> None:
-    message = _failure(_check(f"{ZOO / 'broken_optim.py'}:{cls}", spec))
+    run = _check(f"{ZOO / 'broken_optim.py'}:{cls}", spec)
+    message = _failure(run)
     found = DEPARTS.search(message)
     assert found, message
     step, param = int(found.group(1)), found.group(2)
     assert step >= first_step, message  # a bug invisible at step 1 cannot be reported there
     assert param in {n for shapes in get_spec(spec).shapes for n in shapes}
     assert "largest absolute error" in message
-    assert "another convention" not in message  # a bug, not a convention
+    assert run.convention is None  # a bug, not a convention
 
 
 @pytest.mark.parametrize(
@@ -82,25 +84,37 @@ def test_sgd_must_update_in_place_and_only_read_grads(cls: str, words: str) -> N
 
 
 @pytest.mark.parametrize(
-    ("target", "spec", "convention", "other_spec"),
+    ("target", "spec", "words", "flags"),
     [
-        (f"{ZOO / 'broken_optim.py'}:AdaGradEpsInside", "adagrad", "eps inside the square root",
-         "adagrad_eps_inside"),
-        (f"{ZOO / 'broken_optim.py'}:AdamTorchEps", "adam", "torch.optim.Adam's eps", "adam_torch"),
-        ("impl:Adam", "adam", "torch.optim.Adam's eps", "adam_torch"),
-        (f"{ZOO / 'textbook_optim.py'}:Adam", "adam_torch", "the book's epsilon hat", "adam"),
+        (
+            f"{ZOO / 'broken_optim.py'}:AdaGradEpsInside",
+            "adagrad",
+            "AdaGrad with eps inside the square root",
+            "--as adagrad_eps_inside",
+        ),
+        (
+            f"{ZOO / 'broken_optim.py'}:AdaGradTorchEps",
+            "adagrad",
+            "spec adagrad with eps = 1e-10 instead of 1e-07",
+            "--as adagrad --set eps=1e-10",
+        ),
+        (f"{ZOO / 'broken_optim.py'}:AdamTorchEps", "adam", "torch.optim.Adam's eps", "--as adam_torch"),
+        ("impl:Adam", "adam", "torch.optim.Adam's eps", "--as adam_torch"),
+        (f"{ZOO / 'textbook_optim.py'}:Adam", "adam_torch", "the book's epsilon-hat Adam", "--as adam"),
+        ("impl:Nesterov", "momentum", "Nesterov momentum", "--as nesterov"),
     ],
 )
-def test_another_convention_is_named_and_passes_its_own_spec(
-    target: str, spec: str, convention: str, other_spec: str
+def test_another_convention_is_named_and_passes_under_its_flags(
+    target: str, spec: str, words: str, flags: str
 ) -> None:
     """The book's Adam and torch's differ by more than rounding (so each fails the other's spec),
-    but the failure names the convention, and the spec it names accepts the class."""
-    message = _failure(_check(target, spec))
-    assert DEPARTS.search(message), message
-    assert f"another convention instead, {convention}" in message, message
-    assert f"--as {other_spec}" in message, message
-    assert _check(target, other_spec).ok
+    but the run names the convention and the flags under which the class passes; the failure still
+    says where it departs."""
+    run = _check(target, spec)
+    assert DEPARTS.search(_failure(run))
+    assert run.convention is not None and f"follows {words}" in run.convention, run.convention
+    assert run.convention.endswith(f"rerun with crosscheck check {target} {flags}"), run.convention
+    assert main(["check", target, *flags.split(), "--reference", "torch", "--examples", "15", "-q"]) == 0
 
 
 def test_layer_properties_do_not_apply_to_optimizers_and_jax_is_a_visible_skip() -> None:

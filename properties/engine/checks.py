@@ -7,7 +7,6 @@ conformance matrix can show them. A disagreement raises :class:`~properties.engi
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -19,6 +18,7 @@ from hypothesis import strategies as st
 from properties.engine import strategies
 from properties.engine.compare import Errors, Mismatch, compare
 from properties.engine.drivers import driver_for
+from properties.engine.optimizer import check_optimizer
 from properties.engine.spec import Arrays, Draw, LayerSpec, Sample, Sizes
 from properties.engine.tolerances import exact_rtol, fd_roundoff, fd_rtol
 from reference import get_reference
@@ -475,75 +475,6 @@ def check_agreement(spec: LayerSpec, cls: Any, jax_ref: Any, draw: Draw, dtype: 
         scale = gradient_scale(spec, arrays, dout, j_g[n], n)
         errors |= compare(t_g[n], j_g[n], rtol, scale=scale, what=f"spec {spec.name}: torch vs jax d{n}")
     return errors
-
-
-def _trajectory_scale(want: list[Arrays], t: int, name: str) -> float:
-    """What errors in parameter ``name`` after step ``t`` are judged against: the largest value it
-    took in steps 0..t (the reference's), since each step's rounding is eps times the parameter
-    and the update it adds."""
-    return max(float(np.max(np.abs(w[name]), initial=0.0)) for w in want[: t + 1])
-
-
-def _compare_steps(
-    spec: LayerSpec, got: list[Arrays], want: list[Arrays], dtype: Any, against: str
-) -> Errors:
-    """Every parameter after every step, in order: the first departure is the one reported."""
-    rtol = exact_rtol(dtype)
-    errors = Errors()
-    steps = len(got)
-    for t in range(1, steps + 1):
-        for name, value in got[t - 1].items():
-            errors |= compare(
-                value,
-                want[t][name],
-                rtol,
-                scale=_trajectory_scale(want, t, name),
-                dtype=dtype,
-                what=f"{spec.name} departs from {against} at step {t} of {steps}, param {name!r}",
-            )
-    return errors
-
-
-def _reference_steps(ref: Any, fn: Callable[..., Any], arrays: Arrays, names: list[str]) -> list[Arrays]:
-    """The reference's parameters after each step (row 0: the initial ones), split by name."""
-    rows = ref.value(fn, arrays)
-    sizes = [arrays[n].size for n in names]
-    out = [{n: np.asarray(arrays[n], np.float64) for n in names}]
-    for row in rows:
-        parts = np.split(row, np.cumsum(sizes)[:-1])
-        out.append({n: p.reshape(arrays[n].shape) for n, p in zip(names, parts, strict=True)})
-    return out
-
-
-def check_optimizer(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
-    """``update(params, grads)`` for a drawn number of steps agrees with the framework's optimizer
-    after every step; params are updated in place, grads left untouched. A class that departs but
-    follows another known convention exactly is told so by name."""
-    from properties.engine.drivers import OptimizerDriver, optimizer_layout
-
-    arrays, _ = draw_case(spec, draw, dtype)
-    drv = driver_for(spec)
-    assert isinstance(drv, OptimizerDriver)
-    got = drv.run(drv.build(cls, arrays, dtype), arrays, dtype)
-    fn, ref_arrays = spec.bind(ref.name, arrays)
-    names, _ = optimizer_layout(ref_arrays)
-    against = f"{ref.name}.optim"
-    try:
-        return _compare_steps(spec, got, _reference_steps(ref, fn, ref_arrays, names), dtype, against)
-    except Mismatch as exc:
-        hyper = {k: np.asarray(arrays[k]).item() for k in spec.hyper}
-        for conv in getattr(spec, "conventions", ()) if ref.name == "torch" else ():
-            alt = functools.partial(conv.torch, **{**hyper, **conv.overrides})
-            try:
-                _compare_steps(spec, got, _reference_steps(ref, alt, ref_arrays, names), dtype, against)
-            except Mismatch:
-                continue
-            see = f" (check it with --as {conv.spec})" if conv.spec else ""
-            raise Mismatch(
-                f"{exc}\n  it follows another convention instead, {conv.name}: {conv.summary}{see}",
-                exc.errors,
-            ) from None
-        raise
 
 
 def _sample_dout(shape: tuple[int, ...], dtype: Any) -> np.ndarray:

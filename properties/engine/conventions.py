@@ -3,9 +3,10 @@
 A spec drives its class one way (``forward(x, train_flg=True, mask=...)``, eps 1e-5, statistics
 per channel); a learner's correct class may follow another known convention (the book's dropout
 draws its own mask and does not scale; the book's batch norm normalizes per flattened feature with
-eps 1e-6). ``adapt_to`` checks a class that draws what the spec would hand it; when a class fails,
-``identify`` tries the spec's ``alternatives`` on a quick forward probe, so the verdict names the
-convention and the flags under which the class is fully checked, instead of a bare mismatch.
+eps 1e-6; an AdaGrad with eps inside the root). ``adapt_to`` checks a class that draws what the
+spec would hand it; when a class fails, ``identify`` tries the spec's ``alternatives`` on a quick
+probe, so the verdict names the convention and the flags under which the class is fully checked,
+instead of a bare mismatch.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from reference import get_reference
 
 __all__ = ["PROBE_EXAMPLES", "adapt_to", "identify", "missing_keywords"]
 
-#: examples per shape in the forward probe of an alternative (a wrong convention fails at once)
+#: examples per shape in the probe of an alternative (a wrong convention fails at once)
 PROBE_EXAMPLES = 5
 
 
@@ -69,11 +70,11 @@ def _describe(spec: LayerSpec, alt: Alternative, alt_spec: LayerSpec) -> str:
     return " ".join(parts)
 
 
-def _forward_probe(spec: LayerSpec, cls: Any, reference: str, dtype: Any, seed: int) -> bool:
-    """The forward property on every shape of ``spec`` (a few examples each): the values tell
-    conventions apart (scaling, eps, which axes are normalized)."""
+def _probe(spec: LayerSpec, cls: Any, reference: str, dtype: Any, seed: int) -> bool:
+    """The forward property (an optimizer's: its steps) on every shape of ``spec``, a few examples
+    each: the values tell conventions apart (scaling, eps, which axes are normalized)."""
     options = Options(examples=PROBE_EXAMPLES, seed=seed, shrink_seconds=0.0, fp="record")
-    prop = property_named("forward")
+    prop = property_named("optimizer" if spec.kind == "optimizer" else "forward")
     for shape in spec.shapes:
         cell = Cell(replace(spec, shapes=(shape,)), prop, reference, dtype)
         if not run_cell(cell, cls, options).ok:
@@ -97,10 +98,11 @@ def identify(
     seed: int,
     preflight: Callable[[LayerSpec, Any, Any], None],
 ) -> str | None:
-    """The line naming the first of ``spec``'s alternatives that ``cls`` agrees with on a forward
-    probe (None: none does, or no autodiff reference is available to tell them apart).
+    """The line naming the first of ``spec``'s alternatives that ``cls`` agrees with on a probe
+    (None: none does, or no autodiff reference that judges the spec is available).
     ``preflight(spec, cls, dtype)`` raises UsageError for an alternative the class cannot be driven by."""
-    usable = [r for r in references if r in ("torch", "jax") and get_reference(r).unavailable() is None]
+    judges = [r for r in references if r in ("torch", "jax") and r not in spec.declined]
+    usable = [r for r in judges if get_reference(r).unavailable() is None]
     if run.ok or not usable:
         return None
     name = getattr(cls, "__name__", repr(cls))
@@ -118,7 +120,7 @@ def identify(
             preflight(alt_spec, cls, np.dtype(dtype).type)
         except (UsageError, ValueError):
             continue
-        if _forward_probe(alt_spec, cls, usable[0], np.dtype(dtype).type, seed):
+        if _probe(alt_spec, cls, usable[0], np.dtype(dtype).type, seed):
             what = _describe(spec, alt, alt_spec)
             if alt.spec == spec.name:
                 which = f"spec {alt.spec} with {what}"

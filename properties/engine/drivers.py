@@ -15,7 +15,7 @@ import numpy as np
 from properties.engine.errors import InterfaceError
 from properties.engine.spec import Arrays, LayerSpec
 
-__all__ = ["GRAD_MARK", "BadInterface", "Driver", "OptimizerDriver", "driver_for", "optimizer_layout"]
+__all__ = ["BadInterface", "Driver", "driver_for"]
 
 
 class BadInterface(AssertionError):
@@ -26,9 +26,7 @@ def _returned(value: Any, owner: Any, method: str, name: str) -> Any:
     """``value`` unless it is None: a method that computes its result and forgets to return it
     (the commonest slip in a hand-written layer) is told so in those words."""
     if value is None:
-        raise BadInterface(
-            f"{type(owner).__name__}.{method} returned None: did you forget `return {name}`?"
-        )
+        raise BadInterface(f"{type(owner).__name__}.{method} returned None: did you forget `return {name}`?")
     return value
 
 
@@ -181,7 +179,8 @@ class NetDriver(Driver):
         assert self.spec.net_args is not None, f"spec {self.spec.name} needs net_args"
         args = self.spec.net_args(arrays)
         kwargs: dict[str, Any] = {}
-        if np.dtype(dtype) != np.float64 and "dtype" in _parameters(cls):
+        sig = _signature(cls)
+        if np.dtype(dtype) != np.float64 and sig is not None and "dtype" in sig.parameters:
             kwargs["dtype"] = dtype
         net = cls(*args, **kwargs)
         store = getattr(net, "params", None)
@@ -214,88 +213,9 @@ class NetDriver(Driver):
         return {p: _array(grads[p], f"{name}.gradient()[{p!r}]") for p in self.spec.params}
 
 
-def _parameters(cls: Any) -> set[str]:
-    try:
-        return set(inspect.signature(cls).parameters)
-    except (TypeError, ValueError):
-        return set()
-
-
-#: an optimizer case names step t's gradient of parameter p ``"p@t"``
-GRAD_MARK = "@"
-
-
-def optimizer_layout(arrays: Arrays, hyper: tuple[str, ...] = ()) -> tuple[list[str], int]:
-    """An optimizer case's parameter names (in order) and number of steps."""
-    names = [k for k in arrays if GRAD_MARK not in k and k not in hyper]
-    steps = max((int(k.rpartition(GRAD_MARK)[2]) for k in arrays if GRAD_MARK in k), default=0)
-    return names, steps
-
-
-class OptimizerDriver(Driver):
-    """An optimizer: ``update(params, grads)`` once per step with the case's gradients.
-
-    ``params`` must be updated in place, as the book does (``params[key] -= ...``): a network's
-    layers share those arrays, so a parameter rebound to a new array no longer trains its layer.
-    In place, a parameter also keeps its dtype. ``grads`` must only be read."""
-
-    def build(self, cls: Any, arrays: Arrays, dtype: Any) -> Any:
-        spec = self.spec
-        takes = _parameters(cls)
-        open_kwargs = any(
-            p.kind is inspect.Parameter.VAR_KEYWORD for p in _signature_parameters(cls)
-        )
-        kwargs = {
-            k: v
-            for k, v in self.init_kwargs(arrays).items()
-            if k not in getattr(spec, "assumed", ()) or k in takes or open_kwargs
-        }
-        return cls(**kwargs)
-
-    def run(self, optimizer: Any, arrays: Arrays, dtype: Any) -> list[Arrays]:
-        """The parameters after each step (copies), from writable copies of the case's arrays."""
-        from properties.engine.compare import Mismatch
-
-        name = type(optimizer).__name__
-        names, steps = optimizer_layout(arrays, self.spec.hyper)
-        params = {n: np.array(arrays[n], dtype=dtype, copy=True) for n in names}
-        owned = dict(params)
-        trajectory = []
-        for t in range(1, steps + 1):
-            grads = {n: np.array(arrays[f"{n}{GRAD_MARK}{t}"], dtype=dtype, copy=True) for n in names}
-            before = {n: g.copy() for n, g in grads.items()}
-            returned = optimizer.update(params, grads)
-            for n in names:
-                if params.get(n) is not owned[n]:
-                    raise Mismatch(
-                        f"{name}.update rebinds params[{n!r}] to a new array at step {t} instead of "
-                        "updating it in place (params[key] -= ...): a network's layers share the "
-                        "arrays in params, so a rebound parameter no longer trains its layer"
-                    )
-                if not np.array_equal(grads[n], before[n], equal_nan=True):
-                    raise Mismatch(
-                        f"{name}.update wrote into grads[{n!r}] at step {t}; grads must only be read"
-                    )
-            if set(params) != set(names):
-                raise Mismatch(f"{name}.update changed the keys of params at step {t}: {sorted(params)}")
-            moved = any(np.any(grads[n] != 0) for n in names)
-            if returned is not None and moved and all(np.array_equal(params[n], arrays[n]) for n in names):
-                raise Mismatch(
-                    f"{name}.update returned {type(returned).__name__} and left params unchanged: "
-                    "update(params, grads) must update the arrays in params in place"
-                )
-            trajectory.append({n: params[n].copy() for n in names})
-        return trajectory
-
-
-def _signature_parameters(cls: Any) -> list[inspect.Parameter]:
-    try:
-        return list(inspect.signature(cls).parameters.values())
-    except (TypeError, ValueError):
-        return []
-
-
 def driver_for(spec: LayerSpec) -> Driver:
     if spec.kind == "optimizer":
+        from properties.engine.optimizer import OptimizerDriver  # which builds on Driver
+
         return OptimizerDriver(spec)
     return NetDriver(spec) if spec.kind == "net" else Driver(spec)

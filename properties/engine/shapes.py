@@ -17,18 +17,14 @@ import numpy as np
 from properties.engine import strategies
 from properties.engine.checks import draw_case
 from properties.engine.compare import Errors
-from properties.engine.drivers import OptimizerDriver, driver_for
+from properties.engine.drivers import driver_for
 from properties.engine.errors import UsageError
 from properties.engine.explore import Draws, describe, explore
+from properties.engine.optimizer import OptimizerDriver, optimizer_layout
 from properties.engine.results import ShapeResult
 from properties.engine.spec import Arrays, LayerSpec
 
 __all__ = ["describe_entry", "probe", "restrict", "select"]
-
-
-def _param_names(arrays: Arrays) -> tuple[str, ...]:
-    """An optimizer's entries are its parameters' shapes (``W``; ``W@1`` is a later step's gradient)."""
-    return tuple(k for k, v in arrays.items() if np.ndim(v) > 0 and "@" not in k)
 
 
 def describe_entry(spec: LayerSpec, arrays: Arrays) -> str:
@@ -36,7 +32,7 @@ def describe_entry(spec: LayerSpec, arrays: Arrays) -> str:
     dimensions and shape (``square`` when an image's height equals its width), then the
     hyper-parameters, e.g. ``x: 4-D (2, 1, 6, 6) square; stride=1, pad=0``."""
     parts = []
-    names = _param_names(arrays) if spec.kind == "optimizer" else spec.inputs
+    names = optimizer_layout(arrays)[0] if spec.kind == "optimizer" else spec.inputs  # its parameters
     for name in names:
         a = np.asarray(arrays[name])
         if a.dtype.kind != "f":

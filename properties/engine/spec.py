@@ -19,10 +19,8 @@ __all__ = [
     "Alternative",
     "Arrays",
     "BadInput",
-    "Convention",
     "Draw",
     "LayerSpec",
-    "OptimizerSpec",
     "Sample",
     "Sizes",
     "per_case",
@@ -139,7 +137,8 @@ class LayerSpec:
     #: inputs that are not differentiated (labels, targets; a network's data)
     constants: tuple[str, ...] = ()
     #: "layer": forward(*inputs)/backward(dout); "net": loss(*inputs)/gradient(*inputs) through `params`;
-    #: "optimizer": update(params, grads) step by step (an ``OptimizerSpec``)
+    #: "optimizer": update(params, grads) step by step (``engine.optimizer``); ``torch`` returns
+    #: the parameters after every step, one row per step
     kind: Literal["layer", "net", "optimizer"] = "layer"
     #: the constructor's positional arguments for a "net", from the drawn arrays (and hyper-parameters)
     net_args: Callable[[Arrays], tuple[Any, ...]] | None = None
@@ -193,6 +192,7 @@ class LayerSpec:
     #: constants of the math a class may fix differently (eps): ``--set eps=1e-6`` overrides one.
     #: They are put in every case as scalars (hooks read ``a["eps"]``), bound to the math functions
     #: like ``hyper``, and never handed to the class: they describe the class's own convention
+    #: (an optimizer's constructor gets them if it takes them: the book hard-codes Adam's eps)
     settings: Mapping[str, float] = field(default_factory=dict)
     #: other known conventions, tried on a quick probe when a class fails this spec
     alternatives: tuple[Alternative, ...] = ()
@@ -263,32 +263,3 @@ class LayerSpec:
             "settings": dict(self.settings),
             "alternatives": [a.flags() for a in self.alternatives],
         }
-
-
-@dataclass(frozen=True)
-class Convention:
-    """Another known way to write the same optimizer, as the framework computes it: when a class
-    departs from its spec but follows this one exactly, the failure says so by name."""
-
-    name: str
-    #: the update in words, and the spec that checks it (``crosscheck check ... --as <spec>``)
-    summary: str
-    torch: Callable[..., Any]
-    spec: str | None = None
-    #: hyper-parameters this convention fixes (a hard-coded eps), over the case's
-    overrides: Mapping[str, float] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class OptimizerSpec(LayerSpec):
-    """An optimizer (``kind="optimizer"``): ``update(params, grads)`` with dicts of arrays, run for a
-    drawn number of steps against the framework's own optimizer (``torch`` returns the parameters
-    after every step, one row per step).
-
-    The case holds the initial parameters by name, each step's gradients as ``"<name>@<step>"``
-    and the hyper-parameters (``hyper``), which the constructor gets by keyword; those in
-    ``assumed`` (the book hard-codes AdaGrad's and Adam's eps) only when it takes them."""
-
-    kind: Literal["layer", "net", "optimizer"] = "optimizer"
-    assumed: tuple[str, ...] = ()
-    conventions: tuple[Convention, ...] = ()

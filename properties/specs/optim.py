@@ -1,5 +1,6 @@
 """The optimizer specs: ``sgd``, ``momentum``, ``adagrad``, ``adam`` (the book's), and the named
-conventions ``adagrad_eps_inside`` and ``adam_torch``.
+conventions ``nesterov``, ``adagrad_eps_inside`` and ``adam_torch``. Each form lists its
+counterparts as ``alternatives``: a class checked as the wrong one is told the right one.
 
 A class is checked through ``update(params, grads)`` (dicts of arrays, params updated in place)
 for a drawn number of steps, against ``torch.optim`` run on the same gradients. JAX has no
@@ -26,11 +27,11 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from impl import SGD, AdaGrad, AdaGradEpsInside, Adam, AdamEpsHat, Momentum
+from impl import SGD, AdaGrad, AdaGradEpsInside, Adam, AdamEpsHat, Momentum, Nesterov
 from properties.engine import strategies as S
-from properties.engine.drivers import GRAD_MARK, optimizer_layout
+from properties.engine.optimizer import GRAD_MARK, optimizer_layout
 from properties.engine.registry import register
-from properties.engine.spec import Arrays, Convention, Draw, OptimizerSpec, Sizes
+from properties.engine.spec import Alternative, Arrays, Draw, LayerSpec, Sizes
 
 BOOK_EPS = 1e-7  # the book's AdaGrad and Adam, hard-coded
 TORCH_ADAM_EPS = 1e-8  # torch.optim.Adam's default (and impl.Adam's)
@@ -48,7 +49,8 @@ _PARAM_SHAPES: tuple[Sizes, ...] = (
 
 def _draw(**choices: tuple[float, ...]) -> Callable[[Draw, np.dtype, Sizes], Arrays]:
     """Initial parameters, 1 to MAX_STEPS steps of gradients (each scaled by 1 or 1e-3: small
-    gradients are where eps matters) and the hyper-parameters, each from a small set."""
+    gradients are where eps matters) and the hyper-parameters, each from a small set (eps is a
+    setting: ``--set eps=...``)."""
 
     def draw(d: Draw, dtype: np.dtype, sizes: Sizes) -> Arrays:
         case: Arrays = {n: d(S.array(dtype, shape)) for n, shape in sizes.items()}
@@ -121,160 +123,91 @@ def _adam_eps_hat(T: Any, *, lr: float, beta1: float, beta2: float, eps: float, 
     return _run(T, a, make, eps_for_step)
 
 
-_NESTEROV = Convention(
-    "Nesterov momentum",
-    "b = m*b + g; p -= lr*(g + m*b), torch.optim.SGD(nesterov=True)",
-    _nesterov,
-)
-_ADAGRAD_EPS_INSIDE = Convention(
-    "eps inside the square root",
-    "p -= lr*g/sqrt(h + eps), the accumulator starting at eps (TensorFlow 1's AdagradOptimizer), "
-    "not the book's lr*g/(sqrt(h) + eps)",
-    _adagrad_eps_inside,
-    "adagrad_eps_inside",
-)
-_ADAGRAD_BOOK = Convention(
-    "eps after the square root (the book's)",
-    "p -= lr*g/(sqrt(h) + eps), torch.optim.Adagrad",
-    _adagrad,
-    "adagrad",
-)
-_ADAM_TORCH = Convention(
-    "torch.optim.Adam's eps",
-    "eps added to the bias-corrected sqrt(v/(1-b2^t)), not to the book's uncorrected sqrt(v)",
-    _adam_torch,
-    "adam_torch",
-)
-_ADAM_TORCH_DEFAULT = Convention(
-    "torch.optim.Adam's eps, at its default 1e-8",
-    "eps = 1e-8 added to the bias-corrected sqrt(v/(1-b2^t)), not 1e-7 to the book's uncorrected sqrt(v)",
-    _adam_torch,
-    "adam_torch",
-    {"eps": TORCH_ADAM_EPS},
-)
-_ADAGRAD_TORCH_DEFAULT = Convention(
-    "torch.optim.Adagrad's default eps 1e-10",
-    "p -= lr*g/(sqrt(h) + 1e-10), not the book's 1e-7",
-    _adagrad,
-    None,
-    {"eps": 1e-10},
-)
-_ADAM_EPS_HAT = Convention(
-    "the book's epsilon hat (Kingma & Ba section 2, Keras)",
-    "lr_t = lr*sqrt(1-b2^t)/(1-b1^t); p -= lr_t*m/(sqrt(v) + eps), eps added to the uncorrected sqrt(v)",
-    _adam_eps_hat,
-    "adam",
-)
-
-_ADAM_BOOK = Convention(
-    "the book's epsilon hat, at its 1e-7",
-    "lr_t = lr*sqrt(1-b2^t)/(1-b1^t); p -= lr_t*m/(sqrt(v) + 1e-7), eps added to the uncorrected sqrt(v)",
-    _adam_eps_hat,
-    "adam",
-    {"eps": BOOK_EPS},
-)
-
 _ADAM_HYPER = {"lr": (0.001, 0.01, 0.1), "beta1": (0.9, 0.5), "beta2": (0.999, 0.9)}
 
-register(
-    OptimizerSpec(
-        name="sgd",
-        layer=SGD,
-        summary="SGD(lr).update(params, grads): p -= lr*g, in place; vs torch.optim.SGD",
-        inputs=(),
-        shapes=_PARAM_SHAPES,
-        draw=_draw(lr=(0.01, 0.1, 0.5)),
-        torch=_sgd,
-        jax=_no_jax,
-        hyper=("lr",),
-        declined=_NO_JAX,
-    )
-)
 
-register(
-    OptimizerSpec(
-        name="momentum",
-        layer=Momentum,
-        summary="Momentum(lr, momentum): the book's v = m*v - lr*g; p += v, which is "
-        "torch.optim.SGD(momentum=m) for a constant lr",
-        inputs=(),
-        shapes=_PARAM_SHAPES,
-        draw=_draw(lr=(0.01, 0.1), momentum=(0.9, 0.5)),
-        torch=_momentum,
-        jax=_no_jax,
-        hyper=("lr", "momentum"),
-        declined=_NO_JAX,
-        conventions=(_NESTEROV,),
+def _optimizer(**fields: Any) -> None:
+    """Register an optimizer spec: parameter dicts of a few shapes, no jax column."""
+    register(
+        LayerSpec(kind="optimizer", inputs=(), shapes=_PARAM_SHAPES, jax=_no_jax, declined=_NO_JAX, **fields)
     )
-)
 
-register(
-    OptimizerSpec(
-        name="adagrad",
-        layer=AdaGrad,
-        summary="AdaGrad(lr): h += g*g; p -= lr*g/(sqrt(h) + eps), eps 1e-7 (the book's; passed "
-        "if the constructor takes eps); vs torch.optim.Adagrad",
-        inputs=(),
-        shapes=_PARAM_SHAPES,
-        draw=_draw(lr=(0.01, 0.1, 1.0), eps=(BOOK_EPS,)),
-        torch=_adagrad,
-        jax=_no_jax,
-        hyper=("lr", "eps"),
-        assumed=("eps",),
-        declined=_NO_JAX,
-        conventions=(_ADAGRAD_EPS_INSIDE, _ADAGRAD_TORCH_DEFAULT),
-    )
-)
 
-register(
-    OptimizerSpec(
-        name="adagrad_eps_inside",
-        layer=AdaGradEpsInside,
-        summary="AdaGrad with eps inside the root: p -= lr*g/sqrt(h + eps), eps 1e-7; vs "
-        "torch.optim.Adagrad(initial_accumulator_value=eps, eps=0)",
-        inputs=(),
-        shapes=_PARAM_SHAPES,
-        draw=_draw(lr=(0.01, 0.1, 1.0), eps=(BOOK_EPS,)),
-        torch=_adagrad_eps_inside,
-        jax=_no_jax,
-        hyper=("lr", "eps"),
-        assumed=("eps",),
-        declined=_NO_JAX,
-        conventions=(_ADAGRAD_BOOK,),
-    )
+_optimizer(
+    name="sgd",
+    layer=SGD,
+    summary="SGD(lr).update(params, grads): p -= lr*g, in place; vs torch.optim.SGD",
+    draw=_draw(lr=(0.01, 0.1, 0.5)),
+    torch=_sgd,
+    hyper=("lr",),
 )
-
-register(
-    OptimizerSpec(
-        name="adam",
-        layer=AdamEpsHat,
-        summary="the book's Adam(lr, beta1, beta2): lr_t = lr*sqrt(1-b2^t)/(1-b1^t); "
-        "p -= lr_t*m/(sqrt(v) + 1e-7); vs torch.optim.Adam with eps_t = 1e-7/sqrt(1-b2^t)",
-        inputs=(),
-        shapes=_PARAM_SHAPES,
-        draw=_draw(**_ADAM_HYPER, eps=(BOOK_EPS,)),
-        torch=_adam_eps_hat,
-        jax=_no_jax,
-        hyper=("lr", "beta1", "beta2", "eps"),
-        assumed=("eps",),
-        declined=_NO_JAX,
-        conventions=(_ADAM_TORCH, _ADAM_TORCH_DEFAULT),
-    )
+_optimizer(
+    name="momentum",
+    layer=Momentum,
+    summary="Momentum(lr, momentum): the book's v = m*v - lr*g; p += v, which is "
+    "torch.optim.SGD(momentum=m) for a constant lr",
+    draw=_draw(lr=(0.01, 0.1), momentum=(0.9, 0.5)),
+    torch=_momentum,
+    hyper=("lr", "momentum"),
+    alternatives=(Alternative("nesterov"),),
+    convention_name="the book's momentum, p += v",
 )
-
-register(
-    OptimizerSpec(
-        name="adam_torch",
-        layer=Adam,
-        summary="torch's Adam: p -= lr/(1-b1^t)*m/(sqrt(v/(1-b2^t)) + eps), eps 1e-8; vs torch.optim.Adam",
-        inputs=(),
-        shapes=_PARAM_SHAPES,
-        draw=_draw(**_ADAM_HYPER, eps=(TORCH_ADAM_EPS,)),
-        torch=_adam_torch,
-        jax=_no_jax,
-        hyper=("lr", "beta1", "beta2", "eps"),
-        assumed=("eps",),
-        declined=_NO_JAX,
-        conventions=(_ADAM_EPS_HAT, _ADAM_BOOK),
-    )
+_optimizer(
+    name="nesterov",
+    layer=Nesterov,
+    summary="Nesterov(lr, momentum): v = m*v - lr*g; p += m*v - lr*g, which is "
+    "torch.optim.SGD(momentum=m, nesterov=True) for a constant lr",
+    draw=_draw(lr=(0.01, 0.1), momentum=(0.9, 0.5)),
+    torch=_nesterov,
+    hyper=("lr", "momentum"),
+    alternatives=(Alternative("momentum"),),
+    convention_name="Nesterov momentum, p += m*v - lr*g",
+)
+_optimizer(
+    name="adagrad",
+    layer=AdaGrad,
+    summary="AdaGrad(lr): h += g*g; p -= lr*g/(sqrt(h) + eps), eps 1e-7 (the book's; passed "
+    "if the constructor takes eps); vs torch.optim.Adagrad",
+    draw=_draw(lr=(0.01, 0.1, 1.0)),
+    torch=_adagrad,
+    hyper=("lr",),
+    settings={"eps": BOOK_EPS},
+    # torch.optim.Adagrad's default eps is 1e-10
+    alternatives=(Alternative("adagrad_eps_inside"), Alternative("adagrad", {"eps": 1e-10})),
+    convention_name="the book's AdaGrad, eps after the square root",
+)
+_optimizer(
+    name="adagrad_eps_inside",
+    layer=AdaGradEpsInside,
+    summary="AdaGrad with eps inside the root: p -= lr*g/sqrt(h + eps), eps 1e-7 (TensorFlow 1's "
+    "AdagradOptimizer); vs torch.optim.Adagrad(initial_accumulator_value=eps, eps=0)",
+    draw=_draw(lr=(0.01, 0.1, 1.0)),
+    torch=_adagrad_eps_inside,
+    hyper=("lr",),
+    settings={"eps": BOOK_EPS},
+    alternatives=(Alternative("adagrad"),),
+    convention_name="AdaGrad with eps inside the square root, sqrt(h + eps)",
+)
+_optimizer(
+    name="adam",
+    layer=AdamEpsHat,
+    summary="the book's Adam(lr, beta1, beta2): lr_t = lr*sqrt(1-b2^t)/(1-b1^t); "
+    "p -= lr_t*m/(sqrt(v) + 1e-7); vs torch.optim.Adam with eps_t = 1e-7/sqrt(1-b2^t)",
+    draw=_draw(**_ADAM_HYPER),
+    torch=_adam_eps_hat,
+    hyper=("lr", "beta1", "beta2"),
+    settings={"eps": BOOK_EPS},
+    alternatives=(Alternative("adam_torch"), Alternative("adam_torch", {"eps": BOOK_EPS})),
+    convention_name="the book's epsilon-hat Adam, eps added to the uncorrected sqrt(v)",
+)
+_optimizer(
+    name="adam_torch",
+    layer=Adam,
+    summary="torch's Adam: p -= lr/(1-b1^t)*m/(sqrt(v/(1-b2^t)) + eps), eps 1e-8; vs torch.optim.Adam",
+    draw=_draw(**_ADAM_HYPER),
+    torch=_adam_torch,
+    hyper=("lr", "beta1", "beta2"),
+    settings={"eps": TORCH_ADAM_EPS},
+    alternatives=(Alternative("adam"), Alternative("adam", {"eps": TORCH_ADAM_EPS})),
+    convention_name="torch.optim.Adam's eps, added to the bias-corrected sqrt(v/(1-b2^t))",
 )

@@ -1,7 +1,7 @@
 # ruff: noqa: SIM118  (the book's own `for key in params.keys()`)
 """Optimizers with planted bugs, each a learner's plausible slip from the book's
 common/optimizer.py; every one must be rejected by the ``optimizer`` property, with the step and
-parameter where it departs (tests/test_optimizer_specs.py). Plus two correct optimizers written in
+parameter where it departs (tests/test_optimizer_specs.py). Plus correct optimizers written in
 other known conventions, which must be told so by name."""
 
 import numpy as np
@@ -95,6 +95,21 @@ class AdaGradEpsInside:
         for key in params.keys():
             self.h[key] += grads[key] * grads[key]
             params[key] -= self.lr * grads[key] / np.sqrt(self.h[key] + 1e-7)
+
+
+class AdaGradTorchEps:
+    """A correct AdaGrad with torch.optim.Adagrad's default eps 1e-10, not the book's 1e-7."""
+
+    def __init__(self, lr=0.01):
+        self.lr = lr
+        self.h = None
+
+    def update(self, params, grads):
+        if self.h is None:
+            self.h = {key: np.zeros_like(val) for key, val in params.items()}
+        for key in params.keys():
+            self.h[key] += grads[key] * grads[key]
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-10)
 
 
 class AdamTorchEps:
