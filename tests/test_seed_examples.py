@@ -188,17 +188,6 @@ def test_softmax_with_loss_sends_back_y_minus_t(y, expected):
     np.testing.assert_allclose(dx[0], expected, rtol=1e-12, atol=1e-15)
 
 
-def test_confident_mistake_costs_the_logit_gap():
-    x = np.array([[0.0, 1000.0]])  # sure of class 1
-    t = np.array([0])  # but it is class 0
-    layer = SoftmaxWithLoss()
-
-    loss = layer.forward(x, t)  # the book's log(y + 1e-7) would say 16.1
-
-    assert loss == pytest.approx(1000.0, rel=1e-15)
-    np.testing.assert_array_equal(layer.backward(), [[-1.0, 1.0]])
-
-
 def test_gradient_check_on_mnist():
     try:
         (x_train, t_train), _ = mnist.load_mnist(normalize=True, one_hot_label=True)
@@ -338,26 +327,22 @@ def test_softmax_with_loss_on_one_example_keeps_its_shape():
     np.testing.assert_array_equal(dx_one_hot, dx_label)
 
 
-def test_a_zero_target_costs_nothing_where_the_probability_is_zero():
-    """0 * log(0) is 0 here, not NaN: a class with target 0 and logit -inf adds nothing."""
+@pytest.mark.parametrize(
+    ("x", "t", "dout", "loss", "dx"),
+    [
+        # sure of class 1, but it is class 0: the book's log(y + 1e-7) would say 16.1
+        pytest.param([[0.0, 1000.0]], [0], 1, 1000.0, [[-1.0, 1.0]], id="confident-mistake"),
+        # 0 * log(0) is 0 here, not NaN: a class with target 0 and logit -inf adds nothing
+        pytest.param([[0.0, -np.inf]], [[1.0, 0.0]], 1, 0.0, [[0.0, 0.0]], id="zero-target-where-y-is-0"),
+        # y = (0.5, 0.5) and targets weighing 2 in all: -(0.5 + 1.5) * log(0.5), dout * (2 * y - t)
+        pytest.param([[0.0, 0.0]], [[0.5, 1.5]], 3.0, 2 * np.log(2), [[1.5, -1.5]], id="targets-sum-to-2"),
+    ],
+)
+def test_softmax_with_loss_beyond_one_hot_and_finite_logs(x, t, dout, loss, dx):
     layer = SoftmaxWithLoss()
 
-    loss = layer.forward(np.array([[0.0, -np.inf]]), np.array([[1.0, 0.0]]))
-
-    assert loss == 0.0
-    np.testing.assert_array_equal(layer.backward(), [[0.0, 0.0]])
-
-
-def test_probability_targets_need_not_sum_to_one():
-    x = np.zeros((1, 2))  # y = (0.5, 0.5)
-    t = np.array([[0.5, 1.5]])  # weights 2 in all
-    layer = SoftmaxWithLoss()
-
-    loss = layer.forward(x, t)
-    dx = layer.backward(3.0)
-
-    assert loss == pytest.approx(2 * np.log(2), rel=1e-15)  # -(0.5 + 1.5) * log(0.5)
-    np.testing.assert_allclose(dx, 3.0 * np.array([[0.5 * 2 - 0.5, 0.5 * 2 - 1.5]]), rtol=1e-15)
+    assert layer.forward(np.array(x), np.array(t)) == pytest.approx(loss, rel=1e-15, abs=0)
+    np.testing.assert_array_equal(layer.backward(dout), dx)
 
 
 @pytest.mark.parametrize(

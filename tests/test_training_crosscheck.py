@@ -16,31 +16,18 @@ torch's float32 weights are, within a factor 4 (the randomness of rounding).
 from __future__ import annotations
 
 import functools
-import importlib.util
-import sys
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+from examples import training_crosscheck as example
 from impl import SGD, AdaGrad, Adam, Momentum
 from properties.mnist import MnistUnavailable
 
 torch = pytest.importorskip("torch")
 
 
-def _load_example() -> Any:
-    path = Path(__file__).resolve().parents[1] / "examples" / "training_crosscheck.py"
-    spec = importlib.util.spec_from_file_location("training_crosscheck", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-example = _load_example()
 CONFIG = example.Config(steps=5, batch_size=20, hidden=16, filter_num=4)
 CASES = [(m, o) for m in example.MODELS for o in example.OPTIMIZERS]
 AS_ACCURATE_AS_TORCH = 4.0
