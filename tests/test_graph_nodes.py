@@ -57,10 +57,10 @@ def test_embedding_float32_and_gradient_in_place() -> None:
     layer = Embedding(W)
     slot = layer.grads[0]
     out = layer.forward(np.array([3, 3]))
-    layer.backward(np.ones((2, 3), np.float32))
+    layer.backward(np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], np.float32))
     assert out.dtype == np.float32 and layer.dW.dtype == np.float32
     assert layer.grads[0] is slot  # an optimizer holding the array sees the new values
-    np.testing.assert_array_equal(slot[3], 2.0)
+    np.testing.assert_array_equal(slot[3], [5.0, 7.0, 9.0])
 
 
 # ---- Softmax -> CrossEntropyError equals SoftmaxWithLoss -----------------------------------------

@@ -164,7 +164,7 @@ def test_relu_mask():
     np.testing.assert_array_equal(out, [[1.0, 0.0], [0.0, 3.0]])
     at_zero = Relu()
     at_zero.forward(np.array([0.0, -0.0]))
-    np.testing.assert_array_equal(at_zero.backward(np.ones(2)), [0.0, 0.0])  # gradient 0 at 0, like torch
+    np.testing.assert_array_equal(at_zero.backward(np.array([2.5, -1.5])), [0.0, 0.0])  # 0 at 0, like torch
 
 
 @pytest.mark.parametrize(
