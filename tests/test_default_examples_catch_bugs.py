@@ -14,10 +14,8 @@ import numpy as np
 import pytest
 
 import tests.zoo.broken as zoo_broken
-from properties import get_spec, property_named
 from properties.engine import strategies as S
 from properties.engine.explore import DEFAULT_EXAMPLES, Options, run_cell
-from properties.engine.matrix import Cell
 from properties.frontends.api import check_layer
 from tests.helpers import draws
 from tests.test_harness_catches_bugs import BUGS, Bug
@@ -28,8 +26,7 @@ SEEDS = (0, 1, 2, 3, 4)
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("bug", BUGS)
 def test_default_examples_catch_planted_bug(bug: Bug, seed: int) -> None:
-    cell = Cell(get_spec(bug.spec), property_named(bug.by[0]), bug.by[1], np.float64)
-    result = run_cell(cell, bug.layer, Options(DEFAULT_EXAMPLES, seed=seed, shrink_seconds=0, fp=bug.fp))
+    result = run_cell(bug.cell, bug.layer, Options(DEFAULT_EXAMPLES, seed=seed, shrink_seconds=0, fp=bug.fp))
     assert not result.ok, f"{bug.by[0]} vs {bug.by[1]} accepted {bug.layer.__name__} (seed {seed})"
     assert bug.says in result.message, result.message
 

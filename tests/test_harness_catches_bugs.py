@@ -19,34 +19,10 @@ from properties import get_spec, property_named
 from properties.engine.chain import chain
 from properties.engine.explore import SHRINK_SECONDS, FloatingPoint, Options, run_cell
 from properties.engine.matrix import Cell, cells
-from properties.engine.spec import LayerSpec
 from tests.helpers import installed
 from tests.zoo import broken as B
 from tests.zoo import correct as C
 from tests.zoo import graph_layers as G
-
-
-def verdict(
-    spec: LayerSpec,
-    cls: Any,
-    prop_name: str,
-    ref_name: str,
-    dtype: Any,
-    examples: int,
-    *,
-    shrink: bool,
-    fp: FloatingPoint = "raise",
-) -> str | None:
-    """None if ``cls`` passes the property against the reference, else the failure, as text.
-
-    The engine every front-end uses, with a fixed seed; without ``shrink`` the first failing
-    example is the verdict (shrinking a planted bug's example costs seconds and proves nothing more).
-    """
-    cell = Cell(spec, property_named(prop_name), ref_name, dtype)
-    options = Options(examples, seed=0, shrink_seconds=SHRINK_SECONDS if shrink else 0, fp=fp)
-    result = run_cell(cell, cls, options)
-    return None if result.ok else f"{result.status}: {result.message}"
-
 
 # ---- broken variants: each rejected, by the property named ---------------------------------------
 
@@ -59,6 +35,10 @@ class Bug:
     says: str  #: a phrase of the rejection: rejected for the right reason
     #: "raise": the suite's FP policy (conftest); "ignore": overflow gives inf/NaN instead of raising
     fp: FloatingPoint = "raise"
+
+    @property
+    def cell(self) -> Cell:
+        return Cell(get_spec(self.spec), property_named(self.by[0]), self.by[1], np.float64)
 
 
 def catches(layer: type, spec: str, *, by: tuple[str, str], says: str, **kw: Any) -> Any:
@@ -123,11 +103,11 @@ GRAPH_BUGS = [
 
 @pytest.mark.parametrize("bug", BUGS + GRAPH_BUGS)
 def test_engine_rejects_broken_layer(bug: Bug) -> None:
-    failure = verdict(
-        get_spec(bug.spec), bug.layer, *bug.by, np.float64, examples=60, shrink=False, fp=bug.fp
-    )
-    assert failure is not None, f"{bug.by[0]} vs {bug.by[1]} accepted {bug.layer.__name__}"
-    assert bug.says in failure, failure
+    """The engine every front-end uses, with a fixed seed and no shrinking: the first failing
+    example is the verdict (shrinking a planted bug's example costs seconds and proves nothing more)."""
+    result = run_cell(bug.cell, bug.layer, Options(60, seed=0, shrink_seconds=0, fp=bug.fp))
+    assert not result.ok, f"{bug.by[0]} vs {bug.by[1]} accepted {bug.layer.__name__}"
+    assert bug.says in result.message, result.message
 
 
 # ---- correct variants: each accepted by every applicable cell -------------------------------------
@@ -154,7 +134,5 @@ CORRECT: list[tuple[type, str]] = [
     ],
 )
 def test_engine_accepts_correct_layer(layer: type, cell: Cell) -> None:
-    failure = verdict(
-        cell.spec, layer, cell.prop.name, cell.reference, cell.dtype, examples=30, shrink=True, fp="record"
-    )
-    assert failure is None, failure
+    result = run_cell(cell, layer, Options(30, seed=0, shrink_seconds=SHRINK_SECONDS, fp="record"))
+    assert result.ok, f"{result.status}: {result.message}"
