@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,6 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from properties.engine.matrix import Cell
+from properties.frontends.cli import main
 
 
 @contextmanager
@@ -43,3 +49,49 @@ def plugin_args() -> list[str]:
     installed, else ``-p`` with the module."""
     installed = any(ep.name == "crosscheck" for ep in entry_points(group="pytest11"))
     return [] if installed else ["-p", "properties.frontends.pytest_plugin"]
+
+
+def installed(cell: Cell) -> list[pytest.MarkDecorator]:
+    """A skip mark naming the missing framework if ``cell``'s reference cannot run here, else none."""
+    reason = cell.unavailable()
+    return [pytest.mark.skip(reason=reason)] if reason else []
+
+
+@dataclasses.dataclass
+class Ran:
+    """One ``crosscheck`` command run in this process: exit code, stdout, stderr."""
+
+    code: int
+    out: str
+    err: str
+
+    @property
+    def first(self) -> str:
+        return self.out.splitlines()[0] if self.out else ""
+
+
+def crosscheck(capsys: pytest.CaptureFixture[str], *argv: str) -> Ran:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return Ran(code, captured.out, captured.err)
+
+
+def draws(strategy: st.SearchStrategy[Any], n: int) -> list[Any]:
+    """The first ``n`` values Hypothesis generates from ``strategy``, derandomized: what the
+    engine's draws look like, without shrinking or a database."""
+    out: list[Any] = []
+
+    @settings(
+        max_examples=n,
+        database=None,
+        derandomize=True,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        deadline=None,
+    )
+    @given(strategy)
+    def collect(value: Any) -> None:
+        out.append(value)
+
+    collect()
+    return out

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 import tests.zoo.broken as zoo_broken
-from properties import get_spec, property_named
+from properties.engine import strategies as S
 from properties.engine.explore import DEFAULT_EXAMPLES, Options, run_cell
-from properties.engine.matrix import Cell
 from properties.frontends.api import check_layer
+from tests.helpers import draws
 from tests.test_harness_catches_bugs import BUGS, Bug
 
 SEEDS = (0, 1, 2, 3, 4)
@@ -26,8 +26,7 @@ SEEDS = (0, 1, 2, 3, 4)
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("bug", BUGS)
 def test_default_examples_catch_planted_bug(bug: Bug, seed: int) -> None:
-    cell = Cell(get_spec(bug.spec), property_named(bug.by[0]), bug.by[1], np.float64)
-    result = run_cell(cell, bug.layer, Options(DEFAULT_EXAMPLES, seed=seed, shrink_seconds=0, fp=bug.fp))
+    result = run_cell(bug.cell, bug.layer, Options(DEFAULT_EXAMPLES, seed=seed, shrink_seconds=0, fp=bug.fp))
     assert not result.ok, f"{bug.by[0]} vs {bug.by[1]} accepted {bug.layer.__name__} (seed {seed})"
     assert bug.says in result.message, result.message
 
@@ -60,29 +59,9 @@ def test_drawn_arrays_are_a_mixture_not_mostly_zeros(shape: tuple[int, ...]) -> 
     """strategies.array draws each array as one wide integer; a change in how Hypothesis draws
     integers (a narrow range comes out mostly small, i.e. all-zero arrays) would quietly make most
     examples trivial. About a third of the elements are exact specials, few are zeros."""
-    from hypothesis import HealthCheck, Phase, given, settings
-    from hypothesis import strategies as st
-
-    from properties.engine import strategies as S
-
-    zeros: list[float] = []
-    distinct: list[int] = []
-
-    @settings(
-        max_examples=100,
-        database=None,
-        derandomize=True,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-        deadline=None,
-    )
-    @given(st.data())
-    def draw(data: st.DataObject) -> None:
-        a = data.draw(S.array(np.float64, shape))
-        zeros.append(float(np.mean(a == 0)))
-        distinct.append(len(np.unique(a)))
-
-    draw()
+    arrays = draws(S.array(np.float64, shape), 100)
+    zeros = [np.mean(a == 0) for a in arrays]
     assert np.mean(zeros) < 0.3, np.mean(zeros)
     if np.prod(shape) >= 12:
+        distinct = [len(np.unique(a)) for a in arrays]
         assert np.median(distinct) >= 0.5 * np.prod(shape), distinct

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from properties import get_spec, property_named
 from properties.engine.checks import draw_case
 from properties.engine.explore import DEFAULT_EXAMPLES, Options, run_cell
 from properties.engine.matrix import Cell
+from tests.helpers import draws
 from tests.zoo.drawn_shapes import SoftmaxBook2D
 
 
@@ -39,33 +39,24 @@ def test_softmax_for_2d_only_passes_the_books_spec(prop: str, ref: str) -> None:
     assert result.ok, result.message
 
 
-def _ranks(fixed_shapes: bool) -> set[int]:
+LISTED_RANKS = {len(sizes["shape"]) for sizes in get_spec("softmax_nd").shapes}
+
+
+@pytest.mark.parametrize(("fixed_shapes", "ranks"), [(False, {1, 2, 3, 4}), (True, LISTED_RANKS)])
+def test_drawn_sizes_cover_every_rank_but_jax_keeps_the_listed_shapes(
+    fixed_shapes: bool, ranks: set[int]
+) -> None:
     spec = get_spec("softmax_nd")
-    seen: set[int] = set()
 
-    @settings(
-        max_examples=60,
-        database=None,
-        derandomize=True,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-        deadline=None,
-    )
-    @given(st.data())
-    def draw(data: st.DataObject) -> None:
-        arrays, sizes = draw_case(spec, data.draw, np.float64, fixed_shapes=fixed_shapes)
-        assert arrays["x"].shape == sizes["shape"]
-        if fixed_shapes:
-            assert sizes in spec.shapes  # JAX: only the listed shapes, each compiled once
-        seen.add(arrays["x"].ndim)
+    @st.composite
+    def case(draw: st.DrawFn) -> tuple[dict[str, np.ndarray], dict[str, object]]:
+        return draw_case(spec, draw, np.float64, fixed_shapes=fixed_shapes)
 
-    draw()
-    return seen
-
-
-def test_drawn_sizes_cover_every_rank_but_jax_keeps_the_listed_shapes() -> None:
-    assert _ranks(fixed_shapes=False) == {1, 2, 3, 4}
-    assert _ranks(fixed_shapes=True) == {len(s["shape"]) for s in get_spec("softmax_nd").shapes}
+    cases = draws(case(), 60)
+    assert all(arrays["x"].shape == sizes["shape"] for arrays, sizes in cases)
+    # JAX: only the listed shapes, each compiled once
+    assert not fixed_shapes or all(sizes in spec.shapes for _, sizes in cases)
+    assert {arrays["x"].ndim for arrays, _ in cases} == ranks
 
 
 def test_only_jax_cells_keep_the_fixed_shapes() -> None:

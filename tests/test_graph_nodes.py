@@ -1,17 +1,16 @@
-"""The graph nodes and book-2 layers (properties/specs/graph.py): planted bugs are rejected, the
-book's own way of writing them is accepted, Embedding accumulates repeated indices, the unfused
-Softmax -> CrossEntropyError route equals SoftmaxWithLoss, and a chain of classes is checked by the
-same engine as one class (``check_layer([A, B], ...)``, ``crosscheck check --chain A,B``).
+"""The graph nodes and book-2 layers (properties/specs/graph.py): Embedding accumulates repeated
+indices, the unfused Softmax -> CrossEntropyError route equals SoftmaxWithLoss, and a chain of
+classes is checked by the same engine as one class (``check_layer([A, B], ...)``, ``crosscheck
+check --chain A,B``).
 
 The generic properties of every new spec run in tests/test_properties.py and their bad-input rows
-in tests/test_bad_input.py (both generated from the registry); this file holds what is particular.
+in tests/test_bad_input.py (both generated from the registry); their planted bugs and the book's
+way of writing them are judged in tests/test_harness_catches_bugs.py. This file holds the rest.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,85 +22,14 @@ from hypothesis import strategies as st
 import impl
 from impl import CrossEntropyError, Embedding, LayerError, Softmax, SoftmaxWithLoss
 from properties import get_spec
-from properties.engine.chain import chain
 from properties.engine.compare import compare
-from properties.engine.matrix import Cell, cells
 from properties.engine.tolerances import exact_rtol
 from properties.frontends.api import check_layer
-from tests.test_harness_catches_bugs import verdict
+from tests.helpers import crosscheck
 from tests.test_softmax_jacobian import targets
 from tests.zoo import graph_layers as G
 
 ZOO = Path(__file__).resolve().parent / "zoo" / "graph_layers.py"
-
-
-def _skip_unless_installed(cell: Cell) -> list[pytest.MarkDecorator]:
-    reason = cell.unavailable()
-    return [pytest.mark.skip(reason=reason)] if reason else []
-
-
-# ---- planted bugs: each rejected by the property named, without torch or jax -------------------
-
-BUGS = [
-    (G.BrokenEmbeddingAssign, "embedding", ("fd", "fd"), "vs finite differences"),
-    (G.BrokenEmbeddingPlusEquals, "embedding", ("jacobian", "fd"), "Jacobian"),
-    (G.BrokenEmbeddingAssign, "embedding", ("batch", "self"), "the sum over its rows"),
-    (G.BrokenCEEIgnoresDout, "cross_entropy_error", ("linearity", "self"), "backward("),
-    (G.BrokenCEENoMean, "cross_entropy_error", ("fd", "fd"), "vs finite differences"),
-    (G.BrokenCEENoMean, "cross_entropy_error", ("jacobian", "fd"), "Jacobian"),
-    (G.BrokenExpFromInput, "exp", ("fd", "fd"), "vs finite differences"),
-    (G.BrokenReciprocalSign, "reciprocal", ("fd", "fd"), "vs finite differences"),
-    (G.BrokenLogBackward, "log", ("fd", "fd"), "vs finite differences"),
-    (G.BrokenRepeatMean, "repeat", ("fd", "fd"), "vs finite differences"),
-    (G.BrokenSumBackwardOnce, "sum", ("jacobian", "fd"), "Jacobian"),
-    (G.BrokenMatMulMeanGrad, "matmul", ("batch", "self"), "the sum over its rows"),
-    (G.BrokenSigmoidWithLossNoMean, "sigmoid_with_loss", ("fd", "fd"), "vs finite differences"),
-]
-
-
-@pytest.mark.parametrize(
-    ("layer", "spec", "by", "says"),
-    [pytest.param(*bug, id=f"{bug[0].__name__}-{bug[1]}-{bug[2][0]}") for bug in BUGS],
-)
-def test_planted_bug_is_rejected(layer: type, spec: str, by: tuple[str, str], says: str) -> None:
-    # fp="record": a learner's class is judged on its values, as `crosscheck check` does
-    failure = verdict(get_spec(spec), layer, *by, np.float64, examples=60, shrink=False, fp="record")
-    assert failure is not None, f"{by[0]} vs {by[1]} accepted {layer.__name__}"
-    assert says in failure, failure
-
-
-def test_a_chain_with_a_planted_bug_is_rejected() -> None:
-    failure = verdict(
-        get_spec("softmax_then_cross_entropy"),
-        chain(Softmax, G.BrokenCEEIgnoresDout),
-        "linearity",
-        "self",
-        np.float64,
-        examples=60,
-        shrink=False,
-        fp="record",
-    )
-    assert failure is not None and "backward(" in failure, failure
-
-
-# ---- the book's way is accepted by every applicable cell ------------------------------------------
-
-CORRECT = [(G.BookEmbedding, "embedding"), (G.BookMatMul, "matmul")]
-
-
-@pytest.mark.parametrize(
-    ("layer", "cell"),
-    [
-        pytest.param(layer, cell, id=f"{layer.__name__}-{cell.id}", marks=_skip_unless_installed(cell))
-        for layer, name in CORRECT
-        for cell in cells(specs=[get_spec(name)], for_class=True)
-    ],
-)
-def test_book_layer_is_accepted(layer: type, cell: Cell) -> None:
-    failure = verdict(
-        cell.spec, layer, cell.prop.name, cell.reference, cell.dtype, examples=30, shrink=True, fp="record"
-    )
-    assert failure is None, failure
 
 
 # ---- Embedding: repeated indices accumulate ------------------------------------------------------
@@ -129,10 +57,10 @@ def test_embedding_float32_and_gradient_in_place() -> None:
     layer = Embedding(W)
     slot = layer.grads[0]
     out = layer.forward(np.array([3, 3]))
-    layer.backward(np.ones((2, 3), np.float32))
+    layer.backward(np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], np.float32))
     assert out.dtype == np.float32 and layer.dW.dtype == np.float32
     assert layer.grads[0] is slot  # an optimizer holding the array sees the new values
-    np.testing.assert_array_equal(slot[3], 2.0)
+    np.testing.assert_array_equal(slot[3], [5.0, 7.0, 9.0])
 
 
 # ---- Softmax -> CrossEntropyError equals SoftmaxWithLoss -----------------------------------------
@@ -206,28 +134,27 @@ def test_a_chain_beyond_its_range_is_told_why() -> None:
     assert "Chain(Softmax, CrossEntropyError)" in messages and "fuses them" in messages, messages
 
 
-def _crosscheck(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "properties", "check", *args], capture_output=True, text=True, timeout=300
-    )
-
-
-def test_cli_chain_of_a_users_file() -> None:
+def test_cli_chain_of_a_users_file(capsys: pytest.CaptureFixture[str]) -> None:
     chain_arg = f"{ZOO}:BookSoftmax,{ZOO}:BookCrossEntropyError"
     options = ("--reference", "fd", "--examples", "5", "-q")
-    done = _crosscheck("--chain", chain_arg, "--as", "softmax_then_cross_entropy", *options)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "BookSoftmax,BookCrossEntropyError as softmax_then_cross_entropy" in done.stdout
-    assert "--chain" in done.stdout  # the repeat-this-run line keeps the chain
+    done = crosscheck(capsys, "check", "--chain", chain_arg, "--as", "softmax_then_cross_entropy", *options)
+    assert done.code == 0, done.out + done.err
+    assert "BookSoftmax,BookCrossEntropyError as softmax_then_cross_entropy" in done.out
+    assert "--chain" in done.out  # the repeat-this-run line keeps the chain
 
 
-def test_cli_chain_usage_errors() -> None:
-    both = _crosscheck(f"{ZOO}:BookMatMul", "--chain", f"{ZOO}:BookMatMul,{ZOO}:BookMatMul", "--as", "matmul")
-    assert both.returncode == 2 and "not both" in both.stderr
-    lone = _crosscheck("--chain", f"{ZOO}:BookMatMul", "--as", "matmul")
-    assert lone.returncode == 2 and "at least two" in lone.stderr
-    neither = _crosscheck("--as", "matmul")
-    assert neither.returncode == 2
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        ((f"{ZOO}:BookMatMul", "--chain", f"{ZOO}:BookMatMul,{ZOO}:BookMatMul"), "not both"),
+        (("--chain", f"{ZOO}:BookMatMul"), "at least two"),
+        ((), ""),
+    ],
+    ids=["both", "lone", "neither"],
+)
+def test_cli_chain_usage_errors(capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], says: str) -> None:
+    done = crosscheck(capsys, "check", *argv, "--as", "matmul")
+    assert done.code == 2 and says in done.err, done.err
 
 
 # ---- bad input the generated rows do not reach (losses and constructors) ---------------------------

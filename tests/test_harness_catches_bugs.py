@@ -1,9 +1,9 @@
 """The checks bite: planted bugs are rejected, correct layers written differently are accepted.
 
-Each broken variant (tests/zoo/broken.py) names the property expected to catch it and a phrase
-of the rejection, so it is rejected for the right reason; all of those are finite-difference or
-self properties, so the proof runs without torch or jax. A correct variant must pass every applicable
-cell of the conformance matrix: a false alarm fails just like a miss.
+Each broken variant (tests/zoo/broken.py, and the graph nodes' in tests/zoo/graph_layers.py) names
+the property expected to catch it and a phrase of the rejection, so it is rejected for the right
+reason; all of those are finite-difference or self properties, so the proof runs without torch or
+jax. A correct variant must pass every cell that judges a class: a false alarm fails just like a miss.
 """
 
 from __future__ import annotations
@@ -14,40 +14,15 @@ from typing import Any
 import numpy as np
 import pytest
 
+from impl import Softmax
 from properties import get_spec, property_named
+from properties.engine.chain import chain
 from properties.engine.explore import SHRINK_SECONDS, FloatingPoint, Options, run_cell
 from properties.engine.matrix import Cell, cells
-from properties.engine.spec import LayerSpec
+from tests.helpers import installed
 from tests.zoo import broken as B
 from tests.zoo import correct as C
-
-
-def verdict(
-    spec: LayerSpec,
-    cls: Any,
-    prop_name: str,
-    ref_name: str,
-    dtype: Any,
-    examples: int,
-    *,
-    shrink: bool,
-    fp: FloatingPoint = "raise",
-) -> str | None:
-    """None if ``cls`` passes the property against the reference, else the failure, as text.
-
-    The engine every front-end uses, with a fixed seed; without ``shrink`` the first failing
-    example is the verdict (shrinking a planted bug's example costs seconds and proves nothing more).
-    """
-    cell = Cell(spec, property_named(prop_name), ref_name, dtype)
-    options = Options(examples, seed=0, shrink_seconds=SHRINK_SECONDS if shrink else 0, fp=fp)
-    result = run_cell(cell, cls, options)
-    return None if result.ok else f"{result.status}: {result.message}"
-
-
-def _skip_unless_installed(cell: Cell) -> list[pytest.MarkDecorator]:
-    reason = cell.unavailable()
-    return [pytest.mark.skip(reason=reason)] if reason else []
-
+from tests.zoo import graph_layers as G
 
 # ---- broken variants: each rejected, by the property named ---------------------------------------
 
@@ -61,6 +36,10 @@ class Bug:
     #: "raise": the suite's FP policy (conftest); "ignore": overflow gives inf/NaN instead of raising
     fp: FloatingPoint = "raise"
 
+    @property
+    def cell(self) -> Cell:
+        return Cell(get_spec(self.spec), property_named(self.by[0]), self.by[1], np.float64)
+
 
 def catches(layer: type, spec: str, *, by: tuple[str, str], says: str, **kw: Any) -> Any:
     """A planted bug and the (property, reference) that must reject it: finite differences or the
@@ -68,7 +47,7 @@ def catches(layer: type, spec: str, *, by: tuple[str, str], says: str, **kw: Any
     assert by[1] in ("fd", "self"), f"{layer.__name__}: prove it with fd or self, which always run"
     bug = Bug(layer, spec, by, says, **kw)
     suffix = "" if bug.fp == "raise" else f"-fp_{bug.fp}"
-    return pytest.param(bug, id=f"{layer.__name__}{suffix}")
+    return pytest.param(bug, id=f"{layer.__name__}-{spec}-{by[0]}{suffix}")
 
 
 BUGS = [
@@ -95,13 +74,40 @@ BUGS = [
 ]
 
 
-@pytest.mark.parametrize("bug", BUGS)
+# the graph nodes (book 2), judged as ``crosscheck check`` judges a learner's class: on its values
+GRAPH_BUGS = [
+    catches(layer, spec, by=by, says=says, fp="record")
+    for layer, spec, by, says in [
+        (G.BrokenEmbeddingAssign, "embedding", ("fd", "fd"), "vs finite differences"),
+        (G.BrokenEmbeddingPlusEquals, "embedding", ("jacobian", "fd"), "Jacobian"),
+        (G.BrokenEmbeddingAssign, "embedding", ("batch", "self"), "the sum over its rows"),
+        (G.BrokenCEEIgnoresDout, "cross_entropy_error", ("linearity", "self"), "backward("),
+        (G.BrokenCEENoMean, "cross_entropy_error", ("fd", "fd"), "vs finite differences"),
+        (G.BrokenCEENoMean, "cross_entropy_error", ("jacobian", "fd"), "Jacobian"),
+        (G.BrokenExpFromInput, "exp", ("fd", "fd"), "vs finite differences"),
+        (G.BrokenReciprocalSign, "reciprocal", ("fd", "fd"), "vs finite differences"),
+        (G.BrokenLogBackward, "log", ("fd", "fd"), "vs finite differences"),
+        (G.BrokenRepeatMean, "repeat", ("fd", "fd"), "vs finite differences"),
+        (G.BrokenSumBackwardOnce, "sum", ("jacobian", "fd"), "Jacobian"),
+        (G.BrokenMatMulMeanGrad, "matmul", ("batch", "self"), "the sum over its rows"),
+        (G.BrokenSigmoidWithLossNoMean, "sigmoid_with_loss", ("fd", "fd"), "vs finite differences"),
+        (
+            chain(Softmax, G.BrokenCEEIgnoresDout),
+            "softmax_then_cross_entropy",
+            ("linearity", "self"),
+            "backward(",
+        ),
+    ]
+]
+
+
+@pytest.mark.parametrize("bug", BUGS + GRAPH_BUGS)
 def test_engine_rejects_broken_layer(bug: Bug) -> None:
-    failure = verdict(
-        get_spec(bug.spec), bug.layer, *bug.by, np.float64, examples=60, shrink=False, fp=bug.fp
-    )
-    assert failure is not None, f"{bug.by[0]} vs {bug.by[1]} accepted {bug.layer.__name__}"
-    assert bug.says in failure, failure
+    """The engine every front-end uses, with a fixed seed and no shrinking: the first failing
+    example is the verdict (shrinking a planted bug's example costs seconds and proves nothing more)."""
+    result = run_cell(bug.cell, bug.layer, Options(60, seed=0, shrink_seconds=0, fp=bug.fp))
+    assert not result.ok, f"{bug.by[0]} vs {bug.by[1]} accepted {bug.layer.__name__}"
+    assert bug.says in result.message, result.message
 
 
 # ---- correct variants: each accepted by every applicable cell -------------------------------------
@@ -114,20 +120,19 @@ CORRECT: list[tuple[type, str]] = [
     (C.ReluWhere, "relu"),
     (C.AffineBook2, "affine"),
     (C.AffineBook1, "affine"),
+    (G.BookEmbedding, "embedding"),
+    (G.BookMatMul, "matmul"),
 ]
 
 
-def _accept_params() -> list[Any]:
-    return [
-        pytest.param(layer, cell, id=f"{layer.__name__}-{cell.id}", marks=_skip_unless_installed(cell))
+@pytest.mark.parametrize(
+    ("layer", "cell"),
+    [
+        pytest.param(layer, cell, id=f"{layer.__name__}-{cell.id}", marks=installed(cell))
         for layer, name in CORRECT
-        for cell in cells(specs=[get_spec(name)])
-    ]
-
-
-@pytest.mark.parametrize(("layer", "cell"), _accept_params())
+        for cell in cells(specs=[get_spec(name)], for_class=True)
+    ],
+)
 def test_engine_accepts_correct_layer(layer: type, cell: Cell) -> None:
-    failure = verdict(
-        cell.spec, layer, cell.prop.name, cell.reference, cell.dtype, examples=30, shrink=True, fp="record"
-    )
-    assert failure is None, failure
+    result = run_cell(cell, layer, Options(30, seed=0, shrink_seconds=SHRINK_SECONDS, fp="record"))
+    assert result.ok, f"{result.status}: {result.message}"

@@ -18,17 +18,12 @@ from properties import check_layer
 from properties.engine.explore import example_cases
 from properties.engine.registry import SPECS
 from properties.engine.shapes import probe
-from properties.frontends.cli import main
+from tests.helpers import crosscheck
 
 ZOO = Path(__file__).resolve().parent / "zoo"
 TEXTBOOK = ZOO / "textbook_shapes.py"
+BROKEN = ZOO / "broken.py"
 FD = ["--reference", "fd", "--examples", "5", "--seed", "7", "--shrink-time", "1", "-q"]
-
-
-def crosscheck(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def shape_lines(out: str) -> dict[str, str]:
@@ -39,13 +34,7 @@ def shape_lines(out: str) -> dict[str, str]:
 #: (zoo file, class, spec, shape sets it runs on, what it raises on the others)
 TWO_D_ONLY = [
     (TEXTBOOK, "AffineBook1", "affine", "0,1", "ValueError: shapes (3,2,2,2) and (8,3) not aligned"),
-    (
-        ZOO / "broken.py",
-        "AffineNoReshape",
-        "affine",
-        "0,1",
-        "ValueError: shapes (3,2,2,2) and (8,3) not aligned",
-    ),
+    (BROKEN, "AffineNoReshape", "affine", "0,1", "ValueError: shapes (3,2,2,2) and (8,3) not aligned"),
     (
         TEXTBOOK,
         "SimpleConvNetSquare",
@@ -59,64 +48,48 @@ TWO_D_ONLY = [
 @pytest.mark.parametrize(
     ("path", "name", "spec", "runs", "raises"), TWO_D_ONLY, ids=[c[1] for c in TWO_D_ONLY]
 )
-def test_a_shape_set_the_class_raises_on_is_named_and_the_rest_judged(
+def test_a_shape_set_the_class_raises_on_is_named_the_rest_judged_and_alone_passes(
     capsys: pytest.CaptureFixture[str], path: Path, name: str, spec: str, runs: str, raises: str
 ) -> None:
-    code, out, _ = crosscheck(capsys, "check", f"{path}:{name}", "--as", spec, *FD)
-    assert code == 1, out
-    lines = shape_lines(out)
-    n = len(SPECS[spec].shapes)
+    ran = crosscheck(capsys, "check", f"{path}:{name}", "--as", spec, *FD)
+    assert ran.code == 1, ran.out
+    lines = shape_lines(ran.out)
     running = {int(i) for i in runs.split(",")}
-    for i in range(n):
-        assert lines[f"[{i}]"].rstrip().endswith("runs" if i in running else "RAISES"), out
-    assert raises in out
-    assert " 0 fail, 0 error, 0 vacuous," in out  # the values were judged, on the shapes it runs on
-    assert f"check those alone: crosscheck check {path}:{name} --as {spec} --shapes {runs}" in out
-    assert f"{name} DISAGREES with spec {spec}: it raises on shape set(s)" in out.splitlines()[-1]
-    assert f"on shape set(s) {runs} it agrees on every property" in out.splitlines()[-1]
+    for i in range(len(SPECS[spec].shapes)):
+        assert lines[f"[{i}]"].rstrip().endswith("runs" if i in running else "RAISES"), ran.out
+    assert raises in ran.out
+    assert " 0 fail, 0 error, 0 vacuous," in ran.out  # the values were judged, on the shapes it runs on
+    assert f"check those alone: crosscheck check {path}:{name} --as {spec} --shapes {runs}" in ran.out
+    last = ran.out.splitlines()[-1]
+    assert f"{name} DISAGREES with spec {spec}: it raises on shape set(s)" in last
+    assert f"on shape set(s) {runs} it agrees on every property" in last
 
-
-@pytest.mark.parametrize(
-    ("path", "name", "spec", "runs", "raises"), TWO_D_ONLY, ids=[c[1] for c in TWO_D_ONLY]
-)
-def test_shapes_restricted_to_those_it_runs_on_passes(
-    capsys: pytest.CaptureFixture[str], path: Path, name: str, spec: str, runs: str, raises: str
-) -> None:
-    code, out, _ = crosscheck(capsys, "check", f"{path}:{name}", "--as", spec, "--shapes", runs, *FD)
-    assert code == 0, out
-    assert "not selected (--shapes)" in out and "RAISES" not in out
-    assert f"{name} agrees with spec {spec} on every property on shape set(s) {runs}" in out
-    assert f"--shapes {runs}" in out.splitlines()[-1]  # the repeat command keeps the restriction
+    alone = crosscheck(capsys, "check", f"{path}:{name}", "--as", spec, "--shapes", runs, *FD)
+    assert alone.code == 0, alone.out
+    assert "not selected (--shapes)" in alone.out and "RAISES" not in alone.out
+    assert f"{name} agrees with spec {spec} on every property on shape set(s) {runs}" in alone.out
+    assert f"--shapes {runs}" in alone.out.splitlines()[-1]  # the repeat command keeps the restriction
 
 
 def test_shapes_it_raises_on_still_fail_when_chosen(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = crosscheck(
-        capsys, "check", f"{TEXTBOOK}:AffineBook1", "--as", "affine", "--shapes", "2", *FD
-    )
-    assert code == 1, out
-    assert shape_lines(out)["[2]"].rstrip().endswith("RAISES")
-    assert "it runs on none of the shape sets checked" in out
+    ran = crosscheck(capsys, "check", f"{TEXTBOOK}:AffineBook1", "--as", "affine", "--shapes", "2", *FD)
+    assert ran.code == 1, ran.out
+    assert shape_lines(ran.out)["[2]"].rstrip().endswith("RAISES")
+    assert "it runs on none of the shape sets checked" in ran.out
 
 
 def test_restricting_shapes_does_not_hide_a_value_bug(capsys: pytest.CaptureFixture[str]) -> None:
     """A bias gradient averaged instead of summed is wrong on 2-D input too."""
-    code, out, _ = crosscheck(
-        capsys, "check", f"{ZOO / 'broken.py'}:AffineDbAveraged", "--as", "affine", "--shapes", "0,1", *FD
-    )
-    assert code == 1, out
-    assert "AffineDbAveraged DISAGREES with spec affine: " in out and "cell(s) failed" in out
+    ran = crosscheck(capsys, "check", f"{BROKEN}:AffineDbAveraged", "--as", "affine", "--shapes", "0,1", *FD)
+    assert ran.code == 1, ran.out
+    assert "AffineDbAveraged DISAGREES with spec affine: " in ran.out and "cell(s) failed" in ran.out
 
 
 def test_writing_into_an_input_is_not_mistaken_for_a_shape_it_cannot_take() -> None:
     """The probe hands over writable copies: the book's Relu (``dout[mask] = 0``) runs on every
     shape set, and the cells catch the write."""
     run = check_layer(
-        str(ZOO / "broken.py") + ":ReluWritesIntoDout",
-        "relu",
-        references=("fd",),
-        examples=5,
-        seed=7,
-        shrink_seconds=1,
+        f"{BROKEN}:ReluWritesIntoDout", "relu", references=("fd",), examples=5, seed=7, shrink_seconds=1
     )
     assert [s.status for s in run.shapes] == ["runs"] * len(SPECS["relu"].shapes)
     assert not run.ok and any(r.prop == "no_mutation" for r in run.failures)
@@ -130,11 +103,9 @@ def test_check_layer_and_json_report_each_shape_set(capsys: pytest.CaptureFixtur
     assert check_layer(
         f"{TEXTBOOK}:AffineBook1", "affine", references=("fd",), examples=5, seed=7, shapes=(0, 1)
     ).ok
-    code, out, _ = crosscheck(
-        capsys, "check", f"{TEXTBOOK}:AffineBook1", "--as", "affine", "--format", "json", *FD
-    )
-    data = json.loads(out)
-    assert code == 1 and data["ok"] is False
+    ran = crosscheck(capsys, "check", f"{TEXTBOOK}:AffineBook1", "--as", "affine", "--format", "json", *FD)
+    data = json.loads(ran.out)
+    assert ran.code == 1 and data["ok"] is False
     assert [(s["index"], s["status"]) for s in data["shapes"]] == [(0, "runs"), (1, "runs"), (2, "raises")]
     assert "not aligned" in data["shapes"][2]["message"]
 
@@ -146,18 +117,16 @@ def test_check_layer_and_json_report_each_shape_set(capsys: pytest.CaptureFixtur
 def test_a_shape_set_that_does_not_exist_is_a_usage_error(
     capsys: pytest.CaptureFixture[str], shapes: str, says: str
 ) -> None:
-    code, out, err = crosscheck(
-        capsys, "check", f"{TEXTBOOK}:AffineBook1", "--as", "affine", "--shapes", shapes
-    )
-    assert code == 2 and out == ""
-    assert says in err and len(err.strip().splitlines()) == 1
+    ran = crosscheck(capsys, "check", f"{TEXTBOOK}:AffineBook1", "--as", "affine", "--shapes", shapes)
+    assert ran.code == 2 and ran.out == ""
+    assert says in ran.err and len(ran.err.strip().splitlines()) == 1
 
 
 def test_list_numbers_the_shape_sets(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = crosscheck(capsys, "list")
-    assert code == 0
-    assert "shapes (check --shapes picks by index):" in out
-    assert "      [2] x=(3, 2, 2, 2), M=3" in out
+    ran = crosscheck(capsys, "list")
+    assert ran.code == 0
+    assert "shapes (check --shapes picks by index):" in ran.out
+    assert "      [2] x=(3, 2, 2, 2), M=3" in ran.out
 
 
 @pytest.mark.parametrize("spec", list(SPECS), ids=list(SPECS))

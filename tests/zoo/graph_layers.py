@@ -1,176 +1,12 @@
-"""Graph nodes and book-2 layers as learners write them: each ``Broken*`` class has one planted
-bug that the checks must reject; each ``Book*`` class is right, written the book's way, and must
-be accepted. NumPy only, self-contained, like a user's file.
+"""Graph nodes and book-2 layers as learners write them: each ``Book*`` class is right, written the
+book's way, and must be accepted; each ``Broken*`` class has one planted bug that the checks must
+reject (a ``Book*`` class with the buggy method replaced, where there is one). NumPy only,
+self-contained, like a user's file.
 """
 
 from __future__ import annotations
 
 import numpy as np
-
-# ---- broken ---------------------------------------------------------------------------------------
-
-
-class BrokenEmbeddingAssign:
-    """``dW[idx] = dout``: a fancy-index assignment keeps only the last row of a repeated index."""
-
-    def __init__(self, W):
-        self.params, self.grads = [W], [np.zeros_like(W)]
-        self.idx = None
-
-    def forward(self, idx):
-        self.idx = idx
-        return self.params[0][idx]
-
-    def backward(self, dout):
-        dW = self.grads[0]
-        dW[...] = 0
-        dW[self.idx] = dout  # the bug: np.add.at(dW, self.idx, dout)
-        return None
-
-
-class BrokenEmbeddingPlusEquals:
-    """``dW[idx] += dout``: buffered, so a repeated index is still counted once."""
-
-    def __init__(self, W):
-        self.params, self.grads = [W], [np.zeros_like(W)]
-        self.idx = None
-
-    def forward(self, idx):
-        self.idx = idx
-        return self.params[0][idx]
-
-    def backward(self, dout):
-        dW = self.grads[0]
-        dW[...] = 0
-        dW[self.idx] += dout  # the bug: np.add.at(dW, self.idx, dout)
-        return None
-
-
-class BrokenCEEIgnoresDout:
-    """Cross-entropy whose backward drops its upstream gradient (right only for dout = 1)."""
-
-    def __init__(self):
-        self.params, self.grads = [], []
-
-    def forward(self, y, t):
-        self.y, self.t = y, t
-        return -np.sum(t * np.log(y)) / y.shape[0]
-
-    def backward(self, dout=1):
-        return -self.t / self.y / self.y.shape[0]  # the bug: * dout
-
-
-class BrokenCEENoMean:
-    """Cross-entropy whose backward forgets the forward's division by the batch size."""
-
-    def __init__(self):
-        self.params, self.grads = [], []
-
-    def forward(self, y, t):
-        self.y, self.t = y, t
-        return -np.sum(t * np.log(y)) / y.shape[0]
-
-    def backward(self, dout=1):
-        return -self.t / self.y * dout  # the bug: / N
-
-
-class BrokenExpFromInput:
-    """exp's backward computed as ``dout * x`` instead of ``dout * exp(x)``."""
-
-    def forward(self, x):
-        self.x = x
-        return np.exp(x)
-
-    def backward(self, dout):
-        return dout * self.x  # the bug
-
-
-class BrokenReciprocalSign:
-    """The division node's backward without its minus sign: ``dout / x**2``."""
-
-    def forward(self, x):
-        self.out = 1 / x
-        return self.out
-
-    def backward(self, dout):
-        return dout * self.out**2  # the bug: -dout * out**2
-
-
-class BrokenLogBackward:
-    """log's backward as ``dout * x`` (the derivative of x**2 / 2, not of log)."""
-
-    def forward(self, x):
-        self.x = x
-        return np.log(x)
-
-    def backward(self, dout):
-        return dout * self.x  # the bug: dout / x
-
-
-class BrokenRepeatMean:
-    """Repeat's backward averages the copies instead of summing them."""
-
-    def __init__(self, repeats=2, axis=0):
-        self.repeats, self.axis = repeats, axis
-
-    def forward(self, x):
-        self.shape = x.shape
-        return np.repeat(x, self.repeats, axis=self.axis)
-
-    def backward(self, dout):
-        a = self.axis % len(self.shape)
-        grouped = dout.reshape(*self.shape[:a], self.shape[a], self.repeats, *self.shape[a + 1 :])
-        return grouped.mean(axis=a + 1)  # the bug: sum
-
-
-class BrokenSumBackwardOnce:
-    """Sum's backward puts dout on the first summed element only, not on every one."""
-
-    def __init__(self, axis=0):
-        self.axis = axis
-
-    def forward(self, x):
-        self.shape = x.shape
-        return np.sum(x, axis=self.axis, keepdims=True)
-
-    def backward(self, dout):
-        dx = np.zeros(self.shape, dtype=np.result_type(dout))
-        index = [slice(None)] * len(self.shape)
-        index[self.axis] = slice(0, 1)
-        dx[tuple(index)] = dout  # the bug: np.repeat(dout, n, axis)
-        return dx
-
-
-class BrokenMatMulMeanGrad:
-    """MatMul whose dW is averaged over the batch: book-2 SGD then takes 1/N-sized steps."""
-
-    def __init__(self, W):
-        self.params, self.grads = [W], [np.zeros_like(W)]
-        self.x = None
-
-    def forward(self, x):
-        self.x = x
-        return x @ self.params[0]
-
-    def backward(self, dout):
-        self.grads[0][...] = self.x.T @ dout / len(self.x)  # the bug: no / N
-        return dout @ self.params[0].T
-
-
-class BrokenSigmoidWithLossNoMean:
-    """Book 2's SigmoidWithLoss with the batch division missing from backward."""
-
-    def __init__(self):
-        self.params, self.grads = [], []
-
-    def forward(self, x, t):
-        self.t = t
-        self.y = 1 / (1 + np.exp(-x))
-        return np.sum(np.logaddexp(0, x) - t * x) / x.shape[0]
-
-    def backward(self, dout=1):
-        return (self.y - self.t) * dout  # the bug: / batch_size
-
 
 # ---- correct, written the book's way --------------------------------------------------------------
 
@@ -253,3 +89,130 @@ class BookCrossEntropyError:
 
     def backward(self, dout=1):
         return -self.t / self.y * dout / self.y.shape[0]
+
+
+# ---- broken ---------------------------------------------------------------------------------------
+
+
+class BrokenEmbeddingAssign(BookEmbedding):
+    """``dW[idx] = dout``: a fancy-index assignment keeps only the last row of a repeated index."""
+
+    def backward(self, dout):
+        dW = self.grads[0]
+        dW[...] = 0
+        dW[self.idx] = dout  # the bug: np.add.at(dW, self.idx, dout)
+        return None
+
+
+class BrokenEmbeddingPlusEquals(BookEmbedding):
+    """``dW[idx] += dout``: buffered, so a repeated index is still counted once."""
+
+    def backward(self, dout):
+        dW = self.grads[0]
+        dW[...] = 0
+        dW[self.idx] += dout  # the bug: np.add.at(dW, self.idx, dout)
+        return None
+
+
+class BrokenCEEIgnoresDout(BookCrossEntropyError):
+    """Cross-entropy whose backward drops its upstream gradient (right only for dout = 1)."""
+
+    def backward(self, dout=1):
+        return -self.t / self.y / self.y.shape[0]  # the bug: * dout
+
+
+class BrokenCEENoMean(BookCrossEntropyError):
+    """Cross-entropy whose backward forgets the forward's division by the batch size."""
+
+    def backward(self, dout=1):
+        return -self.t / self.y * dout  # the bug: / N
+
+
+class BrokenExpFromInput:
+    """exp's backward computed as ``dout * x`` instead of ``dout * exp(x)``."""
+
+    def forward(self, x):
+        self.x = x
+        return np.exp(x)
+
+    def backward(self, dout):
+        return dout * self.x  # the bug
+
+
+class BrokenReciprocalSign:
+    """The division node's backward without its minus sign: ``dout / x**2``."""
+
+    def forward(self, x):
+        self.out = 1 / x
+        return self.out
+
+    def backward(self, dout):
+        return dout * self.out**2  # the bug: -dout * out**2
+
+
+class BrokenLogBackward:
+    """log's backward as ``dout * x`` (the derivative of x**2 / 2, not of log)."""
+
+    def forward(self, x):
+        self.x = x
+        return np.log(x)
+
+    def backward(self, dout):
+        return dout * self.x  # the bug: dout / x
+
+
+class BrokenRepeatMean:
+    """Repeat's backward averages the copies instead of summing them."""
+
+    def __init__(self, repeats=2, axis=0):
+        self.repeats, self.axis = repeats, axis
+
+    def forward(self, x):
+        self.shape = x.shape
+        return np.repeat(x, self.repeats, axis=self.axis)
+
+    def backward(self, dout):
+        a = self.axis % len(self.shape)
+        grouped = dout.reshape(*self.shape[:a], self.shape[a], self.repeats, *self.shape[a + 1 :])
+        return grouped.mean(axis=a + 1)  # the bug: sum
+
+
+class BrokenSumBackwardOnce:
+    """Sum's backward puts dout on the first summed element only, not on every one."""
+
+    def __init__(self, axis=0):
+        self.axis = axis
+
+    def forward(self, x):
+        self.shape = x.shape
+        return np.sum(x, axis=self.axis, keepdims=True)
+
+    def backward(self, dout):
+        dx = np.zeros(self.shape, dtype=np.result_type(dout))
+        index = [slice(None)] * len(self.shape)
+        index[self.axis] = slice(0, 1)
+        dx[tuple(index)] = dout  # the bug: np.repeat(dout, n, axis)
+        return dx
+
+
+class BrokenMatMulMeanGrad(BookMatMul):
+    """MatMul whose dW is averaged over the batch: book-2 SGD then takes 1/N-sized steps."""
+
+    def backward(self, dout):
+        self.grads[0][...] = self.x.T @ dout / len(self.x)  # the bug: no / N
+        return dout @ self.params[0].T
+
+
+class BrokenSigmoidWithLossNoMean:
+    """Book 2's SigmoidWithLoss with the batch division missing from backward."""
+
+    def __init__(self):
+        self.params, self.grads = [], []
+
+    def forward(self, x, t):
+        self.t = t
+        self.y = 1 / (1 + np.exp(-x))
+        return np.sum(np.logaddexp(0, x) - t * x) / x.shape[0]
+
+    def backward(self, dout=1):
+        return (self.y - self.t) * dout  # the bug: / batch_size
