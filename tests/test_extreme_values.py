@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from impl import Sigmoid, Softmax, SoftmaxWithLoss, Tanh, log_softmax, sigmoid, softmax
+from impl import Sigmoid, Softmax, SoftmaxWithLoss, Tanh, cross_entropy_error, log_softmax, sigmoid, softmax
 from properties import get_spec
 from properties.engine import strategies as S
 from properties.engine.compare import compare
@@ -255,15 +255,29 @@ def test_float32_is_finite_and_quiet_up_to_its_largest_value(data: st.DataObject
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_the_extremes_themselves(dtype: Any) -> None:
+    """Logits of exactly ±1e4: saturated values that are exact, finite gradients, no warning."""
     big = dtype(LOGIT_EXTREME)
     x = np.array([[big, -big, 0], [-big, -big, big], [-big, big, -745], [-big, -big, -big]], dtype=dtype)
+    dout = np.linspace(-1.0, 2.0, x.size).reshape(x.shape).astype(dtype)
     with np.errstate(all="raise"):
         p, logp, s = softmax(x), log_softmax(x), sigmoid(x)
-        loss = SoftmaxWithLoss().forward(x, np.array([1, 0, 2, 0]))
+        grads = []
+        for layer in (Sigmoid(), Softmax()):
+            layer.forward(x)
+            grads.append(layer.backward(dout))
+        loss_layer = SoftmaxWithLoss()
+        loss = loss_layer.forward(x, np.array([1, 0, 2, 0]))
+        grads.append(loss_layer.backward())
+        ce = cross_entropy_error(p[:3], np.array([0, 2, 1]))  # the top class of each row: probability 1
+    for a in (p, logp, s, loss, ce, *grads):
+        assert np.isfinite(a).all()
     np.testing.assert_array_equal(p[:3].max(axis=-1), 1)
+    np.testing.assert_array_equal(p[0], [1, 0, 0])
     np.testing.assert_allclose(p[3], 1 / 3, rtol=4 * float(np.finfo(dtype).eps))
-    assert logp[0, 1] == dtype(-2 * LOGIT_EXTREME)  # exact, not -inf and not log(1e-7)
-    assert s[0, 0] == 1 and s[0, 1] == 0
+    # exact, not -inf and not log(1e-7)
+    np.testing.assert_array_equal(logp[0], [0, -2 * LOGIT_EXTREME, -LOGIT_EXTREME])
+    np.testing.assert_array_equal(s[0], [1, 0, 0.5])
+    assert ce == 0.0
     # confident mistakes cost their logit gap: 2e4 + 2e4 + (1e4 + 745) + log(3), over 4 examples
     expected = (4 * LOGIT_EXTREME + LOGIT_EXTREME + 745 + np.log(3)) / 4
     np.testing.assert_allclose(loss, expected, rtol=exact_rtol(dtype, 1 + LOGIT_EXTREME))
