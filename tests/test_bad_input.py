@@ -224,23 +224,28 @@ def _cnn() -> SimpleConvNet:
     return SimpleConvNet((1, 6, 6), {"filter_num": 2, "filter_size": 3}, hidden_size=4, output_size=3, rng=0)
 
 
-def _loss(make: Callable[[], Any], x_shape: tuple[int, ...], t: Any) -> Callable[[], Any]:
-    return lambda: make().loss(_x(x_shape), t)
-
-
-def _labels(layer: str, make: Callable[[], Any], x_shape: tuple[int, ...], classes: int) -> list[Row]:
-    n = x_shape[0]
+def _labels(
+    layer: str, loss: Callable[[Any], Any], x_shape: tuple[int, ...], scores: tuple[int, int]
+) -> list[Row]:
+    """The label and target rows of ``loss(t)``, a loss or a network's loss on x of shape ``x_shape``
+    with scores of shape ``scores`` = (2, C): the message names x's, the scores' and t's shapes."""
+    n, c = scores
+    cases = [
+        ("label out of range", np.array([0, c]), ()),
+        ("negative label", np.array([-1, 0]), ()),
+        ("float labels", np.array([0.0, 1.0]), ((n,),)),
+        ("bool labels", np.array([True, False]), ((n,),)),
+        ("wrong number of labels", np.array([0, 1, 0]), ((3,),)),
+        ("labels of shape (N, 1)", np.array([[0], [1]]), ((n, 1),)),
+        ("one-hot targets of the wrong shape", np.eye(c + 1)[:n], ((n, c + 1),)),
+    ]
     return [
-        Row(layer, "label out of range", _loss(make, x_shape, np.array([0, classes])), LayerError,
-            (x_shape,)),
-        Row(layer, "negative label", _loss(make, x_shape, np.array([-1, 0])), LayerError, (x_shape,)),
-        Row(layer, "float labels", _loss(make, x_shape, np.array([0.0, 1.0])), LayerError, ((n,),)),
-        Row(layer, "bool labels", _loss(make, x_shape, np.array([True, False])), LayerError, ((n,),)),
-        Row(layer, "string labels", _loss(make, x_shape, np.array(["a", "b"])), TypeError),
-        Row(layer, "wrong number of labels", _loss(make, x_shape, np.array([0, 1, 0])), LayerError, ((3,),)),
-        Row(layer, "one-hot targets of the wrong shape", _loss(make, x_shape, np.eye(classes + 1)[:n]),
-            LayerError, ((n, classes + 1),)),
-    ]  # fmt: skip
+        *(
+            Row(layer, case, lambda t=t: loss(t), LayerError, (x_shape, scores, *shapes))
+            for case, t, shapes in cases
+        ),
+        Row(layer, "string labels", lambda: loss(np.array(["a", "b"])), TypeError),
+    ]
 
 
 def _network_rows(layer: str, make: Callable[[], Any], x_shape: tuple[int, ...], classes: int) -> list[Row]:
@@ -288,7 +293,7 @@ def _network_rows(layer: str, make: Callable[[], Any], x_shape: tuple[int, ...],
         Row(layer, "accuracy: wrong number of labels", lambda: make().accuracy(_x(x_shape), t[:1]),
             LayerError, (x_shape, (1,))),
         Row(layer, "NaN/inf in x", non_finite, check=check_non_finite),
-        *_labels(layer, make, x_shape, classes),
+        *_labels(layer, lambda t: make().loss(_x(x_shape), t), x_shape, (n, classes)),
     ]  # fmt: skip
 
 
@@ -488,21 +493,7 @@ ROWS: list[Row] = [
         ((0, 3),)),
     Row("SoftmaxWithLoss", "no classes (C = 0)", _swl(np.zeros((2, 0)), np.zeros(2, int)), LayerError,
         ((2, 0),)),
-    Row("SoftmaxWithLoss", "label out of range", _swl(np.zeros((2, 3)), np.array([0, 3])), LayerError,
-        ((2, 3),)),
-    Row("SoftmaxWithLoss", "negative label", _swl(np.zeros((2, 3)), np.array([-1, 0])), LayerError,
-        ((2, 3),)),
-    Row("SoftmaxWithLoss", "float labels", _swl(np.zeros((2, 3)), np.array([0.0, 1.0])), LayerError,
-        ((2,), (2, 3))),
-    Row("SoftmaxWithLoss", "bool labels", _swl(np.zeros((2, 3)), np.array([True, False])), LayerError,
-        ((2,), (2, 3))),
-    Row("SoftmaxWithLoss", "string labels", _swl(np.zeros((2, 3)), np.array(["a", "b"])), TypeError),
-    Row("SoftmaxWithLoss", "wrong number of labels", _swl(np.zeros((2, 3)), np.array([0, 1, 2])), LayerError,
-        ((3,), (2, 3))),
-    Row("SoftmaxWithLoss", "labels of shape (N, 1)", _swl(np.zeros((2, 3)), np.array([[0], [1]])), LayerError,
-        ((2, 1), (2, 3))),
-    Row("SoftmaxWithLoss", "targets of the wrong shape", _swl(np.zeros((2, 3)), np.zeros((2, 4))), LayerError,
-        ((2, 4), (2, 3))),
+    *_labels("SoftmaxWithLoss", lambda t: SoftmaxWithLoss().forward(_x((2, 3)), t), (2, 3), (2, 3)),
     Row("SoftmaxWithLoss", "NaN/inf in x", _swl_non_finite, check=_check_swl_non_finite),
     # the networks
     *_network_rows("TwoLayerNet", _net, (2, 4), 2),
