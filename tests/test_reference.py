@@ -7,7 +7,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pytest
@@ -16,7 +16,7 @@ from reference import REFERENCE_NAMES, BackendUnavailable, Reference, get_refere
 from reference.finite_diff import Directional, FiniteDifferences
 from reference.jax_backend import JaxReference
 from reference.torch_backend import TorchReference
-from tests.helpers import ROOT, subprocess_env
+from tests.helpers import ROOT, reference_or_skip, subprocess_env
 
 # ---- spec functions, one per framework ---------------------------------------------------------
 
@@ -80,18 +80,9 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(20240611)
 
 
-def need(name: Literal["torch", "jax"]) -> Reference:
-    """The autodiff reference ``name``, or a skip with its reason ("torch is not installed ...")."""
-    ref = get_reference(name)
-    reason = ref.unavailable()
-    if reason is not None:
-        pytest.skip(reason)
-    return ref
-
-
 @pytest.fixture(params=["torch", "jax"])
 def autodiff(request: pytest.FixtureRequest) -> Reference:
-    return need(request.param)
+    return reference_or_skip(request.param)
 
 
 def np_softmax(x: np.ndarray) -> np.ndarray:
@@ -262,7 +253,7 @@ def test_fd_is_always_available_and_is_not_an_autodiff_reference() -> None:
 
 
 def test_jax_traces_once_per_shape(rng: np.random.Generator) -> None:
-    need("jax")
+    reference_or_skip("jax")
     ref = JaxReference()
     traces: list[tuple[int, ...]] = []
 
@@ -287,7 +278,7 @@ def test_jax_traces_once_per_shape(rng: np.random.Generator) -> None:
 
 
 def test_persistent_cache_stores_compiled_programs(tmp_path: Path) -> None:
-    need("jax")
+    reference_or_skip("jax")
     # In a fresh interpreter: the cache directory is process-wide jax configuration.
     code = f"""
 import numpy as np
