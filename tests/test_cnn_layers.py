@@ -205,11 +205,9 @@ def test_pooling_default_stride_is_the_books_1() -> None:
 
 # --------------------------------------------------------------------------- BatchNormalization
 
-BN_SHAPES = [(6, 4), (3, 4, 2, 3)]
 
-
-def _bn_arrays(shape: tuple[int, ...], dtype: Any, seed: int) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
+def _bn_arrays(shape: tuple[int, ...], dtype: Any) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(sum(shape))
     C = shape[1]
     return {
         "x": (3.0 + 2.0 * rng.standard_normal(shape)).astype(dtype),
@@ -220,69 +218,59 @@ def _bn_arrays(shape: tuple[int, ...], dtype: Any, seed: int) -> dict[str, np.nd
     }
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", BN_SHAPES)
-def test_batchnorm_running_stats_follow_torch(torch: Any, shape: tuple[int, ...], dtype: Any) -> None:
-    """Training passes move the running statistics as torch's do (momentum 0.9 is torch's 0.1, the
-    variance unbiased); the cells judge the outputs and gradients, not these."""
-    a = _bn_arrays(shape, dtype, seed=len(shape))
-    readonly(*a.values())
-    layer = BatchNormalization(a["gamma"], a["beta"], momentum=0.9, running_mean=a["rm"], running_var=a["rv"])
-    t_rm = torch.tensor(a["rm"], dtype=torch.float64)
-    t_rv = torch.tensor(a["rv"], dtype=torch.float64)
-    for step in range(3):
-        x = (a["x"] + step).astype(dtype)  # the running stats move
-        layer.forward(x, train_flg=True)
-        torch.nn.functional.batch_norm(
-            torch.tensor(x, dtype=torch.float64), t_rm, t_rv, training=True, momentum=0.1, eps=1e-5
-        )
-        assert_close(layer.running_mean, t_rm.numpy(), dtype, f"running_mean, step {step}")
-        assert_close(layer.running_var, t_rv.numpy(), dtype, f"running_var, step {step}")
-    assert layer.params == [a["gamma"], a["beta"]] and layer.params[0] is a["gamma"]
+# (shape, dtype, momentum, eps, train, steps): three training passes of the defaults, then the closed
+# ends of momentum's [0, 1], eps = 0 (torch allows it only at inference) and a single channel
+BN_CASES = [
+    *(pytest.param(shape, dtype, 0.9, 1e-5, True, 3, id=f"{shape}-{np.dtype(dtype)}")
+      for shape in ((6, 4), (3, 4, 2, 3)) for dtype in DTYPES),
+    pytest.param((5, 3), np.float64, 0.0, 1e-5, True, 1, id="momentum=0"),
+    pytest.param((5, 3), np.float64, 1.0, 1e-5, True, 1, id="momentum=1"),
+    pytest.param((5, 3), np.float64, 0.9, 0.0, False, 1, id="eps=0"),
+    pytest.param((5, 1), np.float64, 0.9, 1e-5, True, 1, id="one-channel"),
+]  # fmt: skip
 
 
-def test_batchnorm_defaults() -> None:
-    layer = BatchNormalization(np.ones(3, dtype=np.float32), np.zeros(3, dtype=np.float32))
-    assert layer.eps == 1e-5 and layer.momentum == 0.9
-    np.testing.assert_array_equal(layer.running_mean, np.zeros(3))
-    np.testing.assert_array_equal(layer.running_var, np.ones(3))  # torch's start, not the book's 0
-    assert layer.running_var.dtype == np.float32
-    layer.forward(np.zeros((1, 3)), train_flg=False)  # inference on one sample is fine
-
-
-@pytest.mark.parametrize(
-    ("momentum", "eps", "C", "train"),
-    [(0.0, 1e-5, 3, True), (1.0, 1e-5, 3, True), (0.9, 0.0, 3, False), (0.9, 1e-5, 1, True)],
-    ids=["momentum=0", "momentum=1", "eps=0", "one-channel"],
-)
-def test_batchnorm_boundary_settings_match_torch(
-    torch: Any, momentum: float, eps: float, C: int, train: bool
+@pytest.mark.parametrize(("shape", "dtype", "momentum", "eps", "train", "steps"), BN_CASES)
+def test_batchnorm_and_its_running_stats_follow_torch(
+    torch: Any, shape: tuple[int, ...], dtype: Any, momentum: float, eps: float, train: bool, steps: int
 ) -> None:
-    """The closed ends of momentum's [0, 1], eps = 0 and a single channel are valid, and torch's
-    (torch allows eps = 0 only at inference)."""
-    a = _bn_arrays((5, C), np.float64, seed=C)
+    """Every pass gives torch's output and moves the running statistics as torch's do (momentum 0.9 is
+    torch's 0.1, the variance unbiased); the cells judge outputs and gradients, not the statistics."""
+    a = _bn_arrays(shape, dtype)
+    readonly(*a.values())
     layer = BatchNormalization(
         a["gamma"], a["beta"], momentum=momentum, running_mean=a["rm"], running_var=a["rv"], eps=eps
     )
-    out = layer.forward(a["x"], train_flg=train)
-    t_rm, t_rv = torch.tensor(a["rm"]), torch.tensor(a["rv"])
+    t_rm, t_rv = (torch.tensor(a[k], dtype=torch.float64) for k in ("rm", "rv"))
 
     def bn(x: Any, gamma: Any, beta: Any) -> Any:
         return torch.nn.functional.batch_norm(
             x, t_rm, t_rv, gamma, beta, training=train, momentum=1.0 - momentum, eps=eps
         )
 
-    ref = torch_value(bn, {"x": a["x"], "gamma": a["gamma"], "beta": a["beta"]})
-    assert_close(out, ref, np.float64, "out")
-    assert_close(layer.running_mean, t_rm.numpy(), np.float64, "running_mean")
-    assert_close(layer.running_var, t_rv.numpy(), np.float64, "running_var")
+    for step in range(steps):
+        x = (a["x"] + step).astype(dtype)  # the running stats move
+        out = layer.forward(x, train_flg=train)
+        ref = torch_value(bn, {"x": x, "gamma": a["gamma"], "beta": a["beta"]})
+        assert_close(out, ref, dtype, f"out, step {step}")
+        assert_close(layer.running_mean, t_rm.numpy(), dtype, f"running_mean, step {step}")
+        assert_close(layer.running_var, t_rv.numpy(), dtype, f"running_var, step {step}")
+    assert layer.params == [a["gamma"], a["beta"]] and layer.params[0] is a["gamma"]
 
 
-@pytest.mark.parametrize(("gamma_dtype", "beta_dtype"), [(np.float32, np.float64), (np.float64, np.float32)])
-def test_batchnorm_default_running_stats_take_gammas_dtype(gamma_dtype: Any, beta_dtype: Any) -> None:
-    """Default running stats are built like the weight (gamma), not the bias, when the two differ."""
+@pytest.mark.parametrize(
+    ("gamma_dtype", "beta_dtype"),
+    [(np.float32, np.float32), (np.float32, np.float64), (np.float64, np.float32)],
+)
+def test_batchnorm_defaults(gamma_dtype: Any, beta_dtype: Any) -> None:
+    """eps 1e-5 and momentum 0.9; running statistics 0 and 1 (torch's start, not the book's 0) built
+    like the weight (gamma), not the bias, when the two differ; inference on one sample is fine."""
     layer = BatchNormalization(np.ones(3, dtype=gamma_dtype), np.zeros(3, dtype=beta_dtype))
+    assert layer.eps == 1e-5 and layer.momentum == 0.9
+    np.testing.assert_array_equal(layer.running_mean, np.zeros(3))
+    np.testing.assert_array_equal(layer.running_var, np.ones(3))
     assert layer.running_mean.dtype == gamma_dtype and layer.running_var.dtype == gamma_dtype
+    layer.forward(np.zeros((1, 3)), train_flg=False)
 
 
 # --------------------------------------------------------------------------- Dropout
