@@ -200,7 +200,9 @@ def _check_propagates(result: Any) -> None:
         assert np.isnan(out[:, 0]).all() and np.isfinite(out[:, 2]).all()
 
 
-def _any_shape(name: str, shape: tuple[int, ...]) -> Row:
+def _any_shape(name: str, shape: tuple[int, ...], case: str = "any rank") -> Row:
+    """Forward and backward keep the input's shape (an elementwise layer's any rank, an empty axis)."""
+
     def run() -> Any:
         layer = KINDS[name].make()
         out = layer.forward(_x(shape))
@@ -210,7 +212,7 @@ def _any_shape(name: str, shape: tuple[int, ...]) -> Row:
         out, dx = result
         assert out.shape == shape and dx.shape == shape
 
-    return Row(name, f"any rank: shape {shape} (elementwise)", run, check=check)
+    return Row(name, f"{case}: shape {shape}", run, check=check)
 
 
 # ---------------------------------------------------------------------------------- the networks
@@ -325,10 +327,6 @@ def _swl(x: Any, t: Any) -> Callable[[], Any]:
     return lambda: SoftmaxWithLoss().forward(x, t)
 
 
-def _swl_backward_first() -> Any:
-    return SoftmaxWithLoss().backward()
-
-
 def _swl_dout(dout: Any) -> Callable[[], Any]:
     def run() -> Any:
         layer = SoftmaxWithLoss()
@@ -390,17 +388,6 @@ def _no_classes(f: Callable[[Any], Any], shape: tuple[int, ...]) -> Row:
     return Row(f.__name__, f"no classes (C = 0), shape {shape}", lambda: f(np.ones(shape)), check=check)
 
 
-def _softmax_no_classes() -> Any:
-    layer = Softmax()
-    out = layer.forward(np.ones((2, 3, 0)))
-    return out, layer.backward(np.ones((2, 3, 0)))
-
-
-def _check_softmax_no_classes(result: Any) -> None:
-    out, dx = result
-    assert out.shape == dx.shape == (2, 3, 0)
-
-
 def _function_rows() -> list[Row]:
     """The public functions name themselves and the argument, like the layers."""
     z = np.zeros((2, 3), np.complex128)
@@ -437,6 +424,12 @@ def _function_rows() -> list[Row]:
 
 def _bn() -> BatchNormalization:
     return BatchNormalization(np.ones(3), np.zeros(3))
+
+
+def _eval_mode_empty_batch() -> Any:
+    layer = _bn()
+    out = layer.forward(np.ones((0, 3)), train_flg=False)
+    return layer, np.ones((0, 3)), out, layer.backward(np.ones((0, 3)))
 
 
 def _dropout_mask(mask: np.ndarray) -> Callable[[], Any]:
@@ -483,8 +476,8 @@ ROWS: list[Row] = [
         words=("Affine: parameter 1 has dtype complex128",)),
     # Softmax and the loss
     Row("Softmax", "a scalar (no class axis)", lambda: Softmax().forward(np.float64(1.0)), LayerError, ((),)),
-    Row("Softmax", "no classes (C = 0), 3-D", _softmax_no_classes, check=_check_softmax_no_classes),
-    Row("SoftmaxWithLoss", "backward before forward", _swl_backward_first, LayerError),
+    _any_shape("Softmax", (2, 3, 0), "no classes (C = 0)"),
+    Row("SoftmaxWithLoss", "backward before forward", lambda: SoftmaxWithLoss().backward(), LayerError),
     Row("SoftmaxWithLoss", "dout that is not a scalar", _swl_dout(np.ones(2)), LayerError, ((2,), ())),
     Row("SoftmaxWithLoss", "x of rank 3", _swl(np.zeros((2, 3, 4)), np.zeros((2, 3), int)), LayerError,
         ((2, 3, 4),)),
@@ -512,22 +505,13 @@ ROWS: list[Row] = [
         lambda: _bn().forward(np.ones((0, 3))), LayerError, ((0, 3),)),
     Row("BatchNormalization", "one value per channel, training",
         lambda: _bn().forward(np.ones((1, 3))), LayerError, ((1, 3),)),
+    Row("BatchNormalization", "empty batch (N = 0), inference", _eval_mode_empty_batch, check=_check_empty),
     _any_shape("Dropout", ()),
     _any_shape("Dropout", (2, 1, 3)),
     Row("Dropout", "mask of the wrong shape", _dropout_mask(np.ones((3, 2), bool)), LayerError,
         ((3, 2), (2, 3))),
     Row("Dropout", "mask not bool", _dropout_mask(np.ones((2, 3))), TypeError),
 ]  # fmt: skip
-
-
-def _eval_mode_empty_batch() -> Any:
-    layer = BatchNormalization(np.ones(3), np.zeros(3))
-    out = layer.forward(np.ones((0, 3)), train_flg=False)
-    return layer, np.ones((0, 3)), out, layer.backward(np.ones((0, 3)))
-
-
-ROWS.append(Row("BatchNormalization", "empty batch (N = 0), inference", _eval_mode_empty_batch,
-                check=_check_empty))  # fmt: skip
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[f"{r.layer}-{r.case}" for r in ROWS])
