@@ -38,21 +38,18 @@ def _frozen(a):
     return a
 
 
-@pytest.mark.parametrize("layer_cls", [MulLayer, AddLayer])
-def test_float32_nodes_with_broadcasting(layer_cls):
+@pytest.mark.parametrize(
+    ("layer_cls", "y"),
+    [(MulLayer, _data((5,), seed=1)), (AddLayer, _data((5,), seed=1)), (MulLayer, 1.1)],
+    ids=["mul-broadcast", "add-broadcast", "mul-python-float"],
+)
+def test_float32_nodes_with_broadcasting_and_a_python_scalar(layer_cls, y):
+    """y broadcast over x gets a gradient of y's shape; a Python float is weak: it does not upcast."""
     layer = layer_cls()
-    out = layer.forward(_data((4, 5)), _data((5,), seed=1))
+    out = layer.forward(_data((4, 5)), y)
     dx, dy = layer.backward(_data((4, 5), seed=2))
-    assert out.dtype == F32 and dx.dtype == F32 and dy.dtype == F32
-    assert dx.shape == (4, 5) and dy.shape == (5,)
-
-
-def test_float32_nodes_with_a_python_scalar():
-    layer = MulLayer()
-    out = layer.forward(_data((3,)), 1.1)  # a Python float is weak: it does not upcast
-    dx, dy = layer.backward(np.ones(3, F32))
-    assert out.dtype == F32 and dx.dtype == F32
-    assert np.result_type(dy) == F32 and np.shape(dy) == ()
+    assert out.dtype == F32 and dx.dtype == F32 and np.result_type(dy) == F32
+    assert dx.shape == (4, 5) and np.shape(dy) == np.shape(y)
 
 
 @pytest.mark.parametrize(
