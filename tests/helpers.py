@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from properties.engine.matrix import Cell
 from properties.frontends.cli import main
+from reference import get_reference
 
 
 @contextmanager
@@ -95,3 +96,13 @@ def draws(strategy: st.SearchStrategy[Any], n: int) -> list[Any]:
 
     collect()
     return out
+
+
+def reference_or_skip(name: str) -> Any:
+    """The reference ``name``, loaded the project's way (jax: CPU, float64), or a visible skip with
+    its reason ("torch is not installed ...")."""
+    ref = get_reference(name)
+    reason = ref.unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    return ref

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from impl import Sigmoid, Softmax, SoftmaxWithLoss, Tanh, log_softmax, sigmoid, softmax
+from impl import Sigmoid, Softmax, SoftmaxWithLoss, Tanh, cross_entropy_error, log_softmax, sigmoid, softmax
 from properties import get_spec
 from properties.engine import strategies as S
 from properties.engine.compare import compare
@@ -90,14 +90,22 @@ def _logits(dtype: Any, extreme: float = LOGIT_EXTREME) -> st.SearchStrategy[np.
 @given(data=st.data())
 def test_softmax_and_log_softmax_are_accurate(dtype: Any, data: st.DataObject) -> None:
     x = data.draw(_logits(dtype), label="x")
+    dout = data.draw(S.cotangent(dtype, x.shape), label="dout")
+    layer = Softmax()
     with np.errstate(all="raise"):
-        p, logp, layer_p = softmax(x), log_softmax(x), Softmax().forward(x)
-    assert p.dtype == dtype and logp.dtype == dtype and layer_p.dtype == dtype
-    assert np.isfinite(p).all() and np.isfinite(logp).all()
+        p, logp, layer_p = softmax(x), log_softmax(x), layer.forward(x)
+        dx = layer.backward(dout)
+    assert p.dtype == dtype and logp.dtype == dtype and layer_p.dtype == dtype and dx.dtype == dtype
+    assert np.isfinite(p).all() and np.isfinite(logp).all() and np.isfinite(dx).all()
     assert (p >= 0).all() and (p <= 1).all() and (logp <= 0).all()
-    _assert_close(p, _softmax_oracle(x), dtype, _cond(x))
+    p_exact = _softmax_oracle(x)
+    _assert_close(p, p_exact, dtype, _cond(x))
     np.testing.assert_array_equal(layer_p, p)
     _assert_close(logp, _log_softmax_oracle(x), dtype, _cond(x))
+    expected = p_exact * (dout.astype(LD) - np.sum(dout.astype(LD) * p_exact, axis=-1, keepdims=True))
+    # y * (dout - sum(dout * y)) is made of terms up to |dout|: its rounding is eps * |dout| even
+    # where the gradient itself cancels to ~0 (the spec's ``_dout_scale``)
+    _assert_close(dx, expected, dtype, _cond(x), scale=float(np.max(np.abs(dout))))
 
 
 @pytest.mark.parametrize(("dtype", "gap"), [(np.float64, -720.0), (np.float32, -100.0)])
@@ -170,24 +178,6 @@ def test_loss_backward_through_saturated_probabilities_is_quiet() -> None:
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@given(data=st.data())
-def test_softmax_backward_is_finite_and_quiet(dtype: Any, data: st.DataObject) -> None:
-    x = data.draw(_logits(dtype), label="x")
-    dout = data.draw(S.cotangent(dtype, x.shape), label="dout")
-    layer = Softmax()
-    with np.errstate(all="raise"):
-        y = layer.forward(x)
-        dx = layer.backward(dout)
-    assert dx.dtype == dtype and np.isfinite(dx).all()
-    p = _softmax_oracle(x)
-    expected = p * (dout.astype(LD) - np.sum(dout.astype(LD) * p, axis=-1, keepdims=True))
-    # y * (dout - sum(dout * y)) is made of terms up to |dout|: its rounding is eps * |dout| even
-    # where the gradient itself cancels to ~0 (the spec's ``_dout_scale``)
-    _assert_close(dx, expected, dtype, _cond(x), scale=float(np.max(np.abs(dout))))
-    assert y.dtype == dtype
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("targets", ["labels", "one_hot"])
 @given(data=st.data())
 def test_softmax_with_loss_is_exact_at_extreme_logits(dtype: Any, targets: str, data: st.DataObject) -> None:
@@ -255,15 +245,29 @@ def test_float32_is_finite_and_quiet_up_to_its_largest_value(data: st.DataObject
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_the_extremes_themselves(dtype: Any) -> None:
+    """Logits of exactly ±1e4: saturated values that are exact, finite gradients, no warning."""
     big = dtype(LOGIT_EXTREME)
     x = np.array([[big, -big, 0], [-big, -big, big], [-big, big, -745], [-big, -big, -big]], dtype=dtype)
+    dout = np.linspace(-1.0, 2.0, x.size).reshape(x.shape).astype(dtype)
     with np.errstate(all="raise"):
         p, logp, s = softmax(x), log_softmax(x), sigmoid(x)
-        loss = SoftmaxWithLoss().forward(x, np.array([1, 0, 2, 0]))
+        grads = []
+        for layer in (Sigmoid(), Softmax()):
+            layer.forward(x)
+            grads.append(layer.backward(dout))
+        loss_layer = SoftmaxWithLoss()
+        loss = loss_layer.forward(x, np.array([1, 0, 2, 0]))
+        grads.append(loss_layer.backward())
+        ce = cross_entropy_error(p[:3], np.array([0, 2, 1]))  # the top class of each row: probability 1
+    for a in (p, logp, s, loss, ce, *grads):
+        assert np.isfinite(a).all()
     np.testing.assert_array_equal(p[:3].max(axis=-1), 1)
+    np.testing.assert_array_equal(p[0], [1, 0, 0])
     np.testing.assert_allclose(p[3], 1 / 3, rtol=4 * float(np.finfo(dtype).eps))
-    assert logp[0, 1] == dtype(-2 * LOGIT_EXTREME)  # exact, not -inf and not log(1e-7)
-    assert s[0, 0] == 1 and s[0, 1] == 0
+    # exact, not -inf and not log(1e-7)
+    np.testing.assert_array_equal(logp[0], [0, -2 * LOGIT_EXTREME, -LOGIT_EXTREME])
+    np.testing.assert_array_equal(s[0], [1, 0, 0.5])
+    assert ce == 0.0
     # confident mistakes cost their logit gap: 2e4 + 2e4 + (1e4 + 745) + log(3), over 4 examples
     expected = (4 * LOGIT_EXTREME + LOGIT_EXTREME + 745 + np.log(3)) / 4
     np.testing.assert_allclose(loss, expected, rtol=exact_rtol(dtype, 1 + LOGIT_EXTREME))

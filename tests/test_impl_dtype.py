@@ -1,4 +1,8 @@
-"""float32 stays float32, extreme inputs stay finite and quiet, and no layer writes into its inputs."""
+"""float32 stays float32 (and the dtypes NumPy promotion gives where they are mixed), sigmoid's tail
+keeps its precision, cross_entropy_error is exact, and AddLayer's gradients are arrays of their own.
+
+The cells of tests/test_properties.py check every layer's output and gradient dtypes in both
+dtypes and that no layer writes into its inputs or dout; these are what they do not reach."""
 
 from __future__ import annotations
 
@@ -11,7 +15,6 @@ from impl import (
     MulLayer,
     Relu,
     Sigmoid,
-    Softmax,
     SoftmaxWithLoss,
     TwoLayerNet,
     cross_entropy_error,
@@ -35,38 +38,18 @@ def _frozen(a):
     return a
 
 
-@pytest.mark.parametrize("layer_cls", [Relu, Sigmoid, Softmax])
-def test_float32_elementwise_layers(layer_cls):
+@pytest.mark.parametrize(
+    ("layer_cls", "y"),
+    [(MulLayer, _data((5,), seed=1)), (AddLayer, _data((5,), seed=1)), (MulLayer, 1.1)],
+    ids=["mul-broadcast", "add-broadcast", "mul-python-float"],
+)
+def test_float32_nodes_with_broadcasting_and_a_python_scalar(layer_cls, y):
+    """y broadcast over x gets a gradient of y's shape; a Python float is weak: it does not upcast."""
     layer = layer_cls()
-    out = layer.forward(_data((4, 5)))
-    dx = layer.backward(_data((4, 5), seed=1))
-    assert out.dtype == F32 and dx.dtype == F32
-
-
-@pytest.mark.parametrize("layer_cls", [MulLayer, AddLayer])
-def test_float32_nodes_with_broadcasting(layer_cls):
-    layer = layer_cls()
-    out = layer.forward(_data((4, 5)), _data((5,), seed=1))
+    out = layer.forward(_data((4, 5)), y)
     dx, dy = layer.backward(_data((4, 5), seed=2))
-    assert out.dtype == F32 and dx.dtype == F32 and dy.dtype == F32
-    assert dx.shape == (4, 5) and dy.shape == (5,)
-
-
-def test_float32_nodes_with_a_python_scalar():
-    layer = MulLayer()
-    out = layer.forward(_data((3,)), 1.1)  # a Python float is weak: it does not upcast
-    dx, dy = layer.backward(np.ones(3, F32))
-    assert out.dtype == F32 and dx.dtype == F32
-    assert np.result_type(dy) == F32 and np.shape(dy) == ()
-
-
-def test_float32_affine():
-    layer = Affine(_data((6, 3)), _data((3,), seed=1))
-    out = layer.forward(_data((2, 1, 2, 3), seed=2))
-    dx = layer.backward(_data((2, 3), seed=3))
-    assert out.dtype == F32 and dx.dtype == F32
-    assert layer.dW.dtype == F32 and layer.db.dtype == F32
-    assert all(g.dtype == F32 for g in layer.grads)
+    assert out.dtype == F32 and dx.dtype == F32 and np.result_type(dy) == F32
+    assert dx.shape == (4, 5) and np.shape(dy) == np.shape(y)
 
 
 @pytest.mark.parametrize(
@@ -123,17 +106,19 @@ def test_float64_is_the_default_and_integers_become_float64():
     assert sigmoid(np.array([True, False])).dtype == np.float64
 
 
-@pytest.mark.parametrize(("w_dtype", "b_dtype"), [(np.float64, np.float64), (F32, np.float64)])
-def test_mixed_dtypes_follow_numpy_promotion(w_dtype, b_dtype):
-    """float32 x @ W plus a float64 b is float64 (the bias must not be added in place into a
-    float32 product); gradients keep each parameter's own dtype."""
-    w, b, x = _data((3, 2), w_dtype, seed=1), _data((2,), b_dtype, seed=2), _data((1, 3), seed=3)
+@pytest.mark.parametrize(("w_dtype", "b_dtype"), [(F32, F32), (np.float64, np.float64), (F32, np.float64)])
+def test_affine_dtypes_follow_numpy_promotion(w_dtype, b_dtype):
+    """float32 in, float32 out; float32 x @ W plus a float64 b is float64 (the bias must not be added
+    in place into a float32 product); gradients keep each parameter's own dtype."""
+    w, b, x = _data((6, 3), w_dtype, seed=1), _data((3,), b_dtype, seed=2), _data((2, 1, 2, 3), seed=3)
     layer = Affine(w, b)
     out = layer.forward(x)
-    dx = layer.backward(np.ones((1, 2), F32))
-    assert out.dtype == np.float64 and dx.dtype == np.result_type(F32, w_dtype)
-    np.testing.assert_allclose(out, x.astype(np.float64) @ w.astype(np.float64) + b, rtol=1e-6)
+    dx = layer.backward(_data((2, 3), seed=4))
+    assert out.dtype == np.result_type(F32, w_dtype, b_dtype) and dx.dtype == np.result_type(F32, w_dtype)
+    expected = x.reshape(2, 6).astype(np.float64) @ w.astype(np.float64) + b
+    np.testing.assert_allclose(out, expected, rtol=1e-6, atol=1e-6 * np.abs(expected).max())
     assert layer.dW.dtype == w_dtype and layer.db.dtype == b_dtype
+    assert [g.dtype for g in layer.grads] == [w_dtype, b_dtype]
 
 
 @pytest.mark.parametrize(("x_dtype", "t_dtype"), [(F32, np.float64), (np.float64, F32)])
@@ -181,35 +166,6 @@ def test_numerical_gradient_keeps_dtype_and_restores_x():
     np.testing.assert_allclose(grad, 2 * x, rtol=1e-3, atol=1e-3)
 
 
-EXTREMES = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, 1e4], [-1e4, 1e4, -745.0]])
-
-
-def test_extreme_logits_are_finite_and_quiet():
-    with np.errstate(all="raise"):
-        s = sigmoid(EXTREMES)
-        p = softmax(EXTREMES)
-        logp = log_softmax(EXTREMES)
-
-        sig = Sigmoid()
-        sig.forward(EXTREMES)
-        dsig = sig.backward(np.linspace(-1.0, 2.0, EXTREMES.size).reshape(EXTREMES.shape))
-        soft = Softmax()
-        soft.forward(EXTREMES)
-        dsoft = soft.backward(np.linspace(-1.0, 2.0, EXTREMES.size).reshape(EXTREMES.shape))
-        loss_layer = SoftmaxWithLoss()
-        loss = loss_layer.forward(EXTREMES, np.array([1, 2, 0]))
-        dx = loss_layer.backward()
-        ce = cross_entropy_error(p, np.array([0, 2, 1]))
-
-    for a in (s, p, logp, dsig, dsoft, loss, dx, ce):
-        assert np.isfinite(a).all()
-    np.testing.assert_array_equal(s[0], [1.0, 0.0, 0.5])
-    np.testing.assert_array_equal(p[0], [1.0, 0.0, 0.0])
-    np.testing.assert_array_equal(logp[0], [0.0, -2e4, -1e4])
-    assert loss == pytest.approx((2e4 + 0.0 + 2e4) / 3, rel=1e-15)  # labels 2e4, 0 and 2e4 below the top
-    assert ce == 0.0
-
-
 def test_sigmoid_keeps_full_precision_in_the_negative_tail():
     y = sigmoid(-50.0)
     assert abs(y / 1.9287498479639178e-22 - 1) < 1e-15
@@ -226,25 +182,6 @@ def test_cross_entropy_error_is_exact():
     assert zero_term == 0.0
     assert impossible == np.inf
     assert labels == pytest.approx(-(np.log(0.5) + np.log(0.75)) / 2, rel=1e-15)
-
-
-def test_no_layer_writes_into_its_inputs_or_dout():
-    x, t, dout = _frozen(_data((2, 3))), _frozen(np.array([0, 2])), _frozen(_data((2, 3), seed=1))
-    w, b = _frozen(_data((3, 3), seed=2)), _frozen(_data((3,), seed=3))
-    before = [a.copy() for a in (x, t, dout, w, b)]
-
-    for layer in (Relu(), Sigmoid(), Softmax(), Affine(w, b)):
-        layer.forward(x)
-        layer.backward(dout)
-    for layer in (MulLayer(), AddLayer()):
-        layer.forward(x, x)
-        layer.backward(dout)
-    loss_layer = SoftmaxWithLoss()
-    loss_layer.forward(x, t)
-    loss_layer.backward(_frozen(np.array(1.0)))
-
-    for a, b0 in zip((x, t, dout, w, b), before, strict=True):
-        np.testing.assert_array_equal(a, b0)
 
 
 def test_add_layer_gradients_are_independent_arrays():

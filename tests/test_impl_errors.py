@@ -1,11 +1,17 @@
-"""Error messages and edge cases of the seed layers that the bad-input table does not generate.
+"""Error messages and edge cases of the seed layers and the public functions that the bad-input table
+and the property cells do not reach.
 
 tests/test_bad_input.py has one row per (layer, case) for backward before forward, a dout of the
 wrong shape, complex input and dout, NaN and inf, labels out of range, of the wrong count or dtype,
-operands that do not broadcast and each spec's ``bad_inputs``; the cases here are the rest.
+operands that do not broadcast and each spec's ``bad_inputs``; the cases here are the rest, among
+them cross_entropy_error's classes and dtype promotion and numerical_gradient's refusals and its
+step that rounds to zero (found by mutation testing, docs/ROBUSTNESS.md section 6).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -22,155 +28,170 @@ from impl import (
 )
 from tests.helpers import raises_naming
 
+F32, F64 = np.float32, np.float64
+READ_ONLY = np.ones(3)
+READ_ONLY.flags.writeable = False
+
+
+def _changing_shape(non_scalar_on: str) -> Callable[[np.ndarray], Any]:
+    """A loss returning a 1-element array on the ``plus`` or the ``minus`` evaluation only (float()
+    of a 1-element array would pass)."""
+    calls = {"n": 0}
+
+    def f(_: np.ndarray) -> Any:
+        calls["n"] += 1
+        plus = calls["n"] % 2 == 1  # numerical_gradient evaluates x+h, then x-h
+        return np.array([1.0]) if (plus == (non_scalar_on == "plus")) else 1.0
+
+    return f
+
+
+def _affine() -> Affine:
+    return Affine(np.ones((4, 3)), np.zeros(3))
+
+
+def _error(id: str, call: Callable[[], Any], exc: type[Exception], where: str, *fields: Any) -> Any:
+    return pytest.param(call, exc, where, fields, id=id)
+
+
+ERRORS = [
+    # the layer's own method, not a helper or nothing
+    _error("SoftmaxWithLoss-complex", lambda: SoftmaxWithLoss().forward(np.ones(3, dtype=complex), 0),
+           TypeError, "SoftmaxWithLoss.forward", "x has dtype complex128"),
+    # W.shape[0] features, not W.shape[1]; a (2, 2, 3) batch has 6 values per example
+    *(_error(f"Affine-x{shape}", lambda shape=shape: _affine().forward(np.ones(shape)), LayerError,
+             "Affine.forward", shape, "W has shape (4, 3) and expects 4")
+      for shape in ((2, 5), (2, 2, 3))),
+    # b must be (M,) for W of shape (D, M); the bad-input row "W and b that do not fit" has a b of the
+    # wrong length, these a b with a batch axis and a W that is not 2-D
+    *(_error(f"Affine-W{w}-b{b}", lambda w=w, b=b: Affine(np.ones(w), np.zeros(b)), LayerError, "Affine",
+             f"W has shape {w}", f"b has shape {b}")
+      for w, b in (((4, 3), (1, 3)), ((12,), (3,)))),
+    _error("SoftmaxWithLoss-scalar-label", lambda: SoftmaxWithLoss().forward(np.zeros(3), 3), LayerError,
+           "SoftmaxWithLoss.forward", "label t = 3 is out of range", (3,)),
+    # only integer t of the wrong length is reported as a label count; float or bool t is not labels
+    *(_error(f"SoftmaxWithLoss-{t.dtype}-1d", lambda t=t: SoftmaxWithLoss().forward(np.zeros((2, 3)), t),
+             LayerError, "SoftmaxWithLoss.forward", f"t has shape {t.shape}", (2, 3), "integer")
+      for t in (np.zeros(4), np.ones(4, dtype=bool))),
+    _error("cross_entropy_error-count", lambda: cross_entropy_error(np.full((2, 3), 1 / 3), np.array([0])),
+           LayerError, "cross_entropy_error", "t has 1 labels", (1,), (2, 3)),
+    # the layer's method and which operand (x or y) was not real
+    *(_error(f"{make.__name__}-{operand}-{bad.dtype}",
+             lambda make=make, bad=bad, operand=operand: make().forward(
+                 *(bad if name == operand else np.ones(3) for name in "xy")),
+             TypeError, f"{make.__name__}.forward", f"{operand} has dtype {bad.dtype}")
+      for make in (MulLayer, AddLayer)
+      for bad in (np.ones(3, dtype=complex), np.array(["a", "b", "c"]))
+      for operand in "xy"),
+    # the network's caller passed x and t, so the message shows both of their shapes, then the layer's
+    *(_error(f"TwoLayerNet-loss-t{t.shape}", lambda t=t: TwoLayerNet(4, 3, 2, rng=0).loss(np.ones((2, 4)), t),
+             exc, "TwoLayerNet.loss", (2, 4), f"t has shape {t.shape}", "SoftmaxWithLoss.forward:")
+      for t, exc in ((np.array([0, 1, 0]), LayerError), (np.array(["a", "b"]), TypeError))),
+    _error("TwoLayerNet-int-dtype", lambda: TwoLayerNet(4, 3, 2, dtype=np.int64), TypeError, "TwoLayerNet",
+           "dtype must be a float dtype", "int64"),
+    _error("numerical_gradient-read-only", lambda: numerical_gradient(lambda x: 0.0, READ_ONLY), ValueError,
+           "numerical_gradient", (3,), "read-only"),
+    *(_error(f"numerical_gradient-{got}", lambda x=x: numerical_gradient(lambda a: 0.0, x), TypeError,
+             "numerical_gradient", "x must be a float ndarray", got)
+      for x, got in (([1.0, 2.0], "got list"), (np.arange(3), "got ndarray of dtype int64"))),
+    # either evaluation returning an array is an error
+    *(_error(f"numerical_gradient-non-scalar-{on}",
+             lambda on=on: numerical_gradient(_changing_shape(on), np.zeros(2)),
+             TypeError, "numerical_gradient", "f must return a scalar", got)
+      for on, got in (("plus", "got shape (1,)"), ("minus", "got shape"))),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("call", "exc", "where", "fields"), ERRORS)
+def test_errors_name_the_argument(
+    call: Callable[[], Any], exc: type[Exception], where: str, fields: tuple[Any, ...]
+) -> None:
+    with raises_naming(exc, where, *fields):
+        call()
+
 
 @pytest.mark.parametrize("dout", [2, 2.0, np.float64(2.0), np.array(2.0)])
-def test_softmax_with_loss_accepts_scalar_douts(dout):
+def test_softmax_with_loss_accepts_scalar_douts(dout: Any) -> None:
     layer = SoftmaxWithLoss()
     layer.forward(np.zeros((2, 2)), np.array([0, 1]))
-
-    dx = layer.backward(dout)
-
-    np.testing.assert_allclose(dx, [[-0.5, 0.5], [0.5, -0.5]])  # 2 * (y - t) / 2
+    np.testing.assert_allclose(layer.backward(dout), [[-0.5, 0.5], [0.5, -0.5]])  # 2 * (y - t) / 2
 
 
-def test_softmax_with_loss_complex_input_is_a_type_error():
-    """The message names the layer's own method, not a helper or nothing."""
-    with raises_naming(TypeError, "SoftmaxWithLoss.forward", "x has dtype complex128"):
-        SoftmaxWithLoss().forward(np.ones(3, dtype=complex), 0)
-
-
-def test_affine_input_size_must_match_w():
-    layer = Affine(np.ones((4, 3)), np.zeros(3))
-
-    # W.shape[0] features, not W.shape[1]
-    with raises_naming(LayerError, "Affine.forward", (2, 5), "W has shape (4, 3) and expects 4"):
-        layer.forward(np.ones((2, 5)))
-    with raises_naming(LayerError, "Affine.forward", (2, 2, 3), "W has shape (4, 3) and expects 4"):
-        layer.forward(np.ones((2, 2, 3)))  # 6 values per example
-
-
-@pytest.mark.parametrize(("w_shape", "b_shape"), [((4, 3), (1, 3)), ((12,), (3,))])
-def test_affine_parameters_must_fit(w_shape, b_shape):
-    """b must be (M,) for W of shape (D, M); the bad-input row "W and b that do not fit" has a b of
-    the wrong length, these a b with a batch axis and a W that is not 2-D."""
-    with raises_naming(LayerError, "Affine", f"W has shape {w_shape}", f"b has shape {b_shape}"):
-        Affine(np.ones(w_shape), np.zeros(b_shape))
-
-
-def test_affine_flattens_image_batches_and_restores_dx_shape():
-    layer = Affine(np.ones((4, 3)), np.zeros(3))
-
+def test_affine_flattens_image_batches_and_restores_dx_shape() -> None:
+    layer = _affine()
     out = layer.forward(np.ones((2, 1, 2, 2)))
     dx = layer.backward(np.ones((2, 3)))
-
     assert out.shape == (2, 3)
     assert layer.x.shape == (2, 4) and layer.original_x_shape == (2, 1, 2, 2)
     assert dx.shape == (2, 1, 2, 2)
 
 
-def test_scalar_label_out_of_range_for_one_example():
-    with raises_naming(LayerError, "SoftmaxWithLoss.forward", "label t = 3 is out of range", (3,)):
-        SoftmaxWithLoss().forward(np.zeros(3), 3)
-
-
-@pytest.mark.parametrize("t", [np.zeros(4), np.ones(4, dtype=bool)], ids=["float-1d", "bool-1d"])
-def test_dense_targets_must_match_x(t):
-    """Only integer t of the wrong length is reported as a label count; float or bool t is not labels."""
-    with raises_naming(LayerError, "SoftmaxWithLoss.forward", f"t has shape {t.shape}", (2, 3), "integer"):
-        SoftmaxWithLoss().forward(np.zeros((2, 3)), t)
-
-
-def test_cross_entropy_error_counts_labels():
-    y = np.full((2, 3), 1 / 3)
-    with raises_naming(LayerError, "cross_entropy_error", "t has 1 labels", (1,), (2, 3)):
-        cross_entropy_error(y, np.array([0]))
-
-
-@pytest.mark.parametrize("operand", ["x", "y"])
-@pytest.mark.parametrize(
-    "bad", [np.ones(3, dtype=complex), np.array(["a", "b", "c"])], ids=["complex", "str"]
-)
-@pytest.mark.parametrize("make", [MulLayer, AddLayer])
-def test_non_real_operand_is_a_type_error_naming_it(make, bad, operand):
-    """The message names the layer's method and which operand (x or y) was not real."""
-    args = {"x": np.ones(3), "y": np.ones(3), operand: bad}
-    with raises_naming(TypeError, f"{make.__name__}.forward", f"{operand} has dtype {bad.dtype}"):
-        make().forward(args["x"], args["y"])
+def test_cross_entropy_of_one_class_is_zero() -> None:
+    """C = 1 is a valid (if dull) problem: the only class has probability 1, the loss is 0."""
+    assert cross_entropy_error(np.ones((2, 1)), np.array([0, 0])) == 0.0
+    assert cross_entropy_error(np.ones((2, 1)), np.ones((2, 1))) == 0.0
 
 
 @pytest.mark.parametrize(
-    ("t", "error"),
-    [(np.array([0, 1, 0]), LayerError), (np.array(["a", "b"]), TypeError)],
-    ids=["count", "str"],
+    ("y_dtype", "t_dtype", "expected"), [(F32, F64, F64), (F64, F32, F64), (F32, F32, F32)]
 )
-def test_two_layer_net_loss_names_x_and_t_shapes(t, error):
-    """The network's caller passed x and t, so the message shows both of their shapes, then the
-    layer's own message."""
-    net = TwoLayerNet(4, 3, 2, rng=0)
-    with raises_naming(
-        error, "TwoLayerNet.loss", (2, 4), f"t has shape {t.shape}", "SoftmaxWithLoss.forward:"
-    ):
-        net.loss(np.ones((2, 4)), t)
+def test_cross_entropy_with_dense_targets_follows_numpy_promotion(
+    y_dtype: Any, t_dtype: Any, expected: Any
+) -> None:
+    y = np.array([[0.25, 0.75], [0.5, 0.5]], y_dtype)
+    t = np.array([[0.0, 1.0], [0.5, 0.5]], t_dtype)
+    loss = cross_entropy_error(y, t)
+    assert np.result_type(loss) == expected
+    assert loss == pytest.approx(
+        -(np.log(0.75) + np.log(0.5)) / 2, rel=float(np.finfo(y_dtype).eps) * 8
+    )  # log(y) is taken in y's dtype
 
 
-def test_numerical_gradient_needs_a_writable_array():
-    """(A list or integer x: tests/test_functions.py.)"""
-    frozen = np.ones(3)
-    frozen.flags.writeable = False
-    with raises_naming(ValueError, "numerical_gradient", (3,), "read-only"):
-        numerical_gradient(lambda x: 0.0, frozen)
-
-
-def test_numerical_gradient_restores_x_when_f_raises():
+def test_numerical_gradient_restores_x_when_f_raises() -> None:
     x = np.array([1.0, 2.0])
-    before = x.copy()
 
-    def f(_):
+    def f(_: np.ndarray) -> float:
         raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError, match="boom"):
         numerical_gradient(f, x)
-    np.testing.assert_array_equal(x, before)
+    np.testing.assert_array_equal(x, [1.0, 2.0])
 
 
-def test_two_layer_net_dtype_must_be_float():
-    with raises_naming(TypeError, "TwoLayerNet", "dtype must be a float dtype", "int64"):
-        TwoLayerNet(4, 3, 2, dtype=np.int64)
+def test_numerical_gradient_is_nan_where_the_step_rounds_to_zero() -> None:
+    """At 1e300 the step h = 1e-4 is far below the spacing of floats: x+h == x-h, no estimate."""
+    grad = numerical_gradient(lambda a: float(a[1]) * 3.0, np.array([1e300, 1.0]))
+    assert np.isnan(grad[0]) and grad[1] == pytest.approx(3.0)
 
 
-# inf * 0 and inf + (-inf) are data, not errors: NaN, silently (the bad-input rows put NaN and inf
-# in x and dout; these pin the products and sums that turn inf into NaN)
-
-
-@pytest.mark.parametrize(
-    ("x", "dout", "nan_in"),
-    [([[np.inf, 1.0]], [[1.0, 1.0]], "out"), ([[1.0, 1.0]], [[np.inf, 1.0]], "dx")],
-    ids=["forward-inf*0", "backward-inf*0"],
-)
-def test_inf_propagates_as_nan_through_affine(x, dout, nan_in):
-    """An inf meeting W's zero in ``x @ W`` or ``dout @ W.T`` gives NaN silently, even under
-    the suite's invalid="raise"."""
-    layer = Affine(np.array([[0.0, 1.0], [1.0, 1.0]]), np.zeros(2))
-    out = layer.forward(np.array(x))
-    dx = layer.backward(np.array(dout))
-
-    assert np.isnan({"out": out, "dx": dx}[nan_in]).any()
+AFFINE_W = np.array([[0.0, 1.0], [1.0, 1.0]])
 
 
 @pytest.mark.parametrize(
-    ("make", "x", "y", "dout", "nan_in"),
+    ("make", "inputs", "dout", "nan_in"),
     [
-        (MulLayer, [np.inf, 1.0], [0.0, 2.0], [1.0, 1.0], "out"),
-        (MulLayer, [np.inf, 1.0], [1.0, 2.0], [0.0, 1.0], "dy"),
-        (AddLayer, [np.inf, 1.0], [-np.inf, 2.0], [1.0, 1.0], "out"),
-        (AddLayer, [0.0, 0.0], [0.0], [np.inf, -np.inf], "dy"),
+        (lambda: Affine(AFFINE_W, np.zeros(2)), ([[np.inf, 1.0]],), [[1.0, 1.0]], "out"),
+        (lambda: Affine(AFFINE_W, np.zeros(2)), ([[1.0, 1.0]],), [[np.inf, 1.0]], "dx"),
+        (MulLayer, ([np.inf, 1.0], [0.0, 2.0]), [1.0, 1.0], "out"),
+        (MulLayer, ([np.inf, 1.0], [1.0, 2.0]), [0.0, 1.0], "dy"),
+        (AddLayer, ([np.inf, 1.0], [-np.inf, 2.0]), [1.0, 1.0], "out"),
+        (AddLayer, ([0.0, 0.0], [0.0]), [np.inf, -np.inf], "dy"),
     ],
-    ids=["mul-forward-inf*0", "mul-backward-0*inf", "add-forward-inf-inf", "add-backward-sum-inf-inf"],
+    ids=[
+        "affine-forward-inf*0",
+        "affine-backward-inf*0",
+        "mul-forward-inf*0",
+        "mul-backward-0*inf",
+        "add-forward-inf-inf",
+        "add-backward-sum-inf-inf",
+    ],
 )
-def test_inf_propagates_as_nan_through_mul_and_add(make, x, y, dout, nan_in):
-    """inf * 0 and inf + (-inf) give NaN silently, even under the suite's invalid="raise"."""
+def test_inf_propagates_as_nan_quietly(make: Any, inputs: tuple[Any, ...], dout: Any, nan_in: str) -> None:
+    """inf * 0 (an inf meeting W's zero in ``x @ W`` or ``dout @ W.T``, too) and inf + (-inf) are
+    data, not errors: NaN, silently, even under the suite's invalid="raise" (the bad-input rows put
+    NaN and inf in x and dout; these pin the products and sums that turn inf into NaN)."""
     layer = make()
-    out = layer.forward(np.array(x), np.array(y))
-    dx, dy = layer.backward(np.array(dout))
-
-    assert np.isnan({"out": out, "dx": dx, "dy": dy}[nan_in]).any()
+    out = layer.forward(*(np.array(a) for a in inputs))
+    grads = layer.backward(np.array(dout))
+    dx, *dy = grads if isinstance(grads, tuple) else (grads,)
+    assert np.isnan({"out": out, "dx": dx, "dy": dy[0] if dy else None}[nan_in]).any()

@@ -45,7 +45,9 @@ CASES: dict[str, tuple[Callable[[], Any], Callable[[list], Any]]] = {
 }
 
 
-def run_both(torch: Any, case: str, dtype: Any, steps: int = STEPS) -> None:
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", list(CASES))
+def test_matches_torch_optim_and_keeps_dtype(torch: Any, case: str, dtype: Any) -> None:
     """Drive both optimizers with the same random gradients; compare parameters after every step."""
     ours_factory, torch_factory = CASES[case]
     rng = np.random.default_rng(len(case))
@@ -54,7 +56,7 @@ def run_both(torch: Any, case: str, dtype: Any, steps: int = STEPS) -> None:
     tparams = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}  # same dtype as ours
     ours, theirs = ours_factory(), torch_factory(torch.optim, list(tparams.values()))
     rtol = exact_rtol(dtype)
-    for step in range(steps):
+    for step in range(STEPS):
         # gradients of mixed sizes, a zero and a tiny one, read-only: the optimizer only reads them
         grads = {
             k: (rng.standard_normal(s) * 10.0 ** rng.integers(-3, 2)).astype(dtype) for k, s in SHAPES.items()
@@ -74,16 +76,6 @@ def run_both(torch: Any, case: str, dtype: Any, steps: int = STEPS) -> None:
             np.testing.assert_allclose(
                 p, expected, rtol=rtol, atol=rtol * scale, err_msg=f"{case}: {k} after step {step + 1}"
             )
-
-
-@pytest.mark.parametrize("case", list(CASES))
-def test_matches_torch_optim_float64(torch: Any, case: str) -> None:
-    run_both(torch, case, np.float64)
-
-
-@pytest.mark.parametrize("case", list(CASES))
-def test_matches_torch_optim_float32_and_keeps_dtype(torch: Any, case: str) -> None:
-    run_both(torch, case, np.float32)
 
 
 def test_float32_params_stay_float32_with_float64_grads() -> None:

@@ -1,13 +1,13 @@
-"""The judges themselves: torch and jax against closed forms and each other, fd against calculus."""
+"""The judges themselves: torch and jax against closed forms, fd against calculus (that torch and
+jax agree with each other on every spec is the agreement cells' job, tests/test_properties.py)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pytest
@@ -16,6 +16,7 @@ from reference import REFERENCE_NAMES, BackendUnavailable, Reference, get_refere
 from reference.finite_diff import Directional, FiniteDifferences
 from reference.jax_backend import JaxReference
 from reference.torch_backend import TorchReference
+from tests.helpers import ROOT, reference_or_skip, subprocess_env
 
 # ---- spec functions, one per framework ---------------------------------------------------------
 
@@ -28,11 +29,7 @@ def softmax_jax(ns: Any, x: Any) -> Any:
     return ns.nn.softmax(x, axis=-1)
 
 
-def linear_torch(ns: Any, x: Any, W: Any, b: Any) -> Any:
-    return x.reshape(x.shape[0], -1) @ W + b
-
-
-def linear_jax(ns: Any, x: Any, W: Any, b: Any) -> Any:
+def linear(ns: Any, x: Any, W: Any, b: Any) -> Any:  # the same code for both frameworks
     return x.reshape(x.shape[0], -1) @ W + b
 
 
@@ -53,11 +50,7 @@ def relu_jax(ns: Any, x: Any) -> Any:
     return ns.nn.relu(x)
 
 
-def double_x_torch(ns: Any, x: Any, y: Any) -> Any:
-    return 2.0 * x
-
-
-def double_x_jax(ns: Any, x: Any, y: Any) -> Any:
+def double_x(ns: Any, x: Any, y: Any) -> Any:
     return 2.0 * x
 
 
@@ -71,10 +64,10 @@ def tenth_jax(ns: Any, x: Any) -> Any:
 
 SPECS: dict[str, dict[str, Callable[..., Any]]] = {
     "softmax": {"torch": softmax_torch, "jax": softmax_jax},
-    "linear": {"torch": linear_torch, "jax": linear_jax},
+    "linear": {"torch": linear, "jax": linear},
     "cross_entropy": {"torch": cross_entropy_torch, "jax": cross_entropy_jax},
     "relu": {"torch": relu_torch, "jax": relu_jax},
-    "double_x": {"torch": double_x_torch, "jax": double_x_jax},
+    "double_x": {"torch": double_x, "jax": double_x},
     "tenth": {"torch": tenth_torch, "jax": tenth_jax},
 }
 
@@ -87,18 +80,9 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(20240611)
 
 
-def need(name: Literal["torch", "jax"]) -> Reference:
-    """The autodiff reference ``name``, or a skip with its reason ("torch is not installed ...")."""
-    ref = get_reference(name)
-    reason = ref.unavailable()
-    if reason is not None:
-        pytest.skip(reason)
-    return ref
-
-
 @pytest.fixture(params=["torch", "jax"])
 def autodiff(request: pytest.FixtureRequest) -> Reference:
-    return need(request.param)
+    return reference_or_skip(request.param)
 
 
 def np_softmax(x: np.ndarray) -> np.ndarray:
@@ -236,28 +220,6 @@ def test_results_are_writable_float64_copies(autodiff: Reference, rng: np.random
         assert r.dtype == np.float64 and r.flags.writeable
 
 
-@pytest.mark.parametrize("case", ["softmax", "linear", "cross_entropy", "relu"])
-def test_torch_and_jax_agree(case: str, rng: np.random.Generator) -> None:
-    need("torch"), need("jax")
-    cases: dict[str, dict[str, np.ndarray]] = {
-        "softmax": {"x": rng.normal(size=(3, 5))},
-        "linear": {"x": rng.normal(size=(4, 3, 2)), "W": rng.normal(size=(6, 2)), "b": rng.normal(size=2)},
-        "cross_entropy": {"x": rng.normal(size=(4, 3)), "t": rng.integers(0, 3, size=4)},
-        "relu": {"x": np.array([-1.0, 0.0, 0.5, 0.0])},
-    }
-    arrays = cases[case]
-    wrt = [k for k, a in arrays.items() if a.dtype.kind == "f"]
-    torch_ref, jax_ref = get_reference("torch"), get_reference("jax")
-    t_out = torch_ref.value(SPECS[case]["torch"], arrays)
-    j_out = jax_ref.value(SPECS[case]["jax"], arrays)
-    np.testing.assert_allclose(t_out, j_out, **TIGHT)
-    ct = rng.normal(size=t_out.shape)
-    t_grads = torch_ref.vjp(SPECS[case]["torch"], arrays, wrt, ct)
-    j_grads = jax_ref.vjp(SPECS[case]["jax"], arrays, wrt, ct)
-    for k in wrt:
-        np.testing.assert_allclose(t_grads[k], j_grads[k], **TIGHT)
-
-
 # ---- availability --------------------------------------------------------------------------------
 
 
@@ -291,7 +253,7 @@ def test_fd_is_always_available_and_is_not_an_autodiff_reference() -> None:
 
 
 def test_jax_traces_once_per_shape(rng: np.random.Generator) -> None:
-    need("jax")
+    reference_or_skip("jax")
     ref = JaxReference()
     traces: list[tuple[int, ...]] = []
 
@@ -316,7 +278,7 @@ def test_jax_traces_once_per_shape(rng: np.random.Generator) -> None:
 
 
 def test_persistent_cache_stores_compiled_programs(tmp_path: Path) -> None:
-    need("jax")
+    reference_or_skip("jax")
     # In a fresh interpreter: the cache directory is process-wide jax configuration.
     code = f"""
 import numpy as np
@@ -325,17 +287,15 @@ from reference.jax_backend import enable_persistent_cache
 enable_persistent_cache({str(tmp_path)!r})
 get_reference("jax").vjp(lambda ns, x: ns.jnp.sin(x), {{"x": np.ones(3)}}, ["x"], np.ones(3))
 """
-    root = Path(__file__).resolve().parents[1]
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
-    }
-    done = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True)
+    env = subprocess_env()
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert any(tmp_path.iterdir())
 
 
 # ---- finite differences --------------------------------------------------------------------------
+
+FD = get_reference("fd")  # always available
 
 
 def fd_bound(dtype: Any, h: float, m0: float, m3: float, ulps: float) -> float:
@@ -359,21 +319,19 @@ def x_sin_x_prime(x: np.ndarray) -> np.ndarray:
 
 
 def test_step_is_cube_root_of_eps() -> None:
-    fd = get_reference("fd")
-    assert fd.step(np.float64) == pytest.approx(6.055454e-6, rel=1e-6)
-    assert fd.step(np.float32) == pytest.approx(4.921566e-3, rel=1e-6)
-    assert fd.step("float16") == pytest.approx(float(np.finfo(np.float16).eps) ** (1 / 3))
+    assert FD.step(np.float64) == pytest.approx(6.055454e-6, rel=1e-6)
+    assert FD.step(np.float32) == pytest.approx(4.921566e-3, rel=1e-6)
+    assert FD.step("float16") == pytest.approx(float(np.finfo(np.float16).eps) ** (1 / 3))
     with pytest.raises(TypeError, match="floating"):
-        fd.step(np.int64)
+        FD.step(np.int64)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_directional_x_sin_x(dtype: Any, rng: np.random.Generator) -> None:
-    fd = get_reference("fd")
     x = readonly(rng.uniform(-3, 3, size=50).astype(dtype))
     u = rng.uniform(-1, 1, size=50).astype(dtype)
-    d = fd.directional(x_sin_x, {"x": x}, {"x": u})
-    assert isinstance(d, Directional) and d.h == fd.step(dtype)
+    d = FD.directional(x_sin_x, {"x": x}, {"x": u})
+    assert isinstance(d, Directional) and d.h == FD.step(dtype)
     assert d.difference.dtype == np.float64 and d.delta["x"].dtype == np.float64
     err = np.abs(d.difference - x_sin_x_prime(x) * d.delta["x"]) / (2 * d.h)
     # |f| <= |x| <= 3, |f'''| = |3 sin x + x cos x| <= 6; sin and a product: 4 ulps is generous.
@@ -383,10 +341,9 @@ def test_directional_x_sin_x(dtype: Any, rng: np.random.Generator) -> None:
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_directional_softmax(dtype: Any, rng: np.random.Generator) -> None:
-    fd = get_reference("fd")
     x = rng.uniform(-3, 3, size=(3, 5)).astype(dtype)
     u = rng.uniform(-1, 1, size=(3, 5)).astype(dtype)
-    d = fd.directional(np_softmax, {"x": x}, {"x": u})
+    d = FD.directional(np_softmax, {"x": x}, {"x": u})
     y, dx = np_softmax(x.astype(np.float64)), d.delta["x"]
     jvp = y * (dx - (y * dx).sum(axis=-1, keepdims=True))
     err = np.abs(d.difference - jvp) / (2 * d.h)
@@ -396,10 +353,9 @@ def test_directional_softmax(dtype: Any, rng: np.random.Generator) -> None:
 
 
 def test_exact_step_keeps_float64_accurate_at_large_x(rng: np.random.Generator) -> None:
-    fd = get_reference("fd")
     x = 1e4 + rng.uniform(-1, 1, size=64)
     u = rng.uniform(-1, 1, size=64)
-    d = fd.directional(x_sin_x, {"x": x}, {"x": u})
+    d = FD.directional(x_sin_x, {"x": x}, {"x": u})
     bound = fd_bound(np.float64, d.h, m0=1e4 + 1, m3=1e4 + 4, ulps=4)
     exact_err = np.abs(d.difference - x_sin_x_prime(x) * d.delta["x"]) / (2 * d.h)
     assert exact_err.max() <= bound
@@ -409,12 +365,11 @@ def test_exact_step_keeps_float64_accurate_at_large_x(rng: np.random.Generator) 
 
 
 def test_directional_several_arrays_predicts_the_pairing(rng: np.random.Generator) -> None:
-    fd = get_reference("fd")
     for dtype in (np.float64, np.float32):
         x, W = rng.normal(size=(4, 3)).astype(dtype), rng.normal(size=(3, 2)).astype(dtype)
         u = {"x": rng.uniform(-1, 1, size=x.shape).astype(dtype), "W": rng.uniform(-1, 1, size=W.shape)}
         v = rng.normal(size=(4, 2))
-        d = fd.directional(lambda x, W: x @ W, {"x": x, "W": W}, u)
+        d = FD.directional(lambda x, W: x @ W, {"x": x, "W": W}, u)
         grads = {"x": v @ W.T.astype(np.float64), "W": x.T.astype(np.float64) @ v}  # of <v, x @ W>
         # Bilinear: no truncation; each of the two products is off by <= 3 ulps of |x| @ |W|.
         eps = float(np.finfo(dtype).eps)
@@ -423,21 +378,18 @@ def test_directional_several_arrays_predicts_the_pairing(rng: np.random.Generato
 
 
 def test_directional_rejects_bad_directions() -> None:
-    fd = get_reference("fd")
     x = np.ones(3)
     with pytest.raises(ValueError, match="empty"):
-        fd.directional(x_sin_x, {"x": x}, {})
+        FD.directional(x_sin_x, {"x": x}, {})
     with pytest.raises(ValueError, match=r"shape \(2,\).*shape \(3,\)"):
-        fd.directional(x_sin_x, {"x": x}, {"x": np.ones(2)})
+        FD.directional(x_sin_x, {"x": x}, {"x": np.ones(2)})
     with pytest.raises(ValueError, match="not among"):
-        fd.directional(x_sin_x, {"x": x}, {"y": np.ones(3)})
+        FD.directional(x_sin_x, {"x": x}, {"y": np.ones(3)})
     with pytest.raises(TypeError, match="not floating"):
-        fd.directional(x_sin_x, {"x": np.arange(3)}, {"x": np.ones(3)})
+        FD.directional(x_sin_x, {"x": np.arange(3)}, {"x": np.ones(3)})
 
 
 def test_fd_never_touches_the_callers_arrays(rng: np.random.Generator) -> None:
-    fd = get_reference("fd")
-
     def scribbles(x: np.ndarray, W: np.ndarray) -> np.ndarray:
         out = x @ W
         x *= 2  # a buggy layer writing into its inputs
@@ -446,9 +398,9 @@ def test_fd_never_touches_the_callers_arrays(rng: np.random.Generator) -> None:
 
     x, W = readonly(rng.normal(size=(2, 3))), readonly(rng.normal(size=(3, 2)))
     x0, W0 = x.copy(), W.copy()
-    d = fd.directional(scribbles, {"x": x, "W": W}, {"x": np.ones_like(x)})
+    d = FD.directional(scribbles, {"x": x, "W": W}, {"x": np.ones_like(x)})
     np.testing.assert_allclose(d.difference, d.delta["x"] @ W, rtol=1e-9)
-    jac = fd.jacobian(scribbles, {"x": x, "W": W}, ["x", "W"])
+    jac = FD.jacobian(scribbles, {"x": x, "W": W}, ["x", "W"])
     np.testing.assert_allclose(jac["W"][:, 0, :, 0], x, rtol=1e-9)  # columns not corrupted
     np.testing.assert_array_equal(x, x0)
     np.testing.assert_array_equal(W, W0)
@@ -456,10 +408,9 @@ def test_fd_never_touches_the_callers_arrays(rng: np.random.Generator) -> None:
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_fd_jacobian_with_skip(dtype: Any, rng: np.random.Generator) -> None:
-    fd = get_reference("fd")
     x = rng.uniform(-3, 3, size=(2, 3)).astype(dtype)
     skip = np.array([[True, False, False], [False, False, True]])
-    jac = fd.jacobian(np_softmax, {"x": x}, ["x"], skip={"x": skip})["x"]
+    jac = FD.jacobian(np_softmax, {"x": x}, ["x"], skip={"x": skip})["x"]
     assert jac.shape == (2, 3, 2, 3) and jac.dtype == np.float64
     assert np.all(np.isnan(jac[:, :, skip]))
     assert not np.any(np.isnan(jac[:, :, ~skip]))
@@ -467,17 +418,16 @@ def test_fd_jacobian_with_skip(dtype: Any, rng: np.random.Generator) -> None:
     want = np.zeros((2, 3, 2, 3))
     for r in range(2):
         want[r, :, r, :] = np.diag(y[r]) - np.outer(y[r], y[r])
-    bound = fd_bound(dtype, fd.step(dtype), m0=1, m3=16, ulps=16)
+    bound = fd_bound(dtype, FD.step(dtype), m0=1, m3=16, ulps=16)
     assert np.abs(jac - want)[:, :, ~skip].max() <= bound
 
 
 def test_fd_jacobian_skips_a_kink_and_several_arrays(rng: np.random.Generator) -> None:
-    fd = get_reference("fd")
     x = np.array([-1.5, 0.0, 2e-6, 0.7])  # |x| within a step of the kink of |x| at 0
     W = rng.normal(size=(4, 2))
-    h = fd.step(np.float64)
+    h = FD.step(np.float64)
     kink = np.abs(x) < 2 * h
-    jac = fd.jacobian(lambda x, W: np.abs(x) @ W, {"x": x, "W": W}, ["x", "W"], skip={"x": kink})
+    jac = FD.jacobian(lambda x, W: np.abs(x) @ W, {"x": x, "W": W}, ["x", "W"], skip={"x": kink})
     assert np.all(np.isnan(jac["x"][:, kink]))
     # Piecewise linear away from the kink: no truncation, only the round-off of a 4-term product.
     atol = fd_bound(np.float64, h, m0=float((np.abs(x) @ np.abs(W)).max()), m3=0, ulps=4)
@@ -486,31 +436,28 @@ def test_fd_jacobian_skips_a_kink_and_several_arrays(rng: np.random.Generator) -
 
 
 def test_fd_jacobian_divides_by_the_step_actually_taken() -> None:
-    fd = get_reference("fd")
     x = np.array([1e4, -1e4 + 0.25, 12345.678], dtype=np.float32)  # ulp 1e-3 against h 5e-3
-    jac = fd.jacobian(lambda x: 2 * x, {"x": x}, ["x"])["x"]
+    jac = FD.jacobian(lambda x: 2 * x, {"x": x}, ["x"])["x"]
     np.testing.assert_array_equal(jac, 2 * np.eye(3))  # exact: 2*x is exact in float32
-    h = np.float32(fd.step(np.float32))
+    h = np.float32(FD.step(np.float32))
     naive = (2 * (x + h) - 2 * (x - h)).astype(np.float64) / (2 * float(h))
     assert np.all(np.abs(naive - 2) > 1e-3)  # what dividing by 2h would have reported
 
 
 def test_fd_jacobian_rejects_bad_skip_and_handles_all_skipped() -> None:
-    fd = get_reference("fd")
     x = np.ones((2, 2))
     with pytest.raises(ValueError, match="bool mask of shape"):
-        fd.jacobian(x_sin_x, {"x": x}, ["x"], skip={"x": np.zeros(3, bool)})
+        FD.jacobian(x_sin_x, {"x": x}, ["x"], skip={"x": np.zeros(3, bool)})
     with pytest.raises(ValueError, match="not in wrt"):
-        fd.jacobian(x_sin_x, {"x": x, "y": x}, ["x"], skip={"y": np.zeros((2, 2), bool)})
-    jac = fd.jacobian(x_sin_x, {"x": x}, ["x"], skip={"x": np.ones((2, 2), bool)})["x"]
+        FD.jacobian(x_sin_x, {"x": x, "y": x}, ["x"], skip={"y": np.zeros((2, 2), bool)})
+    jac = FD.jacobian(x_sin_x, {"x": x}, ["x"], skip={"x": np.ones((2, 2), bool)})["x"]
     assert jac.shape == (2, 2, 2, 2) and np.all(np.isnan(jac))
 
 
 def test_fd_keeps_0d_arrays_as_arrays() -> None:
-    fd = get_reference("fd")
     x = np.array(2.0, dtype=np.float32)
-    d = fd.directional(lambda x: x * x, {"x": x}, {"x": np.array(1.0, dtype=np.float32)})
+    d = FD.directional(lambda x: x * x, {"x": x}, {"x": np.array(1.0, dtype=np.float32)})
     assert isinstance(d.difference, np.ndarray) and d.difference.shape == ()
     assert isinstance(d.delta["x"], np.ndarray) and d.delta["x"].shape == ()
     assert d.difference == 4 * d.delta["x"]  # x² has no third derivative; all exact in float32
-    assert fd.jacobian(lambda x: x * x, {"x": x}, ["x"])["x"] == 4
+    assert FD.jacobian(lambda x: x * x, {"x": x}, ["x"])["x"] == 4
