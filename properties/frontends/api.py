@@ -240,7 +240,7 @@ def assert_layer_matches(
     except UsageError as exc:  # raised afresh here: its traceback stops at the (hidden) frame above
         raise UsageError(str(exc)) from None
     if not run.ok:
-        from properties.frontends.report import render_check
+        from properties.frontends.verdict import render_check
 
         raise AssertionError(render_check(run))
 
@@ -271,4 +271,3 @@ def replay(
     outcome = explore(lambda draw: prop.run(s, cls, ref, draw, dt), replay=draws)
     if outcome.exception is not None:
         raise outcome.exception
-

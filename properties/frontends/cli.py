@@ -279,7 +279,8 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from properties.frontends.report import render, render_check
+    from properties.frontends.report import render
+    from properties.frontends.verdict import render_check
 
     if (args.target is None) == (args.chain is None):
         raise UsageError("name one target, or a chain with --chain A,B (not both)")

@@ -37,8 +37,7 @@ def _writes_dout(name: str, failures: list[CellResult]) -> str | None:
         " (crosscheck hands dout over read-only, so the other cells stop at that write)" if read_only else ""
     )
     return (
-        f"hint: {name}.backward writes into dout, the caller's array{why}: "
-        "copy dout first (dx = dout.copy())"
+        f"hint: {name}.backward writes into dout, the caller's array{why}: copy dout first (dx = dout.copy())"
     )
 
 
