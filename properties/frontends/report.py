@@ -18,6 +18,7 @@ from properties.engine.checks import PROPERTIES, property_named
 from properties.engine.matrix import SELF
 from properties.engine.results import CellResult, Run
 from properties.engine.spec import LayerSpec
+from properties.frontends.loader import is_file, target_name
 
 __all__ = ["literal", "render", "render_failure", "render_list", "snippet"]
 
@@ -187,7 +188,6 @@ def _target(run: Run, r: CellResult) -> str:
     if run.target is not None:
         return run.target
     from properties.engine.registry import get_spec
-    from properties.frontends.loader import target_name
 
     layer = get_spec(r.spec).layer
     stages = getattr(layer, "stages_classes", None)  # a chain (engine.chain): its classes, joined
@@ -200,7 +200,7 @@ def _snippet_target(target: str) -> str:
     if "," in target:
         return ",".join(_snippet_target(part) for part in target.split(","))
     module_part, _, attr = target.rpartition(":")
-    if module_part.endswith(".py") or "/" in module_part:
+    if is_file(module_part):
         path = Path(module_part).expanduser().resolve()
         try:
             return f"{path.relative_to(Path.cwd().resolve()).as_posix()}:{attr}"
