@@ -33,15 +33,6 @@ _BLOCK_TITLES = {
 # ---- values as Python source ------------------------------------------------------------------
 
 
-def _number(v: Any) -> str:
-    if isinstance(v, (bool, np.bool_)):
-        return repr(bool(v))
-    if isinstance(v, (int, np.integer)):
-        return repr(int(v))
-    f = float(v)
-    return repr(f) if math.isfinite(f) else f'float("{f}")'
-
-
 def literal(v: Any) -> str:
     """``v`` as Python source that rebuilds it exactly (arrays with their dtype, floats round-trip)."""
     if isinstance(v, np.ndarray):
@@ -53,8 +44,12 @@ def literal(v: Any) -> str:
         return f"({inner},)" if len(v) == 1 else f"({inner})"
     if isinstance(v, list):
         return "[" + ", ".join(literal(x) for x in v) + "]"
-    if isinstance(v, (int, float, np.generic)):
-        return _number(v)
+    if isinstance(v, (bool, np.bool_)):
+        return repr(bool(v))
+    if isinstance(v, (int, np.integer)):
+        return repr(int(v))
+    if isinstance(v, (float, np.floating)):  # a plain number, not np.float64(...); inf and nan too
+        return repr(float(v)) if math.isfinite(v) else f'float("{float(v)}")'
     return repr(v)
 
 
