@@ -22,27 +22,13 @@ import pytest
 from properties import check_layer, replay
 from properties.engine.registry import get_spec, register, unregister
 from properties.engine.spec import LayerSpec
-from properties.frontends.cli import _parser, _repeat_command, main
+from properties.frontends.cli import _parser, _repeat_command
 from reference import get_reference
-from tests.helpers import subprocess_env
+from tests.helpers import ROOT, Ran, crosscheck, subprocess_env
 
-ROOT = Path(__file__).resolve().parents[1]
 ZOO = Path(__file__).resolve().parent / "zoo"
 SEED = "1234"  # fixed: every verdict below is deterministic
 FD = ["--reference", "fd", "--seed", SEED, "--shrink-time", "1", "-q"]
-
-
-@dataclasses.dataclass
-class Ran:
-    code: int
-    out: str
-    err: str
-
-
-def crosscheck(capsys: pytest.CaptureFixture[str], *argv: str) -> Ran:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return Ran(code, captured.out, captured.err)
 
 
 def needs(*names: str) -> pytest.MarkDecorator:

@@ -19,7 +19,7 @@ import pytest
 
 from properties import check_layer
 from properties.engine.compare import Mismatch, compare
-from properties.frontends.cli import main
+from tests.helpers import crosscheck as in_process
 from tests.helpers import subprocess_env
 
 ZOO = Path(__file__).resolve().parent / "zoo"
@@ -47,8 +47,8 @@ def crosscheck(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
 
 def check(capsys: pytest.CaptureFixture[str], target: str, spec: str, *argv: str) -> tuple[int, str]:
     """``crosscheck check`` in this process: the exit status and stdout."""
-    code = main(["check", target, "--as", spec, *argv, *FD])
-    return code, capsys.readouterr().out
+    ran = in_process(capsys, "check", target, "--as", spec, *argv, *FD)
+    return ran.code, ran.out
 
 
 def head(out: str, n: int = 2) -> list[str]:
