@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shlex
 import shutil
 import subprocess
 import sys
@@ -21,27 +22,13 @@ import pytest
 from properties import check_layer, replay
 from properties.engine.registry import get_spec, register, unregister
 from properties.engine.spec import LayerSpec
-from properties.frontends.cli import main
+from properties.frontends.cli import _parser, _repeat_command
 from reference import get_reference
-from tests.helpers import subprocess_env
+from tests.helpers import ROOT, Ran, crosscheck, subprocess_env
 
-ROOT = Path(__file__).resolve().parents[1]
 ZOO = Path(__file__).resolve().parent / "zoo"
 SEED = "1234"  # fixed: every verdict below is deterministic
 FD = ["--reference", "fd", "--seed", SEED, "--shrink-time", "1", "-q"]
-
-
-@dataclasses.dataclass
-class Ran:
-    code: int
-    out: str
-    err: str
-
-
-def crosscheck(capsys: pytest.CaptureFixture[str], *argv: str) -> Ran:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return Ran(code, captured.out, captured.err)
 
 
 def needs(*names: str) -> pytest.MarkDecorator:
@@ -144,35 +131,27 @@ def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(argv, cwd=ROOT, env=subprocess_env(), capture_output=True, text=True, timeout=300)
 
 
-def test_console_script_exit_codes() -> None:
-    script = shutil.which("crosscheck", path=str(Path(sys.executable).parent))
-    if script is None:
-        pytest.skip("the crosscheck console script is not installed next to this Python (pip install -e .)")
-    ok = _run([script, "check", "tests.zoo.correct:ReluWhere", "--as", "relu", "--examples", "5", *FD])
-    assert ok.returncode == 0, ok.stdout + ok.stderr
-    usage = _run([script, "check", "tests.zoo.correct:ReluWhere", "--as", "nonesuch"])
-    assert usage.returncode == 2
-    assert usage.stderr.strip().count("\n") == 0 and "Traceback" not in usage.stderr
-
-
-def test_python_m_properties_exit_codes() -> None:
-    bad = _run(
-        [
-            sys.executable,
-            "-m",
-            "properties",
-            "check",
-            "tests/zoo/broken.py:ReluWritesIntoDout",
-            "--as",
-            "relu",
-            "--examples",
-            "5",
-            *FD,
-        ]
-    )
-    assert bad.returncode == 1, bad.stdout + bad.stderr
-    assert "ReluWritesIntoDout DISAGREES with spec relu" in bad.stdout
-    usage = _run([sys.executable, "-m", "properties", "check", "tests/zoo/nonesuch.py:X", "--as", "relu"])
+@pytest.mark.parametrize(
+    ("script", "target", "code", "says"),
+    [
+        (True, "tests.zoo.correct:ReluWhere", 0, "ReluWhere agrees with spec relu"),
+        (False, "tests/zoo/broken.py:ReluWritesIntoDout", 1, "ReluWritesIntoDout DISAGREES with spec relu"),
+    ],
+    ids=["console-script", "python-m-properties"],
+)
+def test_the_real_command_line_exit_codes(script: bool, target: str, code: int, says: str) -> None:
+    command = [sys.executable, "-m", "properties"]
+    if script:
+        found = shutil.which("crosscheck", path=str(Path(sys.executable).parent))
+        if found is None:
+            pytest.skip(
+                "the crosscheck console script is not installed next to this Python (pip install -e .)"
+            )
+        command = [found]
+    done = _run([*command, "check", target, "--as", "relu", "--examples", "5", *FD])
+    assert done.returncode == code, done.stdout + done.stderr
+    assert says in done.stdout
+    usage = _run([*command, "check", target, "--as", "nonesuch"])
     assert usage.returncode == 2
     assert usage.stderr.strip().count("\n") == 0 and "Traceback" not in usage.stderr
 
@@ -186,14 +165,8 @@ def _snippet(out: str) -> str:
 
 
 def _pytest(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path)],
-        cwd=ROOT,  # the snippet names the file relative to where crosscheck ran
-        env=subprocess_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    # from ROOT, as crosscheck ran: the snippet names the file relative to there
+    return _run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path)])
 
 
 def test_snippet_reproduces_the_failure_and_passes_once_fixed(
@@ -242,22 +215,15 @@ def test_shrink_budget_keeps_the_failure_real() -> None:
 # ---- the report ---------------------------------------------------------------------------------
 
 
+def report(capsys: pytest.CaptureFixture[str], spec: str, *argv: str) -> Ran:
+    """``crosscheck report --spec spec`` in this process (``--jobs 1`` unless ``argv`` says otherwise)."""
+    return crosscheck(capsys, "report", "--spec", spec, "--jobs", "1", *argv)
+
+
 def test_report_formats(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     out = tmp_path / "matrix.json"
-    ran = crosscheck(
-        capsys,
-        "report",
-        "--spec",
-        "relu,two_layer_net",
-        "--examples",
-        "3",
-        "--jobs",
-        "1",
-        "--format",
-        "json",
-        "--output",
-        str(out),
-        *FD,
+    ran = report(
+        capsys, "relu,two_layer_net", "--examples", "3", "--format", "json", "--output", str(out), *FD
     )
     assert ran.code == 0, out.read_text()
     data = json.loads(out.read_text())
@@ -266,34 +232,48 @@ def test_report_formats(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> N
     assert statuses[("relu", "fd", "fd", "float32")] == "pass"
     assert statuses[("two_layer_net", "linearity", "self", "float64")] == "n/a"
     assert all(r["examples"] > 0 for r in data["results"] if r["status"] == "pass")
-    ran = crosscheck(
-        capsys, "report", "--spec", "relu", "--examples", "3", "--jobs", "1", "--format", "markdown", *FD
-    )
+    ran = report(capsys, "relu", "--examples", "3", "--format", "markdown", *FD)
     assert "| layer | dtype | fd | jacobian |" in ran.out and "| relu | float32 | pass" in ran.out
 
 
 def test_seed_repeats_the_run_and_a_random_seed_is_printed(capsys: pytest.CaptureFixture[str]) -> None:
-    argv = [
-        "report",
-        "--spec",
-        "sigmoid",
-        "--examples",
-        "5",
-        "--jobs",
-        "1",
-        "--format",
-        "json",
-        "--reference",
-        "fd",
-    ]
-    runs = [crosscheck(capsys, *argv, "--seed", "99", "-q") for _ in range(2)]
+    argv = ["--examples", "5", "--format", "json", "--reference", "fd"]
+    runs = [report(capsys, "sigmoid", *argv, "--seed", "99", "-q") for _ in range(2)]
     strip = [
         [{k: v for k, v in r.items() if k != "seconds"} for r in json.loads(x.out)["results"]] for x in runs
     ]
     assert strip[0] == strip[1]
-    ran = crosscheck(capsys, *argv)
+    ran = report(capsys, "sigmoid", *argv)
     seed = json.loads(ran.out)["seed"]
     assert f"seed {seed} (random; repeat with --seed)" in ran.err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [
+            "check",
+            "--chain",
+            "a.py:A,b.py:B",
+            "--as",
+            "s",
+            "--set",
+            "eps=1e-6",
+            "--set",
+            "p=0.5",
+            "--strict-fp",
+        ],
+        ["check", "a b.py:A", "--as", "s", "--shapes", "0,2", "--format", "json", "--shrink-time", "2.5"],
+        ["report", "--spec", "relu,tanh", "--reference", "fd", "--dtype", "float32", "--jobs", "3"],
+        ["report", "--examples", "7", "--format", "markdown", "--output", "out file.md", "-q"],
+    ],
+)
+def test_the_repeat_command_gives_back_every_option(argv: list[str]) -> None:
+    """Parsed again, the command line the repeat line shows is the run's own (the seed drawn made
+    explicit)."""
+    args = _parser().parse_args(argv)
+    again = _parser().parse_args(shlex.split(_repeat_command(args, 42))[1:])
+    assert vars(again) == {**vars(args), "seed": 42}
 
 
 @pytest.fixture
@@ -315,19 +295,7 @@ def test_vacuous_cell_is_not_a_pass(capsys: pytest.CaptureFixture[str], temporar
         temporary_spec,
         dataclasses.replace(get_spec("relu"), name="relu_one_row", shapes=({"shape": (1, 5)},)),
     )
-    ran = crosscheck(
-        capsys,
-        "report",
-        "--spec",
-        "relu_one_row",
-        "--dtype",
-        "float64",
-        "--examples",
-        "3",
-        "--jobs",
-        "1",
-        *FD,
-    )
+    ran = report(capsys, "relu_one_row", "--dtype", "float64", "--examples", "3", *FD)
     assert ran.code == 1
     assert "VACUOUS" in ran.out and "every drawn example was rejected" in ran.out
 
@@ -337,65 +305,26 @@ def test_missing_backend_is_shown_as_skipped_never_passed(
 ) -> None:
     torch = get_reference("torch")
     monkeypatch.setattr(type(torch), "unavailable", lambda self: "torch is not installed (pip install torch)")
-    ran = crosscheck(
-        capsys,
-        "report",
-        "--spec",
-        "relu",
-        "--dtype",
-        "float64",
-        "--examples",
-        "2",
-        "--jobs",
-        "1",
-        "--format",
-        "json",
-        "--seed",
-        SEED,
-        "-q",
-    )
-    data = json.loads(ran.out)
+    argv = ["--dtype", "float64", "--examples", "2", "--seed", SEED, "-q"]
+    data = json.loads(report(capsys, "relu", *argv, "--format", "json").out)
     torch_cells = [r for r in data["results"] if "torch" in r["reference"]]
     assert torch_cells and all(r["status"] == "skip" for r in torch_cells)
     assert data["references"]["torch"] == "torch is not installed (pip install torch)"
-    table = crosscheck(
-        capsys,
-        "report",
-        "--spec",
-        "relu",
-        "--dtype",
-        "float64",
-        "--examples",
-        "2",
-        "--jobs",
-        "1",
-        "--reference",
-        "fd",
-        "-q",
-    )
+    table = report(capsys, "relu", *argv, "--reference", "fd")
     assert "torch" not in table.out.split("\n\n", 1)[1].split("cells run")[0]
     assert crosscheck(capsys, "check", "impl:Relu", "--as", "relu", "--reference", "torch").code == 2
 
 
 def test_list_shows_every_public_spec(capsys: pytest.CaptureFixture[str]) -> None:
     ran = crosscheck(capsys, "list")
-    public = [
-        "mul",
-        "add",
-        "relu",
-        "sigmoid",
-        "affine",
-        "softmax",
-        "softmax_with_loss",
-        "softmax_with_loss_labels",
-        "two_layer_net",
-        "tanh",
-    ]
-    for name in public:
+    public = (
+        "mul add relu sigmoid affine softmax softmax_with_loss softmax_with_loss_labels two_layer_net tanh"
+    )
+    for name in public.split():
         assert f"\n{name}  (" in "\n" + ran.out
     assert "kinks: gradient 0 at x == 0" in ran.out and "parameters: W, b" in ran.out
     described = json.loads(crosscheck(capsys, "list", "--format", "json").out)
-    assert {d["name"] for d in described} >= set(public)
+    assert {d["name"] for d in described} >= set(public.split())
 
 
 @needs("torch", "jax")
@@ -406,36 +335,9 @@ def test_inconsistent_spec_is_reported(capsys: pytest.CaptureFixture[str], tempo
         get_spec("sigmoid"), name="sigmoid_inconsistent", jax=lambda J, x: J.nn.sigmoid(x * 1.001)
     )
     _register(temporary_spec, wrong)
-    ran = crosscheck(
-        capsys,
-        "report",
-        "--spec",
-        "sigmoid_inconsistent",
-        "--dtype",
-        "float64",
-        "--examples",
-        "3",
-        "--jobs",
-        "2",
-        "--seed",
-        SEED,
-        "-q",
-    )
+    argv = ["--dtype", "float64", "--examples", "3", "--seed", SEED, "-q"]
+    ran = report(capsys, "sigmoid_inconsistent", *argv, "--jobs", "2")
     assert ran.code == 1
     assert "FAIL: sigmoid_inconsistent, its torch and jax math, float64" in ran.out
-    sane = crosscheck(
-        capsys,
-        "report",
-        "--spec",
-        "sigmoid",
-        "--dtype",
-        "float64",
-        "--examples",
-        "3",
-        "--jobs",
-        "1",
-        "--seed",
-        SEED,
-        "-q",
-    )
+    sane = report(capsys, "sigmoid", *argv)
     assert sane.code == 0, sane.out

@@ -9,7 +9,6 @@ Judged against finite differences only, so everything here runs without torch or
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -20,9 +19,9 @@ import pytest
 
 from properties import check_layer
 from properties.engine.compare import Mismatch, compare
-from properties.frontends.cli import main
+from tests.helpers import crosscheck as in_process
+from tests.helpers import subprocess_env
 
-ROOT = Path(__file__).resolve().parents[1]
 ZOO = Path(__file__).resolve().parent / "zoo"
 BOOK = ZOO / "book_project"
 MISTAKES = ZOO / "mistakes.py"
@@ -33,19 +32,23 @@ FD = ["--reference", "fd", "--examples", "8", "--seed", "7", "--shrink-time", "1
 RUNNER = "import sys\nfrom properties.frontends.cli import main\nsys.exit(main())\n"
 
 
-def _env() -> dict[str, str]:
-    return {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    }
+def python(*argv: str, cwd: Path = BOOK) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *argv], cwd=cwd, env=subprocess_env(), capture_output=True, text=True, timeout=300
+    )
 
 
-def crosscheck(tmp_path: Path, *argv: str, cwd: Path = BOOK) -> subprocess.CompletedProcess[str]:
+def crosscheck(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    """The command as the installed console script runs it, from the book's project root."""
     runner = tmp_path / "crosscheck_runner.py"
     runner.write_text(RUNNER)
-    return subprocess.run(
-        [sys.executable, str(runner), *argv], cwd=cwd, env=_env(), capture_output=True, text=True, timeout=300
-    )
+    return python(str(runner), *argv)
+
+
+def check(capsys: pytest.CaptureFixture[str], target: str, spec: str, *argv: str) -> tuple[int, str]:
+    """``crosscheck check`` in this process: the exit status and stdout."""
+    ran = in_process(capsys, "check", target, "--as", spec, *argv, *FD)
+    return ran.code, ran.out
 
 
 def head(out: str, n: int = 2) -> list[str]:
@@ -55,9 +58,15 @@ def head(out: str, n: int = 2) -> list[str]:
 # ---- the book's project, run from its root -------------------------------------------------------
 
 
-@pytest.mark.parametrize(("target", "spec"), [("Affine", "affine"), ("Sigmoid", "sigmoid")])
-def test_book_correct_layers_pass_from_the_project_root(tmp_path: Path, target: str, spec: str) -> None:
-    done = crosscheck(tmp_path, "check", f"common/layers.py:{target}", "--as", spec, *FD)
+@pytest.mark.parametrize(
+    ("target", "spec", "launcher"),
+    [("Affine", "affine", "script"), ("Sigmoid", "sigmoid", "script"), ("Affine", "affine", "python -m")],
+)
+def test_book_correct_layers_pass_from_the_project_root(
+    tmp_path: Path, target: str, spec: str, launcher: str
+) -> None:
+    argv = ("check", f"common/layers.py:{target}", "--as", spec, *FD)
+    done = crosscheck(tmp_path, *argv) if launcher == "script" else python("-m", "properties", *argv)
     assert done.returncode == 0, done.stdout + done.stderr
     assert head(done.stdout, 1) == [f"{target} agrees with spec {spec}: 6 cells passed"]
     assert "hint:" not in done.stdout
@@ -94,18 +103,6 @@ def test_book_network_loads_its_star_imports(tmp_path: Path) -> None:
     done = crosscheck(tmp_path, "check", "ch05/two_layer_net.py:TwoLayerNet", "--as", "two_layer_net", *FD)
     assert done.returncode == 1, done.stdout + done.stderr
     assert head(done.stdout, 1)[0].startswith("TwoLayerNet DISAGREES with spec two_layer_net")
-
-
-def test_python_m_properties_from_the_project_root(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "properties", "check", "common/layers.py:Affine", "--as", "affine", *FD],
-        cwd=BOOK,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_sys_path_is_restored_after_check_layer(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -152,14 +149,7 @@ def test_target_errors_exit_2_before_torch_or_jax(tmp_path: Path, target: str, s
     (tmp_path / "broken_syntax.py").write_text("class Relu:\n    def forward(self, x)\n        return x\n")
     script = tmp_path / "nothing_heavy.py"
     script.write_text(_NOTHING_HEAVY)
-    done = subprocess.run(
-        [sys.executable, str(script), "check", target.format(tmp=tmp_path), "--as", "relu"],
-        cwd=BOOK,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = python(str(script), "check", target.format(tmp=tmp_path), "--as", "relu")
     assert done.returncode == 2, done.stdout + done.stderr
     assert says in done.stderr
     assert done.stderr.strip().count("\n") == 0 and "Traceback" not in done.stderr and done.stdout == ""
@@ -178,8 +168,7 @@ MISTAKE_HINTS = [
 def test_textbook_mistake_gets_its_hint_and_no_other(
     capsys: pytest.CaptureFixture[str], name: str, spec: str, hint: str
 ) -> None:
-    code = main(["check", f"{MISTAKES}:{name}", "--as", spec, *FD])
-    out = capsys.readouterr().out
+    code, out = check(capsys, f"{MISTAKES}:{name}", spec)
     assert code == 1, out
     hints = [line for line in out.splitlines() if line.startswith("hint:")]
     assert len(hints) == 1 and hint in hints[0], out
@@ -188,16 +177,12 @@ def test_textbook_mistake_gets_its_hint_and_no_other(
 
 @pytest.mark.parametrize(
     ("name", "method", "name_returned"),
-    [
-        ("ReluForwardNoReturn", "forward", "out"),
-        ("ReluBackwardNoReturn", "backward", "dx"),
-    ],
+    [("ReluForwardNoReturn", "forward", "out"), ("ReluBackwardNoReturn", "backward", "dx")],
 )
 def test_a_method_returning_none_is_told_so(
     capsys: pytest.CaptureFixture[str], name: str, method: str, name_returned: str
 ) -> None:
-    code = main(["check", f"{MISTAKES}:{name}", "--as", "relu", *FD])
-    out = capsys.readouterr().out
+    code, out = check(capsys, f"{MISTAKES}:{name}", "relu")
     assert code == 1, out
     said = f"{name}.{method} returned None: did you forget `return {name_returned}`?"
     assert out.splitlines()[1].endswith(said)
@@ -208,8 +193,7 @@ def test_a_method_returning_none_is_told_so(
 
 
 def test_values_print_as_plain_numbers(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["check", f"{ZOO / 'broken.py'}:SigmoidBackwardFromInput", "--as", "sigmoid", *FD])
-    out = capsys.readouterr().out
+    code, out = check(capsys, f"{ZOO / 'broken.py'}:SigmoidBackwardFromInput", "sigmoid")
     assert code == 1, out
     assert "largest absolute error" in out
     assert "np.float64(" not in out and "np.int64(" not in out
@@ -230,8 +214,7 @@ def test_relative_error_only_where_the_reference_is_not_tiny() -> None:
 
 
 def test_repeat_line_keeps_as_and_every_option(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["check", f"{MISTAKES}:SigmoidScalesDoutInPlace", "--as", "sigmoid", "--strict-fp", *FD])
-    out = capsys.readouterr().out
+    code, out = check(capsys, f"{MISTAKES}:SigmoidScalesDoutInPlace", "sigmoid", "--strict-fp")
     assert code == 1, out
     repeat = out.rstrip().splitlines()[-1].split("repeat this run exactly: ", 1)[1]
     assert repeat == (
@@ -253,14 +236,7 @@ def test_assert_layer_matches_hides_its_own_frames(tmp_path: Path) -> None:
         f"    assert_layer_matches({str(BOOK / 'common' / 'layers.py') + ':Relu'!r}, 'relu',\n"
         "                         references=('fd',), examples=5, seed=1, shrink_seconds=0)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_mine.py"],
-        cwd=tmp_path,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = python("-m", "pytest", "-q", "-p", "no:cacheprovider", "test_mine.py", cwd=tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "Relu DISAGREES with spec relu" in done.stdout
     assert "test_mine.py:4" in done.stdout

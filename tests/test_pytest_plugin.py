@@ -21,7 +21,8 @@ from tests.helpers import plugin_args, subprocess_env
 ZOO = Path(__file__).resolve().parent / "zoo"
 
 
-def test_assert_layer_matches_accepts_a_correct_class() -> None:
+def test_assert_layer_matches_is_exported_and_accepts_a_correct_class() -> None:
+    assert "assert_layer_matches" in properties.__all__
     affine_grads = load_target(f"{ZOO / 'correct.py'}:AffineBook2")  # a class object, as a user passes it
     assert_layer_matches(affine_grads, spec="affine", references=("fd",), examples=10, seed=1)
 
@@ -46,10 +47,6 @@ def test_assert_layer_matches_refuses_a_reference_it_cannot_run(monkeypatch: pyt
     monkeypatch.setattr(type(torch), "unavailable", lambda self: "torch is not installed (pip install torch)")
     with pytest.raises(UsageError, match="torch is not installed"):
         assert_layer_matches("impl:Relu", spec="relu", references=("torch",))
-
-
-def test_exported_from_the_package() -> None:
-    assert "assert_layer_matches" in properties.__all__
 
 
 def _pytest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

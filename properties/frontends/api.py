@@ -21,14 +21,13 @@ from properties.engine.schedule import resolve_dtypes, resolve_references, run_m
 from properties.engine.shapes import probe, restrict, select
 from properties.engine.spec import Arrays, LayerSpec
 from properties.frontends.hints import find_hints
-from properties.frontends.loader import load_target, target_name
+from properties.frontends.loader import load_target, one_line, target_name
 from reference import get_reference
 
 __all__ = ["assert_layer_matches", "check_layer", "preflight", "replay"]
 
 
-def _describe_call(spec: LayerSpec, cls: Any, arrays: Arrays) -> str:
-    name = getattr(cls, "__name__", repr(cls))
+def _describe_call(spec: LayerSpec, name: str, arrays: Arrays) -> str:
     if spec.kind == "net" and spec.net_args is not None:
         return f"{name}({', '.join(str(a) for a in spec.net_args(arrays))})"
     kwargs = [f"{k}=..." for k in driver_for(spec).init_kwargs(arrays)]
@@ -48,13 +47,12 @@ def preflight(spec: LayerSpec, cls: Any, dtype: Any = np.float64) -> None:
             f"{name} has no method {' or '.join(missing)}; spec {spec.name} drives {' and '.join(methods)}"
         )
     calls: list[str] = []
-
     interface: list[InterfaceError] = []
+    drv = driver_for(spec)
 
     def build(draw: Any) -> Any:
         arrays, _ = draw_case(spec, draw, dtype)
-        calls.append(_describe_call(spec, cls, arrays))
-        drv = driver_for(spec)
+        calls.append(_describe_call(spec, name, arrays))
         try:
             layer = drv.build(cls, arrays, dtype)
         except InterfaceError as exc:
@@ -76,11 +74,9 @@ def preflight(spec: LayerSpec, cls: Any, dtype: Any = np.float64) -> None:
     if interface:
         raise UsageError(str(interface[0]))
     if outcome.exception is not None:
-        exc = outcome.exception
         call = calls[-1] if calls else name
-        reason = " ".join(str(exc).split()) or type(exc).__name__
         raise UsageError(
-            f"{name} cannot be built as spec {spec.name} builds it, {call}: {type(exc).__name__}: {reason}"
+            f"{name} cannot be built as spec {spec.name} builds it, {call}: {one_line(outcome.exception)}"
         )
 
 
@@ -103,7 +99,8 @@ def _target(layer: Any, cls: Any) -> str:
     return layer if isinstance(layer, str) else target_name(cls)
 
 
-def _spec(spec: str | LayerSpec) -> LayerSpec:
+def spec_named(spec: str | LayerSpec) -> LayerSpec:
+    """The registered spec ``spec`` names; UsageError for a name that is not registered."""
     if isinstance(spec, LayerSpec):
         return spec
     try:
@@ -161,7 +158,7 @@ def check_layer(
     # the target first: a missing file, class or a syntax error is reported before anything else
     # is looked up (no reference resolved, nothing heavy imported)
     cls = load_layer(layer)
-    s = _spec(spec)
+    s = spec_named(spec)
     if settings:
         try:
             s = s.with_settings(settings)
@@ -240,7 +237,7 @@ def assert_layer_matches(
     except UsageError as exc:  # raised afresh here: its traceback stops at the (hidden) frame above
         raise UsageError(str(exc)) from None
     if not run.ok:
-        from properties.frontends.report import render_check
+        from properties.frontends.verdict import render_check
 
         raise AssertionError(render_check(run))
 
@@ -271,4 +268,3 @@ def replay(
     outcome = explore(lambda draw: prop.run(s, cls, ref, draw, dt), replay=draws)
     if outcome.exception is not None:
         raise outcome.exception
-

@@ -14,15 +14,15 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 from properties.engine.explore import DEFAULT_EXAMPLES, SHRINK_SECONDS
-from properties.engine.registry import SPECS, get_spec
+from properties.engine.registry import SPECS
 from properties.engine.results import CellResult
 from properties.engine.schedule import default_jobs, new_seed, run_matrix
-from properties.frontends.api import check_layer
+from properties.frontends.api import check_layer, spec_named
 from properties.frontends.loader import UsageError
 
 __all__ = ["main"]
@@ -39,31 +39,22 @@ def _csv(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def _positive(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return n
+def _number(kind: Callable[[str], Any], what: str, least: float | None = None) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if least is not None and not value >= least:  # `not >=`: NaN is refused too
+            raise argparse.ArgumentTypeError(f"must be at least {least}")
+        return value
+
+    return parse
 
 
-def _seconds(text: str) -> float:
-    try:
-        t = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not t >= 0:
-        raise argparse.ArgumentTypeError("must be at least 0")
-    return t
-
-
-def _seed(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+_positive = _number(int, "a whole number", 1)
+_seconds = _number(float, "a number of seconds", 0)
+_seed = _number(int, "a whole number")
 
 
 def _setting(text: str) -> tuple[str, float]:
@@ -81,7 +72,6 @@ def _run_options(p: argparse.ArgumentParser, default_dtypes: str) -> None:
         "--reference",
         metavar="NAMES",
         type=_csv,
-        default=None,
         help="comma-separated references among torch,jax,fd (default: all; one that is not "
         "installed is shown as skipped, one named here that is not installed is an error)",
     )
@@ -96,7 +86,6 @@ def _run_options(p: argparse.ArgumentParser, default_dtypes: str) -> None:
         "--seed",
         metavar="S",
         type=_seed,
-        default=None,
         help="repeat a run exactly (default: a random seed, printed)",
     )
     p.add_argument(
@@ -130,12 +119,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="every property of every impl layer against every reference")
     _run_options(p, "float64,float32")
     p.add_argument("--format", choices=("table", "markdown", "json"), default="table")
-    p.add_argument(
-        "--output", metavar="FILE", type=Path, default=None, help="write the matrix to FILE instead of stdout"
-    )
-    p.add_argument(
-        "--spec", metavar="NAMES", type=_csv, default=None, help="comma-separated spec names (default: all)"
-    )
+    p.add_argument("--output", metavar="FILE", type=Path, help="write the matrix to FILE instead of stdout")
+    p.add_argument("--spec", metavar="NAMES", type=_csv, help="comma-separated spec names (default: all)")
     p.add_argument(
         "--jobs",
         metavar="N",
@@ -151,7 +136,6 @@ def _parser() -> argparse.ArgumentParser:
         "--chain",
         metavar="A,B",
         type=_csv,
-        default=None,
         help="instead of one target, comma-separated targets checked as one layer: forward through "
         "A then B (B also gets the remaining inputs, e.g. targets), backward through B then A",
     )
@@ -180,7 +164,6 @@ def _parser() -> argparse.ArgumentParser:
         "--shapes",
         metavar="INDICES",
         type=_csv,
-        default=None,
         help="comma-separated shape sets to check, by index as `crosscheck list` and the report "
         "number them (default: all; a shape set the class raises on fails the check)",
     )
@@ -188,11 +171,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _progress(quiet: bool, announce: str) -> Any:
+def _progress(args: argparse.Namespace, command: str, seed: int) -> Any:
     """One line per finished cell on stderr, after a first line with the seed (printed once the
     request is known to be valid, so a usage error stays a single line)."""
-    if quiet:
+    if args.quiet:
         return None
+    given = "given" if args.seed is not None else "random; repeat with --seed"
+    announce = f"{command}: seed {seed} ({given})"
 
     def show(i: int, n: int, r: CellResult) -> None:
         if i == 1:
@@ -204,16 +189,15 @@ def _progress(quiet: bool, announce: str) -> Any:
     return show
 
 
-def _seed_line(command: str, seed: int, given: int | None) -> str:
-    return f"{command}: seed {seed} ({'given' if given is not None else 'random; repeat with --seed'})"
-
-
 def _repeat_command(args: argparse.Namespace, seed: int) -> str:
-    """The command line that repeats this run exactly: the target, ``--as``/``--spec`` and every
-    option given (``--seed``, ``--examples`` and ``--dtype`` always, so the draws are the same)."""
+    """The command line that repeats this run exactly: the target or chain, ``--as``/``--spec`` and
+    every option given (``--seed``, ``--examples`` and ``--dtype`` always, so the draws are the same)."""
     parts = ["crosscheck", args.command]
     if args.command == "check":
-        parts += [args.target, "--as", args.spec]
+        parts += [args.target] if args.chain is None else ["--chain", ",".join(args.chain)]
+        parts += ["--as", args.spec]
+        for key, value in args.settings:
+            parts += ["--set", f"{key}={value!r}"]
     elif args.spec:
         parts += ["--spec", ",".join(args.spec)]
     if args.reference:
@@ -236,13 +220,6 @@ def _repeat_command(args: argparse.Namespace, seed: int) -> str:
     return " ".join(shlex.quote(p) for p in parts)
 
 
-def _spec_named(name: str) -> Any:
-    try:
-        return get_spec(name)
-    except KeyError as exc:
-        raise UsageError(str(exc.args[0])) from None
-
-
 def _list(args: argparse.Namespace) -> int:
     from properties.frontends.report import render_list
 
@@ -253,7 +230,7 @@ def _list(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from properties.frontends.report import render
 
-    specs = [_spec_named(n) for n in args.spec] if args.spec else list(SPECS.values())
+    specs = [spec_named(n) for n in args.spec] if args.spec else list(SPECS.values())
     seed = args.seed if args.seed is not None else new_seed()
     run = run_matrix(
         specs,
@@ -263,7 +240,7 @@ def _report(args: argparse.Namespace) -> int:
         seed=seed,
         jobs=args.jobs,
         shrink_seconds=args.shrink_time,
-        progress=_progress(args.quiet, _seed_line("crosscheck report", seed, args.seed)),
+        progress=_progress(args, "crosscheck report", seed),
     )
     text = render(run, args.format, repeat=_repeat_command(args, seed))
     if args.output is not None:
@@ -279,14 +256,14 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from properties.frontends.report import render, render_check
+    from properties.frontends.report import render
+    from properties.frontends.verdict import render_check
 
     if (args.target is None) == (args.chain is None):
         raise UsageError("name one target, or a chain with --chain A,B (not both)")
     target = args.target if args.chain is None else args.chain
     shown = args.target if args.chain is None else f"--chain {','.join(args.chain)}"
     seed = args.seed if args.seed is not None else new_seed()
-    progress = _progress(args.quiet, _seed_line(f"crosscheck check {shown}", seed, args.seed))
     run = check_layer(
         target,
         args.spec,
@@ -296,7 +273,7 @@ def _check(args: argparse.Namespace) -> int:
         seed=seed,
         shrink_seconds=args.shrink_time,
         strict_fp=args.strict_fp,
-        progress=progress,
+        progress=_progress(args, f"crosscheck check {shown}", seed),
         shapes=args.shapes,
         settings=dict(args.settings),
     )

@@ -37,8 +37,7 @@ def _writes_dout(name: str, failures: list[CellResult]) -> str | None:
         " (crosscheck hands dout over read-only, so the other cells stop at that write)" if read_only else ""
     )
     return (
-        f"hint: {name}.backward writes into dout, the caller's array{why}: "
-        "copy dout first (dx = dout.copy())"
+        f"hint: {name}.backward writes into dout, the caller's array{why}: copy dout first (dx = dout.copy())"
     )
 
 
@@ -87,14 +86,6 @@ def _ignores_dout(name: str, spec: LayerSpec, cls: Any, failures: list[CellResul
     return None
 
 
-def _one_hot(x: np.ndarray, t: np.ndarray) -> np.ndarray:
-    if t.shape == x.shape:
-        return t.astype(np.float64)
-    out = np.zeros(x.shape)
-    out[np.arange(x.shape[0]), t.astype(np.int64)] = 1.0
-    return out
-
-
 def _log_epsilon(name: str, spec: LayerSpec, cls: Any, failures: list[CellResult]) -> str | None:
     """A softmax cross-entropy that disagrees: the loss recomputed on a failing case with
     ``log(y + 1e-7)`` must explain the layer's value (and differ from the right one) for the hint."""
@@ -112,7 +103,7 @@ def _log_epsilon(name: str, spec: LayerSpec, cls: Any, failures: list[CellResult
         got = ran[1]
         z = x.astype(np.float64) - x.max(axis=1, keepdims=True)
         log_y = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        target = _one_hot(x, t)
+        target = t.astype(np.float64) if t.shape == x.shape else np.eye(x.shape[1])[t.astype(np.int64)]
         n = x.shape[0]
         right = float(-np.sum(target * log_y) / n)
         with np.errstate(all="ignore"):

@@ -19,15 +19,16 @@ from typing import Any
 
 from properties.engine.errors import UsageError
 
-__all__ = ["UsageError", "load_target", "target_name"]
+__all__ = ["UsageError", "is_file", "load_target", "one_line", "target_name"]
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _is_file(module_part: str) -> bool:
+def is_file(module_part: str) -> bool:
+    """Whether the module part of a target names a file (else an importable module)."""
     return module_part.endswith(".py") or "/" in module_part or os.sep in module_part
 
 
@@ -75,7 +76,7 @@ def _from_file(path_text: str) -> ModuleType:
         del sys.modules[name]
         if isinstance(exc, KeyboardInterrupt):
             raise
-        raise UsageError(f"cannot import {path_text}: {_one_line(exc)}") from None
+        raise UsageError(f"cannot import {path_text}: {one_line(exc)}") from None
     return module
 
 
@@ -87,9 +88,9 @@ def _from_module(module_name: str) -> ModuleType:
     except ModuleNotFoundError as exc:
         if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
             raise UsageError(f"module not found: {module_name}") from None
-        raise UsageError(f"cannot import {module_name}: {_one_line(exc)}") from None
+        raise UsageError(f"cannot import {module_name}: {one_line(exc)}") from None
     except Exception as exc:
-        raise UsageError(f"cannot import {module_name}: {_one_line(exc)}") from None
+        raise UsageError(f"cannot import {module_name}: {one_line(exc)}") from None
 
 
 def load_target(target: str) -> Any:
@@ -99,7 +100,7 @@ def load_target(target: str) -> Any:
         raise UsageError(
             f"target {target!r} must look like path/to/file.py:ClassName or package.module:ClassName"
         )
-    module = _from_file(module_part) if _is_file(module_part) else _from_module(module_part)
+    module = _from_file(module_part) if is_file(module_part) else _from_module(module_part)
     obj: Any = module
     for attr in attr_path.split("."):
         if not hasattr(obj, attr):

@@ -28,42 +28,33 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--crosscheck-report",
         action="store_true",
-        default=False,
         help="print the conformance matrix of the registered layers at the end; a disagreement fails the run",
     )
+    group.addoption("--crosscheck-spec", type=_csv, help="comma-separated spec names (default: all)")
     group.addoption(
-        "--crosscheck-spec", type=_csv, default=None, help="comma-separated spec names (default: all)"
-    )
-    group.addoption(
-        "--crosscheck-reference",
-        type=_csv,
-        default=None,
-        help="comma-separated references (default: torch,jax,fd)",
+        "--crosscheck-reference", type=_csv, help="comma-separated references (default: torch,jax,fd)"
     )
     group.addoption("--crosscheck-examples", type=int, default=25, help="examples per cell (default 25)")
     group.addoption(
         "--crosscheck-dtype", type=_csv, default=["float64", "float32"], help="comma-separated dtypes"
     )
-    group.addoption("--crosscheck-seed", type=int, default=None, help="repeat a report exactly")
-
-
-def _is_xdist_worker(config: pytest.Config) -> bool:
-    return hasattr(config, "workerinput")
+    group.addoption("--crosscheck-seed", type=int, help="repeat a report exactly")
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Run the report once (on the controller under xdist) and fail the run if anything disagrees."""
     config = session.config
-    if not config.getoption("crosscheck_report") or _is_xdist_worker(config):
+    if not config.getoption("crosscheck_report") or hasattr(config, "workerinput"):  # an xdist worker
         return
-    from properties.engine.registry import SPECS, get_spec
+    from properties.engine.registry import SPECS
     from properties.engine.schedule import run_matrix
+    from properties.frontends.api import spec_named
     from properties.frontends.loader import UsageError
 
     try:
         names = config.getoption("crosscheck_spec")
-        specs = [get_spec(n) for n in names] if names else list(SPECS.values())
+        specs = [spec_named(n) for n in names] if names else list(SPECS.values())
         run: Any = run_matrix(
             specs,
             references=config.getoption("crosscheck_reference"),
@@ -71,8 +62,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             dtypes=config.getoption("crosscheck_dtype"),
             seed=config.getoption("crosscheck_seed"),
         )
-    except (UsageError, KeyError) as exc:
-        run = f"crosscheck: error: {exc.args[0] if exc.args else exc}"
+    except UsageError as exc:
+        run = f"crosscheck: error: {exc}"
     config.stash[_run_key] = run
     if (isinstance(run, str) or not run.ok) and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
