@@ -8,6 +8,8 @@ window geometry the pooling hooks need is read from the same entries.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -53,11 +55,11 @@ def _conv_jax(J: Any, x: Any, W: Any, b: Any, stride: int, pad: int) -> Any:
     return y + b[None, :, None, None]
 
 
-def _abs_patches(a: Arrays, x: str, fh: int, fw: int) -> np.ndarray:
-    """``|x|``'s windows (N, OH, OW, C, FH, FW), zero padding, the case's stride: written with
+def _patches(a: Arrays, fh: int, fw: int) -> np.ndarray:
+    """x's windows (N, OH, OW, C, FH, FW) in float64, zero padding, the case's stride: written with
     ``sliding_window_view``, independently of the layer's im2col."""
     stride, pad = _geometry(a, "stride", "pad")
-    xp = np.pad(np.abs(a[x].astype(np.float64)), ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    xp = np.pad(a["x"].astype(np.float64), ((0, 0), (0, 0), (pad, pad), (pad, pad)))
     windows = sliding_window_view(xp, (fh, fw), axis=(2, 3))[:, :, ::stride, ::stride]
     return windows.transpose(0, 2, 3, 1, 4, 5)
 
@@ -66,7 +68,7 @@ def _conv_value_scale(a: Arrays) -> float:
     """An output is ``sum(patch * W) + b``: made of terms up to ``sum|patch * W| + |b|``, its
     rounding is that size where the sum cancels (an output near 0 from large products)."""
     W = np.abs(a["W"].astype(np.float64))
-    terms = np.einsum("nhwcij,fcij->nfhw", _abs_patches(a, "x", *W.shape[2:]), W)
+    terms = np.einsum("nhwcij,fcij->nfhw", np.abs(_patches(a, *W.shape[2:])), W)
     return float(np.max(terms + np.abs(a["b"].astype(np.float64))[:, None, None]))
 
 
@@ -79,7 +81,7 @@ def _conv_grad_scale(a: Arrays, dout: np.ndarray) -> dict[str, float]:
         return {}
     W = np.abs(a["W"].astype(np.float64))
     d = np.abs(np.asarray(dout, dtype=np.float64))
-    dW = np.einsum("nfhw,nhwcij->fcij", d, _abs_patches(a, "x", *W.shape[2:]))
+    dW = np.einsum("nfhw,nhwcij->fcij", d, np.abs(_patches(a, *W.shape[2:])))
     return {
         "x": float(np.max(d)) * float(np.max(W.sum(axis=(0, 2, 3)))),
         "W": float(np.max(dW)),
@@ -349,22 +351,23 @@ def _bn_eval_value_scale(a: Arrays) -> float:
     return float(np.max(terms + np.abs(a["beta"].astype(np.float64))))
 
 
-def _bn_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
-    C = s["x"][1]
-    return {
-        "x": draw(S.array(dtype, s["x"])),
-        "gamma": draw(S.array(dtype, (C,))),
-        "beta": draw(S.array(dtype, (C,))),
-    }
+def _bn_draw(per_feature: bool = False, running: bool = False) -> Callable[[Draw, np.dtype, Sizes], Arrays]:
+    """x, and gamma and beta per channel (per feature: one per entry of a row); ``running``: the
+    running statistics too."""
 
+    def draw_case(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
+        C = math.prod(s["x"][1:]) if per_feature else s["x"][1]
+        a = {
+            "x": draw(S.array(dtype, s["x"])),
+            "gamma": draw(S.array(dtype, (C,))),
+            "beta": draw(S.array(dtype, (C,))),
+        }
+        if running:
+            a["running_mean"] = draw(S.array(dtype, (C,)))
+            a["running_var"] = np.abs(draw(S.array(dtype, (C,))))  # a variance: >= 0, zeros included
+        return a
 
-def _bn_eval_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
-    C = s["x"][1]
-    return {
-        **_bn_draw(draw, dtype, s),
-        "running_mean": draw(S.array(dtype, (C,))),
-        "running_var": np.abs(draw(S.array(dtype, (C,)))),  # a variance: >= 0, exact zeros included
-    }
+    return draw_case
 
 
 _BN_SHAPES = ({"x": (2, 3, 2, 2)}, {"x": (4, 3)}, {"x": (2, 5)})
@@ -388,7 +391,7 @@ register(
         params=("gamma", "beta"),
         forward_kwargs={"train_flg": True},
         shapes=_BN_SHAPES,
-        draw=_bn_draw,
+        draw=_bn_draw(),
         torch=_bn_train_torch,
         jax=_bn_train_jax,
         kinks=_bn_kinks,
@@ -415,21 +418,13 @@ def _flat_dout(a: Arrays, dout: np.ndarray) -> np.ndarray:
     return dout.reshape(dout.shape[0], -1) if np.ndim(dout) == a["x"].ndim else dout
 
 
-def _bn_flat_torch(T: Any, x: Any, gamma: Any, beta: Any, eps: float = BN_EPS) -> Any:
-    return _bn_train_torch(T, x.reshape(x.shape[0], -1), gamma, beta, eps).reshape(x.shape)
+def _per_feature(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The training-mode math ``fn`` on x flattened to (N, features), reshaped back."""
 
+    def flat(ns: Any, x: Any, gamma: Any, beta: Any, eps: float = BN_EPS) -> Any:
+        return fn(ns, x.reshape(x.shape[0], -1), gamma, beta, eps).reshape(x.shape)
 
-def _bn_flat_jax(J: Any, x: Any, gamma: Any, beta: Any, eps: float = BN_EPS) -> Any:
-    return _bn_train_jax(J, x.reshape(x.shape[0], -1), gamma, beta, eps).reshape(x.shape)
-
-
-def _bn_flat_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
-    D = int(np.prod(s["x"][1:]))
-    return {
-        "x": draw(S.array(dtype, s["x"])),
-        "gamma": draw(S.array(dtype, (D,))),
-        "beta": draw(S.array(dtype, (D,))),
-    }
+    return flat
 
 
 register(
@@ -443,9 +438,9 @@ register(
         params=("gamma", "beta"),
         forward_kwargs={"train_flg": True},
         shapes=_BN_SHAPES,
-        draw=_bn_flat_draw,
-        torch=_bn_flat_torch,
-        jax=_bn_flat_jax,
+        draw=_bn_draw(per_feature=True),
+        torch=_per_feature(_bn_train_torch),
+        jax=_per_feature(_bn_train_jax),
         kinks=lambda a, margin: {"x": _bn_kinks(_flat(a), margin)["x"].reshape(a["x"].shape)},
         convention="smooth (eps > 0); features with std < 1/2 curve too fast for finite differences",
         value_scale=lambda a: _bn_value_scale(_flat(a)),
@@ -470,7 +465,7 @@ _BN_EVAL = LayerSpec(
     init_arrays=("running_mean", "running_var"),
     forward_kwargs={"train_flg": False},
     shapes=_BN_SHAPES,
-    draw=_bn_eval_draw,
+    draw=_bn_draw(running=True),
     torch=_bn_eval_torch,
     jax=_bn_eval_jax,
     value_scale=_bn_eval_value_scale,
@@ -664,15 +659,8 @@ class _Forward:
     """
 
     def __init__(self, a: Arrays) -> None:
-        stride, pad = _geometry(a, "stride", "pad")
-        x = np.pad(a["x"].astype(np.float64), ((0, 0), (0, 0), (pad, pad), (pad, pad)))
         W1, b1 = a["W1"].astype(np.float64), a["b1"].astype(np.float64)
-        fs = W1.shape[-1]
-        # patches (N, OH, OW, C, FS, FS)
-        patches = sliding_window_view(x, (fs, fs), axis=(2, 3))[:, :, ::stride, ::stride].transpose(
-            0, 2, 3, 1, 4, 5
-        )
-        self.patches = patches
+        self.patches = patches = _patches(a, *W1.shape[2:])  # (N, OH, OW, C, FS, FS)
         self.conv = np.einsum("nhwcij,fcij->nfhw", patches, W1) + b1[:, None, None]
         self.conv_terms = (
             np.einsum("nhwcij,fcij->nfhw", np.abs(patches), np.abs(W1)) + np.abs(b1)[:, None, None]
@@ -827,26 +815,8 @@ register(
         # a square image with an even convolution output, the book's case (its SimpleConvNet sizes
         # the hidden layer from the height alone, and is checkable there: --shapes 1)
         shapes=(
-            {
-                "N": 2,
-                "input_dim": (2, 7, 6),
-                "filter_num": 2,
-                "filter_size": 3,
-                "stride": 2,
-                "pad": 1,
-                "H": 4,
-                "C": 3,
-            },
-            {
-                "N": 2,
-                "input_dim": (1, 6, 6),
-                "filter_num": 2,
-                "filter_size": 3,
-                "stride": 1,
-                "pad": 0,
-                "H": 3,
-                "C": 2,
-            },
+            dict(N=2, input_dim=(2, 7, 6), filter_num=2, filter_size=3, stride=2, pad=1, H=4, C=3),
+            dict(N=2, input_dim=(1, 6, 6), filter_num=2, filter_size=3, stride=1, pad=0, H=3, C=2),
         ),
         draw=_scn_draw,
         net_args=_scn_net_args,
