@@ -182,7 +182,7 @@ def test_softmax_backward_is_finite_and_quiet(dtype: Any, data: st.DataObject) -
     p = _softmax_oracle(x)
     expected = p * (dout.astype(LD) - np.sum(dout.astype(LD) * p, axis=-1, keepdims=True))
     # y * (dout - sum(dout * y)) is made of terms up to |dout|: its rounding is eps * |dout| even
-    # where the gradient itself cancels to ~0 (the spec's ``_dout_scale``)
+    # where the gradient itself cancels to ~0 (the spec's ``dout_scale``)
     _assert_close(dx, expected, dtype, _cond(x), scale=float(np.max(np.abs(dout))))
     assert y.dtype == dtype
 
