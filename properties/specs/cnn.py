@@ -374,35 +374,32 @@ _BN_SHAPES = ({"x": (2, 3, 2, 2)}, {"x": (4, 3)}, {"x": (2, 5)})
 _BN_SETTINGS = {"eps": BN_EPS}
 #: eps values learners' code and other frameworks use: the book's ``10e-7``, 1e-7, 1e-8, Keras's 1e-3
 _OTHER_EPS = (1e-6, 1e-7, 1e-8, 1e-3)
-_BN_ALTERNATIVES = (
-    Alternative("batch_norm_per_feature", {"eps": 1e-6}),  # the book's BatchNormalization
-    Alternative("batch_norm_per_feature"),
-    *(Alternative("batch_norm", {"eps": e}) for e in _OTHER_EPS),
-    *(Alternative("batch_norm_per_feature", {"eps": e}) for e in _OTHER_EPS[1:]),
+_BN = LayerSpec(
+    name="batch_norm",
+    layer=BatchNormalization,
+    summary="training mode: normalize by the batch's mean and biased variance per axis-1 channel, "
+    "differentiated through them; (N, C, H, W) and (N, D)",
+    inputs=("x",),
+    params=("gamma", "beta"),
+    forward_kwargs={"train_flg": True},
+    shapes=_BN_SHAPES,
+    draw=_bn_draw(),
+    torch=_bn_train_torch,
+    jax=_bn_train_jax,
+    kinks=_bn_kinks,
+    convention="smooth (eps > 0); channels with std < 1/2 curve too fast for finite differences",
+    value_scale=_bn_value_scale,
+    grad_scale=_bn_grad_scale,
+    settings=_BN_SETTINGS,
+    alternatives=(
+        Alternative("batch_norm_per_feature", {"eps": 1e-6}),  # the book's BatchNormalization
+        Alternative("batch_norm_per_feature"),
+        *(Alternative("batch_norm", {"eps": e}) for e in _OTHER_EPS),
+        *(Alternative("batch_norm_per_feature", {"eps": e}) for e in _OTHER_EPS[1:]),
+    ),
+    convention_name="per-channel batch normalization (torch's BatchNorm2d)",
 )
-
-register(
-    LayerSpec(
-        name="batch_norm",
-        layer=BatchNormalization,
-        summary="training mode: normalize by the batch's mean and biased variance per axis-1 channel, "
-        "differentiated through them; (N, C, H, W) and (N, D)",
-        inputs=("x",),
-        params=("gamma", "beta"),
-        forward_kwargs={"train_flg": True},
-        shapes=_BN_SHAPES,
-        draw=_bn_draw(),
-        torch=_bn_train_torch,
-        jax=_bn_train_jax,
-        kinks=_bn_kinks,
-        convention="smooth (eps > 0); channels with std < 1/2 curve too fast for finite differences",
-        value_scale=_bn_value_scale,
-        grad_scale=_bn_grad_scale,
-        settings=_BN_SETTINGS,
-        alternatives=_BN_ALTERNATIVES,
-        convention_name="per-channel batch normalization (torch's BatchNorm2d)",
-    )
-)
+register(_BN)
 
 
 # the book's convention: a 4-D input is flattened to (N, C*H*W) and each feature normalized alone
@@ -428,16 +425,12 @@ def _per_feature(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 register(
-    LayerSpec(
+    replace(
+        _BN,
         name="batch_norm_per_feature",
-        layer=BatchNormalization,
         layer_kwargs={"per_feature": True},
         summary="training mode, the book's convention: (N, C, H, W) flattened to (N, C*H*W) and each "
         "feature normalized alone (gamma, beta of shape (C*H*W,)); (N, D) as batch_norm",
-        inputs=("x",),
-        params=("gamma", "beta"),
-        forward_kwargs={"train_flg": True},
-        shapes=_BN_SHAPES,
         draw=_bn_draw(per_feature=True),
         torch=_per_feature(_bn_train_torch),
         jax=_per_feature(_bn_train_jax),
@@ -445,7 +438,6 @@ register(
         convention="smooth (eps > 0); features with std < 1/2 curve too fast for finite differences",
         value_scale=lambda a: _bn_value_scale(_flat(a)),
         grad_scale=lambda a, dout: _bn_grad_scale(_flat(a), _flat_dout(a, dout)),
-        settings=_BN_SETTINGS,
         alternatives=(
             *(Alternative("batch_norm_per_feature", {"eps": e}) for e in _OTHER_EPS),
             Alternative("batch_norm"),
@@ -551,51 +543,48 @@ def _dropout_drawing_its_own_mask(spec: LayerSpec, cls: Any) -> tuple[LayerSpec,
     return replace(probe_spec, draw=draw), note
 
 
-def _dropout(name: str, scale: str, inverted: bool, other: str, convention_name: str) -> LayerSpec:
-    keep = (lambda p: 1.0 - p) if inverted else (lambda p: 1.0)
-    return LayerSpec(
-        name=name,
-        layer=Dropout,
-        layer_kwargs={} if inverted else {"inverted": False},
-        summary=f"{scale}, with a drawn mask given to both sides (a forward without mask=: the mask "
-        "it draws under a seeded np.random is read from its output)",
-        inputs=("x", "mask"),
-        constants=("mask",),
-        keyword_inputs=("mask",),
-        forward_kwargs={"train_flg": True},
-        hyper=("dropout_ratio",),
-        shapes=(
-            {"x": (3, 4), "dropout_ratio": 0.5},
-            {"x": (2, 3, 2), "dropout_ratio": 0.2},
-            {"x": (2, 5), "dropout_ratio": 0.0},
-        ),
-        draw=_dropout_draw,
-        # the definition, written in each framework (F.dropout draws its own mask)
-        torch=lambda T, x, mask, dropout_ratio: x * mask / keep(dropout_ratio),
-        jax=lambda J, x, mask, dropout_ratio: x * mask / keep(dropout_ratio),
-        row_wise=True,
-        adapt=_dropout_drawing_its_own_mask,
-        alternatives=(Alternative(other),),
-        convention_name=convention_name,
-    )
-
-
-register(
-    _dropout(
-        "dropout",
-        "inverted dropout in training, x * mask / (1 - p)",
-        True,
-        "dropout_book",
-        "inverted dropout (torch's): kept units scaled by 1/(1-p) in training, inference unscaled",
-    )
+#: how the mask reaches both sides, in both dropout specs' summaries
+_GIVEN_MASK = (
+    "with a drawn mask given to both sides (a forward without mask=: the mask it draws under a seeded "
+    "np.random is read from its output)"
 )
+_DROPOUT = LayerSpec(
+    name="dropout",
+    layer=Dropout,
+    summary=f"inverted dropout in training, x * mask / (1 - p), {_GIVEN_MASK}",
+    inputs=("x", "mask"),
+    constants=("mask",),
+    keyword_inputs=("mask",),
+    forward_kwargs={"train_flg": True},
+    hyper=("dropout_ratio",),
+    shapes=(
+        {"x": (3, 4), "dropout_ratio": 0.5},
+        {"x": (2, 3, 2), "dropout_ratio": 0.2},
+        {"x": (2, 5), "dropout_ratio": 0.0},
+    ),
+    draw=_dropout_draw,
+    # the definition, written in each framework (F.dropout draws its own mask)
+    torch=lambda T, x, mask, dropout_ratio: x * mask / (1.0 - dropout_ratio),
+    jax=lambda J, x, mask, dropout_ratio: x * mask / (1.0 - dropout_ratio),
+    row_wise=True,
+    adapt=_dropout_drawing_its_own_mask,
+    alternatives=(Alternative("dropout_book"),),
+    convention_name="inverted dropout (torch's): kept units scaled by 1/(1-p) in training, inference "
+    "unscaled",
+)
+register(_DROPOUT)
 register(
-    _dropout(
-        "dropout_book",
-        "the book's non-inverted dropout in training, x * mask (inference scales by 1 - p instead)",
-        False,
-        "dropout",
-        "the book's non-inverted dropout: x * mask in training, unscaled, and x * (1 - p) at inference",
+    replace(
+        _DROPOUT,
+        name="dropout_book",
+        layer_kwargs={"inverted": False},
+        summary="the book's non-inverted dropout in training, x * mask (inference scales by 1 - p "
+        f"instead), {_GIVEN_MASK}",
+        torch=lambda T, x, mask, dropout_ratio: x * mask,
+        jax=lambda J, x, mask, dropout_ratio: x * mask,
+        alternatives=(Alternative("dropout"),),
+        convention_name="the book's non-inverted dropout: x * mask in training, unscaled, and x * (1 - p) "
+        "at inference",
     )
 )
 
