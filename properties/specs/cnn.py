@@ -1,9 +1,8 @@
 """The CNN specs: convolution, max pooling, batch normalization, dropout and SimpleConvNet.
 
-Registered on import (``properties/__init__.py``); their names are a public contract, like the
-built-in ones. Hyper-parameters (stride, pad, window, dropout ratio) come with each shape-set
-entry and reach the layer's constructor and the math functions through ``LayerSpec.hyper``; the
-window geometry the pooling hooks need is read from the same entries.
+Their names are a public contract. Hyper-parameters (stride, pad, window, dropout ratio) come
+with each shape-set entry and reach the constructor, the math functions and the hooks through
+``LayerSpec.hyper``.
 """
 
 from __future__ import annotations
