@@ -22,9 +22,9 @@ from properties.engine.drivers import driver_for
 from properties.engine.errors import UsageError
 from properties.engine.registry import register
 from properties.engine.spec import Alternative, Arrays, Draw, LayerSpec, Sizes, per_case
+from properties.engine.tolerances import EXACT_ULPS
 
 BN_EPS = 1e-5  # BatchNormalization's default eps, torch's default too
-ROUNDING_ULPS = 2.0**10  # as properties.engine.tolerances.EXACT_ULPS: "within rounding" of a kink
 
 
 def _hyper(s: Sizes, *names: str) -> dict[str, Any]:
@@ -725,7 +725,7 @@ def _scn_ambiguous(a: Arrays) -> bool:
     window whose two largest values are within rounding of each other. An exact tie of two
     identical patches is harmless (both would pass back the same gradient) and is not skipped."""
     f = _analysis(a)
-    ulp = ROUNDING_ULPS * float(np.finfo(a["x"].dtype).eps)
+    ulp = EXACT_ULPS * float(np.finfo(a["x"].dtype).eps)
     if np.any(np.abs(f.conv) <= ulp * f.conv_terms):
         return True
     conv_err = ulp * float(f.conv_terms.max())

@@ -12,6 +12,7 @@ from impl import AddLayer, Affine, MulLayer, Relu, Sigmoid, Softmax, SoftmaxWith
 from properties.engine import strategies as S
 from properties.engine.registry import register
 from properties.engine.spec import Arrays, BadInput, Draw, LayerSpec, Sample, Sizes, per_case
+from properties.engine.tolerances import EXACT_ULPS
 
 LOGIT_EXTREME = 1e4  # softmax, the loss and sigmoid must be stable up to here
 _NAN, _INF = float("nan"), float("inf")
@@ -332,7 +333,7 @@ def _net_ambiguous(a: Arrays) -> bool:
     """A hidden pre-activation within rounding of 0: impl and a reference may round it to
     opposite sides of the ReLU's kink, and both would be right."""
     x, pre = _net_forward(a)["x"], _net_forward(a)["pre"]
-    rounding = 2.0**10 * np.finfo(a["x"].dtype).eps * (np.abs(x) @ np.abs(a["W1"]) + np.abs(a["b1"]))
+    rounding = EXACT_ULPS * np.finfo(a["x"].dtype).eps * (np.abs(x) @ np.abs(a["W1"]) + np.abs(a["b1"]))
     return bool(np.any(np.abs(pre) <= rounding))
 
 
