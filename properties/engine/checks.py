@@ -140,9 +140,9 @@ def check_vjp(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Er
     for n in spec.wrt:
         _expect_dtype(got[n], arrays[n].dtype, f"{spec.name} gradient d{n}")
     _leave_out_kinks(spec, arrays, ref.name, got, want)
-    what = lambda n: f"{spec.name} d{n} vs {ref.name}"  # noqa: E731
+    rtol = exact_rtol(dtype, spec.cond(arrays))
     return _compare_gradients(
-        spec, arrays, dout, got, want, what, rtol=exact_rtol(dtype, spec.cond(arrays)), dtype=dtype
+        spec, arrays, dout, got, want, lambda n: f"{spec.name} d{n} vs {ref.name}", rtol=rtol, dtype=dtype
     )
 
 
