@@ -270,14 +270,8 @@ def check_fd(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Err
     assume(scale > 0)
     rtol = fd_rtol(dtype, spec.cond(arrays))
     atol = fd_roundoff(dtype, v, _roundoff_size(spec, arrays, out))
-    return compare(
-        analytic,
-        numeric,
-        rtol,
-        scale=scale,
-        atol=atol,
-        what=f"{spec.name} <backward(v), u> vs finite differences",
-    )
+    what = f"{spec.name} <backward(v), u> vs finite differences"
+    return compare(analytic, numeric, rtol, scale=scale, atol=atol, what=what)
 
 
 def _impl_jacobian(spec: LayerSpec, layer: Any, out: np.ndarray, arrays: Arrays, dtype: Any) -> Arrays:
@@ -332,20 +326,13 @@ def check_linearity(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any)
     g12 = drv.backward(layer, v12, arrays)
     rtol = exact_rtol(dtype, spec.cond(arrays))
     errors = Errors()
+    same = "the same combination of backward(v1) and backward(v2)"
     for n in spec.wrt:
         combined = a * g1[n].astype(np.float64) + b * g2[n].astype(np.float64)
-        scale = abs(a) * gradient_scale(spec, arrays, v1, g1[n], n) + abs(b) * gradient_scale(
-            spec, arrays, v2, g2[n], n
-        )
-        errors |= compare(
-            g12[n],
-            combined,
-            rtol,
-            scale=scale,
-            dtype=dtype,
-            what=f"{spec.name} d{n}: backward({a:.3g}·v1 + {b:.3g}·v2) vs "
-            "the same combination of backward(v1) and backward(v2)",
-        )
+        scale = abs(a) * gradient_scale(spec, arrays, v1, g1[n], n)
+        scale += abs(b) * gradient_scale(spec, arrays, v2, g2[n], n)
+        what = f"{spec.name} d{n}: backward({a:.3g}·v1 + {b:.3g}·v2) vs {same}"
+        errors |= compare(g12[n], combined, rtol, scale=scale, dtype=dtype, what=what)
     return errors
 
 
@@ -390,12 +377,9 @@ def check_state(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> 
     rtol = exact_rtol(dtype, spec.cond(latest))
     errors = Errors()
     for n in spec.wrt:
-        errors |= compare(
-            got[n], fresh[n], rtol, dtype=dtype, what=f"{spec.name} d{n} after two forwards vs one"
-        )
-        errors |= compare(
-            again[n], got[n], rtol, dtype=dtype, what=f"{spec.name} d{n}: second backward vs first"
-        )
+        what = f"{spec.name} d{n}"
+        errors |= compare(got[n], fresh[n], rtol, dtype=dtype, what=f"{what} after two forwards vs one")
+        errors |= compare(again[n], got[n], rtol, dtype=dtype, what=f"{what}: second backward vs first")
     return errors
 
 
@@ -442,14 +426,9 @@ def check_agreement(spec: LayerSpec, cls: Any, jax_ref: Any, draw: Draw, dtype: 
     rtol = exact_rtol(np.float64, spec.cond(arrays))
     t_fn, t_arrays = spec.bind("torch", arrays)
     j_fn, j_arrays = spec.bind("jax", arrays)
-    t_out = torch_ref.value(t_fn, t_arrays)
-    errors = compare(
-        t_out,
-        jax_ref.value(j_fn, j_arrays),
-        rtol,
-        scale=_value_scale(spec, arrays, t_out),
-        what=f"spec {spec.name}: torch vs jax forward",
-    )
+    t_out, j_out = torch_ref.value(t_fn, t_arrays), jax_ref.value(j_fn, j_arrays)
+    scale = _value_scale(spec, arrays, t_out)
+    errors = compare(t_out, j_out, rtol, scale=scale, what=f"spec {spec.name}: torch vs jax forward")
     dout = _cotangent(spec, draw, dtype, t_out.shape)
     t_g = torch_ref.vjp(t_fn, t_arrays, spec.wrt, dout)
     j_g = jax_ref.vjp(j_fn, j_arrays, spec.wrt, dout)

@@ -522,8 +522,7 @@ def _dropout_drawing_its_own_mask(spec: LayerSpec, cls: Any) -> tuple[LayerSpec,
         out = drv.forward(drv.build(cls, ones, dtype), ones)
         return np.asarray(out != 0)
 
-    first = _hyper(spec.shapes[0], "dropout_ratio")
-    case = {"x": np.ones((8, 16)), **first}
+    case = {"x": np.ones((8, 16)), **_hyper(spec.shapes[0], "dropout_ratio")}
     if not np.array_equal(mask_of(case, np.float64), mask_of(case, np.float64)):
         raise UsageError(
             f"{name}.forward takes no mask= and draws its mask from an RNG that np.random.seed does not "
