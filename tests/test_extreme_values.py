@@ -104,7 +104,7 @@ def test_softmax_and_log_softmax_are_accurate(dtype: Any, data: st.DataObject) -
     _assert_close(logp, _log_softmax_oracle(x), dtype, _cond(x))
     expected = p_exact * (dout.astype(LD) - np.sum(dout.astype(LD) * p_exact, axis=-1, keepdims=True))
     # y * (dout - sum(dout * y)) is made of terms up to |dout|: its rounding is eps * |dout| even
-    # where the gradient itself cancels to ~0 (the spec's ``_dout_scale``)
+    # where the gradient itself cancels to ~0 (the spec's ``dout_scale``)
     _assert_close(dx, expected, dtype, _cond(x), scale=float(np.max(np.abs(dout))))
 
 

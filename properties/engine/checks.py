@@ -71,6 +71,18 @@ def _fixed_shapes(ref: Any) -> bool:
     return getattr(ref, "name", None) == "jax"
 
 
+def _draw_and_run(
+    spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any, *, unambiguous: bool = False
+) -> tuple[Arrays, Any, np.ndarray]:
+    """A case drawn for ``ref`` and the layer's forward on it: (arrays, layer, output).
+    ``unambiguous``: skip a case within rounding of a kink at an intermediate value, where exact
+    references may legitimately take either side (``spec.ambiguous``)."""
+    arrays, _ = draw_case(spec, draw, dtype, fixed_shapes=_fixed_shapes(ref))
+    assume(not (unambiguous and spec.ambiguous is not None and spec.ambiguous(arrays)))
+    layer, out = _forward(spec, cls, arrays, dtype)
+    return arrays, layer, out
+
+
 def _cotangent(spec: LayerSpec, draw: Draw, dtype: Any, shape: tuple[int, ...]) -> np.ndarray:
     # a network's gradient(x, t) is defined for an upstream gradient of 1 only
     drawn = np.ones(shape, dtype) if spec.kind == "net" else draw(strategies.cotangent(dtype, shape))
@@ -110,8 +122,7 @@ def _expect_finite(spec: LayerSpec, arrays: Arrays, out: np.ndarray) -> None:
 
 def check_forward(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
     """Forward values, shape and dtype agree with the reference."""
-    arrays, _ = draw_case(spec, draw, dtype, fixed_shapes=_fixed_shapes(ref))
-    _, out = _forward(spec, cls, arrays, dtype)
+    arrays, _, out = _draw_and_run(spec, cls, ref, draw, dtype)
     want = ref.value(*spec.bind(ref.name, arrays))
     rtol = exact_rtol(dtype, spec.cond(arrays))
     scale = _value_scale(spec, arrays, want)
@@ -120,9 +131,7 @@ def check_forward(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -
 
 def check_vjp(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
     """Every gradient agrees with the reference's VJP at a drawn upstream gradient."""
-    arrays, _ = draw_case(spec, draw, dtype, fixed_shapes=_fixed_shapes(ref))
-    _skip_ambiguous(spec, arrays)
-    layer, out = _forward(spec, cls, arrays, dtype)
+    arrays, layer, out = _draw_and_run(spec, cls, ref, draw, dtype, unambiguous=True)
     dout = _cotangent(spec, draw, dtype, out.shape)
     fn, ref_arrays = spec.bind(ref.name, arrays)
     want = ref.vjp(fn, ref_arrays, spec.wrt, dout)
@@ -132,12 +141,26 @@ def check_vjp(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Er
         _expect_dtype(got[n], arrays[n].dtype, f"{spec.name} gradient d{n}")
     _leave_out_kinks(spec, arrays, ref.name, got, want)
     rtol = exact_rtol(dtype, spec.cond(arrays))
+    return _compare_gradients(
+        spec, arrays, dout, got, want, lambda n: f"{spec.name} d{n} vs {ref.name}", rtol=rtol, dtype=dtype
+    )
+
+
+def _compare_gradients(
+    spec: LayerSpec,
+    arrays: Arrays,
+    dout: Any,
+    got: Arrays,
+    want: Arrays,
+    what: Callable[[str], str],
+    **kw: Any,
+) -> Errors:
+    """Every gradient in ``spec.wrt`` against ``want`` (``kw``: ``compare``'s rtol, atol, dtype),
+    judged against its ``gradient_scale`` at upstream gradient ``dout``; ``what(name)`` names it."""
     errors = Errors()
     for n in spec.wrt:
         scale = gradient_scale(spec, arrays, dout, want[n], n)
-        errors |= compare(
-            got[n], want[n], rtol, scale=scale, what=f"{spec.name} d{n} vs {ref.name}", dtype=dtype
-        )
+        errors |= compare(got[n], want[n], scale=scale, what=what(n), **kw)
     return errors
 
 
@@ -189,10 +212,6 @@ def _kink_masks(spec: LayerSpec, arrays: Arrays, step: float) -> Arrays:
     return out
 
 
-def _skip_ambiguous(spec: LayerSpec, arrays: Arrays) -> None:
-    assume(spec.ambiguous is None or not spec.ambiguous(arrays))
-
-
 def _leave_out_kinks(spec: LayerSpec, arrays: Arrays, ref_name: str, got: Arrays, want: Arrays) -> None:
     """A reference that does not follow the layer's convention exactly at a kink (``kink_references``)
     is not compared there: the gradients of the elements ``kinks(arrays, 0.0)`` marks (the last axes
@@ -229,18 +248,15 @@ def _fd_function(spec: LayerSpec, cls: Any, dtype: Any) -> Callable[..., np.ndar
 def check_fd(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
     """<v, J u> by central differences (two forward passes) equals <backward(v), u>, away from kinks;
     at exact kinks the declared convention holds."""
-    arrays, _ = draw_case(spec, draw, dtype, fixed_shapes=_fixed_shapes(ref))
-    layer, out = _forward(spec, cls, arrays, dtype)
+    arrays, layer, out = _draw_and_run(spec, cls, ref, draw, dtype)
     dout = _cotangent(spec, draw, dtype, out.shape)
     got = driver_for(spec).backward(layer, dout, arrays)
     _check_conventions(spec, arrays, got)
     masks = _kink_masks(spec, arrays, ref.step(dtype))
-    directions = {
-        n: np.where(masks[n], 0, draw(strategies.direction(arrays[n].dtype, arrays[n].shape))).astype(
-            arrays[n].dtype
-        )
-        for n in spec.wrt
-    }
+    directions = {}
+    for n in spec.wrt:
+        x = arrays[n]
+        directions[n] = np.where(masks[n], 0, draw(strategies.direction(x.dtype, x.shape))).astype(x.dtype)
     assume(any(np.any(u != 0) for u in directions.values()))
     d = ref.directional(_fd_function(spec, cls, dtype), arrays, directions)
     v = dout.astype(np.float64)
@@ -254,14 +270,8 @@ def check_fd(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Err
     assume(scale > 0)
     rtol = fd_rtol(dtype, spec.cond(arrays))
     atol = fd_roundoff(dtype, v, _roundoff_size(spec, arrays, out))
-    return compare(
-        analytic,
-        numeric,
-        rtol,
-        scale=scale,
-        atol=atol,
-        what=f"{spec.name} <backward(v), u> vs finite differences",
-    )
+    what = f"{spec.name} <backward(v), u> vs finite differences"
+    return compare(analytic, numeric, rtol, scale=scale, atol=atol, what=what)
 
 
 def _impl_jacobian(spec: LayerSpec, layer: Any, out: np.ndarray, arrays: Arrays, dtype: Any) -> Arrays:
@@ -281,9 +291,7 @@ def _impl_jacobian(spec: LayerSpec, layer: Any, out: np.ndarray, arrays: Arrays,
 def check_jacobian(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
     """The full Jacobian (one backward per output element) equals the reference's (jacrev, or
     per-element central differences with columns at kinks left out)."""
-    arrays, _ = draw_case(spec, draw, dtype, fixed_shapes=_fixed_shapes(ref))
-    _skip_ambiguous(spec, arrays)
-    layer, out = _forward(spec, cls, arrays, dtype)
+    arrays, layer, out = _draw_and_run(spec, cls, ref, draw, dtype, unambiguous=True)
     got = _impl_jacobian(spec, layer, out, arrays, dtype)
     cond = spec.cond(arrays)
     atol = 0.0
@@ -299,28 +307,15 @@ def check_jacobian(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) 
         want = ref.jacobian(*spec.bind(ref.name, arrays), spec.wrt)
         _leave_out_kinks(spec, arrays, ref.name, got, want)
         rtol = exact_rtol(dtype, cond)
-    unit = np.ones((), dtype)
-    errors = Errors()
-    for n in spec.wrt:
-        finite = want[n][~np.isnan(want[n])]
-        scale = gradient_scale(spec, arrays, unit, finite, n)
-        errors |= compare(
-            got[n],
-            want[n],
-            rtol,
-            scale=scale,
-            atol=atol,
-            dtype=dtype,
-            what=f"{spec.name} Jacobian d(out)/d{n} vs {ref.name}",
-        )
-    return errors
+    unit = np.ones((), dtype)  # a Jacobian row's cotangent
+    what = lambda n: f"{spec.name} Jacobian d(out)/d{n} vs {ref.name}"  # noqa: E731
+    return _compare_gradients(spec, arrays, unit, got, want, what, rtol=rtol, atol=atol, dtype=dtype)
 
 
 def check_linearity(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
     """backward(a·v1 + b·v2) == a·backward(v1) + b·backward(v2), with a + b != 1: catches a
     backward that ignores or mishandles its upstream gradient."""
-    arrays, _ = draw_case(spec, draw, dtype, fixed_shapes=_fixed_shapes(ref))
-    layer, out = _forward(spec, cls, arrays, dtype)
+    arrays, layer, out = _draw_and_run(spec, cls, ref, draw, dtype)
     drv = driver_for(spec)
     v1, v2 = (_cotangent(spec, draw, dtype, out.shape) for _ in range(2))
     a, b = draw(strategies.scalar_factor()), draw(strategies.scalar_factor())
@@ -331,20 +326,13 @@ def check_linearity(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any)
     g12 = drv.backward(layer, v12, arrays)
     rtol = exact_rtol(dtype, spec.cond(arrays))
     errors = Errors()
+    same = "the same combination of backward(v1) and backward(v2)"
     for n in spec.wrt:
         combined = a * g1[n].astype(np.float64) + b * g2[n].astype(np.float64)
-        scale = abs(a) * gradient_scale(spec, arrays, v1, g1[n], n) + abs(b) * gradient_scale(
-            spec, arrays, v2, g2[n], n
-        )
-        errors |= compare(
-            g12[n],
-            combined,
-            rtol,
-            scale=scale,
-            dtype=dtype,
-            what=f"{spec.name} d{n}: backward({a:.3g}·v1 + {b:.3g}·v2) vs "
-            "the same combination of backward(v1) and backward(v2)",
-        )
+        scale = abs(a) * gradient_scale(spec, arrays, v1, g1[n], n)
+        scale += abs(b) * gradient_scale(spec, arrays, v2, g2[n], n)
+        what = f"{spec.name} d{n}: backward({a:.3g}·v1 + {b:.3g}·v2) vs {same}"
+        errors |= compare(g12[n], combined, rtol, scale=scale, dtype=dtype, what=what)
     return errors
 
 
@@ -389,12 +377,9 @@ def check_state(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> 
     rtol = exact_rtol(dtype, spec.cond(latest))
     errors = Errors()
     for n in spec.wrt:
-        errors |= compare(
-            got[n], fresh[n], rtol, dtype=dtype, what=f"{spec.name} d{n} after two forwards vs one"
-        )
-        errors |= compare(
-            again[n], got[n], rtol, dtype=dtype, what=f"{spec.name} d{n}: second backward vs first"
-        )
+        what = f"{spec.name} d{n}"
+        errors |= compare(got[n], fresh[n], rtol, dtype=dtype, what=f"{what} after two forwards vs one")
+        errors |= compare(again[n], got[n], rtol, dtype=dtype, what=f"{what}: second backward vs first")
     return errors
 
 
@@ -411,42 +396,25 @@ def check_batch(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> 
     got = drv.backward(layer, dout, arrays)
     rtol = exact_rtol(dtype, spec.cond(arrays))
     errors = Errors()
-    param_sums = {p: np.zeros(arrays[p].shape) for p in spec.params}
-    param_mags = {p: np.zeros(arrays[p].shape) for p in spec.params}
+    differentiated_inputs = [n for n in spec.wrt if n not in spec.params]
+    rows = []  # each row's gradients, computed alone
     for r in range(n_rows):
         row = {k: (v[r : r + 1] if k in spec.inputs else v) for k, v in arrays.items()}
         row_layer, row_out = _forward(spec, cls, row, dtype)
-        errors |= compare(
-            row_out,
-            out[r : r + 1],
-            rtol,
-            dtype=dtype,
-            what=f"{spec.name} forward of row {r} alone vs in the batch",
-        )
-        row_grads = drv.backward(row_layer, _readonly(dout[r : r + 1]), row)
-        for n in spec.wrt:
-            if n in spec.params:
-                param_sums[n] += row_grads[n]
-                param_mags[n] += np.abs(row_grads[n])
-            else:
-                errors |= compare(
-                    row_grads[n],
-                    got[n][r : r + 1],
-                    rtol,
-                    scale=gradient_scale(spec, arrays, dout, got[n][r : r + 1], n),
-                    dtype=dtype,
-                    what=f"{spec.name} d{n} of row {r} alone vs in the batch",
-                )
+        what = f"{spec.name} forward of row {r} alone vs in the batch"
+        errors |= compare(row_out, out[r : r + 1], rtol, dtype=dtype, what=what)
+        rows.append(drv.backward(row_layer, _readonly(dout[r : r + 1]), row))
+        for n in differentiated_inputs:
+            in_batch = got[n][r : r + 1]
+            scale = gradient_scale(spec, arrays, dout, in_batch, n)
+            what = f"{spec.name} d{n} of row {r} alone vs in the batch"
+            errors |= compare(rows[r][n], in_batch, rtol, scale=scale, dtype=dtype, what=what)
     terms = _grad_scales(spec, arrays, dout)
     for p in spec.params:
-        errors |= compare(
-            got[p],
-            param_sums[p],
-            rtol,
-            scale=max(float(param_mags[p].max()), terms.get(p, 0.0)),
-            dtype=dtype,
-            what=f"{spec.name} d{p} of the batch vs the sum over its rows",
-        )
+        per_row = [g[p].astype(np.float64) for g in rows]
+        scale = max(float(np.max(sum(np.abs(g) for g in per_row))), terms.get(p, 0.0))
+        what = f"{spec.name} d{p} of the batch vs the sum over its rows"
+        errors |= compare(got[p], sum(per_row), rtol, scale=scale, dtype=dtype, what=what)
     return errors
 
 
@@ -458,23 +426,16 @@ def check_agreement(spec: LayerSpec, cls: Any, jax_ref: Any, draw: Draw, dtype: 
     rtol = exact_rtol(np.float64, spec.cond(arrays))
     t_fn, t_arrays = spec.bind("torch", arrays)
     j_fn, j_arrays = spec.bind("jax", arrays)
-    t_out = torch_ref.value(t_fn, t_arrays)
-    errors = compare(
-        t_out,
-        jax_ref.value(j_fn, j_arrays),
-        rtol,
-        scale=_value_scale(spec, arrays, t_out),
-        what=f"spec {spec.name}: torch vs jax forward",
-    )
+    t_out, j_out = torch_ref.value(t_fn, t_arrays), jax_ref.value(j_fn, j_arrays)
+    scale = _value_scale(spec, arrays, t_out)
+    errors = compare(t_out, j_out, rtol, scale=scale, what=f"spec {spec.name}: torch vs jax forward")
     dout = _cotangent(spec, draw, dtype, t_out.shape)
     t_g = torch_ref.vjp(t_fn, t_arrays, spec.wrt, dout)
     j_g = jax_ref.vjp(j_fn, j_arrays, spec.wrt, dout)
     for name in ("torch", "jax"):
         _leave_out_kinks(spec, arrays, name, t_g, j_g)
-    for n in spec.wrt:
-        scale = gradient_scale(spec, arrays, dout, j_g[n], n)
-        errors |= compare(t_g[n], j_g[n], rtol, scale=scale, what=f"spec {spec.name}: torch vs jax d{n}")
-    return errors
+    what = lambda n: f"spec {spec.name}: torch vs jax d{n}"  # noqa: E731
+    return errors | _compare_gradients(spec, arrays, dout, t_g, j_g, what, rtol=rtol)
 
 
 def _sample_dout(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
@@ -534,26 +495,17 @@ def _backward(applies: Callable[[LayerSpec], str | None] = _always) -> Callable[
     return check
 
 
-def _has_samples(spec: LayerSpec) -> str | None:
-    return _always(spec) or (None if spec.samples else "the spec declares no fixed samples")
+def _only(holds: Callable[[LayerSpec], Any], why_not: str) -> Callable[[LayerSpec], str | None]:
+    """``_always``, and n/a (``why_not``) where the spec does not satisfy ``holds``."""
+    return lambda spec: _always(spec) or (None if holds(spec) else why_not)
 
 
-def _layers_only(spec: LayerSpec) -> str | None:
-    return _always(spec) or (
-        "a network's gradient(x, t) takes no upstream gradient" if spec.kind == "net" else None
-    )
-
-
-def _stateful_layers(spec: LayerSpec) -> str | None:
-    return _always(spec) or (
-        "a network's gradient(x, t) runs its own forward pass" if spec.kind == "net" else None
-    )
-
-
-def _row_wise(spec: LayerSpec) -> str | None:
-    return _always(spec) or (
-        None if spec.row_wise else "the layer mixes rows (e.g. a loss averaged over the batch)"
-    )
+_has_samples = _only(lambda spec: spec.samples, "the spec declares no fixed samples")
+_layers_only = _only(lambda spec: spec.kind != "net", "a network's gradient(x, t) takes no upstream gradient")
+_stateful_layers = _only(
+    lambda spec: spec.kind != "net", "a network's gradient(x, t) runs its own forward pass"
+)
+_row_wise = _only(lambda spec: spec.row_wise, "the layer mixes rows (e.g. a loss averaged over the batch)")
 
 
 def _optimizers_only(spec: LayerSpec) -> str | None:

@@ -103,11 +103,10 @@ class Driver:
         return self._call(cls, "__init__", [arrays[p] for p in self.spec.params], kwargs)
 
     def init_kwargs(self, arrays: Arrays) -> dict[str, Any]:
-        """The constructor's keywords: ``init_kwargs``, the drawn ``init_arrays`` and ``hyper``
-        (as Python scalars). A network gets its hyper-parameters through ``net_args`` instead."""
+        """The constructor's keywords: the drawn ``init_arrays`` and ``hyper`` (as Python scalars).
+        A network gets its hyper-parameters through ``net_args`` instead."""
         spec = self.spec
         return {
-            **spec.init_kwargs,
             **{k: arrays[k] for k in spec.init_arrays},
             **{k: np.asarray(arrays[k]).item() for k in spec.hyper},
         }

@@ -164,7 +164,6 @@ class LayerSpec:
     #: the size of the terms the forward value is made of, like ``grad_scale``: when the value is
     #: smaller than its terms by cancellation (``x - mean(x)``), its rounding error is not
     value_scale: Callable[[Arrays], float] | None = None
-    init_kwargs: Mapping[str, Any] = field(default_factory=dict)
     #: constructor keywords for the spec's own layer only (impl's switch to this convention, e.g.
     #: ``inverted=False``); never given to a class brought to be checked
     layer_kwargs: Mapping[str, Any] = field(default_factory=dict)

@@ -1,13 +1,14 @@
 """The CNN specs: convolution, max pooling, batch normalization, dropout and SimpleConvNet.
 
-Registered on import (``properties/__init__.py``); their names are a public contract, like the
-built-in ones. Hyper-parameters (stride, pad, window, dropout ratio) come with each shape-set
-entry and reach the layer's constructor and the math functions through ``LayerSpec.hyper``; the
-window geometry the pooling hooks need is read from the same entries.
+Their names are a public contract. Hyper-parameters (stride, pad, window, dropout ratio) come
+with each shape-set entry and reach the constructor, the math functions and the hooks through
+``LayerSpec.hyper``.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -21,9 +22,9 @@ from properties.engine.drivers import driver_for
 from properties.engine.errors import UsageError
 from properties.engine.registry import register
 from properties.engine.spec import Alternative, Arrays, Draw, LayerSpec, Sizes, per_case
+from properties.engine.tolerances import EXACT_ULPS
 
 BN_EPS = 1e-5  # BatchNormalization's default eps, torch's default too
-ROUNDING_ULPS = 2.0**10  # as properties.engine.tolerances.EXACT_ULPS: "within rounding" of a kink
 
 
 def _hyper(s: Sizes, *names: str) -> dict[str, Any]:
@@ -53,11 +54,11 @@ def _conv_jax(J: Any, x: Any, W: Any, b: Any, stride: int, pad: int) -> Any:
     return y + b[None, :, None, None]
 
 
-def _abs_patches(a: Arrays, x: str, fh: int, fw: int) -> np.ndarray:
-    """``|x|``'s windows (N, OH, OW, C, FH, FW), zero padding, the case's stride: written with
+def _patches(a: Arrays, fh: int, fw: int) -> np.ndarray:
+    """x's windows (N, OH, OW, C, FH, FW) in float64, zero padding, the case's stride: written with
     ``sliding_window_view``, independently of the layer's im2col."""
     stride, pad = _geometry(a, "stride", "pad")
-    xp = np.pad(np.abs(a[x].astype(np.float64)), ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    xp = np.pad(a["x"].astype(np.float64), ((0, 0), (0, 0), (pad, pad), (pad, pad)))
     windows = sliding_window_view(xp, (fh, fw), axis=(2, 3))[:, :, ::stride, ::stride]
     return windows.transpose(0, 2, 3, 1, 4, 5)
 
@@ -66,7 +67,7 @@ def _conv_value_scale(a: Arrays) -> float:
     """An output is ``sum(patch * W) + b``: made of terms up to ``sum|patch * W| + |b|``, its
     rounding is that size where the sum cancels (an output near 0 from large products)."""
     W = np.abs(a["W"].astype(np.float64))
-    terms = np.einsum("nhwcij,fcij->nfhw", _abs_patches(a, "x", *W.shape[2:]), W)
+    terms = np.einsum("nhwcij,fcij->nfhw", np.abs(_patches(a, *W.shape[2:])), W)
     return float(np.max(terms + np.abs(a["b"].astype(np.float64))[:, None, None]))
 
 
@@ -79,7 +80,7 @@ def _conv_grad_scale(a: Arrays, dout: np.ndarray) -> dict[str, float]:
         return {}
     W = np.abs(a["W"].astype(np.float64))
     d = np.abs(np.asarray(dout, dtype=np.float64))
-    dW = np.einsum("nfhw,nhwcij->fcij", d, _abs_patches(a, "x", *W.shape[2:]))
+    dW = np.einsum("nfhw,nhwcij->fcij", d, np.abs(_patches(a, *W.shape[2:])))
     return {
         "x": float(np.max(d)) * float(np.max(W.sum(axis=(0, 2, 3)))),
         "W": float(np.max(dW)),
@@ -349,57 +350,55 @@ def _bn_eval_value_scale(a: Arrays) -> float:
     return float(np.max(terms + np.abs(a["beta"].astype(np.float64))))
 
 
-def _bn_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
-    C = s["x"][1]
-    return {
-        "x": draw(S.array(dtype, s["x"])),
-        "gamma": draw(S.array(dtype, (C,))),
-        "beta": draw(S.array(dtype, (C,))),
-    }
+def _bn_draw(per_feature: bool = False, running: bool = False) -> Callable[[Draw, np.dtype, Sizes], Arrays]:
+    """x, and gamma and beta per channel (per feature: one per entry of a row); ``running``: the
+    running statistics too."""
 
+    def draw_case(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
+        C = math.prod(s["x"][1:]) if per_feature else s["x"][1]
+        a = {
+            "x": draw(S.array(dtype, s["x"])),
+            "gamma": draw(S.array(dtype, (C,))),
+            "beta": draw(S.array(dtype, (C,))),
+        }
+        if running:
+            a["running_mean"] = draw(S.array(dtype, (C,)))
+            a["running_var"] = np.abs(draw(S.array(dtype, (C,))))  # a variance: >= 0, zeros included
+        return a
 
-def _bn_eval_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
-    C = s["x"][1]
-    return {
-        **_bn_draw(draw, dtype, s),
-        "running_mean": draw(S.array(dtype, (C,))),
-        "running_var": np.abs(draw(S.array(dtype, (C,)))),  # a variance: >= 0, exact zeros included
-    }
+    return draw_case
 
 
 _BN_SHAPES = ({"x": (2, 3, 2, 2)}, {"x": (4, 3)}, {"x": (2, 5)})
 _BN_SETTINGS = {"eps": BN_EPS}
 #: eps values learners' code and other frameworks use: the book's ``10e-7``, 1e-7, 1e-8, Keras's 1e-3
 _OTHER_EPS = (1e-6, 1e-7, 1e-8, 1e-3)
-_BN_ALTERNATIVES = (
-    Alternative("batch_norm_per_feature", {"eps": 1e-6}),  # the book's BatchNormalization
-    Alternative("batch_norm_per_feature"),
-    *(Alternative("batch_norm", {"eps": e}) for e in _OTHER_EPS),
-    *(Alternative("batch_norm_per_feature", {"eps": e}) for e in _OTHER_EPS[1:]),
+_BN = LayerSpec(
+    name="batch_norm",
+    layer=BatchNormalization,
+    summary="training mode: normalize by the batch's mean and biased variance per axis-1 channel, "
+    "differentiated through them; (N, C, H, W) and (N, D)",
+    inputs=("x",),
+    params=("gamma", "beta"),
+    forward_kwargs={"train_flg": True},
+    shapes=_BN_SHAPES,
+    draw=_bn_draw(),
+    torch=_bn_train_torch,
+    jax=_bn_train_jax,
+    kinks=_bn_kinks,
+    convention="smooth (eps > 0); channels with std < 1/2 curve too fast for finite differences",
+    value_scale=_bn_value_scale,
+    grad_scale=_bn_grad_scale,
+    settings=_BN_SETTINGS,
+    alternatives=(
+        Alternative("batch_norm_per_feature", {"eps": 1e-6}),  # the book's BatchNormalization
+        Alternative("batch_norm_per_feature"),
+        *(Alternative("batch_norm", {"eps": e}) for e in _OTHER_EPS),
+        *(Alternative("batch_norm_per_feature", {"eps": e}) for e in _OTHER_EPS[1:]),
+    ),
+    convention_name="per-channel batch normalization (torch's BatchNorm2d)",
 )
-
-register(
-    LayerSpec(
-        name="batch_norm",
-        layer=BatchNormalization,
-        summary="training mode: normalize by the batch's mean and biased variance per axis-1 channel, "
-        "differentiated through them; (N, C, H, W) and (N, D)",
-        inputs=("x",),
-        params=("gamma", "beta"),
-        forward_kwargs={"train_flg": True},
-        shapes=_BN_SHAPES,
-        draw=_bn_draw,
-        torch=_bn_train_torch,
-        jax=_bn_train_jax,
-        kinks=_bn_kinks,
-        convention="smooth (eps > 0); channels with std < 1/2 curve too fast for finite differences",
-        value_scale=_bn_value_scale,
-        grad_scale=_bn_grad_scale,
-        settings=_BN_SETTINGS,
-        alternatives=_BN_ALTERNATIVES,
-        convention_name="per-channel batch normalization (torch's BatchNorm2d)",
-    )
-)
+register(_BN)
 
 
 # the book's convention: a 4-D input is flattened to (N, C*H*W) and each feature normalized alone
@@ -415,42 +414,29 @@ def _flat_dout(a: Arrays, dout: np.ndarray) -> np.ndarray:
     return dout.reshape(dout.shape[0], -1) if np.ndim(dout) == a["x"].ndim else dout
 
 
-def _bn_flat_torch(T: Any, x: Any, gamma: Any, beta: Any, eps: float = BN_EPS) -> Any:
-    return _bn_train_torch(T, x.reshape(x.shape[0], -1), gamma, beta, eps).reshape(x.shape)
+def _per_feature(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The training-mode math ``fn`` on x flattened to (N, features), reshaped back."""
 
+    def flat(ns: Any, x: Any, gamma: Any, beta: Any, eps: float = BN_EPS) -> Any:
+        return fn(ns, x.reshape(x.shape[0], -1), gamma, beta, eps).reshape(x.shape)
 
-def _bn_flat_jax(J: Any, x: Any, gamma: Any, beta: Any, eps: float = BN_EPS) -> Any:
-    return _bn_train_jax(J, x.reshape(x.shape[0], -1), gamma, beta, eps).reshape(x.shape)
-
-
-def _bn_flat_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
-    D = int(np.prod(s["x"][1:]))
-    return {
-        "x": draw(S.array(dtype, s["x"])),
-        "gamma": draw(S.array(dtype, (D,))),
-        "beta": draw(S.array(dtype, (D,))),
-    }
+    return flat
 
 
 register(
-    LayerSpec(
+    replace(
+        _BN,
         name="batch_norm_per_feature",
-        layer=BatchNormalization,
         layer_kwargs={"per_feature": True},
         summary="training mode, the book's convention: (N, C, H, W) flattened to (N, C*H*W) and each "
         "feature normalized alone (gamma, beta of shape (C*H*W,)); (N, D) as batch_norm",
-        inputs=("x",),
-        params=("gamma", "beta"),
-        forward_kwargs={"train_flg": True},
-        shapes=_BN_SHAPES,
-        draw=_bn_flat_draw,
-        torch=_bn_flat_torch,
-        jax=_bn_flat_jax,
+        draw=_bn_draw(per_feature=True),
+        torch=_per_feature(_bn_train_torch),
+        jax=_per_feature(_bn_train_jax),
         kinks=lambda a, margin: {"x": _bn_kinks(_flat(a), margin)["x"].reshape(a["x"].shape)},
         convention="smooth (eps > 0); features with std < 1/2 curve too fast for finite differences",
         value_scale=lambda a: _bn_value_scale(_flat(a)),
         grad_scale=lambda a, dout: _bn_grad_scale(_flat(a), _flat_dout(a, dout)),
-        settings=_BN_SETTINGS,
         alternatives=(
             *(Alternative("batch_norm_per_feature", {"eps": e}) for e in _OTHER_EPS),
             Alternative("batch_norm"),
@@ -470,7 +456,7 @@ _BN_EVAL = LayerSpec(
     init_arrays=("running_mean", "running_var"),
     forward_kwargs={"train_flg": False},
     shapes=_BN_SHAPES,
-    draw=_bn_eval_draw,
+    draw=_bn_draw(running=True),
     torch=_bn_eval_torch,
     jax=_bn_eval_jax,
     value_scale=_bn_eval_value_scale,
@@ -536,8 +522,7 @@ def _dropout_drawing_its_own_mask(spec: LayerSpec, cls: Any) -> tuple[LayerSpec,
         out = drv.forward(drv.build(cls, ones, dtype), ones)
         return np.asarray(out != 0)
 
-    first = _hyper(spec.shapes[0], "dropout_ratio")
-    case = {"x": np.ones((8, 16)), **first}
+    case = {"x": np.ones((8, 16)), **_hyper(spec.shapes[0], "dropout_ratio")}
     if not np.array_equal(mask_of(case, np.float64), mask_of(case, np.float64)):
         raise UsageError(
             f"{name}.forward takes no mask= and draws its mask from an RNG that np.random.seed does not "
@@ -556,51 +541,48 @@ def _dropout_drawing_its_own_mask(spec: LayerSpec, cls: Any) -> tuple[LayerSpec,
     return replace(probe_spec, draw=draw), note
 
 
-def _dropout(name: str, scale: str, inverted: bool, other: str, convention_name: str) -> LayerSpec:
-    keep = (lambda p: 1.0 - p) if inverted else (lambda p: 1.0)
-    return LayerSpec(
-        name=name,
-        layer=Dropout,
-        layer_kwargs={} if inverted else {"inverted": False},
-        summary=f"{scale}, with a drawn mask given to both sides (a forward without mask=: the mask "
-        "it draws under a seeded np.random is read from its output)",
-        inputs=("x", "mask"),
-        constants=("mask",),
-        keyword_inputs=("mask",),
-        forward_kwargs={"train_flg": True},
-        hyper=("dropout_ratio",),
-        shapes=(
-            {"x": (3, 4), "dropout_ratio": 0.5},
-            {"x": (2, 3, 2), "dropout_ratio": 0.2},
-            {"x": (2, 5), "dropout_ratio": 0.0},
-        ),
-        draw=_dropout_draw,
-        # the definition, written in each framework (F.dropout draws its own mask)
-        torch=lambda T, x, mask, dropout_ratio: x * mask / keep(dropout_ratio),
-        jax=lambda J, x, mask, dropout_ratio: x * mask / keep(dropout_ratio),
-        row_wise=True,
-        adapt=_dropout_drawing_its_own_mask,
-        alternatives=(Alternative(other),),
-        convention_name=convention_name,
-    )
-
-
-register(
-    _dropout(
-        "dropout",
-        "inverted dropout in training, x * mask / (1 - p)",
-        True,
-        "dropout_book",
-        "inverted dropout (torch's): kept units scaled by 1/(1-p) in training, inference unscaled",
-    )
+#: how the mask reaches both sides, in both dropout specs' summaries
+_GIVEN_MASK = (
+    "with a drawn mask given to both sides (a forward without mask=: the mask it draws under a seeded "
+    "np.random is read from its output)"
 )
+_DROPOUT = LayerSpec(
+    name="dropout",
+    layer=Dropout,
+    summary=f"inverted dropout in training, x * mask / (1 - p), {_GIVEN_MASK}",
+    inputs=("x", "mask"),
+    constants=("mask",),
+    keyword_inputs=("mask",),
+    forward_kwargs={"train_flg": True},
+    hyper=("dropout_ratio",),
+    shapes=(
+        {"x": (3, 4), "dropout_ratio": 0.5},
+        {"x": (2, 3, 2), "dropout_ratio": 0.2},
+        {"x": (2, 5), "dropout_ratio": 0.0},
+    ),
+    draw=_dropout_draw,
+    # the definition, written in each framework (F.dropout draws its own mask)
+    torch=lambda T, x, mask, dropout_ratio: x * mask / (1.0 - dropout_ratio),
+    jax=lambda J, x, mask, dropout_ratio: x * mask / (1.0 - dropout_ratio),
+    row_wise=True,
+    adapt=_dropout_drawing_its_own_mask,
+    alternatives=(Alternative("dropout_book"),),
+    convention_name="inverted dropout (torch's): kept units scaled by 1/(1-p) in training, inference "
+    "unscaled",
+)
+register(_DROPOUT)
 register(
-    _dropout(
-        "dropout_book",
-        "the book's non-inverted dropout in training, x * mask (inference scales by 1 - p instead)",
-        False,
-        "dropout",
-        "the book's non-inverted dropout: x * mask in training, unscaled, and x * (1 - p) at inference",
+    replace(
+        _DROPOUT,
+        name="dropout_book",
+        layer_kwargs={"inverted": False},
+        summary="the book's non-inverted dropout in training, x * mask (inference scales by 1 - p "
+        f"instead), {_GIVEN_MASK}",
+        torch=lambda T, x, mask, dropout_ratio: x * mask,
+        jax=lambda J, x, mask, dropout_ratio: x * mask,
+        alternatives=(Alternative("dropout"),),
+        convention_name="the book's non-inverted dropout: x * mask in training, unscaled, and x * (1 - p) "
+        "at inference",
     )
 )
 
@@ -664,15 +646,8 @@ class _Forward:
     """
 
     def __init__(self, a: Arrays) -> None:
-        stride, pad = _geometry(a, "stride", "pad")
-        x = np.pad(a["x"].astype(np.float64), ((0, 0), (0, 0), (pad, pad), (pad, pad)))
         W1, b1 = a["W1"].astype(np.float64), a["b1"].astype(np.float64)
-        fs = W1.shape[-1]
-        # patches (N, OH, OW, C, FS, FS)
-        patches = sliding_window_view(x, (fs, fs), axis=(2, 3))[:, :, ::stride, ::stride].transpose(
-            0, 2, 3, 1, 4, 5
-        )
-        self.patches = patches
+        self.patches = patches = _patches(a, *W1.shape[2:])  # (N, OH, OW, C, FS, FS)
         self.conv = np.einsum("nhwcij,fcij->nfhw", patches, W1) + b1[:, None, None]
         self.conv_terms = (
             np.einsum("nhwcij,fcij->nfhw", np.abs(patches), np.abs(W1)) + np.abs(b1)[:, None, None]
@@ -749,7 +724,7 @@ def _scn_ambiguous(a: Arrays) -> bool:
     window whose two largest values are within rounding of each other. An exact tie of two
     identical patches is harmless (both would pass back the same gradient) and is not skipped."""
     f = _analysis(a)
-    ulp = ROUNDING_ULPS * float(np.finfo(a["x"].dtype).eps)
+    ulp = EXACT_ULPS * float(np.finfo(a["x"].dtype).eps)
     if np.any(np.abs(f.conv) <= ulp * f.conv_terms):
         return True
     conv_err = ulp * float(f.conv_terms.max())
@@ -827,26 +802,8 @@ register(
         # a square image with an even convolution output, the book's case (its SimpleConvNet sizes
         # the hidden layer from the height alone, and is checkable there: --shapes 1)
         shapes=(
-            {
-                "N": 2,
-                "input_dim": (2, 7, 6),
-                "filter_num": 2,
-                "filter_size": 3,
-                "stride": 2,
-                "pad": 1,
-                "H": 4,
-                "C": 3,
-            },
-            {
-                "N": 2,
-                "input_dim": (1, 6, 6),
-                "filter_num": 2,
-                "filter_size": 3,
-                "stride": 1,
-                "pad": 0,
-                "H": 3,
-                "C": 2,
-            },
+            dict(N=2, input_dim=(2, 7, 6), filter_num=2, filter_size=3, stride=2, pad=1, H=4, C=3),
+            dict(N=2, input_dim=(1, 6, 6), filter_num=2, filter_size=3, stride=1, pad=0, H=3, C=2),
         ),
         draw=_scn_draw,
         net_args=_scn_net_args,

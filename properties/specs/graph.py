@@ -11,6 +11,7 @@ come from a vocabulary smaller than the batch, so repeated indices are the rule,
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,7 @@ from properties.engine import strategies as S
 from properties.engine.chain import chain
 from properties.engine.registry import register
 from properties.engine.spec import Arrays, BadInput, Draw, LayerSpec, Sample, Sizes
+from properties.specs import seed
 
 #: below this distance from the pole at 0, central differences' truncation error of log and 1/x
 #: (relative ``h**2 / x**2``) outgrows their tolerance (``2**6 * h**2``): autodiff judges those
@@ -40,8 +42,6 @@ POLE_MARGIN = 0.25
 FD_TOP = 1e3
 #: Softmax-then-CrossEntropyError is exact to rounding while softmax(x) > 0: logits within ±30
 CHAIN_LOGIT = 30.0
-_TENSOR_SHAPES = ({"shape": (1, 5)}, {"shape": (3, 4)}, {"shape": (2, 3, 2)})
-_CLASS_SHAPES = ({"N": 1, "C": 3}, {"N": 4, "C": 5}, {"N": 2, "C": 2})
 
 
 def exp_extreme(dtype: Any) -> float:
@@ -85,10 +85,6 @@ def _pole(a: Arrays, margin: float) -> dict[str, np.ndarray]:
     return {"x": (size < max(margin, POLE_MARGIN)) | (size > FD_TOP)}
 
 
-def _dout_scale(a: Arrays, dout: np.ndarray) -> float:
-    return float(np.max(np.abs(dout), initial=0.0))
-
-
 _POLE_NOTE = f"pole at 0: finite differences check {POLE_MARGIN} <= |x| <= {FD_TOP:g}; torch and jax all x"
 
 register(
@@ -97,7 +93,7 @@ register(
         layer=Exp,
         summary="the exp node: exp(x), drawn up to log(max) - log(64), backward dout * out",
         inputs=("x",),
-        shapes=_TENSOR_SHAPES,
+        shapes=seed.TENSOR_SHAPES,
         draw=lambda draw, dtype, s: {"x": draw(S.array(dtype, s["shape"], exp_extreme(dtype)))},
         torch=lambda T, x: T.torch.exp(x),
         jax=lambda J, x: J.jnp.exp(x),
@@ -107,37 +103,30 @@ register(
     )
 )  # fmt: skip
 
-register(
-    LayerSpec(
-        name="reciprocal",
-        layer=Reciprocal,
-        summary="the division node: 1 / x, |x| from tiny**(1/4) to max**(1/4)",
-        inputs=("x",),
-        shapes=_TENSOR_SHAPES,
-        draw=lambda draw, dtype, s: {"x": _signed(draw, dtype, s["shape"])},
-        torch=lambda T, x: T.torch.reciprocal(x),
-        jax=lambda J, x: J.jnp.reciprocal(x),
-        kinks=_pole,
-        convention=_POLE_NOTE,
-        row_wise=True,
-        domain_positive=("x",),
-    )
+_RECIPROCAL = LayerSpec(
+    name="reciprocal",
+    layer=Reciprocal,
+    summary="the division node: 1 / x, |x| from tiny**(1/4) to max**(1/4)",
+    inputs=("x",),
+    shapes=seed.TENSOR_SHAPES,
+    draw=lambda draw, dtype, s: {"x": _signed(draw, dtype, s["shape"])},
+    torch=lambda T, x: T.torch.reciprocal(x),
+    jax=lambda J, x: J.jnp.reciprocal(x),
+    kinks=_pole,
+    convention=_POLE_NOTE,
+    row_wise=True,
+    domain_positive=("x",),
 )
-
+register(_RECIPROCAL)
 register(
-    LayerSpec(
+    replace(
+        _RECIPROCAL,
         name="log",
         layer=Log,
         summary="the log node: log(x), x from tiny**(1/4) to max**(1/4), backward dout / x",
-        inputs=("x",),
-        shapes=_TENSOR_SHAPES,
         draw=lambda draw, dtype, s: {"x": _positive(draw, dtype, s["shape"])},
         torch=lambda T, x: T.torch.log(x),
         jax=lambda J, x: J.jnp.log(x),
-        kinks=_pole,
-        convention=_POLE_NOTE,
-        row_wise=True,
-        domain_positive=("x",),
     )
 )
 
@@ -151,7 +140,7 @@ def _hyper_draw(*names: str) -> Any:
 
 def _repeat_grad_scale(a: Arrays, dout: np.ndarray) -> float:
     """dx sums ``repeats`` copies of dout: where they cancel, the rounding is their size."""
-    return int(np.asarray(a["repeats"]).item()) * _dout_scale(a, dout)
+    return int(np.asarray(a["repeats"]).item()) * seed.dout_scale(a, dout)
 
 
 register(
@@ -245,7 +234,7 @@ def _embedding_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
 def _embedding_grad_scale(a: Arrays, dout: np.ndarray) -> float:
     """A row of dW sums dout over every repeat of its index: their size bounds its rounding."""
     repeats = int(np.bincount(a["idx"].reshape(-1)).max(initial=1)) if a["idx"].size else 1
-    return repeats * _dout_scale(a, dout)
+    return repeats * seed.dout_scale(a, dout)
 
 
 register(
@@ -336,7 +325,7 @@ for _name, _target, _torch, _jax, _bad in (
             "backward -dout * t / y / N",
             inputs=("y", "t"),
             constants=("t",),
-            shapes=_CLASS_SHAPES,
+            shapes=seed.CLASS_SHAPES,
             draw=_cee_draw(_target),
             torch=_torch,
             jax=_jax,
@@ -355,7 +344,7 @@ def _chain_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
 
 def _chain_grad_scale(a: Arrays, dout: np.ndarray) -> float:
     """dx = y * (g - sum(g * y)) with g = -dout * t / y / N: terms of size |dout| * (1 + sum t) / N."""
-    return _dout_scale(a, dout) * (1.0 + float(np.max(a["t"].sum(axis=-1)))) / a["x"].shape[0]
+    return seed.dout_scale(a, dout) * (1.0 + float(np.max(a["t"].sum(axis=-1)))) / a["x"].shape[0]
 
 
 register(
@@ -366,13 +355,13 @@ register(
         f"one-hot targets, logits within ±{CHAIN_LOGIT:g} (where softmax never rounds to 0)",
         inputs=("x", "t"),
         constants=("t",),
-        shapes=_CLASS_SHAPES,
+        shapes=seed.CLASS_SHAPES,
         draw=_chain_draw,
         torch=lambda T, x, t: T.F.cross_entropy(x, t),
-        jax=lambda J, x, t: -J.jnp.sum(t * J.nn.log_softmax(x, axis=-1)) / x.shape[0],
-        cond=lambda a: 1.0 + float(np.max(np.abs(a["x"]), initial=0.0)),
+        jax=seed.ce_probs_jax,
+        cond=seed.logit_cond,
         grad_scale=_chain_grad_scale,
-        value_scale=lambda a: 1.0,
+        value_scale=seed.unit_scale,
     )
 )
 
@@ -403,7 +392,7 @@ register(
         torch=lambda T, x, t: T.F.binary_cross_entropy_with_logits(x, t.to(x.dtype), reduction="sum")
         / x.shape[0],
         jax=lambda J, x, t: -J.jnp.sum(t * J.nn.log_sigmoid(x) + (1 - t) * J.nn.log_sigmoid(-x)) / x.shape[0],
-        grad_scale=lambda a, dout: 2.0 * _dout_scale(a, dout) / a["x"].shape[0],
+        grad_scale=lambda a, dout: 2.0 * seed.dout_scale(a, dout) / a["x"].shape[0],
         value_scale=_bce_value_scale,
         bad_inputs=(
             BadInput("t of the wrong shape", lambda a: {**a, "t": np.zeros(a["x"].shape[0] + 1, np.int64)}),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -11,6 +12,7 @@ from impl import AddLayer, Affine, MulLayer, Relu, Sigmoid, Softmax, SoftmaxWith
 from properties.engine import strategies as S
 from properties.engine.registry import register
 from properties.engine.spec import Arrays, BadInput, Draw, LayerSpec, Sample, Sizes, per_case
+from properties.engine.tolerances import EXACT_ULPS
 
 LOGIT_EXTREME = 1e4  # softmax, the loss and sigmoid must be stable up to here
 _NAN, _INF = float("nan"), float("inf")
@@ -22,19 +24,19 @@ _SATURATED = (
 )
 
 
-def _logit_cond(a: Arrays) -> float:
+def logit_cond(a: Arrays) -> float:
     """Softmax-like layers: an error of eps*|x| in a logit is a relative error of that size in the output."""
     return 1.0 + float(np.max(np.abs(a["x"]), initial=0.0))
 
 
-def _dout_scale(a: Arrays, dout: np.ndarray) -> float:
+def dout_scale(a: Arrays, dout: np.ndarray) -> float:
     """Backwards computed from a stored output in [0, 1] (sigmoid's ``dout*y*(1-y)``, softmax's
     ``y*(dout - sum(dout*y))``) are made of terms up to ``|dout|``; their rounding is ``eps*|dout|``
     even where the gradient itself is tiny (a saturated output, where ``1 - y`` cancels)."""
     return float(np.max(np.abs(dout), initial=0.0))
 
 
-def _unit_scale(a: Arrays) -> float:
+def unit_scale(a: Arrays) -> float:
     """Outputs in [0, 1] (sigmoid, softmax) and losses (a log-sum-exp minus a logit) are judged
     with absolute errors: their rounding is ``eps`` (times ``cond``) whatever their size, so a tail
     value like sigmoid(-50) = 1.9e-22 need not carry full relative precision in a learner's layer.
@@ -57,36 +59,30 @@ def _one(extreme: float) -> Any:
 
 
 _ELEMENTWISE_SHAPES = ({"shape": ()}, {"shape": (3, 4)}, {"shape": (2, 5)})
-_TENSOR_SHAPES = ({"shape": (1, 5)}, {"shape": (3, 4)}, {"shape": (2, 3, 2)})
-_CLASS_SHAPES = ({"N": 1, "C": 3}, {"N": 4, "C": 5}, {"N": 2, "C": 2})
+TENSOR_SHAPES = ({"shape": (1, 5)}, {"shape": (3, 4)}, {"shape": (2, 3, 2)})
+CLASS_SHAPES = ({"N": 1, "C": 3}, {"N": 4, "C": 5}, {"N": 2, "C": 2})
 
-register(
-    LayerSpec(
-        name="mul",
-        layer=MulLayer,
-        summary="the multiplication node: x * y",
-        inputs=("x", "y"),
-        shapes=_ELEMENTWISE_SHAPES,
-        draw=_pair,
-        torch=lambda T, x, y: T.torch.mul(x, y),
-        jax=lambda J, x, y: J.jnp.multiply(x, y),
-        row_wise=True,
-        bad_inputs=(_NOT_BROADCASTING,),
-    )
+_MUL = LayerSpec(
+    name="mul",
+    layer=MulLayer,
+    summary="the multiplication node: x * y",
+    inputs=("x", "y"),
+    shapes=_ELEMENTWISE_SHAPES,
+    draw=_pair,
+    torch=lambda T, x, y: T.torch.mul(x, y),
+    jax=lambda J, x, y: J.jnp.multiply(x, y),
+    row_wise=True,
+    bad_inputs=(_NOT_BROADCASTING,),
 )
-
+register(_MUL)
 register(
-    LayerSpec(
+    replace(
+        _MUL,
         name="add",
         layer=AddLayer,
         summary="the addition node: x + y",
-        inputs=("x", "y"),
-        shapes=_ELEMENTWISE_SHAPES,
-        draw=_pair,
         torch=lambda T, x, y: T.torch.add(x, y),
         jax=lambda J, x, y: J.jnp.add(x, y),
-        row_wise=True,
-        bad_inputs=(_NOT_BROADCASTING,),
     )
 )
 
@@ -96,7 +92,7 @@ register(
         layer=Relu,
         summary="max(x, 0)",
         inputs=("x",),
-        shapes=_TENSOR_SHAPES,
+        shapes=TENSOR_SHAPES,
         draw=_one(LOGIT_EXTREME),
         torch=lambda T, x: T.F.relu(x),
         jax=lambda J, x: J.nn.relu(x),
@@ -121,12 +117,12 @@ register(
         layer=Sigmoid,
         summary="1 / (1 + exp(-x)), stable in both tails",
         inputs=("x",),
-        shapes=_TENSOR_SHAPES,
+        shapes=TENSOR_SHAPES,
         draw=_one(LOGIT_EXTREME),
         torch=lambda T, x: T.torch.sigmoid(x),
         jax=lambda J, x: J.nn.sigmoid(x),
-        grad_scale=_dout_scale,
-        value_scale=_unit_scale,
+        grad_scale=dout_scale,
+        value_scale=unit_scale,
         row_wise=True,
         samples=_SATURATED,
     )
@@ -183,43 +179,36 @@ register(
     )
 )
 
-register(
-    LayerSpec(
-        name="softmax",
-        layer=Softmax,
-        summary="softmax over the last axis of (N, C) logits",
-        inputs=("x",),
-        shapes=({"shape": (1, 3)}, {"shape": (4, 5)}, {"shape": (2, 2)}),
-        draw=_one(LOGIT_EXTREME),
-        torch=lambda T, x: T.F.softmax(x, dim=-1),
-        jax=lambda J, x: J.nn.softmax(x, axis=-1),
-        cond=_logit_cond,
-        grad_scale=_dout_scale,
-        value_scale=_unit_scale,
-        row_wise=True,
-        samples=(
-            Sample("ties, and huge tied logits", {"x": [[1.0, 1.0, 1.0], [1e4, 1e4, -1e4]]}),
-            Sample("NaN stays in its row", {"x": [[_NAN, 0.0, 1.0], [0.0, 1.0, 2.0]]}),
-        ),
-    )
+_SOFTMAX = LayerSpec(
+    name="softmax",
+    layer=Softmax,
+    summary="softmax over the last axis of (N, C) logits",
+    inputs=("x",),
+    shapes=({"shape": (1, 3)}, {"shape": (4, 5)}, {"shape": (2, 2)}),
+    draw=_one(LOGIT_EXTREME),
+    torch=lambda T, x: T.F.softmax(x, dim=-1),
+    jax=lambda J, x: J.nn.softmax(x, axis=-1),
+    cond=logit_cond,
+    grad_scale=dout_scale,
+    value_scale=unit_scale,
+    row_wise=True,
+    samples=(
+        Sample("ties, and huge tied logits", {"x": [[1.0, 1.0, 1.0], [1e4, 1e4, -1e4]]}),
+        Sample("NaN stays in its row", {"x": [[_NAN, 0.0, 1.0], [0.0, 1.0, 2.0]]}),
+    ),
 )
-
+register(_SOFTMAX)
 register(
-    LayerSpec(
+    replace(
+        _SOFTMAX,
         name="softmax_nd",
-        layer=Softmax,
         summary="softmax over the last axis of an input of any rank (1 to 4 drawn; JAX: 3 fixed shapes)",
-        inputs=("x",),
         # JAX's shapes (one compilation each); torch, finite differences and the self properties
         # draw rank and sizes (drawn_sizes), so a softmax written for (N, C) only is caught
         shapes=({"shape": (5,)}, {"shape": (2, 3, 4)}, {"shape": (2, 1, 3, 3)}),
         drawn_sizes=lambda draw: {"shape": draw(S.shape(1, 4))},
-        draw=_one(LOGIT_EXTREME),
-        torch=lambda T, x: T.F.softmax(x, dim=-1),
-        jax=lambda J, x: J.nn.softmax(x, axis=-1),
-        cond=_logit_cond,
-        grad_scale=_dout_scale,
-        value_scale=_unit_scale,
+        row_wise=False,
+        samples=(),
     )
 )
 
@@ -250,7 +239,7 @@ def _ce_torch(T: Any, x: Any, t: Any) -> Any:
     return T.F.cross_entropy(x, t)
 
 
-def _ce_probs_jax(J: Any, x: Any, t: Any) -> Any:
+def ce_probs_jax(J: Any, x: Any, t: Any) -> Any:
     return -J.jnp.sum(t * J.nn.log_softmax(x, axis=-1)) / x.shape[0]
 
 
@@ -264,7 +253,7 @@ for _name, _target, _summary, _jax in (
         "softmax_with_loss",
         "one_hot",
         "cross-entropy of softmax(x) with one-hot targets, mean over N",
-        _ce_probs_jax,
+        ce_probs_jax,
     ),
     (
         "softmax_with_loss_labels",
@@ -276,7 +265,7 @@ for _name, _target, _summary, _jax in (
         "softmax_with_loss_soft",
         "soft",
         "cross-entropy with targets whose rows need not sum to 1",
-        _ce_probs_jax,
+        ce_probs_jax,
     ),
 ):
     register(
@@ -286,13 +275,13 @@ for _name, _target, _summary, _jax in (
             summary=_summary,
             inputs=("x", "t"),
             constants=("t",),
-            shapes=_CLASS_SHAPES,
+            shapes=CLASS_SHAPES,
             draw=_loss_draw(_target),
             torch=_ce_torch,
             jax=_jax,
-            cond=_logit_cond,
+            cond=logit_cond,
             grad_scale=_loss_grad_scale,
-            value_scale=_unit_scale,
+            value_scale=unit_scale,
         )
     )
 
@@ -344,7 +333,7 @@ def _net_ambiguous(a: Arrays) -> bool:
     """A hidden pre-activation within rounding of 0: impl and a reference may round it to
     opposite sides of the ReLU's kink, and both would be right."""
     x, pre = _net_forward(a)["x"], _net_forward(a)["pre"]
-    rounding = 2.0**10 * np.finfo(a["x"].dtype).eps * (np.abs(x) @ np.abs(a["W1"]) + np.abs(a["b1"]))
+    rounding = EXACT_ULPS * np.finfo(a["x"].dtype).eps * (np.abs(x) @ np.abs(a["W1"]) + np.abs(a["b1"]))
     return bool(np.any(np.abs(pre) <= rounding))
 
 
@@ -367,12 +356,12 @@ register(
         torch=lambda T, x, t, W1, b1, W2, b2: T.F.cross_entropy(
             T.F.linear(T.F.relu(T.F.linear(x, W1.T, b1)), W2.T, b2), t
         ),
-        jax=lambda J, x, t, W1, b1, W2, b2: _ce_probs_jax(J, J.nn.relu(x @ W1 + b1) @ W2 + b2, t),
+        jax=lambda J, x, t, W1, b1, W2, b2: ce_probs_jax(J, J.nn.relu(x @ W1 + b1) @ W2 + b2, t),
         kinks=_net_kinks,
         convention="ReLU gradient 0 at a pre-activation of exactly 0",
         cond=_net_cond,
         grad_scale=_net_grad_scale,
-        value_scale=_unit_scale,
+        value_scale=unit_scale,
         ambiguous=_net_ambiguous,
     )
 )
@@ -385,12 +374,12 @@ register(
         layer=Tanh,
         summary="tanh(x), backward from the stored output: dout * (1 - y**2)",
         inputs=("x",),
-        shapes=_TENSOR_SHAPES,
+        shapes=TENSOR_SHAPES,
         draw=_one(LOGIT_EXTREME),
         torch=lambda T, x: T.torch.tanh(x),
         jax=lambda J, x: J.jnp.tanh(x),
-        grad_scale=_dout_scale,
-        value_scale=_unit_scale,
+        grad_scale=dout_scale,
+        value_scale=unit_scale,
         row_wise=True,
         samples=_SATURATED,
     )
