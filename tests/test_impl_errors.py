@@ -1,10 +1,7 @@
-"""Error messages and edge cases of the seed layers and the public functions that the bad-input table
-and the property cells do not reach.
-
-tests/test_bad_input.py has one row per (layer, case) for backward before forward, a dout of the
-wrong shape, complex input and dout, NaN and inf, labels out of range, of the wrong count or dtype,
-operands that do not broadcast and each spec's ``bad_inputs``; the cases here are the rest, among
-them cross_entropy_error's classes and dtype promotion and numerical_gradient's refusals and its
+"""Error messages and edge cases of the seed layers and public functions that neither the property
+cells nor tests/test_bad_input.py's table (backward before forward, a dout of the wrong shape,
+complex, NaN and inf, bad labels, operands that do not broadcast, each spec's ``bad_inputs``) reach:
+among them cross_entropy_error's classes and dtype promotion, numerical_gradient's refusals and its
 step that rounds to zero (found by mutation testing, docs/ROBUSTNESS.md section 6).
 """
 
@@ -120,7 +117,7 @@ def test_softmax_with_loss_accepts_scalar_douts(dout: Any) -> None:
 def test_affine_flattens_image_batches_and_restores_dx_shape() -> None:
     layer = _affine()
     out = layer.forward(np.ones((2, 1, 2, 2)))
-    dx = layer.backward(np.ones((2, 3)))
+    dx = layer.backward(np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -3.0]]))
     assert out.shape == (2, 3)
     assert layer.x.shape == (2, 4) and layer.original_x_shape == (2, 1, 2, 2)
     assert dx.shape == (2, 1, 2, 2)
@@ -170,11 +167,11 @@ AFFINE_W = np.array([[0.0, 1.0], [1.0, 1.0]])
 @pytest.mark.parametrize(
     ("make", "inputs", "dout", "nan_in"),
     [
-        (lambda: Affine(AFFINE_W, np.zeros(2)), ([[np.inf, 1.0]],), [[1.0, 1.0]], "out"),
+        (lambda: Affine(AFFINE_W, np.zeros(2)), ([[np.inf, 1.0]],), [[0.5, 2.0]], "out"),
         (lambda: Affine(AFFINE_W, np.zeros(2)), ([[1.0, 1.0]],), [[np.inf, 1.0]], "dx"),
-        (MulLayer, ([np.inf, 1.0], [0.0, 2.0]), [1.0, 1.0], "out"),
+        (MulLayer, ([np.inf, 1.0], [0.0, 2.0]), [0.5, 2.0], "out"),
         (MulLayer, ([np.inf, 1.0], [1.0, 2.0]), [0.0, 1.0], "dy"),
-        (AddLayer, ([np.inf, 1.0], [-np.inf, 2.0]), [1.0, 1.0], "out"),
+        (AddLayer, ([np.inf, 1.0], [-np.inf, 2.0]), [0.5, 2.0], "out"),
         (AddLayer, ([0.0, 0.0], [0.0]), [np.inf, -np.inf], "dy"),
     ],
     ids=[
