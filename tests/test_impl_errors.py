@@ -7,6 +7,7 @@ step that rounds to zero (found by mutation testing, docs/ROBUSTNESS.md section 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -161,32 +162,25 @@ def test_numerical_gradient_is_nan_where_the_step_rounds_to_zero() -> None:
     assert np.isnan(grad[0]) and grad[1] == pytest.approx(3.0)
 
 
-AFFINE_W = np.array([[0.0, 1.0], [1.0, 1.0]])
+#: an Affine whose W has a zero, for inf to meet in ``x @ W`` and ``dout @ W.T``
+AFFINE_W0 = functools.partial(Affine, np.array([[0.0, 1.0], [1.0, 1.0]]), np.zeros(2))
 
 
 @pytest.mark.parametrize(
     ("make", "inputs", "dout", "nan_in"),
     [
-        (lambda: Affine(AFFINE_W, np.zeros(2)), ([[np.inf, 1.0]],), [[0.5, 2.0]], "out"),
-        (lambda: Affine(AFFINE_W, np.zeros(2)), ([[1.0, 1.0]],), [[np.inf, 1.0]], "dx"),
-        (MulLayer, ([np.inf, 1.0], [0.0, 2.0]), [0.5, 2.0], "out"),
-        (MulLayer, ([np.inf, 1.0], [1.0, 2.0]), [0.0, 1.0], "dy"),
-        (AddLayer, ([np.inf, 1.0], [-np.inf, 2.0]), [0.5, 2.0], "out"),
-        (AddLayer, ([0.0, 0.0], [0.0]), [np.inf, -np.inf], "dy"),
-    ],
-    ids=[
-        "affine-forward-inf*0",
-        "affine-backward-inf*0",
-        "mul-forward-inf*0",
-        "mul-backward-0*inf",
-        "add-forward-inf-inf",
-        "add-backward-sum-inf-inf",
+        pytest.param(AFFINE_W0, ([[np.inf, 1.0]],), [[0.5, 2.0]], "out", id="affine-forward-inf*0"),
+        pytest.param(AFFINE_W0, ([[1.0, 1.0]],), [[np.inf, 1.0]], "dx", id="affine-backward-inf*0"),
+        pytest.param(MulLayer, ([np.inf, 1.0], [0.0, 2.0]), [0.5, 2.0], "out", id="mul-forward-inf*0"),
+        pytest.param(MulLayer, ([np.inf, 1.0], [1.0, 2.0]), [0.0, 1.0], "dy", id="mul-backward-0*inf"),
+        pytest.param(AddLayer, ([np.inf, 1.0], [-np.inf, 2.0]), [0.5, 2.0], "out", id="add-forward-inf-inf"),
+        pytest.param(AddLayer, ([0.0, 0.0], [0.0]), [np.inf, -np.inf], "dy", id="add-backward-sum-inf-inf"),
     ],
 )
 def test_inf_propagates_as_nan_quietly(make: Any, inputs: tuple[Any, ...], dout: Any, nan_in: str) -> None:
-    """inf * 0 (an inf meeting W's zero in ``x @ W`` or ``dout @ W.T``, too) and inf + (-inf) are
-    data, not errors: NaN, silently, even under the suite's invalid="raise" (the bad-input rows put
-    NaN and inf in x and dout; these pin the products and sums that turn inf into NaN)."""
+    """inf * 0 and inf + (-inf) are data, not errors: NaN, silently, even under the suite's
+    invalid="raise" (the bad-input rows put NaN and inf in x and dout; these pin the products and
+    sums that turn inf into NaN)."""
     layer = make()
     out = layer.forward(*(np.array(a) for a in inputs))
     grads = layer.backward(np.array(dout))
