@@ -25,10 +25,7 @@ def test_buy_apple():
     dapple_price, dtax = mul_tax_layer.backward(dprice)
     dapple, dapple_num = mul_apple_layer.backward(dapple_price)
 
-    assert price == pytest.approx(220, rel=1e-15)
-    assert dapple == pytest.approx(2.2, rel=1e-15)
-    assert dapple_num == pytest.approx(110, rel=1e-15)
-    assert dtax == pytest.approx(200, rel=1e-15)
+    assert (price, dapple, dapple_num, dtax) == pytest.approx((220, 2.2, 110, 200), rel=1e-15)
 
 
 def test_buy_apple_orange():
@@ -51,13 +48,8 @@ def test_buy_apple_orange():
     dorange, dorange_num = mul_orange_layer.backward(dorange_price)
     dapple, dapple_num = mul_apple_layer.backward(dapple_price)
 
-    assert price == pytest.approx(715, rel=1e-15)
-    assert dall_price == pytest.approx(1.1, rel=1e-15)
-    assert dapple_num == pytest.approx(110, rel=1e-15)
-    assert dapple == pytest.approx(2.2, rel=1e-15)
-    assert dorange == pytest.approx(3.3, rel=1e-15)
-    assert dorange_num == pytest.approx(165, rel=1e-15)
-    assert dtax == pytest.approx(650, rel=1e-15)
+    got = (price, dall_price, dapple_num, dapple, dorange, dorange_num, dtax)
+    assert got == pytest.approx((715, 1.1, 110, 2.2, 3.3, 165, 650), rel=1e-15)
 
 
 @pytest.mark.parametrize("make", [MulLayer, AddLayer])
