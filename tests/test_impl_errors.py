@@ -8,6 +8,7 @@ step that rounds to zero (found by mutation testing, docs/ROBUSTNESS.md section 
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -33,15 +34,10 @@ READ_ONLY.flags.writeable = False
 
 def _changing_shape(non_scalar_on: str) -> Callable[[np.ndarray], Any]:
     """A loss returning a 1-element array on the ``plus`` or the ``minus`` evaluation only (float()
-    of a 1-element array would pass)."""
-    calls = {"n": 0}
-
-    def f(_: np.ndarray) -> Any:
-        calls["n"] += 1
-        plus = calls["n"] % 2 == 1  # numerical_gradient evaluates x+h, then x-h
-        return np.array([1.0]) if (plus == (non_scalar_on == "plus")) else 1.0
-
-    return f
+    of a 1-element array would pass); numerical_gradient evaluates x+h, then x-h."""
+    plus_minus = [np.array([1.0]), 1.0] if non_scalar_on == "plus" else [1.0, np.array([1.0])]
+    values = itertools.cycle(plus_minus)
+    return lambda _: next(values)
 
 
 def _affine() -> Affine:
