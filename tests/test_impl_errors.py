@@ -1,15 +1,14 @@
-"""Error messages and edge cases of the seed layers and the public functions that the bad-input table
-and the property cells do not reach.
-
-tests/test_bad_input.py has one row per (layer, case) for backward before forward, a dout of the
-wrong shape, complex input and dout, NaN and inf, labels out of range, of the wrong count or dtype,
-operands that do not broadcast and each spec's ``bad_inputs``; the cases here are the rest, among
-them cross_entropy_error's classes and dtype promotion and numerical_gradient's refusals and its
+"""Error messages and edge cases of the seed layers and public functions that neither the property
+cells nor tests/test_bad_input.py's table (backward before forward, a dout of the wrong shape,
+complex, NaN and inf, bad labels, operands that do not broadcast, each spec's ``bad_inputs``) reach:
+among them cross_entropy_error's classes and dtype promotion, numerical_gradient's refusals and its
 step that rounds to zero (found by mutation testing, docs/ROBUSTNESS.md section 6).
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -35,15 +34,10 @@ READ_ONLY.flags.writeable = False
 
 def _changing_shape(non_scalar_on: str) -> Callable[[np.ndarray], Any]:
     """A loss returning a 1-element array on the ``plus`` or the ``minus`` evaluation only (float()
-    of a 1-element array would pass)."""
-    calls = {"n": 0}
-
-    def f(_: np.ndarray) -> Any:
-        calls["n"] += 1
-        plus = calls["n"] % 2 == 1  # numerical_gradient evaluates x+h, then x-h
-        return np.array([1.0]) if (plus == (non_scalar_on == "plus")) else 1.0
-
-    return f
+    of a 1-element array would pass); numerical_gradient evaluates x+h, then x-h."""
+    plus_minus = [np.array([1.0]), 1.0] if non_scalar_on == "plus" else [1.0, np.array([1.0])]
+    values = itertools.cycle(plus_minus)
+    return lambda _: next(values)
 
 
 def _affine() -> Affine:
@@ -120,7 +114,7 @@ def test_softmax_with_loss_accepts_scalar_douts(dout: Any) -> None:
 def test_affine_flattens_image_batches_and_restores_dx_shape() -> None:
     layer = _affine()
     out = layer.forward(np.ones((2, 1, 2, 2)))
-    dx = layer.backward(np.ones((2, 3)))
+    dx = layer.backward(np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -3.0]]))
     assert out.shape == (2, 3)
     assert layer.x.shape == (2, 4) and layer.original_x_shape == (2, 1, 2, 2)
     assert dx.shape == (2, 1, 2, 2)
@@ -164,32 +158,25 @@ def test_numerical_gradient_is_nan_where_the_step_rounds_to_zero() -> None:
     assert np.isnan(grad[0]) and grad[1] == pytest.approx(3.0)
 
 
-AFFINE_W = np.array([[0.0, 1.0], [1.0, 1.0]])
+#: an Affine whose W has a zero, for inf to meet in ``x @ W`` and ``dout @ W.T``
+AFFINE_W0 = functools.partial(Affine, np.array([[0.0, 1.0], [1.0, 1.0]]), np.zeros(2))
 
 
 @pytest.mark.parametrize(
     ("make", "inputs", "dout", "nan_in"),
     [
-        (lambda: Affine(AFFINE_W, np.zeros(2)), ([[np.inf, 1.0]],), [[1.0, 1.0]], "out"),
-        (lambda: Affine(AFFINE_W, np.zeros(2)), ([[1.0, 1.0]],), [[np.inf, 1.0]], "dx"),
-        (MulLayer, ([np.inf, 1.0], [0.0, 2.0]), [1.0, 1.0], "out"),
-        (MulLayer, ([np.inf, 1.0], [1.0, 2.0]), [0.0, 1.0], "dy"),
-        (AddLayer, ([np.inf, 1.0], [-np.inf, 2.0]), [1.0, 1.0], "out"),
-        (AddLayer, ([0.0, 0.0], [0.0]), [np.inf, -np.inf], "dy"),
-    ],
-    ids=[
-        "affine-forward-inf*0",
-        "affine-backward-inf*0",
-        "mul-forward-inf*0",
-        "mul-backward-0*inf",
-        "add-forward-inf-inf",
-        "add-backward-sum-inf-inf",
+        pytest.param(AFFINE_W0, ([[np.inf, 1.0]],), [[0.5, 2.0]], "out", id="affine-forward-inf*0"),
+        pytest.param(AFFINE_W0, ([[1.0, 1.0]],), [[np.inf, 1.0]], "dx", id="affine-backward-inf*0"),
+        pytest.param(MulLayer, ([np.inf, 1.0], [0.0, 2.0]), [0.5, 2.0], "out", id="mul-forward-inf*0"),
+        pytest.param(MulLayer, ([np.inf, 1.0], [1.0, 2.0]), [0.0, 1.0], "dy", id="mul-backward-0*inf"),
+        pytest.param(AddLayer, ([np.inf, 1.0], [-np.inf, 2.0]), [0.5, 2.0], "out", id="add-forward-inf-inf"),
+        pytest.param(AddLayer, ([0.0, 0.0], [0.0]), [np.inf, -np.inf], "dy", id="add-backward-sum-inf-inf"),
     ],
 )
 def test_inf_propagates_as_nan_quietly(make: Any, inputs: tuple[Any, ...], dout: Any, nan_in: str) -> None:
-    """inf * 0 (an inf meeting W's zero in ``x @ W`` or ``dout @ W.T``, too) and inf + (-inf) are
-    data, not errors: NaN, silently, even under the suite's invalid="raise" (the bad-input rows put
-    NaN and inf in x and dout; these pin the products and sums that turn inf into NaN)."""
+    """inf * 0 and inf + (-inf) are data, not errors: NaN, silently, even under the suite's
+    invalid="raise" (the bad-input rows put NaN and inf in x and dout; these pin the products and
+    sums that turn inf into NaN)."""
     layer = make()
     out = layer.forward(*(np.array(a) for a in inputs))
     grads = layer.backward(np.array(dout))

@@ -137,7 +137,6 @@ def test_book_dropout_scales_by_the_keep_rate_at_inference(dtype: type) -> None:
     np.testing.assert_array_equal(dx, np.array([[1.5, 0.75], [-0.75, 0.375]], dtype))
 
 
-
 def test_book_batch_norm_backward_of_an_image_is_that_of_its_flattened_features() -> None:
     """``per_feature=True`` (the book's): a 4-D input is normalized as (N, C*H*W), backward too."""
     rng = np.random.default_rng(0)

@@ -12,14 +12,10 @@ import pytest
 from properties.engine.explore import run_cell
 from properties.engine.matrix import Cell, cells
 from properties.frontends.report import render_failure
+from tests.helpers import installed
 
 
-def _param(cell: Cell) -> object:
-    reason = cell.unavailable()
-    return pytest.param(cell, id=cell.id, marks=[pytest.mark.skip(reason=reason)] if reason else [])
-
-
-@pytest.mark.parametrize("cell", [_param(c) for c in cells()])
+@pytest.mark.parametrize("cell", [pytest.param(c, id=c.id, marks=installed(c)) for c in cells()])
 def test_property(cell: Cell) -> None:
     result = run_cell(cell)
     if not result.ok:

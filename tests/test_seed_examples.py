@@ -25,10 +25,7 @@ def test_buy_apple():
     dapple_price, dtax = mul_tax_layer.backward(dprice)
     dapple, dapple_num = mul_apple_layer.backward(dapple_price)
 
-    assert price == pytest.approx(220, rel=1e-15)
-    assert dapple == pytest.approx(2.2, rel=1e-15)
-    assert dapple_num == pytest.approx(110, rel=1e-15)
-    assert dtax == pytest.approx(200, rel=1e-15)
+    assert (price, dapple, dapple_num, dtax) == pytest.approx((220, 2.2, 110, 200), rel=1e-15)
 
 
 def test_buy_apple_orange():
@@ -51,13 +48,8 @@ def test_buy_apple_orange():
     dorange, dorange_num = mul_orange_layer.backward(dorange_price)
     dapple, dapple_num = mul_apple_layer.backward(dapple_price)
 
-    assert price == pytest.approx(715, rel=1e-15)
-    assert dall_price == pytest.approx(1.1, rel=1e-15)
-    assert dapple_num == pytest.approx(110, rel=1e-15)
-    assert dapple == pytest.approx(2.2, rel=1e-15)
-    assert dorange == pytest.approx(3.3, rel=1e-15)
-    assert dorange_num == pytest.approx(165, rel=1e-15)
-    assert dtax == pytest.approx(650, rel=1e-15)
+    got = (price, dall_price, dapple_num, dapple, dorange, dorange_num, dtax)
+    assert got == pytest.approx((715, 1.1, 110, 2.2, 3.3, 165, 650), rel=1e-15)
 
 
 @pytest.mark.parametrize("make", [MulLayer, AddLayer])
@@ -85,8 +77,7 @@ def test_python_numbers_in_python_floats_out(make):
     ids=["MulLayer", "Relu", "Sigmoid", "Tanh", "Softmax", "SoftmaxWithLoss", "Affine"],
 )
 def test_layers_start_with_the_books_attributes(make, attributes):
-    """The book's public attributes (MulLayer's x and y, Relu's mask, the activations' out,
-    SoftmaxWithLoss's loss, y and t, Affine's x and original_x_shape) are None until forward has run."""
+    """The book's public attributes are None until forward has run."""
     layer = make()
 
     assert all(getattr(layer, name) is None for name in attributes)
@@ -114,8 +105,12 @@ def _summed_back(g, shape):
         ((2, 3), (2, 3)),
     ],
 )
-@pytest.mark.parametrize("make", [MulLayer, AddLayer])
-def test_broadcast_gradients_are_summed_back_to_each_operand(make, x_shape, y_shape):
+@pytest.mark.parametrize(
+    ("make", "op", "local_grads"),
+    [(MulLayer, np.multiply, lambda d, x, y: (d * y, d * x)), (AddLayer, np.add, lambda d, x, y: (d, d))],
+    ids=["MulLayer", "AddLayer"],
+)
+def test_broadcast_gradients_are_summed_back_to_each_operand(make, op, local_grads, x_shape, y_shape):
     """A broadcast operand gets the sum of the gradients of every output element it fed."""
     gen = np.random.default_rng(0)
     x, y = gen.standard_normal(x_shape), gen.standard_normal(y_shape)
@@ -126,12 +121,8 @@ def test_broadcast_gradients_are_summed_back_to_each_operand(make, x_shape, y_sh
     out = layer.forward(x, y)
     dx, dy = layer.backward(dout)
 
-    if make is MulLayer:
-        np.testing.assert_array_equal(out, x * y)
-        gx, gy = dout * y, dout * x
-    else:
-        np.testing.assert_array_equal(out, x + y)
-        gx, gy = dout, dout
+    np.testing.assert_array_equal(out, op(x, y))
+    gx, gy = local_grads(dout, x, y)
     assert np.shape(dx) == x_shape and np.shape(dy) == y_shape
     np.testing.assert_allclose(dx, _summed_back(np.broadcast_to(gx, out_shape), x_shape), rtol=1e-12)
     np.testing.assert_allclose(dy, _summed_back(np.broadcast_to(gy, out_shape), y_shape), rtol=1e-12)

@@ -59,16 +59,11 @@ def logits(extreme: float) -> st.SearchStrategy[np.ndarray]:
 # ---- impl's backward is Jᵀ·dout ----------------------------------------------------------------
 
 
-@st.composite
-def logits_and_dout(draw: st.DrawFn, dtype: Any) -> tuple[np.ndarray, np.ndarray]:
-    x = draw(logits(LOGIT_EXTREME)).astype(dtype)
-    return x, draw(S.cotangent(dtype, x.shape))  # never constant: Jᵀ·(c·1) = 0 proves nothing
-
-
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @given(data=st.data())
 def test_backward_is_jacobian_transpose_times_dout(dtype: Any, data: st.DataObject) -> None:
-    x, dout = data.draw(logits_and_dout(dtype))
+    x = data.draw(logits(LOGIT_EXTREME)).astype(dtype)
+    dout = data.draw(S.cotangent(dtype, x.shape))  # never constant: Jᵀ·(c·1) = 0 proves nothing
     layer = impl.Softmax()
     y = layer.forward(x)
     dx = layer.backward(dout)
@@ -77,14 +72,8 @@ def test_backward_is_jacobian_transpose_times_dout(dtype: Any, data: st.DataObje
     want = transpose_times(softmax_jacobian(y64), dout64)
 
     assert dx.dtype == dtype
-    compare(
-        dx,
-        want,
-        exact_rtol(dtype),
-        scale=size_of_terms(y64, dout64),
-        dtype=dtype,
-        what="Softmax.backward vs Jᵀ·dout",
-    )
+    terms = size_of_terms(y64, dout64)
+    compare(dx, want, exact_rtol(dtype), scale=terms, dtype=dtype, what="Softmax.backward vs Jᵀ·dout")
 
 
 @given(x=logits(LOGIT_EXTREME), c=st.sampled_from([1.0, -2.0, 0.5]))
@@ -129,17 +118,17 @@ def targets(draw: st.DrawFn, kind: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _chain(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """y and Jᵀ·(-t/y): the gradient of -Σ t log softmax(x), per row, by the chain rule."""
+    """y and Jᵀ·(-t/y): the gradient of -Σ t log softmax(x), per row, by the chain rule; and
+    SoftmaxWithLoss.backward must be that over N, whatever the rows of t sum to."""
     y = impl.softmax(x)
     assert np.all(y > 0)
     g = -t / y
-    return y, transpose_times(softmax_jacobian(y), g), size_of_terms(y, g)
-
-
-def _loss_backward(x: np.ndarray, t: np.ndarray) -> np.ndarray:
-    layer = impl.SoftmaxWithLoss()
+    chained, terms = transpose_times(softmax_jacobian(y), g), size_of_terms(y, g)
+    layer, n = impl.SoftmaxWithLoss(), x.shape[0]
     layer.forward(x, t)
-    return layer.backward(1.0)
+    what = "SoftmaxWithLoss.backward vs Jᵀ·(-t/y)/N"
+    compare(layer.backward(1.0), chained / n, exact_rtol(np.float64), scale=terms / n, what=what)
+    return y, chained, terms
 
 
 @given(case=st.sampled_from(["one_hot", "soft"]).flatmap(targets))
@@ -147,30 +136,22 @@ def _loss_backward(x: np.ndarray, t: np.ndarray) -> np.ndarray:
 def test_chain_rule_gives_y_minus_t_when_rows_sum_to_one(case: tuple[np.ndarray, np.ndarray]) -> None:
     x, t = case
     y, chained, terms = _chain(x, t)
-    n = x.shape[0]
 
     shortcut = y - t
 
-    rtol = exact_rtol(np.float64)
-    compare(chained, shortcut, rtol, scale=terms, what="Jᵀ·(-t/y) vs y - t")
-    loss_dx = _loss_backward(x, t)
-    compare(loss_dx, chained / n, rtol, scale=terms / n, what="SoftmaxWithLoss.backward vs Jᵀ·(-t/y)/N")
+    compare(chained, shortcut, exact_rtol(np.float64), scale=terms, what="Jᵀ·(-t/y) vs y - t")
 
 
 @given(case=targets("unnormalized"))
 def test_chain_rule_is_not_y_minus_t_when_rows_do_not_sum_to_one(case: tuple[np.ndarray, np.ndarray]) -> None:
     x, t = case
     y, chained, terms = _chain(x, t)
-    n = x.shape[0]
 
     shortcut = y - t
     right = y * t.sum(axis=1, keepdims=True) - t
 
     assert float(np.abs(chained - shortcut).max()) > 1e-3  # y·(Σt - 1): at least 0.1 / C somewhere
-    rtol = exact_rtol(np.float64)
-    compare(chained, right, rtol, scale=terms, what="Jᵀ·(-t/y) vs y·Σt - t")
-    loss_dx = _loss_backward(x, t)
-    compare(loss_dx, chained / n, rtol, scale=terms / n, what="SoftmaxWithLoss.backward vs Jᵀ·(-t/y)/N")
+    compare(chained, right, exact_rtol(np.float64), scale=terms, what="Jᵀ·(-t/y) vs y·Σt - t")
 
 
 @given(
