@@ -22,41 +22,16 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Sequence
-from typing import Literal
+from collections.abc import Sequence
 
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-__all__ = ["array", "cotangent", "direction", "labels", "one_hot", "scalar_factor", "shape", "values"]
+__all__ = ["array", "cotangent", "direction", "labels", "one_hot", "scalar_factor", "shape"]
 
 
 Shape = tuple[int, ...]
-
-
-def _width(dtype: np.dtype | type) -> Literal[16, 32, 64]:
-    return {2: 16, 4: 32, 8: 64}[np.dtype(dtype).itemsize]  # type: ignore[return-value]
-
-
-def _flush_tiny(dtype: np.dtype | type) -> Callable[[float], float]:
-    """0 for magnitudes below ``tiny**(1/4)``: a product of up to four drawn values stays normal."""
-    least = float(np.finfo(dtype).tiny) ** 0.25
-    return lambda v: 0.0 if abs(v) < least else v
-
-
-def values(
-    dtype: np.dtype | type, extreme: float = 10.0, moderate: float = 3.0, *, nonzero: bool = False
-) -> st.SearchStrategy[float]:
-    """Floats of ``dtype``: moderate, up to ``±extreme``, and exact specials (zeros, ±1, ±extreme)."""
-    w = _width(dtype)
-    specials = sorted({0.0, 1.0, -1.0, extreme, -extreme, 0.5, -0.5})
-    mixed = st.one_of(
-        st.floats(-moderate, moderate, allow_subnormal=False, width=w),
-        st.floats(-extreme, extreme, allow_subnormal=False, width=w),
-        st.sampled_from(specials),
-    ).map(_flush_tiny(dtype))
-    return mixed.filter(lambda v: v != 0) if nonzero else mixed
 
 
 #: the word's top byte picks the source of an element: below 86 an exact special (a third), below
@@ -112,11 +87,6 @@ def _mixture(
     return st.integers(0, 2 ** max(64 * size, _UNIFORM_BITS) - 1).map(to_array)
 
 
-def _specials(extreme: float) -> list[float]:
-    """The exact values, simplest first (a word of zeros is the first)."""
-    return [0.0, 1.0, -1.0, 0.5, -0.5, -0.0, extreme, -extreme]
-
-
 def array(
     dtype: np.dtype | type,
     shape: Shape,
@@ -125,7 +95,7 @@ def array(
     *,
     nonzero: bool = False,
 ) -> st.SearchStrategy[np.ndarray]:
-    """An array of the mixture :func:`values` draws from: moderate values, values up to
+    """An array of the mixture (see the module docstring): moderate values, values up to
     ``±extreme``, exact specials and log-uniform magnitudes; ``nonzero``: every 0 becomes 1."""
     return _array(np.dtype(dtype), tuple(shape), float(extreme), float(moderate), nonzero)
 
@@ -134,7 +104,8 @@ def array(
 def _array(
     dtype: np.dtype, shape: Shape, extreme: float, moderate: float, nonzero: bool
 ) -> st.SearchStrategy[np.ndarray]:
-    drawn = _mixture(dtype, shape, tuple(_specials(extreme)), min(moderate, extreme), extreme)
+    specials = (0.0, 1.0, -1.0, 0.5, -0.5, -0.0, extreme, -extreme)  # simplest first: a zero word is 0
+    drawn = _mixture(dtype, shape, specials, min(moderate, extreme), extreme)
     if nonzero:
         return drawn.map(lambda a: np.where(a == 0, np.ones_like(a), a))
     return drawn
