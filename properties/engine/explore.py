@@ -22,6 +22,7 @@ from typing import Any, Literal, TypeVar
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import seed as with_seed
 from hypothesis import strategies as st
 from hypothesis.errors import Flaky, Unsatisfiable, UnsatisfiedAssumption
 from hypothesis.reporting import with_reporter
@@ -136,10 +137,8 @@ def _shrink_deadline(seconds: float | None) -> Iterator[None]:
     checks exists (without it, shrinking keeps Hypothesis's limit). The smallest failure found by
     the deadline is replayed, so the reported case always fails for real.
     """
-    try:
-        from hypothesis.internal.conjecture import engine
-    except ImportError:  # pragma: no cover
-        engine = None  # type: ignore[assignment]
+    from hypothesis.internal.conjecture import engine
+
     before = getattr(engine, "MAX_SHRINKING_SECONDS", None)
     if seconds is None or not isinstance(before, (int, float)):
         yield
@@ -230,8 +229,6 @@ def explore(
         overrides.update(max_examples=1, phases=[Phase.generate], database=None, derandomize=True)
     test = given(st.data())(settings(base, **overrides)(run))
     if seed is not None:
-        from hypothesis import seed as with_seed
-
         test = with_seed(seed)(test)
     with (
         _floating_point(fp, outcome.warnings),
@@ -299,21 +296,18 @@ def run_cell(cell: Cell, cls: Any = None, options: Options | None = None) -> Cel
 
     ref = None if cell.reference == SELF else get_reference(cell.reference)
     layer = cell.spec.layer if cls is None else cls
-    result = CellResult(*cell.key, "pass", seed=None if options is None else options.seed)
     chosen: dict[str, Any] = {}
     if options is not None:
-        chosen = {**asdict(options), "seed": cell_seed(options.seed, result.id), "derandomize": False}
+        chosen = {**asdict(options), "seed": cell_seed(options.seed, cell.id), "derandomize": False}
     started = time.perf_counter()
     outcome = explore(
-        lambda draw: cell.prop.run(cell.spec, layer, ref, draw, cell.dtype), key=result.id, **chosen
+        lambda draw: cell.prop.run(cell.spec, layer, ref, draw, cell.dtype), key=cell.id, **chosen
     )
-    result.seconds = time.perf_counter() - started
-    result.status, result.examples, result.errors = outcome.status, outcome.examples, outcome.errors
-    result.warnings = outcome.warnings
+    seconds = time.perf_counter() - started
+    message = ""
     if outcome.status == "vacuous":
-        result.message = "every drawn example was rejected as uninformative: nothing was checked"
+        message = "every drawn example was rejected as uninformative: nothing was checked"
     elif outcome.exception is not None:
-        result.message = describe(outcome.exception, outcome.status)
-        result.case = outcome.case
-        result.exception = outcome.exception
-    return result
+        message = describe(outcome.exception, outcome.status)
+    seed = None if options is None else options.seed
+    return CellResult(*cell.key, **vars(outcome), seconds=seconds, message=message, seed=seed)

@@ -13,10 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from properties.engine.checks import PROPERTIES
+from properties.engine.checks import PROPERTIES, property_named
 from properties.engine.errors import UsageError
 from properties.engine.explore import DEFAULT_EXAMPLES, SHRINK_SECONDS, FloatingPoint, Options, run_cell
 from properties.engine.matrix import SELF, Cell, cells
+from properties.engine.registry import SPECS
 from properties.engine.results import CellResult, Run
 from properties.engine.spec import LayerSpec
 from reference import REFERENCE_NAMES, get_reference
@@ -78,9 +79,6 @@ def _not_applicable(
 
 def _work(keys: list[tuple[str, str, str, str]], options: Options) -> list[CellResult] | None:
     """In a worker process: run these cells of built-in specs (None: the worker does not know one)."""
-    from properties.engine.checks import property_named
-    from properties.engine.registry import SPECS
-
     out = []
     for spec_name, prop, ref, dtype in keys:
         spec = SPECS.get(spec_name)

@@ -1,21 +1,18 @@
-"""Hypothesis strategies for layer inputs, built on ``hypothesis.extra.numpy``.
+"""Hypothesis strategies for layer inputs.
 
-Every float strategy mixes three sources, so that edge cases are not luck: moderate values,
-values up to the layer's extreme magnitude, and a small set of exact values (0, ±1 and the
-extremes themselves) that makes exact zeros and ties common. Subnormals are left out: XLA flushes
-them to zero on the CPU, which would make the references disagree with each other. So are values
-so small that a product of a few of them would be subnormal (below ``tiny**(1/4)``, 1e-77 in
-float64: a weight of 2.2e-308 times an upstream gradient of 0.5 is flushed by XLA, kept by
-NumPy and torch); they become 0.
+Every float array mixes sources, so that edge cases are not luck: moderate values, values up to
+the layer's extreme magnitude, log-uniform magnitudes, and exact values (0, ±1, the extremes) that
+make exact zeros and ties common. Subnormals are left out: XLA flushes them to zero on the CPU,
+and the references would disagree. So are values below ``tiny**(1/4)`` (1e-77 in float64: a
+weight of 2.2e-308 times an upstream gradient of 0.5 is flushed by XLA, kept by NumPy and torch);
+they become 0.
 
-**Speed.** Drawn element by element (``hnp.arrays`` over a float strategy) an element costs
-~150 µs of Hypothesis bookkeeping, 36 ms per SimpleConvNet example and most of a check's time.
-So an array is one Hypothesis choice, an integer of ``64 * size`` bits or more (0.1 ms for 100
-elements; a ``binary`` choice costs as much as the floats, byte by byte), each 64-bit word mapped
-to one element by :func:`_words_to_values` (its top byte picks the source, the other 56 bits the
-value). The mixture is the same; shrinking still simplifies the values (Hypothesis shrinks the
-integer towards 0: a zero word is the value 0, a small top byte one of the exact specials), and a
-failure is still reported and replayed as the arrays it drew.
+**Speed.** Drawn element by element (``hnp.arrays`` over a float strategy), an element costs
+~150 µs of Hypothesis bookkeeping, 36 ms per SimpleConvNet example. So an array is one Hypothesis
+choice, an integer of ``64 * size`` bits or more (0.1 ms for 100 elements; a ``binary`` choice
+costs as much as the floats), each 64-bit word mapped to one element by :func:`_words_to_values`.
+Shrinking still simplifies the values (Hypothesis shrinks the integer towards 0: a zero word is 0,
+a small top byte an exact special), and a failure is reported and replayed as the arrays it drew.
 """
 
 from __future__ import annotations
