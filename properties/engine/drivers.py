@@ -44,13 +44,11 @@ def _signature(fn: Any) -> inspect.Signature | None:
 
 
 def takes_keyword(fn: Any, name: str, *, unknown: bool) -> bool:
-    """Whether ``fn`` accepts keyword ``name`` (by name or ``**kwargs``); ``unknown`` when it has
-    no signature to read."""
+    """Whether ``fn`` accepts keyword ``name`` (by name or ``**kwargs``); ``unknown`` without a signature."""
     sig = _signature(fn)
     if sig is None:
         return unknown
-    params = sig.parameters.values()
-    return name in sig.parameters or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+    return name in sig.parameters or any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
 
 
 def _mismatch(shown: str, exc: TypeError) -> str:
