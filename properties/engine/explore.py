@@ -256,6 +256,8 @@ def first_example(make: Callable[[Draws], T], key: str, fp: FloatingPoint = "rai
     )
     if outcome.exception is not None:
         raise outcome.exception
+    if not made:
+        raise ValueError(f"{key}: Hypothesis rejected every draw, so there is no example")
     return made[-1]
 
 
