@@ -11,31 +11,18 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = [
-    "PROPERTIES",
-    "SPECS",
-    "LayerSpec",
-    "Property",
-    "assert_layer_matches",
-    "check_layer",
-    "get_spec",
-    "property_named",
-    "register",
-    "replay",
-]
-
+#: each public name, by the module it is imported from on first use
 _HOME = {
-    "PROPERTIES": "properties.engine.checks",
-    "Property": "properties.engine.checks",
-    "property_named": "properties.engine.checks",
-    "SPECS": "properties.engine.registry",
-    "get_spec": "properties.engine.registry",
-    "register": "properties.engine.registry",
-    "LayerSpec": "properties.engine.spec",
-    "assert_layer_matches": "properties.frontends.api",
-    "check_layer": "properties.frontends.api",
-    "replay": "properties.frontends.api",
+    name: module
+    for module, names in {
+        "properties.engine.checks": ("PROPERTIES", "Property", "property_named"),
+        "properties.engine.registry": ("SPECS", "get_spec", "register"),
+        "properties.engine.spec": ("LayerSpec",),
+        "properties.frontends.api": ("assert_layer_matches", "check_layer", "replay"),
+    }.items()
+    for name in names
 }
+__all__ = sorted(_HOME)
 
 
 def __getattr__(name: str) -> Any:
@@ -45,4 +32,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(__all__)
+    return __all__

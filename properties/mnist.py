@@ -66,14 +66,11 @@ def _raw() -> tuple[np.ndarray, np.ndarray]:
 def _split(labels: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Indices of a stratified split: ``test_fraction`` of every class goes to the test set."""
     rng = np.random.default_rng(seed)
-    train: list[np.ndarray] = []
-    test: list[np.ndarray] = []
-    for c in range(_N_CLASSES):
-        idx = rng.permutation(np.flatnonzero(labels == c))
-        n_test = round(test_fraction * idx.size)
-        test.append(idx[:n_test])
-        train.append(idx[n_test:])
-    return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(test))
+    classes = [rng.permutation(np.flatnonzero(labels == c)) for c in range(_N_CLASSES)]
+    cuts = [round(test_fraction * idx.size) for idx in classes]
+    train = np.concatenate([idx[n:] for idx, n in zip(classes, cuts, strict=True)])
+    test = np.concatenate([idx[:n] for idx, n in zip(classes, cuts, strict=True)])
+    return rng.permutation(train), rng.permutation(test)
 
 
 def load_mnist(

@@ -25,8 +25,8 @@ __all__ = ["chain"]
 
 
 def _finite(values: Sequence[Any]) -> bool:
-    arrays = [np.asarray(v) for v in values if v is not None]
-    return all(bool(np.all(np.isfinite(a))) for a in arrays if a.dtype.kind == "f")
+    arrays = (np.asarray(v) for v in values if v is not None)
+    return all(np.isfinite(a).all() for a in arrays if a.dtype.kind == "f")
 
 
 def _zeros_note(stage: str, out: Any) -> str:
@@ -76,10 +76,8 @@ def chain(*classes: Any) -> type:
 
         def backward(self, dout: Any = 1) -> Any:
             grad = dout
-            for i in range(len(self.stages) - 1, -1, -1):
+            for i in range(len(self.stages) - 1, 0, -1):
                 result = self.stages[i].backward(grad)
-                if i == 0:
-                    return result
                 nxt = result[0] if isinstance(result, (tuple, list)) else result
                 if _finite([grad]) and not _finite([nxt]):
                     raise Mismatch(
@@ -87,7 +85,7 @@ def chain(*classes: Any) -> type:
                         + _zeros_note(names[i - 1], self.values[i - 1])
                     )
                 grad = nxt
-            return grad
+            return self.stages[0].backward(grad)
 
         def __getattr__(self, name: str) -> Any:
             if name in ("stages", "values"):

@@ -42,10 +42,7 @@ RELATIVE_FROM = 1e-3
 
 def _where(a: np.ndarray, flat_index: int) -> str:
     """An element's index as a person writes it: ``(0, 2)``, not ``(np.int64(0), np.int64(2))``."""
-    if not a.ndim:
-        return "()"
-    index = tuple(int(i) for i in np.unravel_index(flat_index, a.shape))
-    return f"({index[0]},)" if len(index) == 1 else str(index)
+    return str(tuple(int(i) for i in np.unravel_index(flat_index, a.shape)))
 
 
 def _num(v: Any) -> str:
@@ -93,8 +90,7 @@ def compare(
     if scale is None:
         scale = float(mag.max())
     allowed = rtol * (mag + scale) + atol + floor(dtype if dtype is not None else np.float64)
-    sizable = mag >= RELATIVE_FROM * scale
-    sizable &= mag > 0
+    sizable = (mag >= RELATIVE_FROM * scale) & (mag > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.where(sizable, diff / mag, 0.0)
     bad = diff > allowed

@@ -11,7 +11,6 @@ instead of a bare mismatch.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from properties.engine.checks import property_named
+from properties.engine.drivers import takes_keyword
 from properties.engine.errors import UsageError
 from properties.engine.explore import Options, run_cell
 from properties.engine.matrix import Cell
@@ -27,33 +27,22 @@ from properties.engine.results import Run
 from properties.engine.spec import Alternative, LayerSpec
 from reference import get_reference
 
-__all__ = ["PROBE_EXAMPLES", "adapt_to", "identify", "missing_keywords"]
+__all__ = ["PROBE_EXAMPLES", "adapt_to", "identify"]
 
 #: examples per shape in the probe of an alternative (a wrong convention fails at once)
 PROBE_EXAMPLES = 5
 
 
-def missing_keywords(spec: LayerSpec, cls: Any) -> list[str]:
-    """The spec's keyword inputs that ``cls.forward`` does not take (none if it takes ``**kwargs``)."""
-    if not spec.keyword_inputs or not callable(getattr(cls, "forward", None)):
-        return []
-    try:
-        params = inspect.signature(cls.forward).parameters
-    except (TypeError, ValueError):
-        return []
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return []
-    return [k for k in spec.keyword_inputs if k not in params]
-
-
 def adapt_to(spec: LayerSpec, cls: Any) -> tuple[LayerSpec, str | None]:
     """The spec a class is checked with, and a note when it is driven differently: a class whose
-    forward takes none of the spec's keyword inputs gets the spec's ``adapt`` (if it has one);
-    otherwise the call stays as it is and fails as an interface error."""
-    if not missing_keywords(spec, cls) or spec.adapt is None:
+    forward lacks one of the spec's keyword inputs (and takes no ``**kwargs``) gets the spec's
+    ``adapt`` (if it has one); otherwise the call stays as it is and fails as an interface error."""
+    forward = getattr(cls, "forward", None)
+    if spec.adapt is None or not callable(forward):
         return spec, None
-    adapted, note = spec.adapt(spec, cls)
-    return adapted, note
+    if all(takes_keyword(forward, k, unknown=True) for k in spec.keyword_inputs):
+        return spec, None
+    return spec.adapt(spec, cls)
 
 
 def _describe(spec: LayerSpec, alt: Alternative, alt_spec: LayerSpec) -> str:
@@ -75,11 +64,8 @@ def _probe(spec: LayerSpec, cls: Any, reference: str, dtype: Any, seed: int) -> 
     each: the values tell conventions apart (scaling, eps, which axes are normalized)."""
     options = Options(examples=PROBE_EXAMPLES, seed=seed, shrink_seconds=0.0, fp="record")
     prop = property_named("optimizer" if spec.kind == "optimizer" else "forward")
-    for shape in spec.shapes:
-        cell = Cell(replace(spec, shapes=(shape,)), prop, reference, dtype)
-        if not run_cell(cell, cls, options).ok:
-            return False
-    return True
+    cells = (Cell(replace(spec, shapes=(shape,)), prop, reference, dtype) for shape in spec.shapes)
+    return all(run_cell(cell, cls, options).ok for cell in cells)
 
 
 def _only_raised(run: Run) -> bool:

@@ -43,6 +43,14 @@ def _signature(fn: Any) -> inspect.Signature | None:
         return None
 
 
+def takes_keyword(fn: Any, name: str, *, unknown: bool) -> bool:
+    """Whether ``fn`` accepts keyword ``name`` (by name or ``**kwargs``); ``unknown`` without a signature."""
+    sig = _signature(fn)
+    if sig is None:
+        return unknown
+    return name in sig.parameters or any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
+
+
 def _mismatch(shown: str, exc: TypeError) -> str:
     """What does not fit, as a learner reads it, from the TypeError ``Signature.bind`` raised."""
     text = str(exc)
@@ -65,7 +73,6 @@ class Driver:
 
     def __init__(self, spec: LayerSpec) -> None:
         self.spec = spec
-        self.differentiable = tuple(i for i in spec.inputs if i not in spec.constants)
 
     def _call(self, target: Any, method: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         cls = target if method == "__init__" else type(target)
@@ -75,19 +82,15 @@ class Driver:
             try:
                 sig.bind(*args, **kwargs)
             except TypeError as exc:
-                raise InterfaceError(self._interface(cls, method, args, kwargs, exc)) from None
+                raise InterfaceError(self._interface(cls, method, kwargs, exc)) from None
         return fn(*args, **kwargs)
 
-    def _interface(
-        self, cls: Any, method: str, args: list[Any], kwargs: dict[str, Any], exc: TypeError
-    ) -> str:
+    def _interface(self, cls: Any, method: str, kwargs: dict[str, Any], exc: TypeError) -> str:
         name = getattr(cls, "__name__", repr(cls))
         shown = name if method == "__init__" else f"{name}.{method}"
-        names = {"__init__": self.spec.params, "forward": self.positional_names(), "backward": ("dout",)}.get(
-            method, ()
-        )
-        parts = [*names[: len(args)], *(f"{k}=..." for k in kwargs)]
-        parts += ["..."] * (len(args) - len(names[: len(args)]))
+        # _call's callers pass exactly these positional arguments
+        names = {"__init__": self.spec.params, "forward": self.positional_names(), "backward": ("dout",)}
+        parts = [*names[method], *(f"{k}=..." for k in kwargs)]
         call = f"{name if method == '__init__' else method}({', '.join(parts)})"
         return (
             f"{_mismatch(shown, exc)}: the {self.spec.name} spec calls {call}; "
@@ -113,10 +116,8 @@ class Driver:
 
     def call_args(self, arrays: Arrays) -> tuple[list[np.ndarray], dict[str, Any]]:
         """The positional and keyword arguments of a forward (or ``loss``/``gradient``) call."""
-        spec = self.spec
-        positional = [arrays[i] for i in spec.inputs if i not in spec.keyword_inputs]
-        keywords = {**{i: arrays[i] for i in spec.keyword_inputs}, **spec.forward_kwargs}
-        return positional, keywords
+        keywords = {**{i: arrays[i] for i in self.spec.keyword_inputs}, **self.spec.forward_kwargs}
+        return [arrays[i] for i in self.positional_names()], keywords
 
     def forward(self, layer: Any, arrays: Arrays) -> np.ndarray:
         args, kwargs = self.call_args(arrays)
@@ -127,7 +128,7 @@ class Driver:
     def backward(self, layer: Any, dout: np.ndarray, arrays: Arrays) -> Arrays:
         name = type(layer).__name__
         result = self._call(layer, "backward", [dout], {})
-        wanted = self.differentiable
+        wanted = tuple(i for i in self.spec.inputs if i not in self.spec.constants)
         # only parameters differentiated (Embedding): what backward returns is moot, None included
         result = _returned(result, layer, "backward", "dx") if wanted else ()
         if len(wanted) == 1 and not isinstance(result, (tuple, list)):

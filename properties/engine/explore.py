@@ -16,25 +16,25 @@ import traceback
 import warnings
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import seed as with_seed
 from hypothesis import strategies as st
 from hypothesis.errors import Flaky, Unsatisfiable, UnsatisfiedAssumption
 from hypothesis.reporting import with_reporter
 
 from properties.engine.checks import draw_case
 from properties.engine.compare import Errors
-from properties.engine.matrix import Cell
+from properties.engine.matrix import SELF, Cell
 from properties.engine.results import Case, CellResult, Status
 from properties.engine.spec import Arrays, LayerSpec
 
 __all__ = [
     "DEFAULT_EXAMPLES",
-    "ERRSTATE",
     "SHRINK_SECONDS",
     "Draws",
     "Exploration",
@@ -43,14 +43,13 @@ __all__ = [
     "cell_seed",
     "example_cases",
     "explore",
+    "first_example",
     "run_cell",
 ]
 
-#: the test suite's floating-point policy: overflow, division by zero and invalid operations are
-#: failures; underflow to zero is the correctly rounded result
-ERRSTATE: dict[str, Any] = {"over": "raise", "divide": "raise", "invalid": "raise", "under": "ignore"}
 #: how NumPy's floating-point warnings are treated while a property runs: "raise" (impl's own
-#: layers: a warning is a bug), "record" (somebody's class: ``1/(1+np.exp(-x))`` overflows at
+#: layers: overflow, division by zero and invalid operations are bugs; underflow to zero is the
+#: correctly rounded result, never an error), "record" (somebody's class: ``1/(1+np.exp(-x))`` overflows at
 #: x = -710 and still returns the right value, so the values are judged and the warnings reported
 #: as a note), "ignore" (overflow gives inf and NaN, which the comparisons then see)
 FloatingPoint = Literal["raise", "record", "ignore"]
@@ -64,6 +63,7 @@ _HEALTH = [
     HealthCheck.filter_too_much,
     HealthCheck.large_base_example,
 ]
+T = TypeVar("T")
 
 
 class Draws:
@@ -85,7 +85,6 @@ class Draws:
 
     def case(self) -> Case:
         return Case(dict(self.named.get("arrays") or {}), self.named.get("dout"), list(self.values))
-
 
 
 def _replaying(values: Sequence[Any]) -> Callable[[st.SearchStrategy[Any]], Any]:
@@ -134,15 +133,12 @@ def cell_seed(base: int, cell_id: str) -> int:
 def _shrink_deadline(seconds: float | None) -> Iterator[None]:
     """Bound the time Hypothesis spends shrinking one failure (its own limit is five minutes).
 
-    Hypothesis has no public setting for this; ``MAX_SHRINKING_SECONDS`` is an internal that
-    tests/test_engine.py checks on every installed version (a version without it fails that test,
-    and here shrinking keeps Hypothesis's own limit). Hypothesis reports the smallest failure found
-    by the deadline and replays it, so the reported case always fails for real.
+    No public setting does this: ``MAX_SHRINKING_SECONDS`` is an internal that tests/test_engine.py
+    checks exists (without it, shrinking keeps Hypothesis's limit). The smallest failure found by
+    the deadline is replayed, so the reported case always fails for real.
     """
-    try:
-        from hypothesis.internal.conjecture import engine
-    except ImportError:  # pragma: no cover
-        engine = None  # type: ignore[assignment]
+    from hypothesis.internal.conjecture import engine
+
     before = getattr(engine, "MAX_SHRINKING_SECONDS", None)
     if seconds is None or not isinstance(before, (int, float)):
         yield
@@ -161,12 +157,8 @@ def _silent(text: object) -> None:
 @contextlib.contextmanager
 def _floating_point(fp: FloatingPoint, seen: list[str]) -> Iterator[None]:
     """NumPy's floating-point policy while a property runs (see ``FloatingPoint``)."""
-    if fp == "raise":
-        with np.errstate(**ERRSTATE):
-            yield
-        return
-    if fp == "ignore":
-        with np.errstate(all="ignore"):
+    if fp != "record":
+        with np.errstate(all=fp, under="ignore"):
             yield
         return
     with np.errstate(all="warn", under="ignore"), warnings.catch_warnings(record=True) as caught:
@@ -180,12 +172,8 @@ def _floating_point(fp: FloatingPoint, seen: list[str]) -> Iterator[None]:
                     seen.append(text)
 
 
-def _status(exc: BaseException) -> Status:
-    return "fail" if isinstance(exc, (AssertionError, Flaky)) else "error"
-
-
 def explore(
-    body: Callable[[Draws], Errors],
+    body: Callable[[Draws], Errors | None],
     *,
     examples: int | None = None,
     seed: int | None = None,
@@ -241,8 +229,6 @@ def explore(
         overrides.update(max_examples=1, phases=[Phase.generate], database=None, derandomize=True)
     test = given(st.data())(settings(base, **overrides)(run))
     if seed is not None:
-        from hypothesis import seed as with_seed
-
         test = with_seed(seed)(test)
     with (
         _floating_point(fp, outcome.warnings),
@@ -254,25 +240,33 @@ def explore(
         except Unsatisfiable:
             outcome.status = "vacuous"
         except Exception as exc:
-            outcome.status = _status(exc)
+            outcome.status = "fail" if isinstance(exc, (AssertionError, Flaky)) else "error"
             outcome.exception = exc
             outcome.case = failed[-1].case() if failed else None
             outcome.errors = getattr(exc, "errors", None) or Errors()
     return outcome
 
 
+def first_example(make: Callable[[Draws], T], key: str, fp: FloatingPoint = "raise") -> T:
+    """``make(draw)`` on Hypothesis's simplest draw (one example, no search): for a case of the
+    right shapes, or a one-off try of a class. Raises what ``make`` raised."""
+    made: list[T] = []
+    outcome = explore(
+        lambda draw: made.append(make(draw)), examples=1, derandomize=True, shrink_seconds=0, key=key, fp=fp
+    )
+    if outcome.exception is not None:
+        raise outcome.exception
+    if not made:
+        raise ValueError(f"{key}: Hypothesis rejected every draw, so there is no example")
+    return made[-1]
+
+
 def example_cases(spec: LayerSpec, dtype: Any = np.float64) -> list[Arrays]:
     """One valid case per shape entry of ``spec`` (Hypothesis's simplest draw), as writable arrays:
     for tests that need a case of the right shapes but no search (tests/test_bad_input.py)."""
-    cases: list[Arrays] = []
-
-    def body(draw: Draws) -> Errors:
-        cases[:] = [draw_case(spec, draw, dtype, sizes)[0] for sizes in spec.shapes]
-        return Errors()
-
-    outcome = explore(body, examples=1, derandomize=True, shrink_seconds=0, key=f"example_{spec.name}")
-    if outcome.exception is not None:
-        raise outcome.exception
+    cases = first_example(
+        lambda draw: [draw_case(spec, draw, dtype, sizes)[0] for sizes in spec.shapes], f"example_{spec.name}"
+    )
     return [{k: np.array(v) for k, v in case.items()} for case in cases]
 
 
@@ -297,42 +291,25 @@ def describe(exc: BaseException, status: Status) -> str:
     return text
 
 
-def run_cell(
-    cell: Cell,
-    cls: Any = None,
-    options: Options | None = None,
-) -> CellResult:
+def run_cell(cell: Cell, cls: Any = None, options: Options | None = None) -> CellResult:
     """One cell of the matrix: ``cell.prop`` for class ``cls`` (default: the spec's own layer)
     against ``cell.reference``. Without ``options`` the loaded Hypothesis profile decides."""
     from reference import get_reference
 
-    ref = None if cell.reference == "self" else get_reference(cell.reference)
+    ref = None if cell.reference == SELF else get_reference(cell.reference)
     layer = cell.spec.layer if cls is None else cls
-    dtype = cell.dtype
-    result = CellResult(
-        cell.spec.name, cell.prop.name, cell.reference, np.dtype(dtype).name, "pass",
-        seed=None if options is None else options.seed,
-    )
+    chosen: dict[str, Any] = {}
+    if options is not None:
+        chosen = {**asdict(options), "seed": cell_seed(options.seed, cell.id), "derandomize": False}
     started = time.perf_counter()
-    if options is None:
-        outcome = explore(lambda draw: cell.prop.run(cell.spec, layer, ref, draw, dtype), key=result.id)
-    else:
-        outcome = explore(
-            lambda draw: cell.prop.run(cell.spec, layer, ref, draw, dtype),
-            examples=options.examples,
-            seed=cell_seed(options.seed, result.id),
-            derandomize=False,
-            shrink_seconds=options.shrink_seconds,
-            key=result.id,
-            fp=options.fp,
-        )
-    result.seconds = time.perf_counter() - started
-    result.status, result.examples, result.errors = outcome.status, outcome.examples, outcome.errors
-    result.warnings = outcome.warnings
+    outcome = explore(
+        lambda draw: cell.prop.run(cell.spec, layer, ref, draw, cell.dtype), key=cell.id, **chosen
+    )
+    seconds = time.perf_counter() - started
+    message = ""
     if outcome.status == "vacuous":
-        result.message = "every drawn example was rejected as uninformative: nothing was checked"
+        message = "every drawn example was rejected as uninformative: nothing was checked"
     elif outcome.exception is not None:
-        result.message = describe(outcome.exception, outcome.status)
-        result.case = outcome.case
-        result.exception = outcome.exception
-    return result
+        message = describe(outcome.exception, outcome.status)
+    seed = None if options is None else options.seed
+    return CellResult(*cell.key, **vars(outcome), seconds=seconds, message=message, seed=seed)

@@ -31,8 +31,13 @@ class Cell:
     dtype: Any
 
     @property
+    def key(self) -> tuple[str, str, str, str]:
+        """Spec, property, reference and dtype by name (what a ``CellResult`` starts with)."""
+        return (self.spec.name, self.prop.name, self.reference, np.dtype(self.dtype).name)
+
+    @property
     def id(self) -> str:
-        return f"{self.spec.name}-{self.prop.name}-{self.reference}-{np.dtype(self.dtype).name}"
+        return "-".join(self.key)
 
     @property
     def references(self) -> tuple[str, ...]:
@@ -69,8 +74,8 @@ def cells(
             if prop.applies(spec) is not None or (for_class and prop.judges == "spec"):
                 continue
             for ref in prop.references or (SELF,):
-                if any(r not in references for r in (*((ref,) if ref != SELF else ()), *prop.needs)):
-                    continue
                 for dtype in spec_dtypes[:1] if prop.judges == "spec" else spec_dtypes:
-                    out.append(Cell(spec, prop, ref, dtype))
+                    cell = Cell(spec, prop, ref, dtype)
+                    if all(r in references for r in cell.references):
+                        out.append(cell)
     return out

@@ -7,13 +7,12 @@ exactly is named by the spec's ``alternatives`` (``engine.conventions.identify``
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import numpy as np
 
 from properties.engine.compare import Errors, Mismatch, compare
-from properties.engine.drivers import Driver, _signature
+from properties.engine.drivers import Driver, takes_keyword
 from properties.engine.spec import Arrays, Draw, LayerSpec
 from properties.engine.tolerances import exact_rtol
 
@@ -40,10 +39,7 @@ class OptimizerDriver(Driver):
     def build(self, cls: Any, arrays: Arrays, dtype: Any) -> Any:
         """The hyper-parameters by keyword; a setting (eps) only if the constructor takes it: the
         book's AdaGrad and Adam hard-code their eps, which the setting then describes."""
-        sig = _signature(cls)
-        takes = sig.parameters if sig is not None else {}
-        any_keyword = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in takes.values())
-        settings = {k: v for k, v in self.spec.settings.items() if k in takes or any_keyword}
+        settings = {k: v for k, v in self.spec.settings.items() if takes_keyword(cls, k, unknown=False)}
         return cls(**self.init_kwargs(arrays), **settings)
 
     def run(self, optimizer: Any, arrays: Arrays, dtype: Any) -> list[Arrays]:

@@ -14,19 +14,11 @@ from properties.engine.spec import LayerSpec
 __all__ = ["SPECS", "get_spec", "register", "unregister"]
 
 _registered: dict[str, LayerSpec] = {}
-_builtins_loaded = False
 
 
 def _load_builtins() -> None:
-    global _builtins_loaded
-    if _builtins_loaded:
-        return
-    _builtins_loaded = True  # before the import: the spec modules call register()
-    try:
-        importlib.import_module("properties.specs")
-    except BaseException:
-        _builtins_loaded = False
-        raise
+    # the spec modules register() themselves on import; once imported, this is a sys.modules lookup
+    importlib.import_module("properties.specs")
 
 
 class _Registry(Mapping[str, LayerSpec]):

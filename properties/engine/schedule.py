@@ -13,15 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from properties.engine.checks import PROPERTIES
+from properties.engine.checks import PROPERTIES, property_named
 from properties.engine.errors import UsageError
 from properties.engine.explore import DEFAULT_EXAMPLES, SHRINK_SECONDS, FloatingPoint, Options, run_cell
 from properties.engine.matrix import SELF, Cell, cells
+from properties.engine.registry import SPECS
 from properties.engine.results import CellResult, Run
 from properties.engine.spec import LayerSpec
 from reference import REFERENCE_NAMES, get_reference
 
-__all__ = ["UsageError", "default_jobs", "new_seed", "resolve_dtypes", "resolve_references", "run_matrix"]
+__all__ = ["default_jobs", "new_seed", "resolve_dtypes", "resolve_references", "run_matrix"]
 
 
 def new_seed() -> int:
@@ -65,24 +66,19 @@ def resolve_dtypes(requested: Sequence[Any]) -> tuple[np.dtype[Any], ...]:
 def _not_applicable(
     spec: LayerSpec, references: Sequence[str], dtypes: Sequence[np.dtype[Any]]
 ) -> list[CellResult]:
-    out = []
-    spec_dtypes = [np.dtype(t) for t in spec.dtypes if np.dtype(t) in dtypes]
-    for prop in PROPERTIES:
-        reason = prop.applies(spec)
-        if reason is None or not prop.listed_when_na:
-            continue
-        for ref in prop.references or (SELF,):
-            if ref == SELF or ref in references:
-                for dt in spec_dtypes:
-                    out.append(CellResult(spec.name, prop.name, ref, dt.name, "n/a", message=reason))
-    return out
+    names = [np.dtype(t).name for t in spec.dtypes if np.dtype(t) in dtypes]
+    return [
+        CellResult(spec.name, prop.name, ref, name, "n/a", message=reason)
+        for prop in PROPERTIES
+        if prop.listed_when_na and (reason := prop.applies(spec)) is not None
+        for ref in prop.references or (SELF,)
+        if ref == SELF or ref in references
+        for name in names
+    ]
 
 
 def _work(keys: list[tuple[str, str, str, str]], options: Options) -> list[CellResult] | None:
     """In a worker process: run these cells of built-in specs (None: the worker does not know one)."""
-    from properties.engine.checks import property_named
-    from properties.engine.registry import SPECS
-
     out = []
     for spec_name, prop, ref, dtype in keys:
         spec = SPECS.get(spec_name)
@@ -91,10 +87,6 @@ def _work(keys: list[tuple[str, str, str, str]], options: Options) -> list[CellR
         dt = next(t for t in spec.dtypes if np.dtype(t).name == dtype)
         out.append(run_cell(Cell(spec, property_named(prop), ref, dt), None, options))
     return out
-
-
-def _key(cell: Cell) -> tuple[str, str, str, str]:
-    return (cell.spec.name, cell.prop.name, cell.reference, np.dtype(cell.dtype).name)
 
 
 def _in_parallel(
@@ -109,7 +101,7 @@ def _in_parallel(
     ctx = multiprocessing.get_context("spawn")  # never fork a process that may hold torch/jax threads
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
     try:
-        futures = {pool.submit(_work, [_key(work[i]) for i in g], options): g for g in groups}
+        futures = {pool.submit(_work, [work[i].key for i in g], options): g for g in groups}
         for future in as_completed(futures):
             group = futures[future]
             results = future.result()
@@ -160,10 +152,9 @@ def run_matrix(
     started = time.perf_counter()
     runnable: dict[tuple[str, str], list[int]] = {}
     for i, cell in enumerate(work):
-        missing = [cell.spec.declined[n] for n in cell.references if n in cell.spec.declined]
-        missing += [unavailable[n] for n in cell.references if n in unavailable]
-        if missing:
-            deliver(i, CellResult(*_key(cell), "skip", message="; ".join(missing)))
+        reason = cell.unavailable()
+        if reason is not None:
+            deliver(i, CellResult(*cell.key, "skip", message=reason))
         else:
             runnable.setdefault((cell.spec.name, cell.reference), []).append(i)
     groups = list(runnable.values())

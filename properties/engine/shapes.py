@@ -16,10 +16,9 @@ import numpy as np
 
 from properties.engine import strategies
 from properties.engine.checks import draw_case
-from properties.engine.compare import Errors
 from properties.engine.drivers import driver_for
 from properties.engine.errors import UsageError
-from properties.engine.explore import Draws, describe, explore
+from properties.engine.explore import Draws, describe, first_example
 from properties.engine.optimizer import OptimizerDriver, optimizer_layout
 from properties.engine.results import ShapeResult
 from properties.engine.spec import Arrays, LayerSpec
@@ -48,7 +47,7 @@ def select(spec: LayerSpec, indices: Sequence[Any] | None) -> tuple[int, ...]:
     n = len(spec.shapes)
     if indices is None:
         return tuple(range(n))
-    chosen: list[int] = []
+    chosen = set()
     for item in indices:
         try:
             i = int(item)
@@ -58,8 +57,7 @@ def select(spec: LayerSpec, indices: Sequence[Any] | None) -> tuple[int, ...]:
             raise UsageError(
                 f"--shapes {i}: spec {spec.name} has shape sets 0 to {n - 1} (see crosscheck list)"
             )
-        if i not in chosen:
-            chosen.append(i)
+        chosen.add(i)
     if not chosen:
         raise UsageError("--shapes names no shape set")
     return tuple(sorted(chosen))
@@ -91,10 +89,9 @@ def probe(
     """Every entry of ``spec.shapes``, tried on its simplest example (one ``explore``): "runs" or
     "raises" (with the error) for the ``selected`` ones (default all), "not selected" for the rest."""
     chosen = select(spec, selected)
-    results: list[ShapeResult] = []
 
-    def body(draw: Draws) -> Errors:
-        results.clear()
+    def body(draw: Draws) -> list[ShapeResult]:
+        results = []
         for i, sizes in enumerate(spec.shapes):
             arrays, _ = draw_case(spec, draw, dtype, sizes)
             label = describe_entry(spec, arrays)
@@ -108,14 +105,10 @@ def probe(
                 results.append(ShapeResult(i, label, "raises", message))
             else:
                 results.append(ShapeResult(i, label, "runs"))
-        return Errors()
+        return results
 
-    outcome = explore(
-        body, examples=1, derandomize=True, shrink_seconds=0, key=f"shapes-{spec.name}", fp="ignore"
-    )
-    if outcome.exception is not None:  # the spec's own draw failed: not the class's doing
-        raise outcome.exception
-    return results
+    # an exception escaping is the spec's own draw failing: not the class's doing
+    return first_example(body, f"shapes-{spec.name}", fp="ignore")
 
 
 def restrict(spec: LayerSpec, indices: Sequence[int]) -> LayerSpec:

@@ -1,62 +1,34 @@
-"""Hypothesis strategies for layer inputs, built on ``hypothesis.extra.numpy``.
+"""Hypothesis strategies for layer inputs.
 
-Every float strategy mixes three sources, so that edge cases are not luck: moderate values,
-values up to the layer's extreme magnitude, and a small set of exact values (0, ±1 and the
-extremes themselves) that makes exact zeros and ties common. Subnormals are left out: XLA flushes
-them to zero on the CPU, which would make the references disagree with each other. So are values
-so small that a product of a few of them would be subnormal (below ``tiny**(1/4)``, 1e-77 in
-float64: a weight of 2.2e-308 times an upstream gradient of 0.5 is flushed by XLA, kept by
-NumPy and torch); they become 0.
+Every float array mixes sources, so that edge cases are not luck: moderate values, values up to
+the layer's extreme magnitude, log-uniform magnitudes, and exact values (0, ±1, the extremes) that
+make exact zeros and ties common. Subnormals are left out: XLA flushes them to zero on the CPU,
+and the references would disagree. So are values below ``tiny**(1/4)`` (1e-77 in float64: a
+weight of 2.2e-308 times an upstream gradient of 0.5 is flushed by XLA, kept by NumPy and torch);
+they become 0.
 
-**Speed.** Drawn element by element (``hnp.arrays`` over a float strategy) an element costs
-~150 µs of Hypothesis bookkeeping, 36 ms per SimpleConvNet example and most of a check's time.
-So an array is one Hypothesis choice, an integer of ``64 * size`` bits or more (0.1 ms for 100
-elements; a ``binary`` choice costs as much as the floats, byte by byte), each 64-bit word mapped
-to one element by :func:`_words_to_values` (its top byte picks the source, the other 56 bits the
-value). The mixture is the same; shrinking still simplifies the values (Hypothesis shrinks the
-integer towards 0: a zero word is the value 0, a small top byte one of the exact specials), and a
-failure is still reported and replayed as the arrays it drew.
+**Speed.** Drawn element by element (``hnp.arrays`` over a float strategy), an element costs
+~150 µs of Hypothesis bookkeeping, 36 ms per SimpleConvNet example. So an array is one Hypothesis
+choice, an integer of ``64 * size`` bits or more (0.1 ms for 100 elements; a ``binary`` choice
+costs as much as the floats), each 64-bit word mapped to one element by :func:`_words_to_values`.
+Shrinking still simplifies the values (Hypothesis shrinks the integer towards 0: a zero word is 0,
+a small top byte an exact special), and a failure is reported and replayed as the arrays it drew.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Sequence
-from typing import Literal
+from collections.abc import Sequence
 
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-__all__ = ["array", "cotangent", "direction", "labels", "one_hot", "scalar_factor", "shape", "values"]
+__all__ = ["array", "cotangent", "direction", "labels", "one_hot", "scalar_factor", "shape"]
 
 
 Shape = tuple[int, ...]
-
-
-def _width(dtype: np.dtype | type) -> Literal[16, 32, 64]:
-    return {2: 16, 4: 32, 8: 64}[np.dtype(dtype).itemsize]  # type: ignore[return-value]
-
-
-def _flush_tiny(dtype: np.dtype | type) -> Callable[[float], float]:
-    """0 for magnitudes below ``tiny**(1/4)``: a product of up to four drawn values stays normal."""
-    least = float(np.finfo(dtype).tiny) ** 0.25
-    return lambda v: 0.0 if abs(v) < least else v
-
-
-def values(
-    dtype: np.dtype | type, extreme: float = 10.0, moderate: float = 3.0, *, nonzero: bool = False
-) -> st.SearchStrategy[float]:
-    """Floats of ``dtype``: moderate, up to ``±extreme``, and exact specials (zeros, ±1, ±extreme)."""
-    w = _width(dtype)
-    specials = sorted({0.0, 1.0, -1.0, extreme, -extreme, 0.5, -0.5})
-    mixed = st.one_of(
-        st.floats(-moderate, moderate, allow_subnormal=False, width=w),
-        st.floats(-extreme, extreme, allow_subnormal=False, width=w),
-        st.sampled_from(specials),
-    ).map(_flush_tiny(dtype))
-    return mixed.filter(lambda v: v != 0) if nonzero else mixed
 
 
 #: the word's top byte picks the source of an element: below 86 an exact special (a third), below
@@ -112,11 +84,6 @@ def _mixture(
     return st.integers(0, 2 ** max(64 * size, _UNIFORM_BITS) - 1).map(to_array)
 
 
-def _specials(extreme: float) -> list[float]:
-    """The exact values, simplest first (a word of zeros is the first)."""
-    return [0.0, 1.0, -1.0, 0.5, -0.5, -0.0, extreme, -extreme]
-
-
 def array(
     dtype: np.dtype | type,
     shape: Shape,
@@ -125,7 +92,7 @@ def array(
     *,
     nonzero: bool = False,
 ) -> st.SearchStrategy[np.ndarray]:
-    """An array of the mixture :func:`values` draws from: moderate values, values up to
+    """An array of the mixture (see the module docstring): moderate values, values up to
     ``±extreme``, exact specials and log-uniform magnitudes; ``nonzero``: every 0 becomes 1."""
     return _array(np.dtype(dtype), tuple(shape), float(extreme), float(moderate), nonzero)
 
@@ -134,7 +101,8 @@ def array(
 def _array(
     dtype: np.dtype, shape: Shape, extreme: float, moderate: float, nonzero: bool
 ) -> st.SearchStrategy[np.ndarray]:
-    drawn = _mixture(dtype, shape, tuple(_specials(extreme)), min(moderate, extreme), extreme)
+    specials = (0.0, 1.0, -1.0, 0.5, -0.5, -0.0, extreme, -extreme)  # simplest first: a zero word is 0
+    drawn = _mixture(dtype, shape, specials, min(moderate, extreme), extreme)
     if nonzero:
         return drawn.map(lambda a: np.where(a == 0, np.ones_like(a), a))
     return drawn
