@@ -86,13 +86,8 @@ def test_im2col_is_unfold_and_col2im_is_fold(torch: Any, fh: int, fw: int, strid
     expected = unfold.transpose(0, 2, 1).reshape(-1, C * fh * fw)
     assert_close(col, expected, np.float64, "im2col")
     c = rng.standard_normal(col.shape)
-    folded = F.fold(
-        torch.tensor(c.reshape(N, -1, C * fh * fw).transpose(0, 2, 1)),
-        (H, W),
-        (fh, fw),
-        padding=pad,
-        stride=stride,
-    ).numpy()
+    columns = torch.tensor(c.reshape(N, -1, C * fh * fw).transpose(0, 2, 1))  # (N, C*K, L), as unfold's
+    folded = F.fold(columns, (H, W), (fh, fw), padding=pad, stride=stride).numpy()
     assert_close(col2im(c, x.shape, fh, fw, stride, pad), folded, np.float64, "col2im")
 
 
