@@ -44,30 +44,12 @@ def assert_close(actual: np.ndarray, expected: np.ndarray, dtype: Any, what: str
     np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * scale, err_msg=what)
 
 
-def torch_vjp(
-    fn: Callable[..., Any], inputs: dict[str, np.ndarray], cotangent: np.ndarray
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Value of ``fn(**inputs)`` and the gradients of ``<cotangent, fn>``, all in float64 (for a test
-    that holds the ``torch`` fixture)."""
-    import torch
-
-    ts = {k: torch.tensor(np.asarray(v, dtype=np.float64), requires_grad=True) for k, v in inputs.items()}
-    out = fn(**ts)
-    out.backward(torch.tensor(np.asarray(cotangent, dtype=np.float64)))
-    return out.detach().numpy(), {k: t.grad.numpy() for k, t in ts.items() if t.grad is not None}
-
-
 def torch_value(fn: Callable[..., Any], inputs: dict[str, np.ndarray]) -> np.ndarray:
     import torch
 
     with torch.no_grad():
         out = fn(**{k: torch.tensor(np.asarray(v, dtype=np.float64)) for k, v in inputs.items()})
     return out.numpy()
-
-
-def readonly(*arrays: np.ndarray) -> None:
-    for a in arrays:
-        a.setflags(write=False)
 
 
 # --------------------------------------------------------------------------- im2col / col2im
@@ -180,9 +162,11 @@ def test_pooling_routes_like_torch(
     layer = Pooling(*window, stride=stride)
     out = layer.forward(x)
     dx = layer.backward(dout)
-    ref, grads = torch_vjp(lambda x: torch.nn.functional.max_pool2d(x, window, stride=stride), {"x": x}, dout)
-    np.testing.assert_array_equal(out, ref)
-    np.testing.assert_array_equal(dx, grads["x"])
+    xt = torch.tensor(x, requires_grad=True)
+    ref = torch.nn.functional.max_pool2d(xt, window, stride=stride)
+    ref.backward(torch.tensor(dout))
+    np.testing.assert_array_equal(out, ref.detach().numpy())
+    np.testing.assert_array_equal(dx, xt.grad.numpy())
     if expected is not None:
         np.testing.assert_array_equal(dx, expected)
 
@@ -229,7 +213,8 @@ def test_batchnorm_and_its_running_stats_follow_torch(
     """Every pass gives torch's output and moves the running statistics as torch's do (momentum 0.9 is
     torch's 0.1, the variance unbiased); the cells judge outputs and gradients, not the statistics."""
     a = _bn_arrays(shape, dtype)
-    readonly(*a.values())
+    for v in a.values():
+        v.setflags(write=False)
     layer = BatchNormalization(
         a["gamma"], a["beta"], momentum=momentum, running_mean=a["rm"], running_var=a["rv"], eps=eps
     )
@@ -275,13 +260,13 @@ def test_dropout_matches_torch_with_torchs_own_mask(torch: Any, p: float, dtype:
     dropout cells judge it against the formula x * mask / (1 - p) with drawn masks)."""
     rng = np.random.default_rng(int(p * 10))
     x = (rng.uniform(0.5, 2.0, (4, 3, 5)) * rng.choice([-1.0, 1.0], (4, 3, 5))).astype(dtype)  # no zeros
-    readonly(x)
+    x.setflags(write=False)
     torch.manual_seed(int(p * 10))
     xt = torch.tensor(x.astype(np.float64), requires_grad=True)
     yt = torch.nn.functional.dropout(xt, p=p, training=True)
     mask = (yt != 0).numpy()  # the units torch kept
     dout = rng.standard_normal(x.shape).astype(dtype)
-    readonly(dout)
+    dout.setflags(write=False)
     yt.backward(torch.tensor(dout.astype(np.float64)))
     layer = Dropout(p)
     out = layer.forward(x, train_flg=True, mask=mask)
