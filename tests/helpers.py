@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -33,6 +33,11 @@ def raises_naming(exc: type[BaseException], where: str, *fields: Any) -> Iterato
     assert message.startswith(f"{where}:"), f"the message must start with {where}: {message!r}"
     for field in fields:
         assert str(field) in message, f"the message must name {field!s}: {message!r}"
+
+
+def raising(id: str, call: Callable[[], Any], exc: type[Exception], where: str, *fields: Any) -> Any:
+    """A row of an error table: ``call()`` must raise as ``raises_naming(exc, where, *fields)`` asks."""
+    return pytest.param(call, exc, where, fields, id=id)
 
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -139,16 +139,13 @@ def _first_dx(grads: Any) -> np.ndarray:
 # ---------------------------------------------------------------------------------------- checks
 
 
-def _integers_become_float64(name: str) -> Callable[[], None]:
-    def run() -> None:
-        layer, out = _after_forward(name, _good_x(name, KINDS[name].shape, np.int64))
-        dx = layer.backward(np.ones(np.shape(out), dtype=np.int64))
-        assert out.dtype == np.float64
-        for g in dx if isinstance(dx, tuple) else (dx,):
-            assert np.result_type(g) == np.float64
-        assert all(g.dtype == np.float64 for g in layer.grads)
-
-    return run
+def _integers_become_float64(name: str) -> None:
+    layer, out = _after_forward(name, _good_x(name, KINDS[name].shape, np.int64))
+    dx = layer.backward(np.ones(np.shape(out), dtype=np.int64))
+    assert out.dtype == np.float64
+    for g in dx if isinstance(dx, tuple) else (dx,):
+        assert np.result_type(g) == np.float64
+    assert all(g.dtype == np.float64 for g in layer.grads)
 
 
 def _assert_empty(layer: Any, x: np.ndarray, out: np.ndarray, grads: Any) -> None:
@@ -158,33 +155,27 @@ def _assert_empty(layer: Any, x: np.ndarray, out: np.ndarray, grads: Any) -> Non
         np.testing.assert_array_equal(g, 0.0)
 
 
-def _empty_batch(name: str) -> Callable[[], None]:
-    def run() -> None:
-        x = np.ones((0, *KINDS[name].shape[1:]))
-        layer, out = _after_forward(name, x)
-        _assert_empty(layer, x, out, layer.backward(np.ones(out.shape)))
-
-    return run
+def _empty_batch(name: str) -> None:
+    x = np.ones((0, *KINDS[name].shape[1:]))
+    layer, out = _after_forward(name, x)
+    _assert_empty(layer, x, out, layer.backward(np.ones(out.shape)))
 
 
-def _non_finite(name: str) -> Callable[[], None]:
-    def run() -> None:
-        kind = KINDS[name]
-        x = _good_x(name, kind.shape)
-        x.reshape(x.shape[0], -1)[0, :2] = (np.nan, np.inf)  # example 0 only
-        layer, out = _after_forward(name, x)
-        dout = np.ones(out.shape)
-        dout.reshape(dout.shape[0], -1)[0, -1] = -np.inf
-        dx = _first_dx(layer.backward(dout))
-        assert np.isnan(out).any(), "NaN in the input must reach the output"
-        assert dx.shape == kind.shape
-        if kind.row_wise:  # the clean example stays clean, forward and backward
-            assert not np.isfinite(out[0]).all()
-            assert np.isfinite(out[1:]).all() and np.isfinite(dx[1:]).all()
-        else:  # batch statistics: the channel holding NaN is NaN for every example
-            assert np.isnan(out[:, 0]).all() and np.isfinite(out[:, 2]).all()
-
-    return run
+def _non_finite(name: str) -> None:
+    kind = KINDS[name]
+    x = _good_x(name, kind.shape)
+    x.reshape(x.shape[0], -1)[0, :2] = (np.nan, np.inf)  # example 0 only
+    layer, out = _after_forward(name, x)
+    dout = np.ones(out.shape)
+    dout.reshape(dout.shape[0], -1)[0, -1] = -np.inf
+    dx = _first_dx(layer.backward(dout))
+    assert np.isnan(out).any(), "NaN in the input must reach the output"
+    assert dx.shape == kind.shape
+    if kind.row_wise:  # the clean example stays clean, forward and backward
+        assert not np.isfinite(out[0]).all()
+        assert np.isfinite(out[1:]).all() and np.isfinite(dx[1:]).all()
+    else:  # batch statistics: the channel holding NaN is NaN for every example
+        assert np.isnan(out[:, 0]).all() and np.isfinite(out[:, 2]).all()
 
 
 def _any_shape(name: str, shape: tuple[int, ...], case: str = "any rank") -> Row:
@@ -200,14 +191,6 @@ def _any_shape(name: str, shape: tuple[int, ...], case: str = "any rank") -> Row
 
 
 # ---------------------------------------------------------------------------------- the networks
-
-
-def _net() -> TwoLayerNet:
-    return TwoLayerNet(4, 3, 2, rng=0)
-
-
-def _cnn() -> SimpleConvNet:
-    return SimpleConvNet((1, 6, 6), {"filter_num": 2, "filter_size": 3}, hidden_size=4, output_size=3, rng=0)
 
 
 def _labels(
@@ -285,8 +268,8 @@ def _generic_rows(name: str) -> list[Row]:
         Row(name, "backward before forward", lambda: KINDS[name].make().backward(np.ones(shape)), LayerError),
         Row(name, "dout of the wrong shape", _backward(name, wrong_dout), LayerError,
             (wrong_dout, out_shape)),
-        Row(name, "integer x and dout", _integers_become_float64(name)),
-        Row(name, "NaN/inf in x and dout", _non_finite(name)),
+        Row(name, "integer x and dout", lambda: _integers_become_float64(name)),
+        Row(name, "NaN/inf in x and dout", lambda: _non_finite(name)),
         Row(name, "complex x", lambda: KINDS[name].forward(KINDS[name].make(), _x(shape, np.complex128)),
             TypeError, words=(f"{name}.forward: x has dtype complex128",)),
         Row(name, "complex dout", _backward(name, out_shape, np.complex128), TypeError,
@@ -294,21 +277,14 @@ def _generic_rows(name: str) -> list[Row]:
     ]  # fmt: skip
 
 
-def _empty_row(name: str) -> Row:
-    return Row(name, "empty batch (N = 0)", _empty_batch(name))
-
-
 def _swl(x: Any, t: Any) -> Callable[[], Any]:
     return lambda: SoftmaxWithLoss().forward(x, t)
 
 
-def _swl_dout(dout: Any) -> Callable[[], Any]:
-    def run() -> Any:
-        layer = SoftmaxWithLoss()
-        layer.forward(np.zeros((2, 3)), np.array([0, 1]))
-        return layer.backward(dout)
-
-    return run
+def _swl_vector_dout() -> Any:
+    layer = SoftmaxWithLoss()
+    layer.forward(np.zeros((2, 3)), np.array([0, 1]))
+    return layer.backward(np.array([0.5, 2.0]))
 
 
 def _swl_integer() -> None:
@@ -327,23 +303,8 @@ def _swl_non_finite() -> None:
     assert np.isnan(loss) and np.isnan(dx[:2]).all() and np.isfinite(dx[2]).all()
 
 
-def _conv_rows() -> list[Row]:
-    def conv() -> Convolution:
-        return Convolution(np.ones((2, 1, 2, 2)), np.zeros(2))
-
-    return [
-        Row("Convolution", "x not 4-D", lambda: conv().forward(_x((1, 3, 3))), LayerError, ((1, 3, 3),)),
-        Row("Convolution", "channels differ from W", lambda: conv().forward(_x((2, 2, 3, 3))), LayerError,
-            ((2, 2, 3, 3), (2, 1, 2, 2))),
-        Row("Convolution", "image smaller than the kernel", lambda: conv().forward(_x((2, 1, 1, 3))),
-            LayerError, ((2, 1, 1, 3), (2, 1, 2, 2))),
-        Row("Convolution", "W not 4-D", lambda: Convolution(np.ones((2, 2, 2)), np.zeros(2)), LayerError,
-            ((2, 2, 2),)),
-        Row("Convolution", "W with an empty axis", lambda: Convolution(np.ones((2, 0, 2, 2)), np.zeros(2)),
-            LayerError, ((2, 0, 2, 2),)),
-        Row("Convolution", "b does not fit W", lambda: Convolution(np.ones((2, 1, 2, 2)), np.zeros(3)),
-            LayerError, ((3,), (2, 1, 2, 2))),
-    ]  # fmt: skip
+def _conv() -> Convolution:
+    return Convolution(np.ones((2, 1, 2, 2)), np.zeros(2))
 
 
 def _no_classes(f: Callable[[Any], Any], shape: tuple[int, ...]) -> Row:
@@ -358,23 +319,14 @@ def _no_classes(f: Callable[[Any], Any], shape: tuple[int, ...]) -> Row:
 
 def _function_rows() -> list[Row]:
     """The public functions name themselves and the argument, like the layers."""
-    z = np.zeros((2, 3), np.complex128)
-    rows = [
-        Row(
-            f.__name__,
-            "complex x",
-            lambda f=f: f(z),
-            TypeError,
-            words=(f"{f.__name__}: x has dtype complex128",),
-        )
-        for f in (relu, sigmoid, softmax, log_softmax)
-    ]
-    y, t = np.full((2, 3), 1 / 3), np.array([0, 2])
+    z, y, t = np.zeros((2, 3), np.complex128), np.full((2, 3), 1 / 3), np.array([0, 2])
     return [
-        *rows,
+        *(Row(f.__name__, "complex x", lambda f=f: f(z), TypeError,
+              words=(f"{f.__name__}: x has dtype complex128",))
+          for f in (relu, sigmoid, softmax, log_softmax)),
         *(_no_classes(f, shape) for f in (softmax, log_softmax) for shape in ((2, 0), (2, 3, 0))),
-        Row("softmax", "a scalar (no class axis)", lambda: softmax(1.0), LayerError, ((),)),
-        Row("log_softmax", "a scalar (no class axis)", lambda: log_softmax(1.0), LayerError, ((),)),
+        *(Row(f.__name__, "a scalar (no class axis)", lambda f=f: f(1.0), LayerError, ((),))
+          for f in (softmax, log_softmax)),
         Row("cross_entropy_error", "complex y", lambda: cross_entropy_error(z, t), TypeError,
             words=("cross_entropy_error: y has dtype complex128",)),
         Row("cross_entropy_error", "y of rank 3", lambda: cross_entropy_error(np.ones((2, 3, 1)), t),
@@ -428,14 +380,12 @@ ROWS: list[Row] = [
     # generated for every layer of the registry
     *(row for name in KINDS for row in _generic_rows(name)),
     # a layer that mixes rows (batch statistics) has its empty batch written out below
-    *(_empty_row(name) for name, kind in KINDS.items() if kind.row_wise),
+    *(Row(name, "empty batch (N = 0)", lambda name=name: _empty_batch(name))
+      for name, kind in KINDS.items() if kind.row_wise),
     *(row for spec in SPECS.values() for row in _spec_rows(spec)),
     # elementwise and broadcasting layers
-    _any_shape("Relu", ()),
-    _any_shape("Relu", (2, 1, 3)),
-    _any_shape("Sigmoid", ()),
-    _any_shape("Sigmoid", (2, 1, 3)),
-    _any_shape("Tanh", ()),
+    *(_any_shape(name, shape)
+      for name in ("Relu", "Sigmoid", "Tanh", "Dropout") for shape in ((), (2, 1, 3))),
     *_function_rows(),
     # Affine
     Row("Affine", "complex W", lambda: Affine(np.ones((4, 3), complex), np.zeros(3)), TypeError,
@@ -446,7 +396,7 @@ ROWS: list[Row] = [
     Row("Softmax", "a scalar (no class axis)", lambda: Softmax().forward(np.float64(1.0)), LayerError, ((),)),
     _any_shape("Softmax", (2, 3, 0), "no classes (C = 0)"),
     Row("SoftmaxWithLoss", "backward before forward", lambda: SoftmaxWithLoss().backward(), LayerError),
-    Row("SoftmaxWithLoss", "dout that is not a scalar", _swl_dout(np.ones(2)), LayerError, ((2,), ())),
+    Row("SoftmaxWithLoss", "dout that is not a scalar", _swl_vector_dout, LayerError, ((2,), ())),
     Row("SoftmaxWithLoss", "x of rank 3", _swl(np.zeros((2, 3, 4)), np.zeros((2, 3), int)), LayerError,
         ((2, 3, 4),)),
     Row("SoftmaxWithLoss", "integer x and dout", _swl_integer),
@@ -457,10 +407,20 @@ ROWS: list[Row] = [
     *_labels("SoftmaxWithLoss", lambda t: SoftmaxWithLoss().forward(_x((2, 3)), t), (2, 3), (2, 3)),
     Row("SoftmaxWithLoss", "NaN/inf in x", _swl_non_finite),
     # the networks
-    *_network_rows("TwoLayerNet", _net, (2, 4), 2),
-    *_network_rows("SimpleConvNet", _cnn, (2, 1, 6, 6), 3),
+    *_network_rows("TwoLayerNet", lambda: TwoLayerNet(4, 3, 2, rng=0), (2, 4), 2),
+    *_network_rows("SimpleConvNet",
+                   lambda: SimpleConvNet((1, 6, 6), {"filter_num": 2, "filter_size": 3}, 4, 3, rng=0),
+                   (2, 1, 6, 6), 3),
     # the CNN layers
-    *_conv_rows(),
+    Row("Convolution", "x not 4-D", lambda: _conv().forward(_x((1, 3, 3))), LayerError, ((1, 3, 3),)),
+    Row("Convolution", "channels differ from W", lambda: _conv().forward(_x((2, 2, 3, 3))), LayerError,
+        ((2, 2, 3, 3), (2, 1, 2, 2))),
+    Row("Convolution", "image smaller than the kernel", lambda: _conv().forward(_x((2, 1, 1, 3))),
+        LayerError, ((2, 1, 1, 3), (2, 1, 2, 2))),
+    Row("Convolution", "W not 4-D", lambda: Convolution(np.ones((2, 2, 2)), np.zeros(2)), LayerError,
+        ((2, 2, 2),)),
+    Row("Convolution", "W with an empty axis", lambda: Convolution(np.ones((2, 0, 2, 2)), np.zeros(2)),
+        LayerError, ((2, 0, 2, 2),)),
     Row("Pooling", "x not 4-D", lambda: Pooling(2, 2, stride=2).forward(_x((1, 4, 4))), LayerError,
         ((1, 4, 4),)),
     Row("Pooling", "image smaller than the window", lambda: Pooling(2, 2, stride=2).forward(_x((2, 1, 1, 4))),
@@ -474,8 +434,6 @@ ROWS: list[Row] = [
     Row("BatchNormalization", "one value per channel, training",
         lambda: _bn().forward(np.ones((1, 3))), LayerError, ((1, 3),)),
     Row("BatchNormalization", "empty batch (N = 0), inference", _eval_mode_empty_batch),
-    _any_shape("Dropout", ()),
-    _any_shape("Dropout", (2, 1, 3)),
     Row("Dropout", "mask of the wrong shape", _dropout_mask(np.ones((3, 2), bool)), LayerError,
         ((3, 2), (2, 3))),
     Row("Dropout", "mask not bool", _dropout_mask(np.ones((2, 3))), TypeError),

@@ -23,7 +23,7 @@ from impl.im2col import col2im, conv_output_size, fold, im2col, unfold
 from impl.pooling import Pooling
 from impl.simple_conv_net import SimpleConvNet
 from properties.engine.tolerances import exact_rtol
-from tests.helpers import raises_naming
+from tests.helpers import raises_naming, raising
 
 DTYPES = [np.float64, np.float32]
 
@@ -44,30 +44,12 @@ def assert_close(actual: np.ndarray, expected: np.ndarray, dtype: Any, what: str
     np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * scale, err_msg=what)
 
 
-def torch_vjp(
-    fn: Callable[..., Any], inputs: dict[str, np.ndarray], cotangent: np.ndarray
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Value of ``fn(**inputs)`` and the gradients of ``<cotangent, fn>``, all in float64 (for a test
-    that holds the ``torch`` fixture)."""
-    import torch
-
-    ts = {k: torch.tensor(np.asarray(v, dtype=np.float64), requires_grad=True) for k, v in inputs.items()}
-    out = fn(**ts)
-    out.backward(torch.tensor(np.asarray(cotangent, dtype=np.float64)))
-    return out.detach().numpy(), {k: t.grad.numpy() for k, t in ts.items() if t.grad is not None}
-
-
 def torch_value(fn: Callable[..., Any], inputs: dict[str, np.ndarray]) -> np.ndarray:
     import torch
 
     with torch.no_grad():
         out = fn(**{k: torch.tensor(np.asarray(v, dtype=np.float64)) for k, v in inputs.items()})
     return out.numpy()
-
-
-def readonly(*arrays: np.ndarray) -> None:
-    for a in arrays:
-        a.setflags(write=False)
 
 
 # --------------------------------------------------------------------------- im2col / col2im
@@ -86,13 +68,8 @@ def test_im2col_is_unfold_and_col2im_is_fold(torch: Any, fh: int, fw: int, strid
     expected = unfold.transpose(0, 2, 1).reshape(-1, C * fh * fw)
     assert_close(col, expected, np.float64, "im2col")
     c = rng.standard_normal(col.shape)
-    folded = F.fold(
-        torch.tensor(c.reshape(N, -1, C * fh * fw).transpose(0, 2, 1)),
-        (H, W),
-        (fh, fw),
-        padding=pad,
-        stride=stride,
-    ).numpy()
+    columns = torch.tensor(c.reshape(N, -1, C * fh * fw).transpose(0, 2, 1))  # (N, C*K, L), as unfold's
+    folded = F.fold(columns, (H, W), (fh, fw), padding=pad, stride=stride).numpy()
     assert_close(col2im(c, x.shape, fh, fw, stride, pad), folded, np.float64, "col2im")
 
 
@@ -102,14 +79,11 @@ def test_window_helpers_default_to_stride_1_pad_0() -> None:
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 3, 5, 6))
     assert conv_output_size(5, 2) == conv_output_size(5, 2, 1, 0) == 4
-    col = im2col(x, 2, 3)
-    np.testing.assert_array_equal(col, im2col(x, 2, 3, 1, 0))
-    c = rng.standard_normal(col.shape)
-    np.testing.assert_array_equal(col2im(c, x.shape, 2, 3), col2im(c, x.shape, 2, 3, 1, 0))
-    cols = unfold(x, 2, 3)
-    np.testing.assert_array_equal(cols, unfold(x, 2, 3, 1, 0))
-    c = rng.standard_normal(cols.shape)
-    np.testing.assert_array_equal(fold(c, x.shape, 2, 3), fold(c, x.shape, 2, 3, 1, 0))
+    for window, back in ((im2col, col2im), (unfold, fold)):
+        col = window(x, 2, 3)
+        np.testing.assert_array_equal(col, window(x, 2, 3, 1, 0))
+        c = rng.standard_normal(col.shape)
+        np.testing.assert_array_equal(back(c, x.shape, 2, 3), back(c, x.shape, 2, 3, 1, 0))
 
 
 # --------------------------------------------------------------------------- Convolution
@@ -188,9 +162,11 @@ def test_pooling_routes_like_torch(
     layer = Pooling(*window, stride=stride)
     out = layer.forward(x)
     dx = layer.backward(dout)
-    ref, grads = torch_vjp(lambda x: torch.nn.functional.max_pool2d(x, window, stride=stride), {"x": x}, dout)
-    np.testing.assert_array_equal(out, ref)
-    np.testing.assert_array_equal(dx, grads["x"])
+    xt = torch.tensor(x, requires_grad=True)
+    ref = torch.nn.functional.max_pool2d(xt, window, stride=stride)
+    ref.backward(torch.tensor(dout))
+    np.testing.assert_array_equal(out, ref.detach().numpy())
+    np.testing.assert_array_equal(dx, xt.grad.numpy())
     if expected is not None:
         np.testing.assert_array_equal(dx, expected)
 
@@ -237,7 +213,8 @@ def test_batchnorm_and_its_running_stats_follow_torch(
     """Every pass gives torch's output and moves the running statistics as torch's do (momentum 0.9 is
     torch's 0.1, the variance unbiased); the cells judge outputs and gradients, not the statistics."""
     a = _bn_arrays(shape, dtype)
-    readonly(*a.values())
+    for v in a.values():
+        v.setflags(write=False)
     layer = BatchNormalization(
         a["gamma"], a["beta"], momentum=momentum, running_mean=a["rm"], running_var=a["rv"], eps=eps
     )
@@ -283,13 +260,13 @@ def test_dropout_matches_torch_with_torchs_own_mask(torch: Any, p: float, dtype:
     dropout cells judge it against the formula x * mask / (1 - p) with drawn masks)."""
     rng = np.random.default_rng(int(p * 10))
     x = (rng.uniform(0.5, 2.0, (4, 3, 5)) * rng.choice([-1.0, 1.0], (4, 3, 5))).astype(dtype)  # no zeros
-    readonly(x)
+    x.setflags(write=False)
     torch.manual_seed(int(p * 10))
     xt = torch.tensor(x.astype(np.float64), requires_grad=True)
     yt = torch.nn.functional.dropout(xt, p=p, training=True)
     mask = (yt != 0).numpy()  # the units torch kept
     dout = rng.standard_normal(x.shape).astype(dtype)
-    readonly(dout)
+    dout.setflags(write=False)
     yt.backward(torch.tensor(dout.astype(np.float64)))
     layer = Dropout(p)
     out = layer.forward(x, train_flg=True, mask=mask)
@@ -336,15 +313,15 @@ def test_dropout_ratio_zero_keeps_a_draw_of_exactly_zero() -> None:
 # --------------------------------------------------------------------------- SimpleConvNet
 
 
+_CONV_KEYS = ("filter_num", "filter_size", "pad", "stride")
+
+
 def _scn(**changes: Any) -> SimpleConvNet:
     """The small test network, with the given arguments (conv_param keys too) changed."""
     conv = {"filter_num": 2, "filter_size": 3, **{k: v for k, v in changes.items() if k in _CONV_KEYS}}
-    kwargs = {"input_dim": (1, 6, 6), "hidden_size": 4, "output_size": 3}
+    kwargs = {"input_dim": (1, 6, 6), "hidden_size": 4, "output_size": 3, "rng": 0}
     kwargs.update({k: v for k, v in changes.items() if k not in _CONV_KEYS})
-    return SimpleConvNet(conv_param=conv, rng=0, **kwargs)
-
-
-_CONV_KEYS = ("filter_num", "filter_size", "pad", "stride")
+    return SimpleConvNet(conv_param=conv, **kwargs)
 
 
 def test_simple_conv_net_shares_params_and_returns_copies() -> None:
@@ -396,15 +373,11 @@ def test_simple_conv_net_accepts_the_smallest_legal_sizes() -> None:
 
 def test_simple_conv_net_rng_seeds_the_weights() -> None:
     """``rng`` is a seed or a Generator: the same seed gives the same weights, whichever form."""
-
-    def weights(rng: Any) -> dict[str, np.ndarray]:
-        return SimpleConvNet((1, 6, 6), {"filter_num": 2, "filter_size": 3}, 4, 3, rng=rng).params
-
-    a, b, c = weights(7), weights(7), weights(np.random.default_rng(7))
+    a, b, c = (_scn(rng=rng).params for rng in (7, 7, np.random.default_rng(7)))
     for k in a:
         np.testing.assert_array_equal(a[k], b[k])
         np.testing.assert_array_equal(a[k], c[k])
-    assert not np.array_equal(a["W1"], weights(8)["W1"])
+    assert not np.array_equal(a["W1"], _scn(rng=8).params["W1"])
 
 
 # --------------------------------------------------------------------------- error messages
@@ -415,53 +388,42 @@ def _bn(**changes: Any) -> Callable[[], Any]:
     return lambda: BatchNormalization(**{"gamma": np.ones(3), "beta": np.zeros(3), **changes})
 
 
-def _error(id: str, call: Callable[[], Any], exc: type[Exception], where: str, *fields: Any) -> Any:
-    return pytest.param(call, exc, where, fields, id=id)
+def _sizes(where: str, make: Callable[..., Any], low: dict[str, int]) -> list[Any]:
+    """Each size argument below its minimum (``low``), a float and a bool."""
+    return [
+        raising(f"{where.split('.')[0]}-{arg}={bad!r}", lambda arg=arg, bad=bad: make(**{arg: bad}), exc,
+                where, *fields)
+        for arg, least in low.items()
+        for bad, exc, fields in [
+            (least - 1, LayerError, (f"{arg} must be >= {least}", f"got {least - 1}")),
+            (2.0, TypeError, (f"{arg} must be an integer", "got 2.0")),
+            (True, TypeError, (f"{arg} must be an integer", "got True")),
+        ]
+    ]  # fmt: skip
 
-
-# (below the minimum (1, or 0 for pad), a float and a bool) for every size of SimpleConvNet
-SCN_SIZES = [
-    _error(f"SimpleConvNet-{arg}={bad!r}", lambda arg=arg, bad=bad: _scn(**{arg: bad}), exc,
-           "SimpleConvNet.__init__", *fields)
-    for arg, low in [("filter_num", 1), ("filter_size", 1), ("stride", 1), ("pad", 0), ("hidden_size", 1),
-                     ("output_size", 1)]
-    for bad, exc, fields in [
-        (low - 1, LayerError, (f"{arg} must be >= {low}", f"got {low - 1}")),
-        (2.0, TypeError, (f"{arg} must be an integer", "got 2.0")),
-        (True, TypeError, (f"{arg} must be an integer", "got True")),
-    ]
-]  # fmt: skip
 
 # the messages the bad-input table (tests/test_bad_input.py) does not generate: wrong label counts,
 # empty batches and complex input are rows there
 ERRORS = [
     # im2col/col2im: one axis too small (5 rows fit a 3x3 window, 2 columns do not) is enough to fail
-    _error("im2col", lambda: im2col(np.zeros((1, 1, 5, 2)), 3, 3), ValueError, "im2col",
-           (1, 1, 5, 2), "padded by 0", (3, 3)),
-    _error("col2im", lambda: col2im(np.zeros((3, 9)), (1, 1, 5, 2), 3, 3), ValueError, "im2col",
-           (1, 1, 5, 2), "padded by 0", (3, 3)),
+    raising("im2col", lambda: im2col(np.zeros((1, 1, 5, 2)), 3, 3), ValueError, "im2col",
+            (1, 1, 5, 2), "padded by 0", (3, 3)),
+    raising("col2im", lambda: col2im(np.zeros((3, 9)), (1, 1, 5, 2), 3, 3), ValueError, "im2col",
+            (1, 1, 5, 2), "padded by 0", (3, 3)),
     # the expected b shape comes from W's first axis (FN)
-    _error("Convolution-b-shape", lambda: Convolution(np.zeros((4, 3, 3, 3)), np.zeros(3)), LayerError,
-           "Convolution.__init__", "b has shape (3,)", (4, 3, 3, 3), "expected b of shape (4,)"),
+    raising("Convolution-b-shape", lambda: Convolution(np.zeros((4, 3, 3, 3)), np.zeros(3)), LayerError,
+            "Convolution.__init__", "b has shape (3,)", (4, 3, 3, 3), "expected b of shape (4,)"),
     # the padded size is H + 2*pad by W + 2*pad
-    _error("Convolution-padded-too-small",
-           lambda: Convolution(np.zeros((2, 1, 5, 4)), np.zeros(2), pad=1).forward(np.zeros((1, 1, 2, 6))),
-           LayerError, "Convolution.forward", (1, 1, 2, 6), "padded by 1", (4, 8), (5, 4), (2, 1, 5, 4)),
-    _error("Convolution-stride=0", lambda: Convolution(np.zeros((4, 3, 3, 3)), np.zeros(4), stride=0),
-           LayerError, "Convolution.__init__", "stride must be >= 1"),
-    _error("Convolution-pad-float", lambda: Convolution(np.zeros((4, 3, 3, 3)), np.zeros(4), pad=1.0),
-           TypeError, "Convolution.__init__", "pad must be an integer"),
-    *(_error(f"Pooling-{id}", call, exc, "Pooling.__init__", *fields) for id, call, exc, fields in [
-        ("pool_h=0", lambda: Pooling(0, 2), LayerError, ("pool_h must be >= 1", "got 0")),
-        ("pool_w=0", lambda: Pooling(2, 0), LayerError, ("pool_w must be >= 1", "got 0")),
-        ("pool_h-float", lambda: Pooling(2.0, 2), TypeError, ("pool_h must be an integer", "got 2.0")),
-        ("pool_w-bool", lambda: Pooling(2, True), TypeError, ("pool_w must be an integer", "got True")),
-        ("stride=0", lambda: Pooling(2, 2, stride=0), LayerError, ("stride must be >= 1", "got 0")),
-        ("pad<0", lambda: Pooling(2, 2, pad=-1), LayerError, ("pad must be >= 0", "got -1")),
-        ("pad>half", lambda: Pooling(3, 4, stride=1, pad=2), LayerError,
-         ("pad=2", (3, 4), "min(pool_h, pool_w) // 2")),
-    ]),
-    *(_error(f"BatchNormalization-{id}", _bn(**changes), exc, "BatchNormalization.__init__", *fields)
+    raising("Convolution-padded-too-small",
+            lambda: Convolution(np.zeros((2, 1, 5, 4)), np.zeros(2), pad=1).forward(np.zeros((1, 1, 2, 6))),
+            LayerError, "Convolution.forward", (1, 1, 2, 6), "padded by 1", (4, 8), (5, 4), (2, 1, 5, 4)),
+    *_sizes("Convolution.__init__", lambda **kw: Convolution(np.zeros((4, 3, 3, 3)), np.zeros(4), **kw),
+            {"stride": 1, "pad": 0}),
+    *_sizes("Pooling.__init__", lambda **kw: Pooling(**{"pool_h": 2, "pool_w": 2, **kw}),
+            {"pool_h": 1, "pool_w": 1, "stride": 1, "pad": 0}),
+    raising("Pooling-pad>half", lambda: Pooling(3, 4, stride=1, pad=2), LayerError, "Pooling.__init__",
+            "pad=2", (3, 4), "min(pool_h, pool_w) // 2"),
+    *(raising(f"BatchNormalization-{id}", _bn(**changes), exc, "BatchNormalization.__init__", *fields)
       for id, changes, exc, fields in [
         ("gamma-2d", {"gamma": np.ones((2, 3)), "beta": np.zeros((2, 3))}, LayerError,
          ("gamma has shape (2, 3)", "(C,)")),
@@ -472,44 +434,38 @@ ERRORS = [
         ("momentum>1", {"momentum": 1.5}, LayerError, ("momentum must be in [0, 1]", "got 1.5")),
         ("eps<0", {"eps": -1e-5}, LayerError, ("eps must be >= 0", "got -1e-05")),
         ("eps-nan", {"eps": float("nan")}, LayerError, ("eps must be >= 0", "got nan")),
-        ("rm-shape", {"running_mean": np.zeros(2)}, LayerError,
-         ("running_mean has shape (2,)", "gamma has shape (3,)")),
-        ("rv-shape", {"running_var": np.ones(2)}, LayerError,
-         ("running_var has shape (2,)", "gamma has shape (3,)")),
-        ("rm-complex", {"running_mean": np.zeros(3, complex)}, TypeError,
-         ("running_mean has dtype complex128",)),
-        ("rv-complex", {"running_var": np.ones(3, complex)}, TypeError,
-         ("running_var has dtype complex128",)),
+    ]),
+    *(raising(f"BatchNormalization-{k}-{id}", _bn(**{k: bad}), exc, "BatchNormalization.__init__", *fields)
+      for k in ("running_mean", "running_var")
+      for id, bad, exc, fields in [
+        ("shape", np.ones(2), LayerError, (f"{k} has shape (2,)", "gamma has shape (3,)")),
+        ("complex", np.ones(3, complex), TypeError, (f"{k} has dtype complex128",)),
     ]),
     # a book user's (N, C*H*W) input is told why it fails: statistics are per channel, as torch
-    _error("BatchNormalization-flattened", lambda: _bn()().forward(np.zeros((2, 12))), LayerError,
-           "BatchNormalization.forward", (2, 12), (3,),
-           "per axis-1 channel (torch), not per flattened C*H*W feature (book)"),
-    *(_error(f"Dropout-ratio={bad}", lambda bad=bad: Dropout(bad), LayerError, "Dropout.__init__",
-             "dropout_ratio must be in [0, 1)", bad) for bad in (-0.1, 1.0, float("nan"))),
-    _error("SimpleConvNet-unknown-key", lambda: SimpleConvNet((1, 6, 6), {"filter_nums": 2}), LayerError,
-           "SimpleConvNet.__init__", "unknown conv_param keys", "filter_nums"),
-    _error("SimpleConvNet-input_dim-2d", lambda: SimpleConvNet((1, 6), rng=0), LayerError,
-           "SimpleConvNet.__init__", "input_dim (1, 6)", "(C, H, W)"),
+    raising("BatchNormalization-flattened", lambda: _bn()().forward(np.zeros((2, 12))), LayerError,
+            "BatchNormalization.forward", (2, 12), (3,),
+            "per axis-1 channel (torch), not per flattened C*H*W feature (book)"),
+    *(raising(f"Dropout-ratio={bad}", lambda bad=bad: Dropout(bad), LayerError, "Dropout.__init__",
+              "dropout_ratio must be in [0, 1)", bad) for bad in (-0.1, 1.0, float("nan"))),
+    raising("SimpleConvNet-unknown-key", lambda: SimpleConvNet((1, 6, 6), {"filter_nums": 2}), LayerError,
+            "SimpleConvNet.__init__", "unknown conv_param keys", "filter_nums"),
+    raising("SimpleConvNet-input_dim-2d", lambda: SimpleConvNet((1, 6), rng=0), LayerError,
+            "SimpleConvNet.__init__", "input_dim (1, 6)", "(C, H, W)"),
     # the default conv_param (stride 1) with a 5x5 filter does not fit a 4x4 image
-    _error("SimpleConvNet-defaults-too-big", lambda: SimpleConvNet((1, 4, 4), {"filter_size": 5, "pad": 0}),
-           LayerError, "SimpleConvNet.__init__", "input_dim (1, 4, 4)"),
-    _error("SimpleConvNet-predict", lambda: _scn().predict(np.zeros((2, 1, 6))), LayerError,
-           "SimpleConvNet.predict", (2, 1, 6), "(N, 1, 6, 6)"),
-    _error("SimpleConvNet-accuracy-0d", lambda: _scn().accuracy(np.float64(1.0), 0), LayerError,
-           "SimpleConvNet.accuracy", "x has shape ()", "t has shape ()", "at least one example"),
-    *SCN_SIZES,
-    _error("SimpleConvNet-input_dim<1", lambda: _scn(input_dim=(1, 0, 6)), LayerError,
-           "SimpleConvNet.__init__", "input_dim must be >= 1", "got 0"),
-    _error("SimpleConvNet-input_dim-float", lambda: _scn(input_dim=(1, 6, 6.0)), TypeError,
-           "SimpleConvNet.__init__", "input_dim must be an integer", "got 6.0"),
-    _error("SimpleConvNet-input_dim-bool", lambda: _scn(input_dim=(True, 6, 6)), TypeError,
-           "SimpleConvNet.__init__", "input_dim must be an integer", "got True"),
+    raising("SimpleConvNet-defaults-too-big", lambda: SimpleConvNet((1, 4, 4), {"filter_size": 5, "pad": 0}),
+            LayerError, "SimpleConvNet.__init__", "input_dim (1, 4, 4)"),
+    raising("SimpleConvNet-predict", lambda: _scn().predict(np.zeros((2, 1, 6))), LayerError,
+            "SimpleConvNet.predict", (2, 1, 6), "(N, 1, 6, 6)"),
+    raising("SimpleConvNet-accuracy-0d", lambda: _scn().accuracy(np.float64(1.0), 0), LayerError,
+            "SimpleConvNet.accuracy", "x has shape ()", "t has shape ()", "at least one example"),
+    *_sizes("SimpleConvNet.__init__", _scn, {"filter_num": 1, "filter_size": 1, "stride": 1, "pad": 0,
+                                             "hidden_size": 1, "output_size": 1}),
+    *_sizes("SimpleConvNet.__init__", lambda input_dim: _scn(input_dim=(1, 6, input_dim)), {"input_dim": 1}),
     # one side of the convolution output too small for the 2x2 pooling is enough to fail
-    _error("SimpleConvNet-narrow", lambda: _scn(input_dim=(1, 6, 3)), LayerError, "SimpleConvNet.__init__",
-           "input_dim (1, 6, 3)", (4, 1), "too small for the 2x2 pooling"),
-    _error("SimpleConvNet-short", lambda: _scn(input_dim=(1, 3, 6)), LayerError, "SimpleConvNet.__init__",
-           "input_dim (1, 3, 6)", (1, 4), "too small for the 2x2 pooling"),
+    raising("SimpleConvNet-narrow", lambda: _scn(input_dim=(1, 6, 3)), LayerError, "SimpleConvNet.__init__",
+            "input_dim (1, 6, 3)", (4, 1), "too small for the 2x2 pooling"),
+    raising("SimpleConvNet-short", lambda: _scn(input_dim=(1, 3, 6)), LayerError, "SimpleConvNet.__init__",
+            "input_dim (1, 3, 6)", (1, 4), "too small for the 2x2 pooling"),
 ]  # fmt: skip
 
 

@@ -25,7 +25,7 @@ from impl import (
     cross_entropy_error,
     numerical_gradient,
 )
-from tests.helpers import raises_naming
+from tests.helpers import raises_naming, raising
 
 F32, F64 = np.float32, np.float64
 READ_ONLY = np.ones(3)
@@ -44,54 +44,51 @@ def _affine() -> Affine:
     return Affine(np.ones((4, 3)), np.zeros(3))
 
 
-def _error(id: str, call: Callable[[], Any], exc: type[Exception], where: str, *fields: Any) -> Any:
-    return pytest.param(call, exc, where, fields, id=id)
-
-
 ERRORS = [
     # the layer's own method, not a helper or nothing
-    _error("SoftmaxWithLoss-complex", lambda: SoftmaxWithLoss().forward(np.ones(3, dtype=complex), 0),
-           TypeError, "SoftmaxWithLoss.forward", "x has dtype complex128"),
+    raising("SoftmaxWithLoss-complex", lambda: SoftmaxWithLoss().forward(np.ones(3, dtype=complex), 0),
+            TypeError, "SoftmaxWithLoss.forward", "x has dtype complex128"),
     # W.shape[0] features, not W.shape[1]; a (2, 2, 3) batch has 6 values per example
-    *(_error(f"Affine-x{shape}", lambda shape=shape: _affine().forward(np.ones(shape)), LayerError,
-             "Affine.forward", shape, "W has shape (4, 3) and expects 4")
+    *(raising(f"Affine-x{shape}", lambda shape=shape: _affine().forward(np.ones(shape)), LayerError,
+              "Affine.forward", shape, "W has shape (4, 3) and expects 4")
       for shape in ((2, 5), (2, 2, 3))),
     # b must be (M,) for W of shape (D, M); the bad-input row "W and b that do not fit" has a b of the
     # wrong length, these a b with a batch axis and a W that is not 2-D
-    *(_error(f"Affine-W{w}-b{b}", lambda w=w, b=b: Affine(np.ones(w), np.zeros(b)), LayerError, "Affine",
-             f"W has shape {w}", f"b has shape {b}")
+    *(raising(f"Affine-W{w}-b{b}", lambda w=w, b=b: Affine(np.ones(w), np.zeros(b)), LayerError, "Affine",
+              f"W has shape {w}", f"b has shape {b}")
       for w, b in (((4, 3), (1, 3)), ((12,), (3,)))),
-    _error("SoftmaxWithLoss-scalar-label", lambda: SoftmaxWithLoss().forward(np.zeros(3), 3), LayerError,
-           "SoftmaxWithLoss.forward", "label t = 3 is out of range", (3,)),
+    raising("SoftmaxWithLoss-scalar-label", lambda: SoftmaxWithLoss().forward(np.zeros(3), 3), LayerError,
+            "SoftmaxWithLoss.forward", "label t = 3 is out of range", (3,)),
     # only integer t of the wrong length is reported as a label count; float or bool t is not labels
-    *(_error(f"SoftmaxWithLoss-{t.dtype}-1d", lambda t=t: SoftmaxWithLoss().forward(np.zeros((2, 3)), t),
-             LayerError, "SoftmaxWithLoss.forward", f"t has shape {t.shape}", (2, 3), "integer")
+    *(raising(f"SoftmaxWithLoss-{t.dtype}-1d", lambda t=t: SoftmaxWithLoss().forward(np.zeros((2, 3)), t),
+              LayerError, "SoftmaxWithLoss.forward", f"t has shape {t.shape}", (2, 3), "integer")
       for t in (np.zeros(4), np.ones(4, dtype=bool))),
-    _error("cross_entropy_error-count", lambda: cross_entropy_error(np.full((2, 3), 1 / 3), np.array([0])),
-           LayerError, "cross_entropy_error", "t has 1 labels", (1,), (2, 3)),
+    raising("cross_entropy_error-count", lambda: cross_entropy_error(np.full((2, 3), 1 / 3), np.array([0])),
+            LayerError, "cross_entropy_error", "t has 1 labels", (1,), (2, 3)),
     # the layer's method and which operand (x or y) was not real
-    *(_error(f"{make.__name__}-{operand}-{bad.dtype}",
-             lambda make=make, bad=bad, operand=operand: make().forward(
-                 *(bad if name == operand else np.ones(3) for name in "xy")),
-             TypeError, f"{make.__name__}.forward", f"{operand} has dtype {bad.dtype}")
+    *(raising(f"{make.__name__}-{operand}-{bad.dtype}",
+              lambda make=make, bad=bad, operand=operand: make().forward(
+                  *(bad if name == operand else np.ones(3) for name in "xy")),
+              TypeError, f"{make.__name__}.forward", f"{operand} has dtype {bad.dtype}")
       for make in (MulLayer, AddLayer)
       for bad in (np.ones(3, dtype=complex), np.array(["a", "b", "c"]))
       for operand in "xy"),
     # the network's caller passed x and t, so the message shows both of their shapes, then the layer's
-    *(_error(f"TwoLayerNet-loss-t{t.shape}", lambda t=t: TwoLayerNet(4, 3, 2, rng=0).loss(np.ones((2, 4)), t),
-             exc, "TwoLayerNet.loss", (2, 4), f"t has shape {t.shape}", "SoftmaxWithLoss.forward:")
+    *(raising(f"TwoLayerNet-loss-t{t.shape}",
+              lambda t=t: TwoLayerNet(4, 3, 2, rng=0).loss(np.ones((2, 4)), t), exc,
+              "TwoLayerNet.loss", (2, 4), f"t has shape {t.shape}", "SoftmaxWithLoss.forward:")
       for t, exc in ((np.array([0, 1, 0]), LayerError), (np.array(["a", "b"]), TypeError))),
-    _error("TwoLayerNet-int-dtype", lambda: TwoLayerNet(4, 3, 2, dtype=np.int64), TypeError, "TwoLayerNet",
-           "dtype must be a float dtype", "int64"),
-    _error("numerical_gradient-read-only", lambda: numerical_gradient(lambda x: 0.0, READ_ONLY), ValueError,
-           "numerical_gradient", (3,), "read-only"),
-    *(_error(f"numerical_gradient-{got}", lambda x=x: numerical_gradient(lambda a: 0.0, x), TypeError,
-             "numerical_gradient", "x must be a float ndarray", got)
+    raising("TwoLayerNet-int-dtype", lambda: TwoLayerNet(4, 3, 2, dtype=np.int64), TypeError, "TwoLayerNet",
+            "dtype must be a float dtype", "int64"),
+    raising("numerical_gradient-read-only", lambda: numerical_gradient(lambda x: 0.0, READ_ONLY), ValueError,
+            "numerical_gradient", (3,), "read-only"),
+    *(raising(f"numerical_gradient-{got}", lambda x=x: numerical_gradient(lambda a: 0.0, x), TypeError,
+              "numerical_gradient", "x must be a float ndarray", got)
       for x, got in (([1.0, 2.0], "got list"), (np.arange(3), "got ndarray of dtype int64"))),
     # either evaluation returning an array is an error
-    *(_error(f"numerical_gradient-non-scalar-{on}",
-             lambda on=on: numerical_gradient(_changing_shape(on), np.zeros(2)),
-             TypeError, "numerical_gradient", "f must return a scalar", got)
+    *(raising(f"numerical_gradient-non-scalar-{on}",
+              lambda on=on: numerical_gradient(_changing_shape(on), np.zeros(2)),
+              TypeError, "numerical_gradient", "f must return a scalar", got)
       for on, got in (("plus", "got shape (1,)"), ("minus", "got shape"))),
 ]  # fmt: skip
 
