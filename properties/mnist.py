@@ -58,16 +58,6 @@ def _raw() -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
-def _split(labels: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of a stratified split: ``test_fraction`` of every class goes to the test set."""
-    rng = np.random.default_rng(seed)
-    classes = [rng.permutation(np.flatnonzero(labels == c)) for c in range(_N_CLASSES)]
-    cuts = [round(test_fraction * idx.size) for idx in classes]
-    train = np.concatenate([idx[n:] for idx, n in zip(classes, cuts, strict=True)])
-    test = np.concatenate([idx[:n] for idx, n in zip(classes, cuts, strict=True)])
-    return rng.permutation(train), rng.permutation(test)
-
-
 def load_mnist(
     normalize: bool = True,
     flatten: bool = True,
@@ -84,7 +74,11 @@ def load_mnist(
     if not 0.0 <= test_fraction <= 1.0:
         raise ValueError(f"load_mnist: test_fraction must be in [0, 1]; got {test_fraction}")
     images, labels = _raw()
-    train_idx, test_idx = _split(labels, test_fraction, seed)
+    rng = np.random.default_rng(seed)  # stratified: test_fraction of every class is test data
+    classes = [rng.permutation(np.flatnonzero(labels == c)) for c in range(_N_CLASSES)]
+    cuts = [round(test_fraction * idx.size) for idx in classes]
+    train_idx = rng.permutation(np.concatenate([idx[n:] for idx, n in zip(classes, cuts, strict=True)]))
+    test_idx = rng.permutation(np.concatenate([idx[:n] for idx, n in zip(classes, cuts, strict=True)]))
 
     def part(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         x: np.ndarray = images[idx]  # fancy indexing copies

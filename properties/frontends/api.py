@@ -21,7 +21,7 @@ from properties.engine.schedule import resolve_dtypes, resolve_references, run_m
 from properties.engine.shapes import probe, restrict, select
 from properties.engine.spec import LayerSpec
 from properties.frontends.hints import find_hints
-from properties.frontends.loader import load_target, one_line, target_name
+from properties.frontends.loader import commas, load_target, one_line, target_name
 from reference import get_reference
 
 __all__ = ["assert_layer_matches", "check_layer", "preflight", "replay"]
@@ -76,7 +76,7 @@ def load_layer(layer: Any) -> Any:
     """The class to check: a class, a ``file.py:Class`` / ``module:Class`` target, or a chain of
     them (a list, or targets joined by commas) composed into one class by ``engine.chain``."""
     if isinstance(layer, str) and "," in layer:
-        layer = [part.strip() for part in layer.split(",") if part.strip()]
+        layer = commas(layer)
     if isinstance(layer, (list, tuple)):
         if len(layer) < 2:
             raise UsageError(f"a chain needs at least two layer classes, got {len(layer)}")

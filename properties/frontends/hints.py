@@ -29,10 +29,9 @@ _GRADIENT_PROPS = ("vjp", "fd", "jacobian", "linearity", "samples")
 def _writes_dout(name: str, failures: list[CellResult]) -> str | None:
     if not any(r.prop == "no_mutation" and "wrote into dout" in r.message for r in failures):
         return None
-    read_only = any("read-only" in r.message for r in failures)
-    why = (
-        " (crosscheck hands dout over read-only, so the other cells stop at that write)" if read_only else ""
-    )
+    why = ""
+    if any("read-only" in r.message for r in failures):
+        why = " (crosscheck hands dout over read-only, so the other cells stop at that write)"
     return (
         f"hint: {name}.backward writes into dout, the caller's array{why}: copy dout first (dx = dout.copy())"
     )
