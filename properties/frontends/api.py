@@ -47,7 +47,8 @@ def preflight(spec: LayerSpec, cls: Any, dtype: Any = np.float64) -> None:
         if spec.kind == "net" and spec.net_args is not None:
             call = f"{name}({', '.join(str(a) for a in spec.net_args(arrays))})"
         else:
-            call = f"{name}({', '.join([*spec.params, *(f'{k}=...' for k in drv.init_kwargs(arrays))])})"
+            kwargs = [f"{k}=..." for k in drv.init_kwargs(arrays)]
+            call = f"{name}({', '.join([*spec.params, *kwargs])})"
         try:
             layer = drv.build(cls, arrays, dtype)
         except InterfaceError as exc:
