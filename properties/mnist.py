@@ -77,8 +77,9 @@ def load_mnist(
     rng = np.random.default_rng(seed)  # stratified: test_fraction of every class is test data
     classes = [rng.permutation(np.flatnonzero(labels == c)) for c in range(_N_CLASSES)]
     cuts = [round(test_fraction * idx.size) for idx in classes]
-    train_idx = rng.permutation(np.concatenate([idx[n:] for idx, n in zip(classes, cuts, strict=True)]))
-    test_idx = rng.permutation(np.concatenate([idx[:n] for idx, n in zip(classes, cuts, strict=True)]))
+    train = np.concatenate([idx[n:] for idx, n in zip(classes, cuts, strict=True)])
+    test = np.concatenate([idx[:n] for idx, n in zip(classes, cuts, strict=True)])
+    train_idx, test_idx = rng.permutation(train), rng.permutation(test)
 
     def part(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         x: np.ndarray = images[idx]  # fancy indexing copies
