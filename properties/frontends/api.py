@@ -13,32 +13,24 @@ from properties.engine.checks import draw_case, property_named
 from properties.engine.conventions import adapt_to, identify
 from properties.engine.drivers import driver_for
 from properties.engine.errors import InterfaceError, UsageError
-from properties.engine.explore import DEFAULT_EXAMPLES, SHRINK_SECONDS, explore
+from properties.engine.explore import DEFAULT_EXAMPLES, SHRINK_SECONDS, explore, first_example
 from properties.engine.matrix import SELF, cells
 from properties.engine.registry import get_spec
 from properties.engine.results import CellResult, Run
 from properties.engine.schedule import resolve_dtypes, resolve_references, run_matrix
 from properties.engine.shapes import probe, restrict, select
-from properties.engine.spec import Arrays, LayerSpec
+from properties.engine.spec import LayerSpec
 from properties.frontends.hints import find_hints
-from properties.frontends.loader import load_target, one_line, target_name
+from properties.frontends.loader import commas, load_target, one_line, target_name
 from reference import get_reference
 
 __all__ = ["assert_layer_matches", "check_layer", "preflight", "replay"]
 
 
-def _describe_call(spec: LayerSpec, name: str, arrays: Arrays) -> str:
-    if spec.kind == "net" and spec.net_args is not None:
-        return f"{name}({', '.join(str(a) for a in spec.net_args(arrays))})"
-    kwargs = [f"{k}=..." for k in driver_for(spec).init_kwargs(arrays)]
-    return f"{name}({', '.join([*spec.params, *kwargs])})"
-
-
 def preflight(spec: LayerSpec, cls: Any, dtype: Any = np.float64) -> None:
-    """UsageError unless ``cls`` has the spec's methods, can be built the way the spec builds its
-    layer, and its forward and backward take the calls the spec makes (tried on one drawn example):
-    a class the checks cannot even drive is not a finding. What the class's own code raises inside
-    forward or backward is left to the checks."""
+    """UsageError unless ``cls`` has the spec's methods and takes the spec's calls (build, forward,
+    backward) on one drawn example: a class the checks cannot even drive is not a finding. What
+    the class's own code raises inside forward or backward is left to the checks."""
     name = getattr(cls, "__name__", repr(cls))
     methods = {"net": ("loss", "gradient"), "optimizer": ("update",)}.get(spec.kind, ("forward", "backward"))
     missing = [m for m in methods if not callable(getattr(cls, m, None))]
@@ -46,45 +38,46 @@ def preflight(spec: LayerSpec, cls: Any, dtype: Any = np.float64) -> None:
         raise UsageError(
             f"{name} has no method {' or '.join(missing)}; spec {spec.name} drives {' and '.join(methods)}"
         )
-    calls: list[str] = []
-    interface: list[InterfaceError] = []
     drv = driver_for(spec)
+    call = name
 
-    def build(draw: Any) -> Any:
+    def build(draw: Any) -> None:
+        nonlocal call
         arrays, _ = draw_case(spec, draw, dtype)
-        calls.append(_describe_call(spec, name, arrays))
+        if spec.kind == "net" and spec.net_args is not None:
+            call = f"{name}({', '.join(str(a) for a in spec.net_args(arrays))})"
+        else:
+            kwargs = [f"{k}=..." for k in drv.init_kwargs(arrays)]
+            call = f"{name}({', '.join([*spec.params, *kwargs])})"
         try:
             layer = drv.build(cls, arrays, dtype)
         except InterfaceError as exc:
-            interface.append(InterfaceError(f"{name} cannot be built as spec {spec.name} builds it: {exc}"))
-            return
+            raise UsageError(f"{name} cannot be built as spec {spec.name} builds it: {exc}") from None
         try:
             out = drv.forward(layer, arrays)
             if spec.backward and spec.kind == "layer":
                 dout = np.linspace(-1.0, 2.0, out.size).reshape(out.shape).astype(out.dtype)
                 drv.backward(layer, dout, arrays)
         except InterfaceError as exc:
-            interface.append(exc)
+            raise UsageError(str(exc)) from None
         except Exception:  # the class's own failure: a finding for the checks, not for preflight
             pass
 
-    outcome = explore(
-        build, examples=1, shrink_seconds=0, derandomize=True, key=f"preflight-{spec.name}", fp="record"
-    )
-    if interface:
-        raise UsageError(str(interface[0]))
-    if outcome.exception is not None:
-        call = calls[-1] if calls else name
+    try:
+        first_example(build, f"preflight-{spec.name}", fp="record")
+    except UsageError:
+        raise
+    except Exception as exc:
         raise UsageError(
-            f"{name} cannot be built as spec {spec.name} builds it, {call}: {one_line(outcome.exception)}"
-        )
+            f"{name} cannot be built as spec {spec.name} builds it, {call}: {one_line(exc)}"
+        ) from None
 
 
 def load_layer(layer: Any) -> Any:
     """The class to check: a class, a ``file.py:Class`` / ``module:Class`` target, or a chain of
     them (a list, or targets joined by commas) composed into one class by ``engine.chain``."""
     if isinstance(layer, str) and "," in layer:
-        layer = [part.strip() for part in layer.split(",") if part.strip()]
+        layer = commas(layer)
     if isinstance(layer, (list, tuple)):
         if len(layer) < 2:
             raise UsageError(f"a chain needs at least two layer classes, got {len(layer)}")
@@ -138,25 +131,18 @@ def check_layer(
     shapes: Sequence[int] | None = None,
     settings: Mapping[str, Any] | None = None,
 ) -> Run:
-    """Every property of ``spec`` for somebody's class ``layer`` (a class or a ``file.py:Class`` /
-    ``module:Class`` target, or a chain of them: ``[Softmax, CrossEntropyError]`` is checked as one
-    layer whose forward runs them in order and whose backward runs them in reverse); UsageError if
-    it cannot be done as asked (an interface the spec cannot drive included). ``settings``
-    override the spec's (``{"eps": 1e-6}``).
+    """Every property of ``spec`` for somebody's class ``layer``: a class, a ``file.py:Class`` /
+    ``module:Class`` target, or a chain of them (``[Softmax, CrossEntropyError]``: forward in order,
+    backward in reverse). UsageError if it cannot be done as asked, an interface the spec cannot
+    drive included. ``settings`` override the spec's (``{"eps": 1e-6}``).
 
-    A class that disagrees but follows one of the spec's known ``alternatives`` gets
-    ``run.convention``: one line naming it and the flags that check it fully (still not ok: it
-    disagrees with the spec asked for).
-
-    NumPy's floating-point warnings from the class (``1/(1+np.exp(-x))`` overflows at x = -710 and
-    still returns the right value) are recorded and reported, and the values judged; with
-    ``strict_fp`` a warning is a failure, as it is for impl's own layers.
-
-    Each shape-set entry of the spec (``shapes``: their indices; default all) is first tried once
-    (``run.shapes``: runs or raises), and the cells judge the entries the class runs on; an entry
-    it raises on makes the run fail (``run.ok``) without turning every cell into an error."""
-    # the target first: a missing file, class or a syntax error is reported before anything else
-    # is looked up (no reference resolved, nothing heavy imported)
+    A class that disagrees but follows one of the spec's ``alternatives`` gets ``run.convention``,
+    naming it and the flags that check it fully (the run still fails: it disagrees with the spec).
+    NumPy floating-point warnings from the class are reported and its values judged
+    (``1/(1+np.exp(-x))`` overflows at x = -710 and is still right); ``strict_fp`` fails on them.
+    Each chosen shape-set entry (``shapes``: indices) is tried once first (``run.shapes``); the cells
+    judge those the class runs on, and one it raises on fails the run without erroring every cell."""
+    # the target first: a missing file or class is reported before any reference is resolved
     cls = load_layer(layer)
     s = spec_named(spec)
     if settings:
@@ -213,13 +199,10 @@ def assert_layer_matches(
     strict_fp: bool = False,
     shapes: Sequence[int] | None = None,
 ) -> None:
-    """Assert that ``layer`` (your class) agrees with the registered ``spec`` on every property,
-    on every shape set (or those ``shapes`` picks, by index as ``crosscheck list`` shows them).
-
-    ``references=None`` uses every installed reference; naming one that is not installed is an
-    error rather than a silent pass. Raises AssertionError with the report ``crosscheck check`` prints.
-    Call it from a plain test, not from inside a Hypothesis ``@given`` test.
-    """
+    """Assert that ``layer`` (your class) agrees with the registered ``spec`` on every property and
+    shape set (or those ``shapes`` picks, by index as ``crosscheck list`` shows them); AssertionError
+    with the report ``crosscheck check`` prints. ``references=None``: every installed reference (one
+    named but not installed is an error, not a silent pass). Not for use inside a ``@given`` test."""
     __tracebackhide__ = True  # pytest shows the caller's line, not the harness's frames
     dtypes = (dtype,) if isinstance(dtype, (str, type, np.dtype)) else tuple(dtype)
     try:
@@ -253,11 +236,8 @@ def replay(
     settings: Mapping[str, Any] | None = None,
 ) -> None:
     """Run one property once on recorded draws: raises what the check raised, or returns.
-
-    ``target`` is a class or a ``file.py:Class`` / ``module:Class`` string (as the snippet has it),
-    or a chain of them; it is driven as ``check_layer`` drives it (``settings``, a spec adapted to
-    its interface).
-    """
+    ``target`` (a class, a ``file.py:Class`` / ``module:Class`` string, or a chain of them) is
+    driven as ``check_layer`` drives it (``settings``, a spec adapted to its interface)."""
     __tracebackhide__ = True
     s = get_spec(spec).with_settings(settings or {})
     prop = property_named(property)

@@ -1,12 +1,9 @@
 """``crosscheck``: list the specs, run the conformance report, check your own layer class.
 
-Exit status: 0 everything agrees, 1 a disagreement (or the class raised, on any shape set
-checked: ``check --shapes`` restricts them), 2 a usage error (one line on stderr, no
-traceback), an interface the spec cannot drive included (``forward`` taking no ``train_flg``).
-A class that disagrees but follows another known convention still exits 1, with one first line
-naming it and the ``--as``/``--set`` flags under which it is fully checked (exit 0 there if it
-agrees). Progress goes to stderr one line per cell, so the matrix on stdout can be piped or
-redirected.
+Exit status: 0 everything agrees; 1 a disagreement, or the class raised on a shape set checked
+(``check --shapes`` restricts them), or it follows another known convention (named first, with
+the ``--as``/``--set`` flags under which it is fully checked); 2 a usage error (one line on stderr),
+an interface the spec cannot drive included. Progress goes to stderr, so stdout can be piped.
 """
 
 from __future__ import annotations
@@ -23,7 +20,7 @@ from properties.engine.registry import SPECS
 from properties.engine.results import CellResult
 from properties.engine.schedule import default_jobs, new_seed, run_matrix
 from properties.frontends.api import check_layer, spec_named
-from properties.frontends.loader import UsageError
+from properties.frontends.loader import UsageError, commas
 
 __all__ = ["main"]
 
@@ -33,10 +30,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
-def _csv(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def _number(kind: Callable[[str], Any], what: str, least: float | None = None) -> Callable[[str], Any]:
@@ -71,7 +64,7 @@ def _run_options(p: argparse.ArgumentParser, default_dtypes: str) -> None:
     p.add_argument(
         "--reference",
         metavar="NAMES",
-        type=_csv,
+        type=commas,
         help="comma-separated references among torch,jax,fd (default: all; one that is not "
         "installed is shown as skipped, one named here that is not installed is an error)",
     )
@@ -91,8 +84,8 @@ def _run_options(p: argparse.ArgumentParser, default_dtypes: str) -> None:
     p.add_argument(
         "--dtype",
         metavar="DTYPES",
-        type=_csv,
-        default=_csv(default_dtypes),
+        type=commas,
+        default=commas(default_dtypes),
         help=f"comma-separated dtypes (default {default_dtypes})",
     )
     p.add_argument(
@@ -120,7 +113,7 @@ def _parser() -> argparse.ArgumentParser:
     _run_options(p, "float64,float32")
     p.add_argument("--format", choices=("table", "markdown", "json"), default="table")
     p.add_argument("--output", metavar="FILE", type=Path, help="write the matrix to FILE instead of stdout")
-    p.add_argument("--spec", metavar="NAMES", type=_csv, help="comma-separated spec names (default: all)")
+    p.add_argument("--spec", metavar="NAMES", type=commas, help="comma-separated spec names (default: all)")
     p.add_argument(
         "--jobs",
         metavar="N",
@@ -135,7 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--chain",
         metavar="A,B",
-        type=_csv,
+        type=commas,
         help="instead of one target, comma-separated targets checked as one layer: forward through "
         "A then B (B also gets the remaining inputs, e.g. targets), backward through B then A",
     )
@@ -163,7 +156,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--shapes",
         metavar="INDICES",
-        type=_csv,
+        type=commas,
         help="comma-separated shape sets to check, by index as `crosscheck list` and the report "
         "number them (default: all; a shape set the class raises on fails the check)",
     )

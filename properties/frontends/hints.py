@@ -1,10 +1,7 @@
-"""Hint lines for known textbook mistakes, each derived from the run's evidence, never guessed.
-
-A hint is given only when the evidence settles it: a property that names the mistake (``no_mutation``
-says "backward wrote into dout"), or the mistake's own prediction checked on the shrunk failing
-case (the class run again with its upstream gradient scaled; the loss recomputed with
-``log(y + 1e-7)``). When the evidence is not conclusive there is no hint: a wrong hint would
-send a learner after a bug they do not have.
+"""Hint lines for known textbook mistakes, given only when the run's evidence settles them: a
+property that names the mistake (``no_mutation``: "backward wrote into dout"), or the mistake's
+own prediction checked on the shrunk failing case (dout scaled; the loss with ``log(y + 1e-7)``).
+A wrong hint would send a learner after a bug they do not have, so inconclusive means no hint.
 """
 
 from __future__ import annotations
@@ -32,10 +29,9 @@ _GRADIENT_PROPS = ("vjp", "fd", "jacobian", "linearity", "samples")
 def _writes_dout(name: str, failures: list[CellResult]) -> str | None:
     if not any(r.prop == "no_mutation" and "wrote into dout" in r.message for r in failures):
         return None
-    read_only = any("read-only" in r.message for r in failures)
-    why = (
-        " (crosscheck hands dout over read-only, so the other cells stop at that write)" if read_only else ""
-    )
+    why = ""
+    if any("read-only" in r.message for r in failures):
+        why = " (crosscheck hands dout over read-only, so the other cells stop at that write)"
     return (
         f"hint: {name}.backward writes into dout, the caller's array{why}: copy dout first (dx = dout.copy())"
     )

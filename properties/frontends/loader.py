@@ -19,7 +19,12 @@ from typing import Any
 
 from properties.engine.errors import UsageError
 
-__all__ = ["UsageError", "is_file", "load_target", "one_line", "target_name"]
+__all__ = ["UsageError", "commas", "is_file", "load_target", "one_line", "target_name"]
+
+
+def commas(text: str) -> list[str]:
+    """The items of a comma-separated command-line value (``--spec relu,tanh``)."""
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def one_line(exc: BaseException) -> str:

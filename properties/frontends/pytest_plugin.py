@@ -13,14 +13,12 @@ from typing import Any
 
 import pytest
 
+from properties.frontends.loader import UsageError, commas
+
 __all__ = ["pytest_addoption", "pytest_sessionfinish", "pytest_terminal_summary"]
 
 #: the finished report (a Run), or a one-line usage error
 _run_key = pytest.StashKey[Any]()
-
-
-def _csv(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -30,13 +28,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="print the conformance matrix of the registered layers at the end; a disagreement fails the run",
     )
-    group.addoption("--crosscheck-spec", type=_csv, help="comma-separated spec names (default: all)")
+    group.addoption("--crosscheck-spec", type=commas, help="comma-separated spec names (default: all)")
     group.addoption(
-        "--crosscheck-reference", type=_csv, help="comma-separated references (default: torch,jax,fd)"
+        "--crosscheck-reference", type=commas, help="comma-separated references (default: torch,jax,fd)"
     )
     group.addoption("--crosscheck-examples", type=int, default=25, help="examples per cell (default 25)")
     group.addoption(
-        "--crosscheck-dtype", type=_csv, default=["float64", "float32"], help="comma-separated dtypes"
+        "--crosscheck-dtype", type=commas, default=["float64", "float32"], help="comma-separated dtypes"
     )
     group.addoption("--crosscheck-seed", type=int, help="repeat a report exactly")
 
@@ -50,7 +48,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from properties.engine.registry import SPECS
     from properties.engine.schedule import run_matrix
     from properties.frontends.api import spec_named
-    from properties.frontends.loader import UsageError
 
     try:
         names = config.getoption("crosscheck_spec")

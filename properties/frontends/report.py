@@ -30,9 +30,6 @@ _BLOCK_TITLES = {
 }
 
 
-# ---- values as Python source ------------------------------------------------------------------
-
-
 def literal(v: Any) -> str:
     """``v`` as Python source that rebuilds it exactly (arrays with their dtype, floats round-trip)."""
     if isinstance(v, np.ndarray):
@@ -51,9 +48,6 @@ def literal(v: Any) -> str:
     if isinstance(v, (float, np.floating)):  # a plain number, not np.float64(...); inf and nan too
         return repr(float(v)) if math.isfinite(v) else f'float("{float(v)}")'
     return repr(v)
-
-
-# ---- the matrix ---------------------------------------------------------------------------------
 
 
 def _e(x: float) -> str:
@@ -170,9 +164,6 @@ def render(
     verdict = "ALL AGREE" if run.ok else "DISAGREEMENTS FOUND"
     lines += ["", f"{verdict}{skipped(run)} - {repeat_line(run, command, repeat)}"]
     return "\n".join(lines) + "\n"
-
-
-# ---- failures -----------------------------------------------------------------------------------
 
 
 def _judges_spec(r: CellResult) -> bool:
@@ -295,9 +286,6 @@ def failures(run: Run) -> list[str]:
     return lines
 
 
-# ---- JSON ---------------------------------------------------------------------------------------
-
-
 def _jsonable(v: Any) -> Any:
     if isinstance(v, np.ndarray):
         return _jsonable(v.tolist())
@@ -349,9 +337,6 @@ def _as_json(run: Run) -> dict[str, Any]:
             "results": results,
         }
     )
-
-
-# ---- crosscheck list ----------------------------------------------------------------------------
 
 
 def render_list(specs: Iterable[LayerSpec], fmt: str = "table") -> str:

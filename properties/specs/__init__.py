@@ -1,13 +1,8 @@
-"""The built-in layer specs. Importing this package registers them, in this order (the registry's
-order); the registry imports it the first time it is read, so ``import properties`` stays cheap."""
+"""The built-in layer specs. Importing this package registers them, in the registry's order (the
+seed layers first, the optimizers last); the registry imports it the first time it is read, so
+``import properties`` stays cheap."""
 
-from properties.specs import seed  # noqa: F401  (the seed layers first: registry order)
+import importlib
 
-# isort: split
-from properties.specs import cnn  # noqa: F401
-
-# isort: split
-from properties.specs import graph  # noqa: F401
-
-# isort: split
-from properties.specs import optim  # noqa: F401  (the optimizers, after the layers)
+for _module in ("seed", "cnn", "graph", "optim"):
+    importlib.import_module(f"properties.specs.{_module}")

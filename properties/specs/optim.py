@@ -1,21 +1,17 @@
-"""The optimizer specs: ``sgd``, ``momentum``, ``adagrad``, ``adam`` (the book's), and the named
-conventions ``nesterov``, ``adagrad_eps_inside`` and ``adam_torch``. Each form lists its
-counterparts as ``alternatives``: a class checked as the wrong one is told the right one.
+"""The optimizer specs: the book's ``sgd``, ``momentum``, ``adagrad``, ``adam`` and the named
+conventions ``nesterov``, ``adagrad_eps_inside`` and ``adam_torch``, each listing its counterparts
+as ``alternatives`` (a class checked as the wrong one is told the right one). A class is driven
+through ``update(params, grads)`` for a drawn number of steps against ``torch.optim`` on the same
+gradients; JAX has no optimizer installed (optax), so its column is a visible skip.
 
-A class is checked through ``update(params, grads)`` (dicts of arrays, params updated in place)
-for a drawn number of steps, against ``torch.optim`` run on the same gradients. JAX has no
-optimizer of its own (optax is not installed), so the jax column is a visible skip.
-
-Where the book and torch.optim write the update differently (see docs/CNN_LAYERS.md):
+Where the book and torch.optim differ (see docs/CNN_LAYERS.md):
 
 - Momentum: the book's ``v = m*v - lr*g; p += v`` is torch's ``b = m*b + g; p -= lr*b`` with
-  ``v == -lr*b`` at every step, for a constant lr: torch's ``SGD(momentum=m)`` is the reference.
-- AdaGrad: both add eps after the square root; the book's eps is 1e-7 (assumed when the class takes
-  no ``eps``). eps inside the root, ``sqrt(h + eps)``, is torch's ``Adagrad`` with the accumulator
-  starting at eps and no eps after the root.
-- Adam: the book adds eps to the *uncorrected* ``sqrt(v)`` (Kingma & Ba's "epsilon hat" form,
-  Keras's), torch to the bias-corrected one. That is torch's ``Adam`` with
-  ``eps_t = eps/sqrt(1-b2**t)`` at step t, set in its param group before each step.
+  ``v == -lr*b`` at every step, for a constant lr.
+- AdaGrad: both add eps after the root; the book's eps is 1e-7 (assumed when the class takes no
+  ``eps``). ``sqrt(h + eps)`` is torch's ``Adagrad`` with the accumulator starting at eps, eps 0.
+- Adam: the book adds eps to the *uncorrected* ``sqrt(v)`` (Kingma & Ba's "epsilon hat", Keras's),
+  torch to the bias-corrected one: torch's ``Adam`` with ``eps_t = eps/sqrt(1-b2**t)`` at step t.
 """
 
 from __future__ import annotations
@@ -66,61 +62,41 @@ def _draw(**choices: tuple[float, ...]) -> Callable[[Draw, np.dtype, Sizes], Arr
     return draw
 
 
-def _run(T: Any, arrays: Any, make: Callable[[Any, list[Any]], Any], before_step: Any = None) -> Any:
-    """torch.optim's parameters after each step, flattened and concatenated in the case's order."""
-    torch = T.torch
-    names, steps = optimizer_layout(arrays)
-    params = [arrays[n].clone() for n in names]
-    optimizer = make(torch.optim, params)
-    rows = []
-    for t in range(1, steps + 1):
-        for n, p in zip(names, params, strict=True):
-            p.grad = arrays[f"{n}{GRAD_MARK}{t}"].clone()
-        if before_step is not None:
-            before_step(optimizer, t)
-        optimizer.step()
-        rows.append(torch.cat([p.detach().reshape(-1) for p in params]))
-    return torch.stack(rows)
+def _torch(make: Callable[..., Any], before_step: Callable[..., None] | None = None) -> Callable[..., Any]:
+    """The reference ``make(torch.optim, params, **hyper)``: its parameters after each step on the
+    case's gradients, flattened and concatenated in the case's order."""
+
+    def reference(T: Any, **a: Any) -> Any:
+        torch = T.torch
+        names, steps = optimizer_layout(a)
+        hyper = {k: v for k, v in a.items() if k not in names and GRAD_MARK not in k}
+        params = [a[n].clone() for n in names]
+        optimizer = make(torch.optim, params, **hyper)
+        rows = []
+        for t in range(1, steps + 1):
+            for n, p in zip(names, params, strict=True):
+                p.grad = a[f"{n}{GRAD_MARK}{t}"].clone()
+            if before_step is not None:
+                before_step(optimizer, t, **hyper)
+            optimizer.step()
+            rows.append(torch.cat([p.detach().reshape(-1) for p in params]))
+        return torch.stack(rows)
+
+    return reference
 
 
 def _no_jax(J: Any, **arrays: Any) -> Any:
     raise NotImplementedError(_NO_JAX["jax"])
 
 
-def _sgd(T: Any, *, lr: float, **a: Any) -> Any:
-    return _run(T, a, lambda optim, ps: optim.SGD(ps, lr=lr))
+def _adam(optim: Any, ps: list[Any], lr: float, beta1: float, beta2: float, eps: float) -> Any:
+    return optim.Adam(ps, lr=lr, betas=(beta1, beta2), eps=eps)
 
 
-def _momentum(T: Any, *, lr: float, momentum: float, **a: Any) -> Any:
-    return _run(T, a, lambda optim, ps: optim.SGD(ps, lr=lr, momentum=momentum))
-
-
-def _nesterov(T: Any, *, lr: float, momentum: float, **a: Any) -> Any:
-    return _run(T, a, lambda optim, ps: optim.SGD(ps, lr=lr, momentum=momentum, nesterov=True))
-
-
-def _adagrad(T: Any, *, lr: float, eps: float, **a: Any) -> Any:
-    return _run(T, a, lambda optim, ps: optim.Adagrad(ps, lr=lr, eps=eps))
-
-
-def _adagrad_eps_inside(T: Any, *, lr: float, eps: float, **a: Any) -> Any:
-    # sqrt(h + eps): the accumulator starts at eps, nothing is added after the root
-    return _run(T, a, lambda optim, ps: optim.Adagrad(ps, lr=lr, eps=0.0, initial_accumulator_value=eps))
-
-
-def _adam_torch(T: Any, *, lr: float, beta1: float, beta2: float, eps: float, **a: Any) -> Any:
-    return _run(T, a, lambda optim, ps: optim.Adam(ps, lr=lr, betas=(beta1, beta2), eps=eps))
-
-
-def _adam_eps_hat(T: Any, *, lr: float, beta1: float, beta2: float, eps: float, **a: Any) -> Any:
+def _eps_hat(optimizer: Any, t: int, beta2: float, eps: float, **_: Any) -> None:
     """The book's ``lr_t * m / (sqrt(v) + eps)``: torch's Adam with ``eps_t = eps/sqrt(1-b2**t)``."""
-
-    def eps_for_step(optimizer: Any, t: int) -> None:
-        for group in optimizer.param_groups:
-            group["eps"] = eps / math.sqrt(1.0 - beta2**t)
-
-    make = lambda optim, ps: optim.Adam(ps, lr=lr, betas=(beta1, beta2), eps=eps)  # noqa: E731
-    return _run(T, a, make, eps_for_step)
+    for group in optimizer.param_groups:
+        group["eps"] = eps / math.sqrt(1.0 - beta2**t)
 
 
 _ADAM_HYPER = {"lr": (0.001, 0.01, 0.1), "beta1": (0.9, 0.5), "beta2": (0.999, 0.9)}
@@ -138,7 +114,7 @@ _optimizer(
     layer=SGD,
     summary="SGD(lr).update(params, grads): p -= lr*g, in place; vs torch.optim.SGD",
     draw=_draw(lr=(0.01, 0.1, 0.5)),
-    torch=_sgd,
+    torch=_torch(lambda optim, ps, lr: optim.SGD(ps, lr=lr)),
     hyper=("lr",),
 )
 _optimizer(
@@ -147,7 +123,7 @@ _optimizer(
     summary="Momentum(lr, momentum): the book's v = m*v - lr*g; p += v, which is "
     "torch.optim.SGD(momentum=m) for a constant lr",
     draw=_draw(lr=(0.01, 0.1), momentum=(0.9, 0.5)),
-    torch=_momentum,
+    torch=_torch(lambda optim, ps, lr, momentum: optim.SGD(ps, lr=lr, momentum=momentum)),
     hyper=("lr", "momentum"),
     alternatives=(Alternative("nesterov"),),
     convention_name="the book's momentum, p += v",
@@ -158,7 +134,7 @@ _optimizer(
     summary="Nesterov(lr, momentum): v = m*v - lr*g; p += m*v - lr*g, which is "
     "torch.optim.SGD(momentum=m, nesterov=True) for a constant lr",
     draw=_draw(lr=(0.01, 0.1), momentum=(0.9, 0.5)),
-    torch=_nesterov,
+    torch=_torch(lambda optim, ps, lr, momentum: optim.SGD(ps, lr=lr, momentum=momentum, nesterov=True)),
     hyper=("lr", "momentum"),
     alternatives=(Alternative("momentum"),),
     convention_name="Nesterov momentum, p += m*v - lr*g",
@@ -169,7 +145,7 @@ _optimizer(
     summary="AdaGrad(lr): h += g*g; p -= lr*g/(sqrt(h) + eps), eps 1e-7 (the book's; passed "
     "if the constructor takes eps); vs torch.optim.Adagrad",
     draw=_draw(lr=(0.01, 0.1, 1.0)),
-    torch=_adagrad,
+    torch=_torch(lambda optim, ps, lr, eps: optim.Adagrad(ps, lr=lr, eps=eps)),
     hyper=("lr",),
     settings={"eps": BOOK_EPS},
     # torch.optim.Adagrad's default eps is 1e-10
@@ -182,7 +158,8 @@ _optimizer(
     summary="AdaGrad with eps inside the root: p -= lr*g/sqrt(h + eps), eps 1e-7 (TensorFlow 1's "
     "AdagradOptimizer); vs torch.optim.Adagrad(initial_accumulator_value=eps, eps=0)",
     draw=_draw(lr=(0.01, 0.1, 1.0)),
-    torch=_adagrad_eps_inside,
+    # sqrt(h + eps): the accumulator starts at eps, nothing is added after the root
+    torch=_torch(lambda optim, ps, lr, eps: optim.Adagrad(ps, lr=lr, eps=0.0, initial_accumulator_value=eps)),
     hyper=("lr",),
     settings={"eps": BOOK_EPS},
     alternatives=(Alternative("adagrad"),),
@@ -194,7 +171,7 @@ _optimizer(
     summary="the book's Adam(lr, beta1, beta2): lr_t = lr*sqrt(1-b2^t)/(1-b1^t); "
     "p -= lr_t*m/(sqrt(v) + 1e-7); vs torch.optim.Adam with eps_t = 1e-7/sqrt(1-b2^t)",
     draw=_draw(**_ADAM_HYPER),
-    torch=_adam_eps_hat,
+    torch=_torch(_adam, _eps_hat),
     hyper=("lr", "beta1", "beta2"),
     settings={"eps": BOOK_EPS},
     alternatives=(Alternative("adam_torch"), Alternative("adam_torch", {"eps": BOOK_EPS})),
@@ -205,7 +182,7 @@ _optimizer(
     layer=Adam,
     summary="torch's Adam: p -= lr/(1-b1^t)*m/(sqrt(v/(1-b2^t)) + eps), eps 1e-8; vs torch.optim.Adam",
     draw=_draw(**_ADAM_HYPER),
-    torch=_adam_torch,
+    torch=_torch(_adam),
     hyper=("lr", "beta1", "beta2"),
     settings={"eps": TORCH_ADAM_EPS},
     alternatives=(Alternative("adam"), Alternative("adam", {"eps": TORCH_ADAM_EPS})),

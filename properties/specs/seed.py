@@ -37,10 +37,9 @@ def dout_scale(a: Arrays, dout: np.ndarray) -> float:
 
 
 def unit_scale(a: Arrays) -> float:
-    """Outputs in [0, 1] (sigmoid, softmax) and losses (a log-sum-exp minus a logit) are judged
-    with absolute errors: their rounding is ``eps`` (times ``cond``) whatever their size, so a tail
-    value like sigmoid(-50) = 1.9e-22 need not carry full relative precision in a learner's layer.
-    (impl's own tails are held to full relative precision by tests/test_impl_dtype.py.)"""
+    """Outputs in [0, 1] (sigmoid, softmax) and losses are judged with absolute errors: their rounding
+    is ``eps`` (times ``cond``) whatever their size, so a learner's sigmoid(-50) = 1.9e-22 need not
+    be fully precise in relative terms (impl's own tails are: tests/test_impl_dtype.py)."""
     return 1.0
 
 
@@ -235,10 +234,6 @@ def _loss_grad_scale(a: Arrays, dout: np.ndarray) -> float:
     return float(np.max(np.abs(dout))) * (1.0 + float(np.max(rows, initial=0.0))) / n
 
 
-def _ce_torch(T: Any, x: Any, t: Any) -> Any:
-    return T.F.cross_entropy(x, t)
-
-
 def ce_probs_jax(J: Any, x: Any, t: Any) -> Any:
     return -J.jnp.sum(t * J.nn.log_softmax(x, axis=-1)) / x.shape[0]
 
@@ -277,7 +272,7 @@ for _name, _target, _summary, _jax in (
             constants=("t",),
             shapes=CLASS_SHAPES,
             draw=_loss_draw(_target),
-            torch=_ce_torch,
+            torch=lambda T, x, t: T.F.cross_entropy(x, t),
             jax=_jax,
             cond=logit_cond,
             grad_scale=_loss_grad_scale,
