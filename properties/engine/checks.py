@@ -19,7 +19,7 @@ from properties.engine import strategies
 from properties.engine.compare import Errors, Mismatch, compare
 from properties.engine.drivers import driver_for
 from properties.engine.optimizer import check_optimizer
-from properties.engine.spec import Arrays, Draw, LayerSpec, Sample, Sizes
+from properties.engine.spec import Arrays, Draw, LayerSpec, Sizes
 from properties.engine.tolerances import exact_rtol, fd_roundoff, fd_rtol
 from reference import get_reference
 
@@ -107,17 +107,13 @@ def _forward(spec: LayerSpec, cls: Any, arrays: Arrays, dtype: Any) -> tuple[Any
     layer = drv.build(cls, arrays, dtype)
     out = drv.forward(layer, arrays)
     _expect_dtype(out, dtype, f"{spec.name} forward output")
-    _expect_finite(spec, arrays, out)
-    return layer, out
-
-
-def _expect_finite(spec: LayerSpec, arrays: Arrays, out: np.ndarray) -> None:
-    """The strategies keep every layer's true output finite, so NaN or inf from finite inputs is
-    a bug (e.g. a softmax without max-subtraction), not something to compare or skip."""
+    # the strategies keep every layer's true output finite, so NaN or inf from finite inputs is
+    # a bug (e.g. a softmax without max-subtraction), not something to compare or skip
     finite_in = all(np.all(np.isfinite(a)) for a in arrays.values() if a.dtype.kind == "f")
     if out.dtype.kind == "f" and finite_in and not np.all(np.isfinite(out)):
         i = tuple(int(j) for j in np.argwhere(~np.isfinite(out))[0]) if out.ndim else ()
         raise Mismatch(f"{spec.name} forward gave NaN/inf ({float(out[i])!r} at {i}) from finite inputs")
+    return layer, out
 
 
 def check_forward(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
@@ -203,13 +199,9 @@ def _kink_masks(spec: LayerSpec, arrays: Arrays, step: float) -> Arrays:
     """Elements finite differences must not perturb: those within two steps of a kink, and nonzero
     ones smaller than the step (x + h and x - h round to points not centred on x, which adds a
     second-order error as large as the gradient when the gradient is small)."""
-    masks = spec.kinks(arrays, 2 * step) if spec.kinks else {}
-    out = {}
-    for n in spec.wrt:
-        x = arrays[n]
-        kink = np.asarray(masks.get(n, np.zeros(x.shape, bool)), bool)
-        out[n] = kink | ((x != 0) & (np.abs(x) < step))
-    return out
+    kinks = spec.kinks(arrays, 2 * step) if spec.kinks else {}
+    tiny = {n: (arrays[n] != 0) & (np.abs(arrays[n]) < step) for n in spec.wrt}
+    return {n: tiny[n] | np.asarray(kinks.get(n, False), bool) for n in spec.wrt}
 
 
 def _leave_out_kinks(spec: LayerSpec, arrays: Arrays, ref_name: str, got: Arrays, want: Arrays) -> None:
@@ -338,18 +330,17 @@ def check_linearity(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any)
 
 def check_no_mutation(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
     """Forward and backward leave their inputs, parameters and upstream gradient untouched."""
-    arrays, _ = draw_case(spec, draw, dtype, fixed_shapes=_fixed_shapes(ref))
-    originals = {k: v.copy() for k, v in arrays.items()}
-    writable = {k: v.copy() for k, v in arrays.items()}
+    originals, _ = draw_case(spec, draw, dtype, fixed_shapes=_fixed_shapes(ref))  # read-only
+    writable = {k: v.copy() for k, v in originals.items()}
     drv = driver_for(spec)
     layer = drv.build(cls, writable, dtype)
     out = drv.forward(layer, writable)
-    dout = np.array(_cotangent(spec, draw, dtype, out.shape), copy=True)
-    dout_before = dout.copy()
+    dout_before = _cotangent(spec, draw, dtype, out.shape)
+    dout = dout_before.copy()
     drv.backward(layer, dout, writable)
-    if spec.kind == "net":
-        originals = {k: v for k, v in originals.items() if k not in spec.params}  # the net owns those
     for k, before in originals.items():
+        if spec.kind == "net" and k in spec.params:  # the net owns those
+            continue
         if not np.array_equal(writable[k], before, equal_nan=True):
             role = "parameter" if k in spec.params else "input"
             raise Mismatch(f"{spec.name}: forward/backward wrote into its {role} {k}")
@@ -438,15 +429,11 @@ def check_agreement(spec: LayerSpec, cls: Any, jax_ref: Any, draw: Draw, dtype: 
     return errors | _compare_gradients(spec, arrays, dout, t_g, j_g, what, rtol=rtol)
 
 
-def _sample_dout(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
-    """A fixed upstream gradient that is not constant (under all ones softmax's gradient is 0)."""
-    return np.linspace(-1.5, 2.0, int(np.prod(shape))).reshape(shape).astype(dtype)
-
-
 def check_samples(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
     """The spec's fixed edge cases: forward values and (for a layer) every gradient agree with the
     reference, NaN and infinities included: NaN where the reference has NaN and only there."""
-    samples = _samples_for(spec, cls)
+    # a convention sample binds the spec's own layer only
+    samples = [s for s in spec.samples if cls is spec.layer or s.convention is None]
     sample = samples[draw(st.sampled_from(range(len(samples))))]  # an index replays as a literal
     arrays = {
         k: _readonly(np.asarray(v, dtype if np.asarray(v).dtype.kind == "f" else None))
@@ -463,7 +450,10 @@ def check_samples(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -
     errors = compare(out, ref.value(fn, ref_arrays), rtol, what=f"{what}: forward vs {ref.name}", dtype=dtype)
     if spec.kind == "net":
         return errors
-    given = _sample_dout(out.shape, dtype) if sample.dout is None else np.asarray(sample.dout, dtype)
+    if sample.dout is None:  # not constant: under all ones softmax's gradient is 0
+        given = np.linspace(-1.5, 2.0, out.size).reshape(out.shape).astype(dtype)
+    else:
+        given = np.asarray(sample.dout, dtype)
     dout = _readonly(np.broadcast_to(given, out.shape))
     _note(draw, dout=dout)
     want = ref.vjp(fn, ref_arrays, spec.wrt, dout)
@@ -471,12 +461,6 @@ def check_samples(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -
     for n in spec.wrt:
         errors |= compare(got[n], want[n], rtol, what=f"{what}: d{n} vs {ref.name}", dtype=dtype)
     return errors
-
-
-def _samples_for(spec: LayerSpec, cls: Any) -> tuple[Sample, ...]:
-    """Every sample binds the spec's own layer; a convention sample binds no other class."""
-    own = cls is spec.layer
-    return tuple(s for s in spec.samples if own or s.convention is None)
 
 
 def _always(spec: LayerSpec) -> str | None:
