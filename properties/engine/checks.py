@@ -247,10 +247,8 @@ def check_fd(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Err
     got = driver_for(spec).backward(layer, dout, arrays)
     _check_conventions(spec, arrays, got)
     masks = _kink_masks(spec, arrays, ref.step(dtype))
-    directions = {}
-    for n in spec.wrt:
-        x = arrays[n]
-        directions[n] = np.where(masks[n], 0, draw(strategies.direction(x.dtype, x.shape))).astype(x.dtype)
+    drawn = {n: draw(strategies.direction(arrays[n].dtype, arrays[n].shape)) for n in spec.wrt}
+    directions = {n: np.where(masks[n], 0, u).astype(u.dtype) for n, u in drawn.items()}
     assume(any(np.any(u != 0) for u in directions.values()))
     d = ref.directional(_fd_function(spec, cls, dtype), arrays, directions)
     v = dout.astype(np.float64)
@@ -314,8 +312,7 @@ def check_linearity(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any)
     v1, v2 = (draw_dout(spec, draw, dtype, out.shape) for _ in range(2))
     a, b = draw(strategies.scalar_factor()), draw(strategies.scalar_factor())
     assume(abs(a + b - 1) > 0.1)
-    g1 = drv.backward(layer, v1, arrays)
-    g2 = drv.backward(layer, v2, arrays)
+    g1, g2 = (drv.backward(layer, v, arrays) for v in (v1, v2))
     v12 = _readonly(np.asarray(a * v1.astype(np.float64) + b * v2.astype(np.float64), dtype=dtype))
     g12 = drv.backward(layer, v12, arrays)
     rtol = exact_rtol(dtype, spec.cond(arrays))
@@ -465,39 +462,6 @@ def check_samples(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -
     return errors
 
 
-def _always(spec: LayerSpec) -> str | None:
-    """Every layer and network property; an optimizer has no forward or backward to check."""
-    if spec.kind == "optimizer":
-        return "an optimizer has no forward/backward: its updates are checked by the optimizer property"
-    return None
-
-
-def _backward(applies: Callable[[LayerSpec], str | None] = _always) -> Callable[[LayerSpec], str | None]:
-    """``applies``, for a property that calls backward: n/a where the spec's convention has none."""
-
-    def check(spec: LayerSpec) -> str | None:
-        return applies(spec) if spec.backward else "the convention has no backward in this mode"
-
-    return check
-
-
-def _only(holds: Callable[[LayerSpec], Any], why_not: str) -> Callable[[LayerSpec], str | None]:
-    """``_always``, and n/a (``why_not``) where the spec does not satisfy ``holds``."""
-    return lambda spec: _always(spec) or (None if holds(spec) else why_not)
-
-
-_has_samples = _only(lambda spec: spec.samples, "the spec declares no fixed samples")
-_layers_only = _only(lambda spec: spec.kind != "net", "a network's gradient(x, t) takes no upstream gradient")
-_stateful_layers = _only(
-    lambda spec: spec.kind != "net", "a network's gradient(x, t) runs its own forward pass"
-)
-_row_wise = _only(lambda spec: spec.row_wise, "the layer mixes rows (e.g. a loss averaged over the batch)")
-
-
-def _optimizers_only(spec: LayerSpec) -> str | None:
-    return None if spec.kind == "optimizer" else "not an optimizer (no update(params, grads))"
-
-
 @dataclass(frozen=True)
 class Property:
     """One generic property; ``references`` empty means the layer is judged against itself.
@@ -511,42 +475,44 @@ class Property:
     summary: str
     references: tuple[str, ...]
     run: Callable[[LayerSpec, Any, Any, Draw, Any], Errors]
-    applies: Callable[[LayerSpec], str | None] = _always
     needs: tuple[str, ...] = ()
     judges: Literal["layer", "spec"] = "layer"
     #: list the property as "n/a" where it does not apply (False: a column of its own kind of spec
     #: only, like ``optimizer``, which would be n/a for every layer)
     listed_when_na: bool = True
 
+    def applies(self, spec: LayerSpec) -> str | None:
+        """None, or why the property is n/a for ``spec``. Every property but forward, agreement
+        and optimizer calls backward."""
+        if self.name == "optimizer":
+            return None if spec.kind == "optimizer" else "not an optimizer (no update(params, grads))"
+        if self.name not in ("forward", "agreement") and not spec.backward:
+            return "the convention has no backward in this mode"
+        if spec.kind == "optimizer":
+            return "an optimizer has no forward/backward: its updates are checked by the optimizer property"
+        if spec.kind == "net" and self.name == "linearity":
+            return "a network's gradient(x, t) takes no upstream gradient"
+        if spec.kind == "net" and self.name == "state":
+            return "a network's gradient(x, t) runs its own forward pass"
+        if self.name == "batch" and not spec.row_wise:
+            return "the layer mixes rows (e.g. a loss averaged over the batch)"
+        if self.name == "samples" and not spec.samples:
+            return "the spec declares no fixed samples"
+        return None
+
 
 PROPERTIES: tuple[Property, ...] = (
     Property("forward", "values, shape and dtype", ("torch", "jax"), check_forward),
-    Property("vjp", "every gradient at a drawn upstream gradient", ("torch", "jax"), check_vjp, _backward()),
-    Property("fd", "<backward(v), u> vs two forward passes, away from kinks", ("fd",), check_fd, _backward()),
+    Property("vjp", "every gradient at a drawn upstream gradient", ("torch", "jax"), check_vjp),
+    Property("fd", "<backward(v), u> vs two forward passes, away from kinks", ("fd",), check_fd),
     Property(
-        "jacobian",
-        "the full Jacobian, one backward per output",
-        ("torch", "jax", "fd"),
-        check_jacobian,
-        _backward(),
+        "jacobian", "the full Jacobian, one backward per output", ("torch", "jax", "fd"), check_jacobian
     ),
-    Property(
-        "linearity",
-        "backward is linear in the upstream gradient",
-        (),
-        check_linearity,
-        _backward(_layers_only),
-    ),
-    Property(
-        "no_mutation", "inputs, parameters and dout are left untouched", (), check_no_mutation, _backward()
-    ),
-    Property(
-        "state", "latest forward wins; backward twice agrees", (), check_state, _backward(_stateful_layers)
-    ),
-    Property("batch", "rows of a batch are independent", (), check_batch, _backward(_row_wise)),
-    Property(
-        "samples", "fixed edge cases (ties, NaN, inf·0)", ("torch",), check_samples, _backward(_has_samples)
-    ),
+    Property("linearity", "backward is linear in the upstream gradient", (), check_linearity),
+    Property("no_mutation", "inputs, parameters and dout are left untouched", (), check_no_mutation),
+    Property("state", "latest forward wins; backward twice agrees", (), check_state),
+    Property("batch", "rows of a batch are independent", (), check_batch),
+    Property("samples", "fixed edge cases (ties, NaN, inf·0)", ("torch",), check_samples),
     Property(
         "agreement",
         "the spec's jax math agrees with its torch math",
@@ -560,7 +526,6 @@ PROPERTIES: tuple[Property, ...] = (
         "update(params, grads) step by step vs the framework's optimizer",
         ("torch", "jax"),
         check_optimizer,
-        _optimizers_only,
         listed_when_na=False,
     ),
 )
