@@ -69,12 +69,6 @@ def _probe(spec: LayerSpec, cls: Any, reference: str, dtype: Any, seed: int) -> 
     return all(run_cell(cell, cls, options).ok for cell in cells)
 
 
-def _only_raised(run: Run) -> bool:
-    """Forward agreed, and every failure was the class raising (never a wrong number)."""
-    forward_ok = all(r.ok for r in run.results if r.prop == "forward")
-    return forward_ok and all(r.status == "error" for r in run.failures)
-
-
 def identify(
     spec: LayerSpec,
     cls: Any,
@@ -97,8 +91,11 @@ def identify(
     registered = get_spec(spec.name).settings
     if dict(registered) != dict(spec.settings):  # run with --set: the spec's own values come first
         alternatives = (Alternative(spec.name, dict(registered)), *alternatives)
+    # forward agreed, and every failure was the class raising (never a wrong number)
+    forward_ok = all(r.ok for r in run.results if r.prop == "forward")
+    only_raised = forward_ok and all(r.status == "error" for r in run.failures)
     for alt in alternatives:
-        if alt.only_if_raises and not _only_raised(run):
+        if alt.only_if_raises and not only_raised:
             continue
         try:
             alt_spec, _ = adapt_to(get_spec(alt.spec).with_settings(alt.settings), cls)
