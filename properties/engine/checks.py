@@ -377,9 +377,8 @@ def check_batch(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> 
     """A row-wise layer gives each row of a batch what it gives that row alone; parameter
     gradients are the sums of the per-row ones."""
     arrays, _ = draw_case(spec, draw, dtype, fixed_shapes=_fixed_shapes(ref))
-    first_input = arrays[spec.inputs[0]]
-    assume(first_input.ndim >= 1 and first_input.shape[0] >= 2)
-    n_rows = first_input.shape[0]
+    batch = arrays[spec.inputs[0]]
+    assume(batch.ndim >= 1 and len(batch) >= 2)
     drv = driver_for(spec)
     layer, out = _forward(spec, cls, arrays, dtype)
     dout = draw_dout(spec, draw, dtype, out.shape)
@@ -388,7 +387,7 @@ def check_batch(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> 
     errors = Errors()
     differentiated_inputs = [n for n in spec.wrt if n not in spec.params]
     rows = []  # each row's gradients, computed alone
-    for r in range(n_rows):
+    for r in range(len(batch)):
         row = {k: (v[r : r + 1] if k in spec.inputs else v) for k, v in arrays.items()}
         row_layer, row_out = _forward(spec, cls, row, dtype)
         what = f"{spec.name} forward of row {r} alone vs in the batch"
