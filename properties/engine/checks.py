@@ -19,7 +19,7 @@ from properties.engine import strategies
 from properties.engine.compare import Errors, Mismatch, compare
 from properties.engine.drivers import driver_for
 from properties.engine.optimizer import check_optimizer
-from properties.engine.spec import Arrays, Draw, LayerSpec, Sample, Sizes
+from properties.engine.spec import Arrays, Draw, LayerSpec, Sizes
 from properties.engine.tolerances import exact_rtol, fd_roundoff, fd_rtol
 from reference import get_reference
 
@@ -28,6 +28,7 @@ __all__ = [
     "Property",
     "check_agreement",
     "draw_case",
+    "draw_dout",
     "gradient_scale",
     "property_named",
 ]
@@ -83,8 +84,9 @@ def _draw_and_run(
     return arrays, layer, out
 
 
-def _cotangent(spec: LayerSpec, draw: Draw, dtype: Any, shape: tuple[int, ...]) -> np.ndarray:
-    # a network's gradient(x, t) is defined for an upstream gradient of 1 only
+def draw_dout(spec: LayerSpec, draw: Draw, dtype: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """An upstream gradient for an output of ``shape``, read-only: drawn, or 1 for a network
+    (its gradient(x, t) is defined for an upstream gradient of 1 only)."""
     drawn = np.ones(shape, dtype) if spec.kind == "net" else draw(strategies.cotangent(dtype, shape))
     dout = _readonly(drawn)
     _note(draw, dout=dout)
@@ -107,17 +109,13 @@ def _forward(spec: LayerSpec, cls: Any, arrays: Arrays, dtype: Any) -> tuple[Any
     layer = drv.build(cls, arrays, dtype)
     out = drv.forward(layer, arrays)
     _expect_dtype(out, dtype, f"{spec.name} forward output")
-    _expect_finite(spec, arrays, out)
-    return layer, out
-
-
-def _expect_finite(spec: LayerSpec, arrays: Arrays, out: np.ndarray) -> None:
-    """The strategies keep every layer's true output finite, so NaN or inf from finite inputs is
-    a bug (e.g. a softmax without max-subtraction), not something to compare or skip."""
+    # the strategies keep every layer's true output finite, so NaN or inf from finite inputs is
+    # a bug (e.g. a softmax without max-subtraction), not something to compare or skip
     finite_in = all(np.all(np.isfinite(a)) for a in arrays.values() if a.dtype.kind == "f")
     if out.dtype.kind == "f" and finite_in and not np.all(np.isfinite(out)):
         i = tuple(int(j) for j in np.argwhere(~np.isfinite(out))[0]) if out.ndim else ()
         raise Mismatch(f"{spec.name} forward gave NaN/inf ({float(out[i])!r} at {i}) from finite inputs")
+    return layer, out
 
 
 def check_forward(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
@@ -132,7 +130,7 @@ def check_forward(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -
 def check_vjp(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
     """Every gradient agrees with the reference's VJP at a drawn upstream gradient."""
     arrays, layer, out = _draw_and_run(spec, cls, ref, draw, dtype, unambiguous=True)
-    dout = _cotangent(spec, draw, dtype, out.shape)
+    dout = draw_dout(spec, draw, dtype, out.shape)
     fn, ref_arrays = spec.bind(ref.name, arrays)
     want = ref.vjp(fn, ref_arrays, spec.wrt, dout)
     assume(not _vacuous(want, dout))
@@ -203,13 +201,9 @@ def _kink_masks(spec: LayerSpec, arrays: Arrays, step: float) -> Arrays:
     """Elements finite differences must not perturb: those within two steps of a kink, and nonzero
     ones smaller than the step (x + h and x - h round to points not centred on x, which adds a
     second-order error as large as the gradient when the gradient is small)."""
-    masks = spec.kinks(arrays, 2 * step) if spec.kinks else {}
-    out = {}
-    for n in spec.wrt:
-        x = arrays[n]
-        kink = np.asarray(masks.get(n, np.zeros(x.shape, bool)), bool)
-        out[n] = kink | ((x != 0) & (np.abs(x) < step))
-    return out
+    kinks = spec.kinks(arrays, 2 * step) if spec.kinks else {}
+    tiny = {n: (arrays[n] != 0) & (np.abs(arrays[n]) < step) for n in spec.wrt}
+    return {n: tiny[n] | np.asarray(kinks.get(n, False), bool) for n in spec.wrt}
 
 
 def _leave_out_kinks(spec: LayerSpec, arrays: Arrays, ref_name: str, got: Arrays, want: Arrays) -> None:
@@ -249,14 +243,12 @@ def check_fd(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Err
     """<v, J u> by central differences (two forward passes) equals <backward(v), u>, away from kinks;
     at exact kinks the declared convention holds."""
     arrays, layer, out = _draw_and_run(spec, cls, ref, draw, dtype)
-    dout = _cotangent(spec, draw, dtype, out.shape)
+    dout = draw_dout(spec, draw, dtype, out.shape)
     got = driver_for(spec).backward(layer, dout, arrays)
     _check_conventions(spec, arrays, got)
     masks = _kink_masks(spec, arrays, ref.step(dtype))
-    directions = {}
-    for n in spec.wrt:
-        x = arrays[n]
-        directions[n] = np.where(masks[n], 0, draw(strategies.direction(x.dtype, x.shape))).astype(x.dtype)
+    drawn = {n: draw(strategies.direction(arrays[n].dtype, arrays[n].shape)) for n in spec.wrt}
+    directions = {n: np.where(masks[n], 0, u).astype(u.dtype) for n, u in drawn.items()}
     assume(any(np.any(u != 0) for u in directions.values()))
     d = ref.directional(_fd_function(spec, cls, dtype), arrays, directions)
     v = dout.astype(np.float64)
@@ -317,11 +309,10 @@ def check_linearity(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any)
     backward that ignores or mishandles its upstream gradient."""
     arrays, layer, out = _draw_and_run(spec, cls, ref, draw, dtype)
     drv = driver_for(spec)
-    v1, v2 = (_cotangent(spec, draw, dtype, out.shape) for _ in range(2))
+    v1, v2 = (draw_dout(spec, draw, dtype, out.shape) for _ in range(2))
     a, b = draw(strategies.scalar_factor()), draw(strategies.scalar_factor())
     assume(abs(a + b - 1) > 0.1)
-    g1 = drv.backward(layer, v1, arrays)
-    g2 = drv.backward(layer, v2, arrays)
+    g1, g2 = (drv.backward(layer, v, arrays) for v in (v1, v2))
     v12 = _readonly(np.asarray(a * v1.astype(np.float64) + b * v2.astype(np.float64), dtype=dtype))
     g12 = drv.backward(layer, v12, arrays)
     rtol = exact_rtol(dtype, spec.cond(arrays))
@@ -338,18 +329,17 @@ def check_linearity(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any)
 
 def check_no_mutation(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
     """Forward and backward leave their inputs, parameters and upstream gradient untouched."""
-    arrays, _ = draw_case(spec, draw, dtype, fixed_shapes=_fixed_shapes(ref))
-    originals = {k: v.copy() for k, v in arrays.items()}
-    writable = {k: v.copy() for k, v in arrays.items()}
+    originals, _ = draw_case(spec, draw, dtype, fixed_shapes=_fixed_shapes(ref))  # read-only
+    writable = {k: v.copy() for k, v in originals.items()}
     drv = driver_for(spec)
     layer = drv.build(cls, writable, dtype)
     out = drv.forward(layer, writable)
-    dout = np.array(_cotangent(spec, draw, dtype, out.shape), copy=True)
-    dout_before = dout.copy()
+    dout_before = draw_dout(spec, draw, dtype, out.shape)
+    dout = dout_before.copy()
     drv.backward(layer, dout, writable)
-    if spec.kind == "net":
-        originals = {k: v for k, v in originals.items() if k not in spec.params}  # the net owns those
     for k, before in originals.items():
+        if spec.kind == "net" and k in spec.params:  # the net owns those
+            continue
         if not np.array_equal(writable[k], before, equal_nan=True):
             role = "parameter" if k in spec.params else "input"
             raise Mismatch(f"{spec.name}: forward/backward wrote into its {role} {k}")
@@ -368,7 +358,7 @@ def check_state(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> 
     layer = drv.build(cls, first, dtype)
     drv.forward(layer, first)
     out = drv.forward(layer, latest)
-    dout = _cotangent(spec, draw, dtype, out.shape)
+    dout = draw_dout(spec, draw, dtype, out.shape)
     got = drv.backward(layer, dout, latest)
     again = drv.backward(layer, dout, latest)
     fresh_layer = drv.build(cls, latest, dtype)
@@ -387,18 +377,17 @@ def check_batch(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> 
     """A row-wise layer gives each row of a batch what it gives that row alone; parameter
     gradients are the sums of the per-row ones."""
     arrays, _ = draw_case(spec, draw, dtype, fixed_shapes=_fixed_shapes(ref))
-    first_input = arrays[spec.inputs[0]]
-    assume(first_input.ndim >= 1 and first_input.shape[0] >= 2)
-    n_rows = first_input.shape[0]
+    batch = arrays[spec.inputs[0]]
+    assume(batch.ndim >= 1 and len(batch) >= 2)
     drv = driver_for(spec)
     layer, out = _forward(spec, cls, arrays, dtype)
-    dout = _cotangent(spec, draw, dtype, out.shape)
+    dout = draw_dout(spec, draw, dtype, out.shape)
     got = drv.backward(layer, dout, arrays)
     rtol = exact_rtol(dtype, spec.cond(arrays))
     errors = Errors()
     differentiated_inputs = [n for n in spec.wrt if n not in spec.params]
     rows = []  # each row's gradients, computed alone
-    for r in range(n_rows):
+    for r in range(len(batch)):
         row = {k: (v[r : r + 1] if k in spec.inputs else v) for k, v in arrays.items()}
         row_layer, row_out = _forward(spec, cls, row, dtype)
         what = f"{spec.name} forward of row {r} alone vs in the batch"
@@ -429,7 +418,7 @@ def check_agreement(spec: LayerSpec, cls: Any, jax_ref: Any, draw: Draw, dtype: 
     t_out, j_out = torch_ref.value(t_fn, t_arrays), jax_ref.value(j_fn, j_arrays)
     scale = _value_scale(spec, arrays, t_out)
     errors = compare(t_out, j_out, rtol, scale=scale, what=f"spec {spec.name}: torch vs jax forward")
-    dout = _cotangent(spec, draw, dtype, t_out.shape)
+    dout = draw_dout(spec, draw, dtype, t_out.shape)
     t_g = torch_ref.vjp(t_fn, t_arrays, spec.wrt, dout)
     j_g = jax_ref.vjp(j_fn, j_arrays, spec.wrt, dout)
     for name in ("torch", "jax"):
@@ -438,15 +427,11 @@ def check_agreement(spec: LayerSpec, cls: Any, jax_ref: Any, draw: Draw, dtype: 
     return errors | _compare_gradients(spec, arrays, dout, t_g, j_g, what, rtol=rtol)
 
 
-def _sample_dout(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
-    """A fixed upstream gradient that is not constant (under all ones softmax's gradient is 0)."""
-    return np.linspace(-1.5, 2.0, int(np.prod(shape))).reshape(shape).astype(dtype)
-
-
 def check_samples(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
     """The spec's fixed edge cases: forward values and (for a layer) every gradient agree with the
     reference, NaN and infinities included: NaN where the reference has NaN and only there."""
-    samples = _samples_for(spec, cls)
+    # a convention sample binds the spec's own layer only
+    samples = [s for s in spec.samples if cls is spec.layer or s.convention is None]
     sample = samples[draw(st.sampled_from(range(len(samples))))]  # an index replays as a literal
     arrays = {
         k: _readonly(np.asarray(v, dtype if np.asarray(v).dtype.kind == "f" else None))
@@ -463,7 +448,10 @@ def check_samples(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -
     errors = compare(out, ref.value(fn, ref_arrays), rtol, what=f"{what}: forward vs {ref.name}", dtype=dtype)
     if spec.kind == "net":
         return errors
-    given = _sample_dout(out.shape, dtype) if sample.dout is None else np.asarray(sample.dout, dtype)
+    if sample.dout is None:  # not constant: under all ones softmax's gradient is 0
+        given = np.linspace(-1.5, 2.0, out.size).reshape(out.shape).astype(dtype)
+    else:
+        given = np.asarray(sample.dout, dtype)
     dout = _readonly(np.broadcast_to(given, out.shape))
     _note(draw, dout=dout)
     want = ref.vjp(fn, ref_arrays, spec.wrt, dout)
@@ -471,45 +459,6 @@ def check_samples(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -
     for n in spec.wrt:
         errors |= compare(got[n], want[n], rtol, what=f"{what}: d{n} vs {ref.name}", dtype=dtype)
     return errors
-
-
-def _samples_for(spec: LayerSpec, cls: Any) -> tuple[Sample, ...]:
-    """Every sample binds the spec's own layer; a convention sample binds no other class."""
-    own = cls is spec.layer
-    return tuple(s for s in spec.samples if own or s.convention is None)
-
-
-def _always(spec: LayerSpec) -> str | None:
-    """Every layer and network property; an optimizer has no forward or backward to check."""
-    if spec.kind == "optimizer":
-        return "an optimizer has no forward/backward: its updates are checked by the optimizer property"
-    return None
-
-
-def _backward(applies: Callable[[LayerSpec], str | None] = _always) -> Callable[[LayerSpec], str | None]:
-    """``applies``, for a property that calls backward: n/a where the spec's convention has none."""
-
-    def check(spec: LayerSpec) -> str | None:
-        return applies(spec) if spec.backward else "the convention has no backward in this mode"
-
-    return check
-
-
-def _only(holds: Callable[[LayerSpec], Any], why_not: str) -> Callable[[LayerSpec], str | None]:
-    """``_always``, and n/a (``why_not``) where the spec does not satisfy ``holds``."""
-    return lambda spec: _always(spec) or (None if holds(spec) else why_not)
-
-
-_has_samples = _only(lambda spec: spec.samples, "the spec declares no fixed samples")
-_layers_only = _only(lambda spec: spec.kind != "net", "a network's gradient(x, t) takes no upstream gradient")
-_stateful_layers = _only(
-    lambda spec: spec.kind != "net", "a network's gradient(x, t) runs its own forward pass"
-)
-_row_wise = _only(lambda spec: spec.row_wise, "the layer mixes rows (e.g. a loss averaged over the batch)")
-
-
-def _optimizers_only(spec: LayerSpec) -> str | None:
-    return None if spec.kind == "optimizer" else "not an optimizer (no update(params, grads))"
 
 
 @dataclass(frozen=True)
@@ -525,48 +474,49 @@ class Property:
     summary: str
     references: tuple[str, ...]
     run: Callable[[LayerSpec, Any, Any, Draw, Any], Errors]
-    applies: Callable[[LayerSpec], str | None] = _always
     needs: tuple[str, ...] = ()
     judges: Literal["layer", "spec"] = "layer"
     #: list the property as "n/a" where it does not apply (False: a column of its own kind of spec
     #: only, like ``optimizer``, which would be n/a for every layer)
     listed_when_na: bool = True
 
+    def applies(self, spec: LayerSpec) -> str | None:
+        """None, or why the property is n/a for ``spec``. Every property but forward, agreement
+        and optimizer calls backward."""
+        if self.name == "optimizer":
+            return None if spec.kind == "optimizer" else "not an optimizer (no update(params, grads))"
+        if self.name not in ("forward", "agreement") and not spec.backward:
+            return "the convention has no backward in this mode"
+        if spec.kind == "optimizer":
+            return "an optimizer has no forward/backward: its updates are checked by the optimizer property"
+        if spec.kind == "net" and self.name == "linearity":
+            return "a network's gradient(x, t) takes no upstream gradient"
+        if spec.kind == "net" and self.name == "state":
+            return "a network's gradient(x, t) runs its own forward pass"
+        if self.name == "batch" and not spec.row_wise:
+            return "the layer mixes rows (e.g. a loss averaged over the batch)"
+        if self.name == "samples" and not spec.samples:
+            return "the spec declares no fixed samples"
+        return None
+
 
 PROPERTIES: tuple[Property, ...] = (
     Property("forward", "values, shape and dtype", ("torch", "jax"), check_forward),
-    Property("vjp", "every gradient at a drawn upstream gradient", ("torch", "jax"), check_vjp, _backward()),
-    Property("fd", "<backward(v), u> vs two forward passes, away from kinks", ("fd",), check_fd, _backward()),
+    Property("vjp", "every gradient at a drawn upstream gradient", ("torch", "jax"), check_vjp),
+    Property("fd", "<backward(v), u> vs two forward passes, away from kinks", ("fd",), check_fd),
     Property(
-        "jacobian",
-        "the full Jacobian, one backward per output",
-        ("torch", "jax", "fd"),
-        check_jacobian,
-        _backward(),
+        "jacobian", "the full Jacobian, one backward per output", ("torch", "jax", "fd"), check_jacobian
     ),
-    Property(
-        "linearity",
-        "backward is linear in the upstream gradient",
-        (),
-        check_linearity,
-        _backward(_layers_only),
-    ),
-    Property(
-        "no_mutation", "inputs, parameters and dout are left untouched", (), check_no_mutation, _backward()
-    ),
-    Property(
-        "state", "latest forward wins; backward twice agrees", (), check_state, _backward(_stateful_layers)
-    ),
-    Property("batch", "rows of a batch are independent", (), check_batch, _backward(_row_wise)),
-    Property(
-        "samples", "fixed edge cases (ties, NaN, inf·0)", ("torch",), check_samples, _backward(_has_samples)
-    ),
+    Property("linearity", "backward is linear in the upstream gradient", (), check_linearity),
+    Property("no_mutation", "inputs, parameters and dout are left untouched", (), check_no_mutation),
+    Property("state", "latest forward wins; backward twice agrees", (), check_state),
+    Property("batch", "rows of a batch are independent", (), check_batch),
+    Property("samples", "fixed edge cases (ties, NaN, inf·0)", ("torch",), check_samples),
     Property(
         "agreement",
         "the spec's jax math agrees with its torch math",
         ("jax",),
         check_agreement,
-        _always,
         needs=("torch",),
         judges="spec",
     ),
@@ -575,7 +525,6 @@ PROPERTIES: tuple[Property, ...] = (
         "update(params, grads) step by step vs the framework's optimizer",
         ("torch", "jax"),
         check_optimizer,
-        _optimizers_only,
         listed_when_na=False,
     ),
 )

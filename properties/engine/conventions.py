@@ -45,18 +45,19 @@ def adapt_to(spec: LayerSpec, cls: Any) -> tuple[LayerSpec, str | None]:
     return spec.adapt(spec, cls)
 
 
-def _describe(spec: LayerSpec, alt: Alternative, alt_spec: LayerSpec) -> str:
-    parts = []
-    if alt.spec != spec.name:
-        parts.append(alt_spec.convention_name or f"spec {alt.spec}")
-    changed = [
+def _which(spec: LayerSpec, alt: Alternative, alt_spec: LayerSpec) -> str:
+    """How the verdict names ``alt``: its convention, and the settings it changes."""
+    changed = ", ".join(
         f"{k} = {v:g} instead of {spec.settings[k]:g}"
         for k, v in alt.settings.items()
         if k in spec.settings and v != spec.settings[k]
-    ]
+    )
+    if alt.spec == spec.name:
+        return f"spec {alt.spec} with {changed}"
+    name = alt_spec.convention_name or f"spec {alt.spec}"
     if changed:
-        parts.append(("with " if parts else "") + ", ".join(changed))
-    return " ".join(parts)
+        name += f" with {changed}"
+    return f"{name} (spec {alt.spec}), not spec {spec.name}"
 
 
 def _probe(spec: LayerSpec, cls: Any, reference: str, dtype: Any, seed: int) -> bool:
@@ -66,12 +67,6 @@ def _probe(spec: LayerSpec, cls: Any, reference: str, dtype: Any, seed: int) -> 
     prop = property_named("optimizer" if spec.kind == "optimizer" else "forward")
     cells = (Cell(replace(spec, shapes=(shape,)), prop, reference, dtype) for shape in spec.shapes)
     return all(run_cell(cell, cls, options).ok for cell in cells)
-
-
-def _only_raised(run: Run) -> bool:
-    """Forward agreed, and every failure was the class raising (never a wrong number)."""
-    forward_ok = all(r.ok for r in run.results if r.prop == "forward")
-    return forward_ok and all(r.status == "error" for r in run.failures)
 
 
 def identify(
@@ -96,8 +91,11 @@ def identify(
     registered = get_spec(spec.name).settings
     if dict(registered) != dict(spec.settings):  # run with --set: the spec's own values come first
         alternatives = (Alternative(spec.name, dict(registered)), *alternatives)
+    # forward agreed, and every failure was the class raising (never a wrong number)
+    forward_ok = all(r.ok for r in run.results if r.prop == "forward")
+    only_raised = forward_ok and all(r.status == "error" for r in run.failures)
     for alt in alternatives:
-        if alt.only_if_raises and not _only_raised(run):
+        if alt.only_if_raises and not only_raised:
             continue
         try:
             alt_spec, _ = adapt_to(get_spec(alt.spec).with_settings(alt.settings), cls)
@@ -107,10 +105,6 @@ def identify(
         except (UsageError, ValueError):
             continue
         if _probe(alt_spec, cls, usable[0], np.dtype(dtype).type, seed):
-            what = _describe(spec, alt, alt_spec)
-            if alt.spec == spec.name:
-                which = f"spec {alt.spec} with {what}"
-            else:
-                which = f"{what} (spec {alt.spec}), not spec {spec.name}"
+            which = _which(spec, alt, alt_spec)
             return f"{name} follows {which}: rerun with crosscheck check {target} {alt.flags()}"
     return None

@@ -75,27 +75,23 @@ class Driver:
         self.spec = spec
 
     def _call(self, target: Any, method: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        cls = target if method == "__init__" else type(target)
-        fn = target if method == "__init__" else getattr(target, method)
+        init = method == "__init__"
+        fn = target if init else getattr(target, method)
         sig = _signature(fn)
-        if sig is not None:
-            try:
+        try:
+            if sig is not None:
                 sig.bind(*args, **kwargs)
-            except TypeError as exc:
-                raise InterfaceError(self._interface(cls, method, kwargs, exc)) from None
+        except TypeError as exc:
+            name = getattr(target if init else type(target), "__name__", repr(target))
+            # _call's callers pass exactly these positional arguments
+            names = {"__init__": self.spec.params, "forward": self.positional_names(), "backward": ("dout",)}
+            parts = [*names[method], *(f"{k}=..." for k in kwargs)]
+            call = f"{name if init else method}({', '.join(parts)})"
+            raise InterfaceError(
+                f"{_mismatch(name if init else f'{name}.{method}', exc)}: the {self.spec.name} spec calls "
+                f"{call}; see `crosscheck list` for the interface each spec drives"
+            ) from None
         return fn(*args, **kwargs)
-
-    def _interface(self, cls: Any, method: str, kwargs: dict[str, Any], exc: TypeError) -> str:
-        name = getattr(cls, "__name__", repr(cls))
-        shown = name if method == "__init__" else f"{name}.{method}"
-        # _call's callers pass exactly these positional arguments
-        names = {"__init__": self.spec.params, "forward": self.positional_names(), "backward": ("dout",)}
-        parts = [*names[method], *(f"{k}=..." for k in kwargs)]
-        call = f"{name if method == '__init__' else method}({', '.join(parts)})"
-        return (
-            f"{_mismatch(shown, exc)}: the {self.spec.name} spec calls {call}; "
-            "see `crosscheck list` for the interface each spec drives"
-        )
 
     def positional_names(self) -> tuple[str, ...]:
         return tuple(i for i in self.spec.inputs if i not in self.spec.keyword_inputs)

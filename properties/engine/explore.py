@@ -40,7 +40,6 @@ __all__ = [
     "Exploration",
     "FloatingPoint",
     "Options",
-    "cell_seed",
     "example_cases",
     "explore",
     "first_example",
@@ -124,11 +123,6 @@ class Options:
     fp: FloatingPoint = "raise"
 
 
-def cell_seed(base: int, cell_id: str) -> int:
-    """Each cell's own seed: the same cell gets the same draws in ``report`` and ``check``."""
-    return (base + zlib.crc32(cell_id.encode())) % 2**32
-
-
 @contextlib.contextmanager
 def _shrink_deadline(seconds: float | None) -> Iterator[None]:
     """Bound the time Hypothesis spends shrinking one failure (its own limit is five minutes).
@@ -148,10 +142,6 @@ def _shrink_deadline(seconds: float | None) -> Iterator[None]:
         yield
     finally:
         engine.MAX_SHRINKING_SECONDS = before  # type: ignore[assignment]
-
-
-def _silent(text: object) -> None:
-    """Hypothesis's own printed reports: everything it has to say reaches the result instead."""
 
 
 @contextlib.contextmanager
@@ -233,7 +223,7 @@ def explore(
     with (
         _floating_point(fp, outcome.warnings),
         _shrink_deadline(shrink_seconds or None),
-        with_reporter(_silent),
+        with_reporter(lambda text: None),  # what Hypothesis would print reaches the result instead
     ):
         try:
             test()
@@ -270,25 +260,21 @@ def example_cases(spec: LayerSpec, dtype: Any = np.float64) -> list[Arrays]:
     return [{k: np.array(v) for k, v in case.items()} for case in cases]
 
 
-def where(exc: BaseException) -> str:
-    """The deepest frame outside NumPy: where the layer (or the harness) raised."""
+def describe(exc: BaseException, status: Status) -> str:
+    """A failure as one message: a disagreement's own text; anything else with its type and the
+    deepest frame outside NumPy (where the layer, or the harness, raised)."""
+    text = str(exc).strip() or type(exc).__name__
+    if status != "error" and isinstance(exc, AssertionError):
+        return text
+    text = f"{type(exc).__name__}: {text}"
     numpy_dir = str(Path(np.__file__).parent)
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(numpy_dir)]
     if not frames:
-        return ""
-    f = frames[-1]
-    path = Path(f.filename)
+        return text
+    path = Path(frames[-1].filename)
     with contextlib.suppress(ValueError):  # a file under the working directory: its relative path
         path = path.relative_to(Path.cwd())
-    return f" (at {path}:{f.lineno} in {f.name})"
-
-
-def describe(exc: BaseException, status: Status) -> str:
-    """A failure as one message: a disagreement's own text; anything else with its type and place."""
-    text = str(exc).strip() or type(exc).__name__
-    if status == "error" or not isinstance(exc, AssertionError):
-        text = f"{type(exc).__name__}: {text}{where(exc)}"
-    return text
+    return f"{text} (at {path}:{frames[-1].lineno} in {frames[-1].name})"
 
 
 def run_cell(cell: Cell, cls: Any = None, options: Options | None = None) -> CellResult:
@@ -300,7 +286,9 @@ def run_cell(cell: Cell, cls: Any = None, options: Options | None = None) -> Cel
     layer = cell.spec.layer if cls is None else cls
     chosen: dict[str, Any] = {}
     if options is not None:
-        chosen = {**asdict(options), "seed": cell_seed(options.seed, cell.id), "derandomize": False}
+        # each cell's own seed: the same cell gets the same draws in ``report`` and ``check``
+        seed = (options.seed + zlib.crc32(cell.id.encode())) % 2**32
+        chosen = {**asdict(options), "seed": seed, "derandomize": False}
     started = time.perf_counter()
     outcome = explore(
         lambda draw: cell.prop.run(cell.spec, layer, ref, draw, cell.dtype), key=cell.id, **chosen
@@ -311,5 +299,5 @@ def run_cell(cell: Cell, cls: Any = None, options: Options | None = None) -> Cel
         message = "every drawn example was rejected as uninformative: nothing was checked"
     elif outcome.exception is not None:
         message = describe(outcome.exception, outcome.status)
-    seed = None if options is None else options.seed
-    return CellResult(*cell.key, **vars(outcome), seconds=seconds, message=message, seed=seed)
+    base = None if options is None else options.seed
+    return CellResult(*cell.key, **vars(outcome), seconds=seconds, message=message, seed=base)

@@ -106,12 +106,6 @@ def check_optimizer(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any)
     for t, params in enumerate(got, start=1):
         for name, value in params.items():
             scale = max(float(np.max(np.abs(w[name]), initial=0.0)) for w in want[: t + 1])
-            errors |= compare(
-                value,
-                want[t][name],
-                rtol,
-                scale=scale,
-                dtype=dtype,
-                what=f"{spec.name} departs from {ref.name}.optim at step {t} of {len(got)}, param {name!r}",
-            )
+            what = f"{spec.name} departs from {ref.name}.optim at step {t} of {len(got)}, param {name!r}"
+            errors |= compare(value, want[t][name], rtol, scale=scale, dtype=dtype, what=what)
     return errors

@@ -140,14 +140,12 @@ def run_matrix(
     options = Options(examples, new_seed() if seed is None else seed, shrink_seconds, fp)
     run = Run([], options.seed, examples, refs, tuple(d.name for d in dts), unavailable)
     work = cells(specs, refs, dts, for_class=cls is not None)
-    results: list[CellResult | None] = [None] * len(work)
-    done = 0
+    results: dict[int, CellResult] = {}  # by index in ``work``, in the order they finish
 
     def deliver(i: int, r: CellResult) -> None:
-        nonlocal done
-        results[i], done = r, done + 1
+        results[i] = r
         if progress is not None:
-            progress(done, len(work), r)
+            progress(len(results), len(work), r)
 
     started = time.perf_counter()
     runnable: dict[tuple[str, str], list[int]] = {}
@@ -166,7 +164,7 @@ def run_matrix(
         for group in groups:
             for i in group:
                 deliver(i, run_cell(work[i], cls, options))
-    run.results = [r for r in results if r is not None]
+    run.results = [results[i] for i in sorted(results)]
     for spec in specs:
         run.results.extend(_not_applicable(spec, refs, dts))
     run.seconds = time.perf_counter() - started

@@ -14,8 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from properties.engine import strategies
-from properties.engine.checks import draw_case
+from properties.engine.checks import draw_case, draw_dout
 from properties.engine.drivers import driver_for
 from properties.engine.errors import UsageError
 from properties.engine.explore import Draws, describe, first_example
@@ -76,11 +75,7 @@ def _run_once(spec: LayerSpec, cls: Any, dtype: Any, arrays: Arrays, draw: Draws
     out = drv.forward(layer, copies)
     if not spec.backward:  # a convention with no backward in this mode (batch_norm_eval_forward)
         return
-    if spec.kind == "net":
-        dout = np.ones(out.shape, dtype)
-    else:
-        dout = np.array(draw(strategies.cotangent(dtype, out.shape)), copy=True)
-    drv.backward(layer, dout, copies)
+    drv.backward(layer, np.array(draw_dout(spec, draw, dtype, out.shape), copy=True), copies)
 
 
 def probe(

@@ -7,7 +7,6 @@ every generic property then runs for it with no new test code (see CONTRIBUTING.
 from __future__ import annotations
 
 import functools
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
@@ -42,21 +41,15 @@ def per_case(analyse: Callable[[Arrays], T]) -> Callable[[Arrays], T]:
     """``analyse(arrays)`` computed once per case: a network spec's hooks (kinks, cond, grad_scale,
     ambiguous, ...) each need the same float64 forward analysis of the example being checked.
     Cached by the arrays' contents (not identity), for the last few cases."""
-    cache: OrderedDict[tuple[Any, ...], T] = OrderedDict()
+
+    @functools.lru_cache(maxsize=8)
+    def by_contents(key: tuple[tuple[str, str, tuple[int, ...], bytes], ...]) -> T:
+        return analyse({k: np.frombuffer(b, dt).reshape(shape) for k, dt, shape, b in key})
 
     @functools.wraps(analyse)
     def cached(arrays: Arrays) -> T:
-        key = tuple(
-            (k, a.dtype.str, a.shape, a.tobytes())
-            for k, a in ((k, np.asarray(v)) for k, v in sorted(arrays.items()))
-        )
-        if key in cache:
-            cache.move_to_end(key)
-            return cache[key]
-        value = cache[key] = analyse(arrays)
-        if len(cache) > 8:
-            cache.popitem(last=False)
-        return value
+        as_arrays = ((k, np.asarray(v)) for k, v in sorted(arrays.items()))
+        return by_contents(tuple((k, a.dtype.str, a.shape, a.tobytes()) for k, a in as_arrays))
 
     return cached
 
@@ -157,12 +150,10 @@ class LayerSpec:
     #: the layer acts on each row (first axis) independently
     row_wise: bool = False
     cond: Callable[[Arrays], float] = _well_conditioned
-    #: the size of the terms a gradient is made of, at upstream gradient ``dout``: when the
-    #: gradient is smaller than its terms by cancellation, its rounding error is not. One number
-    #: for every gradient, or a mapping by name (``{"x": ..., "W": ...}``; 0 for a name left out).
+    #: the size of the terms a gradient is made of at upstream gradient ``dout`` (cancellation
+    #: leaves their rounding behind): one number, or a mapping by name (0 for a name left out)
     grad_scale: Callable[[Arrays, np.ndarray], float | Mapping[str, float]] | None = None
-    #: the size of the terms the forward value is made of, like ``grad_scale``: when the value is
-    #: smaller than its terms by cancellation (``x - mean(x)``), its rounding error is not
+    #: the same for the forward value (``x - mean(x)``)
     value_scale: Callable[[Arrays], float] | None = None
     #: constructor keywords for the spec's own layer only (impl's switch to this convention, e.g.
     #: ``inverted=False``); never given to a class brought to be checked
@@ -171,8 +162,7 @@ class LayerSpec:
     #: case as scalars; the constructor gets them by keyword, the math functions as bound keyword
     #: arguments (``bind``), never as traced arrays; hooks read them like any other entry
     hyper: tuple[str, ...] = ()
-    #: drawn arrays the constructor takes by keyword (e.g. running statistics); the math functions
-    #: get them as arrays; never differentiated
+    #: drawn arrays (running statistics) the constructor takes by keyword; never differentiated
     init_arrays: tuple[str, ...] = ()
     #: fixed keyword arguments of every forward call (e.g. ``train_flg=False``: inference mode)
     forward_kwargs: Mapping[str, Any] = field(default_factory=dict)
@@ -217,14 +207,10 @@ class LayerSpec:
         """The arrays whose gradients the layer must produce: differentiable inputs, then parameters."""
         return tuple(i for i in self.inputs if i not in self.constants) + self.params
 
-    def math(self, backend: str) -> Callable[..., Any]:
-        """The spec's function for an autodiff backend ('torch' or 'jax')."""
-        return {"torch": self.torch, "jax": self.jax}[backend]
-
     def bind(self, backend: str, arrays: Arrays) -> tuple[Callable[..., Any], Arrays]:
         """The spec's function for ``backend`` with this case's hyper-parameters bound as Python
         scalars, and the arrays it is then called with (the case without the hyper-parameters)."""
-        fn = self.math(backend)
+        fn = {"torch": self.torch, "jax": self.jax}[backend]
         bound = [k for k in (*self.hyper, *self.settings) if k in arrays]
         if not bound:
             return fn, arrays
