@@ -125,12 +125,10 @@ register(
 # --------------------------------------------------------------------------- max pooling
 
 
-def _pool_cells(a: Arrays) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
-    """Every window's cells: values (N, C, L, K) in float64 (padding -inf) and, per window and
-    cell, the flat index into the padded (H + 2p, W + 2p) plane (L, K); K in row-major window order.
-
-    Written with ``sliding_window_view``, independently of the layer's im2col.
-    """
+def _pool_cells(a: Arrays) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
+    """Every window's cells (N, C, L, K) in float64, padding -inf, K in row-major window order;
+    and ``mark``, from a mask of cells to the (N, C, H, W) plane true where any window marks one.
+    Written with ``sliding_window_view``, independently of the layer's im2col."""
     ph, pw, s, p = _geometry(a, "pool_h", "pool_w", "stride", "pad")
     x = a["x"].astype(np.float64)
     N, C, H, W = x.shape
@@ -138,43 +136,29 @@ def _pool_cells(a: Arrays) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
     index = sliding_window_view(np.arange(Hp * Wp).reshape(Hp, Wp), (ph, pw))[::s, ::s]
     index = index.reshape(-1, ph * pw)
     padded = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=-np.inf).reshape(N, C, -1)
-    return padded[:, :, index], index, (Hp, Wp)
 
+    def mark(cells_mask: np.ndarray) -> np.ndarray:
+        plane = np.zeros((N, C, Hp * Wp), bool)
+        np.logical_or.at(plane, (Ellipsis, index), cells_mask)
+        return plane.reshape(N, C, Hp, Wp)[:, :, p : p + H, p : p + W]
 
-def _unpad(a: Arrays, plane: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
-    p = _geometry(a, "pad")[0]
-    N, C, H, W = a["x"].shape
-    return plane.reshape(N, C, *hw)[:, :, p : p + H, p : p + W]
-
-
-def _mark(cells_mask: np.ndarray, index: np.ndarray, size: int) -> np.ndarray:
-    """A plane (N, C, size) true where any window marks its cell. For one cell position k the
-    windows' cells are distinct, so each assignment below has no repeated index."""
-    plane = np.zeros((*cells_mask.shape[:2], size), bool)
-    for k in range(index.shape[1]):
-        plane[:, :, index[:, k]] |= cells_mask[..., k]
-    return plane
+    return padded[:, :, index], mark
 
 
 def _pool_kinks(a: Arrays, margin: float) -> dict[str, np.ndarray]:
     """Cells within ``margin`` of their window's maximum, in windows where two or more are: a
     perturbation of that size can change which cell is the maximum (``margin`` 0: exact ties)."""
-    cells, index, hw = _pool_cells(a)
+    cells, mark = _pool_cells(a)
     near = cells >= cells.max(axis=-1, keepdims=True) - margin
-    near &= (near.sum(axis=-1) >= 2)[..., None]
-    return {"x": _unpad(a, _mark(near, index, hw[0] * hw[1]), hw)}
+    return {"x": mark(near & (near.sum(axis=-1) >= 2)[..., None])}
 
 
 def _pool_at_kinks(a: Arrays) -> dict[str, tuple[np.ndarray, float]]:
     """torch's rule at a tie: the first maximal cell of the window (row-major) takes the window's
     gradient, so a tied maximum that no window selects gets exactly 0."""
-    cells, index, hw = _pool_cells(a)
-    size = hw[0] * hw[1]
-    top = cells.max(axis=-1, keepdims=True)
-    tied = (cells == top) & ((cells == top).sum(axis=-1) >= 2)[..., None]
+    cells, mark = _pool_cells(a)
     first = np.arange(cells.shape[-1]) == np.argmax(cells, axis=-1)[..., None]
-    losers = _mark(tied, index, size) & ~_mark(first, index, size)
-    return {"x": (_unpad(a, losers, hw), 0.0)}
+    return {"x": (_pool_kinks(a, 0.0)["x"] & ~mark(first), 0.0)}
 
 
 def _pool_torch(T: Any, x: Any, pool_h: int, pool_w: int, stride: int, pad: int) -> Any:
