@@ -620,13 +620,20 @@ def _scn_net_args(a: Arrays) -> tuple[Any, ...]:
     return a["x"].shape[1:], conv_param, a["W2"].shape[1], a["W3"].shape[1]
 
 
+def _windows(m: np.ndarray) -> np.ndarray:
+    """(..., OH, OW) -> (..., OH // 2, OW // 2, 4): the 2x2, stride-2 pooling windows, row-major."""
+    ph, pw = m.shape[-2] // 2, m.shape[-1] // 2
+    m = m[..., : 2 * ph, : 2 * pw].reshape(*m.shape[:-2], ph, 2, pw, 2)
+    return np.swapaxes(m, -3, -2).reshape(*m.shape[:-4], ph, pw, 4)
+
+
 class _Forward:
     """The network's forward pass in float64, with the magnitudes rounding errors scale with.
 
     ``conv``/``conv_terms``: (N, FN, OH, OW) pre-activations and ``sum |patch * W1| + |b1|``;
     ``patch_l1``: ``sum |patch|`` (how far a unit step in W1, b1 moves a pre-activation);
-    ``pooled``: (N, FN*PH*PW) after ReLU and pooling; ``hidden``/``hidden_terms`` likewise for the
-    hidden affine layer; ``logits``.
+    ``windows``: (N, FN, PH, PW, 4) after ReLU, ``patch_windows`` (N, C*FS*FS, PH, PW, 4) likewise;
+    ``pooled``: (N, FN*PH*PW); ``hidden``/``hidden_terms`` as ``conv``'s; ``logits``.
     """
 
     def __init__(self, a: Arrays) -> None:
@@ -637,12 +644,9 @@ class _Forward:
             np.einsum("nhwcij,fcij->nfhw", np.abs(patches), np.abs(W1)) + np.abs(b1)[:, None, None]
         )
         self.patch_l1 = np.abs(patches).sum(axis=(3, 4, 5))[:, None, :, :] + 1.0
-        relu = np.maximum(self.conv, 0.0)
-        N, F, OH, OW = relu.shape
-        PH, PW = OH // 2, OW // 2
-        windows = relu[:, :, : 2 * PH, : 2 * PW].reshape(N, F, PH, 2, PW, 2).transpose(0, 1, 2, 4, 3, 5)
-        self.windows = windows.reshape(N, F, PH, PW, 4)
-        self.pooled = self.windows.max(axis=-1).reshape(N, -1)
+        self.patch_windows = _windows(np.moveaxis(patches.reshape(*patches.shape[:3], -1), -1, 1))
+        self.windows = _windows(np.maximum(self.conv, 0.0))
+        self.pooled = self.windows.max(axis=-1).reshape(len(self.conv), -1)
         W2, b2 = a["W2"].astype(np.float64), a["b2"].astype(np.float64)
         self.hidden = self.pooled @ W2 + b2
         self.hidden_terms = self.pooled @ np.abs(W2) + np.abs(b2)
@@ -719,18 +723,12 @@ def _scn_ambiguous(a: Arrays) -> bool:
     if not close.any():
         return False
     # an exact tie between identical patches: same gradient whichever wins
-    return not bool(np.all(gaps[close] == 0)) or _distinct_tied_patches(f, close)
-
-
-def _distinct_tied_patches(f: _Forward, close: np.ndarray) -> bool:
-    for n, c, i, j in zip(*np.nonzero(close), strict=True):
-        cells = [(2 * i + di, 2 * j + dj) for di in (0, 1) for dj in (0, 1)]
-        top = f.windows[n, c, i, j].max()
-        tied = [(y, x) for (y, x) in cells if f.conv[n, c, y, x] == top]
-        first = f.patches[n, tied[0][0], tied[0][1]]
-        if any(not np.array_equal(f.patches[n, y, x], first) for (y, x) in tied[1:]):
-            return True
-    return False
+    if not np.all(gaps[close] == 0):
+        return True
+    tied = f.windows == f.windows.max(axis=-1, keepdims=True)  # (N, FN, PH, PW, 4)
+    p = np.moveaxis(f.patch_windows, 1, -1)  # (N, PH, PW, 4, C*FS*FS)
+    same = np.all(p[..., :, None, :] == p[..., None, :, :], axis=-1)[:, None]  # cell k's and l's
+    return bool(np.any((tied[..., :, None] & tied[..., None, :] & ~same)[close]))
 
 
 def _scn_grad_scale(a: Arrays, dout: np.ndarray) -> dict[str, float]:
@@ -746,13 +744,11 @@ def _scn_grad_scale(a: Arrays, dout: np.ndarray) -> dict[str, float]:
     h = np.maximum(f.hidden, 0.0)
     d2 = (d3 @ np.abs(a["W3"].astype(np.float64)).T) * (f.hidden > 0)
     dpool = (d2 @ np.abs(f.W2).T).reshape(f.windows.shape[:-1]) * (f.windows.max(axis=-1) > 0)
-    cells = np.zeros(f.windows.shape)
-    np.put_along_axis(cells, np.argmax(f.windows, axis=-1)[..., None], dpool[..., None], axis=-1)
+    cells = np.where(np.arange(4) == np.argmax(f.windows, axis=-1)[..., None], dpool[..., None], 0.0)
     N, F, PH, PW, _ = cells.shape
-    dconv = np.zeros(f.conv.shape)
-    dconv[:, :, : 2 * PH, : 2 * PW] = (
-        cells.reshape(N, F, PH, PW, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(N, F, 2 * PH, 2 * PW)
-    )
+    dconv = np.zeros(f.conv.shape)  # the cells back in place, summed in the layers' order
+    cells = np.swapaxes(cells.reshape(N, F, PH, PW, 2, 2), 3, 4).reshape(N, F, 2 * PH, 2 * PW)
+    dconv[:, :, : 2 * PH, : 2 * PW] = cells
     terms = {
         "b3": d3.sum(axis=0),
         "W3": h.T @ d3,
