@@ -298,42 +298,40 @@ def _xlogy_jax(J: Any, y: Any, t: Any) -> Any:
     return -J.jnp.sum(jax.scipy.special.xlogy(t, y)) / y.shape[0]
 
 
-def _wider_targets(a: Arrays) -> Arrays:
-    return {**a, "t": np.zeros((a["y"].shape[0], a["y"].shape[1] + 1))}
-
-
-_CEE_BAD = (
-    BadInput("targets of the wrong shape", _wider_targets),
-    BadInput("y of rank 3", lambda a: {**a, "y": np.full((*a["y"].shape, 1), 0.5)}),
-)  # fmt: skip
-
-for _name, _target, _torch, _jax, _bad in (
-    ("cross_entropy_error", "one_hot", _xlogy_torch, _xlogy_jax, _CEE_BAD),
-    (
-        "cross_entropy_error_labels",
-        "labels",
-        _nll_torch,
-        _nll_jax,
-        (BadInput("label out of range", lambda a: {**a, "t": np.full(a["t"].shape, a["y"].shape[1])}),),
+_CEE = LayerSpec(
+    name="cross_entropy_error",
+    layer=CrossEntropyError,
+    summary="-sum(t * log(y)) / N of probabilities y, one-hot targets, backward -dout * t / y / N",
+    inputs=("y", "t"),
+    constants=("t",),
+    shapes=seed.CLASS_SHAPES,
+    draw=_cee_draw("one_hot"),
+    torch=_xlogy_torch,
+    jax=_xlogy_jax,
+    kinks=_cee_pole,
+    convention=f"pole at y = 0: finite differences leave y < {POLE_MARGIN} to torch and jax",
+    bad_inputs=(
+        BadInput(
+            "targets of the wrong shape",
+            lambda a: {**a, "t": np.zeros((a["y"].shape[0], a["y"].shape[1] + 1))},
+        ),
+        BadInput("y of rank 3", lambda a: {**a, "y": np.full((*a["y"].shape, 1), 0.5)}),
     ),
-):
-    register(
-        LayerSpec(
-            name=_name,
-            layer=CrossEntropyError,
-            summary=f"-sum(t * log(y)) / N of probabilities y, {_target.replace('_', '-')} targets, "
-            "backward -dout * t / y / N",
-            inputs=("y", "t"),
-            constants=("t",),
-            shapes=seed.CLASS_SHAPES,
-            draw=_cee_draw(_target),
-            torch=_torch,
-            jax=_jax,
-            kinks=_cee_pole,
-            convention=f"pole at y = 0: finite differences leave y < {POLE_MARGIN} to torch and jax",
-            bad_inputs=_bad,
-        )
+)
+register(_CEE)
+register(
+    replace(
+        _CEE,
+        name="cross_entropy_error_labels",
+        summary=_CEE.summary.replace("one-hot", "labels"),
+        draw=_cee_draw("labels"),
+        torch=_nll_torch,
+        jax=_nll_jax,
+        bad_inputs=(
+            BadInput("label out of range", lambda a: {**a, "t": np.full(a["t"].shape, a["y"].shape[1])}),
+        ),
     )
+)
 
 
 def _chain_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
