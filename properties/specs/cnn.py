@@ -139,7 +139,7 @@ def _pool_cells(a: Arrays) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarra
 
     def mark(cells_mask: np.ndarray) -> np.ndarray:
         plane = np.zeros((N, C, Hp * Wp), bool)
-        np.logical_or.at(plane, (Ellipsis, index), cells_mask)
+        np.logical_or.at(plane.T, index.T, cells_mask.T)  # plane.T: a view, (H*W, C, N)
         return plane.reshape(N, C, Hp, Wp)[:, :, p : p + H, p : p + W]
 
     return padded[:, :, index], mark
@@ -214,29 +214,20 @@ def _bn_shape(x: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
     return (0, *range(2, x.ndim)), (1, -1) + (1,) * (x.ndim - 2)
 
 
-def _bn_train_jax(J: Any, x: Any, gamma: Any, beta: Any, eps: float = BN_EPS) -> Any:
+def _bn_jax(J: Any, x: Any, gamma: Any, beta: Any, eps: float = BN_EPS, **running: Any) -> Any:
+    """Training mode normalizes by the batch's statistics, inference by the given running ones."""
     axes, shape = _bn_shape(x)
-    mu = J.jnp.mean(x, axis=axes, keepdims=True)
-    var = J.jnp.mean((x - mu) ** 2, axis=axes, keepdims=True)
+    if running:
+        mu, var = running["running_mean"].reshape(shape), running["running_var"].reshape(shape)
+    else:
+        mu = J.jnp.mean(x, axis=axes, keepdims=True)
+        var = J.jnp.mean((x - mu) ** 2, axis=axes, keepdims=True)
     return (x - mu) / J.jnp.sqrt(var + eps) * gamma.reshape(shape) + beta.reshape(shape)
 
 
-def _bn_train_torch(T: Any, x: Any, gamma: Any, beta: Any, eps: float = BN_EPS) -> Any:
-    return T.F.batch_norm(x, None, None, gamma, beta, training=True, eps=eps)
-
-
-def _bn_eval_jax(
-    J: Any, x: Any, gamma: Any, beta: Any, running_mean: Any, running_var: Any, eps: float = BN_EPS
-) -> Any:
-    _, shape = _bn_shape(x)
-    xn = (x - running_mean.reshape(shape)) / J.jnp.sqrt(running_var.reshape(shape) + eps)
-    return xn * gamma.reshape(shape) + beta.reshape(shape)
-
-
-def _bn_eval_torch(
-    T: Any, x: Any, gamma: Any, beta: Any, running_mean: Any, running_var: Any, eps: float = BN_EPS
-) -> Any:
-    return T.F.batch_norm(x, running_mean, running_var, gamma, beta, training=False, eps=eps)
+def _bn_torch(T: Any, x: Any, gamma: Any, beta: Any, eps: float = BN_EPS, **running: Any) -> Any:
+    mean, var = running.get("running_mean"), running.get("running_var")
+    return T.F.batch_norm(x, mean, var, gamma, beta, training=not running, eps=eps)
 
 
 def _eps(a: Arrays) -> float:
@@ -247,7 +238,7 @@ def _eps(a: Arrays) -> float:
 class _BatchStats:
     """A training-mode case's per-channel statistics in float64: ``std = sqrt(var + eps)``,
     ``spread = (max|x| + |mean|) / std`` (how far rounding in ``x - mean`` is amplified: the
-    normalization's condition number), ``xn_max = max|x - mean| / std``, ``n`` values per channel."""
+    normalization's condition number), ``xn_max = max|x - mean| / std``."""
 
     def __init__(self, a: Arrays) -> None:
         x = a["x"].astype(np.float64)
@@ -257,7 +248,6 @@ class _BatchStats:
         self.std = std.reshape(-1)
         self.spread = ((np.abs(x).max(axis=axes, keepdims=True) + np.abs(mu)) / std).reshape(-1)
         self.xn_max = (np.abs(x - mu) / std).max(axis=axes)
-        self.n = x.size // x.shape[1]
         self.gamma = np.abs(a["gamma"].astype(np.float64))
         self.beta = np.abs(a["beta"].astype(np.float64))
 
@@ -367,8 +357,8 @@ _BN = LayerSpec(
     forward_kwargs={"train_flg": True},
     shapes=_BN_SHAPES,
     draw=_bn_draw(),
-    torch=_bn_train_torch,
-    jax=_bn_train_jax,
+    torch=_bn_torch,
+    jax=_bn_jax,
     kinks=_bn_kinks,
     convention="smooth (eps > 0); channels with std < 1/2 curve too fast for finite differences",
     value_scale=_bn_value_scale,
@@ -415,8 +405,8 @@ register(
         summary="training mode, the book's convention: (N, C, H, W) flattened to (N, C*H*W) and each "
         "feature normalized alone (gamma, beta of shape (C*H*W,)); (N, D) as batch_norm",
         draw=_bn_draw(per_feature=True),
-        torch=_per_feature(_bn_train_torch),
-        jax=_per_feature(_bn_train_jax),
+        torch=_per_feature(_bn_torch),
+        jax=_per_feature(_bn_jax),
         kinks=lambda a, margin: {"x": _bn_kinks(_flat(a), margin)["x"].reshape(a["x"].shape)},
         convention="smooth (eps > 0); features with std < 1/2 curve too fast for finite differences",
         value_scale=lambda a: _bn_value_scale(_flat(a)),
@@ -441,8 +431,8 @@ _BN_EVAL = LayerSpec(
     forward_kwargs={"train_flg": False},
     shapes=_BN_SHAPES,
     draw=_bn_draw(running=True),
-    torch=_bn_eval_torch,
-    jax=_bn_eval_jax,
+    torch=_bn_torch,
+    jax=_bn_jax,
     value_scale=_bn_eval_value_scale,
     grad_scale=_bn_eval_grad_scale,
     row_wise=True,
