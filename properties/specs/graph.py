@@ -1,11 +1,6 @@
 """The computational-graph specs: the nodes that derive Softmax-with-Loss step by step (exp, the
 division node 1/x, log; book 2's Repeat and Sum), book 2's MatMul, Embedding and SigmoidWithLoss,
 and CrossEntropyError as a layer of its own, alone and chained after Softmax.
-
-Magnitudes are dtype-aware: exp is drawn up to ``log(max) - log(64)`` (its gradient times a
-combined upstream gradient of up to 12 stays finite), log and 1/x from ``tiny**(1/4)`` (their
-derivatives ``1/x`` and ``1/x**2`` stay far from overflow) to ``max**(1/4)``. Embedding's indices
-come from a vocabulary smaller than the batch, so repeated indices are the rule, not luck.
 """
 
 from __future__ import annotations
@@ -50,7 +45,8 @@ def exp_extreme(dtype: Any) -> float:
 
 
 def near_zero(dtype: Any) -> float:
-    """The smallest magnitude drawn for log and 1/x: ``tiny**(1/4)`` (1.2e-77, 3.3e-10 in float32)."""
+    """The smallest magnitude drawn for log and 1/x: ``tiny**(1/4)`` (1.2e-77, 3.3e-10 in float32),
+    where their derivatives ``1/x`` and ``1/x**2`` stay far from overflow."""
     return float(np.finfo(dtype).tiny) ** 0.25
 
 
@@ -85,8 +81,6 @@ def _pole(a: Arrays, margin: float) -> dict[str, np.ndarray]:
     return {"x": (size < max(margin, POLE_MARGIN)) | (size > FD_TOP)}
 
 
-_POLE_NOTE = f"pole at 0: finite differences check {POLE_MARGIN} <= |x| <= {FD_TOP:g}; torch and jax all x"
-
 register(
     LayerSpec(
         name="exp",
@@ -113,7 +107,7 @@ _RECIPROCAL = LayerSpec(
     torch=lambda T, x: T.torch.reciprocal(x),
     jax=lambda J, x: J.jnp.reciprocal(x),
     kinks=_pole,
-    convention=_POLE_NOTE,
+    convention=f"pole at 0: finite differences check {POLE_MARGIN} <= |x| <= {FD_TOP:g}; torch and jax all x",
     row_wise=True,
     domain_positive=("x",),
 )
@@ -280,18 +274,6 @@ def _cee_pole(a: Arrays, margin: float) -> dict[str, np.ndarray]:
     return {"y": a["y"] < max(margin, POLE_MARGIN)}
 
 
-def _nll_torch(T: Any, y: Any, t: Any) -> Any:
-    return T.F.nll_loss(T.torch.log(y), t)
-
-
-def _nll_jax(J: Any, y: Any, t: Any) -> Any:
-    return -J.jnp.mean(J.jnp.take_along_axis(J.jnp.log(y), t[:, None], axis=-1))
-
-
-def _xlogy_torch(T: Any, y: Any, t: Any) -> Any:
-    return -T.torch.xlogy(t, y).sum() / y.shape[0]
-
-
 def _xlogy_jax(J: Any, y: Any, t: Any) -> Any:
     import jax.scipy.special  # jax is loaded already: this runs inside the reference
 
@@ -306,7 +288,7 @@ _CEE = LayerSpec(
     constants=("t",),
     shapes=seed.CLASS_SHAPES,
     draw=_cee_draw("one_hot"),
-    torch=_xlogy_torch,
+    torch=lambda T, y, t: -T.torch.xlogy(t, y).sum() / y.shape[0],
     jax=_xlogy_jax,
     kinks=_cee_pole,
     convention=f"pole at y = 0: finite differences leave y < {POLE_MARGIN} to torch and jax",
@@ -325,8 +307,8 @@ register(
         name="cross_entropy_error_labels",
         summary=_CEE.summary.replace("one-hot", "labels"),
         draw=_cee_draw("labels"),
-        torch=_nll_torch,
-        jax=_nll_jax,
+        torch=lambda T, y, t: T.F.nll_loss(T.torch.log(y), t),
+        jax=lambda J, y, t: -J.jnp.mean(J.jnp.take_along_axis(J.jnp.log(y), t[:, None], axis=-1)),
         bad_inputs=(
             BadInput("label out of range", lambda a: {**a, "t": np.full(a["t"].shape, a["y"].shape[1])}),
         ),
@@ -365,11 +347,8 @@ register(
 
 
 def _bce_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
-    shape = s["shape"]
-    return {
-        "x": draw(S.array(dtype, shape, 1e4)),
-        "t": draw(hnp.arrays(np.int64, shape, elements=st.integers(0, 1))),
-    }
+    labels = hnp.arrays(np.int64, s["shape"], elements=st.integers(0, 1))
+    return {"x": draw(S.array(dtype, s["shape"], 1e4)), "t": draw(labels)}
 
 
 def _bce_value_scale(a: Arrays) -> float:
