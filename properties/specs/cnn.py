@@ -343,8 +343,6 @@ def _bn_draw(per_feature: bool = False, running: bool = False) -> Callable[[Draw
     return draw_case
 
 
-_BN_SHAPES = ({"x": (2, 3, 2, 2)}, {"x": (4, 3)}, {"x": (2, 5)})
-_BN_SETTINGS = {"eps": BN_EPS}
 #: eps values learners' code and other frameworks use: the book's ``10e-7``, 1e-7, 1e-8, Keras's 1e-3
 _OTHER_EPS = (1e-6, 1e-7, 1e-8, 1e-3)
 _BN = LayerSpec(
@@ -355,7 +353,7 @@ _BN = LayerSpec(
     inputs=("x",),
     params=("gamma", "beta"),
     forward_kwargs={"train_flg": True},
-    shapes=_BN_SHAPES,
+    shapes=({"x": (2, 3, 2, 2)}, {"x": (4, 3)}, {"x": (2, 5)}),
     draw=_bn_draw(),
     torch=_bn_torch,
     jax=_bn_jax,
@@ -363,7 +361,7 @@ _BN = LayerSpec(
     convention="smooth (eps > 0); channels with std < 1/2 curve too fast for finite differences",
     value_scale=_bn_value_scale,
     grad_scale=_bn_grad_scale,
-    settings=_BN_SETTINGS,
+    settings={"eps": BN_EPS},
     alternatives=(
         Alternative("batch_norm_per_feature", {"eps": 1e-6}),  # the book's BatchNormalization
         Alternative("batch_norm_per_feature"),
@@ -421,26 +419,23 @@ register(
     )
 )
 
-_BN_EVAL = LayerSpec(
+_BN_EVAL = replace(
+    _BN,
     name="batch_norm_eval",
-    layer=BatchNormalization,
     summary="inference mode: normalize by given running statistics (constants); (N, C, H, W) and (N, D)",
-    inputs=("x",),
-    params=("gamma", "beta"),
     init_arrays=("running_mean", "running_var"),
     forward_kwargs={"train_flg": False},
-    shapes=_BN_SHAPES,
     draw=_bn_draw(running=True),
-    torch=_bn_torch,
-    jax=_bn_jax,
+    kinks=None,  # linear in x
+    convention="",
     value_scale=_bn_eval_value_scale,
     grad_scale=_bn_eval_grad_scale,
     row_wise=True,
-    settings=_BN_SETTINGS,
     alternatives=(
         Alternative("batch_norm_eval_forward", only_if_raises=True),
         *(Alternative("batch_norm_eval", {"eps": e}) for e in _OTHER_EPS),
     ),
+    convention_name="",
 )
 register(_BN_EVAL)
 register(
