@@ -72,10 +72,9 @@ def _conv_value_scale(a: Arrays) -> float:
 
 
 def _conv_grad_scale(a: Arrays, dout: np.ndarray) -> dict[str, float]:
-    """The gradients are sums too: ``db`` of ``dout`` over (N, OH, OW), ``dW`` of ``dout * patch``,
-    ``dx`` of ``dout * W`` over the windows covering a pixel (at most one term per filter and
-    kernel cell: up to ``max|dout| * sum|W[:, c]|``). Where a sum cancels, its rounding is the
-    size of its terms. (A Jacobian row, unit ``dout`` for one output, sums nothing.)"""
+    """Sums, rounded on the size of their terms where they cancel: ``db`` of ``dout`` over (N, OH,
+    OW), ``dW`` of ``dout * patch``, ``dx`` of at most one ``dout * W`` per filter and kernel cell
+    (up to ``max|dout| * sum|W[:, c]|``). A Jacobian row's unit ``dout`` sums nothing."""
     if np.ndim(dout) != 4:
         return {}
     W = np.abs(a["W"].astype(np.float64))
@@ -285,15 +284,11 @@ def _bn_grad_scale(a: Arrays, dout: np.ndarray) -> dict[str, float]:
 
 
 def _bn_kinks(a: Arrays, margin: float) -> dict[str, np.ndarray]:
-    """Channels finite differences must leave alone. Normalizing is a smoothed kink: at zero
-    variance (eps -> 0) ``(x - mean) / std`` is not differentiable, and it curves on the scale of
-    ``std``, so a central difference's truncation error is ``(h / std)**2`` relative. The
-    finite-difference tolerance, ``FD_FACTOR * eps**(2/3) = FD_FACTOR * h**2``, assumes a unit
-    scale; it holds while ``std >= 1/2`` (room for O(1) constants), whatever the dtype. The x of
-    narrower channels are left to the exact references; gamma and beta (linear) always vary."""
-    st = _BatchStats(a)
-    _, shape = _bn_shape(a["x"])
-    narrow = (st.std < 0.5).reshape(shape)
+    """Normalizing is a smoothed kink (not differentiable at zero variance as eps -> 0) curving on
+    the scale of ``std``: a central difference's truncation error is ``(h / std)**2`` relative,
+    within the unit-scale tolerance ``FD_FACTOR * h**2`` while ``std >= 1/2``, whatever the dtype.
+    The x of narrower channels are left to the exact references; gamma and beta (linear) vary."""
+    narrow = (_BatchStats(a).std < 0.5).reshape(_bn_shape(a["x"])[1])
     return {"x": np.broadcast_to(narrow, a["x"].shape).copy()}
 
 
@@ -316,10 +311,9 @@ def _bn_eval_grad_scale(a: Arrays, dout: np.ndarray) -> dict[str, float]:
 
 
 def _bn_eval_value_scale(a: Arrays) -> float:
-    """``gamma * (x - running_mean) / sqrt(running_var + eps) + beta``, which torch computes folded
-    as ``x * scale + (beta - running_mean * scale)``: made of terms up to
-    ``|gamma| * (|x| + |running_mean|) / sqrt(running_var + eps) + |beta|``, so where they cancel
-    (x at the running mean, beta 0) the rounding is that size, not the output's."""
+    """``gamma * (x - running_mean) / sqrt(running_var + eps) + beta`` (torch folds it into
+    ``x * scale + (beta - running_mean * scale)``) has terms up to ``|gamma| * terms + |beta|``:
+    where they cancel (x at the running mean, beta 0) the rounding is that size, not the output's."""
     terms = np.abs(a["gamma"].astype(np.float64)) * _bn_eval_terms(a)
     return float(np.max(terms + np.abs(a["beta"].astype(np.float64))))
 
@@ -469,11 +463,9 @@ DROPOUT_SEED = 20_151_231
 
 def _dropout_drawing_its_own_mask(spec: LayerSpec, cls: Any) -> tuple[LayerSpec, str]:
     """The spec for a dropout whose forward takes no ``mask`` (the book's draws
-    ``np.random.rand(*x.shape) > p``): NumPy's global RNG is seeded identically before every
-    forward, so the class draws the same mask for the same shape, and the mask given to the
-    references is read from the class's output on an input of ones (kept: nonzero). The batch
-    property does not apply: a row alone draws another mask than in its batch. UsageError if the
-    class's mask does not follow ``np.random.seed`` (then it cannot be recovered)."""
+    ``np.random.rand(*x.shape) > p``): with NumPy's global RNG seeded before every forward, the
+    references get the mask read from the output on an input of ones. No batch property (a row
+    alone draws another mask); UsageError if ``np.random.seed`` does not fix the class's mask."""
     probe_spec = replace(
         spec,
         inputs=("x",),
@@ -658,16 +650,14 @@ FD_UNIT_SCALE = 16.0
 def _scn_kinks(a: Arrays, margin: float) -> dict[str, np.ndarray]:
     """Which parameters finite differences must leave alone.
 
-    Kinks: a step of ``margin`` in W1 and b1 moves a convolution pre-activation by up to
-    ``margin * (sum|patch| + 1)``: if that can cross a ReLU's 0 or reorder a pooling window's top
-    two, W1 and b1 are not perturbed. A hidden pre-activation moves by ``margin * (sum|pooled| +
-    1)`` through W2, b2, plus ``|W2|`` times the pooled values' move if W1, b1 are perturbed too.
+    Kinks: a step of ``margin`` in W1, b1 moves a convolution pre-activation by up to ``margin *
+    patch_l1``; if that can cross a ReLU's 0 or reorder a pooling window's top two, they stay put.
+    A hidden pre-activation moves by ``margin * (sum|pooled| + 1)`` through W2, b2, plus ``|W2|``
+    times the pooled values' move if W1, b1 are perturbed too.
 
-    Curvature: a unit step in a parameter moves the logits by at most ``s`` (b3: 1; W3: sum|hidden|;
-    b2, W2: ``|W3|`` times 1 or sum|pooled|; b1, W1: ``|W2| |W3|`` times 1 or sum|patch|); the
-    loss then curves on the scale ``1/s``, and a parameter with ``s > FD_UNIT_SCALE`` is left to
-    the exact references. b3 crosses no kink and has ``s = 1``: it is always perturbed, so the
-    check never has nothing to do."""
+    Curvature: a unit step in a parameter moves the logits by at most ``s`` (see ``scale``), so the
+    loss curves on the scale ``1/s``: ``s > FD_UNIT_SCALE`` is left to the exact references. b3
+    (no kink, ``s = 1``) is always perturbed: the check always has something to do."""
     f = _analysis(a)
     reach1 = margin * f.patch_l1
     conv_near = bool(np.any(np.abs(f.conv) <= reach1)) or bool(
