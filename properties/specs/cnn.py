@@ -235,15 +235,19 @@ def _eps(a: Arrays) -> float:
 
 
 class _BatchStats:
-    """A training-mode case's per-channel statistics in float64: ``std = sqrt(var + eps)``,
-    ``spread = (max|x| + |mean|) / std`` (how far rounding in ``x - mean`` is amplified: the
-    normalization's condition number), ``xn_max = max|x - mean| / std``."""
+    """A case's per-channel statistics in float64, the running ones if given, else the batch's:
+    ``std = sqrt(var + eps)``, ``spread = (max|x| + |mean|) / std`` (how far rounding in
+    ``x - mean`` is amplified: the normalization's condition number), ``xn_max = max|x - mean| / std``."""
 
     def __init__(self, a: Arrays) -> None:
         x = a["x"].astype(np.float64)
-        axes, _ = _bn_shape(x)
-        mu = x.mean(axis=axes, keepdims=True)
-        std = np.sqrt(((x - mu) ** 2).mean(axis=axes, keepdims=True) + _eps(a))
+        axes, shape = _bn_shape(x)
+        if "running_mean" in a:
+            mu = a["running_mean"].astype(np.float64).reshape(shape)
+            std = np.sqrt(a["running_var"].astype(np.float64).reshape(shape) + _eps(a))
+        else:
+            mu = x.mean(axis=axes, keepdims=True)
+            std = np.sqrt(((x - mu) ** 2).mean(axis=axes, keepdims=True) + _eps(a))
         self.std = std.reshape(-1)
         self.spread = ((np.abs(x).max(axis=axes, keepdims=True) + np.abs(mu)) / std).reshape(-1)
         self.xn_max = (np.abs(x - mu) / std).max(axis=axes)
@@ -252,9 +256,10 @@ class _BatchStats:
 
 
 def _bn_value_scale(a: Arrays) -> float:
-    """``gamma * (x - mean) / std + beta``: subtracting the rounded mean leaves an error of
-    ``eps * (|x| + |mean|)``, amplified by ``|gamma| / std``; the output is made of terms up to
-    ``|gamma| * spread + |beta|``, however small it is (a nearly constant channel)."""
+    """``gamma * (x - mean) / std + beta`` (in inference torch folds it into ``x * scale + (beta -
+    mean * scale)``): subtracting the rounded mean leaves an error of ``eps * (|x| + |mean|)``,
+    amplified by ``|gamma| / std``; the output is made of terms up to ``|gamma| * spread + |beta|``,
+    however small it is (a nearly constant channel, x at the running mean)."""
     st = _BatchStats(a)
     return float(np.max(st.gamma * st.spread + st.beta))
 
@@ -273,14 +278,14 @@ def _bn_grad_scale(a: Arrays, dout: np.ndarray) -> dict[str, float]:
     ``dx = gamma/std * (dout - mean(dout) - xn*mean(dout*xn))``, up to
     ``d*|gamma|/std * (2 + 2*spread*xn_max)`` (``xn`` carries the rounding of ``x - mean``);
     ``dgamma = sum(dout*xn)``, up to ``sum|dout| * spread``; ``dbeta = sum(dout)``, up to
-    ``sum|dout|``. A gradient can be far smaller than its terms (two values per channel: dx ~ 0)."""
+    ``sum|dout|``. A gradient can be far smaller than its terms (two values per channel: dx ~ 0;
+    absorbed terms: 1 + 1e-300 - 1). In inference ``dx = gamma * dout / std`` sums nothing."""
     st = _BatchStats(a)
+    sums = {"gamma": _bn_sums(a, dout, st.spread), "beta": _bn_sums(a, dout, np.ones_like(st.spread))}
+    if "running_mean" in a:
+        return sums
     d = float(np.max(np.abs(dout), initial=0.0))
-    return {
-        "x": d * float(np.max(st.gamma / st.std * (2.0 + 2.0 * st.spread * st.xn_max))),
-        "gamma": _bn_sums(a, dout, st.spread),
-        "beta": _bn_sums(a, dout, np.ones_like(st.spread)),
-    }
+    return {"x": d * float(np.max(st.gamma / st.std * (2.0 + 2.0 * st.spread * st.xn_max))), **sums}
 
 
 def _bn_kinks(a: Arrays, margin: float) -> dict[str, np.ndarray]:
@@ -290,32 +295,6 @@ def _bn_kinks(a: Arrays, margin: float) -> dict[str, np.ndarray]:
     The x of narrower channels are left to the exact references; gamma and beta (linear) vary."""
     narrow = (_BatchStats(a).std < 0.5).reshape(_bn_shape(a["x"])[1])
     return {"x": np.broadcast_to(narrow, a["x"].shape).copy()}
-
-
-def _bn_eval_terms(a: Arrays) -> np.ndarray:
-    """Per channel: ``(max|x| + |running_mean|) / sqrt(running_var + eps)``, the size of the terms
-    of the normalized ``x`` (x at the running mean: they cancel)."""
-    x = np.abs(a["x"].astype(np.float64))
-    axes, _ = _bn_shape(x)
-    sd = np.sqrt(a["running_var"].astype(np.float64) + _eps(a))
-    return (x.max(axis=axes) + np.abs(a["running_mean"].astype(np.float64))) / sd
-
-
-def _bn_eval_grad_scale(a: Arrays, dout: np.ndarray) -> dict[str, float]:
-    """``dgamma = sum(dout * xn)`` and ``dbeta = sum(dout)`` are sums whose terms may cancel (or be
-    absorbed: 1 + 1e-300 - 1); ``dx = gamma * dout / sd`` sums nothing."""
-    return {
-        "gamma": _bn_sums(a, dout, _bn_eval_terms(a)),
-        "beta": _bn_sums(a, dout, np.ones(a["x"].shape[1])),
-    }
-
-
-def _bn_eval_value_scale(a: Arrays) -> float:
-    """``gamma * (x - running_mean) / sqrt(running_var + eps) + beta`` (torch folds it into
-    ``x * scale + (beta - running_mean * scale)``) has terms up to ``|gamma| * terms + |beta|``:
-    where they cancel (x at the running mean, beta 0) the rounding is that size, not the output's."""
-    terms = np.abs(a["gamma"].astype(np.float64)) * _bn_eval_terms(a)
-    return float(np.max(terms + np.abs(a["beta"].astype(np.float64))))
 
 
 def _bn_draw(per_feature: bool = False, running: bool = False) -> Callable[[Draw, np.dtype, Sizes], Arrays]:
@@ -422,8 +401,6 @@ _BN_EVAL = replace(
     draw=_bn_draw(running=True),
     kinks=None,  # linear in x
     convention="",
-    value_scale=_bn_eval_value_scale,
-    grad_scale=_bn_eval_grad_scale,
     row_wise=True,
     alternatives=(
         Alternative("batch_norm_eval_forward", only_if_raises=True),
