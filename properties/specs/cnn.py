@@ -528,22 +528,18 @@ register(
 # --------------------------------------------------------------------------- SimpleConvNet
 
 
-def _scn_torch(
-    T: Any, x: Any, t: Any, W1: Any, b1: Any, W2: Any, b2: Any, W3: Any, b3: Any, stride: int, pad: int
-) -> Any:
-    h = T.F.relu(T.F.conv2d(x, W1, b1, stride=stride, padding=pad))
+def _scn_torch(T: Any, x: Any, t: Any, stride: int, pad: int, **p: Any) -> Any:
+    h = T.F.relu(T.F.conv2d(x, p["W1"], p["b1"], stride=stride, padding=pad))
     h = T.F.max_pool2d(h, 2, stride=2)
-    h = T.F.relu(T.F.linear(h.reshape(h.shape[0], -1), W2.T, b2))
-    return T.F.cross_entropy(T.F.linear(h, W3.T, b3), t)
+    h = T.F.relu(T.F.linear(h.reshape(h.shape[0], -1), p["W2"].T, p["b2"]))
+    return T.F.cross_entropy(T.F.linear(h, p["W3"].T, p["b3"]), t)
 
 
-def _scn_jax(
-    J: Any, x: Any, t: Any, W1: Any, b1: Any, W2: Any, b2: Any, W3: Any, b3: Any, stride: int, pad: int
-) -> Any:
-    h = J.nn.relu(_conv_jax(J, x, W1, b1, stride, pad))
+def _scn_jax(J: Any, x: Any, t: Any, stride: int, pad: int, **p: Any) -> Any:
+    h = J.nn.relu(_conv_jax(J, x, p["W1"], p["b1"], stride, pad))
     h = _pool_jax(J, h, 2, 2, 2, 0)
-    h = J.nn.relu(h.reshape(h.shape[0], -1) @ W2 + b2)
-    logp = J.nn.log_softmax(h @ W3 + b3, axis=-1)
+    h = J.nn.relu(h.reshape(h.shape[0], -1) @ p["W2"] + p["b2"])
+    logp = J.nn.log_softmax(h @ p["W3"] + p["b3"], axis=-1)
     return -J.jnp.mean(J.jnp.take_along_axis(logp, t[:, None], axis=-1))
 
 
@@ -581,8 +577,10 @@ def _windows(m: np.ndarray) -> np.ndarray:
     return np.swapaxes(m, -3, -2).reshape(*m.shape[:-4], ph, pw, 4)
 
 
+@per_case
 class _Forward:
-    """The network's forward pass in float64, with the magnitudes rounding errors scale with.
+    """The network's forward pass in float64 (once per case), with the magnitudes rounding errors
+    scale with.
 
     ``conv``/``conv_terms``: (N, FN, OH, OW) pre-activations and ``sum |patch * W1| + |b1|``;
     ``patch_l1``: ``sum |patch|`` (how far a unit step in W1, b1 moves a pre-activation);
@@ -605,17 +603,12 @@ class _Forward:
         self.hidden = self.pooled @ W2 + b2
         self.hidden_terms = self.pooled @ np.abs(W2) + np.abs(b2)
         self.W2 = W2
-        h = np.maximum(self.hidden, 0.0)
-        self.logits = h @ a["W3"].astype(np.float64) + a["b3"].astype(np.float64)
+        self.logits = np.maximum(self.hidden, 0.0) @ a["W3"].astype(np.float64) + a["b3"].astype(np.float64)
 
     def window_gaps(self) -> np.ndarray:
         """Per pooling window, the gap between its two largest (post-ReLU) values."""
         top2 = np.sort(self.windows, axis=-1)[..., -2:]
         return top2[..., 1] - top2[..., 0]
-
-
-#: the float64 forward analysis every hook below reads, computed once per case
-_analysis = per_case(_Forward)
 
 
 #: finite differences assume the function curves on a unit scale (FD_FACTOR covers O(1) constants);
@@ -635,7 +628,7 @@ def _scn_kinks(a: Arrays, margin: float) -> dict[str, np.ndarray]:
     Curvature: a unit step in a parameter moves the logits by at most ``s`` (see ``scale``), so the
     loss curves on the scale ``1/s``: ``s > FD_UNIT_SCALE`` is left to the exact references. b3
     (no kink, ``s = 1``) is always perturbed: the check always has something to do."""
-    f = _analysis(a)
+    f = _Forward(a)
     reach1 = margin * f.patch_l1
     conv_near = bool(np.any(np.abs(f.conv) <= reach1)) or bool(
         np.any(f.window_gaps() <= 2 * float(reach1.max()))
@@ -663,7 +656,7 @@ def _scn_ambiguous(a: Arrays) -> bool:
     on opposite sides: a convolution or hidden pre-activation within rounding of 0, or a pooling
     window whose two largest values are within rounding of each other. An exact tie of two
     identical patches is harmless (both would pass back the same gradient) and is not skipped."""
-    f = _analysis(a)
+    f = _Forward(a)
     ulp = EXACT_ULPS * float(np.finfo(a["x"].dtype).eps)
     if np.any(np.abs(f.conv) <= ulp * f.conv_terms):
         return True
@@ -687,13 +680,11 @@ def _scn_grad_scale(a: Arrays, dout: np.ndarray) -> dict[str, float]:
     """Backpropagate magnitudes, as two_layer_net's: ``|dlogits| <= |dout| * (y + t) / N`` (the
     gradient ``(y - t) / N`` cancels when the net is confident and right), then through ``|W3|``,
     the ReLU, ``|W2|``, the pooling window's maximum, the ReLU and ``|patch|``, as the layers do."""
-    f = _analysis(a)
-    n = a["x"].shape[0]
+    f = _Forward(a)
     z = f.logits - f.logits.max(axis=1, keepdims=True)
     y = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
     t = np.eye(z.shape[1])[a["t"]]
-    d3 = float(np.max(np.abs(dout))) * (y + t) / n
-    h = np.maximum(f.hidden, 0.0)
+    d3 = float(np.max(np.abs(dout))) * (y + t) / len(z)
     d2 = (d3 @ np.abs(a["W3"].astype(np.float64)).T) * (f.hidden > 0)
     dpool = (d2 @ np.abs(f.W2).T).reshape(f.windows.shape[:-1]) * (f.windows.max(axis=-1) > 0)
     cells = np.where(np.arange(4) == np.argmax(f.windows, axis=-1)[..., None], dpool[..., None], 0.0)
@@ -703,7 +694,7 @@ def _scn_grad_scale(a: Arrays, dout: np.ndarray) -> dict[str, float]:
     dconv[:, :, : 2 * PH, : 2 * PW] = cells
     terms = {
         "b3": d3.sum(axis=0),
-        "W3": h.T @ d3,
+        "W3": np.maximum(f.hidden, 0.0).T @ d3,
         "b2": d2.sum(axis=0),
         "W2": np.abs(f.pooled).T @ d2,
         "b1": dconv.sum(axis=(0, 2, 3)),
@@ -715,7 +706,7 @@ def _scn_grad_scale(a: Arrays, dout: np.ndarray) -> dict[str, float]:
 def _scn_cond(a: Arrays) -> float:
     """As two_layer_net's: the loss is log-softmax of the logits, so an error of eps*|logit| in a
     logit is an error of that size in the loss and its gradients."""
-    return 1.0 + float(np.max(np.abs(_analysis(a).logits)))
+    return 1.0 + float(np.max(np.abs(_Forward(a).logits)))
 
 
 register(
