@@ -270,7 +270,7 @@ def _bn_sums(a: Arrays, dout: np.ndarray, weight: np.ndarray) -> float:
     if np.ndim(dout) == 0:
         return float(np.abs(dout)) * float(np.max(weight))
     axes, _ = _bn_shape(a["x"])
-    return float(np.max(np.abs(dout.astype(np.float64)).sum(axis=axes) * weight))
+    return float(np.max(np.abs(dout.astype(np.float64)).reshape(a["x"].shape).sum(axis=axes) * weight))
 
 
 def _bn_grad_scale(a: Arrays, dout: np.ndarray) -> dict[str, float]:
@@ -346,17 +346,10 @@ _BN = LayerSpec(
 register(_BN)
 
 
-# the book's convention: a 4-D input is flattened to (N, C*H*W) and each feature normalized alone
-
-
 def _flat(a: Arrays) -> Arrays:
-    """The case with x flattened to (N, features): the per-channel hooks then apply per feature."""
-    x = a["x"]
-    return {**a, "x": x.reshape(x.shape[0], -1)}
-
-
-def _flat_dout(a: Arrays, dout: np.ndarray) -> np.ndarray:
-    return dout.reshape(dout.shape[0], -1) if np.ndim(dout) == a["x"].ndim else dout
+    """The book's convention: x flattened to (N, C*H*W), each feature normalized alone; the
+    per-channel hooks then apply per feature."""
+    return {**a, "x": a["x"].reshape(len(a["x"]), -1)}
 
 
 def _per_feature(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -381,7 +374,7 @@ register(
         kinks=lambda a, margin: {"x": _bn_kinks(_flat(a), margin)["x"].reshape(a["x"].shape)},
         convention="smooth (eps > 0); features with std < 1/2 curve too fast for finite differences",
         value_scale=lambda a: _bn_value_scale(_flat(a)),
-        grad_scale=lambda a, dout: _bn_grad_scale(_flat(a), _flat_dout(a, dout)),
+        grad_scale=lambda a, dout: _bn_grad_scale(_flat(a), dout),
         alternatives=(
             *(Alternative("batch_norm_per_feature", {"eps": e}) for e in _OTHER_EPS),
             Alternative("batch_norm"),
@@ -457,8 +450,7 @@ def _dropout_drawing_its_own_mask(spec: LayerSpec, cls: Any) -> tuple[LayerSpec,
 
     def mask_of(a: Arrays, dtype: Any) -> np.ndarray:
         ones = {**a, "x": np.ones(a["x"].shape, dtype)}
-        out = drv.forward(drv.build(cls, ones, dtype), ones)
-        return np.asarray(out != 0)
+        return np.asarray(drv.forward(drv.build(cls, ones, dtype), ones) != 0)
 
     case = {"x": np.ones((8, 16)), **_hyper(spec.shapes[0], "dropout_ratio")}
     if not np.array_equal(mask_of(case, np.float64), mask_of(case, np.float64)):
@@ -630,12 +622,11 @@ def _scn_kinks(a: Arrays, margin: float) -> dict[str, np.ndarray]:
     (no kink, ``s = 1``) is always perturbed: the check always has something to do."""
     f = _Forward(a)
     reach1 = margin * f.patch_l1
-    conv_near = bool(np.any(np.abs(f.conv) <= reach1)) or bool(
-        np.any(f.window_gaps() <= 2 * float(reach1.max()))
-    )
+    reach = float(reach1.max())
+    conv_near = np.any(np.abs(f.conv) <= reach1) or np.any(f.window_gaps() <= 2 * reach)
     direct = margin * (np.abs(f.pooled).sum(axis=1, keepdims=True) + 1.0)
-    via_w1 = float(reach1.max()) * np.abs(f.W2).sum(axis=0)
-    near1 = conv_near or bool(np.any(np.abs(f.hidden) <= direct + via_w1))
+    via_w1 = reach * np.abs(f.W2).sum(axis=0)
+    near1 = bool(conv_near or np.any(np.abs(f.hidden) <= direct + via_w1))
     near2 = bool(np.any(np.abs(f.hidden) <= direct + (0.0 if near1 else via_w1)))
     w3 = float(np.abs(a["W3"].astype(np.float64)).sum(axis=0).max())
     w2w3 = float(np.abs(f.W2).sum(axis=0).max()) * w3
