@@ -31,6 +31,11 @@ def _hyper(s: Sizes, *names: str) -> dict[str, Any]:
     return {k: s[k] for k in names}
 
 
+def hyper_draw(*names: str) -> Callable[[Draw, np.dtype, Sizes], Arrays]:
+    """A draw of ``x`` alone, with the case's hyper-parameters ``names`` (graph.py's nodes too)."""
+    return lambda draw, dtype, s: {"x": draw(S.array(dtype, s["x"])), **_hyper(s, *names)}
+
+
 def _geometry(a: Arrays, *names: str) -> tuple[int, ...]:
     return tuple(int(np.asarray(a[k]).item()) for k in names)
 
@@ -176,10 +181,6 @@ def _pool_jax(J: Any, x: Any, pool_h: int, pool_w: int, stride: int, pad: int) -
     )
 
 
-def _pool_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
-    return {"x": draw(S.array(dtype, s["x"])), **_hyper(s, "pool_h", "pool_w", "stride", "pad")}
-
-
 register(
     LayerSpec(
         name="pooling",
@@ -193,7 +194,7 @@ register(
             {"x": (2, 1, 5, 6), "pool_h": 3, "pool_w": 2, "stride": 2, "pad": 1},
             {"x": (2, 3, 4, 4), "pool_h": 2, "pool_w": 3, "stride": 1, "pad": 1},
         ),
-        draw=_pool_draw,
+        draw=hyper_draw("pool_h", "pool_w", "stride", "pad"),
         torch=_pool_torch,
         jax=_pool_jax,
         kinks=_pool_kinks,

@@ -30,6 +30,7 @@ from properties.engine.chain import chain
 from properties.engine.registry import register
 from properties.engine.spec import Arrays, BadInput, Draw, LayerSpec, Sample, Sizes
 from properties.specs import seed
+from properties.specs.cnn import hyper_draw
 
 #: below this distance from the pole at 0, central differences' truncation error of log and 1/x
 #: (relative ``h**2 / x**2``) outgrows their tolerance (``2**6 * h**2``): autodiff judges those
@@ -125,13 +126,6 @@ register(
 )
 
 
-def _hyper_draw(*names: str) -> Any:
-    def draw_case(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
-        return {"x": draw(S.array(dtype, s["x"])), **{k: s[k] for k in names}}
-
-    return draw_case
-
-
 def _repeat_grad_scale(a: Arrays, dout: np.ndarray) -> float:
     """dx sums ``repeats`` copies of dout: where they cancel, the rounding is their size."""
     return int(np.asarray(a["repeats"]).item()) * seed.dout_scale(a, dout)
@@ -150,7 +144,7 @@ register(
             {"x": (2, 3), "repeats": 2, "axis": 1},
             {"x": (3, 2, 2), "repeats": 2, "axis": -1},
         ),
-        draw=_hyper_draw("repeats", "axis"),
+        draw=hyper_draw("repeats", "axis"),
         torch=lambda T, x, repeats, axis: T.torch.repeat_interleave(x, repeats, dim=axis),
         jax=lambda J, x, repeats, axis: J.jnp.repeat(x, repeats, axis=axis),
         grad_scale=_repeat_grad_scale,
@@ -173,7 +167,7 @@ register(
         inputs=("x",),
         hyper=("axis",),
         shapes=({"x": (3, 4), "axis": 0}, {"x": (1, 5), "axis": 0}, {"x": (2, 3, 2), "axis": 1}),
-        draw=_hyper_draw("axis"),
+        draw=hyper_draw("axis"),
         torch=lambda T, x, axis: T.torch.sum(x, dim=axis, keepdim=True),
         jax=lambda J, x, axis: J.jnp.sum(x, axis=axis, keepdims=True),
         value_scale=_sum_value_scale,
