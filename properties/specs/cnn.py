@@ -1,8 +1,7 @@
 """The CNN specs: convolution, max pooling, batch normalization, dropout and SimpleConvNet.
 
-Their names are a public contract. Hyper-parameters (stride, pad, window, dropout ratio) come
-with each shape-set entry and reach the constructor, the math functions and the hooks through
-``LayerSpec.hyper``.
+Their names are a public contract. Hyper-parameters (stride, pad, window, dropout ratio) come with
+each shape-set entry and reach the constructor, the math functions and the hooks (``LayerSpec.hyper``).
 """
 
 from __future__ import annotations
@@ -230,11 +229,6 @@ def _bn_torch(T: Any, x: Any, gamma: Any, beta: Any, eps: float = BN_EPS, **runn
     return T.F.batch_norm(x, mean, var, gamma, beta, training=not running, eps=eps)
 
 
-def _eps(a: Arrays) -> float:
-    """The case's eps: the spec's setting (``--set eps=...``), else torch's default."""
-    return float(np.asarray(a.get("eps", BN_EPS)))
-
-
 class _BatchStats:
     """A case's per-channel statistics in float64, the running ones if given, else the batch's:
     ``std = sqrt(var + eps)``, ``spread = (max|x| + |mean|) / std`` (how far rounding in
@@ -245,10 +239,11 @@ class _BatchStats:
         axes, shape = _bn_shape(x)
         if "running_mean" in a:
             mu = a["running_mean"].astype(np.float64).reshape(shape)
-            std = np.sqrt(a["running_var"].astype(np.float64).reshape(shape) + _eps(a))
+            var = a["running_var"].astype(np.float64).reshape(shape)
         else:
             mu = x.mean(axis=axes, keepdims=True)
-            std = np.sqrt(((x - mu) ** 2).mean(axis=axes, keepdims=True) + _eps(a))
+            var = ((x - mu) ** 2).mean(axis=axes, keepdims=True)
+        std = np.sqrt(var + float(np.asarray(a.get("eps", BN_EPS))))  # the spec's setting (--set eps=)
         self.std = std.reshape(-1)
         self.spread = ((np.abs(x).max(axis=axes, keepdims=True) + np.abs(mu)) / std).reshape(-1)
         self.xn_max = (np.abs(x - mu) / std).max(axis=axes)
@@ -299,8 +294,7 @@ def _bn_kinks(a: Arrays, margin: float) -> dict[str, np.ndarray]:
 
 
 def _bn_draw(per_feature: bool = False, running: bool = False) -> Callable[[Draw, np.dtype, Sizes], Arrays]:
-    """x, and gamma and beta per channel (per feature: one per entry of a row); ``running``: the
-    running statistics too."""
+    """x, gamma and beta per channel (per feature: per entry of a row); ``running``: the running stats too."""
 
     def draw_case(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
         C = math.prod(s["x"][1:]) if per_feature else s["x"][1]
@@ -472,7 +466,6 @@ def _dropout_drawing_its_own_mask(spec: LayerSpec, cls: Any) -> tuple[LayerSpec,
     return replace(probe_spec, draw=draw), note
 
 
-#: how the mask reaches both sides, in both dropout specs' summaries
 _GIVEN_MASK = (
     "with a drawn mask given to both sides (a forward without mask=: the mask it draws under a seeded "
     "np.random is read from its output)"
@@ -572,8 +565,7 @@ def _windows(m: np.ndarray) -> np.ndarray:
 
 @per_case
 class _Forward:
-    """The network's forward pass in float64 (once per case), with the magnitudes rounding errors
-    scale with.
+    """The network's forward pass in float64 (once per case), with the sizes rounding scales with.
 
     ``conv``/``conv_terms``: (N, FN, OH, OW) pre-activations and ``sum |patch * W1| + |b1|``;
     ``patch_l1``: ``sum |patch|`` (how far a unit step in W1, b1 moves a pre-activation);

@@ -56,10 +56,9 @@ def _magnitudes(dtype: Any, least: float, most: float) -> st.SearchStrategy[floa
     whole range, and the ends themselves."""
     cast = np.dtype(dtype).type
     lo, hi = float(cast(least)), float(cast(most))
-    spread = st.floats(math.log10(lo), math.log10(hi)).map(lambda e: float(cast(10.0**e)))
     mixed = st.one_of(
         st.floats(POLE_MARGIN, min(4.0, hi)).map(lambda v: float(cast(v))),
-        spread,
+        st.floats(math.log10(lo), math.log10(hi)).map(lambda e: float(cast(10.0**e))),
         st.sampled_from([lo, hi, 1.0, 0.5]),
     )
     return mixed.filter(lambda v: lo <= v <= hi)
