@@ -1,8 +1,7 @@
 """The CNN specs: convolution, max pooling, batch normalization, dropout and SimpleConvNet.
 
-Their names are a public contract. Hyper-parameters (stride, pad, window, dropout ratio) come
-with each shape-set entry and reach the constructor, the math functions and the hooks through
-``LayerSpec.hyper``.
+Their names are a public contract. Hyper-parameters (stride, pad, window, dropout ratio) come with
+each shape-set entry and reach the constructor, the math functions and the hooks (``LayerSpec.hyper``).
 """
 
 from __future__ import annotations
@@ -29,6 +28,11 @@ BN_EPS = 1e-5  # BatchNormalization's default eps, torch's default too
 
 def _hyper(s: Sizes, *names: str) -> dict[str, Any]:
     return {k: s[k] for k in names}
+
+
+def hyper_draw(*names: str) -> Callable[[Draw, np.dtype, Sizes], Arrays]:
+    """A draw of ``x`` alone, with the case's hyper-parameters ``names`` (graph.py's nodes too)."""
+    return lambda draw, dtype, s: {"x": draw(S.array(dtype, s["x"])), **_hyper(s, *names)}
 
 
 def _geometry(a: Arrays, *names: str) -> tuple[int, ...]:
@@ -72,10 +76,9 @@ def _conv_value_scale(a: Arrays) -> float:
 
 
 def _conv_grad_scale(a: Arrays, dout: np.ndarray) -> dict[str, float]:
-    """The gradients are sums too: ``db`` of ``dout`` over (N, OH, OW), ``dW`` of ``dout * patch``,
-    ``dx`` of ``dout * W`` over the windows covering a pixel (at most one term per filter and
-    kernel cell: up to ``max|dout| * sum|W[:, c]|``). Where a sum cancels, its rounding is the
-    size of its terms. (A Jacobian row, unit ``dout`` for one output, sums nothing.)"""
+    """Sums, rounded on the size of their terms where they cancel: ``db`` of ``dout`` over (N, OH,
+    OW), ``dW`` of ``dout * patch``, ``dx`` of at most one ``dout * W`` per filter and kernel cell
+    (up to ``max|dout| * sum|W[:, c]|``). A Jacobian row's unit ``dout`` sums nothing."""
     if np.ndim(dout) != 4:
         return {}
     W = np.abs(a["W"].astype(np.float64))
@@ -125,12 +128,10 @@ register(
 # --------------------------------------------------------------------------- max pooling
 
 
-def _pool_cells(a: Arrays) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
-    """Every window's cells: values (N, C, L, K) in float64 (padding -inf) and, per window and
-    cell, the flat index into the padded (H + 2p, W + 2p) plane (L, K); K in row-major window order.
-
-    Written with ``sliding_window_view``, independently of the layer's im2col.
-    """
+def _pool_cells(a: Arrays) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
+    """Every window's cells (N, C, L, K) in float64, padding -inf, K in row-major window order;
+    and ``mark``, from a mask of cells to the (N, C, H, W) plane true where any window marks one.
+    Written with ``sliding_window_view``, independently of the layer's im2col."""
     ph, pw, s, p = _geometry(a, "pool_h", "pool_w", "stride", "pad")
     x = a["x"].astype(np.float64)
     N, C, H, W = x.shape
@@ -138,43 +139,29 @@ def _pool_cells(a: Arrays) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
     index = sliding_window_view(np.arange(Hp * Wp).reshape(Hp, Wp), (ph, pw))[::s, ::s]
     index = index.reshape(-1, ph * pw)
     padded = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=-np.inf).reshape(N, C, -1)
-    return padded[:, :, index], index, (Hp, Wp)
 
+    def mark(cells_mask: np.ndarray) -> np.ndarray:
+        plane = np.zeros((N, C, Hp * Wp), bool)
+        np.logical_or.at(plane.T, index.T, cells_mask.T)  # plane.T: a view, (H*W, C, N)
+        return plane.reshape(N, C, Hp, Wp)[:, :, p : p + H, p : p + W]
 
-def _unpad(a: Arrays, plane: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
-    p = _geometry(a, "pad")[0]
-    N, C, H, W = a["x"].shape
-    return plane.reshape(N, C, *hw)[:, :, p : p + H, p : p + W]
-
-
-def _mark(cells_mask: np.ndarray, index: np.ndarray, size: int) -> np.ndarray:
-    """A plane (N, C, size) true where any window marks its cell. For one cell position k the
-    windows' cells are distinct, so each assignment below has no repeated index."""
-    plane = np.zeros((*cells_mask.shape[:2], size), bool)
-    for k in range(index.shape[1]):
-        plane[:, :, index[:, k]] |= cells_mask[..., k]
-    return plane
+    return padded[:, :, index], mark
 
 
 def _pool_kinks(a: Arrays, margin: float) -> dict[str, np.ndarray]:
     """Cells within ``margin`` of their window's maximum, in windows where two or more are: a
     perturbation of that size can change which cell is the maximum (``margin`` 0: exact ties)."""
-    cells, index, hw = _pool_cells(a)
+    cells, mark = _pool_cells(a)
     near = cells >= cells.max(axis=-1, keepdims=True) - margin
-    near &= (near.sum(axis=-1) >= 2)[..., None]
-    return {"x": _unpad(a, _mark(near, index, hw[0] * hw[1]), hw)}
+    return {"x": mark(near & (near.sum(axis=-1) >= 2)[..., None])}
 
 
 def _pool_at_kinks(a: Arrays) -> dict[str, tuple[np.ndarray, float]]:
     """torch's rule at a tie: the first maximal cell of the window (row-major) takes the window's
     gradient, so a tied maximum that no window selects gets exactly 0."""
-    cells, index, hw = _pool_cells(a)
-    size = hw[0] * hw[1]
-    top = cells.max(axis=-1, keepdims=True)
-    tied = (cells == top) & ((cells == top).sum(axis=-1) >= 2)[..., None]
+    cells, mark = _pool_cells(a)
     first = np.arange(cells.shape[-1]) == np.argmax(cells, axis=-1)[..., None]
-    losers = _mark(tied, index, size) & ~_mark(first, index, size)
-    return {"x": (_unpad(a, losers, hw), 0.0)}
+    return {"x": (_pool_kinks(a, 0.0)["x"] & ~mark(first), 0.0)}
 
 
 def _pool_torch(T: Any, x: Any, pool_h: int, pool_w: int, stride: int, pad: int) -> Any:
@@ -193,10 +180,6 @@ def _pool_jax(J: Any, x: Any, pool_h: int, pool_w: int, stride: int, pad: int) -
     )
 
 
-def _pool_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
-    return {"x": draw(S.array(dtype, s["x"])), **_hyper(s, "pool_h", "pool_w", "stride", "pad")}
-
-
 register(
     LayerSpec(
         name="pooling",
@@ -210,7 +193,7 @@ register(
             {"x": (2, 1, 5, 6), "pool_h": 3, "pool_w": 2, "stride": 2, "pad": 1},
             {"x": (2, 3, 4, 4), "pool_h": 2, "pool_w": 3, "stride": 1, "pad": 1},
         ),
-        draw=_pool_draw,
+        draw=hyper_draw("pool_h", "pool_w", "stride", "pad"),
         torch=_pool_torch,
         jax=_pool_jax,
         kinks=_pool_kinks,
@@ -230,58 +213,49 @@ def _bn_shape(x: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
     return (0, *range(2, x.ndim)), (1, -1) + (1,) * (x.ndim - 2)
 
 
-def _bn_train_jax(J: Any, x: Any, gamma: Any, beta: Any, eps: float = BN_EPS) -> Any:
+def _bn_jax(J: Any, x: Any, gamma: Any, beta: Any, eps: float = BN_EPS, **running: Any) -> Any:
+    """Training mode normalizes by the batch's statistics, inference by the given running ones."""
     axes, shape = _bn_shape(x)
-    mu = J.jnp.mean(x, axis=axes, keepdims=True)
-    var = J.jnp.mean((x - mu) ** 2, axis=axes, keepdims=True)
+    if running:
+        mu, var = running["running_mean"].reshape(shape), running["running_var"].reshape(shape)
+    else:
+        mu = J.jnp.mean(x, axis=axes, keepdims=True)
+        var = J.jnp.mean((x - mu) ** 2, axis=axes, keepdims=True)
     return (x - mu) / J.jnp.sqrt(var + eps) * gamma.reshape(shape) + beta.reshape(shape)
 
 
-def _bn_train_torch(T: Any, x: Any, gamma: Any, beta: Any, eps: float = BN_EPS) -> Any:
-    return T.F.batch_norm(x, None, None, gamma, beta, training=True, eps=eps)
-
-
-def _bn_eval_jax(
-    J: Any, x: Any, gamma: Any, beta: Any, running_mean: Any, running_var: Any, eps: float = BN_EPS
-) -> Any:
-    _, shape = _bn_shape(x)
-    xn = (x - running_mean.reshape(shape)) / J.jnp.sqrt(running_var.reshape(shape) + eps)
-    return xn * gamma.reshape(shape) + beta.reshape(shape)
-
-
-def _bn_eval_torch(
-    T: Any, x: Any, gamma: Any, beta: Any, running_mean: Any, running_var: Any, eps: float = BN_EPS
-) -> Any:
-    return T.F.batch_norm(x, running_mean, running_var, gamma, beta, training=False, eps=eps)
-
-
-def _eps(a: Arrays) -> float:
-    """The case's eps: the spec's setting (``--set eps=...``), else torch's default."""
-    return float(np.asarray(a.get("eps", BN_EPS)))
+def _bn_torch(T: Any, x: Any, gamma: Any, beta: Any, eps: float = BN_EPS, **running: Any) -> Any:
+    mean, var = running.get("running_mean"), running.get("running_var")
+    return T.F.batch_norm(x, mean, var, gamma, beta, training=not running, eps=eps)
 
 
 class _BatchStats:
-    """A training-mode case's per-channel statistics in float64: ``std = sqrt(var + eps)``,
-    ``spread = (max|x| + |mean|) / std`` (how far rounding in ``x - mean`` is amplified: the
-    normalization's condition number), ``xn_max = max|x - mean| / std``, ``n`` values per channel."""
+    """A case's per-channel statistics in float64, the running ones if given, else the batch's:
+    ``std = sqrt(var + eps)``, ``spread = (max|x| + |mean|) / std`` (how far rounding in
+    ``x - mean`` is amplified: the normalization's condition number), ``xn_max = max|x - mean| / std``."""
 
     def __init__(self, a: Arrays) -> None:
         x = a["x"].astype(np.float64)
-        axes, _ = _bn_shape(x)
-        mu = x.mean(axis=axes, keepdims=True)
-        std = np.sqrt(((x - mu) ** 2).mean(axis=axes, keepdims=True) + _eps(a))
+        axes, shape = _bn_shape(x)
+        if "running_mean" in a:
+            mu = a["running_mean"].astype(np.float64).reshape(shape)
+            var = a["running_var"].astype(np.float64).reshape(shape)
+        else:
+            mu = x.mean(axis=axes, keepdims=True)
+            var = ((x - mu) ** 2).mean(axis=axes, keepdims=True)
+        std = np.sqrt(var + float(np.asarray(a.get("eps", BN_EPS))))  # the spec's setting (--set eps=)
         self.std = std.reshape(-1)
         self.spread = ((np.abs(x).max(axis=axes, keepdims=True) + np.abs(mu)) / std).reshape(-1)
         self.xn_max = (np.abs(x - mu) / std).max(axis=axes)
-        self.n = x.size // x.shape[1]
         self.gamma = np.abs(a["gamma"].astype(np.float64))
         self.beta = np.abs(a["beta"].astype(np.float64))
 
 
 def _bn_value_scale(a: Arrays) -> float:
-    """``gamma * (x - mean) / std + beta``: subtracting the rounded mean leaves an error of
-    ``eps * (|x| + |mean|)``, amplified by ``|gamma| / std``; the output is made of terms up to
-    ``|gamma| * spread + |beta|``, however small it is (a nearly constant channel)."""
+    """``gamma * (x - mean) / std + beta`` (in inference torch folds it into ``x * scale + (beta -
+    mean * scale)``): subtracting the rounded mean leaves an error of ``eps * (|x| + |mean|)``,
+    amplified by ``|gamma| / std``; the output is made of terms up to ``|gamma| * spread + |beta|``,
+    however small it is (a nearly constant channel, x at the running mean)."""
     st = _BatchStats(a)
     return float(np.max(st.gamma * st.spread + st.beta))
 
@@ -292,7 +266,7 @@ def _bn_sums(a: Arrays, dout: np.ndarray, weight: np.ndarray) -> float:
     if np.ndim(dout) == 0:
         return float(np.abs(dout)) * float(np.max(weight))
     axes, _ = _bn_shape(a["x"])
-    return float(np.max(np.abs(dout.astype(np.float64)).sum(axis=axes) * weight))
+    return float(np.max(np.abs(dout.astype(np.float64)).reshape(a["x"].shape).sum(axis=axes) * weight))
 
 
 def _bn_grad_scale(a: Arrays, dout: np.ndarray) -> dict[str, float]:
@@ -300,59 +274,27 @@ def _bn_grad_scale(a: Arrays, dout: np.ndarray) -> dict[str, float]:
     ``dx = gamma/std * (dout - mean(dout) - xn*mean(dout*xn))``, up to
     ``d*|gamma|/std * (2 + 2*spread*xn_max)`` (``xn`` carries the rounding of ``x - mean``);
     ``dgamma = sum(dout*xn)``, up to ``sum|dout| * spread``; ``dbeta = sum(dout)``, up to
-    ``sum|dout|``. A gradient can be far smaller than its terms (two values per channel: dx ~ 0)."""
+    ``sum|dout|``. A gradient can be far smaller than its terms (two values per channel: dx ~ 0;
+    absorbed terms: 1 + 1e-300 - 1). In inference ``dx = gamma * dout / std`` sums nothing."""
     st = _BatchStats(a)
+    sums = {"gamma": _bn_sums(a, dout, st.spread), "beta": _bn_sums(a, dout, np.ones_like(st.spread))}
+    if "running_mean" in a:
+        return sums
     d = float(np.max(np.abs(dout), initial=0.0))
-    return {
-        "x": d * float(np.max(st.gamma / st.std * (2.0 + 2.0 * st.spread * st.xn_max))),
-        "gamma": _bn_sums(a, dout, st.spread),
-        "beta": _bn_sums(a, dout, np.ones_like(st.spread)),
-    }
+    return {"x": d * float(np.max(st.gamma / st.std * (2.0 + 2.0 * st.spread * st.xn_max))), **sums}
 
 
 def _bn_kinks(a: Arrays, margin: float) -> dict[str, np.ndarray]:
-    """Channels finite differences must leave alone. Normalizing is a smoothed kink: at zero
-    variance (eps -> 0) ``(x - mean) / std`` is not differentiable, and it curves on the scale of
-    ``std``, so a central difference's truncation error is ``(h / std)**2`` relative. The
-    finite-difference tolerance, ``FD_FACTOR * eps**(2/3) = FD_FACTOR * h**2``, assumes a unit
-    scale; it holds while ``std >= 1/2`` (room for O(1) constants), whatever the dtype. The x of
-    narrower channels are left to the exact references; gamma and beta (linear) always vary."""
-    st = _BatchStats(a)
-    _, shape = _bn_shape(a["x"])
-    narrow = (st.std < 0.5).reshape(shape)
+    """Normalizing is a smoothed kink (not differentiable at zero variance as eps -> 0) curving on
+    the scale of ``std``: a central difference's truncation error is ``(h / std)**2`` relative,
+    within the unit-scale tolerance ``FD_FACTOR * h**2`` while ``std >= 1/2``, whatever the dtype.
+    The x of narrower channels are left to the exact references; gamma and beta (linear) vary."""
+    narrow = (_BatchStats(a).std < 0.5).reshape(_bn_shape(a["x"])[1])
     return {"x": np.broadcast_to(narrow, a["x"].shape).copy()}
 
 
-def _bn_eval_terms(a: Arrays) -> np.ndarray:
-    """Per channel: ``(max|x| + |running_mean|) / sqrt(running_var + eps)``, the size of the terms
-    of the normalized ``x`` (x at the running mean: they cancel)."""
-    x = np.abs(a["x"].astype(np.float64))
-    axes, _ = _bn_shape(x)
-    sd = np.sqrt(a["running_var"].astype(np.float64) + _eps(a))
-    return (x.max(axis=axes) + np.abs(a["running_mean"].astype(np.float64))) / sd
-
-
-def _bn_eval_grad_scale(a: Arrays, dout: np.ndarray) -> dict[str, float]:
-    """``dgamma = sum(dout * xn)`` and ``dbeta = sum(dout)`` are sums whose terms may cancel (or be
-    absorbed: 1 + 1e-300 - 1); ``dx = gamma * dout / sd`` sums nothing."""
-    return {
-        "gamma": _bn_sums(a, dout, _bn_eval_terms(a)),
-        "beta": _bn_sums(a, dout, np.ones(a["x"].shape[1])),
-    }
-
-
-def _bn_eval_value_scale(a: Arrays) -> float:
-    """``gamma * (x - running_mean) / sqrt(running_var + eps) + beta``, which torch computes folded
-    as ``x * scale + (beta - running_mean * scale)``: made of terms up to
-    ``|gamma| * (|x| + |running_mean|) / sqrt(running_var + eps) + |beta|``, so where they cancel
-    (x at the running mean, beta 0) the rounding is that size, not the output's."""
-    terms = np.abs(a["gamma"].astype(np.float64)) * _bn_eval_terms(a)
-    return float(np.max(terms + np.abs(a["beta"].astype(np.float64))))
-
-
 def _bn_draw(per_feature: bool = False, running: bool = False) -> Callable[[Draw, np.dtype, Sizes], Arrays]:
-    """x, and gamma and beta per channel (per feature: one per entry of a row); ``running``: the
-    running statistics too."""
+    """x, gamma and beta per channel (per feature: per entry of a row); ``running``: the running stats too."""
 
     def draw_case(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
         C = math.prod(s["x"][1:]) if per_feature else s["x"][1]
@@ -369,8 +311,6 @@ def _bn_draw(per_feature: bool = False, running: bool = False) -> Callable[[Draw
     return draw_case
 
 
-_BN_SHAPES = ({"x": (2, 3, 2, 2)}, {"x": (4, 3)}, {"x": (2, 5)})
-_BN_SETTINGS = {"eps": BN_EPS}
 #: eps values learners' code and other frameworks use: the book's ``10e-7``, 1e-7, 1e-8, Keras's 1e-3
 _OTHER_EPS = (1e-6, 1e-7, 1e-8, 1e-3)
 _BN = LayerSpec(
@@ -381,15 +321,15 @@ _BN = LayerSpec(
     inputs=("x",),
     params=("gamma", "beta"),
     forward_kwargs={"train_flg": True},
-    shapes=_BN_SHAPES,
+    shapes=({"x": (2, 3, 2, 2)}, {"x": (4, 3)}, {"x": (2, 5)}),
     draw=_bn_draw(),
-    torch=_bn_train_torch,
-    jax=_bn_train_jax,
+    torch=_bn_torch,
+    jax=_bn_jax,
     kinks=_bn_kinks,
     convention="smooth (eps > 0); channels with std < 1/2 curve too fast for finite differences",
     value_scale=_bn_value_scale,
     grad_scale=_bn_grad_scale,
-    settings=_BN_SETTINGS,
+    settings={"eps": BN_EPS},
     alternatives=(
         Alternative("batch_norm_per_feature", {"eps": 1e-6}),  # the book's BatchNormalization
         Alternative("batch_norm_per_feature"),
@@ -401,17 +341,10 @@ _BN = LayerSpec(
 register(_BN)
 
 
-# the book's convention: a 4-D input is flattened to (N, C*H*W) and each feature normalized alone
-
-
 def _flat(a: Arrays) -> Arrays:
-    """The case with x flattened to (N, features): the per-channel hooks then apply per feature."""
-    x = a["x"]
-    return {**a, "x": x.reshape(x.shape[0], -1)}
-
-
-def _flat_dout(a: Arrays, dout: np.ndarray) -> np.ndarray:
-    return dout.reshape(dout.shape[0], -1) if np.ndim(dout) == a["x"].ndim else dout
+    """The book's convention: x flattened to (N, C*H*W), each feature normalized alone; the
+    per-channel hooks then apply per feature."""
+    return {**a, "x": a["x"].reshape(len(a["x"]), -1)}
 
 
 def _per_feature(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -431,12 +364,12 @@ register(
         summary="training mode, the book's convention: (N, C, H, W) flattened to (N, C*H*W) and each "
         "feature normalized alone (gamma, beta of shape (C*H*W,)); (N, D) as batch_norm",
         draw=_bn_draw(per_feature=True),
-        torch=_per_feature(_bn_train_torch),
-        jax=_per_feature(_bn_train_jax),
+        torch=_per_feature(_bn_torch),
+        jax=_per_feature(_bn_jax),
         kinks=lambda a, margin: {"x": _bn_kinks(_flat(a), margin)["x"].reshape(a["x"].shape)},
         convention="smooth (eps > 0); features with std < 1/2 curve too fast for finite differences",
         value_scale=lambda a: _bn_value_scale(_flat(a)),
-        grad_scale=lambda a, dout: _bn_grad_scale(_flat(a), _flat_dout(a, dout)),
+        grad_scale=lambda a, dout: _bn_grad_scale(_flat(a), dout),
         alternatives=(
             *(Alternative("batch_norm_per_feature", {"eps": e}) for e in _OTHER_EPS),
             Alternative("batch_norm"),
@@ -447,26 +380,21 @@ register(
     )
 )
 
-_BN_EVAL = LayerSpec(
+_BN_EVAL = replace(
+    _BN,
     name="batch_norm_eval",
-    layer=BatchNormalization,
     summary="inference mode: normalize by given running statistics (constants); (N, C, H, W) and (N, D)",
-    inputs=("x",),
-    params=("gamma", "beta"),
     init_arrays=("running_mean", "running_var"),
     forward_kwargs={"train_flg": False},
-    shapes=_BN_SHAPES,
     draw=_bn_draw(running=True),
-    torch=_bn_eval_torch,
-    jax=_bn_eval_jax,
-    value_scale=_bn_eval_value_scale,
-    grad_scale=_bn_eval_grad_scale,
+    kinks=None,  # linear in x
+    convention="",
     row_wise=True,
-    settings=_BN_SETTINGS,
     alternatives=(
         Alternative("batch_norm_eval_forward", only_if_raises=True),
         *(Alternative("batch_norm_eval", {"eps": e}) for e in _OTHER_EPS),
     ),
+    convention_name="",
 )
 register(_BN_EVAL)
 register(
@@ -500,11 +428,9 @@ DROPOUT_SEED = 20_151_231
 
 def _dropout_drawing_its_own_mask(spec: LayerSpec, cls: Any) -> tuple[LayerSpec, str]:
     """The spec for a dropout whose forward takes no ``mask`` (the book's draws
-    ``np.random.rand(*x.shape) > p``): NumPy's global RNG is seeded identically before every
-    forward, so the class draws the same mask for the same shape, and the mask given to the
-    references is read from the class's output on an input of ones (kept: nonzero). The batch
-    property does not apply: a row alone draws another mask than in its batch. UsageError if the
-    class's mask does not follow ``np.random.seed`` (then it cannot be recovered)."""
+    ``np.random.rand(*x.shape) > p``): with NumPy's global RNG seeded before every forward, the
+    references get the mask read from the output on an input of ones. No batch property (a row
+    alone draws another mask); UsageError if ``np.random.seed`` does not fix the class's mask."""
     probe_spec = replace(
         spec,
         inputs=("x",),
@@ -519,8 +445,7 @@ def _dropout_drawing_its_own_mask(spec: LayerSpec, cls: Any) -> tuple[LayerSpec,
 
     def mask_of(a: Arrays, dtype: Any) -> np.ndarray:
         ones = {**a, "x": np.ones(a["x"].shape, dtype)}
-        out = drv.forward(drv.build(cls, ones, dtype), ones)
-        return np.asarray(out != 0)
+        return np.asarray(drv.forward(drv.build(cls, ones, dtype), ones) != 0)
 
     case = {"x": np.ones((8, 16)), **_hyper(spec.shapes[0], "dropout_ratio")}
     if not np.array_equal(mask_of(case, np.float64), mask_of(case, np.float64)):
@@ -541,7 +466,6 @@ def _dropout_drawing_its_own_mask(spec: LayerSpec, cls: Any) -> tuple[LayerSpec,
     return replace(probe_spec, draw=draw), note
 
 
-#: how the mask reaches both sides, in both dropout specs' summaries
 _GIVEN_MASK = (
     "with a drawn mask given to both sides (a forward without mask=: the mask it draws under a seeded "
     "np.random is read from its output)"
@@ -590,22 +514,18 @@ register(
 # --------------------------------------------------------------------------- SimpleConvNet
 
 
-def _scn_torch(
-    T: Any, x: Any, t: Any, W1: Any, b1: Any, W2: Any, b2: Any, W3: Any, b3: Any, stride: int, pad: int
-) -> Any:
-    h = T.F.relu(T.F.conv2d(x, W1, b1, stride=stride, padding=pad))
+def _scn_torch(T: Any, x: Any, t: Any, stride: int, pad: int, **p: Any) -> Any:
+    h = T.F.relu(T.F.conv2d(x, p["W1"], p["b1"], stride=stride, padding=pad))
     h = T.F.max_pool2d(h, 2, stride=2)
-    h = T.F.relu(T.F.linear(h.reshape(h.shape[0], -1), W2.T, b2))
-    return T.F.cross_entropy(T.F.linear(h, W3.T, b3), t)
+    h = T.F.relu(T.F.linear(h.reshape(h.shape[0], -1), p["W2"].T, p["b2"]))
+    return T.F.cross_entropy(T.F.linear(h, p["W3"].T, p["b3"]), t)
 
 
-def _scn_jax(
-    J: Any, x: Any, t: Any, W1: Any, b1: Any, W2: Any, b2: Any, W3: Any, b3: Any, stride: int, pad: int
-) -> Any:
-    h = J.nn.relu(_conv_jax(J, x, W1, b1, stride, pad))
+def _scn_jax(J: Any, x: Any, t: Any, stride: int, pad: int, **p: Any) -> Any:
+    h = J.nn.relu(_conv_jax(J, x, p["W1"], p["b1"], stride, pad))
     h = _pool_jax(J, h, 2, 2, 2, 0)
-    h = J.nn.relu(h.reshape(h.shape[0], -1) @ W2 + b2)
-    logp = J.nn.log_softmax(h @ W3 + b3, axis=-1)
+    h = J.nn.relu(h.reshape(h.shape[0], -1) @ p["W2"] + p["b2"])
+    logp = J.nn.log_softmax(h @ p["W3"] + p["b3"], axis=-1)
     return -J.jnp.mean(J.jnp.take_along_axis(logp, t[:, None], axis=-1))
 
 
@@ -636,13 +556,21 @@ def _scn_net_args(a: Arrays) -> tuple[Any, ...]:
     return a["x"].shape[1:], conv_param, a["W2"].shape[1], a["W3"].shape[1]
 
 
+def _windows(m: np.ndarray) -> np.ndarray:
+    """(..., OH, OW) -> (..., OH // 2, OW // 2, 4): the 2x2, stride-2 pooling windows, row-major."""
+    ph, pw = m.shape[-2] // 2, m.shape[-1] // 2
+    m = m[..., : 2 * ph, : 2 * pw].reshape(*m.shape[:-2], ph, 2, pw, 2)
+    return np.swapaxes(m, -3, -2).reshape(*m.shape[:-4], ph, pw, 4)
+
+
+@per_case
 class _Forward:
-    """The network's forward pass in float64, with the magnitudes rounding errors scale with.
+    """The network's forward pass in float64 (once per case), with the sizes rounding scales with.
 
     ``conv``/``conv_terms``: (N, FN, OH, OW) pre-activations and ``sum |patch * W1| + |b1|``;
     ``patch_l1``: ``sum |patch|`` (how far a unit step in W1, b1 moves a pre-activation);
-    ``pooled``: (N, FN*PH*PW) after ReLU and pooling; ``hidden``/``hidden_terms`` likewise for the
-    hidden affine layer; ``logits``.
+    ``windows``: (N, FN, PH, PW, 4) after ReLU, ``patch_windows`` (N, C*FS*FS, PH, PW, 4) likewise;
+    ``pooled``: (N, FN*PH*PW); ``hidden``/``hidden_terms`` as ``conv``'s; ``logits``.
     """
 
     def __init__(self, a: Arrays) -> None:
@@ -653,27 +581,19 @@ class _Forward:
             np.einsum("nhwcij,fcij->nfhw", np.abs(patches), np.abs(W1)) + np.abs(b1)[:, None, None]
         )
         self.patch_l1 = np.abs(patches).sum(axis=(3, 4, 5))[:, None, :, :] + 1.0
-        relu = np.maximum(self.conv, 0.0)
-        N, F, OH, OW = relu.shape
-        PH, PW = OH // 2, OW // 2
-        windows = relu[:, :, : 2 * PH, : 2 * PW].reshape(N, F, PH, 2, PW, 2).transpose(0, 1, 2, 4, 3, 5)
-        self.windows = windows.reshape(N, F, PH, PW, 4)
-        self.pooled = self.windows.max(axis=-1).reshape(N, -1)
+        self.patch_windows = _windows(np.moveaxis(patches.reshape(*patches.shape[:3], -1), -1, 1))
+        self.windows = _windows(np.maximum(self.conv, 0.0))
+        self.pooled = self.windows.max(axis=-1).reshape(len(self.conv), -1)
         W2, b2 = a["W2"].astype(np.float64), a["b2"].astype(np.float64)
         self.hidden = self.pooled @ W2 + b2
         self.hidden_terms = self.pooled @ np.abs(W2) + np.abs(b2)
         self.W2 = W2
-        h = np.maximum(self.hidden, 0.0)
-        self.logits = h @ a["W3"].astype(np.float64) + a["b3"].astype(np.float64)
+        self.logits = np.maximum(self.hidden, 0.0) @ a["W3"].astype(np.float64) + a["b3"].astype(np.float64)
 
     def window_gaps(self) -> np.ndarray:
         """Per pooling window, the gap between its two largest (post-ReLU) values."""
         top2 = np.sort(self.windows, axis=-1)[..., -2:]
         return top2[..., 1] - top2[..., 0]
-
-
-#: the float64 forward analysis every hook below reads, computed once per case
-_analysis = per_case(_Forward)
 
 
 #: finite differences assume the function curves on a unit scale (FD_FACTOR covers O(1) constants);
@@ -685,24 +605,21 @@ FD_UNIT_SCALE = 16.0
 def _scn_kinks(a: Arrays, margin: float) -> dict[str, np.ndarray]:
     """Which parameters finite differences must leave alone.
 
-    Kinks: a step of ``margin`` in W1 and b1 moves a convolution pre-activation by up to
-    ``margin * (sum|patch| + 1)``: if that can cross a ReLU's 0 or reorder a pooling window's top
-    two, W1 and b1 are not perturbed. A hidden pre-activation moves by ``margin * (sum|pooled| +
-    1)`` through W2, b2, plus ``|W2|`` times the pooled values' move if W1, b1 are perturbed too.
+    Kinks: a step of ``margin`` in W1, b1 moves a convolution pre-activation by up to ``margin *
+    patch_l1``; if that can cross a ReLU's 0 or reorder a pooling window's top two, they stay put.
+    A hidden pre-activation moves by ``margin * (sum|pooled| + 1)`` through W2, b2, plus ``|W2|``
+    times the pooled values' move if W1, b1 are perturbed too.
 
-    Curvature: a unit step in a parameter moves the logits by at most ``s`` (b3: 1; W3: sum|hidden|;
-    b2, W2: ``|W3|`` times 1 or sum|pooled|; b1, W1: ``|W2| |W3|`` times 1 or sum|patch|); the
-    loss then curves on the scale ``1/s``, and a parameter with ``s > FD_UNIT_SCALE`` is left to
-    the exact references. b3 crosses no kink and has ``s = 1``: it is always perturbed, so the
-    check never has nothing to do."""
-    f = _analysis(a)
+    Curvature: a unit step in a parameter moves the logits by at most ``s`` (see ``scale``), so the
+    loss curves on the scale ``1/s``: ``s > FD_UNIT_SCALE`` is left to the exact references. b3
+    (no kink, ``s = 1``) is always perturbed: the check always has something to do."""
+    f = _Forward(a)
     reach1 = margin * f.patch_l1
-    conv_near = bool(np.any(np.abs(f.conv) <= reach1)) or bool(
-        np.any(f.window_gaps() <= 2 * float(reach1.max()))
-    )
+    reach = float(reach1.max())
+    conv_near = np.any(np.abs(f.conv) <= reach1) or np.any(f.window_gaps() <= 2 * reach)
     direct = margin * (np.abs(f.pooled).sum(axis=1, keepdims=True) + 1.0)
-    via_w1 = float(reach1.max()) * np.abs(f.W2).sum(axis=0)
-    near1 = conv_near or bool(np.any(np.abs(f.hidden) <= direct + via_w1))
+    via_w1 = reach * np.abs(f.W2).sum(axis=0)
+    near1 = bool(conv_near or np.any(np.abs(f.hidden) <= direct + via_w1))
     near2 = bool(np.any(np.abs(f.hidden) <= direct + (0.0 if near1 else via_w1)))
     w3 = float(np.abs(a["W3"].astype(np.float64)).sum(axis=0).max())
     w2w3 = float(np.abs(f.W2).sum(axis=0).max()) * w3
@@ -723,7 +640,7 @@ def _scn_ambiguous(a: Arrays) -> bool:
     on opposite sides: a convolution or hidden pre-activation within rounding of 0, or a pooling
     window whose two largest values are within rounding of each other. An exact tie of two
     identical patches is harmless (both would pass back the same gradient) and is not skipped."""
-    f = _analysis(a)
+    f = _Forward(a)
     ulp = EXACT_ULPS * float(np.finfo(a["x"].dtype).eps)
     if np.any(np.abs(f.conv) <= ulp * f.conv_terms):
         return True
@@ -735,43 +652,33 @@ def _scn_ambiguous(a: Arrays) -> bool:
     if not close.any():
         return False
     # an exact tie between identical patches: same gradient whichever wins
-    return not bool(np.all(gaps[close] == 0)) or _distinct_tied_patches(f, close)
-
-
-def _distinct_tied_patches(f: _Forward, close: np.ndarray) -> bool:
-    for n, c, i, j in zip(*np.nonzero(close), strict=True):
-        cells = [(2 * i + di, 2 * j + dj) for di in (0, 1) for dj in (0, 1)]
-        top = f.windows[n, c, i, j].max()
-        tied = [(y, x) for (y, x) in cells if f.conv[n, c, y, x] == top]
-        first = f.patches[n, tied[0][0], tied[0][1]]
-        if any(not np.array_equal(f.patches[n, y, x], first) for (y, x) in tied[1:]):
-            return True
-    return False
+    if not np.all(gaps[close] == 0):
+        return True
+    tied = f.windows == f.windows.max(axis=-1, keepdims=True)  # (N, FN, PH, PW, 4)
+    p = np.moveaxis(f.patch_windows, 1, -1)  # (N, PH, PW, 4, C*FS*FS)
+    same = np.all(p[..., :, None, :] == p[..., None, :, :], axis=-1)[:, None]  # cell k's and l's
+    return bool(np.any((tied[..., :, None] & tied[..., None, :] & ~same)[close]))
 
 
 def _scn_grad_scale(a: Arrays, dout: np.ndarray) -> dict[str, float]:
     """Backpropagate magnitudes, as two_layer_net's: ``|dlogits| <= |dout| * (y + t) / N`` (the
     gradient ``(y - t) / N`` cancels when the net is confident and right), then through ``|W3|``,
     the ReLU, ``|W2|``, the pooling window's maximum, the ReLU and ``|patch|``, as the layers do."""
-    f = _analysis(a)
-    n = a["x"].shape[0]
+    f = _Forward(a)
     z = f.logits - f.logits.max(axis=1, keepdims=True)
     y = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
     t = np.eye(z.shape[1])[a["t"]]
-    d3 = float(np.max(np.abs(dout))) * (y + t) / n
-    h = np.maximum(f.hidden, 0.0)
+    d3 = float(np.max(np.abs(dout))) * (y + t) / len(z)
     d2 = (d3 @ np.abs(a["W3"].astype(np.float64)).T) * (f.hidden > 0)
     dpool = (d2 @ np.abs(f.W2).T).reshape(f.windows.shape[:-1]) * (f.windows.max(axis=-1) > 0)
-    cells = np.zeros(f.windows.shape)
-    np.put_along_axis(cells, np.argmax(f.windows, axis=-1)[..., None], dpool[..., None], axis=-1)
+    cells = np.where(np.arange(4) == np.argmax(f.windows, axis=-1)[..., None], dpool[..., None], 0.0)
     N, F, PH, PW, _ = cells.shape
-    dconv = np.zeros(f.conv.shape)
-    dconv[:, :, : 2 * PH, : 2 * PW] = (
-        cells.reshape(N, F, PH, PW, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(N, F, 2 * PH, 2 * PW)
-    )
+    dconv = np.zeros(f.conv.shape)  # the cells back in place, summed in the layers' order
+    cells = np.swapaxes(cells.reshape(N, F, PH, PW, 2, 2), 3, 4).reshape(N, F, 2 * PH, 2 * PW)
+    dconv[:, :, : 2 * PH, : 2 * PW] = cells
     terms = {
         "b3": d3.sum(axis=0),
-        "W3": h.T @ d3,
+        "W3": np.maximum(f.hidden, 0.0).T @ d3,
         "b2": d2.sum(axis=0),
         "W2": np.abs(f.pooled).T @ d2,
         "b1": dconv.sum(axis=(0, 2, 3)),
@@ -783,7 +690,7 @@ def _scn_grad_scale(a: Arrays, dout: np.ndarray) -> dict[str, float]:
 def _scn_cond(a: Arrays) -> float:
     """As two_layer_net's: the loss is log-softmax of the logits, so an error of eps*|logit| in a
     logit is an error of that size in the loss and its gradients."""
-    return 1.0 + float(np.max(np.abs(_analysis(a).logits)))
+    return 1.0 + float(np.max(np.abs(_Forward(a).logits)))
 
 
 register(

@@ -1,11 +1,6 @@
 """The computational-graph specs: the nodes that derive Softmax-with-Loss step by step (exp, the
 division node 1/x, log; book 2's Repeat and Sum), book 2's MatMul, Embedding and SigmoidWithLoss,
 and CrossEntropyError as a layer of its own, alone and chained after Softmax.
-
-Magnitudes are dtype-aware: exp is drawn up to ``log(max) - log(64)`` (its gradient times a
-combined upstream gradient of up to 12 stays finite), log and 1/x from ``tiny**(1/4)`` (their
-derivatives ``1/x`` and ``1/x**2`` stay far from overflow) to ``max**(1/4)``. Embedding's indices
-come from a vocabulary smaller than the batch, so repeated indices are the rule, not luck.
 """
 
 from __future__ import annotations
@@ -35,6 +30,7 @@ from properties.engine.chain import chain
 from properties.engine.registry import register
 from properties.engine.spec import Arrays, BadInput, Draw, LayerSpec, Sample, Sizes
 from properties.specs import seed
+from properties.specs.cnn import hyper_draw
 
 #: below this distance from the pole at 0, central differences' truncation error of log and 1/x
 #: (relative ``h**2 / x**2``) outgrows their tolerance (``2**6 * h**2``): autodiff judges those
@@ -50,7 +46,8 @@ def exp_extreme(dtype: Any) -> float:
 
 
 def near_zero(dtype: Any) -> float:
-    """The smallest magnitude drawn for log and 1/x: ``tiny**(1/4)`` (1.2e-77, 3.3e-10 in float32)."""
+    """The smallest magnitude drawn for log and 1/x: ``tiny**(1/4)`` (1.2e-77, 3.3e-10 in float32),
+    where their derivatives ``1/x`` and ``1/x**2`` stay far from overflow."""
     return float(np.finfo(dtype).tiny) ** 0.25
 
 
@@ -59,10 +56,9 @@ def _magnitudes(dtype: Any, least: float, most: float) -> st.SearchStrategy[floa
     whole range, and the ends themselves."""
     cast = np.dtype(dtype).type
     lo, hi = float(cast(least)), float(cast(most))
-    spread = st.floats(math.log10(lo), math.log10(hi)).map(lambda e: float(cast(10.0**e)))
     mixed = st.one_of(
         st.floats(POLE_MARGIN, min(4.0, hi)).map(lambda v: float(cast(v))),
-        spread,
+        st.floats(math.log10(lo), math.log10(hi)).map(lambda e: float(cast(10.0**e))),
         st.sampled_from([lo, hi, 1.0, 0.5]),
     )
     return mixed.filter(lambda v: lo <= v <= hi)
@@ -84,8 +80,6 @@ def _pole(a: Arrays, margin: float) -> dict[str, np.ndarray]:
     size = np.abs(a["x"])
     return {"x": (size < max(margin, POLE_MARGIN)) | (size > FD_TOP)}
 
-
-_POLE_NOTE = f"pole at 0: finite differences check {POLE_MARGIN} <= |x| <= {FD_TOP:g}; torch and jax all x"
 
 register(
     LayerSpec(
@@ -113,7 +107,7 @@ _RECIPROCAL = LayerSpec(
     torch=lambda T, x: T.torch.reciprocal(x),
     jax=lambda J, x: J.jnp.reciprocal(x),
     kinks=_pole,
-    convention=_POLE_NOTE,
+    convention=f"pole at 0: finite differences check {POLE_MARGIN} <= |x| <= {FD_TOP:g}; torch and jax all x",
     row_wise=True,
     domain_positive=("x",),
 )
@@ -129,13 +123,6 @@ register(
         jax=lambda J, x: J.jnp.log(x),
     )
 )
-
-
-def _hyper_draw(*names: str) -> Any:
-    def draw_case(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
-        return {"x": draw(S.array(dtype, s["x"])), **{k: s[k] for k in names}}
-
-    return draw_case
 
 
 def _repeat_grad_scale(a: Arrays, dout: np.ndarray) -> float:
@@ -156,7 +143,7 @@ register(
             {"x": (2, 3), "repeats": 2, "axis": 1},
             {"x": (3, 2, 2), "repeats": 2, "axis": -1},
         ),
-        draw=_hyper_draw("repeats", "axis"),
+        draw=hyper_draw("repeats", "axis"),
         torch=lambda T, x, repeats, axis: T.torch.repeat_interleave(x, repeats, dim=axis),
         jax=lambda J, x, repeats, axis: J.jnp.repeat(x, repeats, axis=axis),
         grad_scale=_repeat_grad_scale,
@@ -179,7 +166,7 @@ register(
         inputs=("x",),
         hyper=("axis",),
         shapes=({"x": (3, 4), "axis": 0}, {"x": (1, 5), "axis": 0}, {"x": (2, 3, 2), "axis": 1}),
-        draw=_hyper_draw("axis"),
+        draw=hyper_draw("axis"),
         torch=lambda T, x, axis: T.torch.sum(x, dim=axis, keepdim=True),
         jax=lambda J, x, axis: J.jnp.sum(x, axis=axis, keepdims=True),
         value_scale=_sum_value_scale,
@@ -280,60 +267,46 @@ def _cee_pole(a: Arrays, margin: float) -> dict[str, np.ndarray]:
     return {"y": a["y"] < max(margin, POLE_MARGIN)}
 
 
-def _nll_torch(T: Any, y: Any, t: Any) -> Any:
-    return T.F.nll_loss(T.torch.log(y), t)
-
-
-def _nll_jax(J: Any, y: Any, t: Any) -> Any:
-    return -J.jnp.mean(J.jnp.take_along_axis(J.jnp.log(y), t[:, None], axis=-1))
-
-
-def _xlogy_torch(T: Any, y: Any, t: Any) -> Any:
-    return -T.torch.xlogy(t, y).sum() / y.shape[0]
-
-
 def _xlogy_jax(J: Any, y: Any, t: Any) -> Any:
     import jax.scipy.special  # jax is loaded already: this runs inside the reference
 
     return -J.jnp.sum(jax.scipy.special.xlogy(t, y)) / y.shape[0]
 
 
-def _wider_targets(a: Arrays) -> Arrays:
-    return {**a, "t": np.zeros((a["y"].shape[0], a["y"].shape[1] + 1))}
-
-
-_CEE_BAD = (
-    BadInput("targets of the wrong shape", _wider_targets),
-    BadInput("y of rank 3", lambda a: {**a, "y": np.full((*a["y"].shape, 1), 0.5)}),
-)  # fmt: skip
-
-for _name, _target, _torch, _jax, _bad in (
-    ("cross_entropy_error", "one_hot", _xlogy_torch, _xlogy_jax, _CEE_BAD),
-    (
-        "cross_entropy_error_labels",
-        "labels",
-        _nll_torch,
-        _nll_jax,
-        (BadInput("label out of range", lambda a: {**a, "t": np.full(a["t"].shape, a["y"].shape[1])}),),
+_CEE = LayerSpec(
+    name="cross_entropy_error",
+    layer=CrossEntropyError,
+    summary="-sum(t * log(y)) / N of probabilities y, one-hot targets, backward -dout * t / y / N",
+    inputs=("y", "t"),
+    constants=("t",),
+    shapes=seed.CLASS_SHAPES,
+    draw=_cee_draw("one_hot"),
+    torch=lambda T, y, t: -T.torch.xlogy(t, y).sum() / y.shape[0],
+    jax=_xlogy_jax,
+    kinks=_cee_pole,
+    convention=f"pole at y = 0: finite differences leave y < {POLE_MARGIN} to torch and jax",
+    bad_inputs=(
+        BadInput(
+            "targets of the wrong shape",
+            lambda a: {**a, "t": np.zeros((a["y"].shape[0], a["y"].shape[1] + 1))},
+        ),
+        BadInput("y of rank 3", lambda a: {**a, "y": np.full((*a["y"].shape, 1), 0.5)}),
     ),
-):
-    register(
-        LayerSpec(
-            name=_name,
-            layer=CrossEntropyError,
-            summary=f"-sum(t * log(y)) / N of probabilities y, {_target.replace('_', '-')} targets, "
-            "backward -dout * t / y / N",
-            inputs=("y", "t"),
-            constants=("t",),
-            shapes=seed.CLASS_SHAPES,
-            draw=_cee_draw(_target),
-            torch=_torch,
-            jax=_jax,
-            kinks=_cee_pole,
-            convention=f"pole at y = 0: finite differences leave y < {POLE_MARGIN} to torch and jax",
-            bad_inputs=_bad,
-        )
+)
+register(_CEE)
+register(
+    replace(
+        _CEE,
+        name="cross_entropy_error_labels",
+        summary=_CEE.summary.replace("one-hot", "labels"),
+        draw=_cee_draw("labels"),
+        torch=lambda T, y, t: T.F.nll_loss(T.torch.log(y), t),
+        jax=lambda J, y, t: -J.jnp.mean(J.jnp.take_along_axis(J.jnp.log(y), t[:, None], axis=-1)),
+        bad_inputs=(
+            BadInput("label out of range", lambda a: {**a, "t": np.full(a["t"].shape, a["y"].shape[1])}),
+        ),
     )
+)
 
 
 def _chain_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
@@ -367,11 +340,8 @@ register(
 
 
 def _bce_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
-    shape = s["shape"]
-    return {
-        "x": draw(S.array(dtype, shape, 1e4)),
-        "t": draw(hnp.arrays(np.int64, shape, elements=st.integers(0, 1))),
-    }
+    labels = hnp.arrays(np.int64, s["shape"], elements=st.integers(0, 1))
+    return {"x": draw(S.array(dtype, s["shape"], 1e4)), "t": draw(labels)}
 
 
 def _bce_value_scale(a: Arrays) -> float:
