@@ -158,17 +158,17 @@ def test_target_errors_exit_2_before_torch_or_jax(tmp_path: Path, target: str, s
 # ---- the mistakes zoo: one hint each, and no other ------------------------------------------------
 
 MISTAKE_HINTS = [
-    ("SigmoidScalesDoutInPlace", "sigmoid", "copy dout first (dx = dout.copy())"),
-    ("SoftmaxWithLossLogEpsilon", "softmax_with_loss", "a `+1e-7` inside log?"),
-    ("SoftmaxWithLossIgnoresDout", "softmax_with_loss", "backward ignores dout"),
+    (MISTAKES, "SigmoidScalesDoutInPlace", "sigmoid", "copy dout first (dx = dout.copy())"),
+    (MISTAKES, "SoftmaxWithLossLogEpsilon", "softmax_with_loss", "a `+1e-7` inside log?"),
+    (ZOO / "broken.py", "SoftmaxWithLossIgnoresDout", "softmax_with_loss", "backward ignores dout"),
 ]
 
 
-@pytest.mark.parametrize(("name", "spec", "hint"), MISTAKE_HINTS, ids=[m[0] for m in MISTAKE_HINTS])
+@pytest.mark.parametrize(("path", "name", "spec", "hint"), MISTAKE_HINTS, ids=[m[1] for m in MISTAKE_HINTS])
 def test_textbook_mistake_gets_its_hint_and_no_other(
-    capsys: pytest.CaptureFixture[str], name: str, spec: str, hint: str
+    capsys: pytest.CaptureFixture[str], path: Path, name: str, spec: str, hint: str
 ) -> None:
-    code, out = check(capsys, f"{MISTAKES}:{name}", spec)
+    code, out = check(capsys, f"{path}:{name}", spec)
     assert code == 1, out
     hints = [line for line in out.splitlines() if line.startswith("hint:")]
     assert len(hints) == 1 and hint in hints[0], out

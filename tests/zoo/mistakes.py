@@ -1,7 +1,8 @@
 """Known textbook mistakes, one planted in each otherwise right class, for the hint lines of
 ``crosscheck check`` (properties/frontends/hints.py; tests/test_cli_usability.py).
 
-Each class is self-contained (NumPy only), like a learner's file given as ``path/to/file.py:Class``.
+NumPy only, like a learner's file given as ``path/to/file.py:Class``. The book's backward that
+ignores dout is tests/zoo/broken.py's SoftmaxWithLossIgnoresDout.
 """
 
 import numpy as np
@@ -42,23 +43,6 @@ class SoftmaxWithLossLogEpsilon:
 
     def backward(self, dout=1):
         return dout * (self.y - self.t) / self.t.shape[0]
-
-
-class SoftmaxWithLossIgnoresDout:
-    """The book's ``backward(self, dout=1)``: right at dout = 1 only (the loss itself is exact)."""
-
-    def __init__(self):
-        self.y = None
-        self.t = None
-
-    def forward(self, x, t):
-        self.t = t
-        logp = _log_softmax(x)
-        self.y = np.exp(logp)
-        return -np.sum(t * logp) / x.shape[0]
-
-    def backward(self, dout=1):
-        return (self.y - self.t) / self.t.shape[0]
 
 
 class ReluForwardNoReturn:
