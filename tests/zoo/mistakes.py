@@ -1,11 +1,14 @@
 """Known textbook mistakes, one planted in each otherwise right class, for the hint lines of
 ``crosscheck check`` (properties/frontends/hints.py; tests/test_cli_usability.py).
 
-NumPy only, like a learner's file given as ``path/to/file.py:Class``. The book's backward that
-ignores dout is tests/zoo/broken.py's SoftmaxWithLossIgnoresDout.
+NumPy only (one a class of correct.py with its backward replaced), like a learner's file given as
+``path/to/file.py:Class``. The book's backward that ignores dout is broken.py's
+SoftmaxWithLossIgnoresDout.
 """
 
 import numpy as np
+
+from tests.zoo import correct
 
 
 def _log_softmax(x):
@@ -13,15 +16,8 @@ def _log_softmax(x):
     return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 
 
-class SigmoidScalesDoutInPlace:
+class SigmoidScalesDoutInPlace(correct.SigmoidTanh):
     """Right values, but ``dout *= ...`` rescales the caller's upstream gradient in place."""
-
-    def __init__(self):
-        self.out = None
-
-    def forward(self, x):
-        self.out = 0.5 * (1.0 + np.tanh(0.5 * x))
-        return self.out
 
     def backward(self, dout):
         dout *= (1.0 - self.out) * self.out
