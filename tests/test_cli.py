@@ -287,14 +287,16 @@ def test_missing_backend_is_shown_as_skipped_never_passed(
     assert crosscheck(capsys, "check", "impl:Relu", "--as", "relu", "--reference", "torch").code == 2
 
 
-def test_list_shows_every_public_spec(capsys: pytest.CaptureFixture[str]) -> None:
+def test_list_shows_every_public_spec_and_numbers_its_shape_sets(capsys: pytest.CaptureFixture[str]) -> None:
     ran = crosscheck(capsys, "list")
+    assert ran.code == 0
     public = (
         "mul add relu sigmoid affine softmax softmax_with_loss softmax_with_loss_labels two_layer_net tanh"
     )
     for name in public.split():
         assert f"\n{name}  (" in "\n" + ran.out
     assert "kinks: gradient 0 at x == 0" in ran.out and "parameters: W, b" in ran.out
+    assert "shapes (check --shapes picks by index):" in ran.out and "      [2] x=(3, 2, 2, 2), M=3" in ran.out
     described = json.loads(crosscheck(capsys, "list", "--format", "json").out)
     assert {d["name"] for d in described} >= set(public.split())
 
