@@ -11,11 +11,6 @@ import numpy as np
 from tests.zoo import correct
 
 
-def _log_softmax(x):
-    z = x - x.max(axis=1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-
-
 class SigmoidScalesDoutInPlace(correct.SigmoidTanh):
     """Right values, but ``dout *= ...`` rescales the caller's upstream gradient in place."""
 
@@ -34,7 +29,7 @@ class SoftmaxWithLossLogEpsilon:
 
     def forward(self, x, t):
         self.t = t
-        self.y = np.exp(_log_softmax(x))
+        self.y = np.exp(correct.log_softmax(x))
         return -np.sum(t * np.log(self.y + 1e-7)) / x.shape[0]
 
     def backward(self, dout=1):
