@@ -105,6 +105,7 @@ def test_module_target_and_float32(capsys: pytest.CaptureFixture[str]) -> None:
         (["check", "impl:Relu", "--as", "relu", "--reference", "tf"], "unknown reference 'tf'"),
         (["check", "impl:Relu", "--as", "relu", "--dtype", "int8"], "not a floating dtype"),
         (["check", "impl:Relu", "--as", "relu", "--examples", "0"], "must be at least 1"),
+        (["check", "impl:Dropout", "--as", "dropout", "--set", "eps=1e-6"], "dropout has no setting 'eps'"),
         (["report", "--spec", "nonesuch"], "unknown spec 'nonesuch'"),
         (["frobnicate"], "invalid choice"),
         ([], "choose a command"),
