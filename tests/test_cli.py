@@ -1,9 +1,8 @@
 """The ``crosscheck`` command: every zoo class judged right (false alarms fail like misses), exit
 codes 0/1/2, the reproduction snippet reproduces, and the report shows what did not run.
 
-Most cases call ``main(argv)`` in this process; a few run the console script and ``python -m
-properties`` for real. Judged against finite differences, so they run where torch is not
-installed; the cases that need torch and jax skip visibly without them.
+In this process but for one test of the console script and ``python -m properties``; against
+finite differences, so they run without torch, but for two that skip visibly without it.
 """
 
 from __future__ import annotations
