@@ -1,10 +1,8 @@
 """``crosscheck check`` on a learner's own project: the book's files load as they are (star imports
 of their neighbours, run from the project root), target errors come back before anything heavy is
 imported, and failures read as a person needs them: identical ones once, plain numbers, named
-``None`` returns and hint lines for the known textbook mistakes (tests/zoo/mistakes.py), with no
-hint, and no failure, for the book's correct layers.
-
-Judged against finite differences only, so everything here runs without torch or jax.
+``None`` returns, hint lines for known textbook mistakes. Against finite differences only: no torch
+or jax needed.
 """
 
 from __future__ import annotations
