@@ -26,8 +26,16 @@ MISTAKES = ZOO / "mistakes.py"
 FD = ["--reference", "fd", "--examples", "8", "--seed", "7", "--shrink-time", "1", "-q"]
 
 #: the installed console script's situation: the script's own directory is first on sys.path, not
-#: the working directory (``python -m`` would put it there and hide a loader that relies on it)
-RUNNER = "import sys\nfrom properties.frontends.cli import main\nsys.exit(main())\n"
+#: the working directory (``python -m`` would put it there and hide a loader that relies on it);
+#: and a run against finite differences, or a target error, imports neither torch nor jax
+RUNNER = (
+    "import sys\n"
+    "from properties.frontends.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "heavy = {'torch', 'jax'} & set(sys.modules)\n"
+    "assert not heavy, heavy\n"
+    "sys.exit(code)\n"
+)
 
 
 def python(*argv: str, cwd: Path = BOOK) -> subprocess.CompletedProcess[str]:
@@ -118,15 +126,6 @@ def test_sys_path_is_restored_after_check_layer(monkeypatch: pytest.MonkeyPatch)
 
 # ---- target errors: exit 2, one line, nothing heavy imported --------------------------------------
 
-_NOTHING_HEAVY = (
-    "import sys\n"
-    "from properties.frontends.cli import main\n"
-    "code = main(sys.argv[1:])\n"
-    "heavy = {'torch', 'jax'} & set(sys.modules)\n"
-    "assert not heavy, heavy\n"
-    "sys.exit(code)\n"
-)
-
 
 @pytest.mark.parametrize(
     ("target", "says"),
@@ -139,9 +138,7 @@ _NOTHING_HEAVY = (
 )
 def test_target_errors_exit_2_before_torch_or_jax(tmp_path: Path, target: str, says: str) -> None:
     (tmp_path / "broken_syntax.py").write_text("class Relu:\n    def forward(self, x)\n        return x\n")
-    script = tmp_path / "nothing_heavy.py"
-    script.write_text(_NOTHING_HEAVY)
-    done = python(str(script), "check", target.format(tmp=tmp_path), "--as", "relu")
+    done = crosscheck(tmp_path, "check", target.format(tmp=tmp_path), "--as", "relu")
     assert done.returncode == 2, done.stdout + done.stderr
     assert says in done.stderr
     assert done.stderr.strip().count("\n") == 0 and "Traceback" not in done.stderr and done.stdout == ""
