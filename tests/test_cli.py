@@ -1,9 +1,8 @@
 """The ``crosscheck`` command: every zoo class judged right (false alarms fail like misses), exit
 codes 0/1/2, the reproduction snippet reproduces, and the report shows what did not run.
 
-Most cases call ``main(argv)`` in this process; a few run the console script and ``python -m
-properties`` for real. Judged against finite differences, so they run where torch is not
-installed; the cases that need torch and jax skip visibly without them.
+In this process but for one test of the console script and ``python -m properties``; against
+finite differences, so they run without torch, but for two that skip visibly without it.
 """
 
 from __future__ import annotations
@@ -15,7 +14,9 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,16 +25,11 @@ from properties.engine.registry import get_spec, register, unregister
 from properties.engine.spec import LayerSpec
 from properties.frontends.cli import _parser, _repeat_command
 from reference import get_reference
-from tests.helpers import ROOT, Ran, crosscheck, subprocess_env
+from tests.helpers import ROOT, Ran, crosscheck, reference_or_skip, subprocess_env
 
 ZOO = Path(__file__).resolve().parent / "zoo"
 SEED = "1234"  # fixed: every verdict below is deterministic
 FD = ["--reference", "fd", "--seed", SEED, "--shrink-time", "1", "-q"]
-
-
-def needs(*names: str) -> pytest.MarkDecorator:
-    reasons = [r for n in names if (r := get_reference(n).unavailable())]
-    return pytest.mark.skipif(bool(reasons), reason="; ".join(reasons))
 
 
 # ---- the zoo ------------------------------------------------------------------------------------
@@ -108,6 +104,7 @@ def test_module_target_and_float32(capsys: pytest.CaptureFixture[str]) -> None:
         (["check", "impl:Relu", "--as", "relu", "--reference", "tf"], "unknown reference 'tf'"),
         (["check", "impl:Relu", "--as", "relu", "--dtype", "int8"], "not a floating dtype"),
         (["check", "impl:Relu", "--as", "relu", "--examples", "0"], "must be at least 1"),
+        (["check", "impl:Dropout", "--as", "dropout", "--set", "eps=1e-6"], "dropout has no setting 'eps'"),
         (["report", "--spec", "nonesuch"], "unknown spec 'nonesuch'"),
         (["frobnicate"], "invalid choice"),
         ([], "choose a command"),
@@ -159,34 +156,26 @@ def test_the_real_command_line_exit_codes(script: bool, target: str, code: int, 
 # ---- the reproduction snippet -------------------------------------------------------------------
 
 
-def _snippet(out: str) -> str:
-    start = out.index("---8<---\n") + len("---8<---\n")
-    return out[start : out.index("---8<---", start)]
+def _snippet_test(text: str) -> Any:
+    """The test function of a reproduction snippet, compiled here: it runs from the directory
+    crosscheck ran in, as the snippet says."""
+    namespace: dict[str, Any] = {}
+    exec(compile(text, "test_repro.py", "exec"), namespace)
+    (test,) = (v for k, v in namespace.items() if k.startswith("test_"))
+    return test
 
 
-def _pytest(path: Path) -> subprocess.CompletedProcess[str]:
-    # from ROOT, as crosscheck ran: the snippet names the file relative to there
-    return _run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path)])
-
-
-def test_snippet_reproduces_the_failure_and_passes_once_fixed(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_snippet_reproduces_the_failure_and_passes_once_fixed(capsys: pytest.CaptureFixture[str]) -> None:
     broken = f"{ZOO / 'broken.py'}:AffineDbAveraged"
     ran = crosscheck(capsys, "check", broken, "--as", "affine", "--examples", "15", *FD)
     assert ran.code == 1
-    text = _snippet(ran.out)
+    start = ran.out.index("---8<---\n") + len("---8<---\n")
+    text = ran.out[start : ran.out.index("---8<---", start)]
     assert "np.array(" in text and "dtype=np.float64" in text
-    failing = tmp_path / "test_repro.py"
-    failing.write_text(text)
-    done = _pytest(failing)
-    assert done.returncode == 1, done.stdout + done.stderr
-    assert "1 failed" in done.stdout
+    with pytest.raises(AssertionError):
+        _snippet_test(text)()
     # the same draws against a correct class pass: the snippet tests the layer, not a canned failure
-    fixed = tmp_path / "test_fixed.py"
-    fixed.write_text(text.replace("broken.py:AffineDbAveraged", "correct.py:AffineBook1"))
-    done = _pytest(fixed)
-    assert done.returncode == 0, done.stdout + done.stderr
+    _snippet_test(text.replace("broken.py:AffineDbAveraged", "correct.py:AffineBook1"))()
 
 
 def test_shrink_budget_keeps_the_failure_real() -> None:
@@ -249,53 +238,36 @@ def test_seed_repeats_the_run_and_a_random_seed_is_printed(capsys: pytest.Captur
 
 
 @pytest.mark.parametrize(
-    "argv",
+    "command",
     [
-        [
-            "check",
-            "--chain",
-            "a.py:A,b.py:B",
-            "--as",
-            "s",
-            "--set",
-            "eps=1e-6",
-            "--set",
-            "p=0.5",
-            "--strict-fp",
-        ],
-        ["check", "a b.py:A", "--as", "s", "--shapes", "0,2", "--format", "json", "--shrink-time", "2.5"],
-        ["report", "--spec", "relu,tanh", "--reference", "fd", "--dtype", "float32", "--jobs", "3"],
-        ["report", "--examples", "7", "--format", "markdown", "--output", "out file.md", "-q"],
+        "check --chain a.py:A,b.py:B --as s --set eps=1e-6 --set p=0.5 --strict-fp",
+        "check 'a b.py:A' --as s --shapes 0,2 --format json --shrink-time 2.5",
+        "report --spec relu,tanh --reference fd --dtype float32 --jobs 3",
+        "report --examples 7 --format markdown --output 'out file.md' -q",
     ],
 )
-def test_the_repeat_command_gives_back_every_option(argv: list[str]) -> None:
+def test_the_repeat_command_gives_back_every_option(command: str) -> None:
     """Parsed again, the command line the repeat line shows is the run's own (the seed drawn made
     explicit)."""
-    args = _parser().parse_args(argv)
+    args = _parser().parse_args(shlex.split(command))
     again = _parser().parse_args(shlex.split(_repeat_command(args, 42))[1:])
     assert vars(again) == {**vars(args), "seed": 42}
 
 
-@pytest.fixture
-def temporary_spec() -> Iterator[list[str]]:
-    added: list[str] = []
-    yield added
-    for name in added:
-        unregister(name)
-
-
-def _register(added: list[str], spec: LayerSpec) -> None:
+@contextmanager
+def registered(spec: LayerSpec) -> Iterator[None]:
     register(spec)
-    added.append(spec.name)
+    try:
+        yield
+    finally:
+        unregister(spec.name)
 
 
-def test_vacuous_cell_is_not_a_pass(capsys: pytest.CaptureFixture[str], temporary_spec: list[str]) -> None:
+def test_vacuous_cell_is_not_a_pass(capsys: pytest.CaptureFixture[str]) -> None:
     """A spec with one-row batches only: the batch property rejects every example."""
-    _register(
-        temporary_spec,
-        dataclasses.replace(get_spec("relu"), name="relu_one_row", shapes=({"shape": (1, 5)},)),
-    )
-    ran = report(capsys, "relu_one_row", "--dtype", "float64", "--examples", "3", *FD)
+    one_row = dataclasses.replace(get_spec("relu"), name="relu_one_row", shapes=({"shape": (1, 5)},))
+    with registered(one_row):
+        ran = report(capsys, "relu_one_row", "--dtype", "float64", "--examples", "3", *FD)
     assert ran.code == 1
     assert "VACUOUS" in ran.out and "every drawn example was rejected" in ran.out
 
@@ -315,28 +287,31 @@ def test_missing_backend_is_shown_as_skipped_never_passed(
     assert crosscheck(capsys, "check", "impl:Relu", "--as", "relu", "--reference", "torch").code == 2
 
 
-def test_list_shows_every_public_spec(capsys: pytest.CaptureFixture[str]) -> None:
+def test_list_shows_every_public_spec_and_numbers_its_shape_sets(capsys: pytest.CaptureFixture[str]) -> None:
     ran = crosscheck(capsys, "list")
+    assert ran.code == 0
     public = (
         "mul add relu sigmoid affine softmax softmax_with_loss softmax_with_loss_labels two_layer_net tanh"
     )
     for name in public.split():
         assert f"\n{name}  (" in "\n" + ran.out
     assert "kinks: gradient 0 at x == 0" in ran.out and "parameters: W, b" in ran.out
+    assert "shapes (check --shapes picks by index):" in ran.out and "      [2] x=(3, 2, 2, 2), M=3" in ran.out
     described = json.loads(crosscheck(capsys, "list", "--format", "json").out)
     assert {d["name"] for d in described} >= set(public.split())
 
 
-@needs("torch", "jax")
-def test_inconsistent_spec_is_reported(capsys: pytest.CaptureFixture[str], temporary_spec: list[str]) -> None:
+def test_inconsistent_spec_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
     """A spec whose jax math differs from its torch math fails its own agreement cell; a worker
     process, which does not know a spec registered at run time, hands it back to run here."""
+    for name in ("torch", "jax"):
+        reference_or_skip(name)
     wrong = dataclasses.replace(
         get_spec("sigmoid"), name="sigmoid_inconsistent", jax=lambda J, x: J.nn.sigmoid(x * 1.001)
     )
-    _register(temporary_spec, wrong)
     argv = ["--dtype", "float64", "--examples", "3", "--seed", SEED, "-q"]
-    ran = report(capsys, "sigmoid_inconsistent", *argv, "--jobs", "2")
+    with registered(wrong):
+        ran = report(capsys, "sigmoid_inconsistent", *argv, "--jobs", "2")
     assert ran.code == 1
     assert "FAIL: sigmoid_inconsistent, its torch and jax math, float64" in ran.out
     sane = report(capsys, "sigmoid", *argv)

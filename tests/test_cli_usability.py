@@ -1,10 +1,8 @@
 """``crosscheck check`` on a learner's own project: the book's files load as they are (star imports
 of their neighbours, run from the project root), target errors come back before anything heavy is
 imported, and failures read as a person needs them: identical ones once, plain numbers, named
-``None`` returns and hint lines for the known textbook mistakes (tests/zoo/mistakes.py), with no
-hint, and no failure, for the book's correct layers.
-
-Judged against finite differences only, so everything here runs without torch or jax.
+``None`` returns, hint lines for known textbook mistakes. Against finite differences only: no torch
+or jax needed.
 """
 
 from __future__ import annotations
@@ -28,8 +26,16 @@ MISTAKES = ZOO / "mistakes.py"
 FD = ["--reference", "fd", "--examples", "8", "--seed", "7", "--shrink-time", "1", "-q"]
 
 #: the installed console script's situation: the script's own directory is first on sys.path, not
-#: the working directory (``python -m`` would put it there and hide a loader that relies on it)
-RUNNER = "import sys\nfrom properties.frontends.cli import main\nsys.exit(main())\n"
+#: the working directory (``python -m`` would put it there and hide a loader that relies on it);
+#: and a run against finite differences, or a target error, imports neither torch nor jax
+RUNNER = (
+    "import sys\n"
+    "from properties.frontends.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "heavy = {'torch', 'jax'} & set(sys.modules)\n"
+    "assert not heavy, heavy\n"
+    "sys.exit(code)\n"
+)
 
 
 def python(*argv: str, cwd: Path = BOOK) -> subprocess.CompletedProcess[str]:
@@ -58,15 +64,9 @@ def head(out: str, n: int = 2) -> list[str]:
 # ---- the book's project, run from its root -------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("target", "spec", "launcher"),
-    [("Affine", "affine", "script"), ("Sigmoid", "sigmoid", "script"), ("Affine", "affine", "python -m")],
-)
-def test_book_correct_layers_pass_from_the_project_root(
-    tmp_path: Path, target: str, spec: str, launcher: str
-) -> None:
-    argv = ("check", f"common/layers.py:{target}", "--as", spec, *FD)
-    done = crosscheck(tmp_path, *argv) if launcher == "script" else python("-m", "properties", *argv)
+@pytest.mark.parametrize(("target", "spec"), [("Affine", "affine"), ("Sigmoid", "sigmoid")])
+def test_book_correct_layers_pass_from_the_project_root(tmp_path: Path, target: str, spec: str) -> None:
+    done = crosscheck(tmp_path, "check", f"common/layers.py:{target}", "--as", spec, *FD)
     assert done.returncode == 0, done.stdout + done.stderr
     assert head(done.stdout, 1) == [f"{target} agrees with spec {spec}: 6 cells passed"]
     assert "hint:" not in done.stdout
@@ -126,15 +126,6 @@ def test_sys_path_is_restored_after_check_layer(monkeypatch: pytest.MonkeyPatch)
 
 # ---- target errors: exit 2, one line, nothing heavy imported --------------------------------------
 
-_NOTHING_HEAVY = (
-    "import sys\n"
-    "from properties.frontends.cli import main\n"
-    "code = main(sys.argv[1:])\n"
-    "heavy = {'torch', 'jax'} & set(sys.modules)\n"
-    "assert not heavy, heavy\n"
-    "sys.exit(code)\n"
-)
-
 
 @pytest.mark.parametrize(
     ("target", "says"),
@@ -147,9 +138,7 @@ _NOTHING_HEAVY = (
 )
 def test_target_errors_exit_2_before_torch_or_jax(tmp_path: Path, target: str, says: str) -> None:
     (tmp_path / "broken_syntax.py").write_text("class Relu:\n    def forward(self, x)\n        return x\n")
-    script = tmp_path / "nothing_heavy.py"
-    script.write_text(_NOTHING_HEAVY)
-    done = python(str(script), "check", target.format(tmp=tmp_path), "--as", "relu")
+    done = crosscheck(tmp_path, "check", target.format(tmp=tmp_path), "--as", "relu")
     assert done.returncode == 2, done.stdout + done.stderr
     assert says in done.stderr
     assert done.stderr.strip().count("\n") == 0 and "Traceback" not in done.stderr and done.stdout == ""
@@ -158,17 +147,17 @@ def test_target_errors_exit_2_before_torch_or_jax(tmp_path: Path, target: str, s
 # ---- the mistakes zoo: one hint each, and no other ------------------------------------------------
 
 MISTAKE_HINTS = [
-    ("SigmoidScalesDoutInPlace", "sigmoid", "copy dout first (dx = dout.copy())"),
-    ("SoftmaxWithLossLogEpsilon", "softmax_with_loss", "a `+1e-7` inside log?"),
-    ("SoftmaxWithLossIgnoresDout", "softmax_with_loss", "backward ignores dout"),
+    (MISTAKES, "SigmoidScalesDoutInPlace", "sigmoid", "copy dout first (dx = dout.copy())"),
+    (MISTAKES, "SoftmaxWithLossLogEpsilon", "softmax_with_loss", "a `+1e-7` inside log?"),
+    (ZOO / "broken.py", "SoftmaxWithLossIgnoresDout", "softmax_with_loss", "backward ignores dout"),
 ]
 
 
-@pytest.mark.parametrize(("name", "spec", "hint"), MISTAKE_HINTS, ids=[m[0] for m in MISTAKE_HINTS])
+@pytest.mark.parametrize(("path", "name", "spec", "hint"), MISTAKE_HINTS, ids=[m[1] for m in MISTAKE_HINTS])
 def test_textbook_mistake_gets_its_hint_and_no_other(
-    capsys: pytest.CaptureFixture[str], name: str, spec: str, hint: str
+    capsys: pytest.CaptureFixture[str], path: Path, name: str, spec: str, hint: str
 ) -> None:
-    code, out = check(capsys, f"{MISTAKES}:{name}", spec)
+    code, out = check(capsys, f"{path}:{name}", spec)
     assert code == 1, out
     hints = [line for line in out.splitlines() if line.startswith("hint:")]
     assert len(hints) == 1 and hint in hints[0], out

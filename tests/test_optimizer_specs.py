@@ -5,8 +5,6 @@ written in another known convention is told that convention's name."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +18,10 @@ from properties.engine.registry import SPECS, get_spec
 from properties.engine.results import Run
 from properties.frontends.api import check_layer, preflight
 from properties.frontends.cli import main
+from tests.helpers import crosscheck
 
 ZOO = Path(__file__).parent / "zoo"
+BOOK, BROKEN = ZOO / "textbook_optim.py", ZOO / "broken_optim.py"
 OPTIMIZER_SPECS = ("sgd", "momentum", "nesterov", "adagrad", "adagrad_eps_inside", "adam", "adam_torch")
 DEPARTS = re.compile(r"departs from torch\.optim at step (\d+) of \d+, param '(\w+)'")
 
@@ -44,7 +44,7 @@ def _failure(run: Run) -> str:
     ("cls", "spec"), [("SGD", "sgd"), ("Momentum", "momentum"), ("AdaGrad", "adagrad"), ("Adam", "adam")]
 )
 def test_the_books_optimizers_pass(cls: str, spec: str) -> None:
-    run = _check(f"{ZOO / 'textbook_optim.py'}:{cls}", spec, ("float64", "float32"))
+    run = _check(f"{BOOK}:{cls}", spec, ("float64", "float32"))
     assert run.ok, [r.message for r in run.failures]
     assert {r.status for r in run.results if r.prop == "optimizer"} == {"pass"}
 
@@ -58,7 +58,7 @@ def test_the_books_optimizers_pass(cls: str, spec: str) -> None:
     ],
 )
 def test_planted_bug_departs_at_a_named_step_and_param(cls: str, spec: str, first_step: int) -> None:
-    run = _check(f"{ZOO / 'broken_optim.py'}:{cls}", spec)
+    run = _check(f"{BROKEN}:{cls}", spec)
     message = _failure(run)
     found = DEPARTS.search(message)
     assert found, message
@@ -78,7 +78,7 @@ def test_planted_bug_departs_at_a_named_step_and_param(cls: str, spec: str, firs
     ],
 )
 def test_sgd_must_update_in_place_and_only_read_grads(cls: str, words: str) -> None:
-    message = _failure(_check(f"{ZOO / 'broken_optim.py'}:{cls}", "sgd"))
+    message = _failure(_check(f"{BROKEN}:{cls}", "sgd"))
     assert words in message, message
     assert "at step 1" in message or "must update the arrays in params in place" in message, message
 
@@ -87,20 +87,20 @@ def test_sgd_must_update_in_place_and_only_read_grads(cls: str, words: str) -> N
     ("target", "spec", "words", "flags"),
     [
         (
-            f"{ZOO / 'broken_optim.py'}:AdaGradEpsInside",
+            f"{BROKEN}:AdaGradEpsInside",
             "adagrad",
             "AdaGrad with eps inside the square root",
             "--as adagrad_eps_inside",
         ),
         (
-            f"{ZOO / 'broken_optim.py'}:AdaGradTorchEps",
+            f"{BROKEN}:AdaGradTorchEps",
             "adagrad",
             "spec adagrad with eps = 1e-10 instead of 1e-07",
             "--as adagrad --set eps=1e-10",
         ),
-        (f"{ZOO / 'broken_optim.py'}:AdamTorchEps", "adam", "torch.optim.Adam's eps", "--as adam_torch"),
+        (f"{BROKEN}:AdamTorchEps", "adam", "torch.optim.Adam's eps", "--as adam_torch"),
         ("impl:Adam", "adam", "torch.optim.Adam's eps", "--as adam_torch"),
-        (f"{ZOO / 'textbook_optim.py'}:Adam", "adam_torch", "the book's epsilon-hat Adam", "--as adam"),
+        (f"{BOOK}:Adam", "adam_torch", "the book's epsilon-hat Adam", "--as adam"),
         ("impl:Nesterov", "momentum", "Nesterov momentum", "--as nesterov"),
     ],
 )
@@ -119,7 +119,7 @@ def test_another_convention_is_named_and_passes_under_its_flags(
 
 def test_layer_properties_do_not_apply_to_optimizers_and_jax_is_a_visible_skip() -> None:
     pytest.importorskip("torch")
-    run = check_layer(f"{ZOO / 'textbook_optim.py'}:SGD", "sgd", examples=5, seed=0)
+    run = check_layer(f"{BOOK}:SGD", "sgd", examples=5, seed=0)
     by_prop = {(r.prop, r.reference): r for r in run.results}
     for prop in PROPERTIES:
         if prop.name == "optimizer":
@@ -155,20 +155,14 @@ def test_the_book_takes_no_eps_so_eps_is_assumed_and_passed_only_when_taken() ->
     assert not hasattr(driver_for(spec).build(textbook_optim.AdaGrad, case, np.float64), "eps")
 
 
-def test_the_command_says_where_a_users_optimizer_departs() -> None:
+def test_the_command_says_where_a_users_optimizer_departs(capsys: pytest.CaptureFixture[str]) -> None:
     """``crosscheck check my_optim.py:Adam --as adam``: exit 0 for the book's Adam, 1 for a bug."""
     pytest.importorskip("torch")
-
-    def crosscheck(target: str) -> subprocess.CompletedProcess[str]:
-        args = ["check", target, "--as", "adam", "--reference", "torch", "--examples", "10", "--seed", "0"]
-        args += ["--shrink-time", "2", "-q"]
-        return subprocess.run([sys.executable, "-m", "properties", *args], capture_output=True, text=True)
-
-    good = crosscheck(f"{ZOO / 'textbook_optim.py'}:Adam")
-    assert good.returncode == 0, good.stdout + good.stderr
-    bad = crosscheck(f"{ZOO / 'broken_optim.py'}:AdamNoBiasCorrection")
-    assert bad.returncode == 1, bad.stdout + bad.stderr
-    assert DEPARTS.search(bad.stdout), bad.stdout
+    argv = ["--as", "adam", "--reference", "torch", "--examples", "10", "--seed", "0"]
+    argv += ["--shrink-time", "2", "-q"]
+    assert crosscheck(capsys, "check", f"{BOOK}:Adam", *argv).code == 0
+    bad = crosscheck(capsys, "check", f"{BROKEN}:AdamNoBiasCorrection", *argv)
+    assert bad.code == 1 and DEPARTS.search(bad.out), bad.out
 
 
 @pytest.mark.parametrize("reference", ["fd", "jax"])
@@ -178,4 +172,4 @@ def test_a_run_where_nothing_judges_the_optimizer_is_a_usage_error(reference: st
     if reference == "jax":
         pytest.importorskip("jax")
     with pytest.raises(UsageError, match=f"spec sgd has no property judged against {reference}.*torch"):
-        check_layer(f"{ZOO / 'broken_optim.py'}:SGDRebinds", "sgd", references=(reference,), examples=1)
+        check_layer(f"{BROKEN}:SGDRebinds", "sgd", references=(reference,), examples=1)

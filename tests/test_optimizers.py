@@ -23,24 +23,20 @@ def torch() -> Any:
 SHAPES = {"W": (3, 4), "b": (4,), "gamma": (2, 1, 3)}
 STEPS = 20
 
-# (our optimizer, the torch.optim one with the same hyperparameters)
-CASES: dict[str, tuple[Callable[[], Any], Callable[[list], Any]]] = {
-    "SGD": (lambda: SGD(), lambda optim, ps: optim.SGD(ps, lr=0.01)),
-    "SGD-lr": (lambda: SGD(lr=0.3), lambda optim, ps: optim.SGD(ps, lr=0.3)),
-    "Momentum": (lambda: Momentum(), lambda optim, ps: optim.SGD(ps, lr=0.01, momentum=0.9)),
-    "Momentum-0.5": (
-        lambda: Momentum(lr=0.2, momentum=0.5),
-        lambda optim, ps: optim.SGD(ps, lr=0.2, momentum=0.5),
-    ),
-    "AdaGrad": (lambda: AdaGrad(), lambda optim, ps: optim.Adagrad(ps, lr=0.01)),
-    "AdaGrad-book-eps": (
-        lambda: AdaGrad(lr=0.5, eps=1e-7),
-        lambda optim, ps: optim.Adagrad(ps, lr=0.5, eps=1e-7),
-    ),
-    "Adam": (lambda: Adam(), lambda optim, ps: optim.Adam(ps)),
+#: (our optimizer, its arguments, the torch.optim class, the same hyperparameters in torch's words)
+CASES: dict[str, tuple[type, dict[str, Any], str, dict[str, Any]]] = {
+    "SGD": (SGD, {}, "SGD", {"lr": 0.01}),
+    "SGD-lr": (SGD, {"lr": 0.3}, "SGD", {"lr": 0.3}),
+    "Momentum": (Momentum, {}, "SGD", {"lr": 0.01, "momentum": 0.9}),
+    "Momentum-0.5": (Momentum, {"lr": 0.2, "momentum": 0.5}, "SGD", {"lr": 0.2, "momentum": 0.5}),
+    "AdaGrad": (AdaGrad, {}, "Adagrad", {"lr": 0.01}),
+    "AdaGrad-book-eps": (AdaGrad, {"lr": 0.5, "eps": 1e-7}, "Adagrad", {"lr": 0.5, "eps": 1e-7}),
+    "Adam": (Adam, {}, "Adam", {}),
     "Adam-custom": (
-        lambda: Adam(lr=0.05, beta1=0.8, beta2=0.99, eps=1e-6),
-        lambda optim, ps: optim.Adam(ps, lr=0.05, betas=(0.8, 0.99), eps=1e-6),
+        Adam,
+        {"lr": 0.05, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6},
+        "Adam",
+        {"lr": 0.05, "betas": (0.8, 0.99), "eps": 1e-6},
     ),
 }
 
@@ -49,12 +45,13 @@ CASES: dict[str, tuple[Callable[[], Any], Callable[[list], Any]]] = {
 @pytest.mark.parametrize("case", list(CASES))
 def test_matches_torch_optim_and_keeps_dtype(torch: Any, case: str, dtype: Any) -> None:
     """Drive both optimizers with the same random gradients; compare parameters after every step."""
-    ours_factory, torch_factory = CASES[case]
+    ours_class, ours_args, torch_class, torch_args = CASES[case]
     rng = np.random.default_rng(len(case))
     params = {k: rng.standard_normal(s).astype(dtype) for k, s in SHAPES.items()}
     originals = dict(params)
     tparams = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}  # same dtype as ours
-    ours, theirs = ours_factory(), torch_factory(torch.optim, list(tparams.values()))
+    ours = ours_class(**ours_args)
+    theirs = getattr(torch.optim, torch_class)(list(tparams.values()), **torch_args)
     rtol = exact_rtol(dtype)
     for step in range(STEPS):
         # gradients of mixed sizes, a zero and a tiny one, read-only: the optimizer only reads them
@@ -125,31 +122,31 @@ def test_book_adam_is_torch_adam_with_a_step_dependent_eps() -> None:
         np.testing.assert_allclose(params["p"], p_book, rtol=exact_rtol(np.float64))
 
 
-# every hyperparameter check: the message names the class, the parameter, its bound and the value
-BAD_HYPERPARAMETERS: dict[str, tuple[Callable[[], Any], str, tuple[str, ...]]] = {
-    "SGD-lr": (lambda: SGD(lr=-1.0), "SGD", ("lr must be >= 0.0", "got -1.0")),
-    "Momentum-lr": (lambda: Momentum(lr=-1.0), "Momentum", ("lr must be >= 0.0", "got -1.0")),
-    "Momentum-momentum": (
-        lambda: Momentum(momentum=-0.5),
-        "Momentum",
-        ("momentum must be >= 0.0", "got -0.5"),
-    ),
-    "AdaGrad-lr": (lambda: AdaGrad(lr=-1.0), "AdaGrad", ("lr must be >= 0.0", "got -1.0")),
-    "AdaGrad-eps": (lambda: AdaGrad(eps=-1e-3), "AdaGrad", ("eps must be >= 0.0", "got -0.001")),
-    "Adam-lr": (lambda: Adam(lr=-1.0), "Adam", ("lr must be >= 0.0", "got -1.0")),
-    "Adam-beta1-negative": (lambda: Adam(beta1=-0.1), "Adam", ("beta1 must be [0.0, 1.0)", "got -0.1")),
-    "Adam-beta1-one": (lambda: Adam(beta1=1.0), "Adam", ("beta1 must be [0.0, 1.0)", "got 1.0")),
-    "Adam-beta2-one": (lambda: Adam(beta2=1.0), "Adam", ("beta2 must be [0.0, 1.0)", "got 1.0")),
-    "Adam-eps": (lambda: Adam(eps=-1e-3), "Adam", ("eps must be >= 0.0", "got -0.001")),
-}
+#: (class, parameter, a value out of range, the range its message names)
+BAD_HYPERPARAMETERS = [
+    (SGD, "lr", -1.0, ">= 0.0"),
+    (Momentum, "lr", -1.0, ">= 0.0"),
+    (Momentum, "momentum", -0.5, ">= 0.0"),
+    (AdaGrad, "lr", -1.0, ">= 0.0"),
+    (AdaGrad, "eps", -1e-3, ">= 0.0"),
+    (Adam, "lr", -1.0, ">= 0.0"),
+    (Adam, "beta1", -0.1, "[0.0, 1.0)"),
+    (Adam, "beta1", 1.0, "[0.0, 1.0)"),
+    (Adam, "beta2", 1.0, "[0.0, 1.0)"),
+    (Adam, "eps", -1e-3, ">= 0.0"),
+]
 
 
-@pytest.mark.parametrize("case", list(BAD_HYPERPARAMETERS))
-def test_bad_hyperparameter_message(case: str) -> None:
-    """Out of range is an error naming the parameter; a beta of 1.0 is out (Adam divides by 1 - beta**t)."""
-    make, where, fields = BAD_HYPERPARAMETERS[case]
-    with raises_naming(ValueError, where, *fields):
-        make()
+@pytest.mark.parametrize(
+    ("cls", "name", "value", "bound"),
+    BAD_HYPERPARAMETERS,
+    ids=[f"{c.__name__}-{n}={v}" for c, n, v, _ in BAD_HYPERPARAMETERS],
+)
+def test_bad_hyperparameter_message(cls: type, name: str, value: float, bound: str) -> None:
+    """Out of range is an error naming the class, the parameter, its range and the value; a beta of
+    1.0 is out (Adam divides by 1 - beta**t)."""
+    with raises_naming(ValueError, cls.__name__, f"{name} must be {bound}", f"got {value}"):
+        cls(**{name: value})
 
 
 @pytest.mark.parametrize(

@@ -122,13 +122,6 @@ def test_a_shape_set_that_does_not_exist_is_a_usage_error(
     assert says in ran.err and len(ran.err.strip().splitlines()) == 1
 
 
-def test_list_numbers_the_shape_sets(capsys: pytest.CaptureFixture[str]) -> None:
-    ran = crosscheck(capsys, "list")
-    assert ran.code == 0
-    assert "shapes (check --shapes picks by index):" in ran.out
-    assert "      [2] x=(3, 2, 2, 2), M=3" in ran.out
-
-
 @pytest.mark.parametrize("spec", list(SPECS), ids=list(SPECS))
 def test_impl_runs_on_every_shape_set_of_its_spec(spec: str) -> None:
     results = probe(SPECS[spec], SPECS[spec].layer)

@@ -36,19 +36,16 @@ def softmax_jacobian(y: np.ndarray) -> np.ndarray:
     return np.stack([np.diag(row) - np.outer(row, row) for row in y])
 
 
-def jacobian_terms(y: np.ndarray) -> np.ndarray:
-    """diag(y[n]) + outer(y[n], y[n]): the sizes of the terms J's entries are differences of."""
-    return np.stack([np.diag(row) + np.outer(row, row) for row in y])
-
-
 def transpose_times(jac: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Jᵀ·v row by row."""
     return np.stack([j.T @ row for j, row in zip(jac, v, strict=True)])
 
 
 def size_of_terms(y: np.ndarray, v: np.ndarray) -> float:
-    """How large the terms summed in Jᵀ·v are: its rounding is relative to this, not to the result."""
-    return float(transpose_times(jacobian_terms(y), np.abs(v)).max(initial=0.0))
+    """How large the terms summed in Jᵀ·v are (J's entries are differences of diag(y) + y yᵀ): its
+    rounding is relative to this, not to the result."""
+    terms = np.stack([np.diag(row) + np.outer(row, row) for row in y])
+    return float(transpose_times(terms, np.abs(v)).max(initial=0.0))
 
 
 def logits(extreme: float) -> st.SearchStrategy[np.ndarray]:

@@ -1,11 +1,11 @@
 """Broken layers: each has exactly one bug, named by the class, that the harness must catch.
 
-Most are standalone, as a learner writes them (NumPy only, book-1 ``dW``/``db`` attributes or
-book-2 ``params``/``grads`` lists), so ``crosscheck check tests/zoo/broken.py:Class`` judges them
-like a user's file. A few subclass impl's layer and change one line, when the bug is a small slip
-in an otherwise exact layer. Everything else in each class is right, so a rejection is for the
-planted bug: tests/test_harness_catches_bugs.py says which property catches which, tests/test_cli.py
-runs some through the command line, and benchmarks/gradcheck.py times the network ones.
+Most are written as a learner writes them (NumPy only, book-1 ``dW``/``db`` attributes or book-2
+``params``/``grads`` lists), so ``crosscheck check tests/zoo/broken.py:Class`` (from the repository
+root) judges them like a user's file; several are a class of correct.py, or impl's layer, with the
+buggy method replaced. Everything else in each class is right, so a rejection is for the planted
+bug: tests/test_harness_catches_bugs.py says which property catches which, tests/test_cli.py runs
+some through the command line, and benchmarks/gradcheck.py times the network ones.
 """
 
 from __future__ import annotations
@@ -15,12 +15,7 @@ from typing import Any
 import numpy as np
 
 import impl
-
-
-def _log_softmax(x):
-    z = x - np.max(x, axis=-1, keepdims=True)
-    return z - np.log(np.sum(np.exp(z), axis=-1, keepdims=True))
-
+from tests.zoo import correct
 
 # ---- Relu -----------------------------------------------------------------------------------------
 
@@ -55,15 +50,12 @@ class ReluGradOneAtZero(impl.Relu):
 # ---- Sigmoid --------------------------------------------------------------------------------------
 
 
-class SigmoidBackwardFromInput:
+class SigmoidBackwardFromInput(correct.SigmoidTanh):
     """Sigmoid whose backward uses the input where it needs the output: ``dout * x * (1 - x)``."""
-
-    def __init__(self):
-        self.x = None
 
     def forward(self, x):
         self.x = x
-        return 0.5 * (1 + np.tanh(0.5 * x))
+        return super().forward(x)
 
     def backward(self, dout):
         return dout * self.x * (1 - self.x)
@@ -72,18 +64,8 @@ class SigmoidBackwardFromInput:
 # ---- Affine ---------------------------------------------------------------------------------------
 
 
-class AffineDbAveraged:
+class AffineDbAveraged(correct.AffineBook1):
     """Book-1 style Affine whose bias gradient is averaged over the batch instead of summed."""
-
-    def __init__(self, W, b):
-        self.W, self.b = W, b
-        self.x = self.original_x_shape = None
-        self.dW = self.db = None
-
-    def forward(self, x):
-        self.original_x_shape = x.shape
-        self.x = x.reshape(x.shape[0], -1)
-        return np.dot(self.x, self.W) + self.b
 
     def backward(self, dout):
         dx = np.dot(dout, self.W.T)
@@ -92,20 +74,9 @@ class AffineDbAveraged:
         return dx.reshape(*self.original_x_shape)
 
 
-class AffineAccumulatesGrads:
+class AffineAccumulatesGrads(correct.AffineBook2):
     """Book-2 style Affine that adds into ``grads`` instead of overwriting them: a second backward
     (or a second batch) sees the sum of both."""
-
-    def __init__(self, W, b):
-        self.params = [W, b]
-        self.grads = [np.zeros_like(W), np.zeros_like(b)]
-        self.x = self.shape = None
-
-    def forward(self, x):
-        W, b = self.params
-        self.shape = x.shape
-        self.x = x.reshape(x.shape[0], -1)
-        return self.x @ W + b
 
     def backward(self, dout):
         W, _ = self.params
@@ -181,7 +152,7 @@ class SoftmaxWithLossIgnoresDout:
         self.y = self.t = None
 
     def forward(self, x, t):
-        logp = _log_softmax(x)
+        logp = correct.log_softmax(x)
         self.y, self.t = np.exp(logp), t
         return -np.sum(t * logp) / x.shape[0]
 
@@ -214,32 +185,14 @@ class SoftmaxWithLossBookLog(impl.SoftmaxWithLoss):
 # ---- TwoLayerNet ----------------------------------------------------------------------------------
 
 
-class TwoLayerNetGradSkipsRelu:
+class TwoLayerNetGradSkipsRelu(correct.TwoLayerNetBook1):
     """Book-1 style TwoLayerNet whose ``b1`` gradient skips the ReLU: summed from the upstream
     gradient of the hidden layer's *output* instead of its pre-activation."""
-
-    def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01):
-        rng = np.random.default_rng(0)
-        self.params = {
-            "W1": weight_init_std * rng.standard_normal((input_size, hidden_size)),
-            "b1": np.zeros(hidden_size),
-            "W2": weight_init_std * rng.standard_normal((hidden_size, output_size)),
-            "b2": np.zeros(output_size),
-        }
-
-    def _forward(self, x):
-        p = self.params
-        pre = x @ p["W1"] + p["b1"]
-        h = np.maximum(pre, 0)
-        return pre, h, h @ p["W2"] + p["b2"]
-
-    def loss(self, x, t):
-        return -np.sum(t * _log_softmax(self._forward(x)[2])) / x.shape[0]
 
     def gradient(self, x, t):
         p = self.params
         pre, h, logits = self._forward(x)
-        dlogits = (np.exp(_log_softmax(logits)) - t) / x.shape[0]
+        dlogits = (np.exp(correct.log_softmax(logits)) - t) / x.shape[0]
         dh = dlogits @ p["W2"].T
         dpre = dh * (pre > 0)
         return {

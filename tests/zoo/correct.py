@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def _log_softmax(x):
+def log_softmax(x):
     z = x - np.max(x, axis=-1, keepdims=True)
     return z - np.log(np.sum(np.exp(z), axis=-1, keepdims=True))
 
@@ -118,7 +118,7 @@ class SoftmaxWithLossLabels:
     def forward(self, x, t):
         if t.size == x.size:  # one-hot rows -> labels (exact for one-hot targets)
             t = t.argmax(axis=1)
-        logp = _log_softmax(x)
+        logp = log_softmax(x)
         self.y, self.t = np.exp(logp), t
         return -np.mean(logp[np.arange(len(t)), t])
 
@@ -148,11 +148,11 @@ class TwoLayerNetBook1:
         return pre, h, h @ p["W2"] + p["b2"]
 
     def loss(self, x, t):
-        return -np.sum(t * _log_softmax(self._forward(x)[2])) / x.shape[0]
+        return -np.sum(t * log_softmax(self._forward(x)[2])) / x.shape[0]
 
     def gradient(self, x, t):
         p = self.params
         pre, h, logits = self._forward(x)
-        dlogits = (np.exp(_log_softmax(logits)) - t) / x.shape[0]
+        dlogits = (np.exp(log_softmax(logits)) - t) / x.shape[0]
         dpre = (dlogits @ p["W2"].T) * (pre > 0)
         return {"W1": x.T @ dpre, "b1": dpre.sum(axis=0), "W2": h.T @ dlogits, "b2": dlogits.sum(axis=0)}

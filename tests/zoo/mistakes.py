@@ -1,26 +1,18 @@
 """Known textbook mistakes, one planted in each otherwise right class, for the hint lines of
 ``crosscheck check`` (properties/frontends/hints.py; tests/test_cli_usability.py).
 
-Each class is self-contained (NumPy only), like a learner's file given as ``path/to/file.py:Class``.
+NumPy only (one a class of correct.py with its backward replaced), like a learner's file given as
+``path/to/file.py:Class``. The book's backward that ignores dout is broken.py's
+SoftmaxWithLossIgnoresDout.
 """
 
 import numpy as np
 
-
-def _log_softmax(x):
-    z = x - x.max(axis=1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+from tests.zoo import correct
 
 
-class SigmoidScalesDoutInPlace:
+class SigmoidScalesDoutInPlace(correct.SigmoidTanh):
     """Right values, but ``dout *= ...`` rescales the caller's upstream gradient in place."""
-
-    def __init__(self):
-        self.out = None
-
-    def forward(self, x):
-        self.out = 0.5 * (1.0 + np.tanh(0.5 * x))
-        return self.out
 
     def backward(self, dout):
         dout *= (1.0 - self.out) * self.out
@@ -37,28 +29,11 @@ class SoftmaxWithLossLogEpsilon:
 
     def forward(self, x, t):
         self.t = t
-        self.y = np.exp(_log_softmax(x))
+        self.y = np.exp(correct.log_softmax(x))
         return -np.sum(t * np.log(self.y + 1e-7)) / x.shape[0]
 
     def backward(self, dout=1):
         return dout * (self.y - self.t) / self.t.shape[0]
-
-
-class SoftmaxWithLossIgnoresDout:
-    """The book's ``backward(self, dout=1)``: right at dout = 1 only (the loss itself is exact)."""
-
-    def __init__(self):
-        self.y = None
-        self.t = None
-
-    def forward(self, x, t):
-        self.t = t
-        logp = _log_softmax(x)
-        self.y = np.exp(logp)
-        return -np.sum(t * logp) / x.shape[0]
-
-    def backward(self, dout=1):
-        return (self.y - self.t) / self.t.shape[0]
 
 
 class ReluForwardNoReturn:

@@ -188,33 +188,24 @@ class BatchNormWrongEvalBackward(_ChannelBatchNorm):
         return dout * self.gamma.reshape(shape)
 
 
-class DropoutOwnGenerator:
+class DropoutOwnGenerator(Dropout):
     """Draws its mask from an unseeded Generator of its own: np.random.seed cannot reproduce it."""
 
     def __init__(self, dropout_ratio=0.5):
-        self.dropout_ratio = dropout_ratio
+        super().__init__(dropout_ratio)
         self.rng = np.random.default_rng()
 
     def forward(self, x, train_flg=True):
         self.mask = self.rng.random(x.shape) > self.dropout_ratio
         return x * self.mask
 
-    def backward(self, dout):
-        return dout * self.mask
 
-
-class DropoutNoTrainFlag:
+class DropoutNoTrainFlag(Dropout):
     """A dropout whose forward takes no ``train_flg``: an interface the specs cannot drive."""
-
-    def __init__(self, dropout_ratio=0.5):
-        self.dropout_ratio = dropout_ratio
 
     def forward(self, x):
         self.mask = np.random.rand(*x.shape) > self.dropout_ratio
         return x * self.mask
-
-    def backward(self, dout):
-        return dout * self.mask
 
 
 class DropoutOtherConstructor(Dropout):
