@@ -6,12 +6,14 @@ found by a mutant of impl/ that the rest of the suite let survive (docs/ROBUSTNE
 from __future__ import annotations
 
 import inspect
+from typing import Any
 
 import numpy as np
 import pytest
 
 import impl
 from impl import LayerError
+from tests.helpers import raises_naming
 
 
 @pytest.mark.parametrize(
@@ -230,3 +232,84 @@ def test_book_batch_norm_flattens_any_input_beyond_2d_in_both_modes() -> None:
         impl.BatchNormalization(np.ones(5), np.zeros(5), per_feature=True).forward(x)
     message = str(info.value)
     assert message.startswith("BatchNormalization.forward: x has shape (4, 2, 3) but gamma has shape (5,)")
+
+
+# --- mutants of impl/_network.py, _targets.py, book2_layers.py, functions.py, graph_nodes.py, im2col.py,
+# optimizers.py, simple_conv_net.py (group B) ---
+
+
+def _small_conv_net() -> impl.SimpleConvNet:
+    conv = {"filter_num": 2, "filter_size": 3, "pad": 0, "stride": 1}
+    return impl.SimpleConvNet((1, 6, 6), conv, hidden_size=3, output_size=2, rng=0)
+
+
+@pytest.mark.parametrize(
+    ("make", "x_shape", "batch_size", "sizes"),
+    [
+        (lambda: impl.TwoLayerNet(4, 3, 2, rng=0), (5, 4), {"batch_size": 2}, [2, 2, 1]),
+        (lambda: impl.TwoLayerNet(4, 3, 2, rng=0), (5, 4), {}, [5]),  # default None: all at once
+        (_small_conv_net, (150, 1, 6, 6), {}, [100, 50]),  # SimpleConvNet's default: 100
+    ],
+    ids=["two-layer-net-batch-2", "two-layer-net-default", "simple-conv-net-default"],
+)
+def test_accuracy_predicts_batch_size_examples_per_forward_pass(
+    monkeypatch: pytest.MonkeyPatch,
+    make: Any,
+    x_shape: tuple[int, ...],
+    batch_size: dict[str, int],
+    sizes: list[int],
+) -> None:
+    """``accuracy`` bounds each forward pass by ``batch_size`` (documented defaults: None, all at
+    once; SimpleConvNet 100), counts the last partial batch, and gives the all-at-once fraction."""
+    net = make()
+    x = np.random.default_rng(2).normal(size=x_shape)
+    t = np.arange(x_shape[0]) % 2
+    whole = float(np.mean(np.argmax(net.predict(x), axis=1) == t))
+    seen: list[int] = []
+    predict = net.predict
+
+    def spy(xb: np.ndarray) -> np.ndarray:
+        seen.append(len(xb))
+        return predict(xb)
+
+    monkeypatch.setattr(net, "predict", spy)
+    assert net.accuracy(x, t, **batch_size) == whole
+    assert seen == sizes
+
+
+def test_label_errors_name_the_offending_label_and_both_counts() -> None:
+    """An out-of-range label is named by its index and value; a label count that does not match
+    the rows of x names both counts (and both shapes)."""
+    x = np.zeros((2, 5))
+    with raises_naming(LayerError, "SoftmaxWithLoss.forward", "t[1]", 7, (2, 5)):
+        impl.SoftmaxWithLoss().forward(x, np.array([0, 7]))
+    with raises_naming(LayerError, "SoftmaxWithLoss.forward", "3 labels", "2 rows", (3,), (2, 5)):
+        impl.SoftmaxWithLoss().forward(x, np.array([0, 1, 0]))
+
+
+@pytest.mark.parametrize(
+    ("node", "expected"),
+    [
+        (impl.Sum(axis=-2), lambda x: x.sum(axis=0, keepdims=True)),
+        (impl.Repeat(axis=-2), lambda x: np.repeat(x, 2, axis=0)),
+    ],
+    ids=["sum", "repeat"],
+)
+def test_sum_and_repeat_accept_axis_minus_ndim(node: Any, expected: Any) -> None:
+    """``axis = -ndim`` is the first axis, as in NumPy (only ``-ndim - 1`` is out of range)."""
+    x = np.arange(6.0).reshape(2, 3)
+    out = node.forward(x)
+    np.testing.assert_array_equal(out, expected(x))
+    assert node.backward(np.ones_like(out)).shape == x.shape
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_reciprocal_forward_is_quiet_at_the_dtype_limits(dtype: type) -> None:
+    """``1/0 = inf``, ``1/tiny`` overflows to inf and ``1/huge`` underflows to a subnormal: values,
+    not FloatingPointErrors, whatever the caller's errstate."""
+    info = np.finfo(dtype)
+    x = np.array([0.0, -0.0, info.smallest_subnormal, info.max], dtype)
+    with np.errstate(all="raise"):
+        out = impl.Reciprocal().forward(x)
+    assert out[0] == np.inf and out[1] == -np.inf and out[2] == np.inf
+    assert 0 < out[3] < info.smallest_normal
