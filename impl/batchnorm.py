@@ -129,9 +129,9 @@ class BatchNormalization(Layer):
     def backward(self, dout: Any) -> np.ndarray:
         dout = self._check_dout(dout)
         assert self.xn is not None and self.std is not None
-        if self.per_feature and dout.ndim > 2:
-            return self._backward(dout.reshape(dout.shape[0], -1)).reshape(dout.shape)
-        return self._backward(dout)
+        # per feature, the inner forward normalized x as (N, C*H*W): dout takes that shape (a -1
+        # could not size an empty batch); otherwise xn has dout's shape already
+        return self._backward(dout.reshape(self.xn.shape)).reshape(dout.shape)
 
     def _backward(self, dout: np.ndarray) -> np.ndarray:
         assert self.xn is not None and self.std is not None

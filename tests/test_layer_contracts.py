@@ -313,3 +313,60 @@ def test_reciprocal_forward_is_quiet_at_the_dtype_limits(dtype: type) -> None:
         out = impl.Reciprocal().forward(x)
     assert out[0] == np.inf and out[1] == -np.inf and out[2] == np.inf
     assert 0 < out[3] < info.smallest_normal
+
+
+# --- mutants of batchnorm, dropout, pooling (group C) ---
+
+
+@pytest.mark.parametrize("shape", [(0, 6), (0, 2, 3), (0, 3, 1, 2)])
+def test_book_batch_norm_takes_an_empty_batch_at_inference(shape: tuple[int, ...]) -> None:
+    """``per_feature=True``, inference, N = 0: empty output and ``dx``, zero ``dgamma``/``dbeta``
+    (a sum over no examples), whatever the rank, as for torch's convention (docs/ROBUSTNESS.md
+    section 1)."""
+    layer = impl.BatchNormalization(np.ones(6), np.zeros(6), per_feature=True)
+    out = layer.forward(np.ones(shape), train_flg=False)
+    dx = layer.backward(np.ones(shape))
+    assert out.shape == shape and dx.shape == shape
+    np.testing.assert_array_equal(layer.dgamma, np.zeros(6))
+    np.testing.assert_array_equal(layer.dbeta, np.zeros(6))
+
+
+def test_book_batch_norm_backward_of_a_3d_input_is_that_of_its_flattened_features() -> None:
+    """``per_feature=True`` on (N, C, L): backward flattens as forward does, in both modes."""
+    rng = np.random.default_rng(2)
+    x, dout = rng.normal(size=(4, 2, 3)), rng.normal(size=(4, 2, 3))
+    gamma, beta = rng.normal(size=6), rng.normal(size=6)
+    for train_flg in (True, False):
+        image = impl.BatchNormalization(gamma, beta, per_feature=True)
+        flat = impl.BatchNormalization(gamma, beta, per_feature=True)
+        image.forward(x, train_flg=train_flg)
+        flat.forward(x.reshape(4, 6), train_flg=train_flg)
+        np.testing.assert_allclose(
+            image.backward(dout).reshape(4, 6), flat.backward(dout.reshape(4, 6)), rtol=1e-12, atol=1e-14
+        )
+        np.testing.assert_allclose(image.dgamma, flat.dgamma, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("inverted", [True, False])
+def test_dropout_drops_an_inf_quietly_forward_and_backward(inverted: bool) -> None:
+    """A dropped inf is ``inf*0 = NaN`` (as torch), in x and in dout, with no FloatingPointError."""
+    mask = np.array([[False, True], [True, False]])
+    layer = impl.Dropout(0.5, inverted=inverted)
+    with np.errstate(all="raise"):
+        out = layer.forward(np.array([[np.inf, 1.0], [2.0, -np.inf]]), mask=mask)
+        dx = layer.backward(np.array([[1.0, np.inf], [1.0, -np.inf]]))
+    keep = 2.0 if inverted else 1.0
+    np.testing.assert_array_equal(out, [[np.nan, keep], [2.0 * keep, np.nan]])
+    np.testing.assert_array_equal(dx, [[0.0, np.inf], [keep, np.nan]])
+
+
+def test_padded_pooling_routes_an_all_minus_inf_window_to_its_first_real_cell() -> None:
+    """pad=1: a window whose real cells are all -inf sends its gradient to its first real cell,
+    never to the padding (where it would be lost); a +inf wins its windows. Values from torch's
+    max_pool2d(kernel 2, stride 1, padding 1)."""
+    x = np.array([[[[-np.inf, -np.inf], [-np.inf, -np.inf]], [[0.0, 1.0], [2.0, np.inf]]]])
+    layer = impl.Pooling(2, 2, stride=1, pad=1)
+    out = layer.forward(x)
+    assert (out[0, 0] == -np.inf).all()
+    dx = layer.backward(np.ones(out.shape))
+    np.testing.assert_array_equal(dx, [[[[4.0, 2.0], [2.0, 1.0]], [[1.0, 2.0], [2.0, 4.0]]]])
