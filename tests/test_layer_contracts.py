@@ -370,3 +370,93 @@ def test_padded_pooling_routes_an_all_minus_inf_window_to_its_first_real_cell() 
     assert (out[0, 0] == -np.inf).all()
     dx = layer.backward(np.ones(out.shape))
     np.testing.assert_array_equal(dx, [[[[4.0, 2.0], [2.0, 1.0]], [[1.0, 2.0], [2.0, 4.0]]]])
+
+
+# --- mutants of impl/losses.py: CrossEntropyError and SigmoidWithLoss (group A) ---
+
+
+@pytest.mark.parametrize("cls", [impl.CrossEntropyError, impl.SigmoidWithLoss])
+def test_losses_start_with_the_books_attributes(cls: type) -> None:
+    """As SoftmaxWithLoss (tests/test_seed_examples.py): ``loss``, ``y``, ``t`` are None until forward."""
+    layer = cls()
+    assert layer.loss is None and layer.y is None and layer.t is None
+
+
+def test_cross_entropy_error_accepts_a_single_class() -> None:
+    """One class is a boundary that must be accepted (loss 0, gradient -1/y); none is refused by name."""
+    for t in (np.array([0]), np.array([[1.0]])):
+        layer = impl.CrossEntropyError()
+        assert layer.forward(np.array([[1.0]]), t) == 0.0
+        np.testing.assert_array_equal(layer.backward(), [[-1.0]])
+    with pytest.raises(LayerError, match=r"^CrossEntropyError\.forward: y has shape \(2, 0\)"):
+        impl.CrossEntropyError().forward(np.ones((2, 0)), np.ones((2, 0)))
+
+
+def test_cross_entropy_error_zero_target_contributes_zero_where_y_is_zero() -> None:
+    """The docstring: a target of 0 contributes 0 to the gradient, also where ``y`` is 0 (not 0/0)."""
+    layer = impl.CrossEntropyError()
+    layer.forward(np.array([[0.0, 1.0], [0.5, 0.5]]), np.array([[0.0, 1.0], [0.0, 1.0]]))
+    np.testing.assert_array_equal(layer.backward(), [[0.0, -0.5], [0.0, -1.0]])
+
+
+@pytest.mark.parametrize(
+    ("y_dtype", "t", "dout"),
+    [
+        (np.float32, np.array([0, 1]), np.float64(0.3)),
+        (np.float64, np.array([0, 1]), np.float32(0.3)),
+        (np.float64, np.eye(2, dtype=np.float32), np.float32(0.3)),
+        (np.float32, np.eye(2, dtype=np.float64), np.float32(0.3)),
+    ],
+    ids=["labels-float32-y-float64-dout", "labels-float64-y-float32-dout",
+         "dense-float64-y-float32-t-and-dout", "dense-float32-y-float64-t-float32-dout"],
+)
+def test_cross_entropy_error_gradient_follows_numpy_promotion(
+    y_dtype: type, t: np.ndarray, dout: np.floating
+) -> None:
+    """As SoftmaxWithLoss (tests/test_impl_dtype.py): a NumPy ``dout`` is not weak (NEP 50), so the
+    gradient takes the promoted dtype of y, t and dout; none of the three narrows it."""
+    y = np.array([[0.3, 0.7], [0.6, 0.4]], y_dtype)
+    layer = impl.CrossEntropyError()
+    layer.forward(y, t)
+    dy = layer.backward(dout)
+    assert dy.dtype == np.float64
+    dense = np.eye(2)[t] if t.ndim == 1 else t.astype(np.float64)
+    np.testing.assert_allclose(dy, -np.float64(dout) * dense / y.astype(np.float64) / 2, rtol=1e-6)
+
+
+def test_cross_entropy_error_backward_is_quiet_on_underflow_and_inf_times_zero() -> None:
+    """A tiny gradient underflows to a subnormal, and ``(t / 0) * 0`` (dout 0) is NaN, in both the
+    dense and the label branch: values, not FloatingPointErrors (the comment in backward)."""
+    with np.errstate(all="raise"):
+        dense = impl.CrossEntropyError()
+        dense.forward(np.array([[0.3, 0.7]]), np.array([[1e-10, 1.0 - 1e-10]]))
+        assert 0 < -dense.backward(1e-300)[0, 0] < 1e-308
+        labels = impl.CrossEntropyError()
+        labels.forward(np.array([[0.3, 0.7]]), np.array([0]))
+        assert 0 < -labels.backward(1e-310)[0, 0] < 1e-308
+        for t in (np.array([[1.0, 0.0]]), np.array([0])):
+            layer = impl.CrossEntropyError()
+            layer.forward(np.array([[0.0, 1.0]]), t)
+            assert np.isnan(layer.backward(0.0)[0, 0])
+
+
+def test_sigmoid_with_loss_backward_is_quiet_on_underflow_and_inf_times_zero() -> None:
+    """``(y - t) * dout / N`` may underflow, and ``0 * inf`` (y == t, dout inf) is NaN: values only."""
+    with np.errstate(all="raise"):
+        layer = impl.SigmoidWithLoss()
+        layer.forward(np.array([-30.0]), np.array([0]))
+        assert 0 < layer.backward(1e-300)[0] < 1e-308
+        layer.forward(np.array([800.0]), np.array([1]))
+        assert np.isnan(layer.backward(np.inf)[0])
+
+
+def test_sigmoid_with_loss_float32_targets_do_not_narrow_float64_scores() -> None:
+    loss = impl.SigmoidWithLoss().forward(np.array([0.5, -1.0]), np.array([0.2, 0.7], np.float32))
+    assert np.result_type(loss) == np.float64
+
+
+@pytest.mark.skipif(np.finfo(np.longdouble).eps == np.finfo(np.float64).eps, reason="longdouble is double")
+def test_sigmoid_with_loss_longdouble_loss_keeps_its_precision() -> None:
+    """As SoftmaxWithLoss: the sum is taken in result_type(x, t, float64), longdouble for longdouble x."""
+    loss = impl.SigmoidWithLoss().forward(np.zeros(1, np.longdouble), np.array([0]))
+    assert np.result_type(loss) == np.longdouble and loss == np.log(np.longdouble(2))
