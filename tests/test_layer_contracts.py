@@ -139,19 +139,6 @@ def test_book_dropout_scales_by_the_keep_rate_at_inference(dtype: type) -> None:
     np.testing.assert_array_equal(dx, np.array([[1.5, 0.75], [-0.75, 0.375]], dtype))
 
 
-def test_book_batch_norm_backward_of_an_image_is_that_of_its_flattened_features() -> None:
-    """``per_feature=True`` (the book's): a 4-D input is normalized as (N, C*H*W), backward too."""
-    rng = np.random.default_rng(0)
-    x, dout = rng.normal(size=(3, 2, 2, 2)), rng.normal(size=(3, 2, 2, 2))
-    gamma, beta = rng.normal(size=8), rng.normal(size=8)
-    image = impl.BatchNormalization(gamma, beta, per_feature=True)
-    flat = impl.BatchNormalization(gamma, beta, per_feature=True)
-    np.testing.assert_allclose(image.forward(x).reshape(3, 8), flat.forward(x.reshape(3, 8)), rtol=1e-14)
-    np.testing.assert_allclose(
-        image.backward(dout).reshape(3, 8), flat.backward(dout.reshape(3, 8)), rtol=1e-12, atol=1e-14
-    )
-
-
 @pytest.mark.parametrize("layer", [impl.MulLayer, impl.AddLayer])
 def test_operands_that_do_not_broadcast_are_both_named(layer: type) -> None:
     with pytest.raises(LayerError) as info:
@@ -219,15 +206,28 @@ def test_cross_entropy_error_backward_is_quiet_at_the_limits() -> None:
         assert dy[0, 0] == -np.inf and dy[1, 0] == -np.inf
 
 
-def test_book_batch_norm_flattens_any_input_beyond_2d_in_both_modes() -> None:
-    """``per_feature=True`` on a 3-D input: normalized as (N, C*L) in training and inference, and
-    gamma of another size is refused with the shapes."""
+@pytest.mark.parametrize("train_flg", [True, False])
+@pytest.mark.parametrize("shape", [(3, 2, 2, 2), (4, 2, 3)], ids=["image", "3-D"])
+def test_book_batch_norm_is_that_of_its_flattened_features(shape: tuple[int, ...], train_flg: bool) -> None:
+    """``per_feature=True`` (the book's): an input beyond 2-D is normalized as (N, features), forward,
+    backward and parameter gradients, in training and inference."""
+    rng = np.random.default_rng(2)
+    n, features = shape[0], int(np.prod(shape[1:]))
+    x, dout = rng.normal(size=shape), rng.normal(size=shape)
+    gamma, beta = rng.normal(size=features), rng.normal(size=features)
+    image = impl.BatchNormalization(gamma, beta, per_feature=True)
+    flat = impl.BatchNormalization(gamma, beta, per_feature=True)
+    got = image.forward(x, train_flg=train_flg).reshape(n, features)
+    np.testing.assert_allclose(got, flat.forward(x.reshape(n, features), train_flg=train_flg), rtol=1e-14)
+    dx, flat_dx = image.backward(dout), flat.backward(dout.reshape(n, features))
+    assert dx.shape == shape
+    pairs = [(dx.reshape(n, features), flat_dx), (image.dgamma, flat.dgamma), (image.dbeta, flat.dbeta)]
+    for ours, flattened in pairs:
+        np.testing.assert_allclose(ours, flattened, rtol=1e-12, atol=1e-14)
+
+
+def test_book_batch_norm_names_gamma_that_does_not_fit_a_3d_input() -> None:
     x = np.random.default_rng(1).normal(size=(4, 2, 3))
-    for train_flg in (True, False):
-        image = impl.BatchNormalization(np.ones(6), np.zeros(6), per_feature=True)
-        flat = impl.BatchNormalization(np.ones(6), np.zeros(6), per_feature=True)
-        got = image.forward(x, train_flg=train_flg).reshape(4, 6)
-        np.testing.assert_allclose(got, flat.forward(x.reshape(4, 6), train_flg=train_flg), rtol=1e-14)
     with pytest.raises(LayerError) as info:
         impl.BatchNormalization(np.ones(5), np.zeros(5), per_feature=True).forward(x)
     message = str(info.value)
@@ -329,22 +329,6 @@ def test_book_batch_norm_takes_an_empty_batch_at_inference(shape: tuple[int, ...
     assert out.shape == shape and dx.shape == shape
     np.testing.assert_array_equal(layer.dgamma, np.zeros(6))
     np.testing.assert_array_equal(layer.dbeta, np.zeros(6))
-
-
-def test_book_batch_norm_backward_of_a_3d_input_is_that_of_its_flattened_features() -> None:
-    """``per_feature=True`` on (N, C, L): backward flattens as forward does, in both modes."""
-    rng = np.random.default_rng(2)
-    x, dout = rng.normal(size=(4, 2, 3)), rng.normal(size=(4, 2, 3))
-    gamma, beta = rng.normal(size=6), rng.normal(size=6)
-    for train_flg in (True, False):
-        image = impl.BatchNormalization(gamma, beta, per_feature=True)
-        flat = impl.BatchNormalization(gamma, beta, per_feature=True)
-        image.forward(x, train_flg=train_flg)
-        flat.forward(x.reshape(4, 6), train_flg=train_flg)
-        np.testing.assert_allclose(
-            image.backward(dout).reshape(4, 6), flat.backward(dout.reshape(4, 6)), rtol=1e-12, atol=1e-14
-        )
-        np.testing.assert_allclose(image.dgamma, flat.dgamma, rtol=1e-12, atol=1e-14)
 
 
 @pytest.mark.parametrize("inverted", [True, False])
