@@ -121,6 +121,12 @@ def _good_x(name: str, shape: tuple[int, ...], dtype: Any = np.float64) -> np.nd
     return _x(shape, dtype, positive=KINDS[name].positive)
 
 
+def _dout(shape: tuple[int, ...], dtype: Any = np.float64) -> np.ndarray:
+    """An upstream gradient of varied values 1..5, never all ones (under which a softmax-like
+    backward is 0 whatever its code)."""
+    return _x(shape, dtype, positive=True)
+
+
 def _after_forward(name: str, x: np.ndarray | None = None) -> tuple[Any, Any]:
     kind = KINDS[name]
     layer = kind.make()
@@ -129,7 +135,7 @@ def _after_forward(name: str, x: np.ndarray | None = None) -> tuple[Any, Any]:
 
 
 def _backward(name: str, dout_shape: tuple[int, ...], dtype: Any = np.float64) -> Callable[[], Any]:
-    return lambda: _after_forward(name)[0].backward(np.ones(dout_shape, dtype))
+    return lambda: _after_forward(name)[0].backward(_dout(dout_shape, dtype))
 
 
 def _first_dx(grads: Any) -> np.ndarray:
@@ -141,7 +147,7 @@ def _first_dx(grads: Any) -> np.ndarray:
 
 def _integers_become_float64(name: str) -> None:
     layer, out = _after_forward(name, _good_x(name, KINDS[name].shape, np.int64))
-    dx = layer.backward(np.ones(np.shape(out), dtype=np.int64))
+    dx = layer.backward(_dout(np.shape(out), np.int64))
     assert out.dtype == np.float64
     for g in dx if isinstance(dx, tuple) else (dx,):
         assert np.result_type(g) == np.float64
@@ -158,7 +164,7 @@ def _assert_empty(layer: Any, x: np.ndarray, out: np.ndarray, grads: Any) -> Non
 def _empty_batch(name: str) -> None:
     x = np.ones((0, *KINDS[name].shape[1:]))
     layer, out = _after_forward(name, x)
-    _assert_empty(layer, x, out, layer.backward(np.ones(out.shape)))
+    _assert_empty(layer, x, out, layer.backward(_dout(out.shape)))
 
 
 def _non_finite(name: str) -> None:
@@ -166,7 +172,7 @@ def _non_finite(name: str) -> None:
     x = _good_x(name, kind.shape)
     x.reshape(x.shape[0], -1)[0, :2] = (np.nan, np.inf)  # example 0 only
     layer, out = _after_forward(name, x)
-    dout = np.ones(out.shape)
+    dout = _dout(out.shape)
     dout.reshape(dout.shape[0], -1)[0, -1] = -np.inf
     dx = _first_dx(layer.backward(dout))
     assert np.isnan(out).any(), "NaN in the input must reach the output"
@@ -184,7 +190,7 @@ def _any_shape(name: str, shape: tuple[int, ...], case: str = "any rank") -> Row
     def run() -> None:
         layer = KINDS[name].make()
         out = layer.forward(_x(shape))
-        dx = layer.backward(np.ones(shape))
+        dx = layer.backward(_dout(shape))
         assert out.shape == shape and dx.shape == shape
 
     return Row(name, f"{case}: shape {shape}", run)
@@ -265,7 +271,7 @@ def _generic_rows(name: str) -> list[Row]:
     out_shape = np.shape(_after_forward(name)[1])
     wrong_dout = (out_shape[0] + 1, *out_shape[1:])
     return [
-        Row(name, "backward before forward", lambda: KINDS[name].make().backward(np.ones(shape)), LayerError),
+        Row(name, "backward before forward", lambda: KINDS[name].make().backward(_dout(shape)), LayerError),
         Row(name, "dout of the wrong shape", _backward(name, wrong_dout), LayerError,
             (wrong_dout, out_shape)),
         Row(name, "integer x and dout", lambda: _integers_become_float64(name)),
@@ -349,7 +355,7 @@ def _bn() -> BatchNormalization:
 def _eval_mode_empty_batch() -> None:
     layer = _bn()
     out = layer.forward(np.ones((0, 3)), train_flg=False)
-    _assert_empty(layer, np.ones((0, 3)), out, layer.backward(np.ones((0, 3))))
+    _assert_empty(layer, np.ones((0, 3)), out, layer.backward(_dout((0, 3))))
 
 
 def _dropout_mask(mask: np.ndarray) -> Callable[[], Any]:

@@ -300,7 +300,7 @@ def test_sum_and_repeat_accept_axis_minus_ndim(node: Any, expected: Any) -> None
     x = np.arange(6.0).reshape(2, 3)
     out = node.forward(x)
     np.testing.assert_array_equal(out, expected(x))
-    assert node.backward(np.ones_like(out)).shape == x.shape
+    assert node.backward(np.arange(1.0, out.size + 1).reshape(out.shape)).shape == x.shape
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -352,8 +352,13 @@ def test_padded_pooling_routes_an_all_minus_inf_window_to_its_first_real_cell() 
     layer = impl.Pooling(2, 2, stride=1, pad=1)
     out = layer.forward(x)
     assert (out[0, 0] == -np.inf).all()
-    dx = layer.backward(np.ones(out.shape))
-    np.testing.assert_array_equal(dx, [[[[4.0, 2.0], [2.0, 1.0]], [[1.0, 2.0], [2.0, 4.0]]]])
+    # which cell of x (row-major, 0..3) each of the 3x3 windows sends its gradient to, per channel
+    routes = np.array([[[0, 0, 1], [0, 0, 1], [2, 2, 3]], [[0, 1, 1], [2, 3, 3], [2, 3, 3]]])
+    dout = np.random.default_rng(3).normal(size=out.shape)  # drawn: each window's share is told apart
+    dx = layer.backward(dout)
+    for c in range(2):
+        expected = np.bincount(routes[c].ravel(), weights=dout[0, c].ravel(), minlength=4).reshape(2, 2)
+        np.testing.assert_allclose(dx[0, c], expected, rtol=1e-15)
 
 
 # --- mutants of impl/losses.py: CrossEntropyError and SigmoidWithLoss (group A) ---

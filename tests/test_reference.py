@@ -358,7 +358,7 @@ def test_fd_never_touches_the_callers_arrays(rng: np.random.Generator) -> None:
 
     x, W = readonly(rng.normal(size=(2, 3))), readonly(rng.normal(size=(3, 2)))
     x0, W0 = x.copy(), W.copy()
-    d = FD.directional(scribbles, {"x": x, "W": W}, {"x": np.ones_like(x)})
+    d = FD.directional(scribbles, {"x": x, "W": W}, {"x": rng.normal(size=x.shape)})
     np.testing.assert_allclose(d.difference, d.delta["x"] @ W, rtol=1e-9)
     jac = FD.jacobian(scribbles, {"x": x, "W": W}, ["x", "W"])
     np.testing.assert_allclose(jac["W"][:, 0, :, 0], x, rtol=1e-9)  # columns not corrupted
