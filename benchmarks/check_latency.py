@@ -1,6 +1,6 @@
 """5. Check latency: how long ``crosscheck check`` takes, end to end, for one layer.
 
-Each check is a fresh process (``python -m properties check TARGET --as SPEC``), as a learner
+Each check is a fresh process (``python -m layer_crosscheck.properties check TARGET --as SPEC``), as a learner
 runs it: interpreter start, imports, the references' first use, every cell. The machine is shared,
 so every check runs several times and the table shows the **minimum** wall time (the least
 disturbed run) next to the CPU time of that run (user + system of the process and its children,
@@ -30,10 +30,10 @@ SEED = 1
 
 #: (label, target, spec): seed layers from impl and from the zoo, and the largest network
 CHECKS: tuple[tuple[str, str, str], ...] = (
-    ("Relu (impl)", "impl.activations:Relu", "relu"),
+    ("Relu (impl)", "layer_crosscheck.impl.activations:Relu", "relu"),
     ("AffineBook2 (zoo file)", "tests/zoo/correct.py:AffineBook2", "affine"),
-    ("SoftmaxWithLoss (impl)", "impl.softmax_loss:SoftmaxWithLoss", "softmax_with_loss"),
-    ("SimpleConvNet (impl)", "impl.simple_conv_net:SimpleConvNet", "simple_conv_net"),
+    ("SoftmaxWithLoss (impl)", "layer_crosscheck.impl.softmax_loss:SoftmaxWithLoss", "softmax_with_loss"),
+    ("SimpleConvNet (impl)", "layer_crosscheck.impl.simple_conv_net:SimpleConvNet", "simple_conv_net"),
 )
 #: (label, python statement): the fixed costs a check pays before its first cell
 IMPORTS: tuple[tuple[str, str], ...] = (

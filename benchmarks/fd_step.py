@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from impl import Sigmoid, Softmax, SoftmaxWithLoss
-from reference import get_reference
+from layer_crosscheck.impl import Sigmoid, Softmax, SoftmaxWithLoss
+from layer_crosscheck.reference import get_reference
 
 __all__ = ["run"]
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks._timing import THREADS, fmt_time, interleaved
-from impl import Affine, Convolution, Relu, Sigmoid, Softmax, SoftmaxWithLoss, TwoLayerNet
+from layer_crosscheck.impl import Affine, Convolution, Relu, Sigmoid, Softmax, SoftmaxWithLoss, TwoLayerNet
 
 __all__ = ["run"]
 

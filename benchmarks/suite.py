@@ -79,8 +79,8 @@ def _run_cell(cell: Any, ref: Any, examples: int) -> tuple[int, bool]:
 
 def throughput(references: tuple[str, ...], examples: int) -> dict[str, dict[str, float]]:
     """Run every generic-property cell of each reference under Hypothesis, ``examples`` each."""
-    from properties.engine.matrix import cells
-    from reference import get_reference
+    from layer_crosscheck.properties.engine.matrix import cells
+    from layer_crosscheck.reference import get_reference
 
     clock = _jax_compile_clock() if "jax" in references else {}
     result: dict[str, dict[str, float]] = {}
@@ -211,7 +211,7 @@ def _main() -> None:
     parser.add_argument("--jax-cache", required=True)
     parser.add_argument("--examples", type=int, default=10)
     args = parser.parse_args()
-    from reference.jax_backend import enable_persistent_cache
+    from layer_crosscheck.reference.jax_backend import enable_persistent_cache
 
     enable_persistent_cache(args.jax_cache)
     print(json.dumps(throughput(("jax",), args.examples)))

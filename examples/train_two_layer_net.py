@@ -15,12 +15,12 @@ import time
 from pathlib import Path
 
 try:
-    from impl import TwoLayerNet
-    from properties.mnist import MnistUnavailable, load_mnist
+    from layer_crosscheck.impl import TwoLayerNet
+    from layer_crosscheck.properties.mnist import MnistUnavailable, load_mnist
 except ImportError:  # run as a script from a checkout: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from impl import TwoLayerNet
-    from properties.mnist import MnistUnavailable, load_mnist
+    from layer_crosscheck.impl import TwoLayerNet
+    from layer_crosscheck.properties.mnist import MnistUnavailable, load_mnist
 
 import numpy as np
 

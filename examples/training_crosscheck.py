@@ -26,14 +26,14 @@ from pathlib import Path
 from typing import Any
 
 try:
-    from impl import SGD, AdaGrad, Adam, Momentum, SimpleConvNet, TwoLayerNet
-    from properties.engine.tolerances import exact_rtol
-    from properties.mnist import MnistUnavailable, load_mnist
+    from layer_crosscheck.impl import SGD, AdaGrad, Adam, Momentum, SimpleConvNet, TwoLayerNet
+    from layer_crosscheck.properties.engine.tolerances import exact_rtol
+    from layer_crosscheck.properties.mnist import MnistUnavailable, load_mnist
 except ImportError:  # run as a script from a checkout: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from impl import SGD, AdaGrad, Adam, Momentum, SimpleConvNet, TwoLayerNet
-    from properties.engine.tolerances import exact_rtol
-    from properties.mnist import MnistUnavailable, load_mnist
+    from layer_crosscheck.impl import SGD, AdaGrad, Adam, Momentum, SimpleConvNet, TwoLayerNet
+    from layer_crosscheck.properties.engine.tolerances import exact_rtol
+    from layer_crosscheck.properties.mnist import MnistUnavailable, load_mnist
 
 import numpy as np
 

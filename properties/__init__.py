@@ -15,10 +15,10 @@ from typing import Any
 _HOME = {
     name: module
     for module, names in {
-        "properties.engine.checks": ("PROPERTIES", "Property", "property_named"),
-        "properties.engine.registry": ("SPECS", "get_spec", "register"),
-        "properties.engine.spec": ("LayerSpec",),
-        "properties.frontends.api": ("assert_layer_matches", "check_layer", "replay"),
+        "layer_crosscheck.properties.engine.checks": ("PROPERTIES", "Property", "property_named"),
+        "layer_crosscheck.properties.engine.registry": ("SPECS", "get_spec", "register"),
+        "layer_crosscheck.properties.engine.spec": ("LayerSpec",),
+        "layer_crosscheck.properties.frontends.api": ("assert_layer_matches", "check_layer", "replay"),
     }.items()
     for name in names
 }

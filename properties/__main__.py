@@ -1,8 +1,8 @@
-"""``python -m properties``: the ``crosscheck`` command without the console script."""
+"""``python -m layer_crosscheck.properties``: the ``crosscheck`` command without the console script."""
 
 import sys
 
-from properties.frontends.cli import main
+from layer_crosscheck.properties.frontends.cli import main
 
 if __name__ == "__main__":  # not when a spawned worker imports it as __mp_main__
     sys.exit(main())

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import numpy as np
 
 if TYPE_CHECKING:
-    from reference.finite_diff import FiniteDifferences
+    from layer_crosscheck.reference.finite_diff import FiniteDifferences
 
 __all__ = [
     "REFERENCE_NAMES",
@@ -31,9 +31,9 @@ REFERENCE_NAMES: tuple[str, ...] = ("torch", "jax", "fd")
 
 # name -> (module, class); imported on first use so the registry costs nothing at import time.
 _BACKENDS: dict[str, tuple[str, str]] = {
-    "torch": ("reference.torch_backend", "TorchReference"),
-    "jax": ("reference.jax_backend", "JaxReference"),
-    "fd": ("reference.finite_diff", "FiniteDifferences"),
+    "torch": ("layer_crosscheck.reference.torch_backend", "TorchReference"),
+    "jax": ("layer_crosscheck.reference.jax_backend", "JaxReference"),
+    "fd": ("layer_crosscheck.reference.finite_diff", "FiniteDifferences"),
 }
 _INSTANCES: dict[str, Reference | FiniteDifferences] = {}
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from reference.base import check_wrt
+from layer_crosscheck.reference.base import check_wrt
 
 __all__ = ["Directional", "FiniteDifferences"]
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from reference.base import (
+from layer_crosscheck.reference.base import (
     BackendUnavailable,
     SpecFn,
     as_reference_arrays,
@@ -30,7 +30,7 @@ from reference.base import (
     check_wrt,
     get_reference,
 )
-from reference.lazy import LazyBackend
+from layer_crosscheck.reference.lazy import LazyBackend
 
 __all__ = ["JaxReference", "enable_persistent_cache", "x64"]
 

@@ -14,7 +14,7 @@ import types
 from collections.abc import Iterator
 from typing import ClassVar
 
-from reference.base import BackendUnavailable, Reference
+from layer_crosscheck.reference.base import BackendUnavailable, Reference
 
 __all__ = ["LazyBackend", "import_reason"]
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from reference.base import SpecFn, as_reference_arrays, check_cotangent, check_wrt
-from reference.lazy import LazyBackend
+from layer_crosscheck.reference.base import SpecFn, as_reference_arrays, check_cotangent, check_wrt
+from layer_crosscheck.reference.lazy import LazyBackend
 
 __all__ = ["TorchReference"]
 

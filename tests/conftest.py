@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from properties.engine.profiles import load_profile
+from layer_crosscheck.properties.engine.profiles import load_profile
 
 load_profile()
 

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from properties.engine.matrix import Cell
-from properties.frontends.cli import main
-from reference import get_reference
+from layer_crosscheck.properties.engine.matrix import Cell
+from layer_crosscheck.properties.frontends.cli import main
+from layer_crosscheck.reference import get_reference
 
 
 @contextmanager
@@ -54,7 +54,7 @@ def plugin_args() -> list[str]:
     """What a child pytest needs to load the crosscheck plugin: nothing when its entry point is
     installed, else ``-p`` with the module."""
     installed = any(ep.name == "crosscheck" for ep in entry_points(group="pytest11"))
-    return [] if installed else ["-p", "properties.frontends.pytest_plugin"]
+    return [] if installed else ["-p", "layer_crosscheck.properties.frontends.pytest_plugin"]
 
 
 def installed(cell: Cell) -> list[pytest.MarkDecorator]:

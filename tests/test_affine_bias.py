@@ -17,10 +17,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import impl
-from properties.engine import strategies as S
-from properties.engine.compare import compare
-from properties.engine.tolerances import exact_rtol
+from layer_crosscheck import impl
+from layer_crosscheck.properties.engine import strategies as S
+from layer_crosscheck.properties.engine.compare import compare
+from layer_crosscheck.properties.engine.tolerances import exact_rtol
 
 DTYPES = [np.float64, np.float32]
 #: (x shape, M): 2-D and image-shaped batches

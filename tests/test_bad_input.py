@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from impl import (
+from layer_crosscheck.impl import (
     Affine,
     BatchNormalization,
     Convolution,
@@ -40,10 +40,10 @@ from impl import (
     sigmoid,
     softmax,
 )
-from properties.engine.drivers import driver_for
-from properties.engine.explore import example_cases
-from properties.engine.registry import SPECS
-from properties.engine.spec import LayerSpec
+from layer_crosscheck.properties.engine.drivers import driver_for
+from layer_crosscheck.properties.engine.explore import example_cases
+from layer_crosscheck.properties.engine.registry import SPECS
+from layer_crosscheck.properties.engine.spec import LayerSpec
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The ``crosscheck`` command: every zoo class judged right (false alarms fail like misses), exit
 codes 0/1/2, the reproduction snippet reproduces, and the report shows what did not run.
 
-In this process but for one test of the console script and ``python -m properties``; against
+In this process but for one test of the console script and ``python -m layer_crosscheck.properties``; against
 finite differences, so they run without torch, but for two that skip visibly without it.
 """
 
@@ -20,12 +20,14 @@ from typing import Any
 
 import pytest
 
-from properties import check_layer, replay
-from properties.engine.registry import get_spec, register, unregister
-from properties.engine.spec import LayerSpec
-from properties.frontends.cli import _parser, _repeat_command
-from reference import get_reference
+from layer_crosscheck.properties import check_layer, replay
+from layer_crosscheck.properties.engine.registry import get_spec, register, unregister
+from layer_crosscheck.properties.engine.spec import LayerSpec
+from layer_crosscheck.properties.frontends.cli import _parser, _repeat_command
+from layer_crosscheck.reference import get_reference
 from tests.helpers import ROOT, Ran, crosscheck, reference_or_skip, subprocess_env
+
+IMPL = "layer_crosscheck.impl"
 
 ZOO = Path(__file__).resolve().parent / "zoo"
 SEED = "1234"  # fixed: every verdict below is deterministic
@@ -67,7 +69,7 @@ def test_broken_layer_is_rejected(
     for prop in caught_by:
         assert f"{spec}, property {prop} vs" in ran.out, f"{prop} did not catch {name}:\n{ran.out}"
     assert "shrunk input:" in ran.out
-    assert "from properties import replay" in ran.out
+    assert "from layer_crosscheck.properties import replay" in ran.out
 
 
 @pytest.mark.parametrize(("name", "spec"), CORRECT, ids=[f"{c[0]}-{c[1]}" for c in CORRECT])
@@ -81,7 +83,7 @@ def test_correct_layer_is_accepted(capsys: pytest.CaptureFixture[str], name: str
 def test_module_target_and_float32(capsys: pytest.CaptureFixture[str]) -> None:
     """``package.module:Class`` works too; ``--dtype`` adds float32 (``check`` defaults to float64)."""
     ran = crosscheck(
-        capsys, "check", "impl:Tanh", "--as", "tanh", "--dtype", "float64,float32", "--examples", "5", *FD
+        capsys, "check", IMPL + ":Tanh", "--as", "tanh", "--dtype", "float64,float32", "--examples", "5", *FD
     )
     assert ran.code == 0, ran.out
     assert "Tanh as tanh  float64" in ran.out and "Tanh as tanh  float32" in ran.out
@@ -93,18 +95,21 @@ def test_module_target_and_float32(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("argv", "says"),
     [
-        (["check", "impl:Relu", "--as", "nonesuch"], "unknown spec 'nonesuch'"),
+        (["check", IMPL + ":Relu", "--as", "nonesuch"], "unknown spec 'nonesuch'"),
         (["check", "no/such/file.py:Relu", "--as", "relu"], "file not found"),
         (["check", f"{ZOO / 'correct.py'}:Nonesuch", "--as", "relu"], "has no class 'Nonesuch'"),
         (["check", "no_such_module_xyz:Relu", "--as", "relu"], "module not found"),
-        (["check", "impl.layers", "--as", "relu"], "must look like"),
+        (["check", "layer_crosscheck.impl.layers", "--as", "relu"], "must look like"),
         (["check", f"{ZOO / 'correct.py'}:ReluWhere", "--as", "affine"], "cannot be built as spec affine"),
         (["check", f"{ZOO / 'correct.py'}:AffineBook1", "--as", "relu"], "cannot be built as spec relu"),
-        (["check", "impl:relu", "--as", "relu"], "has no method forward or backward"),
-        (["check", "impl:Relu", "--as", "relu", "--reference", "tf"], "unknown reference 'tf'"),
-        (["check", "impl:Relu", "--as", "relu", "--dtype", "int8"], "not a floating dtype"),
-        (["check", "impl:Relu", "--as", "relu", "--examples", "0"], "must be at least 1"),
-        (["check", "impl:Dropout", "--as", "dropout", "--set", "eps=1e-6"], "dropout has no setting 'eps'"),
+        (["check", "layer_crosscheck.impl:relu", "--as", "relu"], "has no method forward or backward"),
+        (["check", IMPL + ":Relu", "--as", "relu", "--reference", "tf"], "unknown reference 'tf'"),
+        (["check", IMPL + ":Relu", "--as", "relu", "--dtype", "int8"], "not a floating dtype"),
+        (["check", IMPL + ":Relu", "--as", "relu", "--examples", "0"], "must be at least 1"),
+        (
+            ["check", IMPL + ":Dropout", "--as", "dropout", "--set", "eps=1e-6"],
+            "dropout has no setting 'eps'",
+        ),
         (["report", "--spec", "nonesuch"], "unknown spec 'nonesuch'"),
         (["frobnicate"], "invalid choice"),
         ([], "choose a command"),
@@ -284,7 +289,7 @@ def test_missing_backend_is_shown_as_skipped_never_passed(
     assert data["references"]["torch"] == "torch is not installed (pip install torch)"
     table = report(capsys, "relu", *argv, "--reference", "fd")
     assert "torch" not in table.out.split("\n\n", 1)[1].split("cells run")[0]
-    assert crosscheck(capsys, "check", "impl:Relu", "--as", "relu", "--reference", "torch").code == 2
+    assert crosscheck(capsys, "check", IMPL + ":Relu", "--as", "relu", "--reference", "torch").code == 2
 
 
 def test_list_shows_every_public_spec_and_numbers_its_shape_sets(capsys: pytest.CaptureFixture[str]) -> None:

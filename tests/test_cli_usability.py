@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from properties import check_layer
-from properties.engine.compare import Mismatch, compare
+from layer_crosscheck.properties import check_layer
+from layer_crosscheck.properties.engine.compare import Mismatch, compare
 from tests.helpers import crosscheck as in_process
 from tests.helpers import subprocess_env
 
@@ -30,7 +30,7 @@ FD = ["--reference", "fd", "--examples", "8", "--seed", "7", "--shrink-time", "1
 #: and a run against finite differences, or a target error, imports neither torch nor jax
 RUNNER = (
     "import sys\n"
-    "from properties.frontends.cli import main\n"
+    "from layer_crosscheck.properties.frontends.cli import main\n"
     "code = main(sys.argv[1:])\n"
     "heavy = {'torch', 'jax'} & set(sys.modules)\n"
     "assert not heavy, heavy\n"
@@ -216,11 +216,11 @@ def test_repeat_line_keeps_as_and_every_option(capsys: pytest.CaptureFixture[str
 
 
 def test_assert_layer_matches_hides_its_own_frames(tmp_path: Path) -> None:
-    from properties.frontends.api import assert_layer_matches
+    from layer_crosscheck.properties.frontends.api import assert_layer_matches
 
     assert "__tracebackhide__" in assert_layer_matches.__code__.co_varnames
     (tmp_path / "test_mine.py").write_text(
-        "from properties import assert_layer_matches\n\n"
+        "from layer_crosscheck.properties import assert_layer_matches\n\n"
         "def test_relu():\n"
         f"    assert_layer_matches({str(BOOK / 'common' / 'layers.py') + ':Relu'!r}, 'relu',\n"
         "                         references=('fd',), examples=5, seed=1, shrink_seconds=0)\n"

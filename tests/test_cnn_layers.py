@@ -15,14 +15,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from impl._base import LayerError
-from impl.batchnorm import BatchNormalization
-from impl.conv import Convolution
-from impl.dropout import Dropout
-from impl.im2col import col2im, conv_output_size, fold, im2col, unfold
-from impl.pooling import Pooling
-from impl.simple_conv_net import SimpleConvNet
-from properties.engine.tolerances import exact_rtol
+from layer_crosscheck.impl._base import LayerError
+from layer_crosscheck.impl.batchnorm import BatchNormalization
+from layer_crosscheck.impl.conv import Convolution
+from layer_crosscheck.impl.dropout import Dropout
+from layer_crosscheck.impl.im2col import col2im, conv_output_size, fold, im2col, unfold
+from layer_crosscheck.impl.pooling import Pooling
+from layer_crosscheck.impl.simple_conv_net import SimpleConvNet
+from layer_crosscheck.properties.engine.tolerances import exact_rtol
 from tests.helpers import raises_naming, raising
 
 DTYPES = [np.float64, np.float32]

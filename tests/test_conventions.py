@@ -14,14 +14,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import impl
-from properties import check_layer
-from properties.engine.conventions import adapt_to
-from properties.engine.drivers import driver_for
-from properties.engine.errors import InterfaceError
-from properties.engine.registry import get_spec
-from properties.engine.results import Run
-from reference import get_reference
+from layer_crosscheck import impl
+from layer_crosscheck.properties import check_layer
+from layer_crosscheck.properties.engine.conventions import adapt_to
+from layer_crosscheck.properties.engine.drivers import driver_for
+from layer_crosscheck.properties.engine.errors import InterfaceError
+from layer_crosscheck.properties.engine.registry import get_spec
+from layer_crosscheck.properties.engine.results import Run
+from layer_crosscheck.reference import get_reference
 from tests.helpers import Ran, crosscheck
 
 ZOO = Path(__file__).resolve().parent / "zoo" / "textbook_cnn.py"
@@ -183,7 +183,7 @@ def test_a_wrong_backward_is_caught_not_excused(
 
 def _reproduces(run: Run) -> str:
     """The first failure's snippet, after checking that running it fails."""
-    from properties.frontends.report import snippet
+    from layer_crosscheck.properties.frontends.report import snippet
 
     code = snippet(run, run.failures[0])
     namespace: dict[str, Any] = {}

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 import tests.zoo.broken as zoo_broken
-from properties.engine import strategies as S
-from properties.engine.explore import DEFAULT_EXAMPLES, Options, run_cell
-from properties.frontends.api import check_layer
+from layer_crosscheck.properties.engine import strategies as S
+from layer_crosscheck.properties.engine.explore import DEFAULT_EXAMPLES, Options, run_cell
+from layer_crosscheck.properties.frontends.api import check_layer
 from tests.helpers import draws
 from tests.test_harness_catches_bugs import BUGS, Bug
 

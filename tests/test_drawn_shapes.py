@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from hypothesis import strategies as st
 
-from properties import get_spec, property_named
-from properties.engine.checks import draw_case
-from properties.engine.explore import DEFAULT_EXAMPLES, Options, run_cell
-from properties.engine.matrix import Cell
+from layer_crosscheck.properties import get_spec, property_named
+from layer_crosscheck.properties.engine.checks import draw_case
+from layer_crosscheck.properties.engine.explore import DEFAULT_EXAMPLES, Options, run_cell
+from layer_crosscheck.properties.engine.matrix import Cell
 from tests.helpers import draws
 from tests.zoo.drawn_shapes import SoftmaxBook2D
 
@@ -60,8 +60,8 @@ def test_drawn_sizes_cover_every_rank_but_jax_keeps_the_listed_shapes(
 
 
 def test_only_jax_cells_keep_the_fixed_shapes() -> None:
-    from properties.engine.checks import _fixed_shapes
-    from reference import get_reference
+    from layer_crosscheck.properties.engine.checks import _fixed_shapes
+    from layer_crosscheck.reference import get_reference
 
     assert _fixed_shapes(get_reference("jax"))
     assert not any(_fixed_shapes(r) for r in (get_reference("torch"), get_reference("fd"), None))

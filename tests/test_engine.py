@@ -10,8 +10,8 @@ import pytest
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from properties.engine.compare import Errors
-from properties.engine.explore import Draws, explore
+from layer_crosscheck.properties.engine.compare import Errors
+from layer_crosscheck.properties.engine.explore import Draws, explore
 
 
 def _too_big(draw: Draws) -> Errors:

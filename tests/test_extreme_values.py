@@ -18,12 +18,21 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from impl import Sigmoid, Softmax, SoftmaxWithLoss, Tanh, cross_entropy_error, log_softmax, sigmoid, softmax
-from properties import get_spec
-from properties.engine import strategies as S
-from properties.engine.compare import compare
-from properties.engine.tolerances import exact_rtol, floor
-from properties.specs.seed import LOGIT_EXTREME
+from layer_crosscheck.impl import (
+    Sigmoid,
+    Softmax,
+    SoftmaxWithLoss,
+    Tanh,
+    cross_entropy_error,
+    log_softmax,
+    sigmoid,
+    softmax,
+)
+from layer_crosscheck.properties import get_spec
+from layer_crosscheck.properties.engine import strategies as S
+from layer_crosscheck.properties.engine.compare import compare
+from layer_crosscheck.properties.engine.tolerances import exact_rtol, floor
+from layer_crosscheck.properties.specs.seed import LOGIT_EXTREME
 
 DTYPES = [np.float64, np.float32]
 SHAPES = [(1, 1), (1, 5), (3, 4), (2, 2), (4, 7)]

@@ -19,12 +19,12 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-import impl
-from impl import CrossEntropyError, Embedding, LayerError, Softmax, SoftmaxWithLoss
-from properties import get_spec
-from properties.engine.compare import compare
-from properties.engine.tolerances import exact_rtol
-from properties.frontends.api import check_layer
+from layer_crosscheck import impl
+from layer_crosscheck.impl import CrossEntropyError, Embedding, LayerError, Softmax, SoftmaxWithLoss
+from layer_crosscheck.properties import get_spec
+from layer_crosscheck.properties.engine.compare import compare
+from layer_crosscheck.properties.engine.tolerances import exact_rtol
+from layer_crosscheck.properties.frontends.api import check_layer
 from tests.helpers import crosscheck
 from tests.test_softmax_jacobian import targets
 from tests.zoo import graph_layers as G
@@ -120,7 +120,8 @@ def test_check_layer_takes_a_chain() -> None:
     )
     assert run.ok, [r.message for r in run.failures]
     assert {r.prop for r in run.results if r.status == "pass"} >= {"fd", "linearity", "state", "no_mutation"}
-    assert run.target == "impl.softmax_loss:Softmax,impl.losses:CrossEntropyError"
+    impl = "layer_crosscheck.impl"
+    assert run.target == f"{impl}.softmax_loss:Softmax,{impl}.losses:CrossEntropyError"
 
 
 def test_a_chain_beyond_its_range_is_told_why() -> None:

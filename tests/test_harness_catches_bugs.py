@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from impl import Softmax
-from properties import get_spec, property_named
-from properties.engine.chain import chain
-from properties.engine.explore import SHRINK_SECONDS, FloatingPoint, Options, run_cell
-from properties.engine.matrix import Cell, cells
+from layer_crosscheck.impl import Softmax
+from layer_crosscheck.properties import get_spec, property_named
+from layer_crosscheck.properties.engine.chain import chain
+from layer_crosscheck.properties.engine.explore import SHRINK_SECONDS, FloatingPoint, Options, run_cell
+from layer_crosscheck.properties.engine.matrix import Cell, cells
 from tests.helpers import installed
 from tests.zoo import broken as B
 from tests.zoo import correct as C

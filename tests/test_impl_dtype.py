@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from impl import (
+from layer_crosscheck.impl import (
     AddLayer,
     Affine,
     MulLayer,

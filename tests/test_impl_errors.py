@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from impl import (
+from layer_crosscheck.impl import (
     AddLayer,
     Affine,
     LayerError,

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-import impl
-from impl import LayerError
+from layer_crosscheck import impl
+from layer_crosscheck.impl import LayerError
 from tests.helpers import raises_naming
 
 

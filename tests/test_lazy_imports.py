@@ -34,8 +34,8 @@ def test_packages_and_registry_import_no_framework() -> None:
     """All three packages and every reference object: so each package alone imports none either."""
     code = f"""
 import json, sys
-import impl, reference, properties
-from reference import REFERENCE_NAMES, get_reference
+from layer_crosscheck import impl, reference, properties
+from layer_crosscheck.reference import REFERENCE_NAMES, get_reference
 refs = [get_reference(name) for name in REFERENCE_NAMES]
 print(json.dumps(sorted(m for m in {FRAMEWORKS!r} if m in sys.modules)))
 """
@@ -49,11 +49,14 @@ def test_package_imports_only_numpy_and_the_standard_library(package: str) -> No
 import importlib, json, pkgutil, sys
 import numpy
 before = set(sys.modules)
-import {package}
-for info in pkgutil.walk_packages({package}.__path__, "{package}."):
+import layer_crosscheck.{package} as package
+for info in pkgutil.walk_packages(package.__path__, "layer_crosscheck.{package}."):
     importlib.import_module(info.name)
-new = {{m.split(".")[0] for m in set(sys.modules) - before}}
-allowed = set(sys.stdlib_module_names) | {{"numpy", "{package}"}}
+def root(name):  # layer_crosscheck.impl.x -> layer_crosscheck.impl; numpy.linalg -> numpy
+    parts = name.split(".")
+    return ".".join(parts[:2]) if parts[0] == "layer_crosscheck" and len(parts) > 1 else parts[0]
+new = {{root(m) for m in set(sys.modules) - before}}
+allowed = set(sys.stdlib_module_names) | {{"numpy", "layer_crosscheck", "layer_crosscheck.{package}"}}
 print(json.dumps(sorted(new - allowed)))
 """
     assert run_python(code) == []
@@ -65,7 +68,7 @@ def test_jax_reference_leaves_the_process_settings_alone() -> None:
     The results are still float64 to the last bit (elementwise, correctly rounded operations, so
     numpy agrees exactly; float32 arithmetic would be ~1e-8 off).
     """
-    from reference import get_reference
+    from layer_crosscheck.reference import get_reference
 
     reason = get_reference("jax").unavailable()
     if reason is not None:
@@ -73,7 +76,7 @@ def test_jax_reference_leaves_the_process_settings_alone() -> None:
     code = """
 import json, os
 import numpy as np
-from reference import get_reference
+from layer_crosscheck.reference import get_reference
 
 env_before = os.environ.get("JAX_PLATFORMS")
 ref = get_reference("jax")

@@ -10,14 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from impl import Relu
-from properties.engine.checks import PROPERTIES
-from properties.engine.errors import UsageError
-from properties.engine.matrix import cells
-from properties.engine.registry import SPECS, get_spec
-from properties.engine.results import Run
-from properties.frontends.api import check_layer, preflight
-from properties.frontends.cli import main
+from layer_crosscheck.impl import Relu
+from layer_crosscheck.properties.engine.checks import PROPERTIES
+from layer_crosscheck.properties.engine.errors import UsageError
+from layer_crosscheck.properties.engine.matrix import cells
+from layer_crosscheck.properties.engine.registry import SPECS, get_spec
+from layer_crosscheck.properties.engine.results import Run
+from layer_crosscheck.properties.frontends.api import check_layer, preflight
+from layer_crosscheck.properties.frontends.cli import main
 from tests.helpers import crosscheck
 
 ZOO = Path(__file__).parent / "zoo"
@@ -99,9 +99,9 @@ def test_sgd_must_update_in_place_and_only_read_grads(cls: str, words: str) -> N
             "--as adagrad --set eps=1e-10",
         ),
         (f"{BROKEN}:AdamTorchEps", "adam", "torch.optim.Adam's eps", "--as adam_torch"),
-        ("impl:Adam", "adam", "torch.optim.Adam's eps", "--as adam_torch"),
+        ("layer_crosscheck.impl:Adam", "adam", "torch.optim.Adam's eps", "--as adam_torch"),
         (f"{BOOK}:Adam", "adam_torch", "the book's epsilon-hat Adam", "--as adam"),
-        ("impl:Nesterov", "momentum", "Nesterov momentum", "--as nesterov"),
+        ("layer_crosscheck.impl:Nesterov", "momentum", "Nesterov momentum", "--as nesterov"),
     ],
 )
 def test_another_convention_is_named_and_passes_under_its_flags(
@@ -145,8 +145,8 @@ def test_a_class_without_update_is_a_usage_error() -> None:
 
 def test_the_book_takes_no_eps_so_eps_is_assumed_and_passed_only_when_taken() -> None:
     """The book's AdaGrad() hard-codes eps 1e-7; impl's AdaGrad(eps=...) is handed the spec's."""
-    from properties.engine.drivers import driver_for
-    from properties.engine.explore import example_cases
+    from layer_crosscheck.properties.engine.drivers import driver_for
+    from layer_crosscheck.properties.engine.explore import example_cases
     from tests.zoo import textbook_optim
 
     spec = get_spec("adagrad")

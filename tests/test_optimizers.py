@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from impl.optimizers import SGD, AdaGrad, Adam, Momentum
-from properties.engine.tolerances import exact_rtol
+from layer_crosscheck.impl.optimizers import SGD, AdaGrad, Adam, Momentum
+from layer_crosscheck.properties.engine.tolerances import exact_rtol
 from tests.helpers import raises_naming
 
 

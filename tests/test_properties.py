@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from properties.engine.explore import run_cell
-from properties.engine.matrix import Cell, cells
-from properties.frontends.report import render_failure
+from layer_crosscheck.properties.engine.explore import run_cell
+from layer_crosscheck.properties.engine.matrix import Cell, cells
+from layer_crosscheck.properties.frontends.report import render_failure
 from tests.helpers import installed
 
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-import properties
-from properties import assert_layer_matches
-from properties.frontends.loader import UsageError, load_target
-from reference import get_reference
+from layer_crosscheck import properties
+from layer_crosscheck.properties import assert_layer_matches
+from layer_crosscheck.properties.frontends.loader import UsageError, load_target
+from layer_crosscheck.reference import get_reference
 from tests.helpers import plugin_args, subprocess_env
 
 ZOO = Path(__file__).resolve().parent / "zoo"
@@ -39,14 +39,14 @@ def test_assert_layer_matches_raises_the_check_report() -> None:
         )
     text = str(failure.value)
     assert "AffineDbAveraged DISAGREES with spec affine" in text
-    assert "shrunk input:" in text and "from properties import replay" in text
+    assert "shrunk input:" in text and "from layer_crosscheck.properties import replay" in text
 
 
 def test_assert_layer_matches_refuses_a_reference_it_cannot_run(monkeypatch: pytest.MonkeyPatch) -> None:
     torch = get_reference("torch")
     monkeypatch.setattr(type(torch), "unavailable", lambda self: "torch is not installed (pip install torch)")
     with pytest.raises(UsageError, match="torch is not installed"):
-        assert_layer_matches("impl:Relu", spec="relu", references=("torch",))
+        assert_layer_matches("layer_crosscheck.impl:Relu", spec="relu", references=("torch",))
 
 
 def _pytest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

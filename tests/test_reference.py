@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from reference import REFERENCE_NAMES, BackendUnavailable, Reference, get_reference
-from reference.finite_diff import Directional, FiniteDifferences
-from reference.jax_backend import JaxReference
-from reference.torch_backend import TorchReference
+from layer_crosscheck.reference import REFERENCE_NAMES, BackendUnavailable, Reference, get_reference
+from layer_crosscheck.reference.finite_diff import Directional, FiniteDifferences
+from layer_crosscheck.reference.jax_backend import JaxReference
+from layer_crosscheck.reference.torch_backend import TorchReference
 from tests.helpers import ROOT, reference_or_skip, subprocess_env
 
 # ---- spec functions by framework (ns: torch and F for torch, jnp and nn for jax) -----------------
@@ -242,8 +242,8 @@ def test_persistent_cache_stores_compiled_programs(tmp_path: Path) -> None:
     # In a fresh interpreter: the cache directory is process-wide jax configuration.
     code = f"""
 import numpy as np
-from reference import get_reference
-from reference.jax_backend import enable_persistent_cache
+from layer_crosscheck.reference import get_reference
+from layer_crosscheck.reference.jax_backend import enable_persistent_cache
 enable_persistent_cache({str(tmp_path)!r})
 get_reference("jax").vjp(lambda ns, x: ns.jnp.sin(x), {{"x": np.ones(3)}}, ["x"], np.arange(3.0))
 """

@@ -5,8 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from impl import AddLayer, Affine, MulLayer, Relu, Sigmoid, Softmax, SoftmaxWithLoss, Tanh, TwoLayerNet
-from properties import mnist
+from layer_crosscheck.impl import (
+    AddLayer,
+    Affine,
+    MulLayer,
+    Relu,
+    Sigmoid,
+    Softmax,
+    SoftmaxWithLoss,
+    Tanh,
+    TwoLayerNet,
+)
+from layer_crosscheck.properties import mnist
 
 
 class _SubAffine(Affine):

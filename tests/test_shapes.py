@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from properties import check_layer
-from properties.engine.explore import example_cases
-from properties.engine.registry import SPECS
-from properties.engine.shapes import probe
+from layer_crosscheck.properties import check_layer
+from layer_crosscheck.properties.engine.explore import example_cases
+from layer_crosscheck.properties.engine.registry import SPECS
+from layer_crosscheck.properties.engine.shapes import probe
 from tests.helpers import crosscheck
 
 ZOO = Path(__file__).resolve().parent / "zoo"

@@ -17,12 +17,12 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-import impl
-from properties import get_spec
-from properties.engine import strategies as S
-from properties.engine.compare import compare
-from properties.engine.tolerances import exact_rtol
-from properties.specs.seed import LOGIT_EXTREME
+from layer_crosscheck import impl
+from layer_crosscheck.properties import get_spec
+from layer_crosscheck.properties.engine import strategies as S
+from layer_crosscheck.properties.engine.compare import compare
+from layer_crosscheck.properties.engine.tolerances import exact_rtol
+from layer_crosscheck.properties.specs.seed import LOGIT_EXTREME
 
 SPEC = get_spec("softmax")
 SHAPES = tuple(s["shape"] for s in SPEC.shapes)  # the softmax spec's sizes

@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 
 from examples import training_crosscheck as example
-from impl import SGD, AdaGrad, Adam, Momentum
-from properties.mnist import MnistUnavailable
+from layer_crosscheck.impl import SGD, AdaGrad, Adam, Momentum
+from layer_crosscheck.properties.mnist import MnistUnavailable
 
 torch = pytest.importorskip("torch")
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from properties.engine.compare import Mismatch
+from layer_crosscheck.properties.engine.compare import Mismatch
 
 __all__ = ["chain"]
 

@@ -15,13 +15,13 @@ import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from properties.engine import strategies
-from properties.engine.compare import Errors, Mismatch, compare
-from properties.engine.drivers import driver_for
-from properties.engine.optimizer import check_optimizer
-from properties.engine.spec import Arrays, Draw, LayerSpec, Sizes
-from properties.engine.tolerances import exact_rtol, fd_roundoff, fd_rtol
-from reference import get_reference
+from layer_crosscheck.properties.engine import strategies
+from layer_crosscheck.properties.engine.compare import Errors, Mismatch, compare
+from layer_crosscheck.properties.engine.drivers import driver_for
+from layer_crosscheck.properties.engine.optimizer import check_optimizer
+from layer_crosscheck.properties.engine.spec import Arrays, Draw, LayerSpec, Sizes
+from layer_crosscheck.properties.engine.tolerances import exact_rtol, fd_roundoff, fd_rtol
+from layer_crosscheck.reference import get_reference
 
 __all__ = [
     "PROPERTIES",

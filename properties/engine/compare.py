@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from properties.engine.tolerances import floor
+from layer_crosscheck.properties.engine.tolerances import floor
 
 __all__ = ["Errors", "Mismatch", "compare"]
 

@@ -17,15 +17,15 @@ from typing import Any
 
 import numpy as np
 
-from properties.engine.checks import property_named
-from properties.engine.drivers import takes_keyword
-from properties.engine.errors import UsageError
-from properties.engine.explore import Options, run_cell
-from properties.engine.matrix import Cell
-from properties.engine.registry import get_spec
-from properties.engine.results import Run
-from properties.engine.spec import Alternative, LayerSpec
-from reference import get_reference
+from layer_crosscheck.properties.engine.checks import property_named
+from layer_crosscheck.properties.engine.drivers import takes_keyword
+from layer_crosscheck.properties.engine.errors import UsageError
+from layer_crosscheck.properties.engine.explore import Options, run_cell
+from layer_crosscheck.properties.engine.matrix import Cell
+from layer_crosscheck.properties.engine.registry import get_spec
+from layer_crosscheck.properties.engine.results import Run
+from layer_crosscheck.properties.engine.spec import Alternative, LayerSpec
+from layer_crosscheck.reference import get_reference
 
 __all__ = ["PROBE_EXAMPLES", "adapt_to", "identify"]
 

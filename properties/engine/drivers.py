@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from properties.engine.errors import InterfaceError
-from properties.engine.spec import Arrays, LayerSpec
+from layer_crosscheck.properties.engine.errors import InterfaceError
+from layer_crosscheck.properties.engine.spec import Arrays, LayerSpec
 
 __all__ = ["BadInterface", "Driver", "driver_for"]
 
@@ -211,7 +211,7 @@ class NetDriver(Driver):
 
 def driver_for(spec: LayerSpec) -> Driver:
     if spec.kind == "optimizer":
-        from properties.engine.optimizer import OptimizerDriver  # which builds on Driver
+        from layer_crosscheck.properties.engine.optimizer import OptimizerDriver  # which builds on Driver
 
         return OptimizerDriver(spec)
     return NetDriver(spec) if spec.kind == "net" else Driver(spec)

@@ -27,11 +27,11 @@ from hypothesis import strategies as st
 from hypothesis.errors import Flaky, Unsatisfiable, UnsatisfiedAssumption
 from hypothesis.reporting import with_reporter
 
-from properties.engine.checks import draw_case
-from properties.engine.compare import Errors
-from properties.engine.matrix import SELF, Cell
-from properties.engine.results import Case, CellResult, Status
-from properties.engine.spec import Arrays, LayerSpec
+from layer_crosscheck.properties.engine.checks import draw_case
+from layer_crosscheck.properties.engine.compare import Errors
+from layer_crosscheck.properties.engine.matrix import SELF, Cell
+from layer_crosscheck.properties.engine.results import Case, CellResult, Status
+from layer_crosscheck.properties.engine.spec import Arrays, LayerSpec
 
 __all__ = [
     "DEFAULT_EXAMPLES",
@@ -280,7 +280,7 @@ def describe(exc: BaseException, status: Status) -> str:
 def run_cell(cell: Cell, cls: Any = None, options: Options | None = None) -> CellResult:
     """One cell of the matrix: ``cell.prop`` for class ``cls`` (default: the spec's own layer)
     against ``cell.reference``. Without ``options`` the loaded Hypothesis profile decides."""
-    from reference import get_reference
+    from layer_crosscheck.reference import get_reference
 
     ref = None if cell.reference == SELF else get_reference(cell.reference)
     layer = cell.spec.layer if cls is None else cls

@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from properties.engine.checks import PROPERTIES, Property
-from properties.engine.registry import SPECS
-from properties.engine.spec import LayerSpec
-from reference import REFERENCE_NAMES, get_reference
+from layer_crosscheck.properties.engine.checks import PROPERTIES, Property
+from layer_crosscheck.properties.engine.registry import SPECS
+from layer_crosscheck.properties.engine.spec import LayerSpec
+from layer_crosscheck.reference import REFERENCE_NAMES, get_reference
 
 __all__ = ["SELF", "Cell", "cells"]
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from properties.engine.compare import Errors, Mismatch, compare
-from properties.engine.drivers import Driver, takes_keyword
-from properties.engine.spec import Arrays, Draw, LayerSpec
-from properties.engine.tolerances import exact_rtol
+from layer_crosscheck.properties.engine.compare import Errors, Mismatch, compare
+from layer_crosscheck.properties.engine.drivers import Driver, takes_keyword
+from layer_crosscheck.properties.engine.spec import Arrays, Draw, LayerSpec
+from layer_crosscheck.properties.engine.tolerances import exact_rtol
 
 __all__ = ["GRAD_MARK", "OptimizerDriver", "check_optimizer", "optimizer_layout"]
 
@@ -95,7 +95,9 @@ def check_optimizer(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any)
 
     Errors in a parameter after step t are judged against the largest value it took in steps 0..t
     (the reference's), since each step's rounding is eps times the parameter and the update it adds."""
-    from properties.engine.checks import draw_case  # checks lists this property, so imports us
+    from layer_crosscheck.properties.engine.checks import (
+        draw_case,  # checks lists this property, so imports us
+    )
 
     arrays, _ = draw_case(spec, draw, dtype)
     drv = OptimizerDriver(spec)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterator, Mapping
 
-from properties.engine.spec import LayerSpec
+from layer_crosscheck.properties.engine.spec import LayerSpec
 
 __all__ = ["SPECS", "get_spec", "register", "unregister"]
 
@@ -18,7 +18,7 @@ _registered: dict[str, LayerSpec] = {}
 
 def _load_builtins() -> None:
     # the spec modules register() themselves on import; once imported, this is a sys.modules lookup
-    importlib.import_module("properties.specs")
+    importlib.import_module("layer_crosscheck.properties.specs")
 
 
 class _Registry(Mapping[str, LayerSpec]):

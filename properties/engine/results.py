@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from properties.engine.compare import Errors
-from properties.engine.spec import Arrays
+from layer_crosscheck.properties.engine.compare import Errors
+from layer_crosscheck.properties.engine.spec import Arrays
 
 __all__ = ["OK_STATUSES", "Case", "CellResult", "Run", "ShapeResult", "ShapeStatus", "Status"]
 

@@ -13,14 +13,20 @@ from typing import Any
 
 import numpy as np
 
-from properties.engine.checks import PROPERTIES, property_named
-from properties.engine.errors import UsageError
-from properties.engine.explore import DEFAULT_EXAMPLES, SHRINK_SECONDS, FloatingPoint, Options, run_cell
-from properties.engine.matrix import SELF, Cell, cells
-from properties.engine.registry import SPECS
-from properties.engine.results import CellResult, Run
-from properties.engine.spec import LayerSpec
-from reference import REFERENCE_NAMES, get_reference
+from layer_crosscheck.properties.engine.checks import PROPERTIES, property_named
+from layer_crosscheck.properties.engine.errors import UsageError
+from layer_crosscheck.properties.engine.explore import (
+    DEFAULT_EXAMPLES,
+    SHRINK_SECONDS,
+    FloatingPoint,
+    Options,
+    run_cell,
+)
+from layer_crosscheck.properties.engine.matrix import SELF, Cell, cells
+from layer_crosscheck.properties.engine.registry import SPECS
+from layer_crosscheck.properties.engine.results import CellResult, Run
+from layer_crosscheck.properties.engine.spec import LayerSpec
+from layer_crosscheck.reference import REFERENCE_NAMES, get_reference
 
 __all__ = ["default_jobs", "new_seed", "resolve_dtypes", "resolve_references", "run_matrix"]
 

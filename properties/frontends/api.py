@@ -8,21 +8,26 @@ from typing import Any
 
 import numpy as np
 
-from properties.engine.chain import chain
-from properties.engine.checks import draw_case, property_named
-from properties.engine.conventions import adapt_to, identify
-from properties.engine.drivers import driver_for
-from properties.engine.errors import InterfaceError, UsageError
-from properties.engine.explore import DEFAULT_EXAMPLES, SHRINK_SECONDS, explore, first_example
-from properties.engine.matrix import SELF, cells
-from properties.engine.registry import get_spec
-from properties.engine.results import CellResult, Run
-from properties.engine.schedule import resolve_dtypes, resolve_references, run_matrix
-from properties.engine.shapes import probe, restrict, select
-from properties.engine.spec import LayerSpec
-from properties.frontends.hints import find_hints
-from properties.frontends.loader import commas, load_target, one_line, target_name
-from reference import get_reference
+from layer_crosscheck.properties.engine.chain import chain
+from layer_crosscheck.properties.engine.checks import draw_case, property_named
+from layer_crosscheck.properties.engine.conventions import adapt_to, identify
+from layer_crosscheck.properties.engine.drivers import driver_for
+from layer_crosscheck.properties.engine.errors import InterfaceError, UsageError
+from layer_crosscheck.properties.engine.explore import (
+    DEFAULT_EXAMPLES,
+    SHRINK_SECONDS,
+    explore,
+    first_example,
+)
+from layer_crosscheck.properties.engine.matrix import SELF, cells
+from layer_crosscheck.properties.engine.registry import get_spec
+from layer_crosscheck.properties.engine.results import CellResult, Run
+from layer_crosscheck.properties.engine.schedule import resolve_dtypes, resolve_references, run_matrix
+from layer_crosscheck.properties.engine.shapes import probe, restrict, select
+from layer_crosscheck.properties.engine.spec import LayerSpec
+from layer_crosscheck.properties.frontends.hints import find_hints
+from layer_crosscheck.properties.frontends.loader import commas, load_target, one_line, target_name
+from layer_crosscheck.reference import get_reference
 
 __all__ = ["assert_layer_matches", "check_layer", "preflight", "replay"]
 
@@ -220,7 +225,7 @@ def assert_layer_matches(
     except UsageError as exc:  # raised afresh here: its traceback stops at the (hidden) frame above
         raise UsageError(str(exc)) from None
     if not run.ok:
-        from properties.frontends.verdict import render_check
+        from layer_crosscheck.properties.frontends.verdict import render_check
 
         raise AssertionError(render_check(run))
 

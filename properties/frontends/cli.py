@@ -15,12 +15,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from properties.engine.explore import DEFAULT_EXAMPLES, SHRINK_SECONDS
-from properties.engine.registry import SPECS
-from properties.engine.results import CellResult
-from properties.engine.schedule import default_jobs, new_seed, run_matrix
-from properties.frontends.api import check_layer, spec_named
-from properties.frontends.loader import UsageError, commas
+from layer_crosscheck.properties.engine.explore import DEFAULT_EXAMPLES, SHRINK_SECONDS
+from layer_crosscheck.properties.engine.registry import SPECS
+from layer_crosscheck.properties.engine.results import CellResult
+from layer_crosscheck.properties.engine.schedule import default_jobs, new_seed, run_matrix
+from layer_crosscheck.properties.frontends.api import check_layer, spec_named
+from layer_crosscheck.properties.frontends.loader import UsageError, commas
 
 __all__ = ["main"]
 
@@ -214,14 +214,14 @@ def _repeat_command(args: argparse.Namespace, seed: int) -> str:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from properties.frontends.report import render_list
+    from layer_crosscheck.properties.frontends.report import render_list
 
     sys.stdout.write(render_list(SPECS.values(), args.format))
     return 0
 
 
 def _report(args: argparse.Namespace) -> int:
-    from properties.frontends.report import render
+    from layer_crosscheck.properties.frontends.report import render
 
     specs = [spec_named(n) for n in args.spec] if args.spec else list(SPECS.values())
     seed = args.seed if args.seed is not None else new_seed()
@@ -249,8 +249,8 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from properties.frontends.report import render
-    from properties.frontends.verdict import render_check
+    from layer_crosscheck.properties.frontends.report import render
+    from layer_crosscheck.properties.frontends.verdict import render_check
 
     if (args.target is None) == (args.chain is None):
         raise UsageError("name one target, or a chain with --chain A,B (not both)")

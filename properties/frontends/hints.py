@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from properties.engine.drivers import driver_for
-from properties.engine.results import CellResult, Run
-from properties.engine.spec import LayerSpec
+from layer_crosscheck.properties.engine.drivers import driver_for
+from layer_crosscheck.properties.engine.results import CellResult, Run
+from layer_crosscheck.properties.engine.spec import LayerSpec
 
 __all__ = ["find_hints"]
 

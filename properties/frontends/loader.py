@@ -17,7 +17,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from properties.engine.errors import UsageError
+from layer_crosscheck.properties.engine.errors import UsageError
 
 __all__ = ["UsageError", "commas", "is_file", "load_target", "one_line", "target_name"]
 

@@ -1,6 +1,6 @@
 """pytest plugin (entry point ``pytest11``): the cross-check harness inside anyone's test suite.
 
-* ``from properties import assert_layer_matches`` in any test: your class against a spec.
+* ``from layer_crosscheck.properties import assert_layer_matches`` in any test: your class against a spec.
 * ``pytest --crosscheck-report``: the conformance matrix of the impl layers after the run; a
   disagreement fails the run.
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from properties.frontends.loader import UsageError, commas
+from layer_crosscheck.properties.frontends.loader import UsageError, commas
 
 __all__ = ["pytest_addoption", "pytest_sessionfinish", "pytest_terminal_summary"]
 
@@ -45,9 +45,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if not config.getoption("crosscheck_report") or hasattr(config, "workerinput"):  # an xdist worker
         return
-    from properties.engine.registry import SPECS
-    from properties.engine.schedule import run_matrix
-    from properties.frontends.api import spec_named
+    from layer_crosscheck.properties.engine.registry import SPECS
+    from layer_crosscheck.properties.engine.schedule import run_matrix
+    from layer_crosscheck.properties.frontends.api import spec_named
 
     try:
         names = config.getoption("crosscheck_spec")
@@ -74,7 +74,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if isinstance(run, str):
         terminalreporter.write_line(run, red=True)
         return
-    from properties.frontends.report import render
+    from layer_crosscheck.properties.frontends.report import render
 
     for line in render(run, "table", command="pytest --crosscheck-report").rstrip().splitlines():
         terminalreporter.write_line(line)

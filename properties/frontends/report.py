@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from properties.engine.checks import PROPERTIES, property_named
-from properties.engine.matrix import SELF
-from properties.engine.results import CellResult, Run
-from properties.engine.spec import LayerSpec
-from properties.frontends.loader import is_file, target_name
+from layer_crosscheck.properties.engine.checks import PROPERTIES, property_named
+from layer_crosscheck.properties.engine.matrix import SELF
+from layer_crosscheck.properties.engine.results import CellResult, Run
+from layer_crosscheck.properties.engine.spec import LayerSpec
+from layer_crosscheck.properties.frontends.loader import is_file, target_name
 
 __all__ = ["literal", "render", "render_failure", "render_list", "snippet"]
 
@@ -134,7 +134,7 @@ def repeat_line(run: Run, command: str, repeat: str | None = None) -> str:
     """The line that repeats the run: ``repeat`` as the command line gave it (every option), else
     rebuilt from the run."""
     if repeat is None:
-        from reference import REFERENCE_NAMES
+        from layer_crosscheck.reference import REFERENCE_NAMES
 
         flag = "--crosscheck-" if command.startswith("pytest") else "--"  # the plugin's options
         refs = "" if run.references == REFERENCE_NAMES else f" {flag}reference {','.join(run.references)}"
@@ -173,7 +173,7 @@ def _judges_spec(r: CellResult) -> bool:
 def _target(run: Run, r: CellResult) -> str:
     if run.target is not None:
         return run.target
-    from properties.engine.registry import get_spec
+    from layer_crosscheck.properties.engine.registry import get_spec
 
     layer = get_spec(r.spec).layer
     stages = getattr(layer, "stages_classes", None)  # a chain (engine.chain): its classes, joined
@@ -212,7 +212,7 @@ directory crosscheck ran in.
 
 import numpy as np
 
-from properties import replay
+from layer_crosscheck.properties import replay
 
 
 def {name}() -> None:

@@ -6,8 +6,8 @@ again with the line that repeats the run.
 
 from __future__ import annotations
 
-from properties.engine.results import Run
-from properties.frontends.report import (
+from layer_crosscheck.properties.engine.results import Run
+from layer_crosscheck.properties.frontends.report import (
     cell_name,
     class_names,
     counts,

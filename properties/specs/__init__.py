@@ -5,4 +5,4 @@ seed layers first, the optimizers last); the registry imports it the first time 
 import importlib
 
 for _module in ("seed", "cnn", "graph", "optim"):
-    importlib.import_module(f"properties.specs.{_module}")
+    importlib.import_module(f"layer_crosscheck.properties.specs.{_module}")

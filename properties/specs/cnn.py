@@ -15,13 +15,13 @@ import numpy as np
 from hypothesis.extra import numpy as hnp
 from numpy.lib.stride_tricks import sliding_window_view
 
-from impl import BatchNormalization, Convolution, Dropout, Pooling, SimpleConvNet
-from properties.engine import strategies as S
-from properties.engine.drivers import driver_for
-from properties.engine.errors import UsageError
-from properties.engine.registry import register
-from properties.engine.spec import Alternative, Arrays, Draw, LayerSpec, Sizes, per_case
-from properties.engine.tolerances import EXACT_ULPS
+from layer_crosscheck.impl import BatchNormalization, Convolution, Dropout, Pooling, SimpleConvNet
+from layer_crosscheck.properties.engine import strategies as S
+from layer_crosscheck.properties.engine.drivers import driver_for
+from layer_crosscheck.properties.engine.errors import UsageError
+from layer_crosscheck.properties.engine.registry import register
+from layer_crosscheck.properties.engine.spec import Alternative, Arrays, Draw, LayerSpec, Sizes, per_case
+from layer_crosscheck.properties.engine.tolerances import EXACT_ULPS
 
 BN_EPS = 1e-5  # BatchNormalization's default eps, torch's default too
 

@@ -13,7 +13,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from impl import (
+from layer_crosscheck.impl import (
     CrossEntropyError,
     Embedding,
     Exp,
@@ -25,12 +25,12 @@ from impl import (
     Softmax,
     Sum,
 )
-from properties.engine import strategies as S
-from properties.engine.chain import chain
-from properties.engine.registry import register
-from properties.engine.spec import Arrays, BadInput, Draw, LayerSpec, Sample, Sizes
-from properties.specs import seed
-from properties.specs.cnn import hyper_draw
+from layer_crosscheck.properties.engine import strategies as S
+from layer_crosscheck.properties.engine.chain import chain
+from layer_crosscheck.properties.engine.registry import register
+from layer_crosscheck.properties.engine.spec import Arrays, BadInput, Draw, LayerSpec, Sample, Sizes
+from layer_crosscheck.properties.specs import seed
+from layer_crosscheck.properties.specs.cnn import hyper_draw
 
 #: below this distance from the pole at 0, central differences' truncation error of log and 1/x
 #: (relative ``h**2 / x**2``) outgrows their tolerance (``2**6 * h**2``): autodiff judges those

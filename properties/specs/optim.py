@@ -23,11 +23,11 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from impl import SGD, AdaGrad, AdaGradEpsInside, Adam, AdamEpsHat, Momentum, Nesterov
-from properties.engine import strategies as S
-from properties.engine.optimizer import GRAD_MARK, optimizer_layout
-from properties.engine.registry import register
-from properties.engine.spec import Alternative, Arrays, Draw, LayerSpec, Sizes
+from layer_crosscheck.impl import SGD, AdaGrad, AdaGradEpsInside, Adam, AdamEpsHat, Momentum, Nesterov
+from layer_crosscheck.properties.engine import strategies as S
+from layer_crosscheck.properties.engine.optimizer import GRAD_MARK, optimizer_layout
+from layer_crosscheck.properties.engine.registry import register
+from layer_crosscheck.properties.engine.spec import Alternative, Arrays, Draw, LayerSpec, Sizes
 
 BOOK_EPS = 1e-7  # the book's AdaGrad and Adam, hard-coded
 TORCH_ADAM_EPS = 1e-8  # torch.optim.Adam's default (and impl.Adam's)

@@ -8,11 +8,21 @@ from typing import Any
 
 import numpy as np
 
-from impl import AddLayer, Affine, MulLayer, Relu, Sigmoid, Softmax, SoftmaxWithLoss, Tanh, TwoLayerNet
-from properties.engine import strategies as S
-from properties.engine.registry import register
-from properties.engine.spec import Arrays, BadInput, Draw, LayerSpec, Sample, Sizes, per_case
-from properties.engine.tolerances import EXACT_ULPS
+from layer_crosscheck.impl import (
+    AddLayer,
+    Affine,
+    MulLayer,
+    Relu,
+    Sigmoid,
+    Softmax,
+    SoftmaxWithLoss,
+    Tanh,
+    TwoLayerNet,
+)
+from layer_crosscheck.properties.engine import strategies as S
+from layer_crosscheck.properties.engine.registry import register
+from layer_crosscheck.properties.engine.spec import Arrays, BadInput, Draw, LayerSpec, Sample, Sizes, per_case
+from layer_crosscheck.properties.engine.tolerances import EXACT_ULPS
 
 LOGIT_EXTREME = 1e4  # softmax, the loss and sigmoid must be stable up to here
 _NAN, _INF = float("nan"), float("inf")

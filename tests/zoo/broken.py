@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-import impl
+from layer_crosscheck import impl
 from tests.zoo import correct
 
 # ---- Relu -----------------------------------------------------------------------------------------

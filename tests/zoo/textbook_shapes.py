@@ -8,7 +8,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from impl import Affine, Convolution, Pooling, Relu, SoftmaxWithLoss
+from layer_crosscheck.impl import Affine, Convolution, Pooling, Relu, SoftmaxWithLoss
 
 
 class AffineBook1:
