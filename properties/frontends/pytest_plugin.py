@@ -4,7 +4,8 @@
 * ``pytest --crosscheck-report``: the conformance matrix of the impl layers after the run; a
   disagreement fails the run.
 
-Loading it is cheap: the harness (and through it torch or jax) is imported only when asked for.
+Loading it is cheap and cannot fail a run that does not use it: it imports only pytest; the
+harness (and through it torch or jax) is imported only when asked for.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from typing import Any
 
 import pytest
 
-from layer_crosscheck.properties.frontends.loader import UsageError, commas
+
+def commas(text: str) -> list[str]:
+    """A comma-separated option value (the plugin imports nothing of the harness until asked)."""
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 __all__ = ["pytest_addoption", "pytest_sessionfinish", "pytest_terminal_summary"]
 
@@ -48,6 +52,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from layer_crosscheck.properties.engine.registry import SPECS
     from layer_crosscheck.properties.engine.schedule import run_matrix
     from layer_crosscheck.properties.frontends.api import spec_named
+    from layer_crosscheck.properties.frontends.loader import UsageError
 
     try:
         names = config.getoption("crosscheck_spec")
