@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 import venv
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -50,10 +52,16 @@ def _run(*argv: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def fresh_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def fresh_env() -> Iterator[Path]:
     """A venv that sees the outer environment's numpy, hypothesis and pytest (``--system-site-packages``
-    of the interpreter running this suite would not: tox's env is itself a venv), holding the wheel."""
-    tmp = tmp_path_factory.mktemp("install")
+    of the interpreter running this suite would not: tox's env is itself a venv), holding the wheel.
+    In a directory of its own, not pytest's basetemp, which another pytest session on the same
+    machine may prune while this module still runs."""
+    with tempfile.TemporaryDirectory(prefix="crosscheck-install-") as where:
+        yield _install(Path(where))
+
+
+def _install(tmp: Path) -> Path:
     built = _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", tmp / "dist", ROOT, cwd=tmp)
     if built.returncode != 0:
         pytest.fail(f"building the wheel failed:\n{built.stdout}{built.stderr}")
