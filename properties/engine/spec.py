@@ -201,6 +201,10 @@ class LayerSpec:
     numpy_seed: int | None = None
     #: False: the convention has no backward in this mode (only forward is checked)
     backward: bool = True
+    #: the same layer in test mode (``train_flg=False``), a spec of its own: a class checked against
+    #: this spec has its test-mode forward judged against that spec's references too (property
+    #: ``eval_mode``), so a dropout that also scales at test time cannot pass on training alone
+    eval_mode: LayerSpec | None = None
     #: sizes drawn by Hypothesis (any rank, any length) instead of taken from ``shapes``, for the
     #: references that compile nothing per shape (torch, finite differences, the layer itself);
     #: JAX compiles once per shape, so its cells keep ``shapes``
