@@ -6,6 +6,12 @@ imports only numpy and the standard library: torch and jax load the first time t
 
 from __future__ import annotations
 
-from layer_crosscheck.reference.base import REFERENCE_NAMES, BackendUnavailable, Reference, get_reference
+from layer_crosscheck.reference.base import (
+    REFERENCE_NAMES,
+    BackendUnavailable,
+    Reference,
+    eager,
+    get_reference,
+)
 
-__all__ = ["REFERENCE_NAMES", "BackendUnavailable", "Reference", "get_reference"]
+__all__ = ["REFERENCE_NAMES", "BackendUnavailable", "Reference", "eager", "get_reference"]

@@ -21,11 +21,27 @@ __all__ = [
     "BackendUnavailable",
     "Reference",
     "SpecFn",
+    "eager",
     "get_reference",
+    "is_eager",
 ]
 
 #: ``fn(ns, **arrays)``, written once in the framework's own API (``ns.torch``, ``ns.jnp`` ...).
 SpecFn = Callable[..., Any]
+
+
+def eager(fn: SpecFn) -> SpecFn:
+    """Mark a spec function to be run eagerly by the jax reference, never jitted: an optimizer's
+    trajectory unrolls one step per drawn step count and bakes in each drawn hyper-parameter, so
+    jit would compile anew for nearly every example (seconds) where eager dispatch takes
+    milliseconds. It is never differentiated, only evaluated."""
+    fn.eager = True  # type: ignore[attr-defined]
+    return fn
+
+
+def is_eager(fn: SpecFn) -> bool:
+    """Whether ``fn`` (or the function a ``functools.partial`` binds) is marked `eager`."""
+    return bool(getattr(getattr(fn, "func", fn), "eager", False))
 
 REFERENCE_NAMES: tuple[str, ...] = ("torch", "jax", "fd")
 

@@ -71,6 +71,8 @@ BUGS = [
     catches(B.TwoLayerNetGradSkipsRelu, "two_layer_net", by=("fd", "fd"), says="vs finite differences"),
     catches(B.TwoLayerNetDbAveraged, "two_layer_net", by=("fd", "fd"), says="vs finite differences"),
     catches(B.TwoLayerNetLossGradOffByPPM, "two_layer_net", by=("fd", "fd"), says="vs finite differences"),
+    catches(B.AffineRebindsGrads, "affine", by=("aliasing", "self"), says="rebinds grads[0] (dW)"),
+    catches(B.AddLayerReturnsDoutTwice, "add", by=("aliasing", "self"), says="returns dout itself"),
 ]
 
 
@@ -120,6 +122,7 @@ CORRECT: list[tuple[type, str]] = [
     (C.ReluWhere, "relu"),
     (C.AffineBook2, "affine"),
     (C.AffineBook1, "affine"),
+    (C.AddLayerBook, "add"),
     (G.BookEmbedding, "embedding"),
     (G.BookMatMul, "matmul"),
 ]

@@ -1,9 +1,11 @@
 """The optimizer specs (properties/specs/optim.py): the book's own optimizers pass, each planted bug
-is rejected with the step and parameter where it departs from torch.optim, and a correct optimizer
-written in another known convention is told that convention's name."""
+is rejected with the step and parameter where it departs from torch.optim and from optax, and a
+correct optimizer written in another known convention is told that convention's name."""
 
 from __future__ import annotations
 
+import dataclasses
+import importlib.util
 import re
 from pathlib import Path
 
@@ -23,20 +25,22 @@ from tests.helpers import crosscheck
 ZOO = Path(__file__).parent / "zoo"
 BOOK, BROKEN = ZOO / "textbook_optim.py", ZOO / "broken_optim.py"
 OPTIMIZER_SPECS = ("sgd", "momentum", "nesterov", "adagrad", "adagrad_eps_inside", "adam", "adam_torch")
-DEPARTS = re.compile(r"departs from torch\.optim at step (\d+) of \d+, param '(\w+)'")
+DEPARTS = re.compile(r"departs from (?:torch\.optim|optax) at step (\d+) of \d+, param '(\w+)'")
+#: each reference's own optimizer library, which its column needs
+LIBRARY = {"torch": "torch", "jax": "optax"}
 
 
-def _check(target: str, spec: str, dtypes: tuple[str, ...] = ("float64",)) -> Run:
-    pytest.importorskip("torch")
+def _check(target: str, spec: str, dtypes: tuple[str, ...] = ("float64",), reference: str = "torch") -> Run:
+    pytest.importorskip(LIBRARY[reference])
     return check_layer(
-        target, spec, references=("torch",), dtypes=dtypes, examples=15, seed=0, shrink_seconds=2.0
+        target, spec, references=(reference,), dtypes=dtypes, examples=15, seed=0, shrink_seconds=2.0
     )
 
 
-def _failure(run: Run) -> str:
+def _failure(run: Run, reference: str = "torch") -> str:
     assert not run.ok, "the planted bug was not caught"
     (failure,) = run.failures
-    assert (failure.prop, failure.reference, failure.status) == ("optimizer", "torch", "fail"), failure
+    assert (failure.prop, failure.reference, failure.status) == ("optimizer", reference, "fail"), failure
     return failure.message
 
 
@@ -49,17 +53,23 @@ def test_the_books_optimizers_pass(cls: str, spec: str) -> None:
     assert {r.status for r in run.results if r.prop == "optimizer"} == {"pass"}
 
 
+PLANTED = [
+    ("MomentumSignError", "momentum", 2),  # -m*v is +m*v's value while v is 0
+    ("AdaGradNoAccumulation", "adagrad", 2),  # h = g*g is h += g*g from h = 0
+    ("AdamNoBiasCorrection", "adam", 1),  # lr_t = lr is 10x too small at once
+]
+
+
 @pytest.mark.parametrize(
-    ("cls", "spec", "first_step"),
-    [
-        ("MomentumSignError", "momentum", 2),  # -m*v is +m*v's value while v is 0
-        ("AdaGradNoAccumulation", "adagrad", 2),  # h = g*g is h += g*g from h = 0
-        ("AdamNoBiasCorrection", "adam", 1),  # lr_t = lr is 10x too small at once
-    ],
+    ("cls", "spec", "first_step", "reference"),
+    [(*case, "torch") for case in PLANTED]
+    + [(*case, "jax") for case in PLANTED if get_spec(case[1]).missing("jax") is None],
 )
-def test_planted_bug_departs_at_a_named_step_and_param(cls: str, spec: str, first_step: int) -> None:
-    run = _check(f"{BROKEN}:{cls}", spec)
-    message = _failure(run)
+def test_planted_bug_departs_at_a_named_step_and_param(
+    cls: str, spec: str, first_step: int, reference: str
+) -> None:
+    run = _check(f"{BROKEN}:{cls}", spec, reference=reference)
+    message = _failure(run, reference)
     found = DEPARTS.search(message)
     assert found, message
     step, param = int(found.group(1)), found.group(2)
@@ -117,7 +127,7 @@ def test_another_convention_is_named_and_passes_under_its_flags(
     assert main(["check", target, *flags.split(), "--reference", "torch", "--examples", "15", "-q"]) == 0
 
 
-def test_layer_properties_do_not_apply_to_optimizers_and_jax_is_a_visible_skip() -> None:
+def test_layer_properties_do_not_apply_to_optimizers_and_optax_judges_the_jax_column() -> None:
     pytest.importorskip("torch")
     run = check_layer(f"{BOOK}:SGD", "sgd", examples=5, seed=0)
     by_prop = {(r.prop, r.reference): r for r in run.results}
@@ -127,8 +137,20 @@ def test_layer_properties_do_not_apply_to_optimizers_and_jax_is_a_visible_skip()
         for r in (r for (p, _), r in by_prop.items() if p == prop.name):
             assert r.status == "n/a" and "an optimizer has no forward/backward" in r.message, r
     jax = by_prop[("optimizer", "jax")]
-    assert jax.status == "skip" and "no optimizer library for jax installed" in jax.message
+    if importlib.util.find_spec("optax") is None:
+        assert jax.status == "skip" and "optax is not installed" in jax.message
+    else:
+        assert jax.status == "pass", jax.message
     assert by_prop[("optimizer", "torch")].status == "pass"
+
+
+def test_a_missing_optax_is_a_visible_skip_that_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    absent = "optax_not_installed_here"
+    spec = dataclasses.replace(get_spec("sgd"), requires={"jax": (absent,)})
+    (cell,) = (c for c in cells([spec], ("jax",)) if c.prop.name == "optimizer" and c.dtype == np.float64)
+    assert cell.unavailable() == f"{absent} is not installed (pip install {absent})"
+    with pytest.raises(UsageError, match=rf"{absent} is not installed.*its references: torch$"):
+        check_layer(f"{BOOK}:SGD", spec, references=("jax",), examples=1)
 
 
 def test_the_optimizer_property_applies_to_optimizer_specs_only() -> None:
@@ -165,11 +187,9 @@ def test_the_command_says_where_a_users_optimizer_departs(capsys: pytest.Capture
     assert bad.code == 1 and DEPARTS.search(bad.out), bad.out
 
 
-@pytest.mark.parametrize("reference", ["fd", "jax"])
-def test_a_run_where_nothing_judges_the_optimizer_is_a_usage_error(reference: str) -> None:
-    """Finite differences have nothing to say about an optimizer, and jax declines it: a run with
-    only those must not read as agreement."""
-    if reference == "jax":
-        pytest.importorskip("jax")
-    with pytest.raises(UsageError, match=f"spec sgd has no property judged against {reference}.*torch"):
-        check_layer(f"{BROKEN}:SGDRebinds", "sgd", references=(reference,), examples=1)
+@pytest.mark.parametrize(("spec", "reference"), [("sgd", "fd"), ("adagrad", "jax")])
+def test_a_run_where_nothing_judges_the_optimizer_is_a_usage_error(spec: str, reference: str) -> None:
+    """Finite differences have nothing to say about an optimizer, and optax has no book AdaGrad
+    (eps after the root): a run with only those must not read as agreement."""
+    with pytest.raises(UsageError, match=f"spec {spec} has no property judged against {reference}.*torch"):
+        check_layer(f"{BROKEN}:SGDRebinds", spec, references=(reference,), examples=1)

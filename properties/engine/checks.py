@@ -461,6 +461,61 @@ def check_samples(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -
     return errors
 
 
+def check_eval_mode(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
+    """The class in test mode (``spec.eval_mode``: ``train_flg=False``) gives its reference's
+    values: inverted dropout is the identity there, the book's multiplies by ``1 - p``, batch norm
+    normalizes by the running statistics. Settings the two specs share (eps) follow this one's."""
+    assert spec.eval_mode is not None
+    shared = {k: v for k, v in spec.settings.items() if k in spec.eval_mode.settings}
+    return check_forward(spec.eval_mode.with_settings(shared), cls, ref, draw, dtype)
+
+
+def _same_memory(a: Any, b: Any) -> bool:
+    return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and np.shares_memory(a, b)
+
+
+def check_aliasing(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
+    """Arrays that outlive a call stay the arrays others hold: book 2's ``grads[i]`` after backward
+    is the array it was before (optimizers and the Trainer keep references to it, so a layer must
+    write ``grads[0][...] = dW``, not rebind ``grads[0] = dW``); no gradient backward returns is
+    ``dout`` itself (or a view of it), nor the same array as another returned gradient: an
+    ``AddLayer`` returning ``dout`` twice breaks silently once a layer downstream works in place."""
+    _, layer, out = _draw_and_run(spec, cls, ref, draw, dtype)
+    drv = driver_for(spec)
+    name = type(layer).__name__
+    store = getattr(layer, "grads", None)
+    held = list(store) if isinstance(store, list) else None
+    dout = draw_dout(spec, draw, dtype, out.shape)
+    returned = drv._call(layer, "backward", [dout], {})
+    wanted = [i for i in spec.inputs if i not in spec.constants]
+    values = returned if isinstance(returned, (tuple, list)) else (returned,)
+    grads = dict(zip(wanted, values, strict=False))
+    for n, g in grads.items():
+        if _same_memory(g, dout):
+            raise Mismatch(
+                f"{name}.backward returns dout itself (or a view of it) as d{n}: a layer downstream "
+                f"that works in place would change it; return a new array (dout * 1, dout.copy())"
+            )
+    for i, a in enumerate(wanted):
+        for b in wanted[i + 1 :]:
+            if a in grads and b in grads and _same_memory(grads[a], grads[b]):
+                raise Mismatch(
+                    f"{name}.backward returns the same array as d{a} and d{b}: changing one changes "
+                    "the other; return separate arrays"
+                )
+    if held is not None:  # read again: a property may build the list anew, of the same arrays
+        store = getattr(layer, "grads", None)
+        for i, (before, now) in enumerate(zip(held, store or (), strict=False)):
+            if now is not before:
+                param = spec.params[i] if i < len(spec.params) else str(i)
+                raise Mismatch(
+                    f"{name}.backward rebinds grads[{i}] (d{param}) to a new array instead of writing "
+                    f"into it: optimizers and the Trainer hold the old one; write "
+                    f"self.grads[{i}][...] = d{param}"
+                )
+    return Errors()
+
+
 @dataclass(frozen=True)
 class Property:
     """One generic property; ``references`` empty means the layer is judged against itself.
@@ -485,6 +540,8 @@ class Property:
         and optimizer calls backward."""
         if self.name == "optimizer":
             return None if spec.kind == "optimizer" else "not an optimizer (no update(params, grads))"
+        if self.name == "eval_mode" and spec.eval_mode is None:
+            return "the spec has no test mode of its own"
         if self.name not in ("forward", "agreement") and not spec.backward:
             return "the convention has no backward in this mode"
         if spec.kind == "optimizer":
@@ -493,6 +550,8 @@ class Property:
             return "a network's gradient(x, t) takes no upstream gradient"
         if spec.kind == "net" and self.name == "state":
             return "a network's gradient(x, t) runs its own forward pass"
+        if spec.kind == "net" and self.name == "aliasing":
+            return "a network's gradients come from gradient(x, t), not a backward of its own"
         if self.name == "batch" and not spec.row_wise:
             return "the layer mixes rows (e.g. a loss averaged over the batch)"
         if self.name == "samples" and not spec.samples:
@@ -511,6 +570,9 @@ PROPERTIES: tuple[Property, ...] = (
     Property("no_mutation", "inputs, parameters and dout are left untouched", (), check_no_mutation),
     Property("state", "latest forward wins; backward twice agrees", (), check_state),
     Property("batch", "rows of a batch are independent", (), check_batch),
+    Property(
+        "aliasing", "grads[i] written in place; gradients are neither dout nor each other", (), check_aliasing
+    ),
     Property("samples", "fixed edge cases (ties, NaN, inf·0)", ("torch",), check_samples),
     Property(
         "agreement",
@@ -519,6 +581,13 @@ PROPERTIES: tuple[Property, ...] = (
         check_agreement,
         needs=("torch",),
         judges="spec",
+    ),
+    Property(
+        "eval_mode",
+        "test mode (train_flg=False) forward vs the reference's eval mode",
+        ("torch", "jax"),
+        check_eval_mode,
+        listed_when_na=False,
     ),
     Property(
         "optimizer",

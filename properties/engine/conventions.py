@@ -82,7 +82,7 @@ def identify(
     """The line naming the first of ``spec``'s alternatives that ``cls`` agrees with on a probe
     (None: none does, or no autodiff reference that judges the spec is available).
     ``preflight(spec, cls, dtype)`` raises UsageError for an alternative the class cannot be driven by."""
-    judges = [r for r in references if r in ("torch", "jax") and r not in spec.declined]
+    judges = [r for r in references if r in ("torch", "jax") and spec.missing(r) is None]
     usable = [r for r in judges if get_reference(r).unavailable() is None]
     if run.ok or not usable:
         return None

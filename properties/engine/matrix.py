@@ -47,7 +47,7 @@ class Cell:
 
     def unavailable(self) -> str | None:
         """Why the cell cannot run here (a reference not installed, or one the spec declines), or None."""
-        reasons = [self.spec.declined[n] for n in self.references if n in self.spec.declined]
+        reasons = [r for n in self.references if (r := self.spec.missing(n)) is not None]
         reasons += [r for n in self.references if (r := get_reference(n).unavailable()) is not None]
         return "; ".join(reasons) or None
 

@@ -20,11 +20,15 @@ __all__ = ["GRAD_MARK", "OptimizerDriver", "check_optimizer", "optimizer_layout"
 
 #: an optimizer case names step t's gradient of parameter p ``"p@t"``
 GRAD_MARK = "@"
+#: whose optimizers each reference's column runs
+OPTIMIZER_LIBRARY = {"torch": "torch.optim", "jax": "optax"}
 
 
 def optimizer_layout(arrays: Arrays) -> tuple[list[str], int]:
-    """An optimizer case's parameter names (in order: those with a step-1 gradient) and number of steps."""
-    names = [k for k in arrays if f"{k}{GRAD_MARK}1" in arrays]
+    """An optimizer case's parameter names (those with a step-1 gradient), sorted, and its number of
+    steps. Sorted, not in the case's order: the jax reference receives the arrays by keyword in
+    sorted order, and every reference must concatenate its parameters alike."""
+    names = sorted(k for k in arrays if f"{k}{GRAD_MARK}1" in arrays)
     steps = max((int(k.rpartition(GRAD_MARK)[2]) for k in arrays if GRAD_MARK in k), default=0)
     return names, steps
 
@@ -104,10 +108,11 @@ def check_optimizer(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any)
     got = drv.run(drv.build(cls, arrays, dtype), arrays, dtype)
     want = _reference_steps(ref, spec, arrays)
     rtol = exact_rtol(dtype)
+    library = OPTIMIZER_LIBRARY.get(ref.name, ref.name)
     errors = Errors()
     for t, params in enumerate(got, start=1):
         for name, value in params.items():
             scale = max(float(np.max(np.abs(w[name]), initial=0.0)) for w in want[: t + 1])
-            what = f"{spec.name} departs from {ref.name}.optim at step {t} of {len(got)}, param {name!r}"
+            what = f"{spec.name} departs from {library} at step {t} of {len(got)}, param {name!r}"
             errors |= compare(value, want[t][name], rtol, scale=scale, dtype=dtype, what=what)
     return errors

@@ -7,6 +7,7 @@ every generic property then runs for it with no new test code (see CONTRIBUTING.
 from __future__ import annotations
 
 import functools
+import importlib.util
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
@@ -175,6 +176,9 @@ class LayerSpec:
     bad_inputs: tuple[BadInput, ...] = ()
     #: references that cannot judge this spec even when installed, with why: a visible skip
     declined: Mapping[str, str] = field(default_factory=dict)
+    #: modules a reference needs for this spec beyond its framework (jax's optimizers: optax); a
+    #: missing one is a visible skip naming it (``missing``)
+    requires: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: inputs whose domain excludes 0 or negatives (log, 1/x): the generic bad-input rows
     #: (tests/test_bad_input.py) feed them positive values, so only their planted NaN/inf propagate
     domain_positive: tuple[str, ...] = ()
@@ -197,10 +201,22 @@ class LayerSpec:
     numpy_seed: int | None = None
     #: False: the convention has no backward in this mode (only forward is checked)
     backward: bool = True
+    #: the same layer in test mode (``train_flg=False``), a spec of its own: a class checked against
+    #: this spec has its test-mode forward judged against that spec's references too (property
+    #: ``eval_mode``), so a dropout that also scales at test time cannot pass on training alone
+    eval_mode: LayerSpec | None = None
     #: sizes drawn by Hypothesis (any rank, any length) instead of taken from ``shapes``, for the
     #: references that compile nothing per shape (torch, finite differences, the layer itself);
     #: JAX compiles once per shape, so its cells keep ``shapes``
     drawn_sizes: Callable[[Draw], Sizes] | None = None
+
+    def missing(self, reference: str) -> str | None:
+        """Why ``reference`` cannot judge this spec here: declined, or a module it needs is not
+        installed (looked up without importing it); None if nothing stands in the way."""
+        if reference in self.declined:
+            return self.declined[reference]
+        absent = [m for m in self.requires.get(reference, ()) if importlib.util.find_spec(m) is None]
+        return "; ".join(f"{m} is not installed (pip install {m})" for m in absent) or None
 
     @property
     def wrt(self) -> tuple[str, ...]:

@@ -111,10 +111,10 @@ def _expect_judges(spec: LayerSpec, refs: Sequence[str], dtypes: Sequence[Any]) 
     """UsageError when none of ``refs`` judges a class against ``spec`` (an optimizer against
     finite differences): a run in which nothing is checked must not read as agreement."""
     work = cells([spec], refs, dtypes, for_class=True)
-    if any(not any(r in spec.declined for r in c.references) for c in work):
+    if any(all(spec.missing(r) is None for r in c.references) for c in work):
         return
-    why = dict.fromkeys(spec.declined[r] for c in work for r in c.references if r in spec.declined)
-    judges = sorted({c.reference for c in cells([spec], for_class=True)} - set(spec.declined))
+    why = dict.fromkeys(m for c in work for r in c.references if (m := spec.missing(r)) is not None)
+    judges = sorted({c.reference for c in cells([spec], for_class=True) if spec.missing(c.reference) is None})
     raise UsageError(
         f"spec {spec.name} has no property judged against {', '.join(refs)}"
         + (f" ({'; '.join(why)})" if why else "")

@@ -148,8 +148,8 @@ def repeat_line(run: Run, command: str, repeat: str | None = None) -> str:
 
 def skipped(run: Run) -> str:
     cells = [r for r in run.results if r.status == "skip"]
-    refs = dict.fromkeys(r.reference for r in cells)  # not installed, or declined by the spec
-    return f" ({len(cells)} cells skipped: {', '.join(refs)} not available)" if cells else ""
+    why = dict.fromkeys(r.message or f"{r.reference} not available" for r in cells)  # not installed, declined
+    return f" ({len(cells)} cells skipped: {'; '.join(why)})" if cells else ""
 
 
 def render(

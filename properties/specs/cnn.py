@@ -338,7 +338,23 @@ _BN = LayerSpec(
     ),
     convention_name="per-channel batch normalization (torch's BatchNorm2d)",
 )
-register(_BN)
+_BN_EVAL = replace(
+    _BN,
+    name="batch_norm_eval",
+    summary="inference mode: normalize by given running statistics (constants); (N, C, H, W) and (N, D)",
+    init_arrays=("running_mean", "running_var"),
+    forward_kwargs={"train_flg": False},
+    draw=_bn_draw(running=True),
+    kinks=None,  # linear in x
+    convention="",
+    row_wise=True,
+    alternatives=(
+        Alternative("batch_norm_eval_forward", only_if_raises=True),
+        *(Alternative("batch_norm_eval", {"eps": e}) for e in _OTHER_EPS),
+    ),
+    convention_name="",
+)
+register(replace(_BN, eval_mode=_BN_EVAL))
 
 
 def _flat(a: Arrays) -> Arrays:
@@ -380,22 +396,6 @@ register(
     )
 )
 
-_BN_EVAL = replace(
-    _BN,
-    name="batch_norm_eval",
-    summary="inference mode: normalize by given running statistics (constants); (N, C, H, W) and (N, D)",
-    init_arrays=("running_mean", "running_var"),
-    forward_kwargs={"train_flg": False},
-    draw=_bn_draw(running=True),
-    kinks=None,  # linear in x
-    convention="",
-    row_wise=True,
-    alternatives=(
-        Alternative("batch_norm_eval_forward", only_if_raises=True),
-        *(Alternative("batch_norm_eval", {"eps": e}) for e in _OTHER_EPS),
-    ),
-    convention_name="",
-)
 register(_BN_EVAL)
 register(
     replace(
@@ -470,6 +470,45 @@ _GIVEN_MASK = (
     "with a drawn mask given to both sides (a forward without mask=: the mask it draws under a seeded "
     "np.random is read from its output)"
 )
+def _x_and_ratio(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
+    return {"x": draw(S.array(dtype, s["x"])), **_hyper(s, "dropout_ratio")}
+
+
+_DROPOUT_SHAPES: tuple[Sizes, ...] = (
+    {"x": (3, 4), "dropout_ratio": 0.5},
+    {"x": (2, 3, 2), "dropout_ratio": 0.2},
+    {"x": (2, 5), "dropout_ratio": 0.0},
+)
+#: inverted dropout at test time: torch's own F.dropout in eval mode (the identity)
+_DROPOUT_EVAL = LayerSpec(
+    name="dropout_eval",
+    layer=Dropout,
+    summary="inverted dropout at test time (train_flg=False): the identity, "
+    "torch's F.dropout(training=False)",
+    inputs=("x",),
+    forward_kwargs={"train_flg": False},
+    hyper=("dropout_ratio",),
+    shapes=_DROPOUT_SHAPES,
+    draw=_x_and_ratio,
+    torch=lambda T, x, dropout_ratio: T.F.dropout(x, dropout_ratio, training=False),
+    jax=lambda J, x, dropout_ratio: J.jnp.asarray(x),
+    row_wise=True,
+    alternatives=(Alternative("dropout_book_eval"),),
+    convention_name="inverted dropout at test time: the identity",
+)
+register(_DROPOUT_EVAL)
+_DROPOUT_BOOK_EVAL = replace(
+    _DROPOUT_EVAL,
+    name="dropout_book_eval",
+    layer_kwargs={"inverted": False},
+    summary="the book's non-inverted dropout at test time (train_flg=False): x * (1 - p)",
+    torch=lambda T, x, dropout_ratio: x * (1.0 - dropout_ratio),
+    jax=lambda J, x, dropout_ratio: x * (1.0 - dropout_ratio),
+    alternatives=(Alternative("dropout_eval"),),
+    convention_name="the book's non-inverted dropout at test time: x * (1 - p)",
+)
+register(_DROPOUT_BOOK_EVAL)
+
 _DROPOUT = LayerSpec(
     name="dropout",
     layer=Dropout,
@@ -479,17 +518,14 @@ _DROPOUT = LayerSpec(
     keyword_inputs=("mask",),
     forward_kwargs={"train_flg": True},
     hyper=("dropout_ratio",),
-    shapes=(
-        {"x": (3, 4), "dropout_ratio": 0.5},
-        {"x": (2, 3, 2), "dropout_ratio": 0.2},
-        {"x": (2, 5), "dropout_ratio": 0.0},
-    ),
+    shapes=_DROPOUT_SHAPES,
     draw=_dropout_draw,
     # the definition, written in each framework (F.dropout draws its own mask)
     torch=lambda T, x, mask, dropout_ratio: x * mask / (1.0 - dropout_ratio),
     jax=lambda J, x, mask, dropout_ratio: x * mask / (1.0 - dropout_ratio),
     row_wise=True,
     adapt=_dropout_drawing_its_own_mask,
+    eval_mode=_DROPOUT_EVAL,
     alternatives=(Alternative("dropout_book"),),
     convention_name="inverted dropout (torch's): kept units scaled by 1/(1-p) in training, inference "
     "unscaled",
@@ -504,6 +540,7 @@ register(
         f"instead), {_GIVEN_MASK}",
         torch=lambda T, x, mask, dropout_ratio: x * mask,
         jax=lambda J, x, mask, dropout_ratio: x * mask,
+        eval_mode=_DROPOUT_BOOK_EVAL,
         alternatives=(Alternative("dropout"),),
         convention_name="the book's non-inverted dropout: x * mask in training, unscaled, and x * (1 - p) "
         "at inference",

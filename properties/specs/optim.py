@@ -2,7 +2,7 @@
 conventions ``nesterov``, ``adagrad_eps_inside`` and ``adam_torch``, each listing its counterparts
 as ``alternatives`` (a class checked as the wrong one is told the right one). A class is driven
 through ``update(params, grads)`` for a drawn number of steps against ``torch.optim`` on the same
-gradients; JAX has no optimizer installed (optax), so its column is a visible skip.
+gradients, and against optax's on the jax side (a visible skip naming optax where it is not installed).
 
 Where the book and torch.optim differ (see docs/CNN_LAYERS.md):
 
@@ -16,6 +16,7 @@ Where the book and torch.optim differ (see docs/CNN_LAYERS.md):
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Callable
 from typing import Any
@@ -28,11 +29,13 @@ from layer_crosscheck.properties.engine import strategies as S
 from layer_crosscheck.properties.engine.optimizer import GRAD_MARK, optimizer_layout
 from layer_crosscheck.properties.engine.registry import register
 from layer_crosscheck.properties.engine.spec import Alternative, Arrays, Draw, LayerSpec, Sizes
+from layer_crosscheck.reference import eager
 
 BOOK_EPS = 1e-7  # the book's AdaGrad and Adam, hard-coded
 TORCH_ADAM_EPS = 1e-8  # torch.optim.Adam's default (and impl.Adam's)
 MAX_STEPS = 5
-_NO_JAX = {"jax": "no optimizer library for jax installed (optax): nothing of jax's own to compare with"}
+#: the jax column of the optimizers is optax's
+_OPTAX = {"jax": ("optax",)}
 
 #: parameter dicts of a few shapes: one array, a layer's W and b, two layers, a 3-d one
 _PARAM_SHAPES: tuple[Sizes, ...] = (
@@ -85,28 +88,76 @@ def _torch(make: Callable[..., Any], before_step: Callable[..., None] | None = N
     return reference
 
 
-def _no_jax(J: Any, **arrays: Any) -> Any:
-    raise NotImplementedError(_NO_JAX["jax"])
+def _optax(
+    make: Callable[..., Any], per_step: Callable[..., dict[str, float]] | None = None
+) -> Callable[..., Any]:
+    """The reference ``make(optax, **hyper)``, an optax ``GradientTransformation``: its parameters
+    after each step on the case's gradients, flattened and concatenated in the case's order.
+    ``per_step(t, **hyper)`` sets hyper-parameters injected by ``optax.inject_hyperparams`` before
+    step t (the book's Adam: its eps at step t), as the torch reference sets its param groups."""
+
+    @eager
+    def reference(J: Any, **a: Any) -> Any:
+        optax = importlib.import_module("optax")
+        jnp = J.jnp
+        names, steps = optimizer_layout(a)
+        hyper = {k: v for k, v in a.items() if k not in names and GRAD_MARK not in k}
+        params = {n: a[n] for n in names}
+        optimizer = make(optax, **hyper)
+        state = optimizer.init(params)
+        rows = []
+        for t in range(1, steps + 1):
+            if per_step is not None:
+                state.hyperparams.update(per_step(t, **hyper))
+            grads = {n: a[f"{n}{GRAD_MARK}{t}"] for n in names}
+            updates, state = optimizer.update(grads, state, params)
+            params = optax.apply_updates(params, updates)
+            rows.append(jnp.concatenate([params[n].reshape(-1) for n in names]))
+        return jnp.stack(rows)
+
+    return reference
+
+
+_NO_OPTAX_ADAGRAD = (
+    "optax has no AdaGrad with eps after the square root (optax.adagrad adds it inside the root: "
+    "spec adagrad_eps_inside), and re-deriving it would judge the book's formula by itself"
+)
+
+
+def _no_optax(J: Any, **arrays: Any) -> Any:
+    raise NotImplementedError(_NO_OPTAX_ADAGRAD)
 
 
 def _adam(optim: Any, ps: list[Any], lr: float, beta1: float, beta2: float, eps: float) -> Any:
     return optim.Adam(ps, lr=lr, betas=(beta1, beta2), eps=eps)
 
 
-def _eps_hat(optimizer: Any, t: int, beta2: float, eps: float, **_: Any) -> None:
-    """The book's ``lr_t * m / (sqrt(v) + eps)``: torch's Adam with ``eps_t = eps/sqrt(1-b2**t)``."""
+def _eps_hat_at(t: int, beta2: float, eps: float, **_: Any) -> dict[str, float]:
+    """The book's ``lr_t * m / (sqrt(v) + eps)`` is Adam with ``eps_t = eps/sqrt(1-b2**t)`` at step t."""
+    return {"eps": eps / math.sqrt(1.0 - beta2**t)}
+
+
+def _eps_hat(optimizer: Any, t: int, **hyper: Any) -> None:
+    """torch's Adam with the book's eps at step t (`_eps_hat_at`)."""
     for group in optimizer.param_groups:
-        group["eps"] = eps / math.sqrt(1.0 - beta2**t)
+        group.update(_eps_hat_at(t, **hyper))
+
+
+def _optax_adam(optax: Any, lr: float, beta1: float, beta2: float, eps: float) -> Any:
+    return optax.adam(lr, b1=beta1, b2=beta2, eps=eps)
+
+
+def _optax_adam_eps_hat(optax: Any, lr: float, beta1: float, beta2: float, eps: float) -> Any:
+    """optax's Adam with eps injected as a hyper-parameter, set per step (`_eps_hat_at`)."""
+    return optax.inject_hyperparams(optax.adam)(learning_rate=lr, b1=beta1, b2=beta2, eps=eps)
 
 
 _ADAM_HYPER = {"lr": (0.001, 0.01, 0.1), "beta1": (0.9, 0.5), "beta2": (0.999, 0.9)}
 
 
 def _optimizer(**fields: Any) -> None:
-    """Register an optimizer spec: parameter dicts of a few shapes, no jax column."""
-    register(
-        LayerSpec(kind="optimizer", inputs=(), shapes=_PARAM_SHAPES, jax=_no_jax, declined=_NO_JAX, **fields)
-    )
+    """Register an optimizer spec: parameter dicts of a few shapes; the jax column needs optax."""
+    register(LayerSpec(kind="optimizer", inputs=(), shapes=_PARAM_SHAPES, requires=_OPTAX, **fields))
 
 
 _optimizer(
@@ -115,6 +166,7 @@ _optimizer(
     summary="SGD(lr).update(params, grads): p -= lr*g, in place; vs torch.optim.SGD",
     draw=_draw(lr=(0.01, 0.1, 0.5)),
     torch=_torch(lambda optim, ps, lr: optim.SGD(ps, lr=lr)),
+    jax=_optax(lambda optax, lr: optax.sgd(lr)),
     hyper=("lr",),
 )
 _optimizer(
@@ -124,6 +176,7 @@ _optimizer(
     "torch.optim.SGD(momentum=m) for a constant lr",
     draw=_draw(lr=(0.01, 0.1), momentum=(0.9, 0.5)),
     torch=_torch(lambda optim, ps, lr, momentum: optim.SGD(ps, lr=lr, momentum=momentum)),
+    jax=_optax(lambda optax, lr, momentum: optax.sgd(lr, momentum=momentum)),
     hyper=("lr", "momentum"),
     alternatives=(Alternative("nesterov"),),
     convention_name="the book's momentum, p += v",
@@ -135,6 +188,7 @@ _optimizer(
     "torch.optim.SGD(momentum=m, nesterov=True) for a constant lr",
     draw=_draw(lr=(0.01, 0.1), momentum=(0.9, 0.5)),
     torch=_torch(lambda optim, ps, lr, momentum: optim.SGD(ps, lr=lr, momentum=momentum, nesterov=True)),
+    jax=_optax(lambda optax, lr, momentum: optax.sgd(lr, momentum=momentum, nesterov=True)),
     hyper=("lr", "momentum"),
     alternatives=(Alternative("momentum"),),
     convention_name="Nesterov momentum, p += m*v - lr*g",
@@ -146,6 +200,8 @@ _optimizer(
     "if the constructor takes eps); vs torch.optim.Adagrad",
     draw=_draw(lr=(0.01, 0.1, 1.0)),
     torch=_torch(lambda optim, ps, lr, eps: optim.Adagrad(ps, lr=lr, eps=eps)),
+    jax=_no_optax,
+    declined={"jax": _NO_OPTAX_ADAGRAD},
     hyper=("lr",),
     settings={"eps": BOOK_EPS},
     # torch.optim.Adagrad's default eps is 1e-10
@@ -160,6 +216,8 @@ _optimizer(
     draw=_draw(lr=(0.01, 0.1, 1.0)),
     # sqrt(h + eps): the accumulator starts at eps, nothing is added after the root
     torch=_torch(lambda optim, ps, lr, eps: optim.Adagrad(ps, lr=lr, eps=0.0, initial_accumulator_value=eps)),
+    # optax.adagrad's own form: lr*g/sqrt(h + eps), eps inside the root
+    jax=_optax(lambda optax, lr, eps: optax.adagrad(lr, initial_accumulator_value=0.0, eps=eps)),
     hyper=("lr",),
     settings={"eps": BOOK_EPS},
     alternatives=(Alternative("adagrad"),),
@@ -172,6 +230,7 @@ _optimizer(
     "p -= lr_t*m/(sqrt(v) + 1e-7); vs torch.optim.Adam with eps_t = 1e-7/sqrt(1-b2^t)",
     draw=_draw(**_ADAM_HYPER),
     torch=_torch(_adam, _eps_hat),
+    jax=_optax(_optax_adam_eps_hat, _eps_hat_at),
     hyper=("lr", "beta1", "beta2"),
     settings={"eps": BOOK_EPS},
     alternatives=(Alternative("adam_torch"), Alternative("adam_torch", {"eps": BOOK_EPS})),
@@ -183,6 +242,7 @@ _optimizer(
     summary="torch's Adam: p -= lr/(1-b1^t)*m/(sqrt(v/(1-b2^t)) + eps), eps 1e-8; vs torch.optim.Adam",
     draw=_draw(**_ADAM_HYPER),
     torch=_torch(_adam),
+    jax=_optax(_optax_adam),
     hyper=("lr", "beta1", "beta2"),
     settings={"eps": TORCH_ADAM_EPS},
     alternatives=(Alternative("adam"), Alternative("adam", {"eps": TORCH_ADAM_EPS})),

@@ -241,3 +241,37 @@ class TwoLayerNetLossGradOffByPPM(impl.TwoLayerNet):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.last_layer = _LossGradOffByPPM()
+
+
+# ---- state that outlives a call: grads lists, aliased gradients, test mode --------------------------
+
+
+class AffineRebindsGrads(correct.AffineBook2):
+    """``self.grads[0] = dW`` rebinds the list entry: an optimizer holding ``grads[0]`` (book 2's
+    Trainer collects them once) keeps updating with the stale zeros. Every value is right."""
+
+    def backward(self, dout):
+        W, _ = self.params
+        self.grads[0] = np.matmul(self.x.T, dout)
+        self.grads[1][...] = dout.sum(axis=0)
+        return np.matmul(dout, W.T).reshape(self.shape)
+
+
+class AddLayerReturnsDoutTwice:
+    """``return dout, dout``: both inputs get the caller's own array, so a layer downstream that
+    writes into its gradient in place changes the other one (and dout)."""
+
+    def forward(self, x, y):
+        return x + y
+
+    def backward(self, dout):
+        return dout, dout
+
+
+class DropoutScalesInBothModes(impl.Dropout):
+    """Inverted dropout that also divides by ``1 - p`` at test time: training is right, so only a
+    check of test mode against the reference's eval mode (the identity) can see it."""
+
+    def forward(self, x, train_flg=True, mask=None):
+        out = super().forward(x, train_flg, mask)
+        return out if train_flg else out / (1.0 - self.dropout_ratio)

@@ -156,3 +156,15 @@ class TwoLayerNetBook1:
         dlogits = (np.exp(log_softmax(logits)) - t) / x.shape[0]
         dpre = (dlogits @ p["W2"].T) * (pre > 0)
         return {"W1": x.T @ dpre, "b1": dpre.sum(axis=0), "W2": h.T @ dlogits, "b2": dlogits.sum(axis=0)}
+
+
+class AddLayerBook:
+    """The book's AddLayer (book 1, 5.4.1): ``dx = dout * 1`` gives each input its own new array."""
+
+    def forward(self, x, y):
+        return x + y
+
+    def backward(self, dout):
+        dx = dout * 1
+        dy = dout * 1
+        return dx, dy
