@@ -1,0 +1,97 @@
+"""Interfaces learners really write are bound, not refused (issue 18): the training flag under
+another name or by position, constructor parameters named otherwise, an empty ``grads`` list
+beside ``dgamma``/``dbeta`` (tests/zoo/learner_interfaces.py). The correct classes pass (exit 0),
+the planted bugs get a named verdict (exit 1, DISAGREES), never exit 2. A refusal that remains
+names what it tried (tests/test_conventions.py)."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+import pytest
+
+from layer_crosscheck.properties.engine.binding import bind_names
+from layer_crosscheck.reference import get_reference
+from tests.helpers import crosscheck
+
+ZOO = Path(__file__).resolve().parent / "zoo"
+LEARNERS = ZOO / "learner_interfaces.py"
+RUN = ["--reference", "torch", "--examples", "4", "--seed", "1234", "--shrink-time", "0", "-q"]
+needs_torch = pytest.mark.skipif(
+    get_reference("torch").unavailable() is not None,
+    reason=f"judged against torch: {get_reference('torch').unavailable()}",
+)
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    ("cls", "spec"),
+    [
+        ("BatchNormTrain", "batch_norm"),  # forward(x, train=True)
+        ("BatchNormTrainFlag", "batch_norm"),  # forward(x, train_flag=True)
+        ("BatchNormIsTrain", "batch_norm"),  # forward(x, is_train): by position
+        ("BatchNormIsTrain", "batch_norm_eval"),  # ... and False by position
+        ("BatchNormEmptyGrads", "batch_norm"),  # grads == [] beside dgamma, dbeta
+        ("Pooling", "pooling"),  # Pooling(pool_height, pool_width, stride, pad)
+        ("DropoutIsTraining", "dropout_book"),  # forward(x, is_training=True), its own mask
+        ("DropoutP", "dropout_book"),  # Dropout(p)
+    ],
+)
+def test_a_correct_class_with_a_learners_interface_passes(
+    capsys: pytest.CaptureFixture[str], cls: str, spec: str
+) -> None:
+    ran = crosscheck(capsys, "check", f"{LEARNERS}:{cls}", "--as", spec, *RUN)
+    assert ran.code == 0, ran.out + ran.err
+    assert ran.first.startswith(f"{cls} agrees with spec {spec}"), ran.first
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    ("cls", "spec", "words"),
+    [
+        ("BatchNormTrainNoCentering", "batch_norm", "batch_norm dx vs torch"),
+        ("BatchNormEmptyGradsSwapped", "batch_norm", "batch_norm dgamma vs torch"),
+        ("PoolingOverwritesOverlaps", "pooling", "pooling dx vs torch"),
+    ],
+)
+def test_a_planted_bug_behind_a_learners_interface_disagrees(
+    capsys: pytest.CaptureFixture[str], cls: str, spec: str, words: str
+) -> None:
+    ran = crosscheck(capsys, "check", f"{LEARNERS}:{cls}", "--as", spec, *RUN)
+    assert ran.code == 1, ran.out + ran.err
+    assert ran.first.startswith(f"{cls} DISAGREES with spec {spec}"), ran.first
+    assert words in ran.out, ran.out
+
+
+def _sig(text: str) -> inspect.Signature:
+    namespace: dict[str, object] = {}
+    exec(f"def f{text}: pass", namespace)  # a signature as a learner writes it
+    return inspect.signature(namespace["f"])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("signature", "given", "kwargs", "slots", "bound"),
+    [
+        ("(x, train_flg=True)", 1, {"train_flg": True}, {"train_flg": 1}, {"train_flg": True}),
+        ("(x, training=True)", 1, {"train_flg": False}, {"train_flg": 1}, {"training": False}),
+        ("(x, is_train)", 1, {"train_flg": True}, {"train_flg": 1}, {"is_train": True}),
+        # a slot whose default is of another kind is not taken; **kwargs then takes the keyword
+        ("(x, t=0.5, **kw)", 1, {"train_flg": True}, {"train_flg": 1}, {"train_flg": True}),
+        ("(x, t=0.5)", 1, {"train_flg": True}, {"train_flg": 1}, {"train_flg": True}),
+        # names that fit stay; the others go to their place in the book's order
+        (
+            "(ph, pw, stride=1, pad=0)",
+            0,
+            {"pool_h": 2, "pool_w": 3, "stride": 1, "pad": 0},
+            {"pool_h": 0, "pool_w": 1, "stride": 2, "pad": 3},
+            {"ph": 2, "pw": 3, "stride": 1, "pad": 0},
+        ),
+        # a parameter the spec names itself is never a slot for another name
+        ("(pad, stride)", 0, {"stride": 2, "pad": 1, "k": 3}, {"k": 0}, {"stride": 2, "pad": 1, "k": 3}),
+    ],
+)
+def test_bind_names(
+    signature: str, given: int, kwargs: dict[str, object], slots: dict[str, int], bound: dict[str, object]
+) -> None:
+    assert bind_names(_sig(signature), given, kwargs, slots) == bound
