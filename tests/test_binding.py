@@ -1,22 +1,29 @@
 """Interfaces learners really write are bound, not refused (issue 18): the training flag under
 another name or by position, constructor parameters named otherwise, an empty ``grads`` list
-beside ``dgamma``/``dbeta`` (tests/zoo/learner_interfaces.py). The correct classes pass (exit 0),
+beside ``dgamma``/``dbeta`` (tests/zoo/learner_interfaces.py), book 2's optimizers on lists
+(tests/zoo/book2_optim.py). The correct classes pass (exit 0),
 the planted bugs get a named verdict (exit 1, DISAGREES), never exit 2. A refusal that remains
 names what it tried (tests/test_conventions.py)."""
 
 from __future__ import annotations
 
 import inspect
+import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from layer_crosscheck.properties.engine.binding import bind_names
+from layer_crosscheck.properties.engine.optimizer import OptimizerDriver
+from layer_crosscheck.properties.engine.registry import get_spec
 from layer_crosscheck.reference import get_reference
 from tests.helpers import crosscheck
+from tests.zoo import book2_optim
 
 ZOO = Path(__file__).resolve().parent / "zoo"
 LEARNERS = ZOO / "learner_interfaces.py"
+BOOK2 = ZOO / "book2_optim.py"
 RUN = ["--reference", "torch", "--examples", "4", "--seed", "1234", "--shrink-time", "0", "-q"]
 needs_torch = pytest.mark.skipif(
     get_reference("torch").unavailable() is not None,
@@ -95,3 +102,82 @@ def test_bind_names(
     signature: str, given: int, kwargs: dict[str, object], slots: dict[str, int], bound: dict[str, object]
 ) -> None:
     assert bind_names(_sig(signature), given, kwargs, slots) == bound
+
+
+OPTIM_RUN = ["--reference", "torch", "--examples", "15", "--seed", "0", "-q"]
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    ("cls", "spec"), [("SGD", "sgd"), ("Momentum", "momentum"), ("AdaGrad", "adagrad"), ("Adam", "adam")]
+)
+def test_book2s_optimizers_on_lists_pass(capsys: pytest.CaptureFixture[str], cls: str, spec: str) -> None:
+    ran = crosscheck(
+        capsys, "check", f"{BOOK2}:{cls}", "--as", spec, "--dtype", "float64,float32", *OPTIM_RUN
+    )
+    assert ran.code == 0, ran.out + ran.err
+    assert ran.first.startswith(f"{cls} agrees with spec {spec}"), ran.first
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    ("cls", "spec", "words"),
+    [
+        # not Nesterov momentum (torch's nesterov=True) and no other known form: it departs at once
+        ("Nesterov", "nesterov", r"nesterov departs from torch\.optim at step 1 of \d+, param '\w+'"),
+        (
+            "SGDRebinds",
+            "sgd",
+            re.escape("SGDRebinds.update rebinds params[0] ('x') to a new array at step 1"),
+        ),
+    ],
+)
+def test_book2_optimizer_bugs_get_a_named_verdict(
+    capsys: pytest.CaptureFixture[str], cls: str, spec: str, words: str
+) -> None:
+    ran = crosscheck(capsys, "check", f"{BOOK2}:{cls}", "--as", spec, *OPTIM_RUN)
+    assert ran.code == 1, ran.out + ran.err
+    assert ran.first.startswith(f"{cls} DISAGREES with spec {spec}"), ran.first
+    assert re.search(words, ran.out), ran.out
+    assert "follows" not in ran.out  # no convention is claimed for it
+
+
+def test_book2s_nesterov_moves_by_one_plus_m_plus_m_squared_at_step_1() -> None:
+    """What the departure is: book 2 adds m*m*v with the velocity already updated, so its first
+    step is (1 + m + m**2)*lr*g where Nesterov momentum's is (1 + m)*lr*g."""
+    lr, m = 0.1, 0.9
+    p, g = np.array([1.0, -2.0]), np.array([0.5, 0.25])
+    params = [p.copy()]
+    book2_optim.Nesterov(lr, m).update(params, [g])
+    np.testing.assert_allclose(params[0], p - (1 + m + m**2) * lr * g, rtol=1e-15)
+
+
+class _DictSGDWithATypeError:
+    """Book 1's SGD with a TypeError of its own: tried on lists, yet reported as what it raised on dicts."""
+
+    def __init__(self, lr: float = 0.01) -> None:
+        self.lr = lr
+
+    def update(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+        for key in params.keys():  # noqa: SIM118 - the book's own loop
+            params[key] -= self.lr * grads[key] + None  # type: ignore[operator]
+
+
+class _ListSGDOffByOne(book2_optim.SGD):
+    """Book 2's SGD reading the next parameter's gradient: KeyError: 1 on dicts, IndexError on lists."""
+
+    def update(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        for i in range(len(params)):
+            params[i] -= self.lr * grads[i + 1]
+
+
+@pytest.mark.parametrize(
+    ("cls", "raised"),
+    [(_DictSGDWithATypeError, TypeError), (_ListSGDOffByOne, IndexError)],
+)
+def test_an_optimizer_raising_on_dicts_and_lists_reports_the_form_it_indexes_by(
+    cls: type, raised: type[Exception]
+) -> None:
+    case = {"x": np.array([1.0, 2.0]), "x@1": np.array([0.5, -0.5]), "lr": np.asarray(0.1)}
+    with pytest.raises(raised):
+        OptimizerDriver(get_spec("sgd")).trajectory(cls, case, np.float64)
