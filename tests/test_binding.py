@@ -1,14 +1,15 @@
 """Interfaces learners really write are bound, not refused (issue 18): the training flag under
 another name or by position, constructor parameters named otherwise, an empty ``grads`` list
 beside ``dgamma``/``dbeta`` (tests/zoo/learner_interfaces.py), book 2's optimizers on lists
-(tests/zoo/book2_optim.py). The correct classes pass (exit 0),
-the planted bugs get a named verdict (exit 1, DISAGREES), never exit 2. A refusal that remains
-names what it tried (tests/test_conventions.py)."""
+(tests/zoo/book2_optim.py), files with package-relative imports (tests/zoo/learner_pkg/). The
+correct classes pass (exit 0), the planted bugs get a named verdict (exit 1, DISAGREES), never
+exit 2. A refusal that remains names what it tried (tests/test_conventions.py)."""
 
 from __future__ import annotations
 
 import inspect
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ import pytest
 from layer_crosscheck.properties.engine.binding import bind_names
 from layer_crosscheck.properties.engine.optimizer import OptimizerDriver
 from layer_crosscheck.properties.engine.registry import get_spec
+from layer_crosscheck.properties.frontends.loader import load_target
 from layer_crosscheck.reference import get_reference
 from tests.helpers import crosscheck
 from tests.zoo import book2_optim
@@ -181,3 +183,30 @@ def test_an_optimizer_raising_on_dicts_and_lists_reports_the_form_it_indexes_by(
     case = {"x": np.array([1.0, 2.0]), "x@1": np.array([0.5, -0.5]), "lr": np.asarray(0.1)}
     with pytest.raises(raised):
         OptimizerDriver(get_spec("sgd")).trajectory(cls, case, np.float64)
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    ("target", "code", "first"),
+    [
+        ("relnet/layers.py:Sigmoid", 0, "Sigmoid agrees with spec sigmoid"),
+        ("relnet/layers.py:SigmoidForgetsOneMinus", 1, "SigmoidForgetsOneMinus DISAGREES with spec sigmoid"),
+        ("relns/layers.py:Sigmoid", 0, "Sigmoid agrees with spec sigmoid"),  # a namespace package
+    ],
+)
+def test_a_file_with_package_relative_imports_is_loaded_as_a_module_of_its_package(
+    capsys: pytest.CaptureFixture[str], target: str, code: int, first: str
+) -> None:
+    ran = crosscheck(capsys, "check", str(ZOO / "learner_pkg" / target), "--as", "sigmoid", *RUN)
+    assert ran.code == code, ran.out + ran.err
+    assert ran.first.startswith(first), ran.first
+
+
+def test_the_package_module_is_its_file_and_sys_path_is_restored() -> None:
+    path = ZOO / "learner_pkg" / "relnet" / "layers.py"
+    saved = list(sys.path)
+    cls = load_target(f"{path}:Sigmoid")
+    assert sys.path == saved
+    assert cls.__module__ == "relnet.layers"
+    assert Path(sys.modules["relnet.layers"].__file__ or "").resolve() == path
+    assert load_target(f"{path}:Sigmoid") is cls  # loaded once
