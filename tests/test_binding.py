@@ -8,6 +8,7 @@ exit 2. A refusal that remains names what it tried (tests/test_conventions.py)."
 from __future__ import annotations
 
 import inspect
+import json
 import re
 import sys
 from pathlib import Path
@@ -210,3 +211,23 @@ def test_the_package_module_is_its_file_and_sys_path_is_restored() -> None:
     assert cls.__module__ == "relnet.layers"
     assert Path(sys.modules["relnet.layers"].__file__ or "").resolve() == path
     assert load_target(f"{path}:Sigmoid") is cls  # loaded once
+
+
+def test_list_documents_every_calling_form_a_spec_accepts(capsys: pytest.CaptureFixture[str]) -> None:
+    listed = crosscheck(capsys, "list")
+    assert listed.code == 0
+    for line in [
+        "    calls (what the class must accept):",
+        "      Pooling(pool_h=..., pool_w=..., stride=..., pad=...)",
+        "      a keyword the constructor lacks: the positional parameter in its place in "
+        "(pool_h, pool_w, stride, pad)",
+        "      forward(x, train_flg=False)",
+        "      train_flg also as train_flag=, train=, is_train=, training=, is_training=, train_mode= or a "
+        "positional parameter after x",
+        "      parameter gradients: a non-empty grads list in the order gamma, beta (book 2), "
+        "else attributes dgamma, dbeta (book 1)",
+    ]:
+        assert f"\n{line}\n" in listed.out, line
+    described = {d["name"]: d for d in json.loads(crosscheck(capsys, "list", "--format", "json").out)}
+    assert any("as lists in the parameters' order" in c for c in described["sgd"]["calls"])
+    assert described["affine"]["calls"][:3] == ["Affine(W, b)", "forward(x)", "backward(dout) -> dx"]
