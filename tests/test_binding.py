@@ -86,8 +86,10 @@ def _sig(text: str) -> inspect.Signature:
         ("(x, train_flg=True)", 1, {"train_flg": True}, {"train_flg": 1}, {"train_flg": True}),
         ("(x, training=True)", 1, {"train_flg": False}, {"train_flg": 1}, {"training": False}),
         ("(x, is_train)", 1, {"train_flg": True}, {"train_flg": 1}, {"is_train": True}),
-        # a slot whose default is of another kind is not taken; **kwargs then takes the keyword
+        # a slot whose default is of another kind is not taken, nor any slot of a **kwargs signature
         ("(x, t=0.5, **kw)", 1, {"train_flg": True}, {"train_flg": 1}, {"train_flg": True}),
+        ("(x, t=None, **kw)", 1, {"train_flg": True}, {"train_flg": 1}, {"train_flg": True}),
+        ("(x, train=True, **kw)", 1, {"train_flg": False}, {"train_flg": 1}, {"train": False}),
         ("(x, t=0.5)", 1, {"train_flg": True}, {"train_flg": 1}, {"train_flg": True}),
         # names that fit stay; the others go to their place in the book's order
         (

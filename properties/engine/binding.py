@@ -45,9 +45,11 @@ def bind_names(
     """``kwargs`` with every keyword ``sig`` does not take renamed to an alias or to its slot
     (``slots[name]``: its index among the positional parameters, ``given`` of them passed by
     position already). Keywords that fit are kept, and so is one with neither an alias nor a slot
-    in ``sig`` (a ``**kwargs`` signature takes it; any other refuses it)."""
+    in ``sig`` (a ``**kwargs`` signature takes it, and has no slots; any other refuses it)."""
     params = sig.parameters
-    positional = [p for p in params.values() if p.kind in _POSITIONAL]
+    # a ``**kwargs`` signature takes the spec's keyword itself: a slot would be a guess
+    var_keyword = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    positional = [] if var_keyword else [p for p in params.values() if p.kind in _POSITIONAL]
     taken = set(kwargs) | {p.name for p in positional[:given]}
     out: dict[str, Any] = {}
     for name, value in kwargs.items():
