@@ -21,7 +21,7 @@ from layer_crosscheck.properties.engine.optimizer import OptimizerDriver
 from layer_crosscheck.properties.engine.registry import get_spec
 from layer_crosscheck.properties.frontends.loader import load_target
 from layer_crosscheck.reference import get_reference
-from tests.helpers import crosscheck
+from tests.helpers import Ran, crosscheck
 from tests.zoo import book2_optim
 
 ZOO = Path(__file__).resolve().parent / "zoo"
@@ -32,6 +32,15 @@ needs_torch = pytest.mark.skipif(
     get_reference("torch").unavailable() is not None,
     reason=f"judged against torch: {get_reference('torch').unavailable()}",
 )
+
+
+def verdict(capsys: pytest.CaptureFixture[str], target: str, spec: str, run: list[str], agrees: bool) -> Ran:
+    """``crosscheck check target --as spec``: exit 0 and "agrees", or exit 1 and "DISAGREES"."""
+    cls = target.rpartition(":")[2]
+    ran = crosscheck(capsys, "check", target, "--as", spec, *run)
+    assert ran.code == (0 if agrees else 1), ran.out + ran.err
+    assert ran.first.startswith(f"{cls} {'agrees' if agrees else 'DISAGREES'} with spec {spec}"), ran.first
+    return ran
 
 
 @needs_torch
@@ -51,9 +60,7 @@ needs_torch = pytest.mark.skipif(
 def test_a_correct_class_with_a_learners_interface_passes(
     capsys: pytest.CaptureFixture[str], cls: str, spec: str
 ) -> None:
-    ran = crosscheck(capsys, "check", f"{LEARNERS}:{cls}", "--as", spec, *RUN)
-    assert ran.code == 0, ran.out + ran.err
-    assert ran.first.startswith(f"{cls} agrees with spec {spec}"), ran.first
+    verdict(capsys, f"{LEARNERS}:{cls}", spec, RUN, agrees=True)
 
 
 @needs_torch
@@ -68,10 +75,7 @@ def test_a_correct_class_with_a_learners_interface_passes(
 def test_a_planted_bug_behind_a_learners_interface_disagrees(
     capsys: pytest.CaptureFixture[str], cls: str, spec: str, words: str
 ) -> None:
-    ran = crosscheck(capsys, "check", f"{LEARNERS}:{cls}", "--as", spec, *RUN)
-    assert ran.code == 1, ran.out + ran.err
-    assert ran.first.startswith(f"{cls} DISAGREES with spec {spec}"), ran.first
-    assert words in ran.out, ran.out
+    assert words in verdict(capsys, f"{LEARNERS}:{cls}", spec, RUN, agrees=False).out
 
 
 def _sig(text: str) -> inspect.Signature:
@@ -117,11 +121,7 @@ OPTIM_RUN = ["--reference", "torch", "--examples", "15", "--seed", "0", "-q"]
     ("cls", "spec"), [("SGD", "sgd"), ("Momentum", "momentum"), ("AdaGrad", "adagrad"), ("Adam", "adam")]
 )
 def test_book2s_optimizers_on_lists_pass(capsys: pytest.CaptureFixture[str], cls: str, spec: str) -> None:
-    ran = crosscheck(
-        capsys, "check", f"{BOOK2}:{cls}", "--as", spec, "--dtype", "float64,float32", *OPTIM_RUN
-    )
-    assert ran.code == 0, ran.out + ran.err
-    assert ran.first.startswith(f"{cls} agrees with spec {spec}"), ran.first
+    verdict(capsys, f"{BOOK2}:{cls}", spec, ["--dtype", "float64,float32", *OPTIM_RUN], agrees=True)
 
 
 @needs_torch
@@ -140,9 +140,7 @@ def test_book2s_optimizers_on_lists_pass(capsys: pytest.CaptureFixture[str], cls
 def test_book2_optimizer_bugs_get_a_named_verdict(
     capsys: pytest.CaptureFixture[str], cls: str, spec: str, words: str
 ) -> None:
-    ran = crosscheck(capsys, "check", f"{BOOK2}:{cls}", "--as", spec, *OPTIM_RUN)
-    assert ran.code == 1, ran.out + ran.err
-    assert ran.first.startswith(f"{cls} DISAGREES with spec {spec}"), ran.first
+    ran = verdict(capsys, f"{BOOK2}:{cls}", spec, OPTIM_RUN, agrees=False)
     assert re.search(words, ran.out), ran.out
     assert "follows" not in ran.out  # no convention is claimed for it
 
@@ -190,19 +188,17 @@ def test_an_optimizer_raising_on_dicts_and_lists_reports_the_form_it_indexes_by(
 
 @needs_torch
 @pytest.mark.parametrize(
-    ("target", "code", "first"),
+    ("target", "agrees"),
     [
-        ("relnet/layers.py:Sigmoid", 0, "Sigmoid agrees with spec sigmoid"),
-        ("relnet/layers.py:SigmoidForgetsOneMinus", 1, "SigmoidForgetsOneMinus DISAGREES with spec sigmoid"),
-        ("relns/layers.py:Sigmoid", 0, "Sigmoid agrees with spec sigmoid"),  # a namespace package
+        ("relnet/layers.py:Sigmoid", True),
+        ("relnet/layers.py:SigmoidForgetsOneMinus", False),
+        ("relns/layers.py:Sigmoid", True),  # a namespace package
     ],
 )
 def test_a_file_with_package_relative_imports_is_loaded_as_a_module_of_its_package(
-    capsys: pytest.CaptureFixture[str], target: str, code: int, first: str
+    capsys: pytest.CaptureFixture[str], target: str, agrees: bool
 ) -> None:
-    ran = crosscheck(capsys, "check", str(ZOO / "learner_pkg" / target), "--as", "sigmoid", *RUN)
-    assert ran.code == code, ran.out + ran.err
-    assert ran.first.startswith(first), ran.first
+    verdict(capsys, str(ZOO / "learner_pkg" / target), "sigmoid", RUN, agrees)
 
 
 def test_the_package_module_is_its_file_and_sys_path_is_restored() -> None:
