@@ -122,13 +122,15 @@ def test_a_setting_describes_the_class_and_never_reaches_it() -> None:
         (
             "DropoutNoTrainFlag",
             "dropout",
-            "DropoutNoTrainFlag.forward() does not accept train_flg=: the dropout spec calls "
-            "forward(x, train_flg=...)",
+            "DropoutNoTrainFlag.forward() does not accept train_flg= (nor train_flag=, train=, "
+            "is_train=, training=, is_training=, train_mode=, nor a positional parameter after x): "
+            "the dropout spec calls forward(x, train_flg=...)",
         ),
         (
             "DropoutOtherConstructor",
             "dropout",
-            "DropoutOtherConstructor() does not accept dropout_ratio=: the dropout spec calls "
+            "DropoutOtherConstructor() does not accept dropout_ratio= (nor the positional parameter "
+            "in its place in (dropout_ratio)): the dropout spec calls "
             "DropoutOtherConstructor(dropout_ratio=...)",
         ),
         ("DropoutOwnGenerator", "dropout", "the mask cannot be recovered: let forward accept mask="),

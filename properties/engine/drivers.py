@@ -1,7 +1,8 @@
 """Drive a layer class the way its spec says, whoever wrote the class.
 
 Two styles from the book are understood: parameter gradients in a ``grads`` list (volume 2; if
-the instance has one, it is the truth) or in attributes named ``d`` + parameter name (volume 1).
+the instance has a non-empty one, it is the truth) or in attributes named ``d`` + parameter name
+(volume 1; also when ``grads`` is an empty list beside them).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from layer_crosscheck.properties.engine.binding import bind_names, tried
 from layer_crosscheck.properties.engine.errors import InterfaceError
 from layer_crosscheck.properties.engine.spec import Arrays, LayerSpec
 
@@ -51,11 +53,12 @@ def takes_keyword(fn: Any, name: str, *, unknown: bool) -> bool:
     return name in sig.parameters or any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
 
 
-def _mismatch(shown: str, exc: TypeError) -> str:
-    """What does not fit, as a learner reads it, from the TypeError ``Signature.bind`` raised."""
+def _mismatch(shown: str, exc: TypeError, tried: Any = lambda name: "") -> str:
+    """What does not fit, as a learner reads it, from the TypeError ``Signature.bind`` raised;
+    ``tried(name)``: the other names and places tried for a refused keyword."""
     text = str(exc)
     if m := re.search(r"unexpected keyword argument '(\w+)'", text):
-        return f"{shown}() does not accept {m.group(1)}="
+        return f"{shown}() does not accept {m.group(1)}={tried(m.group(1))}"
     if m := re.search(r"missing a required argument: '(\w+)'", text):
         return f"{shown}() requires {m.group(1)}, which the spec does not pass"
     if "too many positional arguments" in text:
@@ -78,8 +81,10 @@ class Driver:
         init = method == "__init__"
         fn = target if init else getattr(target, method)
         sig = _signature(fn)
+        slots = self.slots(method)
         try:
             if sig is not None:
+                kwargs = bind_names(sig, len(args), kwargs, {k: i for k, (i, _) in slots.items()})
                 sig.bind(*args, **kwargs)
         except TypeError as exc:
             name = getattr(target if init else type(target), "__name__", repr(target))
@@ -87,11 +92,28 @@ class Driver:
             names = {"__init__": self.spec.params, "forward": self.positional_names(), "backward": ("dout",)}
             parts = [*names[method], *(f"{k}=..." for k in kwargs)]
             call = f"{name if init else method}({', '.join(parts)})"
+            shown = name if init else f"{name}.{method}"
+            refused = _mismatch(shown, exc, lambda k: tried(k, slots[k][1] if k in slots else None))
             raise InterfaceError(
-                f"{_mismatch(name if init else f'{name}.{method}', exc)}: the {self.spec.name} spec calls "
+                f"{refused}: the {self.spec.name} spec calls "
                 f"{call}; see `crosscheck list` for the interface each spec drives"
             ) from None
         return fn(*args, **kwargs)
+
+    def slots(self, method: str) -> dict[str, tuple[int, str]]:
+        """Where the book puts each keyword of a ``method`` call, for a class that names it
+        otherwise (``engine.binding``): its index among the positional parameters, and in words.
+        The constructor's hyper-parameters follow the parameters in the spec's order (the book's:
+        ``Pooling(pool_h, pool_w, stride, pad)``); forward's flags follow the positional inputs."""
+        if method == "__init__":
+            order = (*self.spec.params, *self.spec.hyper)
+            where = f"the positional parameter in its place in ({', '.join(order)})"
+            return {h: (order.index(h), where) for h in self.spec.hyper}
+        if method == "forward":
+            inputs = self.positional_names()
+            where = "a positional parameter" + (f" after {', '.join(inputs)}" if inputs else "")
+            return {k: (len(inputs) + i, where) for i, k in enumerate(self.spec.forward_kwargs)}
+        return {}
 
     def positional_names(self) -> tuple[str, ...]:
         return tuple(i for i in self.spec.inputs if i not in self.spec.keyword_inputs)
@@ -144,7 +166,9 @@ class Driver:
             return {}
         name = type(layer).__name__
         store = getattr(layer, "grads", None)
-        if isinstance(store, (list, tuple)):
+        attributes = all(hasattr(layer, "d" + n) for n in names)
+        # an empty list beside dW-style attributes is a book-2 skeleton the class never filled
+        if isinstance(store, (list, tuple)) and (store or not attributes):
             if len(store) != len(names):
                 raise BadInterface(
                     f"{name}.grads has {len(store)} entries; expected {len(names)} for {names}"

@@ -33,10 +33,33 @@ def optimizer_layout(arrays: Arrays) -> tuple[list[str], int]:
     return names, steps
 
 
+def _wants_lists(exc: BaseException) -> bool:
+    """Whether what ``update`` raised on dicts says it indexes by position (book 2's
+    ``params[i] for i in range(len(params))``): a KeyError of an integer, an IndexError, or a
+    TypeError (book 2's ``for param in params`` over a dict gives its keys, strings)."""
+    if isinstance(exc, KeyError):
+        return bool(exc.args) and isinstance(exc.args[0], int)
+    return isinstance(exc, (IndexError, TypeError))
+
+
+class _FirstUpdateRaised(Exception):
+    """``update`` raised at step 1 (carries what it raised), so another container may be tried."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class OptimizerDriver(Driver):
     """An optimizer: ``update(params, grads)`` once per step with the case's gradients.
 
-    ``params`` must be updated in place, as the book does (``params[key] -= ...``): a network's
+    ``params`` and ``grads`` are dicts by name (book 1: ``params[key]``); a class whose first
+    ``update`` raises on dicts as one that indexes by position does (``_wants_lists``) is run again,
+    fresh, on lists in the case's parameter order (book 2: ``params[i]``), and judged on that run;
+    if it raises on lists too, a KeyError of an integer reports the lists' error (the class indexes
+    by position), anything else the dicts' one.
+
+    ``params`` must be updated in place, as the books do (``params[key] -= ...``): a network's
     layers share those arrays, so a parameter rebound to a new array no longer trains its layer.
     In place, a parameter also keeps its dtype. ``grads`` must only be read."""
 
@@ -46,37 +69,71 @@ class OptimizerDriver(Driver):
         settings = {k: v for k, v in self.spec.settings.items() if takes_keyword(cls, k, unknown=False)}
         return cls(**self.init_kwargs(arrays), **settings)
 
-    def run(self, optimizer: Any, arrays: Arrays, dtype: Any) -> list[Arrays]:
-        """The parameters after each step (copies), from writable copies of the case's arrays."""
+    def trajectory(self, cls: Any, arrays: Arrays, dtype: Any) -> list[Arrays]:
+        """The parameters after each step of a fresh instance, on dicts or, for a class that
+        indexes by position, on lists."""
+        try:
+            return self.run(self.build(cls, arrays, dtype), arrays, dtype, first_raises=True)
+        except _FirstUpdateRaised as on_dicts:
+            if not _wants_lists(on_dicts.error):
+                raise on_dicts.error from None
+            try:
+                return self.run(self.build(cls, arrays, dtype), arrays, dtype, lists=True, first_raises=True)
+            except _FirstUpdateRaised as on_lists:
+                positional = isinstance(on_dicts.error, KeyError)
+                raise (on_lists if positional else on_dicts).error from None
+
+    def run(
+        self, optimizer: Any, arrays: Arrays, dtype: Any, *, lists: bool = False, first_raises: bool = False
+    ) -> list[Arrays]:
+        """The parameters after each step (copies), from writable copies of the case's arrays,
+        handed as dicts by name or (``lists``) as lists in the case's order. ``first_raises``:
+        what step 1's ``update`` raises comes wrapped in ``_FirstUpdateRaised``."""
         name = type(optimizer).__name__
         names, steps = optimizer_layout(arrays)
-        params = {n: np.array(arrays[n], dtype=dtype, copy=True) for n in names}
-        owned = dict(params)
+        keys: list[Any] = list(range(len(names))) if lists else names
+        shown = {k: f"[{k}] ({n!r})" if lists else f"[{n!r}]" for k, n in zip(keys, names, strict=True)}
+
+        def pack(values: list[np.ndarray]) -> Any:
+            return values if lists else dict(zip(names, values, strict=True))
+
+        params = pack([np.array(arrays[n], dtype=dtype, copy=True) for n in names])
+        owned = [params[k] for k in keys]
         trajectory = []
         for t in range(1, steps + 1):
-            grads = {n: np.array(arrays[f"{n}{GRAD_MARK}{t}"], dtype=dtype, copy=True) for n in names}
-            before = {n: g.copy() for n, g in grads.items()}
-            returned = optimizer.update(params, grads)
-            for n in names:
-                if params.get(n) is not owned[n]:
+            grads = pack([np.array(arrays[f"{n}{GRAD_MARK}{t}"], dtype=dtype, copy=True) for n in names])
+            before = [grads[k].copy() for k in keys]
+            try:
+                returned = optimizer.update(params, grads)
+            except Exception as exc:
+                if first_raises and t == 1:
+                    raise _FirstUpdateRaised(exc) from exc
+                raise
+            if len(params) != len(keys) if lists else set(params) != set(keys):
+                what = f"length of params to {len(params)}" if lists else f"keys of params to {list(params)}"
+                raise Mismatch(f"{name}.update changed the {what} at step {t}")
+            for k, mine, was in zip(keys, owned, before, strict=True):
+                if params[k] is not mine:
                     raise Mismatch(
-                        f"{name}.update rebinds params[{n!r}] to a new array at step {t} instead of "
+                        f"{name}.update rebinds params{shown[k]} to a new array at step {t} instead of "
                         "updating it in place (params[key] -= ...): a network's layers share the "
                         "arrays in params, so a rebound parameter no longer trains its layer"
                     )
-                if not np.array_equal(grads[n], before[n], equal_nan=True):
+                if not np.array_equal(grads[k], was, equal_nan=True):
                     raise Mismatch(
-                        f"{name}.update wrote into grads[{n!r}] at step {t}; grads must only be read"
+                        f"{name}.update wrote into grads{shown[k]} at step {t}; grads must only be read"
                     )
-            if set(params) != set(names):
-                raise Mismatch(f"{name}.update changed the keys of params at step {t}: {sorted(params)}")
-            moved = any(np.any(grads[n] != 0) for n in names)
-            if returned is not None and moved and all(np.array_equal(params[n], arrays[n]) for n in names):
+            moved = any(np.any(grads[k] != 0) for k in keys)
+            if (
+                returned is not None
+                and moved
+                and all(np.array_equal(params[k], arrays[n]) for k, n in zip(keys, names, strict=True))
+            ):
                 raise Mismatch(
                     f"{name}.update returned {type(returned).__name__} and left params unchanged: "
                     "update(params, grads) must update the arrays in params in place"
                 )
-            trajectory.append({n: params[n].copy() for n in names})
+            trajectory.append({n: params[k].copy() for k, n in zip(keys, names, strict=True)})
         return trajectory
 
 
@@ -105,7 +162,7 @@ def check_optimizer(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any)
 
     arrays, _ = draw_case(spec, draw, dtype)
     drv = OptimizerDriver(spec)
-    got = drv.run(drv.build(cls, arrays, dtype), arrays, dtype)
+    got = drv.trajectory(cls, arrays, dtype)
     want = _reference_steps(ref, spec, arrays)
     rtol = exact_rtol(dtype)
     library = OPTIMIZER_LIBRARY.get(ref.name, ref.name)

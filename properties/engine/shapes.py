@@ -68,10 +68,10 @@ def _run_once(spec: LayerSpec, cls: Any, dtype: Any, arrays: Arrays, draw: Draws
     are the cells' business."""
     copies = {k: np.array(v, copy=True) for k, v in arrays.items()}
     drv = driver_for(spec)
-    layer = drv.build(cls, copies, dtype)
     if isinstance(drv, OptimizerDriver):  # an optimizer has no forward/backward: its update steps
-        drv.run(layer, copies, dtype)
+        drv.trajectory(cls, copies, dtype)
         return
+    layer = drv.build(cls, copies, dtype)
     out = drv.forward(layer, copies)
     if not spec.backward:  # a convention with no backward in this mode (batch_norm_eval_forward)
         return

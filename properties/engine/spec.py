@@ -15,6 +15,8 @@ from typing import Any, Literal, TypeVar
 import numpy as np
 from hypothesis import strategies as st
 
+from layer_crosscheck.properties.engine.binding import calling_forms
+
 __all__ = [
     "Alternative",
     "Arrays",
@@ -263,4 +265,5 @@ class LayerSpec:
             "dtypes": [np.dtype(t).name for t in self.dtypes],
             "settings": dict(self.settings),
             "alternatives": [a.flags() for a in self.alternatives],
+            "calls": calling_forms(self),
         }

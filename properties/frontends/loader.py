@@ -1,5 +1,8 @@
 """Load the class a user names on the command line: ``path/to/file.py:Class`` or ``pkg.module:Class``.
 
+A file is loaded on its own, under a name of its path; one whose package-relative imports
+(``from .functions import *``) need its package is imported as the module of its package it is.
+
 Every failure is a :class:`UsageError` whose message is one line, so the command line can print
 it without a traceback.
 """
@@ -81,7 +84,39 @@ def _from_file(path_text: str) -> ModuleType:
         del sys.modules[name]
         if isinstance(exc, KeyboardInterrupt):
             raise
+        if isinstance(exc, ImportError) and "relative import" in str(exc):
+            return _from_package(path, path_text)
         raise UsageError(f"cannot import {path_text}: {one_line(exc)}") from None
+    return module
+
+
+def _package_name(path: Path) -> tuple[str, str]:
+    """The dotted name of a file in its package, and the directory the package is imported from:
+    ``root/pkg/sub/file.py`` with ``__init__.py`` in ``pkg/sub/`` and ``pkg/`` is ``pkg.sub.file``
+    from ``root``; a directory without ``__init__.py`` is a namespace package of its own name."""
+    parts, root = [path.stem], path.parent
+    while (root / "__init__.py").is_file() and root.parent != root:
+        parts.insert(0, root.name)
+        root = root.parent
+    if len(parts) == 1:
+        parts.insert(0, root.name)
+        root = root.parent
+    return ".".join(parts), str(root)
+
+
+def _from_package(path: Path, path_text: str) -> ModuleType:
+    """A file with package-relative imports (``from .functions import *``), imported as the module
+    of its package that it is (``_package_name``), the package's root first on ``sys.path``."""
+    dotted, root = _package_name(path)
+    tried = f"cannot import {path_text} as module {dotted} of its package (from {root})"
+    try:
+        with _import_path([root, *_import_roots(path)]):
+            module = importlib.import_module(dotted)
+    except Exception as exc:
+        raise UsageError(f"{tried}: {one_line(exc)}") from None
+    loaded = getattr(module, "__file__", None)
+    if loaded is None or Path(loaded).resolve() != path:
+        raise UsageError(f"{tried}: a module of that name is already loaded from {loaded}")
     return module
 
 

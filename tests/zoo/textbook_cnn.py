@@ -209,9 +209,10 @@ class DropoutNoTrainFlag(Dropout):
 
 
 class DropoutOtherConstructor(Dropout):
-    """A constructor that takes ``p``, not the book's ``dropout_ratio``."""
+    """A constructor that takes ``p`` by keyword only, not the book's ``dropout_ratio``: neither
+    the name nor the position binds (a positional ``p`` is bound: tests/test_binding.py)."""
 
-    def __init__(self, p=0.5):
+    def __init__(self, *, p=0.5):
         super().__init__(p)
 
 
