@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ._base import Layer, LayerError
 from ._network import Network
-from .activations import Tanh
+from .activations import LeakyRelu, Tanh
 from .batchnorm import BatchNormalization
 from .book2_layers import Embedding, MatMul
 from .conv import Convolution
@@ -20,6 +20,7 @@ from .graph_nodes import Exp, Log, Reciprocal, Repeat, Sum
 from .im2col import col2im, fold, im2col, unfold
 from .layers import AddLayer, Affine, MulLayer, Relu, Sigmoid, Softmax, SoftmaxWithLoss
 from .losses import CrossEntropyError, SigmoidWithLoss
+from .normalization import GroupNorm, LayerNorm, SpatialBatchNorm
 from .optimizers import SGD, AdaGrad, AdaGradEpsInside, Adam, AdamEpsHat, Momentum, Nesterov
 from .pooling import Pooling
 from .simple_conv_net import SimpleConvNet
@@ -39,8 +40,11 @@ __all__ = [
     "Dropout",
     "Embedding",
     "Exp",
+    "GroupNorm",
     "Layer",
     "LayerError",
+    "LayerNorm",
+    "LeakyRelu",
     "Log",
     "MatMul",
     "Momentum",
@@ -56,6 +60,7 @@ __all__ = [
     "SimpleConvNet",
     "Softmax",
     "SoftmaxWithLoss",
+    "SpatialBatchNorm",
     "Sum",
     "Tanh",
     "TwoLayerNet",

@@ -19,6 +19,7 @@ from layer_crosscheck.properties.engine import strategies
 from layer_crosscheck.properties.engine.compare import Errors, Mismatch, compare
 from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.optimizer import check_optimizer
+from layer_crosscheck.properties.engine.scales import derived_grad_scales, derived_value_scale
 from layer_crosscheck.properties.engine.spec import Arrays, Draw, LayerSpec, Sizes
 from layer_crosscheck.properties.engine.tolerances import exact_rtol, fd_roundoff, fd_rtol
 from layer_crosscheck.reference import get_reference
@@ -164,9 +165,9 @@ def _compare_gradients(
 
 def _grad_scales(spec: LayerSpec, arrays: Arrays, dout: np.ndarray) -> dict[str, float]:
     """``spec.grad_scale`` per gradient: one number for all of them, or a mapping by name (0 where
-    it names none); empty when the spec declares none."""
+    it names none), derived from its math (``derive_scales``); empty when the spec declares none."""
     if spec.grad_scale is None:
-        return {}
+        return derived_grad_scales(spec, arrays, dout) if spec.derive_scales else {}
     s = spec.grad_scale(arrays, dout)
     if isinstance(s, Mapping):
         return {n: float(s.get(n, 0.0)) for n in spec.wrt}
@@ -184,17 +185,26 @@ def gradient_scale(spec: LayerSpec, arrays: Arrays, dout: np.ndarray, want: np.n
 def _value_scale(spec: LayerSpec, arrays: Arrays, want: np.ndarray) -> float | None:
     """What forward errors are judged against: ``compare``'s default (the largest finite reference
     entry), or at least the size of the terms the value is made of when the spec declares it."""
-    if spec.value_scale is None:
+    terms = _declared_value_scale(spec, arrays)
+    if terms is None:
         return None
     w = np.abs(np.asarray(want, dtype=np.float64))
-    return max(float(np.max(w[np.isfinite(w)], initial=0.0)), spec.value_scale(arrays))
+    return max(float(np.max(w[np.isfinite(w)], initial=0.0)), terms)
+
+
+def _declared_value_scale(spec: LayerSpec, arrays: Arrays) -> float | None:
+    """``spec.value_scale``, or the one derived from its math (``derive_scales``), or None."""
+    if spec.value_scale is not None:
+        return spec.value_scale(arrays)
+    return derived_value_scale(spec, arrays) if spec.derive_scales else None
 
 
 def _roundoff_size(spec: LayerSpec, arrays: Arrays, out: np.ndarray) -> np.ndarray:
     """How large the output's rounding is, elementwise, for the round-off of a finite difference:
     ``|out|``, or the size of its terms (``value_scale``) where that is larger."""
     size = np.abs(out.astype(np.float64))
-    return np.maximum(size, spec.value_scale(arrays)) if spec.value_scale else size
+    terms = _declared_value_scale(spec, arrays)
+    return size if terms is None else np.maximum(size, terms)
 
 
 def _kink_masks(spec: LayerSpec, arrays: Arrays, step: float) -> Arrays:
@@ -220,17 +230,20 @@ def _leave_out_kinks(spec: LayerSpec, arrays: Arrays, ref_name: str, got: Arrays
                 side[n][..., m] = np.nan
 
 
-def _check_conventions(spec: LayerSpec, arrays: Arrays, got: Arrays) -> None:
-    """At a kink the layer must give exactly the gradient its declared convention prescribes."""
+def _check_conventions(spec: LayerSpec, arrays: Arrays, got: Arrays, dout: np.ndarray) -> None:
+    """At a kink the layer must give the gradient its declared convention prescribes: exactly a
+    number, or a function of ``dout`` to within an ulp of the dtype (``alpha * dout`` rounds once)."""
     if spec.at_kinks is None:
         return
     for n, (mask, value) in spec.at_kinks(arrays).items():
-        wrong = mask & (got[n] != value)
+        want = np.broadcast_to(value(dout) if callable(value) else value, got[n].shape)
+        ulp = np.finfo(got[n].dtype).eps if callable(value) and got[n].dtype.kind == "f" else 0.0
+        wrong = mask & ~(np.abs(got[n] - want) <= ulp * np.abs(want))
         if wrong.any():
             i = tuple(int(j) for j in np.argwhere(wrong)[0])
             raise Mismatch(
                 f"{spec.name} d{n} at a kink {i}: got {float(got[n][i])!r}, but the declared convention "
-                f"({spec.convention}) gives {value!r}"
+                f"({spec.convention}) gives {float(want[i])!r}"
             )
 
 
@@ -245,7 +258,7 @@ def check_fd(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Err
     arrays, layer, out = _draw_and_run(spec, cls, ref, draw, dtype)
     dout = draw_dout(spec, draw, dtype, out.shape)
     got = driver_for(spec).backward(layer, dout, arrays)
-    _check_conventions(spec, arrays, got)
+    _check_conventions(spec, arrays, got, dout)
     masks = _kink_masks(spec, arrays, ref.step(dtype))
     drawn = {n: draw(strategies.direction(arrays[n].dtype, arrays[n].shape)) for n in spec.wrt}
     directions = {n: np.where(masks[n], 0, u).astype(u.dtype) for n, u in drawn.items()}
@@ -256,9 +269,9 @@ def check_fd(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Err
     terms = [got[n].astype(np.float64) * d.delta[n] for n in spec.wrt]
     analytic = float(sum(t.sum() for t in terms))
     scale = float(sum(np.abs(t).sum() for t in terms) + np.abs(v * d.difference).sum())
-    if spec.grad_scale:  # a gradient smaller than its terms still carries their rounding
+    if spec.grad_scale or spec.derive_scales:  # a gradient smaller than its terms carries their rounding
         scales = _grad_scales(spec, arrays, dout)
-        scale = max(scale, sum(scales[n] * float(np.abs(d.delta[n]).sum()) for n in spec.wrt))
+        scale = max(scale, sum(scales.get(n, 0.0) * float(np.abs(d.delta[n]).sum()) for n in spec.wrt))
     assume(scale > 0)
     rtol = fd_rtol(dtype, spec.cond(arrays))
     atol = fd_roundoff(dtype, v, _roundoff_size(spec, arrays, out))

@@ -140,8 +140,9 @@ class LayerSpec:
     net_args: Callable[[Arrays], tuple[Any, ...]] | None = None
     #: elements within ``margin`` of a point where the layer is not differentiable
     kinks: Callable[[Arrays, float], dict[str, np.ndarray]] | None = None
-    #: the gradient the layer's convention prescribes exactly at its kinks: {name: (mask, value)}
-    at_kinks: Callable[[Arrays], dict[str, tuple[np.ndarray, float]]] | None = None
+    #: the gradient the layer's convention prescribes exactly at its kinks: {name: (mask, value)};
+    #: ``value`` a number, or a function of the upstream gradient (leaky ReLU: ``alpha * dout``)
+    at_kinks: Callable[[Arrays], dict[str, tuple[np.ndarray, Any]]] | None = None
     convention: str = ""
     #: the references whose gradient exactly at a kink follows ``convention`` (None: all of them);
     #: the others are not compared at the elements ``kinks(arrays, 0.0)`` marks (e.g. max-pooling
@@ -158,6 +159,9 @@ class LayerSpec:
     grad_scale: Callable[[Arrays, np.ndarray], float | Mapping[str, float]] | None = None
     #: the same for the forward value (``x - mean(x)``)
     value_scale: Callable[[Arrays], float] | None = None
+    #: True: where ``grad_scale`` or ``value_scale`` is None, the engine derives it from the spec's
+    #: own math (componentwise condition numbers by autodiff, ``engine.scales``): no hooks to write
+    derive_scales: bool = False
     #: constructor keywords for the spec's own layer only (impl's switch to this convention, e.g.
     #: ``inverted=False``); never given to a class brought to be checked
     layer_kwargs: Mapping[str, Any] = field(default_factory=dict)
