@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from layer_crosscheck.properties.engine.errors import InterfaceError
+from layer_crosscheck.properties.engine.sandbox import foreign
 from layer_crosscheck.properties.engine.spec import Arrays, LayerSpec
 
 __all__ = ["BadInterface", "Driver", "driver_for"]
@@ -91,7 +92,8 @@ class Driver:
                 f"{_mismatch(name if init else f'{name}.{method}', exc)}: the {self.spec.name} spec calls "
                 f"{call}; see `crosscheck list` for the interface each spec drives"
             ) from None
-        return fn(*args, **kwargs)
+        name = getattr(target, "__name__", "?") if init else f"{type(target).__name__}.{method}"
+        return foreign(name, fn, *args, **kwargs)
 
     def positional_names(self) -> tuple[str, ...]:
         return tuple(i for i in self.spec.inputs if i not in self.spec.keyword_inputs)
@@ -178,7 +180,7 @@ class NetDriver(Driver):
         sig = _signature(cls)
         if np.dtype(dtype) != np.float64 and sig is not None and "dtype" in sig.parameters:
             kwargs["dtype"] = dtype
-        net = cls(*args, **kwargs)
+        net = foreign(getattr(cls, "__name__", "?"), cls, *args, **kwargs)
         store = getattr(net, "params", None)
         if not isinstance(store, dict):
             raise BadInterface(f"{type(net).__name__} has no `params` dict")
@@ -195,13 +197,15 @@ class NetDriver(Driver):
 
     def forward(self, layer: Any, arrays: Arrays) -> np.ndarray:
         args, kwargs = self.call_args(arrays)
-        return np.asarray(_returned(layer.loss(*args, **kwargs), layer, "loss", "loss"))
+        loss = foreign(f"{type(layer).__name__}.loss", layer.loss, *args, **kwargs)
+        return np.asarray(_returned(loss, layer, "loss", "loss"))
 
     def backward(self, layer: Any, dout: np.ndarray, arrays: Arrays) -> Arrays:
         if not np.all(dout == 1):
             raise ValueError("a network's gradient(x, t) is only defined for an upstream gradient of 1")
         args, kwargs = self.call_args(arrays)
-        grads = _returned(layer.gradient(*args, **kwargs), layer, "gradient", "grads")
+        grads = foreign(f"{type(layer).__name__}.gradient", layer.gradient, *args, **kwargs)
+        grads = _returned(grads, layer, "gradient", "grads")
         name = type(layer).__name__
         missing = [p for p in self.spec.params if p not in grads]
         if missing:
