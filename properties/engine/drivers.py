@@ -6,6 +6,7 @@ the instance has one, it is the truth) or in attributes named ``d`` + parameter 
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import re
 from typing import Any
@@ -29,6 +30,24 @@ def _returned(value: Any, owner: Any, method: str, name: str) -> Any:
     if value is None:
         raise BadInterface(f"{type(owner).__name__}.{method} returned None: did you forget `return {name}`?")
     return value
+
+
+def _one_gradient(result: Any, shape: tuple[int, ...], call: str, name: str) -> Any:
+    """A one-input layer's gradient: an array, or a list or tuple that holds it (book 2's ``[dx]``,
+    a two-input habit's ``dx, None``) or is it (``dx.tolist()``); anything else is named as it is."""
+    if not isinstance(result, (tuple, list)):
+        return result
+    with contextlib.suppress(ValueError):  # a ragged sequence has no shape
+        if np.shape(result) == shape:
+            return result
+    first = result[0] if result else None
+    with contextlib.suppress(ValueError):
+        if first is not None and np.shape(first) == shape:
+            return first
+    raise BadInterface(
+        f"{call} returned a {type(result).__name__} of {len(result)} item(s), which neither is nor "
+        f"starts with a gradient for {name} (shape {shape}): return {name}'s gradient as one array"
+    )
 
 
 def _array(value: Any, what: str) -> np.ndarray:
@@ -129,14 +148,20 @@ class Driver:
         wanted = tuple(i for i in self.spec.inputs if i not in self.spec.constants)
         # only parameters differentiated (Embedding): what backward returns is moot, None included
         result = _returned(result, layer, "backward", "dx") if wanted else ()
-        if len(wanted) == 1 and not isinstance(result, (tuple, list)):
-            result = (result,)
+        if len(wanted) == 1:
+            result = (_one_gradient(result, arrays[wanted[0]].shape, f"{name}.backward", wanted[0]),)
         if not isinstance(result, (tuple, list)) or len(result) < len(wanted):
             raise BadInterface(
                 f"{name}.backward returned {type(result).__name__}; expected gradients for {wanted}"
             )
         pairs = zip(wanted, result, strict=False)
         grads = {n: _array(g, f"{name}.backward's gradient for {n}") for n, g in pairs}
+        for n in wanted:
+            if grads[n].shape != np.shape(arrays[n]):
+                raise BadInterface(
+                    f"{name}.backward's gradient for {n} has shape {grads[n].shape}, but {n} has shape "
+                    f"{np.shape(arrays[n])}"
+                )
         grads.update(self.param_grads(layer))
         return grads
 

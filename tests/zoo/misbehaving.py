@@ -90,7 +90,7 @@ class ReluMaskOnClass:
 
 
 class ReluBackwardReturnsTuple(_Relu):
-    """backward returns ``dx, None`` (a two-input layer's habit) for a one-input layer."""
+    """backward returns ``dx, None`` (a two-input layer's habit) for a one-input layer. Right."""
 
     def backward(self, dout):
         return super().backward(dout), None
@@ -101,6 +101,22 @@ class ReluBackwardReturnsList(_Relu):
 
     def backward(self, dout):
         return [super().backward(dout)]
+
+
+class ReluBackwardReturnsNestedList(_Relu):
+    """backward returns ``dx.tolist()``: the right values as nested lists. Right (it was told of a
+    shape mismatch, and the harness's own IndexError was called the class raising)."""
+
+    def backward(self, dout):
+        return super().backward(dout).tolist()
+
+
+class ReluBackwardReturnsPair(_Relu):
+    """backward returns the gradient summed two ways, ``[dx.sum(0), dx.sum(1)]``: no gradient for x."""
+
+    def backward(self, dout):
+        dx = super().backward(dout)
+        return [dx.sum(axis=0), dx.sum(axis=1)]
 
 
 class ReLU(_Relu):
