@@ -12,10 +12,11 @@ user's class runs (:func:`isolated`), every call into it goes through :func:`for
   ``--format json`` stays JSON and the verdict stays the first line;
 - restores the working directory the code changed.
 
-For the whole check nothing is written where the user works: no bytecode (``__pycache__``) and
-Hypothesis's files (its example database, the literals it collects from the user's file) go to a
-temporary directory that is removed afterwards. Exceptions raised inside a foreign call are marked,
-so an exception from the harness's own code is told apart (:func:`harness_crash`).
+Nothing is written where the user works: no bytecode (``__pycache__``) for what a foreign call
+imports, and for the whole check Hypothesis's files (its example database, the literals it collects
+from the user's file) go to a temporary directory that is removed afterwards. Exceptions raised
+inside a foreign call are marked, so one from the harness's own code is told apart
+(:func:`harness_crash`).
 """
 
 from __future__ import annotations
@@ -118,17 +119,14 @@ def isolated(timeout: float | None = DEFAULT_CALL_TIMEOUT) -> Iterator[None]:
     if _session is not None:
         yield
         return
-    cwd = os.getcwd()
-    saved_bytecode, saved_exit = sys.dont_write_bytecode, os._exit
+    cwd, saved_exit = os.getcwd(), os._exit
     _session = _Session(timeout or None)
-    sys.dont_write_bytecode = True
     os._exit = _exit_raising
     try:
         with _hypothesis_home():
             yield
     finally:
         os._exit = saved_exit
-        sys.dont_write_bytecode = saved_bytecode
         _session = None
         _restore_cwd(cwd)
 
@@ -185,9 +183,10 @@ def foreign(what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         f"{what} did not return within {s.timeout:g} s, the time limit of each call into the class "
         "(--call-timeout SECONDS); it was not called again"
     )
-    cwd = os.getcwd()
+    cwd, bytecode = os.getcwd(), sys.dont_write_bytecode
     out = io.StringIO()
     s.depth += 1
+    sys.dont_write_bytecode = True  # what the class imports leaves no __pycache__ beside it
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out), _time_limit(s.timeout, limit):
             return fn(*args, **kwargs)
@@ -209,6 +208,7 @@ def foreign(what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         raise
     finally:
         s.depth -= 1
+        sys.dont_write_bytecode = bytecode
         s.keep(out.getvalue())
         _restore_cwd(cwd)
 
