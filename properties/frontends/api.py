@@ -201,10 +201,10 @@ def check_layer(
     run.selected = None if shapes is None else chosen
     run.settings = dict(settings or {})
     run.notes = [note] if note else []
+    _raise_harness_crash(run)
     if not run.ok:
         run.convention = identify(asked, cls, run, run.target, refs, dts[0], run.seed, preflight)
     run.hints = find_hints(run, s, cls)
-    _raise_harness_crash(run)
     run.notes += filter(None, [sandbox.output_note()])
     return run
 
@@ -212,9 +212,11 @@ def check_layer(
 def _raise_harness_crash(run: Run) -> None:
     """The first exception of the harness's own code in a cell, raised, when no failure is the
     class's: the run cannot be a verdict on the class (a bug in crosscheck, exit 3)."""
-    crashes = [r.exception for r in run.failures if sandbox.harness_crash(r.exception)]
-    if crashes and len(crashes) == len(run.failures) and all(s.ok for s in run.shapes):
-        raise crashes[0]  # type: ignore[misc]
+    first = run.failures[0].exception if run.failures else None
+    if first is None or not all(s.ok for s in run.shapes):
+        return
+    if all(sandbox.harness_crash(r.exception) for r in run.failures):
+        raise first
 
 
 def assert_layer_matches(
