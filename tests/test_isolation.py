@@ -67,6 +67,7 @@ def test_a_hanging_forward_is_stopped_by_the_time_limit_and_named(tmp_path: Path
     assert done.returncode == 1, done.stdout + done.stderr
     assert first_line(done).startswith("ReluHangs DISAGREES with spec relu")
     assert "ReluHangs.forward did not return within 0.5 s" in done.stdout
+    assert "(at " in done.stdout and "misbehaving.py:" in done.stdout and " in forward)" in done.stdout
     assert "--call-timeout 0.5" in done.stdout.splitlines()[-1]  # the line that repeats the run
 
 

@@ -273,7 +273,11 @@ def describe(exc: BaseException, status: Status) -> str:
     if sandbox.harness_crash(exc):
         text = f"crosscheck's own code raised, not the class (a bug in crosscheck: please report it): {text}"
     numpy_dir = str(Path(np.__file__).parent)
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(numpy_dir)]
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if not f.filename.startswith(numpy_dir) and f.filename != sandbox.__file__  # its time limit
+    ]
     if not frames:
         return text
     path = Path(frames[-1].filename)

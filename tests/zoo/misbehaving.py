@@ -3,7 +3,8 @@ the process, hang, flood stdout, keep state on the class, change the working dir
 they do, ``crosscheck check``'s first line must be its own verdict, and the right one
 (tests/test_isolation.py). NumPy only, like a learner's file given as ``path/to/file.py:Class``.
 
-Each wrong one is a ReLU (``--as relu``); the correct ones beside them must still pass.
+Each wrong one is a ReLU (``--as relu``); the correct ones beside them must still pass. NumPy
+only but for the right ReLU they start from (correct.py's), like mistakes.py.
 """
 
 import os
@@ -12,23 +13,7 @@ import time
 
 import numpy as np
 
-
-class _Relu:
-    """A right ReLU on the instance, the base the misbehaving ones change one thing of."""
-
-    def __init__(self):
-        self.mask = None
-
-    def forward(self, x):
-        self.mask = x <= 0
-        out = x.copy()
-        out[self.mask] = 0
-        return out
-
-    def backward(self, dout):
-        dx = dout.copy()
-        dx[self.mask] = 0
-        return dx
+from tests.zoo.correct import ReluWhere as _Relu  # right, on the instance: each below changes one thing
 
 
 class ReluExitsInForward(_Relu):
