@@ -362,7 +362,9 @@ def check_no_mutation(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: An
 
 
 def check_state(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
-    """Forward twice then backward uses the latest forward; backward twice gives the same result."""
+    """Forward twice then backward uses the latest forward; backward twice gives the same result;
+    two live instances keep their own state (a mask kept on the class, not the instance, passes
+    every single-instance check and breaks the first of two ReLUs in one network)."""
     first, sizes = draw_case(spec, draw, dtype, fixed_shapes=_fixed_shapes(ref))
     second, _ = draw_case(spec, draw, dtype, sizes)
     latest = {**first, **{i: second[i] for i in spec.inputs}}
@@ -383,6 +385,31 @@ def check_state(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> 
         what = f"{spec.name} d{n}"
         errors |= compare(got[n], fresh[n], rtol, dtype=dtype, what=f"{what} after two forwards vs one")
         errors |= compare(again[n], got[n], rtol, dtype=dtype, what=f"{what}: second backward vs first")
+    return errors | _two_instances(spec, cls, first, latest, dout, fresh, dtype)
+
+
+def _two_instances(
+    spec: LayerSpec, cls: Any, first: Arrays, latest: Arrays, dout: np.ndarray, alone: Arrays, dtype: Any
+) -> Errors:
+    """Two instances, forward on ``first`` then (the second) on ``latest``, then backward both: each
+    must give what a single instance gives (``alone``: the one on ``latest``)."""
+    drv = driver_for(spec)
+    one, other = drv.build(cls, first, dtype), drv.build(cls, latest, dtype)
+    drv.forward(one, first)
+    drv.forward(other, latest)
+    got_one = drv.backward(one, dout, first)
+    got_other = drv.backward(other, dout, latest)
+    single = drv.build(cls, first, dtype)
+    drv.forward(single, first)
+    alone_one = drv.backward(single, dout, first)
+    shared = "(state kept on the class is shared by every instance)"
+    errors = Errors()
+    for n in spec.wrt:
+        rtol = exact_rtol(dtype, spec.cond(first))
+        what = f"{spec.name} d{n} of an instance after another instance's forward vs alone {shared}"
+        errors |= compare(got_one[n], alone_one[n], rtol, dtype=dtype, what=what)
+        what = f"{spec.name} d{n} of the second of two live instances vs alone {shared}"
+        errors |= compare(got_other[n], alone[n], rtol, dtype=dtype, what=what)
     return errors
 
 

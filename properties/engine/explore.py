@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import Flaky, Unsatisfiable, UnsatisfiedAssumption
 from hypothesis.reporting import with_reporter
 
+from layer_crosscheck.properties.engine import sandbox
 from layer_crosscheck.properties.engine.checks import draw_case
 from layer_crosscheck.properties.engine.compare import Errors
 from layer_crosscheck.properties.engine.matrix import SELF, Cell
@@ -211,8 +212,10 @@ def explore(
         overrides["max_examples"] = examples
     if derandomize is not None:
         overrides["derandomize"] = derandomize
-    if seed is not None:
-        overrides["database"] = None  # a given seed means exactly these draws, nothing saved before
+    if seed is not None or sandbox.active():
+        # a given seed means exactly these draws, nothing saved before; a check of somebody's
+        # class leaves no database behind where they work
+        overrides["database"] = None
     if shrink_seconds == 0:
         overrides["phases"] = [p for p in base.phases if p is not Phase.shrink]
     if replay is not None:  # one run on the recorded values; Hypothesis is there for ``assume``
@@ -267,8 +270,14 @@ def describe(exc: BaseException, status: Status) -> str:
     if status != "error" and isinstance(exc, AssertionError):
         return text
     text = f"{type(exc).__name__}: {text}"
+    if sandbox.harness_crash(exc):
+        text = f"crosscheck's own code raised, not the class (a bug in crosscheck: please report it): {text}"
     numpy_dir = str(Path(np.__file__).parent)
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(numpy_dir)]
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if not f.filename.startswith(numpy_dir) and f.filename != sandbox.__file__  # its time limit
+    ]
     if not frames:
         return text
     path = Path(frames[-1].filename)

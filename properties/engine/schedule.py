@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import random
+import signal
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -105,7 +106,7 @@ def _in_parallel(
     """Run groups of cells in spawned processes; a group whose spec a fresh process does not have
     (one registered at run time) runs here."""
     ctx = multiprocessing.get_context("spawn")  # never fork a process that may hold torch/jax threads
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_leave_interrupts_to_parent)
     try:
         futures = {pool.submit(_work, [work[i].key for i in g], options): g for g in groups}
         for future in as_completed(futures):
@@ -116,9 +117,26 @@ def _in_parallel(
             for i, r in zip(group, results, strict=True):
                 deliver(i, r)
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+        _stop(pool)
         raise
     pool.shutdown()
+
+
+def _leave_interrupts_to_parent() -> None:
+    """In a worker: Ctrl-C reaches the whole process group; the parent stops the workers."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop the workers now (Ctrl-C, an error): a running cell is not waited for."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
+    if terminate is not None:
+        terminate()
+        return
+    # before shutdown, which forgets them; a private attribute up to Python 3.13
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def run_matrix(

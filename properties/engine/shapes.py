@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from layer_crosscheck.properties.engine import sandbox
 from layer_crosscheck.properties.engine.checks import draw_case, draw_dout
 from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.errors import UsageError
@@ -96,6 +97,8 @@ def probe(
             try:
                 _run_once(spec, cls, dtype, arrays, draw)
             except Exception as exc:  # whatever the class raises on these shapes is the finding
+                if sandbox.harness_crash(exc):  # not the class's: the harness's own crash
+                    raise
                 message = " ".join(describe(exc, "error").split())
                 results.append(ShapeResult(i, label, "raises", message))
             else:

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from layer_crosscheck.properties.engine import sandbox
 from layer_crosscheck.properties.engine.chain import chain
 from layer_crosscheck.properties.engine.checks import draw_case, property_named
 from layer_crosscheck.properties.engine.conventions import adapt_to, identify
@@ -20,13 +21,19 @@ from layer_crosscheck.properties.engine.explore import (
     first_example,
 )
 from layer_crosscheck.properties.engine.matrix import SELF, cells
-from layer_crosscheck.properties.engine.registry import get_spec
+from layer_crosscheck.properties.engine.registry import SPECS, get_spec
 from layer_crosscheck.properties.engine.results import CellResult, Run
 from layer_crosscheck.properties.engine.schedule import resolve_dtypes, resolve_references, run_matrix
 from layer_crosscheck.properties.engine.shapes import probe, restrict, select
 from layer_crosscheck.properties.engine.spec import LayerSpec
 from layer_crosscheck.properties.frontends.hints import find_hints
-from layer_crosscheck.properties.frontends.loader import commas, load_target, one_line, target_name
+from layer_crosscheck.properties.frontends.loader import (
+    commas,
+    did_you_mean,
+    load_target,
+    one_line,
+    target_name,
+)
 from layer_crosscheck.reference import get_reference
 
 __all__ = ["assert_layer_matches", "check_layer", "preflight", "replay"]
@@ -104,7 +111,9 @@ def spec_named(spec: str | LayerSpec) -> LayerSpec:
     try:
         return get_spec(spec)
     except KeyError as exc:
-        raise UsageError(str(exc.args[0])) from None
+        close = did_you_mean(spec, SPECS)  # the close name first, not after forty others
+        message = f"unknown spec {spec!r}{close} (see crosscheck list)" if close else exc.args[0]
+        raise UsageError(message) from None
 
 
 def _expect_judges(spec: LayerSpec, refs: Sequence[str], dtypes: Sequence[Any]) -> None:
@@ -122,6 +131,7 @@ def _expect_judges(spec: LayerSpec, refs: Sequence[str], dtypes: Sequence[Any]) 
     )
 
 
+@sandbox.isolating
 def check_layer(
     layer: Any,
     spec: str | LayerSpec,
@@ -135,6 +145,7 @@ def check_layer(
     progress: Callable[[int, int, CellResult], None] | None = None,
     shapes: Sequence[int] | None = None,
     settings: Mapping[str, Any] | None = None,
+    call_timeout: float | None = sandbox.DEFAULT_CALL_TIMEOUT,
 ) -> Run:
     """Every property of ``spec`` for somebody's class ``layer``: a class, a ``file.py:Class`` /
     ``module:Class`` target, or a chain of them (``[Softmax, CrossEntropyError]``: forward in order,
@@ -146,7 +157,11 @@ def check_layer(
     NumPy floating-point warnings from the class are reported and its values judged
     (``1/(1+np.exp(-x))`` overflows at x = -710 and is still right); ``strict_fp`` fails on them.
     Each chosen shape-set entry (``shapes``: indices) is tried once first (``run.shapes``); the cells
-    judge those the class runs on, and one it raises on fails the run without erroring every cell."""
+    judge those the class runs on, and one it raises on fails the run without erroring every cell.
+    Every call into the class is guarded (``engine.sandbox``): ``sys.exit`` and ``os._exit`` are
+    findings, each call has ``call_timeout`` seconds (None: no limit), what it prints is a note,
+    nothing is written under the working directory. The harness's own crash is raised, never
+    reported as a disagreement."""
     # the target first: a missing file or class is reported before any reference is resolved
     cls = load_layer(layer)
     s = spec_named(spec)
@@ -186,10 +201,22 @@ def check_layer(
     run.selected = None if shapes is None else chosen
     run.settings = dict(settings or {})
     run.notes = [note] if note else []
+    _raise_harness_crash(run)
     if not run.ok:
         run.convention = identify(asked, cls, run, run.target, refs, dts[0], run.seed, preflight)
     run.hints = find_hints(run, s, cls)
+    run.notes += filter(None, [sandbox.output_note()])
     return run
+
+
+def _raise_harness_crash(run: Run) -> None:
+    """The first exception of the harness's own code in a cell, raised, when no failure is the
+    class's: the run cannot be a verdict on the class (a bug in crosscheck, exit 3)."""
+    first = run.failures[0].exception if run.failures else None
+    if first is None or not all(s.ok for s in run.shapes):
+        return
+    if all(sandbox.harness_crash(r.exception) for r in run.failures):
+        raise first
 
 
 def assert_layer_matches(

@@ -3,14 +3,18 @@
 Exit status: 0 everything agrees; 1 a disagreement, or the class raised on a shape set checked
 (``check --shapes`` restricts them), or it follows another known convention (named first, with
 the ``--as``/``--set`` flags under which it is fully checked); 2 a usage error (one line on stderr),
-an interface the spec cannot drive included. Progress goes to stderr, so stdout can be piped.
+an interface the spec cannot drive included; 3 crosscheck itself crashed (a bug in crosscheck,
+with its traceback), never reported as a disagreement. Progress goes to stderr, so stdout can be
+piped; what the checked class prints is captured and shown as a note.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import shlex
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -18,11 +22,15 @@ from typing import Any, NoReturn
 from layer_crosscheck.properties.engine.explore import DEFAULT_EXAMPLES, SHRINK_SECONDS
 from layer_crosscheck.properties.engine.registry import SPECS
 from layer_crosscheck.properties.engine.results import CellResult
+from layer_crosscheck.properties.engine.sandbox import DEFAULT_CALL_TIMEOUT
 from layer_crosscheck.properties.engine.schedule import default_jobs, new_seed, run_matrix
 from layer_crosscheck.properties.frontends.api import check_layer, spec_named
 from layer_crosscheck.properties.frontends.loader import UsageError, commas
 
-__all__ = ["main"]
+__all__ = ["HARNESS_CRASH", "main"]
+
+#: the exit status of a crash of crosscheck itself (0 agrees, 1 disagrees, 2 usage error)
+HARNESS_CRASH = 3
 
 
 class _Parser(argparse.ArgumentParser):
@@ -55,9 +63,12 @@ def _setting(text: str) -> tuple[str, float]:
     if not sep or not key.strip():
         raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE (e.g. eps=1e-6)")
     try:
-        return key.strip(), float(value)
+        number = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a number (in {text!r})") from None
+    if not math.isfinite(number):
+        raise argparse.ArgumentTypeError(f"{text!r}: a setting must be a finite number")
+    return key.strip(), number
 
 
 def _run_options(p: argparse.ArgumentParser, default_dtypes: str) -> None:
@@ -154,6 +165,14 @@ def _parser() -> argparse.ArgumentParser:
         "they are reported as a note and the values are judged",
     )
     p.add_argument(
+        "--call-timeout",
+        type=_seconds,
+        default=DEFAULT_CALL_TIMEOUT,
+        metavar="SECONDS",
+        help="the time limit of each call into your class (constructor, forward, backward, ...; "
+        "default %(default)s, 0: none); a call that exceeds it is reported by name",
+    )
+    p.add_argument(
         "--shapes",
         metavar="INDICES",
         type=commas,
@@ -202,6 +221,8 @@ def _repeat_command(args: argparse.Namespace, seed: int) -> str:
         parts.append("--strict-fp")
     if getattr(args, "shapes", None):
         parts += ["--shapes", ",".join(args.shapes)]
+    if getattr(args, "call_timeout", DEFAULT_CALL_TIMEOUT) != DEFAULT_CALL_TIMEOUT:
+        parts += ["--call-timeout", f"{args.call_timeout:g}"]
     if getattr(args, "jobs", None) not in (None, default_jobs()):
         parts += ["--jobs", str(args.jobs)]
     if args.format != "table":
@@ -269,6 +290,7 @@ def _check(args: argparse.Namespace) -> int:
         progress=_progress(args, f"crosscheck check {shown}", seed),
         shapes=args.shapes,
         settings=dict(args.settings),
+        call_timeout=args.call_timeout,
     )
     if args.format == "json":
         sys.stdout.write(render(run, "json"))
@@ -278,7 +300,8 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """The console script; returns the exit status (0 agree, 1 disagree, 2 usage error)."""
+    """The console script; returns the exit status (0 agree, 1 disagree, 2 usage error, 3 a crash of
+    crosscheck itself)."""
     parser = _parser()
     try:
         args = parser.parse_args(argv)
@@ -296,3 +319,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("crosscheck: interrupted", file=sys.stderr)
         return 130
+    except Exception:  # the harness's own failure: never exit 1, which reads as "disagrees"
+        print(
+            f"crosscheck {args.command}: internal error: this is a bug in crosscheck, not a verdict "
+            "on your code; please report it with this traceback:",
+            file=sys.stderr,
+        )
+        traceback.print_exc(file=sys.stderr)
+        return HARNESS_CRASH

@@ -10,24 +10,33 @@ it without a traceback.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import hashlib
 import importlib
 import importlib.util
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from layer_crosscheck.properties.engine.errors import UsageError
+from layer_crosscheck.properties.engine.sandbox import foreign
 
-__all__ = ["UsageError", "commas", "is_file", "load_target", "one_line", "target_name"]
+__all__ = ["UsageError", "commas", "did_you_mean", "is_file", "load_target", "one_line", "target_name"]
 
 
 def commas(text: str) -> list[str]:
     """The items of a comma-separated command-line value (``--spec relu,tanh``)."""
     return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """``"; did you mean 'relu'?"`` for the closest of ``known`` to ``name`` (case aside), else ``""``."""
+    by_lower = {k.lower(): k for k in known}
+    close = difflib.get_close_matches(name.lower(), by_lower, n=1, cutoff=0.6)
+    return f"; did you mean {by_lower[close[0]]!r}?" if close else ""
 
 
 def one_line(exc: BaseException) -> str:
@@ -54,13 +63,16 @@ def _import_roots(path: Path) -> list[str]:
 @contextlib.contextmanager
 def _import_path(roots: list[str]) -> Iterator[None]:
     """``roots`` first on ``sys.path`` while the target is imported; ``sys.path`` exactly as it
-    was afterwards, whatever the imported file did to it (the book's ``sys.path.append(os.pardir)``)."""
-    saved = list(sys.path)
+    was afterwards, whatever the imported file did to it (the book's ``sys.path.append(os.pardir)``);
+    the working directory too (a file that changes it would move the next ``--chain`` target)."""
+    saved, cwd = list(sys.path), os.getcwd()
     sys.path[:0] = [r for r in roots if r not in sys.path]
     try:
         yield
     finally:
         sys.path[:] = saved
+        if os.getcwd() != cwd:
+            os.chdir(cwd)
 
 
 def _from_file(path_text: str) -> ModuleType:
@@ -79,7 +91,7 @@ def _from_file(path_text: str) -> ModuleType:
     sys.modules[name] = module
     try:
         with _import_path(_import_roots(path)):
-            spec.loader.exec_module(module)
+            foreign(f"importing {path_text}", spec.loader.exec_module, module)
     except BaseException as exc:
         del sys.modules[name]
         if isinstance(exc, KeyboardInterrupt):
@@ -124,7 +136,7 @@ def _from_module(module_name: str) -> ModuleType:
     # like `python -m`: a module in the current directory can be named
     try:
         with _import_path([os.getcwd()]):
-            return importlib.import_module(module_name)
+            return foreign(f"importing {module_name}", importlib.import_module, module_name)
     except ModuleNotFoundError as exc:
         if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
             raise UsageError(f"module not found: {module_name}") from None
@@ -144,7 +156,8 @@ def load_target(target: str) -> Any:
     obj: Any = module
     for attr in attr_path.split("."):
         if not hasattr(obj, attr):
-            raise UsageError(f"{module_part} has no class {attr_path!r}")
+            classes = [n for n, v in vars(obj).items() if isinstance(v, type)]
+            raise UsageError(f"{module_part} has no class {attr_path!r}{did_you_mean(attr, classes)}")
         obj = getattr(obj, attr)
     if not callable(obj):
         raise UsageError(f"{target} is a {type(obj).__name__}, not a class")
