@@ -19,6 +19,7 @@ from layer_crosscheck.properties.engine.explore import (
     explore,
     first_example,
 )
+from layer_crosscheck.properties.engine.kinds import classify, ordinary
 from layer_crosscheck.properties.engine.matrix import SELF, cells
 from layer_crosscheck.properties.engine.registry import get_spec
 from layer_crosscheck.properties.engine.results import CellResult, Run
@@ -135,6 +136,7 @@ def check_layer(
     progress: Callable[[int, int, CellResult], None] | None = None,
     shapes: Sequence[int] | None = None,
     settings: Mapping[str, Any] | None = None,
+    ordinary_only: bool = False,
 ) -> Run:
     """Every property of ``spec`` for somebody's class ``layer``: a class, a ``file.py:Class`` /
     ``module:Class`` target, or a chain of them (``[Softmax, CrossEntropyError]``: forward in order,
@@ -168,6 +170,8 @@ def check_layer(
     running = [r.index for r in per_shape if r.status == "runs"]
     # judged on the entries the class runs on; if it runs on none, on all chosen (every cell shows why)
     judged = restrict(s, running or chosen)
+    if ordinary_only:
+        judged = ordinary(judged)
     preflight(judged, cls, dts[0].type)
     run = run_matrix(
         [judged],
@@ -186,6 +190,9 @@ def check_layer(
     run.selected = None if shapes is None else chosen
     run.settings = dict(settings or {})
     run.notes = [note] if note else []
+    run.ordinary = ordinary_only
+    finding = classify(run, judged, cls, "raise" if strict_fp else "record")
+    run.kind, run.fault, run.kind_why = finding.kind, finding.fault, finding.why
     if not run.ok:
         run.convention = identify(asked, cls, run, run.target, refs, dts[0], run.seed, preflight)
     run.hints = find_hints(run, s, cls)

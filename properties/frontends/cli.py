@@ -160,6 +160,12 @@ def _parser() -> argparse.ArgumentParser:
         help="comma-separated shape sets to check, by index as `crosscheck list` and the report "
         "number them (default: all; a shape set the class raises on fails the check)",
     )
+    p.add_argument(
+        "--ordinary",
+        action="store_true",
+        help="draw ordinary magnitudes only (|x| <= 100 in float64, 10 in float32), as --shapes "
+        "does for shapes: a class that is FRAGILE at extreme inputs and right here exits 0",
+    )
     p.set_defaults(func=_check)
     return parser
 
@@ -202,6 +208,8 @@ def _repeat_command(args: argparse.Namespace, seed: int) -> str:
         parts.append("--strict-fp")
     if getattr(args, "shapes", None):
         parts += ["--shapes", ",".join(args.shapes)]
+    if getattr(args, "ordinary", False):
+        parts.append("--ordinary")
     if getattr(args, "jobs", None) not in (None, default_jobs()):
         parts += ["--jobs", str(args.jobs)]
     if args.format != "table":
@@ -269,6 +277,7 @@ def _check(args: argparse.Namespace) -> int:
         progress=_progress(args, f"crosscheck check {shown}", seed),
         shapes=args.shapes,
         settings=dict(args.settings),
+        ordinary_only=args.ordinary,
     )
     if args.format == "json":
         sys.stdout.write(render(run, "json"))

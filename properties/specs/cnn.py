@@ -199,6 +199,7 @@ register(
         kinks=_pool_kinks,
         at_kinks=_pool_at_kinks,
         convention="a tie's gradient goes to the window's first maximum in row-major order, like torch",
+        kink_name="tied maxima",
         kink_references=("torch",),  # XLA promises no order among a window's tied maxima
         row_wise=True,
     )
