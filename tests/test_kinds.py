@@ -123,3 +123,54 @@ def test_away_from_kinks_leaves_the_kinks_out_for_every_reference() -> None:
     assert spec.kink_references == () and spec.at_kinks is None
     assert all(s.convention is None for s in spec.samples)
     assert away_from_kinks(get_spec("affine")) is get_spec("affine")  # no kinks: the spec itself
+
+
+BOOK_CNN = Path(__file__).resolve().parent / "zoo" / "textbook_cnn.py"
+QUICK = ["--examples", "10", "--seed", "7", "--shrink-time", "0", "-q"]
+
+
+def test_no_convention_is_named_unless_a_rerun_under_it_passes(capsys: pytest.CaptureFixture[str]) -> None:
+    """A backward dividing by sqrt(var), not sqrt(var + eps): its forward agrees under every eps,
+    so a forward probe passes each alternative; the full rerun fails, and nothing is named (not the
+    command just run either)."""
+    for flags in (["--as", "batch_norm"], ["--as", "batch_norm_per_feature", "--set", "eps=1e-6"]):
+        ran = crosscheck(
+            capsys,
+            "check",
+            f"{BOOK_CNN}:BatchNormalizationNoEpsInBackward",
+            *flags,
+            "--reference",
+            "torch",
+            *QUICK,
+        )
+        assert ran.code == 1, ran.out
+        assert "CONVENTION" not in ran.out and "follows" not in ran.out
+        assert "DISAGREES with spec batch_norm" in ran.out.splitlines()[0]
+
+
+def test_every_hazard_has_a_shape_set_of_its_own() -> None:
+    """Overlapping windows without padding, and padding: a class that raises on one is still
+    checked on the other."""
+    from layer_crosscheck.properties.engine.registry import SPECS
+
+    with_hazards = [s for s in SPECS.values() if s.hazards]
+    assert {"convolution", "pooling"} <= {s.name for s in with_hazards}
+    for spec in with_hazards:
+        for name, reaches in spec.hazards.items():
+            others = [r for n, r in spec.hazards.items() if n != name]
+            alone = [s for s in spec.shapes if reaches(s) and not any(r(s) for r in others)]
+            assert alone, f"spec {spec.name}: no shape set has {name} alone"
+
+
+def test_the_shapes_advice_keeps_the_overlap_that_a_col2im_assigning_gets_wrong(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A book Pooling raising on padding: told to check shape sets 0,4 (the overlap without
+    padding); a col2im that assigns instead of adding fails there, the right one passes."""
+    flags = ["--as", "pooling", "--reference", "torch", *QUICK]
+    for cls, code in (("PoolingCol2imAssigns", 1), ("Pooling", 0)):
+        ran = crosscheck(capsys, "check", f"{BOOK_CNN}:{cls}", *flags)
+        assert ran.code == 1 and "--shapes 0,4" in ran.out, ran.out
+        assert "no shape set it runs on has padding" in ran.out
+        again = crosscheck(capsys, "check", f"{BOOK_CNN}:{cls}", *flags, "--shapes", "0,4")
+        assert again.code == code, again.out

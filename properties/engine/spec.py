@@ -199,6 +199,10 @@ class LayerSpec:
     numpy_seed: int | None = None
     #: False: the convention has no backward in this mode (only forward is checked)
     backward: bool = True
+    #: the known hazards a shape-set entry may reach, by name (``"overlapping windows"``), each a
+    #: test of its sizes: every hazard needs an entry reaching it alone (tests/test_kinds.py), so
+    #: a class that raises on another hazard (padding) is still checked on it
+    hazards: Mapping[str, Callable[[Sizes], bool]] = field(default_factory=dict)
     #: sizes drawn by Hypothesis (any rank, any length) instead of taken from ``shapes``, for the
     #: references that compile nothing per shape (torch, finite differences, the layer itself);
     #: JAX compiles once per shape, so its cells keep ``shapes``

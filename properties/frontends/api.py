@@ -24,7 +24,7 @@ from layer_crosscheck.properties.engine.matrix import SELF, cells
 from layer_crosscheck.properties.engine.registry import get_spec
 from layer_crosscheck.properties.engine.results import CellResult, Run
 from layer_crosscheck.properties.engine.schedule import resolve_dtypes, resolve_references, run_matrix
-from layer_crosscheck.properties.engine.shapes import probe, restrict, select
+from layer_crosscheck.properties.engine.shapes import probe, restrict, select, unreached
 from layer_crosscheck.properties.engine.spec import LayerSpec
 from layer_crosscheck.properties.frontends.hints import find_hints
 from layer_crosscheck.properties.frontends.loader import commas, load_target, one_line, target_name
@@ -190,6 +190,7 @@ def check_layer(
     run.selected = None if shapes is None else chosen
     run.settings = dict(settings or {})
     run.notes = [note] if note else []
+    run.notes += unreached(s, chosen, running)
     run.ordinary = ordinary_only
     finding = classify(run, judged, cls, "raise" if strict_fp else "record")
     run.kind, run.fault, run.kind_why = finding.kind, finding.fault, finding.why
