@@ -99,6 +99,15 @@ class Run:
     notes: list[str] = field(default_factory=list)
     #: hint lines for known textbook mistakes (``crosscheck check``; properties/frontends/hints.py)
     hints: list[str] = field(default_factory=list)
+    #: the kind of finding (properties/engine/kinds.py): "agrees", "disagrees" (in the ordinary
+    #: range), "fragile" (at extreme inputs only) or "convention" (at kinks or ties only)
+    kind: str = "agrees"
+    #: the method at fault in a failed ``check`` ("backward"; a network's "gradient")
+    fault: str | None = None
+    #: what the kind rests on, for the verdict ("|values| <= 100")
+    kind_why: str = ""
+    #: ``check --ordinary``: every magnitude drawn within the ordinary range
+    ordinary: bool = False
 
     @property
     def ok(self) -> bool:

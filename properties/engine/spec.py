@@ -145,6 +145,8 @@ class LayerSpec:
     #: ``value`` a number, or a function of the upstream gradient (leaky ReLU: ``alpha * dout``)
     at_kinks: Callable[[Arrays], dict[str, tuple[np.ndarray, Any]]] | None = None
     convention: str = ""
+    #: the kinks by name, for a verdict that a class differs only there ("the gradient at x == 0")
+    kink_name: str = ""
     #: the references whose gradient exactly at a kink follows ``convention`` (None: all of them);
     #: the others are not compared at the elements ``kinks(arrays, 0.0)`` marks (e.g. max-pooling
     #: ties, where XLA promises no order in which a window's maximum is chosen)
@@ -212,6 +214,10 @@ class LayerSpec:
     #: this spec has its test-mode forward judged against that spec's references too (property
     #: ``eval_mode``), so a dropout that also scales at test time cannot pass on training alone
     eval_mode: LayerSpec | None = None
+    #: the known hazards a shape-set entry may reach, by name (``"overlapping windows"``), each a
+    #: test of its sizes: every hazard needs an entry reaching it alone (tests/test_kinds.py), so
+    #: a class that raises on another hazard (padding) is still checked on it
+    hazards: Mapping[str, Callable[[Sizes], bool]] = field(default_factory=dict)
     #: sizes drawn by Hypothesis (any rank, any length) instead of taken from ``shapes``, for the
     #: references that compile nothing per shape (torch, finite differences, the layer itself);
     #: JAX compiles once per shape, so its cells keep ``shapes``

@@ -17,15 +17,27 @@ a small top byte an exact special), and a failure is reported and replayed as th
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-__all__ = ["array", "cotangent", "direction", "labels", "one_hot", "scalar_factor", "shape"]
+__all__ = [
+    "array",
+    "cotangent",
+    "direction",
+    "labels",
+    "one_hot",
+    "ordinary_bound",
+    "ordinary_range",
+    "scalar_factor",
+    "shape",
+]
 
 
 Shape = tuple[int, ...]
@@ -84,6 +96,30 @@ def _mixture(
     return st.integers(0, 2 ** max(64 * size, _UNIFORM_BITS) - 1).map(to_array)
 
 
+#: the ordinary range of magnitudes, by dtype: a gap of twice the bound between two values keeps
+#: ``exp(-gap)`` far from underflow (float64: exp(-200) = 1e-87; float32: exp(-20) = 2e-9), so a
+#: layer that is right here and wrong only beyond it is fragile, not wrong (``--ordinary``)
+ORDINARY = {8: 1e2, 4: 1e1}
+_ORDINARY_ONLY = contextvars.ContextVar("ordinary_only", default=False)
+
+
+def ordinary_bound(dtype: np.dtype | type) -> float:
+    """The largest magnitude of the ordinary range in ``dtype``."""
+    return ORDINARY.get(np.dtype(dtype).itemsize, ORDINARY[4])
+
+
+@contextlib.contextmanager
+def ordinary_range() -> Iterator[None]:
+    """While active, :func:`array` draws no magnitude beyond :func:`ordinary_bound` (its extremes,
+    specials included, become the bound): the draw of ``--ordinary`` and of telling a fragile
+    class from a wrong one (properties/engine/kinds.py)."""
+    token = _ORDINARY_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _ORDINARY_ONLY.reset(token)
+
+
 def array(
     dtype: np.dtype | type,
     shape: Shape,
@@ -94,6 +130,8 @@ def array(
 ) -> st.SearchStrategy[np.ndarray]:
     """An array of the mixture (see the module docstring): moderate values, values up to
     ``±extreme``, exact specials and log-uniform magnitudes; ``nonzero``: every 0 becomes 1."""
+    if _ORDINARY_ONLY.get():
+        extreme = min(float(extreme), ordinary_bound(dtype))
     return _array(np.dtype(dtype), tuple(shape), float(extreme), float(moderate), nonzero)
 
 

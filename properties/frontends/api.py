@@ -20,11 +20,12 @@ from layer_crosscheck.properties.engine.explore import (
     explore,
     first_example,
 )
+from layer_crosscheck.properties.engine.kinds import classify, ordinary
 from layer_crosscheck.properties.engine.matrix import SELF, cells
 from layer_crosscheck.properties.engine.registry import SPECS, get_spec
 from layer_crosscheck.properties.engine.results import CellResult, Run
 from layer_crosscheck.properties.engine.schedule import resolve_dtypes, resolve_references, run_matrix
-from layer_crosscheck.properties.engine.shapes import probe, restrict, select
+from layer_crosscheck.properties.engine.shapes import probe, restrict, select, unreached
 from layer_crosscheck.properties.engine.spec import LayerSpec
 from layer_crosscheck.properties.frontends.hints import find_hints
 from layer_crosscheck.properties.frontends.loader import (
@@ -146,6 +147,7 @@ def check_layer(
     shapes: Sequence[int] | None = None,
     settings: Mapping[str, Any] | None = None,
     call_timeout: float | None = sandbox.DEFAULT_CALL_TIMEOUT,
+    ordinary_only: bool = False,
 ) -> Run:
     """Every property of ``spec`` for somebody's class ``layer``: a class, a ``file.py:Class`` /
     ``module:Class`` target, or a chain of them (``[Softmax, CrossEntropyError]``: forward in order,
@@ -183,6 +185,8 @@ def check_layer(
     running = [r.index for r in per_shape if r.status == "runs"]
     # judged on the entries the class runs on; if it runs on none, on all chosen (every cell shows why)
     judged = restrict(s, running or chosen)
+    if ordinary_only:
+        judged = ordinary(judged)
     preflight(judged, cls, dts[0].type)
     run = run_matrix(
         [judged],
@@ -202,6 +206,10 @@ def check_layer(
     run.settings = dict(settings or {})
     run.notes = [note] if note else []
     _raise_harness_crash(run)
+    run.notes += unreached(s, chosen, running)
+    run.ordinary = ordinary_only
+    finding = classify(run, judged, cls, "raise" if strict_fp else "record")
+    run.kind, run.fault, run.kind_why = finding.kind, finding.fault, finding.why
     if not run.ok:
         run.convention = identify(asked, cls, run, run.target, refs, dts[0], run.seed, preflight)
     run.hints = find_hints(run, s, cls)

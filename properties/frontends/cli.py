@@ -179,6 +179,12 @@ def _parser() -> argparse.ArgumentParser:
         help="comma-separated shape sets to check, by index as `crosscheck list` and the report "
         "number them (default: all; a shape set the class raises on fails the check)",
     )
+    p.add_argument(
+        "--ordinary",
+        action="store_true",
+        help="draw ordinary magnitudes only (|x| <= 100 in float64, 10 in float32), as --shapes "
+        "does for shapes: a class that is FRAGILE at extreme inputs and right here exits 0",
+    )
     p.set_defaults(func=_check)
     return parser
 
@@ -223,6 +229,8 @@ def _repeat_command(args: argparse.Namespace, seed: int) -> str:
         parts += ["--shapes", ",".join(args.shapes)]
     if getattr(args, "call_timeout", DEFAULT_CALL_TIMEOUT) != DEFAULT_CALL_TIMEOUT:
         parts += ["--call-timeout", f"{args.call_timeout:g}"]
+    if getattr(args, "ordinary", False):
+        parts.append("--ordinary")
     if getattr(args, "jobs", None) not in (None, default_jobs()):
         parts += ["--jobs", str(args.jobs)]
     if args.format != "table":
@@ -291,6 +299,7 @@ def _check(args: argparse.Namespace) -> int:
         shapes=args.shapes,
         settings=dict(args.settings),
         call_timeout=args.call_timeout,
+        ordinary_only=args.ordinary,
     )
     if args.format == "json":
         sys.stdout.write(render(run, "json"))

@@ -100,6 +100,20 @@ def _conv_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
     }
 
 
+def _window_hazards(height: str = "", width: str = "") -> dict[str, Callable[[Sizes], bool]]:
+    """What a windowed layer's backward can get wrong only on some shapes: overlapping windows
+    (col2im must add, not assign) and padding. The window's sides are ``height``/``width`` (a
+    pooling), else the kernel's (``W``'s last two sides)."""
+
+    def sides(s: Sizes) -> tuple[int, int]:
+        return (s[height], s[width]) if height else tuple(s["W"][2:])
+
+    return {
+        "overlapping windows": lambda s: s["stride"] < max(sides(s)),
+        "padding": lambda s: s["pad"] > 0,
+    }
+
+
 register(
     LayerSpec(
         name="convolution",
@@ -115,6 +129,7 @@ register(
             {"x": (2, 1, 6, 5), "W": (2, 1, 3, 2), "stride": 3, "pad": 2},
             {"x": (2, 2, 4, 6), "W": (2, 2, 3, 1), "stride": 2, "pad": 0},
         ),
+        hazards=_window_hazards(),
         draw=_conv_draw,
         torch=_conv_torch,
         jax=_conv_jax,
@@ -190,15 +205,18 @@ register(
         shapes=(
             {"x": (2, 2, 4, 5), "pool_h": 2, "pool_w": 2, "stride": 2, "pad": 0},  # the CNN's
             {"x": (1, 2, 5, 5), "pool_h": 3, "pool_w": 3, "stride": 1, "pad": 1},  # overlap, padding
-            {"x": (2, 1, 5, 6), "pool_h": 3, "pool_w": 2, "stride": 2, "pad": 1},
+            {"x": (2, 1, 5, 6), "pool_h": 2, "pool_w": 3, "stride": 3, "pad": 1},  # padding alone
             {"x": (2, 3, 4, 4), "pool_h": 2, "pool_w": 3, "stride": 1, "pad": 1},
+            {"x": (1, 2, 5, 5), "pool_h": 3, "pool_w": 3, "stride": 2, "pad": 0},  # overlap alone
         ),
+        hazards=_window_hazards("pool_h", "pool_w"),
         draw=hyper_draw("pool_h", "pool_w", "stride", "pad"),
         torch=_pool_torch,
         jax=_pool_jax,
         kinks=_pool_kinks,
         at_kinks=_pool_at_kinks,
         convention="a tie's gradient goes to the window's first maximum in row-major order, like torch",
+        kink_name="tied maxima",
         kink_references=("torch",),  # XLA promises no order among a window's tied maxima
         row_wise=True,
     )
