@@ -23,6 +23,7 @@ from .losses import CrossEntropyError, SigmoidWithLoss
 from .optimizers import SGD, AdaGrad, AdaGradEpsInside, Adam, AdamEpsHat, Momentum, Nesterov
 from .pooling import Pooling
 from .simple_conv_net import SimpleConvNet
+from .svm_loss import SVMLoss
 from .two_layer_net import TwoLayerNet
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "Reciprocal",
     "Relu",
     "Repeat",
+    "SVMLoss",
     "Sigmoid",
     "SigmoidWithLoss",
     "SimpleConvNet",

@@ -3,7 +3,8 @@
 Exit status: 0 everything agrees; 1 a disagreement, or the class raised on a shape set checked
 (``check --shapes`` restricts them), or it follows another known convention (named first, with
 the ``--as``/``--set`` flags under which it is fully checked); 2 a usage error (one line on stderr),
-an interface the spec cannot drive included. Progress goes to stderr, so stdout can be piped.
+an interface the spec cannot drive included; 3 a CS231n function still the assignment's stub
+(``UNFINISHED: ...``). Progress goes to stderr, so stdout can be piped.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from layer_crosscheck.properties.engine.errors import Unfinished
 from layer_crosscheck.properties.engine.explore import DEFAULT_EXAMPLES, SHRINK_SECONDS
 from layer_crosscheck.properties.engine.registry import SPECS
 from layer_crosscheck.properties.engine.results import CellResult
@@ -290,6 +292,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args))
+    except Unfinished as exc:  # the assignment's stub: neither agreement nor a disagreement
+        print(f"UNFINISHED: {exc}")
+        return 3
     except UsageError as exc:
         print(f"crosscheck {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import importlib
 import importlib.util
+import inspect
 import os
 import sys
 from collections.abc import Iterator
@@ -106,6 +107,13 @@ def load_target(target: str) -> Any:
             f"target {target!r} must look like path/to/file.py:ClassName or package.module:ClassName"
         )
     module = _from_file(module_part) if is_file(module_part) else _from_module(module_part)
+    named = getattr(module, attr_path, None) if "." not in attr_path else module
+    if named is None or inspect.isfunction(named):
+        from layer_crosscheck.properties.engine.function_pair import resolve_pair
+
+        pair = resolve_pair(module, attr_path)  # CS231n's affine_forward/affine_backward, softmax_loss
+        if pair is not None:
+            return pair
     obj: Any = module
     for attr in attr_path.split("."):
         if not hasattr(obj, attr):
