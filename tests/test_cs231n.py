@@ -140,6 +140,8 @@ BUGS = [
     ("ReluIgnoresDout.relu", "relu", {"fd", "linearity"}),
     ("BatchnormUnbiasedVar.batchnorm", "batch_norm", {"forward", "fd"}),
     ("BatchnormAltMissingTerm.batchnorm_alt", "batch_norm", {"fd"}),
+    ("BatchnormRunningUnbiased.batchnorm", "batch_norm", {"running_stats"}),
+    ("BatchnormRunningNotStored.batchnorm", "batch_norm", {"running_stats"}),
     ("SpatialBatchnormNoTranspose.spatial_batchnorm", "batch_norm", {"forward", "fd"}),
     ("SoftmaxLossWritesX.softmax_loss", "softmax_loss", {"no_mutation", "fd", "forward"}),
     ("SoftmaxLossNoMean.softmax_loss", "softmax_loss", {"forward", "fd"}),
@@ -155,3 +157,17 @@ def test_each_planted_bug_is_rejected(target: str, spec: str, by: set[str]) -> N
     assert not run.ok
     rejected = {r.prop for r in run.failures} | ({"shapes"} if any(not s.ok for s in run.shapes) else set())
     assert rejected & by, f"{target} rejected by {rejected}, expected one of {by}"
+
+
+@pytest.mark.skipif(
+    not HAS_TORCH, reason="torch is not installed: the running averages are judged against it"
+)
+def test_the_running_averages_name_the_convention_they_follow() -> None:
+    run = check_layer(
+        f"{BROKEN}:BatchnormRunningUnbiased.batchnorm", "batch_norm", references=("fd",), examples=2
+    )
+    [cell] = [r for r in run.results if r.prop == "running_stats"]
+    assert cell.status == "fail"
+    assert cell.message.startswith(
+        "CONVENTION: bn_param's running averages use the batch's unbiased variance"
+    )

@@ -31,6 +31,7 @@ from layer_crosscheck.properties.engine.results import CellResult, Status
 from layer_crosscheck.properties.engine.spec import LayerSpec, Sizes
 
 __all__ = [
+    "AuditSkipped",
     "FunctionPair",
     "PairCall",
     "as_layer",
@@ -195,6 +196,7 @@ def _pair_layer(pair: FunctionPair, call: PairCall, spec: LayerSpec) -> type:
             self.options = {k: np.array(v) if isinstance(v, np.ndarray) else v for k, v in options.items()}
             self.grads: list[Any] = [None] * len(spec.params)
             self.cache: Any = None
+            self.param_dict: dict[str, Any] = {}  # the course's dict as the last forward left it
             self.kept: tuple[Any, ...] = ()
 
         def forward(self, *inputs: Any, **kwargs: Any) -> Any:
@@ -203,7 +205,8 @@ def _pair_layer(pair: FunctionPair, call: PairCall, spec: LayerSpec) -> type:
             args = [named[a] for a in call.args]
             if call.param_dict is not None:
                 mode = "train" if kwargs.get("train_flg", True) else "test"
-                args.append(call.param_dict({**self.options, **settings, "mode": mode}))
+                self.param_dict = call.param_dict({**self.options, **settings, "mode": mode})
+                args.append(self.param_dict)
             result = forward(*args)
             if not isinstance(result, (tuple, list)) or len(result) != 2:
                 if result is None:
@@ -301,6 +304,10 @@ def _raise_if_stub(cls: type, spec: LayerSpec) -> None:
         raise Unfinished(str(found))
 
 
+class AuditSkipped(Exception):
+    """An audit that cannot judge here (its reference is not installed): a visible skip, with why."""
+
+
 def audit(cls: Any, spec: LayerSpec) -> list[CellResult]:
     """The pair's own check (``PairCall.audit``) as one more cell: [] for a class, or a pair with none."""
     call = getattr(cls, "pair_call", None)
@@ -309,9 +316,11 @@ def audit(cls: Any, spec: LayerSpec) -> list[CellResult]:
     started = time.perf_counter()
     try:
         wrong = call.audit(cls, spec)
+        status: Status = "pass" if wrong is None else "fail"
+    except AuditSkipped as exc:
+        wrong, status = str(exc), "skip"
     except Exception as exc:  # the pair raised on the audit's input: that is the finding
-        wrong = f"raised {type(exc).__name__}: {exc}"
-    status: Status = "pass" if wrong is None else "fail"
+        wrong, status = f"raised {type(exc).__name__}: {exc}", "error"
     name = getattr(call.audit, "__name__", "audit").strip("_")
     result = CellResult(spec.name, name, SELF, "float64", status, examples=1, message=wrong or "")
     result.seconds = time.perf_counter() - started

@@ -12,6 +12,7 @@ non-square windows and filters, and a convolution with pad 0 (an empty ``pad:-pa
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import replace
 from typing import Any
@@ -136,6 +137,73 @@ def _bn_param(o: Any) -> dict[str, Any]:
     return {"mode": o["mode"], "eps": float(o["eps"]), **stats}
 
 
+#: the course's running average: ``running = momentum * running + (1 - momentum) * batch``, with the
+#: batch's *biased* variance (torch's running_var takes the unbiased one, as impl's BatchNormalization)
+BN_MOMENTUM = 0.9
+_COURSE_RUNNING = "the course's: running = 0.9 * running + 0.1 * batch statistic, with the biased variance"
+_RUNNING_CONVENTIONS = (
+    (BN_MOMENTUM, 0, None),
+    (BN_MOMENTUM, 1, "the batch's unbiased variance (torch's, n / (n - 1)), not the biased one"),
+    (1 - BN_MOMENTUM, 0, "momentum as the weight of the batch statistic (torch's meaning)"),
+)
+
+
+def _running_torch(
+    T: Any, x: Any, running_mean: Any, running_var: Any, momentum: float, correction: int
+) -> Any:
+    axes = (0, *range(2, x.ndim))  # spatial batch norm: per channel
+    mean = T.torch.mean(x, dim=axes)
+    var = T.torch.var(x, dim=axes, correction=correction)
+    m = momentum
+    return T.torch.stack([m * running_mean + (1 - m) * mean, m * running_var + (1 - m) * var])
+
+
+def _running_stats(cls: Any, spec: LayerSpec) -> str | None:
+    """bn_param's running_mean/var after one training forward, against torch's mean and variance
+    under the course's 0.9 momentum: the values of ``out`` cannot see them, the next test-mode
+    forward can. A fixed, well-conditioned case (an audit, not a search)."""
+    from layer_crosscheck.properties.engine.compare import Mismatch, compare
+    from layer_crosscheck.properties.engine.function_pair import AuditSkipped
+    from layer_crosscheck.properties.engine.tolerances import exact_rtol
+    from layer_crosscheck.reference import get_reference
+
+    if not spec.forward_kwargs.get("train_flg", True):
+        raise AuditSkipped("no running average in test mode")
+    ref = get_reference("torch")
+    if ref.unavailable():
+        raise AuditSkipped(str(ref.unavailable()))
+    rng = np.random.default_rng(231)
+    shape = spec.shapes[0]["x"]
+    C = shape[1]
+    a = {
+        "x": rng.normal(size=shape),
+        "gamma": rng.normal(size=C),
+        "beta": rng.normal(size=C),
+        "running_mean": rng.normal(size=C),
+        "running_var": rng.uniform(0.5, 2.0, size=C),
+        **{k: np.asarray(v) for k, v in spec.settings.items()},
+    }
+    layer = cls(a["gamma"], a["beta"], running_mean=a["running_mean"], running_var=a["running_var"])
+    driver_for(spec).forward(layer, a)
+    got = [layer.param_dict.get(k) for k in ("running_mean", "running_var")]
+    if any(g is None for g in got):
+        return "batchnorm_forward left no running_mean/running_var in bn_param after a training forward"
+    got_stats = np.stack([np.asarray(g, dtype=np.float64).reshape(C) for g in got])
+    arrays = {k: a[k] for k in ("x", "running_mean", "running_var")}
+    first = ""
+    for momentum, correction, name in _RUNNING_CONVENTIONS:
+        want = ref.value(functools.partial(_running_torch, momentum=momentum, correction=correction), arrays)
+        try:
+            compare(got_stats, want, exact_rtol(np.float64), what="bn_param's running_mean, running_var")
+        except Mismatch as exc:
+            first = first or str(exc)
+            continue
+        if name is None:
+            return None
+        return f"CONVENTION: bn_param's running averages use {name}; {_COURSE_RUNNING}"
+    return f"{first} ({_COURSE_RUNNING})"
+
+
 register_call(
     PairCall(
         "batchnorm",
@@ -144,6 +212,7 @@ register_call(
         param_dict=_bn_param,
         dict_name="bn_param",
         shapes=({"x": (4, 3)}, {"x": (2, 5)}, {"x": (5, 2)}),  # (N, D)
+        audit=_running_stats,
     )
 )
 register_call(
@@ -154,6 +223,7 @@ register_call(
         param_dict=_bn_param,
         dict_name="bn_param",
         shapes=({"x": (2, 3, 2, 2)}, {"x": (3, 2, 2, 3)}),  # (N, C, H, W)
+        audit=_running_stats,
     )
 )
 
