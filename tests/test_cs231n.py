@@ -132,7 +132,7 @@ BUGS = [
     ("ConvSquareFilter.conv", "convolution", {"forward", "fd"}),
     ("ConvPadSlice.conv", "convolution", {"shapes"}),
     ("DropoutKeepsDropFraction.dropout", "dropout", {"kept_fraction"}),
-    ("DropoutPIsDropProbability.dropout", "dropout", {"forward"}),
+    ("DropoutPIsDropProbability.dropout", "dropout", {"forward", "kept_fraction"}),
     ("AffineNoReshape.affine", "affine", {"shapes"}),
     ("AffineDbAveraged.affine", "affine", {"fd", "batch"}),
     ("AffineGradsSwapped.affine", "affine", {"shapes", "fd"}),
@@ -162,6 +162,14 @@ def test_each_planted_bug_is_rejected(target: str, spec: str, by: set[str]) -> N
 @pytest.mark.skipif(
     not HAS_TORCH, reason="torch is not installed: the running averages are judged against it"
 )
+def test_dropout_with_p_as_the_drop_probability_is_named_as_that_convention() -> None:
+    run = check_layer(
+        f"{BROKEN}:DropoutPIsDropProbability.dropout", "dropout", references=("fd",), examples=2
+    )
+    assert not run.ok
+    assert run.convention is not None and "as the probability of DROPPING a unit" in run.convention
+
+
 def test_the_running_averages_name_the_convention_they_follow() -> None:
     run = check_layer(
         f"{BROKEN}:BatchnormRunningUnbiased.batchnorm", "batch_norm", references=("fd",), examples=2

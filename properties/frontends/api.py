@@ -193,6 +193,10 @@ def check_layer(
     run.results += audit(cls, s)
     if not run.ok:
         run.convention = identify(asked, cls, run, run.target, refs, dts[0], run.seed, preflight)
+    # an audit of a CS231n pair names the convention its values follow instead ("CONVENTION: ...")
+    tag = "CONVENTION: "
+    named = (r.message.removeprefix(tag) for r in run.failures if r.message.startswith(tag))
+    run.convention = run.convention or next(named, None)
     run.hints = find_hints(run, s, cls)
     return run
 

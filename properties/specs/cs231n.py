@@ -236,21 +236,33 @@ _KEPT_UNITS, _KEPT_SIGMAS = (100, 100), 6.0
 
 def _kept_fraction(cls: Any, spec: LayerSpec) -> str | None:
     """The values are judged with the mask the pair drew, so a mask that keeps the wrong fraction
-    (``rand < 1 - p``, or ``> p``) agrees with them: the fraction is counted on 10,000 units, for
-    every keep probability of the shape sets, and must be p within six standard deviations."""
+    (``rand > p``) agrees with them: the fraction is counted on 10,000 units, for every keep
+    probability of the shape sets, and must be p within six standard deviations. A pair that
+    keeps 1 - p and scales by 1 / (1 - p) follows the drop-probability convention, and is told so."""
     drv = driver_for(spec)
+    n = math.prod(_KEPT_UNITS)
     for sizes in spec.shapes:
         case = {"x": np.ones(_KEPT_UNITS), "dropout_ratio": sizes["dropout_ratio"]}
         keep = 1.0 - float(sizes["dropout_ratio"])
-        out = drv.forward(drv.build(cls, case, np.float64), case)
+        out = np.asarray(drv.forward(drv.build(cls, case, np.float64), case))
         kept = float(np.mean(out != 0))
-        n = math.prod(_KEPT_UNITS)
-        allowed = _KEPT_SIGMAS * math.sqrt(keep * (1.0 - keep) / n)
-        if abs(kept - keep) > allowed:
+
+        def near(p: float, kept: float = kept) -> bool:
+            return abs(kept - p) <= _KEPT_SIGMAS * math.sqrt(p * (1.0 - p) / n)
+
+        if near(keep):
+            continue
+        scale = float(np.max(out, initial=0.0))
+        if near(1.0 - keep) and math.isclose(scale, 1.0 / (1.0 - keep)):
             return (
-                f"dropout_forward kept {kept:.4f} of {n} units with dropout_param['p'] = {keep:g}, the "
-                f"probability of KEEPING a unit (CS231n since 2017): expected {keep:g} ± {allowed:.4f}"
+                f"CONVENTION: dropout_forward takes dropout_param['p'] = {keep:g} as the probability of "
+                "DROPPING a unit (the 2016 template's, torch's p): since 2017 the course's p KEEPS a unit"
             )
+        allowed = _KEPT_SIGMAS * math.sqrt(keep * (1.0 - keep) / n)
+        return (
+            f"dropout_forward kept {kept:.4f} of {n} units with dropout_param['p'] = {keep:g}, the "
+            f"probability of KEEPING a unit (CS231n since 2017): expected {keep:g} ± {allowed:.4f}"
+        )
     return None
 
 
