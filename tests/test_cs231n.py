@@ -14,6 +14,7 @@ from layer_crosscheck.properties.engine.function_pair import FunctionPair, find_
 from layer_crosscheck.properties.frontends.api import check_layer
 from layer_crosscheck.properties.frontends.cli import main
 from layer_crosscheck.properties.frontends.loader import load_target
+from layer_crosscheck.properties.frontends.verdict import render_check
 from tests.zoo import cs231n_layers as ok
 
 LAYERS = "tests/zoo/cs231n_layers.py"
@@ -157,6 +158,8 @@ def test_each_planted_bug_is_rejected(target: str, spec: str, by: set[str]) -> N
     assert not run.ok
     rejected = {r.prop for r in run.failures} | ({"shapes"} if any(not s.ok for s in run.shapes) else set())
     assert rejected & by, f"{target} rejected by {rejected}, expected one of {by}"
+    first_line = render_check(run).splitlines()[0]
+    assert first_line.startswith(("CONVENTION: ", f"{target.split('.')[1]} DISAGREES with spec {spec}"))
 
 
 @pytest.mark.skipif(
