@@ -24,6 +24,7 @@ from .normalization import GroupNorm, LayerNorm, SpatialBatchNorm
 from .optimizers import SGD, AdaGrad, AdaGradEpsInside, Adam, AdamEpsHat, Momentum, Nesterov
 from .pooling import Pooling
 from .simple_conv_net import SimpleConvNet
+from .svm_loss import SVMLoss
 from .two_layer_net import TwoLayerNet
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "Reciprocal",
     "Relu",
     "Repeat",
+    "SVMLoss",
     "Sigmoid",
     "SigmoidWithLoss",
     "SimpleConvNet",

@@ -20,6 +20,7 @@ from layer_crosscheck.properties.engine.explore import (
     explore,
     first_example,
 )
+from layer_crosscheck.properties.engine.function_pair import FunctionPair, as_layer, audit
 from layer_crosscheck.properties.engine.kinds import classify, ordinary
 from layer_crosscheck.properties.engine.matrix import SELF, cells
 from layer_crosscheck.properties.engine.registry import SPECS, get_spec
@@ -172,6 +173,9 @@ def check_layer(
             s = s.with_settings(settings)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
+    pair_notes: list[str] = []
+    if isinstance(cls, FunctionPair):  # CS231n's f_forward/f_backward, driven as a layer
+        cls, s, pair_notes = as_layer(cls, s)
     refs, _ = resolve_references(references)
     dts = resolve_dtypes(dtypes)
     missing = [d.name for d in dts if d not in {np.dtype(t) for t in s.dtypes}]
@@ -204,7 +208,8 @@ def check_layer(
     run.shapes = per_shape
     run.selected = None if shapes is None else chosen
     run.settings = dict(settings or {})
-    run.notes = [note] if note else []
+    run.notes = [*pair_notes, *([note] if note else [])]
+    run.results += audit(cls, s)
     _raise_harness_crash(run)
     run.notes += unreached(s, chosen, running)
     run.ordinary = ordinary_only
@@ -212,6 +217,10 @@ def check_layer(
     run.kind, run.fault, run.kind_why = finding.kind, finding.fault, finding.why
     if not run.ok:
         run.convention = identify(asked, cls, run, run.target, refs, dts[0], run.seed, preflight)
+    # an audit of a CS231n pair names the convention its values follow instead ("CONVENTION: ...")
+    tag = "CONVENTION: "
+    named = (r.message.removeprefix(tag) for r in run.failures if r.message.startswith(tag))
+    run.convention = run.convention or next(named, None)
     run.hints = find_hints(run, s, cls)
     run.notes += filter(None, [sandbox.output_note()])
     return run
@@ -283,6 +292,8 @@ def replay(
     prop = property_named(property)
     dt = np.dtype(dtype).type
     cls = load_layer(target)
+    if isinstance(cls, FunctionPair):
+        cls, s, _ = as_layer(cls, s)
     s, _ = adapt_to(s, cls)
     ref = None if reference == SELF else get_reference(reference)
     outcome = explore(lambda draw: prop.run(s, cls, ref, draw, dt), replay=draws)

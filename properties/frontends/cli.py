@@ -4,8 +4,9 @@ Exit status: 0 everything agrees; 1 a disagreement, or the class raised on a sha
 (``check --shapes`` restricts them), or it follows another known convention (named first, with
 the ``--as``/``--set`` flags under which it is fully checked); 2 a usage error (one line on stderr),
 an interface the spec cannot drive included; 3 crosscheck itself crashed (a bug in crosscheck,
-with its traceback), never reported as a disagreement. Progress goes to stderr, so stdout can be
-piped; what the checked class prints is captured and shown as a note.
+with its traceback), never reported as a disagreement; 4 a CS231n function still the assignment's
+stub (``UNFINISHED: ...``). Progress goes to stderr, so stdout can be piped; what the checked
+class prints is captured and shown as a note.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from layer_crosscheck.properties.engine.errors import Unfinished
 from layer_crosscheck.properties.engine.explore import DEFAULT_EXAMPLES, SHRINK_SECONDS
 from layer_crosscheck.properties.engine.registry import SPECS
 from layer_crosscheck.properties.engine.results import CellResult
@@ -26,6 +28,9 @@ from layer_crosscheck.properties.engine.sandbox import DEFAULT_CALL_TIMEOUT
 from layer_crosscheck.properties.engine.schedule import default_jobs, new_seed, run_matrix
 from layer_crosscheck.properties.frontends.api import check_layer, spec_named
 from layer_crosscheck.properties.frontends.loader import UsageError, commas
+
+#: a CS231n function still the assignment's stub: neither agreement (0) nor disagreement (1)
+EXIT_UNFINISHED = 4
 
 __all__ = ["HARNESS_CRASH", "main"]
 
@@ -322,6 +327,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args))
+    except Unfinished as exc:  # the assignment's stub: neither agreement nor a disagreement
+        print(f"UNFINISHED: {exc}")
+        return EXIT_UNFINISHED
     except UsageError as exc:
         print(f"crosscheck {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -14,6 +14,7 @@ import difflib
 import hashlib
 import importlib
 import importlib.util
+import inspect
 import os
 import sys
 from collections.abc import Iterable, Iterator
@@ -153,6 +154,17 @@ def load_target(target: str) -> Any:
             f"target {target!r} must look like path/to/file.py:ClassName or package.module:ClassName"
         )
     module = _from_file(module_part) if is_file(module_part) else _from_module(module_part)
+    head, _, last = attr_path.rpartition(".")
+    within: Any = module
+    for attr in head.split(".") if head else ():
+        within = getattr(within, attr, None)
+    named = getattr(within, last, None)
+    if within is not None and (named is None or inspect.isfunction(named)):
+        from layer_crosscheck.properties.engine.function_pair import resolve_pair
+
+        pair = resolve_pair(within, last)  # CS231n's affine_forward/affine_backward, softmax_loss
+        if pair is not None:
+            return pair
     obj: Any = module
     for attr in attr_path.split("."):
         if not hasattr(obj, attr):

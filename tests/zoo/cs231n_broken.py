@@ -1,0 +1,291 @@
+"""Planted bugs in CS231n-style function pairs, one namespace per bug, named after it; each must be
+rejected (``crosscheck check tests/zoo/cs231n_broken.py:PoolAssignsDx.max_pool --as pooling``).
+Each namespace overrides the one function that is wrong and takes the rest from the correct
+solutions (tests/zoo/cs231n_layers.py). The first four are the hazards the course's own shapes
+never reach: overlapping pooling windows without padding, non-square windows and filters, a
+convolution with pad 0, and a dropout keeping the wrong fraction of its units.
+"""
+
+# ruff: noqa: NPY002, RUF059
+
+import numpy as np
+
+from tests.zoo import cs231n_layers as ok
+
+
+def _pool_windows(x, pool_param):
+    N, C, H, W = x.shape
+    ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    return ph, pw, s, 1 + (H - ph) // s, 1 + (W - pw) // s
+
+
+class PoolAssignsDx:
+    """dx assigned, not accumulated: a cell that is the maximum of two overlapping windows gets one."""
+
+    max_pool_forward_naive = staticmethod(ok.max_pool_forward_naive)
+
+    @staticmethod
+    def max_pool_backward_naive(dout, cache):
+        x, pool_param = cache
+        ph, pw, s, OH, OW = _pool_windows(x, pool_param)
+        dx = np.zeros_like(x)
+        for n in range(x.shape[0]):
+            for c in range(x.shape[1]):
+                for i in range(OH):
+                    for j in range(OW):
+                        window = x[n, c, i * s : i * s + ph, j * s : j * s + pw]
+                        r, q = np.unravel_index(np.argmax(window), window.shape)
+                        dx[n, c, i * s + r, j * s + q] = dout[n, c, i, j]
+        return dx
+
+
+class PoolSquareWindow:
+    """pool_height used for the width too: right for square windows only."""
+
+    @staticmethod
+    def max_pool_forward_naive(x, pool_param):
+        return ok.max_pool_forward_naive(x, {**pool_param, "pool_width": pool_param["pool_height"]})
+
+    @staticmethod
+    def max_pool_backward_naive(dout, cache):
+        x, pool_param = cache
+        return ok.max_pool_backward_naive(dout, (x, {**pool_param, "pool_width": pool_param["pool_height"]}))
+
+
+class ConvSquareFilter:
+    """Each window cut HH wide as well as HH high: right for square filters only."""
+
+    conv_backward_naive = staticmethod(ok.conv_backward_naive)
+
+    @staticmethod
+    def conv_forward_naive(x, w, b, conv_param):
+        N, C, H, W = x.shape
+        F, _, HH, WW = w.shape
+        stride, pad = conv_param["stride"], conv_param["pad"]
+        H_out, W_out = 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
+        xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+        out = np.zeros((N, F, H_out, W_out), dtype=x.dtype)
+        for n in range(N):
+            for f in range(F):
+                for i in range(H_out):
+                    for j in range(W_out):
+                        window = xp[n, :, i * stride : i * stride + HH, j * stride : j * stride + HH]
+                        out[n, f, i, j] = np.sum(window[:, :, :WW] * w[f]) + b[f]
+        return out, (x, w, b, conv_param)
+
+
+class ConvPadSlice:
+    """dx cut out of the padded gradient with ``pad:-pad``: empty when pad is 0."""
+
+    conv_forward_naive = staticmethod(ok.conv_forward_naive)
+
+    @staticmethod
+    def conv_backward_naive(dout, cache):
+        x, w, b, conv_param = cache
+        pad = conv_param["pad"]
+        dx, dw, db = ok.conv_backward_naive(dout, cache)
+        dxp = np.pad(dx, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+        return dxp[:, :, pad:-pad, pad:-pad], dw, db
+
+
+class DropoutKeepsDropFraction:
+    """``rand > p`` keeps a unit with probability 1 - p, scaled by 1/p: its values agree with the
+    mask it drew, only the fraction of units it keeps is wrong."""
+
+    dropout_backward = staticmethod(ok.dropout_backward)
+
+    @staticmethod
+    def dropout_forward(x, dropout_param):
+        p = dropout_param["p"]
+        np.random.seed(dropout_param["seed"])
+        mask = (np.random.rand(*x.shape) > p) / p
+        return x * mask, (dropout_param, mask)
+
+
+class DropoutPIsDropProbability:
+    """The 2016 template's convention: p drops a unit, so kept units are scaled by 1 / (1 - p)."""
+
+    dropout_backward = staticmethod(ok.dropout_backward)
+
+    @staticmethod
+    def dropout_forward(x, dropout_param):
+        p = dropout_param["p"]
+        np.random.seed(dropout_param["seed"])
+        keep = 1 - p
+        mask = (np.random.rand(*x.shape) < keep) / keep if keep > 0 else np.zeros(x.shape)
+        return x * mask, (dropout_param, mask)
+
+
+class AffineNoReshape:
+    """``x.dot(w)``: raises on an image batch (N, C, H, W)."""
+
+    affine_backward = staticmethod(ok.affine_backward)
+
+    @staticmethod
+    def affine_forward(x, w, b):
+        return x.dot(w) + b, (x, w, b)
+
+
+class AffineDbAveraged:
+    """db averaged over the batch instead of summed."""
+
+    affine_forward = staticmethod(ok.affine_forward)
+
+    @staticmethod
+    def affine_backward(dout, cache):
+        dx, dw, db = ok.affine_backward(dout, cache)
+        return dx, dw, np.mean(dout, axis=0)
+
+
+class AffineGradsSwapped:
+    """(dw, dx, db): the gradients out of the forward's order (caught on a square W)."""
+
+    affine_forward = staticmethod(ok.affine_forward)
+
+    @staticmethod
+    def affine_backward(dout, cache):
+        dx, dw, db = ok.affine_backward(dout, cache)
+        return dw, dx, db
+
+
+class ReluWritesDout:
+    """``dout[x <= 0] = 0; return dout``: writes into the upstream gradient."""
+
+    relu_forward = staticmethod(ok.relu_forward)
+
+    @staticmethod
+    def relu_backward(dout, cache):
+        dout[cache <= 0] = 0
+        return dout
+
+
+class ReluIgnoresDout:
+    """``dx = x > 0``: the local gradient alone."""
+
+    relu_forward = staticmethod(ok.relu_forward)
+
+    @staticmethod
+    def relu_backward(dout, cache):
+        return (cache > 0).astype(dout.dtype)
+
+
+class BatchnormUnbiasedVar:
+    """x.var(ddof=1): the unbiased variance in training."""
+
+    batchnorm_backward = staticmethod(ok.batchnorm_backward)
+
+    @staticmethod
+    def batchnorm_forward(x, gamma, beta, bn_param):
+        eps = bn_param.get("eps", 1e-5)
+        mu, var = x.mean(axis=0), x.var(axis=0, ddof=1)
+        std = np.sqrt(var + eps)
+        xhat = (x - mu) / std
+        return gamma * xhat + beta, (xhat, gamma, std)
+
+
+class BatchnormAltMissingTerm:
+    """batchnorm_backward_alt without the ``xhat * dgamma`` term (the variance's path)."""
+
+    batchnorm_forward = staticmethod(ok.batchnorm_forward)
+
+    @staticmethod
+    def batchnorm_backward_alt(dout, cache):
+        xhat, gamma, std = cache
+        N = dout.shape[0]
+        dbeta, dgamma = dout.sum(axis=0), np.sum(dout * xhat, axis=0)
+        return gamma / (N * std) * (N * dout - dbeta), dgamma, dbeta
+
+
+class SpatialBatchnormNoTranspose:
+    """(N, C, H, W) reshaped to (-1, C) without moving C last: channels mixed up."""
+
+    @staticmethod
+    def spatial_batchnorm_forward(x, gamma, beta, bn_param):
+        out, cache = ok.batchnorm_forward(x.reshape(-1, x.shape[1]), gamma, beta, bn_param)
+        return out.reshape(x.shape), cache
+
+    @staticmethod
+    def spatial_batchnorm_backward(dout, cache):
+        dx, dgamma, dbeta = ok.batchnorm_backward_alt(dout.reshape(-1, dout.shape[1]), cache)
+        return dx.reshape(dout.shape), dgamma, dbeta
+
+
+class SoftmaxLossWritesX:
+    """``x -= np.max(x, axis=1, keepdims=True)``: shifts the caller's scores in place."""
+
+    @staticmethod
+    def softmax_loss(x, y):
+        x -= np.max(x, axis=1, keepdims=True)
+        return ok.softmax_loss(x, y)
+
+
+class SoftmaxLossNoMean:
+    """The loss and dx summed over the batch, not averaged."""
+
+    @staticmethod
+    def softmax_loss(x, y):
+        loss, dx = ok.softmax_loss(x, y)
+        return loss * x.shape[0], dx * x.shape[0]
+
+
+class SvmLossMarginAtLabel:
+    """The label's own margin (always 1) left in the loss."""
+
+    @staticmethod
+    def svm_loss(x, y):
+        loss, dx = ok.svm_loss(x, y)
+        return loss + 1.0, dx
+
+
+class SvmLossNoLabelGradient:
+    """dx without ``-num_pos`` at the label."""
+
+    @staticmethod
+    def svm_loss(x, y):
+        N = x.shape[0]
+        margins = np.maximum(0, x - x[np.arange(N), y][:, None] + 1.0)
+        margins[np.arange(N), y] = 0
+        return np.sum(margins) / N, (margins > 0) / N
+
+
+class ReturnsNone:
+    """affine_backward as the template leaves it, without its banner: dx, dw, db still None."""
+
+    affine_forward = staticmethod(ok.affine_forward)
+
+    @staticmethod
+    def affine_backward(dout, cache):
+        dx, dw, db = None, None, None
+        return dx, dw, db
+
+
+class BatchnormRunningUnbiased:
+    """The running variance averaged from the unbiased batch variance (torch's convention): out is
+    right, the next test-mode forward is not the course's."""
+
+    batchnorm_backward = staticmethod(ok.batchnorm_backward)
+
+    @staticmethod
+    def batchnorm_forward(x, gamma, beta, bn_param):
+        out, cache = ok.batchnorm_forward(x, gamma, beta, {**bn_param})
+        if bn_param["mode"] == "train":
+            m, n = 0.9, x.shape[0]
+            bn_param["running_mean"] = m * bn_param.get("running_mean", 0) + (1 - m) * x.mean(axis=0)
+            bn_param["running_var"] = m * bn_param.get("running_var", 0) + (1 - m) * x.var(axis=0) * n / (
+                n - 1
+            )
+        return out, cache
+
+
+class BatchnormRunningNotStored:
+    """The running averages computed into locals and never written back into bn_param."""
+
+    batchnorm_backward = staticmethod(ok.batchnorm_backward)
+
+    @staticmethod
+    def batchnorm_forward(x, gamma, beta, bn_param):
+        running = {k: bn_param.pop(k) for k in ("running_mean", "running_var") if k in bn_param}
+        out, cache = ok.batchnorm_forward(x, gamma, beta, bn_param)
+        bn_param.pop("running_mean"), bn_param.pop("running_var")
+        bn_param.update(running)
+        return out, cache
