@@ -12,14 +12,14 @@ import importlib
 import importlib.util
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from layer_crosscheck.properties.engine.errors import UsageError
 
-__all__ = ["UsageError", "commas", "is_file", "load_target", "one_line", "target_name"]
+__all__ = ["UsageError", "commas", "is_file", "load_file", "load_target", "one_line", "target_name"]
 
 
 def commas(text: str) -> list[str]:
@@ -83,6 +83,14 @@ def _from_file(path_text: str) -> ModuleType:
             raise
         raise UsageError(f"cannot import {path_text}: {one_line(exc)}") from None
     return module
+
+
+def load_file(path_text: str, roots: Sequence[str] = ()) -> ModuleType:
+    """The module of a source file, loaded once (a ``file.py:Class`` target then reuses it), with
+    ``roots`` on ``sys.path`` too while it loads (a folder checked whole: its files import each
+    other from its root, as the book's ``ch05/two_layer_net.py`` imports ``common.layers``)."""
+    with _import_path(list(roots)):
+        return _from_file(path_text)
 
 
 def _from_module(module_name: str) -> ModuleType:

@@ -104,6 +104,7 @@ register(
     LayerSpec(
         name="convolution",
         layer=Convolution,
+        aliases=("Conv", "Conv2d", "Convolution2D"),
         summary="cross-correlation of (N, C, H, W) with (FN, C, FH, FW) kernels, zero padding, floor size",
         inputs=("x",),
         params=("W", "b"),
@@ -184,6 +185,7 @@ register(
     LayerSpec(
         name="pooling",
         layer=Pooling,
+        aliases=("MaxPooling", "MaxPool", "MaxPool2d", "Pool"),
         summary="max over (pool_h, pool_w) windows, -inf padding, overlapping windows add their gradients",
         inputs=("x",),
         hyper=("pool_h", "pool_w", "stride", "pad"),
@@ -316,6 +318,7 @@ _OTHER_EPS = (1e-6, 1e-7, 1e-8, 1e-3)
 _BN = LayerSpec(
     name="batch_norm",
     layer=BatchNormalization,
+    aliases=("BatchNorm", "BatchNorm1d", "BatchNorm2d"),
     summary="training mode: normalize by the batch's mean and biased variance per axis-1 channel, "
     "differentiated through them; (N, C, H, W) and (N, D)",
     inputs=("x",),
