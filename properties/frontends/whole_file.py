@@ -65,7 +65,7 @@ class Row:
     def rank(self) -> int:
         if self.item.spec is not None and self.item.spec.kind == "net" and not self.ok:
             return _RANK["net"]
-        return _RANK.get(self.verdict.split()[0], _RANK["DISAGREES"])
+        return _RANK.get(self.verdict, _RANK.get(self.verdict.split()[0], _RANK["DISAGREES"]))
 
 
 def verdict_of(run: Run) -> str:
@@ -193,9 +193,10 @@ def _details(row: Row, again: str) -> list[str]:
         f"{len(run.failures)} of {sum(r.status not in ('skip', 'n/a') for r in run.results)} cells failed"
     )
     lines = [f"{row.item.name} ({where}, spec {spec}): {row.verdict}: {failed}"]
-    lines += [f"    {h}" for h in run.hints] or [f"    first: {reason_of(run)}"]
-    if run.convention:
+    if run.convention:  # the line that names it ends with the flags that check it in full
         lines.append(f"    CONVENTION: {run.convention}")
+    else:
+        lines += [f"    {h}" for h in run.hints] or [f"    first: {reason_of(run)}"]
     for v in row.layers:
         names = ", ".join(f"'{n}'" for n in v.names)
         if v.run is not None:

@@ -318,7 +318,6 @@ _OTHER_EPS = (1e-6, 1e-7, 1e-8, 1e-3)
 _BN = LayerSpec(
     name="batch_norm",
     layer=BatchNormalization,
-    aliases=("BatchNorm", "BatchNorm1d", "BatchNorm2d"),
     summary="training mode: normalize by the batch's mean and biased variance per axis-1 channel, "
     "differentiated through them; (N, C, H, W) and (N, D)",
     inputs=("x",),
@@ -341,7 +340,7 @@ _BN = LayerSpec(
     ),
     convention_name="per-channel batch normalization (torch's BatchNorm2d)",
 )
-register(_BN)
+register(replace(_BN, aliases=("BatchNorm", "BatchNorm1d", "BatchNorm2d")))  # not its variants
 
 
 def _flat(a: Arrays) -> Arrays:
