@@ -139,15 +139,22 @@ def test_book_layers_file(capsys: pytest.CaptureFixture[str], monkeypatch: pytes
     assert ran.code == 1, ran.out
     lines = ran.out.splitlines()
     assert lines[0].split() == ["name", "spec", "verdict", "first", "reason"]
-    # the table first, disagreements first, each row starting with the item's name
-    assert [line.split()[:3] for line in lines[1:5]] == [
+    # the table first, the most specific finding first, each row starting with the item's name
+    assert [line.split()[:3] for line in lines[1:3]] == [
         ["Relu", "relu", "DISAGREES"],
         ["SoftmaxWithLoss", "softmax_with_loss", "DISAGREES"],
-        ["Sigmoid", "sigmoid", "agrees"],
-        ["Affine", "affine", "agrees"],
     ]
-    assert rows(ran)["Relu"][3] == "Relu.backward writes into dout, the caller's array"
-    assert rows(ran)["SoftmaxWithLoss"][3] == "SoftmaxWithLoss.backward ignores dout"
+    table = rows(ran)
+    assert table["Relu"][3] == "Relu.backward writes into dout, the caller's array"
+    assert table["SoftmaxWithLoss"][3] == "SoftmaxWithLoss.backward ignores dout"
+    # the book's Pooling ignores pad when it sizes its output
+    assert table["Pooling"][2] == "DISAGREES" and table["Pooling"][3].startswith(
+        "raises on shape set(s) 1,2,3"
+    )
+    assert "--as pooling --seed 7 --examples 10 --reference fd --shapes 0" in ran.out
+    for name in ("Sigmoid", "Affine", "Convolution"):
+        assert table[name][2] == "agrees", ran.out
+    assert len(table) == 8
 
 
 def test_book_project_folder_names_the_nets_faulty_layers(
@@ -161,6 +168,9 @@ def test_book_project_folder_names_the_nets_faulty_layers(
         "layer 'Relu1' (Relu): backward writes into dout, the caller's array; "
         "layer 'lastLayer' (SoftmaxWithLoss): backward ignores dout; 'Affine1', 'Affine2' agree"
     )
+    # ch05's naive nodes
+    assert rows(ran)["MulLayer"][1:4] == ["ch05/layer_naive.py", "mul", "agrees"]
+    assert rows(ran)["AddLayer"][1:4] == ["ch05/layer_naive.py", "add", "agrees"]
 
 
 def test_a_known_convention_is_the_verdict(capsys: pytest.CaptureFixture[str]) -> None:

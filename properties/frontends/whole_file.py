@@ -189,8 +189,10 @@ def _details(row: Row, again: str) -> list[str]:
         return [f"{row.item.name} ({where}): {row.verdict}: {row.reason}"]
     run = row.run
     spec = row.item.spec.name if row.item.spec else "?"
+    ran = sum(r.status not in ("skip", "n/a") for r in run.results)
+    runs = indices(s.index for s in run.shapes if s.status == "runs")
     failed = (
-        f"{len(run.failures)} of {sum(r.status not in ('skip', 'n/a') for r in run.results)} cells failed"
+        f"{len(run.failures)} of {ran} cells failed" if run.failures else f"it agrees on shape set(s) {runs}"
     )
     lines = [f"{row.item.name} ({where}, spec {spec}): {row.verdict}: {failed}"]
     if run.convention:  # the line that names it ends with the flags that check it in full
@@ -206,6 +208,8 @@ def _details(row: Row, again: str) -> list[str]:
             )
         else:
             lines.append(f"    layer {names} ({v.cls.__name__}): {v.error or 'no spec'}")
+    if runs and any(s.status == "raises" for s in run.shapes):
+        again += f" --shapes {runs}"  # what checks a layer meant only for the shapes it runs on
     lines.append(f"    alone, in full: {_rerun(row, again)}")
     return lines
 
