@@ -251,4 +251,5 @@ class LayerSpec:
             "dtypes": [np.dtype(t).name for t in self.dtypes],
             "settings": dict(self.settings),
             "alternatives": [a.flags() for a in self.alternatives],
+            "aliases": list(self.aliases),
         }
