@@ -182,6 +182,9 @@ def test_a_known_convention_is_the_verdict(capsys: pytest.CaptureFixture[str]) -
     assert (
         "rerun with crosscheck check" in ran.out and "--as batch_norm_per_feature --set eps=1e-06" in ran.out
     )
+    # an interface the spec cannot drive is said so, not counted as agreeing or disagreeing
+    no_flag = table["DropoutNoTrainFlag"]
+    assert no_flag[1:3] == ["dropout", "could not load"] and "does not accept train_flg=" in no_flag[3]
     assert ran.code == 1
 
 
@@ -212,6 +215,14 @@ def test_a_file_that_cannot_be_imported_is_a_row(capsys: pytest.CaptureFixture[s
     relu = rows(ran)["Relu"]
     assert relu[1:3] == ["relu", "could not load"] and "no_such_module_xyz" in relu[3]
     assert rows(ran)["Loader"] == ["Loader", "-", "no spec"]
+
+
+def test_a_folder_without_a_class_is_not_agreement(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "notes.py").write_text("x = 1\n")
+    ran = check(capsys, str(tmp_path), *FD)
+    assert ran.code == 1 and "no class found" in ran.out
 
 
 @pytest.mark.parametrize(
