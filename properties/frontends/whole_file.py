@@ -85,8 +85,12 @@ def reason_of(run: Run) -> str:
     mistake, the shape sets it raises on, or the first failing cell's first line."""
     if run.ok:
         return ""
-    if run.convention:
-        return run.convention.partition(": rerun with")[0]
+    if run.convention:  # "X follows NAME (spec S), not spec T: rerun with crosscheck check X --as S ..."
+        head, _, rerun = run.convention.partition(": rerun with ")
+        follows = head.partition(" follows ")[2] or head
+        flags = rerun.partition(" --as ")[2]
+        name = follows.rpartition(" (spec ")[0] or follows
+        return f"{name}: rerun with --as {flags}" if flags else name
     if run.hints:
         return run.hints[0].removeprefix("hint: ").split(" (")[0]
     raised = [s for s in run.shapes if s.status == "raises"]
@@ -208,6 +212,8 @@ def _details(row: Row, again: str) -> list[str]:
             )
         else:
             lines.append(f"    layer {names} ({v.cls.__name__}): {v.error or 'no spec'}")
+    if run.convention:  # its line ends with the command that checks it in full
+        return lines
     if runs and any(s.status == "raises" for s in run.shapes):
         again += f" --shapes {runs}"  # what checks a layer meant only for the shapes it runs on
     lines.append(f"    alone, in full: {_rerun(row, again)}")
