@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 
 from layer_crosscheck.properties.engine.spec import LayerSpec
 
-__all__ = ["SPECS", "get_spec", "register", "unregister"]
+__all__ = ["SPECS", "get_spec", "normalised", "register", "spec_for_name", "unregister"]
 
 _registered: dict[str, LayerSpec] = {}
 
@@ -61,3 +61,19 @@ def get_spec(name: str) -> LayerSpec:
         return SPECS[name]
     except KeyError:
         raise KeyError(f"unknown spec {name!r}; registered: {', '.join(sorted(SPECS))}") from None
+
+
+def normalised(name: str) -> str:
+    """A class name as whole-file mode compares it: ``ReLU``, ``relu`` and ``Re_lu`` are one name."""
+    return name.replace("_", "").lower()
+
+
+def spec_for_name(name: str) -> LayerSpec | None:
+    """The spec a class called ``name`` is checked against when a whole file is: one whose
+    ``aliases`` name it, else the first registered whose layer class has that name (``relu``
+    before ``softmax_with_loss_labels``: a layer's other specs are its variants); None if none."""
+    key = normalised(name)
+    by_alias = [s for s in SPECS.values() if key in {normalised(a) for a in s.aliases}]
+    if by_alias:
+        return by_alias[0]
+    return next((s for s in SPECS.values() if normalised(getattr(s.layer, "__name__", "")) == key), None)

@@ -218,6 +218,10 @@ class LayerSpec:
     #: test of its sizes: every hazard needs an entry reaching it alone (tests/test_kinds.py), so
     #: a class that raises on another hazard (padding) is still checked on it
     hazards: Mapping[str, Callable[[Sizes], bool]] = field(default_factory=dict)
+    #: other class names that mean this layer (``BatchNorm``, ``SoftmaxLoss``), matched like the
+    #: layer's own class name (case-insensitive, underscores dropped) when a whole file is checked
+    #: (``registry.spec_for_name``)
+    aliases: tuple[str, ...] = ()
     #: sizes drawn by Hypothesis (any rank, any length) instead of taken from ``shapes``, for the
     #: references that compile nothing per shape (torch, finite differences, the layer itself);
     #: JAX compiles once per shape, so its cells keep ``shapes``
@@ -282,4 +286,5 @@ class LayerSpec:
             "settings": dict(self.settings),
             "alternatives": [a.flags() for a in self.alternatives],
             "calls": calling_forms(self),
+            "aliases": list(self.aliases),
         }

@@ -140,7 +140,12 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_report)
 
     p = sub.add_parser("check", help="check your own layer class against a registered spec")
-    p.add_argument("target", nargs="?", help="path/to/file.py:ClassName or package.module:ClassName")
+    p.add_argument(
+        "target",
+        nargs="?",
+        help="path/to/file.py:ClassName or package.module:ClassName; or a file or folder alone: "
+        "every class in it whose name matches a spec (Relu, BatchNorm, ...), in one table",
+    )
     p.add_argument(
         "--chain",
         metavar="A,B",
@@ -149,7 +154,11 @@ def _parser() -> argparse.ArgumentParser:
         "A then B (B also gets the remaining inputs, e.g. targets), backward through B then A",
     )
     p.add_argument(
-        "--as", dest="spec", required=True, metavar="SPEC", help="a spec name (see crosscheck list)"
+        "--as",
+        dest="spec",
+        metavar="SPEC",
+        help="a spec name (see crosscheck list); for a file or folder, Name=spec[,Name=spec] for "
+        "classes whose names match no spec",
     )
     _run_options(p, "float64")
     p.add_argument("--format", choices=("table", "json"), default="table")
@@ -288,6 +297,12 @@ def _check(args: argparse.Namespace) -> int:
 
     if (args.target is None) == (args.chain is None):
         raise UsageError("name one target, or a chain with --chain A,B (not both)")
+    if args.chain is None and ":" not in args.target:  # a file or folder: every class in it
+        from layer_crosscheck.properties.frontends import whole_file
+
+        return whole_file.main(args)
+    if args.spec is None:
+        raise UsageError("the following arguments are required: --as (a file or folder alone needs none)")
     target = args.target if args.chain is None else args.chain
     shown = args.target if args.chain is None else f"--chain {','.join(args.chain)}"
     seed = args.seed if args.seed is not None else new_seed()

@@ -17,7 +17,7 @@ import importlib.util
 import inspect
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -25,7 +25,16 @@ from typing import Any
 from layer_crosscheck.properties.engine.errors import UsageError
 from layer_crosscheck.properties.engine.sandbox import foreign
 
-__all__ = ["UsageError", "commas", "did_you_mean", "is_file", "load_target", "one_line", "target_name"]
+__all__ = [
+    "UsageError",
+    "commas",
+    "did_you_mean",
+    "is_file",
+    "load_file",
+    "load_target",
+    "one_line",
+    "target_name",
+]
 
 
 def commas(text: str) -> list[str]:
@@ -131,6 +140,14 @@ def _from_package(path: Path, path_text: str) -> ModuleType:
     if loaded is None or Path(loaded).resolve() != path:
         raise UsageError(f"{tried}: a module of that name is already loaded from {loaded}")
     return module
+
+
+def load_file(path_text: str, roots: Sequence[str] = ()) -> ModuleType:
+    """The module of a source file, loaded once (a ``file.py:Class`` target then reuses it), with
+    ``roots`` on ``sys.path`` too while it loads (a folder checked whole: its files import each
+    other from its root, as the book's ``ch05/two_layer_net.py`` imports ``common.layers``)."""
+    with _import_path(list(roots)):
+        return _from_file(path_text)
 
 
 def _from_module(module_name: str) -> ModuleType:

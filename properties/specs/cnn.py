@@ -118,6 +118,7 @@ register(
     LayerSpec(
         name="convolution",
         layer=Convolution,
+        aliases=("Conv", "Conv2d", "Convolution2D"),
         summary="cross-correlation of (N, C, H, W) with (FN, C, FH, FW) kernels, zero padding, floor size",
         inputs=("x",),
         params=("W", "b"),
@@ -199,6 +200,7 @@ register(
     LayerSpec(
         name="pooling",
         layer=Pooling,
+        aliases=("MaxPooling", "MaxPool", "MaxPool2d", "Pool"),
         summary="max over (pool_h, pool_w) windows, -inf padding, overlapping windows add their gradients",
         inputs=("x",),
         hyper=("pool_h", "pool_w", "stride", "pad"),
@@ -372,7 +374,8 @@ _BN_EVAL = replace(
     ),
     convention_name="",
 )
-register(replace(_BN, eval_mode=_BN_EVAL))
+# the aliases name batch_norm only, not its variants
+register(replace(_BN, eval_mode=_BN_EVAL, aliases=("BatchNorm", "BatchNorm1d", "BatchNorm2d")))
 
 
 def _flat(a: Arrays) -> Arrays:
