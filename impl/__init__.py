@@ -22,10 +22,14 @@ from .layers import AddLayer, Affine, MulLayer, Relu, Sigmoid, Softmax, SoftmaxW
 from .losses import CrossEntropyError, SigmoidWithLoss
 from .optimizers import SGD, AdaGrad, AdaGradEpsInside, Adam, AdamEpsHat, Momentum, Nesterov
 from .pooling import Pooling
+from .recurrent import GRU, LSTM, RNN, TorchGRU
 from .simple_conv_net import SimpleConvNet
 from .two_layer_net import TwoLayerNet
 
 __all__ = [
+    "GRU",
+    "LSTM",
+    "RNN",
     "SGD",
     "AdaGrad",
     "AdaGradEpsInside",
@@ -58,6 +62,7 @@ __all__ = [
     "SoftmaxWithLoss",
     "Sum",
     "Tanh",
+    "TorchGRU",
     "TwoLayerNet",
     "col2im",
     "cross_entropy_error",

@@ -15,7 +15,7 @@ import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from layer_crosscheck.properties.engine import strategies
+from layer_crosscheck.properties.engine import outputs, strategies
 from layer_crosscheck.properties.engine.compare import Errors, Mismatch, compare
 from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.optimizer import check_optimizer
@@ -124,7 +124,11 @@ def check_forward(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -
     want = ref.value(*spec.bind(ref.name, arrays))
     rtol = exact_rtol(dtype, spec.cond(arrays))
     scale = _value_scale(spec, arrays, want)
-    return compare(out, want, rtol, scale=scale, what=f"{spec.name} forward vs {ref.name}", dtype=dtype)
+    errors = Errors()
+    for name, got_part, want_part in outputs.pairs(spec, out, want):
+        what = f"{spec.name} forward{name} vs {ref.name}"
+        errors |= compare(got_part, want_part, rtol, scale=scale, what=what, dtype=dtype)
+    return errors
 
 
 def check_vjp(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:

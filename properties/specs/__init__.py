@@ -4,5 +4,5 @@ seed layers first, the optimizers last); the registry imports it the first time 
 
 import importlib
 
-for _module in ("seed", "cnn", "graph", "optim"):
+for _module in ("seed", "cnn", "graph", "optim", "recurrent"):
     importlib.import_module(f"layer_crosscheck.properties.specs.{_module}")
