@@ -24,6 +24,7 @@ from .optimizers import SGD, AdaGrad, AdaGradEpsInside, Adam, AdamEpsHat, Moment
 from .pooling import Pooling
 from .recurrent import GRU, LSTM, RNN, TorchGRU
 from .simple_conv_net import SimpleConvNet
+from .time_layers import TimeBiLSTM, TimeGRU, TimeLSTM, TimeRNN
 from .two_layer_net import TwoLayerNet
 
 __all__ = [
@@ -62,6 +63,10 @@ __all__ = [
     "SoftmaxWithLoss",
     "Sum",
     "Tanh",
+    "TimeBiLSTM",
+    "TimeGRU",
+    "TimeLSTM",
+    "TimeRNN",
     "TorchGRU",
     "TwoLayerNet",
     "col2im",

@@ -19,6 +19,7 @@ from layer_crosscheck.properties.engine import outputs, strategies
 from layer_crosscheck.properties.engine.compare import Errors, Mismatch, compare
 from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.optimizer import check_optimizer
+from layer_crosscheck.properties.engine.sequence import SequenceSpec, check_stateful
 from layer_crosscheck.properties.engine.spec import Arrays, Draw, LayerSpec, Sizes
 from layer_crosscheck.properties.engine.tolerances import exact_rtol, fd_roundoff, fd_rtol
 from layer_crosscheck.reference import get_reference
@@ -489,6 +490,8 @@ class Property:
         and optimizer calls backward."""
         if self.name == "optimizer":
             return None if spec.kind == "optimizer" else "not an optimizer (no update(params, grads))"
+        if self.name == "stateful":
+            return None if isinstance(spec, SequenceSpec) else "not a stateful sequence layer"
         if self.name not in ("forward", "agreement") and not spec.backward:
             return "the convention has no backward in this mode"
         if spec.kind == "optimizer":
@@ -529,6 +532,13 @@ PROPERTIES: tuple[Property, ...] = (
         "update(params, grads) step by step vs the framework's optimizer",
         ("torch", "jax"),
         check_optimizer,
+        listed_when_na=False,
+    ),
+    Property(
+        "stateful",
+        "stateful blocks join; truncated BPTT, dh, reset_state; stateful=False forgets",
+        ("torch", "jax"),
+        check_stateful,
         listed_when_na=False,
     ),
 )

@@ -21,9 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from layer_crosscheck.impl import GRU, LSTM, RNN, TorchGRU
+from layer_crosscheck.impl import GRU, LSTM, RNN, TimeGRU, TimeLSTM, TimeRNN, TorchGRU
 from layer_crosscheck.properties.engine import strategies as S
 from layer_crosscheck.properties.engine.registry import register
+from layer_crosscheck.properties.engine.sequence import SequenceSpec
 from layer_crosscheck.properties.engine.spec import Alternative, Arrays, BadInput, Draw, LayerSpec, Sizes
 from layer_crosscheck.properties.specs.seed import dout_scale, unit_scale
 
@@ -215,5 +216,161 @@ register(
         jax=gru_torch_jax,
         convention_name="torch's GRU formula and biases",
         **_CELL,
+    )
+)
+
+
+# ---- sequence layers: the cells over the time axis of xs (N, T, D), batch-major ----------------
+
+SEQUENCE_SHAPES = (
+    {"N": 2, "T": 3, "D": 2, "H": 2},
+    {"N": 1, "T": 4, "D": 3, "H": 1},
+    {"N": 3, "T": 2, "D": 1, "H": 2},
+)
+
+
+def _sequence_draw(gates: int, biases: int = 1, directions: tuple[str, ...] = ("",)) -> Any:
+    def draw_case(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
+        case = {"xs": unit(draw, dtype, (s["N"], s["T"], s["D"]))}
+        for suffix in directions:
+            case |= weights(draw, dtype, s, gates, biases, suffix)
+        return case
+
+    return draw_case
+
+
+def _zeros_like_state(ns_zeros: Any, xs: Any, Wh: Any, h0: Any) -> Any:
+    return ns_zeros((xs.shape[0], Wh.shape[0]), dtype=xs.dtype) if h0 is None else h0
+
+
+def _torch_sequence(kind: str, book_lstm: bool = False, final: bool = False) -> Any:
+    """torch's ``kind`` (``RNN``, ``LSTM``) with ``batch_first=True``: ``hs``, or the final state."""
+
+    def run(T: Any, xs: Any, Wx: Any, Wh: Any, b: Any, h0: Any = None, c0: Any = None) -> Any:
+        h0 = _zeros_like_state(T.torch.zeros, xs, Wh, h0)
+        if book_lstm:
+            Wx, Wh, b = (book_lstm_to_torch(T, w) for w in (Wx, Wh, b))
+        state = h0[None] if kind == "RNN" else (h0[None], _zeros_like_state(T.torch.zeros, xs, Wh, c0)[None])
+        hs, last = torch_run(T, kind, Wx, Wh, b, None, xs, state, suffix="_l0", batch_first=True)
+        if not final:
+            return hs
+        return last[0] if kind == "RNN" else T.torch.stack((last[0][0], last[1][0]), dim=-1)
+
+    return run
+
+
+def _jax_scan(J: Any, step: Any, xs: Any, carry: Any) -> tuple[Any, Any]:
+    """``lax.scan`` of ``step(carry, x_t) -> (carry, h_t)`` over the time axis; (final carry, hs)."""
+    last, hs = J.lax.scan(step, carry, J.jnp.swapaxes(xs, 0, 1))
+    return last, J.jnp.swapaxes(hs, 0, 1)
+
+
+def _jax_rnn(final: bool = False) -> Any:
+    def run(J: Any, xs: Any, Wx: Any, Wh: Any, b: Any, h0: Any = None) -> Any:
+        def step(h: Any, x: Any) -> tuple[Any, Any]:
+            h = J.jnp.tanh(h @ Wh + x @ Wx + b)
+            return h, h
+
+        last, hs = _jax_scan(J, step, xs, _zeros_like_state(J.jnp.zeros, xs, Wh, h0))
+        return last if final else hs
+
+    return run
+
+
+def _jax_lstm(final: bool = False) -> Any:
+    def run(J: Any, xs: Any, Wx: Any, Wh: Any, b: Any, h0: Any = None, c0: Any = None) -> Any:
+        def step(hc: Any, x: Any) -> tuple[Any, Any]:
+            h, c = lstm_jax(J, x, *hc, Wx, Wh, b)
+            return (h, c), h
+
+        start = (_zeros_like_state(J.jnp.zeros, xs, Wh, h0), _zeros_like_state(J.jnp.zeros, xs, Wh, c0))
+        (h, c), hs = _jax_scan(J, step, xs, start)
+        return J.jnp.stack((h, c), axis=-1) if final else hs
+
+    return run
+
+
+def _torch_gru(final: bool = False) -> Any:
+    """The book's GRU over time in torch ops (torch's ``nn.GRU`` computes another formula)."""
+
+    def run(T: Any, xs: Any, Wx: Any, Wh: Any, h0: Any = None) -> Any:
+        h = _zeros_like_state(T.torch.zeros, xs, Wh, h0)
+        hs = []
+        for t in range(xs.shape[1]):
+            h = book_gru(T.torch.sigmoid, T.torch.tanh, xs[:, t], h, Wx, Wh)
+            hs.append(h)
+        return h if final else T.torch.stack(hs, dim=1)
+
+    return run
+
+
+def _jax_gru(final: bool = False) -> Any:
+    def run(J: Any, xs: Any, Wx: Any, Wh: Any, h0: Any = None) -> Any:
+        def step(h: Any, x: Any) -> tuple[Any, Any]:
+            h = book_gru(J.nn.sigmoid, J.jnp.tanh, x, h, Wx, Wh)
+            return h, h
+
+        last, hs = _jax_scan(J, step, xs, _zeros_like_state(J.jnp.zeros, xs, Wh, h0))
+        return last if final else hs
+
+    return run
+
+
+def _bad_xs(a: Arrays) -> Arrays:
+    return {**a, "xs": np.ones((*a["xs"].shape[:2], a["xs"].shape[2] + 1))}
+
+
+_SEQUENCE = {
+    "inputs": ("xs",),
+    "shapes": SEQUENCE_SHAPES,
+    "grad_scale": dout_scale,
+    "value_scale": unit_scale,
+    "row_wise": True,
+    "bad_inputs": (BadInput("xs with a feature too many for Wx", _bad_xs),),
+}
+
+register(
+    SequenceSpec(
+        name="time_rnn",
+        layer=TimeRNN,
+        summary="book 2's TimeRNN(Wx, Wh, b, stateful): RNN over xs (N, T, D) -> hs (N, T, H); "
+        "vs torch.nn.RNN(batch_first=True)",
+        params=("Wx", "Wh", "b"),
+        draw=_sequence_draw(1),
+        torch=_torch_sequence("RNN"),
+        jax=_jax_rnn(),
+        torch_final=_torch_sequence("RNN", final=True),
+        jax_final=_jax_rnn(final=True),
+        **_SEQUENCE,
+    )
+)
+register(
+    SequenceSpec(
+        name="time_lstm",
+        layer=TimeLSTM,
+        summary="book 2's TimeLSTM(Wx, Wh, b, stateful): LSTM ([f, g, i, o]) over xs (N, T, D) -> hs; "
+        "vs torch.nn.LSTM(batch_first=True) with the gates reordered",
+        params=("Wx", "Wh", "b"),
+        states=("h0", "c0"),
+        draw=_sequence_draw(4),
+        torch=_torch_sequence("LSTM", book_lstm=True),
+        jax=_jax_lstm(),
+        torch_final=_torch_sequence("LSTM", book_lstm=True, final=True),
+        jax_final=_jax_lstm(final=True),
+        **_SEQUENCE,
+    )
+)
+register(
+    SequenceSpec(
+        name="time_gru",
+        layer=TimeGRU,
+        summary="book 2's TimeGRU(Wx, Wh, stateful): the book's GRU over xs (N, T, D) -> hs",
+        params=("Wx", "Wh"),
+        draw=_sequence_draw(3, biases=0),
+        torch=_torch_gru(),
+        jax=_jax_gru(),
+        torch_final=_torch_gru(final=True),
+        jax_final=_jax_gru(final=True),
+        **_SEQUENCE,
     )
 )
