@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from layer_crosscheck.impl import GRU, LSTM, RNN, TimeGRU, TimeLSTM, TimeRNN, TorchGRU
+from layer_crosscheck.impl import GRU, LSTM, RNN, TimeBiLSTM, TimeGRU, TimeLSTM, TimeRNN, TorchGRU
 from layer_crosscheck.properties.engine import strategies as S
 from layer_crosscheck.properties.engine.registry import register
 from layer_crosscheck.properties.engine.sequence import SequenceSpec
@@ -372,5 +372,37 @@ register(
         torch_final=_torch_gru(final=True),
         jax_final=_jax_gru(final=True),
         **_SEQUENCE,
+    )
+)
+
+
+def _torch_bi_lstm(T: Any, xs: Any, Wx1: Any, Wh1: Any, b1: Any, Wx2: Any, Wh2: Any, b2: Any) -> Any:
+    """torch.nn.LSTM(bidirectional=True): the forward direction's weights, then ``_reverse``."""
+    module = torch_module(T.torch, "LSTM", Wx1.shape[0], Wh1.shape[0], batch_first=True, bidirectional=True)
+    names = {}
+    for suffix, (Wx, Wh, b) in (("_l0", (Wx1, Wh1, b1)), ("_l0_reverse", (Wx2, Wh2, b2))):
+        Wx, Wh, b = (book_lstm_to_torch(T, w) for w in (Wx, Wh, b))
+        mapped = {"weight_ih": Wx.T, "weight_hh": Wh.T, "bias_ih": b, "bias_hh": T.torch.zeros_like(b)}
+        names |= {k + suffix: v for k, v in mapped.items()}
+    return T.torch.func.functional_call(module, names, (xs,))[0]
+
+
+def _jax_bi_lstm(J: Any, xs: Any, Wx1: Any, Wh1: Any, b1: Any, Wx2: Any, Wh2: Any, b2: Any) -> Any:
+    run = _jax_lstm()
+    backward = J.jnp.flip(run(J, J.jnp.flip(xs, axis=1), Wx2, Wh2, b2), axis=1)
+    return J.jnp.concatenate((run(J, xs, Wx1, Wh1, b1), backward), axis=-1)
+
+
+register(
+    LayerSpec(
+        name="time_bi_lstm",
+        layer=TimeBiLSTM,
+        summary="book 2's TimeBiLSTM(Wx1, Wh1, b1, Wx2, Wh2, b2): TimeLSTM over xs and over xs reversed, "
+        "hs joined (N, T, 2H); vs torch.nn.LSTM(bidirectional=True)",
+        params=("Wx1", "Wh1", "b1", "Wx2", "Wh2", "b2"),
+        draw=_sequence_draw(4, directions=("1", "2")),
+        torch=_torch_bi_lstm,
+        jax=_jax_bi_lstm,
+        **{**_SEQUENCE, "bad_inputs": ()},
     )
 )
