@@ -155,21 +155,22 @@ class GRU(Layer):
 
 
 class TorchGRU(Layer):
-    """torch's GRU step (``torch.nn.GRUCell``'s formula): gates packed ``[r, z, n]``, two biases,
-    ``n = tanh(x @ Wxn + bxn + r*(h @ Whn + bhn))``, ``h_next = (1-z)*n + z*h_prev``."""
+    """torch's GRU formula (``torch.nn.GRUCell(bias=False)``) in the book's interface
+    ``GRU(Wx, Wh)``: gates packed ``[r, z, n]``, ``n = tanh(x @ Wxn + r*(h_prev @ Whn))`` (``r``
+    after the matmul), ``h_next = (1-z)*n + z*h_prev`` (``z`` keeps the old state)."""
 
-    Wx, Wh, bx, bh = Param(0), Param(1), Param(2), Param(3)
+    Wx, Wh = Param(0), Param(1)
+    dWx, dWh = Param(0, grad=True), Param(1, grad=True)
 
-    def __init__(self, Wx: Any, Wh: Any, bx: Any, bh: Any) -> None:
-        super().__init__(Wx, Wh, bx, bh)
-        self.H = check_weights("TorchGRU", self.Wx, self.Wh, self.bx, 3)
-        check_weights("TorchGRU", self.Wx, self.Wh, self.bh, 3)
+    def __init__(self, Wx: Any, Wh: Any) -> None:
+        super().__init__(Wx, Wh)
+        self.H = check_weights("TorchGRU", self.Wx, self.Wh, None, 3)
         self.cache: Any = None
 
     def forward(self, x: Any, h_prev: Any) -> np.ndarray:
         x, h_prev = check_step("TorchGRU.forward", x, h_prev, self.Wx, self.H)
         H = self.H
-        gx, gh = x @ self.Wx + self.bx, h_prev @ self.Wh + self.bh
+        gx, gh = x @ self.Wx, h_prev @ self.Wh
         rz = sigmoid_array(gx[:, : 2 * H] + gh[:, : 2 * H])
         r, z = rz[:, :H], rz[:, H:]
         n = np.tanh(gx[:, 2 * H :] + r * gh[:, 2 * H :])
@@ -184,5 +185,5 @@ class TorchGRU(Layer):
         dz = d * (h_prev - n) * z * (1 - z)
         dgx = np.hstack((dr, dz, dn))
         dgh = np.hstack((dr, dz, dn * r))
-        self._store_grads(x.T @ dgx, h_prev.T @ dgh, dgx.sum(axis=0), dgh.sum(axis=0))
+        self._store_grads(x.T @ dgx, h_prev.T @ dgh)
         return dgx @ self.Wx.T, dgh @ self.Wh.T + d * z

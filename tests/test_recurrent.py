@@ -5,16 +5,20 @@ stateful machinery says what is wrong in a learner's words."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from layer_crosscheck.properties import get_spec, property_named
 from layer_crosscheck.properties.engine.explore import Options, run_cell
 from layer_crosscheck.properties.engine.matrix import Cell, cells
-from tests.helpers import installed
+from layer_crosscheck.reference import get_reference
+from tests.helpers import crosscheck, installed
 from tests.zoo import book2_time as B
 from tests.zoo import broken_time as X
 
+ZOO = str(Path(__file__).parent / "zoo" / "book2_time.py")
 #: (class, spec, (property, reference), a phrase of the rejection)
 BUGS = [
     (X.TimeRNNdWhNotAccumulated, "time_rnn", ("fd", "fd"), "vs finite differences"),
@@ -59,6 +63,7 @@ CORRECT = [
     (B.LSTMPerGate, "lstm"),
     (B.TimeRNNVectorised, "time_rnn"),
     (B.TorchStyleGRU, "gru_torch"),
+    (B.LSTMTorchGateOrder, "lstm_ifgo"),
 ]
 
 
@@ -103,3 +108,25 @@ def test_stateful_property_only_for_sequence_specs() -> None:
     prop = property_named("stateful")
     assert prop.applies(get_spec("time_lstm")) is None
     assert prop.applies(get_spec("lstm")) == "not a stateful sequence layer"
+
+
+@pytest.mark.parametrize(
+    ("cls", "spec", "words", "alternative"),
+    [
+        ("TorchStyleGRU", "gru", "follows torch's GRU formula", "gru_torch"),
+        ("LSTMTorchGateOrder", "lstm", "follows torch's LSTM gate order [i, f, g, o]", "lstm_ifgo"),
+    ],
+)
+def test_torch_layout_is_a_named_convention(
+    capsys: pytest.CaptureFixture[str], cls: str, spec: str, words: str, alternative: str
+) -> None:
+    if (reason := get_reference("torch").unavailable()) is not None:
+        pytest.skip(reason)
+    target = f"{ZOO}:{cls}"
+    few = ("--reference", "torch", "--examples", "5")
+    ran = crosscheck(capsys, "check", target, "--as", spec, *few)
+    assert ran.code == 1, ran.out + ran.err
+    assert ran.first.startswith(f"CONVENTION: {cls} {words}"), ran.first
+    assert ran.first.endswith(f"rerun with crosscheck check {target} --as {alternative}"), ran.first
+    again = crosscheck(capsys, "check", target, "--as", alternative, *few)
+    assert again.code == 0, again.out + again.err

@@ -4,9 +4,9 @@ Each spec follows the book's own layout, so the book's class passes the spec nam
 torch references are torch's own cells (``torch.nn.RNNCell``/``LSTMCell``/``GRUCell`` through
 ``torch.func.functional_call``) with the book's weights mapped into torch's layout. Where torch's
 layout differs, torch's is a named alternative (``lstm_ifgo``: torch's gate order; ``gru_torch``:
-torch's GRU formula and biases), never a failure. The book's GRU formula (the reset gate applied
-before the matmul) has no torch module: its torch reference is the formula in torch ops, through
-autograd. The jax references use ``jax.nn``.
+torch's GRU formula in the book's bias-free interface), never a failure. The book's GRU formula
+(the reset gate applied before the matmul) has no torch module: its torch reference is the
+formula in torch ops, through autograd. The jax references use ``jax.nn``.
 
 Draws keep every pre-activation within ±3 (weights scaled by ``3 / (D + H + 1)``, inputs and
 states within ±1): tanh' and σ' stay above 0.01 there, where the book's gates are meant to work;
@@ -73,10 +73,12 @@ def torch_run(
     T: Any, kind: str, Wx: Any, Wh: Any, bx: Any, bh: Any, *args: Any, suffix: str = "", **kw: Any
 ) -> Any:
     """torch's module ``kind`` run on ``args`` with ``Wx`` (D, kH), ``Wh`` (H, kH) and the biases,
-    already in torch's gate order, mapped in (``bh`` None: torch's second bias is 0)."""
+    already in torch's gate order, mapped in (``bh`` None: torch's second bias is 0; ``bx`` None
+    too: a module built with ``bias=False``)."""
     module = torch_module(T.torch, kind, Wx.shape[0], Wh.shape[0], **kw)
-    bh = T.torch.zeros_like(bx) if bh is None else bh
-    names = {"weight_ih": Wx.T, "weight_hh": Wh.T, "bias_ih": bx, "bias_hh": bh}
+    names = {"weight_ih": Wx.T, "weight_hh": Wh.T}
+    if bx is not None:
+        names |= {"bias_ih": bx, "bias_hh": T.torch.zeros_like(bx) if bh is None else bh}
     return T.torch.func.functional_call(module, {k + suffix: v for k, v in names.items()}, args)
 
 
@@ -107,10 +109,10 @@ def book_gru(sigmoid: Any, tanh: Any, x: Any, h: Any, Wx: Any, Wh: Any) -> Any:
     return (1 - z) * h + z * h_hat
 
 
-def gru_torch_jax(J: Any, x: Any, h_prev: Any, Wx: Any, Wh: Any, bx: Any, bh: Any) -> Any:
-    """torch's GRU step in jax: gates ``[r, z, n]``, ``n = tanh(x Wn + bn + r*(h Whn + bhn))``,
+def gru_torch_jax(J: Any, x: Any, h_prev: Any, Wx: Any, Wh: Any) -> Any:
+    """torch's GRU step (no bias) in jax: gates ``[r, z, n]``, ``n = tanh(x Wn + r*(h Whn))``,
     ``h' = (1-z)*n + z*h``."""
-    gx, gh = x @ Wx + bx, h_prev @ Wh + bh
+    gx, gh = x @ Wx, h_prev @ Wh
     (xr, xz, xn), (hr, hz, hn) = J.jnp.split(gx, 3, axis=-1), J.jnp.split(gh, 3, axis=-1)
     r, z = J.nn.sigmoid(xr + hr), J.nn.sigmoid(xz + hz)
     n = J.jnp.tanh(xn + r * hn)
@@ -207,14 +209,14 @@ register(
     LayerSpec(
         name="gru_torch",
         layer=TorchGRU,
-        summary="torch's GRU step: GRU(Wx, Wh, bx, bh), gates [r, z, n], "
-        "n = tanh(x @ Wxn + bxn + r*(h @ Whn + bhn)), h' = (1-z)*n + z*h",
+        summary="torch's GRU formula in the book's GRU(Wx, Wh): gates [r, z, n], "
+        "n = tanh(x @ Wxn + r*(h @ Whn)), h' = (1-z)*n + z*h; vs torch.nn.GRUCell(bias=False)",
         inputs=("x", "h_prev"),
-        params=("Wx", "Wh", "bx", "bh"),
-        draw=_cell_draw(3, ("h_prev",), biases=2),
-        torch=lambda T, x, h_prev, Wx, Wh, bx, bh: torch_run(T, "GRUCell", Wx, Wh, bx, bh, x, h_prev),
+        params=("Wx", "Wh"),
+        draw=_cell_draw(3, ("h_prev",), biases=0),
+        torch=lambda T, x, h_prev, Wx, Wh: torch_run(T, "GRUCell", Wx, Wh, None, None, x, h_prev, bias=False),
         jax=gru_torch_jax,
-        convention_name="torch's GRU formula and biases",
+        convention_name="torch's GRU formula (r after the matmul, z keeping h)",
         **_CELL,
     )
 )

@@ -364,16 +364,17 @@ class TimeRNNVectorised:
 
 
 class TorchStyleGRU:
-    """A GRU written the way torch computes it (gates [r, z, n], two biases): follows gru_torch."""
+    """A GRU written the way torch computes it (gates [r, z, n], ``r`` after the matmul, ``z``
+    keeping h), in the book's interface GRU(Wx, Wh): follows gru_torch, not gru."""
 
-    def __init__(self, Wx, Wh, bx, bh):
-        self.params = [Wx, Wh, bx, bh]
-        self.grads = [np.zeros_like(p) for p in self.params]
+    def __init__(self, Wx, Wh):
+        self.params = [Wx, Wh]
+        self.grads = [np.zeros_like(Wx), np.zeros_like(Wh)]
 
     def forward(self, x, h):
-        Wx, Wh, bx, bh = self.params
+        Wx, Wh = self.params
         H = Wh.shape[0]
-        gx, gh = x @ Wx + bx, h @ Wh + bh
+        gx, gh = x @ Wx, h @ Wh
         r = sigmoid(gx[:, :H] + gh[:, :H])
         z = sigmoid(gx[:, H : 2 * H] + gh[:, H : 2 * H])
         n = np.tanh(gx[:, 2 * H :] + r * gh[:, 2 * H :])
@@ -381,12 +382,18 @@ class TorchStyleGRU:
         return (1 - z) * n + z * h
 
     def backward(self, dout):
-        Wx, Wh, bx, bh = self.params
+        Wx, Wh = self.params
         x, h, r, z, n, hn = self.saved
         dn = dout * (1 - z) * (1 - n * n)
         dr = dn * hn * r * (1 - r)
         dz = dout * (h - n) * z * (1 - z)
         dgx, dgh = np.hstack((dr, dz, dn)), np.hstack((dr, dz, dn * r))
-        for slot, g in zip(self.grads, (x.T @ dgx, h.T @ dgh, dgx.sum(0), dgh.sum(0)), strict=True):
-            slot[...] = g
+        self.grads[0][...] = x.T @ dgx
+        self.grads[1][...] = h.T @ dgh
         return dgx @ Wx.T, dgh @ Wh.T + dout * z
+
+
+class LSTMTorchGateOrder(LSTMPerGate):
+    """An LSTM with torch's gate packing [i, f, g, o]: follows lstm_ifgo, not lstm."""
+
+    GATES = ("i", "f", "g", "o")
