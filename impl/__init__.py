@@ -23,11 +23,16 @@ from .losses import CrossEntropyError, SigmoidWithLoss
 from .normalization import GroupNorm, LayerNorm, SpatialBatchNorm
 from .optimizers import SGD, AdaGrad, AdaGradEpsInside, Adam, AdamEpsHat, Momentum, Nesterov
 from .pooling import Pooling
+from .recurrent import GRU, LSTM, RNN, TorchGRU
 from .simple_conv_net import SimpleConvNet
 from .svm_loss import SVMLoss
+from .time_layers import TimeBiLSTM, TimeGRU, TimeLSTM, TimeRNN
 from .two_layer_net import TwoLayerNet
 
 __all__ = [
+    "GRU",
+    "LSTM",
+    "RNN",
     "SGD",
     "AdaGrad",
     "AdaGradEpsInside",
@@ -65,6 +70,11 @@ __all__ = [
     "SpatialBatchNorm",
     "Sum",
     "Tanh",
+    "TimeBiLSTM",
+    "TimeGRU",
+    "TimeLSTM",
+    "TimeRNN",
+    "TorchGRU",
     "TwoLayerNet",
     "col2im",
     "cross_entropy_error",

@@ -77,7 +77,7 @@ def _kind(spec: LayerSpec) -> Kind | None:
     """The spec's own layer, driven the way the spec drives it; None for a spec whose output has
     no batch axis (the losses: their rows are written out below) or whose first input is not
     differentiated (indices, labels)."""
-    if spec.kind != "layer":  # networks, optimizers (no inputs)
+    if spec.kind != "layer" or spec.outputs:  # networks, optimizers (no inputs); several outputs
         return None
     first = spec.inputs[0]
     if first in spec.constants:
@@ -92,6 +92,10 @@ def _kind(spec: LayerSpec) -> Kind | None:
         # the other inputs of x's shape (a second operand, a dropout mask) follow x's shape: ones
         shaped = [k for k in spec.inputs[1:] if case[k].shape == case[first].shape]
         same = {k: np.ones(x.shape, case[k].dtype) for k in shaped}
+        # a state of its own shape (an RNN's h_prev) follows x's batch size
+        rows = case[first].shape[:1]
+        batched = [k for k in spec.inputs[1:] if k not in shaped and case[k].shape[:1] == rows]
+        same |= {k: np.ones(x.shape[:1] + case[k].shape[1:], case[k].dtype) for k in batched}
         return drv.forward(layer, {**case, **same, first: x})
 
     if np.ndim(forward(make(), case[first])) == 0:

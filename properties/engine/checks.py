@@ -15,11 +15,12 @@ import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from layer_crosscheck.properties.engine import strategies
+from layer_crosscheck.properties.engine import outputs, strategies
 from layer_crosscheck.properties.engine.compare import Errors, Mismatch, compare
 from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.optimizer import check_optimizer
 from layer_crosscheck.properties.engine.scales import derived_grad_scales, derived_value_scale
+from layer_crosscheck.properties.engine.sequence import SequenceSpec, check_stateful
 from layer_crosscheck.properties.engine.spec import Arrays, Draw, LayerSpec, Sizes
 from layer_crosscheck.properties.engine.tolerances import exact_rtol, fd_roundoff, fd_rtol
 from layer_crosscheck.reference import get_reference
@@ -125,7 +126,11 @@ def check_forward(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -
     want = ref.value(*spec.bind(ref.name, arrays))
     rtol = exact_rtol(dtype, spec.cond(arrays))
     scale = _value_scale(spec, arrays, want)
-    return compare(out, want, rtol, scale=scale, what=f"{spec.name} forward vs {ref.name}", dtype=dtype)
+    errors = Errors()
+    for name, got_part, want_part in outputs.pairs(spec, out, want):
+        what = f"{spec.name} forward{name} vs {ref.name}"
+        errors |= compare(got_part, want_part, rtol, scale=scale, what=what, dtype=dtype)
+    return errors
 
 
 def check_vjp(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
@@ -582,6 +587,8 @@ class Property:
             return None if spec.kind == "optimizer" else "not an optimizer (no update(params, grads))"
         if self.name == "eval_mode" and spec.eval_mode is None:
             return "the spec has no test mode of its own"
+        if self.name == "stateful":
+            return None if isinstance(spec, SequenceSpec) else "not a stateful sequence layer"
         if self.name not in ("forward", "agreement") and not spec.backward:
             return "the convention has no backward in this mode"
         if spec.kind == "optimizer":
@@ -634,6 +641,13 @@ PROPERTIES: tuple[Property, ...] = (
         "update(params, grads) step by step vs the framework's optimizer",
         ("torch", "jax"),
         check_optimizer,
+        listed_when_na=False,
+    ),
+    Property(
+        "stateful",
+        "stateful blocks join; truncated BPTT, dh, reset_state; stateful=False forgets",
+        ("torch", "jax"),
+        check_stateful,
         listed_when_na=False,
     ),
 )

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from layer_crosscheck.properties.engine import outputs
 from layer_crosscheck.properties.engine.binding import bind_names, tried
 from layer_crosscheck.properties.engine.errors import InterfaceError
 from layer_crosscheck.properties.engine.sandbox import foreign
@@ -109,7 +110,8 @@ class Driver:
         except TypeError as exc:
             name = getattr(target if init else type(target), "__name__", repr(target))
             # _call's callers pass exactly these positional arguments
-            names = {"__init__": self.spec.params, "forward": self.positional_names(), "backward": ("dout",)}
+            douts = tuple(f"d{o}" for o in self.spec.outputs) or ("dout",)
+            names = {"__init__": self.spec.params, "forward": self.positional_names(), "backward": douts}
             parts = [*names[method], *(f"{k}=..." for k in kwargs)]
             call = f"{name if init else method}({', '.join(parts)})"
             shown = name if init else f"{name}.{method}"
@@ -162,11 +164,14 @@ class Driver:
         args, kwargs = self.call_args(arrays)
         if self.spec.numpy_seed is not None:
             np.random.seed(self.spec.numpy_seed)  # noqa: NPY002 - the global RNG such a class draws from
-        return np.asarray(_returned(self._call(layer, "forward", args, kwargs), layer, "forward", "out"))
+        out = _returned(self._call(layer, "forward", args, kwargs), layer, "forward", "out")
+        if self.spec.outputs:
+            return outputs.stack(self.spec, out, type(layer).__name__, BadInterface)
+        return np.asarray(out)
 
     def backward(self, layer: Any, dout: np.ndarray, arrays: Arrays) -> Arrays:
         name = type(layer).__name__
-        result = self._call(layer, "backward", [dout], {})
+        result = self._call(layer, "backward", outputs.split(self.spec, dout), {})
         wanted = tuple(i for i in self.spec.inputs if i not in self.spec.constants)
         # only parameters differentiated (Embedding): what backward returns is moot, None included
         result = _returned(result, layer, "backward", "dx") if wanted else ()

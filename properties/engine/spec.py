@@ -17,6 +17,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from layer_crosscheck.properties.engine.binding import calling_forms
+from layer_crosscheck.properties.engine.outputs import stacked_math
 
 __all__ = [
     "Alternative",
@@ -226,6 +227,10 @@ class LayerSpec:
     #: references that compile nothing per shape (torch, finite differences, the layer itself);
     #: JAX compiles once per shape, so its cells keep ``shapes``
     drawn_sizes: Callable[[Draw], Sizes] | None = None
+    #: the names of several outputs of one shape (LSTM: ``("h_next", "c_next")``): forward and the
+    #: math return one array per name, backward takes one upstream gradient per name
+    #: (``engine/outputs.py``); empty: a single output
+    outputs: tuple[str, ...] = ()
 
     def missing(self, reference: str) -> str | None:
         """Why ``reference`` cannot judge this spec here: declined, or a module it needs is not
@@ -244,6 +249,8 @@ class LayerSpec:
         """The spec's function for ``backend`` with this case's hyper-parameters bound as Python
         scalars, and the arrays it is then called with (the case without the hyper-parameters)."""
         fn = {"torch": self.torch, "jax": self.jax}[backend]
+        if self.outputs:
+            fn = stacked_math(backend, fn)
         bound = [k for k in (*self.hyper, *self.settings) if k in arrays]
         if not bound:
             return fn, arrays
