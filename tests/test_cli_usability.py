@@ -68,7 +68,7 @@ def head(out: str, n: int = 2) -> list[str]:
 def test_book_correct_layers_pass_from_the_project_root(tmp_path: Path, target: str, spec: str) -> None:
     done = crosscheck(tmp_path, "check", f"common/layers.py:{target}", "--as", spec, *FD)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert head(done.stdout, 1) == [f"{target} agrees with spec {spec}: 6 cells passed"]
+    assert re.fullmatch(rf"{target} agrees with spec {spec}: \d+ cells passed", head(done.stdout, 1)[0])
     assert "hint:" not in done.stdout
 
 
