@@ -9,6 +9,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,7 @@ from layer_crosscheck.properties.engine.results import CellResult, Run
 from layer_crosscheck.properties.engine.spec import LayerSpec
 from layer_crosscheck.reference import REFERENCE_NAMES, get_reference
 
-__all__ = ["default_jobs", "new_seed", "resolve_dtypes", "resolve_references", "run_matrix"]
+__all__ = ["default_jobs", "new_seed", "resolve_dtypes", "resolve_references", "run_cells", "run_matrix"]
 
 
 def new_seed() -> int:
@@ -83,16 +84,57 @@ def _not_applicable(
     ]
 
 
+def run_cells(
+    work: Sequence[Cell],
+    cls: Any,
+    options: Options,
+    deliver: Callable[[int, CellResult], None] | None = None,
+) -> list[CellResult]:
+    """Run ``work`` with one shrinking budget for all of it (``options.shrink_seconds``).
+
+    Every cell first runs unshrunk, so each failure is found at the cost of a passing cell. Then
+    the failures are shrunk, one after another, within what is left of the budget; a class that
+    raised the same error (type, message, where) in several cells is shrunk in the first of them
+    only, and the others report it with their own first failing example. ``deliver(i, result)``
+    hears of each cell as it is settled."""
+    quick = replace(options, shrink_seconds=0.0)
+    results: list[CellResult] = []
+    failed: list[int] = []
+    for i, cell in enumerate(work):
+        results.append(run_cell(cell, cls, quick))
+        if results[i].ok or options.shrink_seconds == 0:
+            if deliver is not None:
+                deliver(i, results[i])
+        else:
+            failed.append(i)
+    deadline = time.perf_counter() + options.shrink_seconds
+    shrunk: set[str] = set()
+    for i in failed:
+        first = results[i]
+        raised = first.message if first.status == "error" else None
+        left = deadline - time.perf_counter()
+        if raised not in shrunk and left > 0:
+            again = run_cell(work[i], cls, replace(options, shrink_seconds=left))
+            again.seconds += first.seconds
+            if again.status == first.status:  # a flaky failure keeps the example that was seen
+                results[i] = again
+            if raised is not None:
+                shrunk.add(raised)
+        if deliver is not None:
+            deliver(i, results[i])
+    return results
+
+
 def _work(keys: list[tuple[str, str, str, str]], options: Options) -> list[CellResult] | None:
     """In a worker process: run these cells of built-in specs (None: the worker does not know one)."""
-    out = []
+    work = []
     for spec_name, prop, ref, dtype in keys:
         spec = SPECS.get(spec_name)
         if spec is None:
             return None
         dt = next(t for t in spec.dtypes if np.dtype(t).name == dtype)
-        out.append(run_cell(Cell(spec, property_named(prop), ref, dt), None, options))
-    return out
+        work.append(Cell(spec, property_named(prop), ref, dt))
+    return run_cells(work, None, options)
 
 
 def _in_parallel(
@@ -112,7 +154,7 @@ def _in_parallel(
             group = futures[future]
             results = future.result()
             if results is None:
-                results = [run_cell(work[i], None, options) for i in group]
+                results = run_cells([work[i] for i in group], None, options)
             for i, r in zip(group, results, strict=True):
                 deliver(i, r)
     except BaseException:
@@ -137,7 +179,8 @@ def run_matrix(
     """Every cell of ``specs`` for the class ``cls`` (else each spec's own layer, and then the
     spec's own torch-vs-jax agreement too). A reference that cannot run gives "skip".
 
-    ``jobs`` > 1 runs the specs' own layers in that many worker processes. ``fp``: NumPy's
+    ``shrink_seconds``: how long the failures of a class (of each worker's group of cells) are shrunk,
+    in all. ``jobs`` > 1 runs the specs' own layers in that many worker processes. ``fp``: NumPy's
     floating-point warnings raise (impl's layers), or are recorded and reported (somebody's class).
     """
     specs = list(specs)
@@ -167,9 +210,8 @@ def run_matrix(
         groups.sort(key=lambda g: work[g[0]].spec.kind != "net")
         _in_parallel(groups, work, options, jobs, deliver)
     else:
-        for group in groups:
-            for i in group:
-                deliver(i, run_cell(work[i], cls, options))
+        indices = [i for group in groups for i in group]
+        run_cells([work[i] for i in indices], cls, options, lambda k, r: deliver(indices[k], r))
     run.results = [results[i] for i in sorted(results)]
     for spec in specs:
         run.results.extend(_not_applicable(spec, refs, dts))

@@ -93,7 +93,8 @@ def _run_options(p: argparse.ArgumentParser, default_dtypes: str) -> None:
         type=_seconds,
         default=SHRINK_SECONDS,
         metavar="SECONDS",
-        help="how long to shrink each failure to a simpler example (default %(default)s)",
+        help="how long to shrink the failures to simpler examples, in all; an error the class raises "
+        "alike in several cells is shrunk once (default %(default)s)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
 
