@@ -43,14 +43,18 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def resolve_references(requested: Sequence[str] | None) -> tuple[tuple[str, ...], dict[str, str]]:
+def resolve_references(
+    requested: Sequence[str] | None, elsewhere: Iterable[str] = ()
+) -> tuple[tuple[str, ...], dict[str, str]]:
     """The references to run and why any cannot; asking by name for one that cannot run is an error
-    (a run that silently left it out would look like a pass)."""
+    (a run that silently left it out would look like a pass). Those ``elsewhere`` (run in another
+    process) are not imported here to find out."""
     names = tuple(requested) if requested else REFERENCE_NAMES
     unknown = [n for n in names if n not in REFERENCE_NAMES]
     if unknown:
         raise UsageError(f"unknown reference {unknown[0]!r}; known: {', '.join(REFERENCE_NAMES)}")
-    unavailable = {n: r for n in names if (r := get_reference(n).unavailable()) is not None}
+    here = [n for n in names if n not in set(elsewhere)]
+    unavailable = {n: r for n in here if (r := get_reference(n).unavailable()) is not None}
     if requested and unavailable:
         name, reason = next(iter(unavailable.items()))
         raise UsageError(f"--reference {name}: {reason}")
@@ -175,6 +179,8 @@ def run_matrix(
     shrink_seconds: float = SHRINK_SECONDS,
     fp: FloatingPoint = "raise",
     progress: Callable[[int, int, CellResult], None] | None = None,
+    away: Callable[[], tuple[str | None, list[CellResult]] | None] | None = None,
+    away_reference: str | None = None,
 ) -> Run:
     """Every cell of ``specs`` for the class ``cls`` (else each spec's own layer, and then the
     spec's own torch-vs-jax agreement too). A reference that cannot run gives "skip".
@@ -182,9 +188,13 @@ def run_matrix(
     ``shrink_seconds``: how long the failures of a class (of each worker's group of cells) are shrunk,
     in all. ``jobs`` > 1 runs the specs' own layers in that many worker processes. ``fp``: NumPy's
     floating-point warnings raise (impl's layers), or are recorded and reported (somebody's class).
+    ``away``: the cells of ``away_reference`` are run by another process, with the same options;
+    ``away()`` waits for its (reason the reference cannot run, or None; results in cell order), or
+    None when that process could not run them: they run here then.
     """
     specs = list(specs)
-    refs, unavailable = resolve_references(references)
+    elsewhere = () if away is None or away_reference is None else (away_reference,)
+    refs, unavailable = resolve_references(references, elsewhere)
     dts = resolve_dtypes(dtypes)
     options = Options(examples, new_seed() if seed is None else seed, shrink_seconds, fp)
     run = Run([], options.seed, examples, refs, tuple(d.name for d in dts), unavailable)
@@ -198,7 +208,10 @@ def run_matrix(
 
     started = time.perf_counter()
     runnable: dict[tuple[str, str], list[int]] = {}
+    far = [i for i, cell in enumerate(work) if cell.reference in elsewhere]
     for i, cell in enumerate(work):
+        if i in far:
+            continue
         reason = cell.unavailable()
         if reason is not None:
             deliver(i, CellResult(*cell.key, "skip", message=reason))
@@ -212,6 +225,18 @@ def run_matrix(
     else:
         indices = [i for group in groups for i in group]
         run_cells([work[i] for i in indices], cls, options, lambda k, r: deliver(indices[k], r))
+    got = away() if away is not None and far else None
+    if got is not None and got[0] is not None:
+        run.unavailable[work[far[0]].reference] = got[0]
+        got = (None, [CellResult(*work[i].key, "skip", message=got[0]) for i in far])
+    if got is not None and [r.key for r in got[1]] == [work[i].key for i in far]:
+        for i, r in zip(far, got[1], strict=True):
+            deliver(i, r)
+    elif far:  # not run elsewhere after all
+        reason = work[far[0]].unavailable()
+        if reason is not None:
+            run.unavailable[work[far[0]].reference] = reason
+        run_cells([work[i] for i in far], cls, options, lambda k, r: deliver(far[k], r))
     run.results = [results[i] for i in sorted(results)]
     for spec in specs:
         run.results.extend(_not_applicable(spec, refs, dts))

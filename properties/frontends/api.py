@@ -3,7 +3,9 @@ recorded failure. The ``crosscheck`` command and the pytest plugin are built on 
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,18 +18,26 @@ from layer_crosscheck.properties.engine.errors import InterfaceError, UsageError
 from layer_crosscheck.properties.engine.explore import (
     DEFAULT_EXAMPLES,
     SHRINK_SECONDS,
+    FloatingPoint,
+    Options,
     explore,
     first_example,
 )
 from layer_crosscheck.properties.engine.matrix import SELF, cells
 from layer_crosscheck.properties.engine.registry import get_spec
-from layer_crosscheck.properties.engine.results import CellResult, Run
-from layer_crosscheck.properties.engine.schedule import resolve_dtypes, resolve_references, run_matrix
+from layer_crosscheck.properties.engine.results import CellResult, Run, ShapeResult
+from layer_crosscheck.properties.engine.schedule import (
+    new_seed,
+    resolve_dtypes,
+    resolve_references,
+    run_cells,
+    run_matrix,
+)
 from layer_crosscheck.properties.engine.shapes import probe, restrict, select
 from layer_crosscheck.properties.engine.spec import LayerSpec
 from layer_crosscheck.properties.frontends.hints import find_hints
 from layer_crosscheck.properties.frontends.loader import commas, load_target, one_line, target_name
-from layer_crosscheck.reference import get_reference
+from layer_crosscheck.reference import REFERENCE_NAMES, get_reference
 
 __all__ = ["assert_layer_matches", "check_layer", "preflight", "replay"]
 
@@ -122,31 +132,30 @@ def _expect_judges(spec: LayerSpec, refs: Sequence[str], dtypes: Sequence[Any]) 
     )
 
 
-def check_layer(
+@dataclass
+class _Prepared:
+    """What a check judges: the class, the spec asked for and the one it is checked with (adapted to
+    its interface), the shape sets tried and the spec restricted to those the class runs on."""
+
+    cls: Any
+    asked: LayerSpec
+    spec: LayerSpec
+    note: str | None
+    chosen: tuple[int, ...]
+    per_shape: list[ShapeResult]
+    judged: LayerSpec
+    dtypes: tuple[np.dtype[Any], ...]
+
+
+def _prepare(
     layer: Any,
     spec: str | LayerSpec,
-    *,
-    references: Sequence[str] | None = None,
-    dtypes: Sequence[Any] = ("float64",),
-    examples: int = DEFAULT_EXAMPLES,
-    seed: int | None = None,
-    shrink_seconds: float = SHRINK_SECONDS,
-    strict_fp: bool = False,
-    progress: Callable[[int, int, CellResult], None] | None = None,
-    shapes: Sequence[int] | None = None,
-    settings: Mapping[str, Any] | None = None,
-) -> Run:
-    """Every property of ``spec`` for somebody's class ``layer``: a class, a ``file.py:Class`` /
-    ``module:Class`` target, or a chain of them (``[Softmax, CrossEntropyError]``: forward in order,
-    backward in reverse). UsageError if it cannot be done as asked, an interface the spec cannot
-    drive included. ``settings`` override the spec's (``{"eps": 1e-6}``).
-
-    A class that disagrees but follows one of the spec's ``alternatives`` gets ``run.convention``,
-    naming it and the flags that check it fully (the run still fails: it disagrees with the spec).
-    NumPy floating-point warnings from the class are reported and its values judged
-    (``1/(1+np.exp(-x))`` overflows at x = -710 and is still right); ``strict_fp`` fails on them.
-    Each chosen shape-set entry (``shapes``: indices) is tried once first (``run.shapes``); the cells
-    judge those the class runs on, and one it raises on fails the run without erroring every cell."""
+    settings: Mapping[str, Any] | None,
+    references: Sequence[str] | None,
+    dtypes: Sequence[Any],
+    shapes: Sequence[int] | None,
+    elsewhere: Sequence[str] = (),
+) -> _Prepared:
     # the target first: a missing file or class is reported before any reference is resolved
     cls = load_layer(layer)
     s = spec_named(spec)
@@ -155,7 +164,7 @@ def check_layer(
             s = s.with_settings(settings)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-    refs, _ = resolve_references(references)
+    refs, _ = resolve_references(references, elsewhere)
     dts = resolve_dtypes(dtypes)
     missing = [d.name for d in dts if d not in {np.dtype(t) for t in s.dtypes}]
     if missing:
@@ -169,26 +178,114 @@ def check_layer(
     # judged on the entries the class runs on; if it runs on none, on all chosen (every cell shows why)
     judged = restrict(s, running or chosen)
     preflight(judged, cls, dts[0].type)
-    run = run_matrix(
-        [judged],
-        cls=cls,
-        references=references,
-        dtypes=dts,
-        examples=examples,
-        seed=seed,
-        shrink_seconds=shrink_seconds,
-        fp="raise" if strict_fp else "record",
-        progress=progress,
+    return _Prepared(cls, asked, s, note, chosen, per_shape, judged, dts)
+
+
+def _cells_elsewhere(
+    reference: str, layer: Any, spec: str, settings: Any, dtypes: Any, shapes: Any, options: Options
+) -> tuple[str | None, list[CellResult]] | None:
+    """In a spawned process: the cells of ``reference`` of a check, prepared as ``check_layer``
+    prepares them (the class loaded from its target), with the same options; or the reason the
+    reference cannot run; None if the check cannot be prepared (it then raises in its own process)."""
+    reason = get_reference(reference).unavailable()  # the framework's import, first and apart
+    if reason is not None:
+        return reason, []
+    try:
+        p = _prepare(layer, spec, settings, None, dtypes, shapes)
+    except UsageError:
+        return None
+    work = cells([p.judged], REFERENCE_NAMES, p.dtypes, for_class=True)
+    return None, run_cells([c for c in work if c.reference == reference], p.cls, options)
+
+
+def _two_processes(layer: Any, spec: Any, references: Sequence[str] | None, jobs: int) -> bool:
+    """Whether the JAX cells run in a second process, beside this one (torch, finite differences,
+    the class's own properties): both references by default, a target the second process can
+    load (``file.py:Class`` or ``module:Class``), a registered spec, and a second CPU."""
+    target = layer if isinstance(layer, (list, tuple)) else [layer]
+    return (
+        jobs > 1
+        and references is None
+        and isinstance(spec, str)
+        and all(isinstance(t, str) for t in target)
+        and {"torch", "jax"} <= set(REFERENCE_NAMES)
     )
-    run.target = _target(layer, cls)
-    run.spec = s.name
-    run.shapes = per_shape
-    run.selected = None if shapes is None else chosen
+
+
+def check_layer(
+    layer: Any,
+    spec: str | LayerSpec,
+    *,
+    references: Sequence[str] | None = None,
+    dtypes: Sequence[Any] = ("float64",),
+    examples: int = DEFAULT_EXAMPLES,
+    seed: int | None = None,
+    shrink_seconds: float = SHRINK_SECONDS,
+    strict_fp: bool = False,
+    progress: Callable[[int, int, CellResult], None] | None = None,
+    shapes: Sequence[int] | None = None,
+    settings: Mapping[str, Any] | None = None,
+    jobs: int = 1,
+) -> Run:
+    """Every property of ``spec`` for somebody's class ``layer``: a class, a ``file.py:Class`` /
+    ``module:Class`` target, or a chain of them (``[Softmax, CrossEntropyError]``: forward in order,
+    backward in reverse). UsageError if it cannot be done as asked, an interface the spec cannot
+    drive included. ``settings`` override the spec's (``{"eps": 1e-6}``).
+
+    A class that disagrees but follows one of the spec's ``alternatives`` gets ``run.convention``,
+    naming it and the flags that check it fully (the run still fails: it disagrees with the spec).
+    NumPy floating-point warnings from the class are reported and its values judged
+    (``1/(1+np.exp(-x))`` overflows at x = -710 and is still right); ``strict_fp`` fails on them.
+    Each chosen shape-set entry (``shapes``: indices) is tried once first (``run.shapes``); the cells
+    judge those the class runs on, and one it raises on fails the run without erroring every cell.
+    ``jobs`` > 1: a target given as text, checked against both autodiff references, has its JAX
+    cells run in a second process started first, so that importing and running JAX overlaps
+    importing and running torch here (the results are the same)."""
+    seed = new_seed() if seed is None else seed
+    fp: FloatingPoint = "raise" if strict_fp else "record"
+    options = Options(examples, seed, shrink_seconds, fp)
+    pool = None
+    away = None
+    if _two_processes(layer, spec, references, jobs):
+        pool = multiprocessing.get_context("spawn").Pool(1)  # never fork torch/jax threads
+        pending = pool.apply_async(
+            _cells_elsewhere, ("jax", layer, spec, dict(settings or {}), tuple(dtypes), shapes, options)
+        )
+
+        def away() -> tuple[str | None, list[CellResult]] | None:
+            try:
+                return pending.get()
+            except Exception:  # the second process failed: the cells run here instead
+                return None
+    try:
+        p = _prepare(layer, spec, settings, references, dtypes, shapes, () if away is None else ("jax",))
+        run = run_matrix(
+            [p.judged],
+            cls=p.cls,
+            references=references,
+            dtypes=p.dtypes,
+            examples=examples,
+            seed=seed,
+            shrink_seconds=shrink_seconds,
+            fp=fp,
+            progress=progress,
+            away=away,
+            away_reference="jax",
+        )
+    finally:
+        if pool is not None:
+            pool.terminate()  # done, or abandoned on an error: no process is left behind
+            pool.join()
+    run.target = _target(layer, p.cls)
+    run.spec = p.spec.name
+    run.shapes = p.per_shape
+    run.selected = None if shapes is None else p.chosen
     run.settings = dict(settings or {})
-    run.notes = [note] if note else []
+    run.notes = [p.note] if p.note else []
     if not run.ok:
-        run.convention = identify(asked, cls, run, run.target, refs, dts[0], run.seed, preflight)
-    run.hints = find_hints(run, s, cls)
+        refs = run.references
+        run.convention = identify(p.asked, p.cls, run, run.target, refs, p.dtypes[0], run.seed, preflight)
+    run.hints = find_hints(run, p.spec, p.cls)
     return run
 
 

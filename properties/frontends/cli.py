@@ -104,7 +104,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="crosscheck",
         description="Cross-check NumPy layers against PyTorch, JAX and finite differences.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="{list,report,check}")
+    sub = parser.add_subparsers(dest="command", metavar="{list,report,check,watch}")
 
     p = sub.add_parser("list", help="the registered specs: parameters, input shapes, kinks")
     p.add_argument("--format", choices=("table", "json"), default="table")
@@ -162,6 +162,12 @@ def _parser() -> argparse.ArgumentParser:
         "number them (default: all; a shape set the class raises on fails the check)",
     )
     p.set_defaults(func=_check)
+
+    p = sub.add_parser("watch", help="check a class again on every save of its file")
+    p.add_argument("target", help="path/to/file.py:ClassName, or path/to/file.py with one layer class")
+    p.add_argument("--as", dest="spec", metavar="SPEC", help="a spec name (default: the class's name)")
+    _run_options(p, "float64")
+    p.set_defaults(func=_watch)
     return parser
 
 
@@ -270,12 +276,37 @@ def _check(args: argparse.Namespace) -> int:
         progress=_progress(args, f"crosscheck check {shown}", seed),
         shapes=args.shapes,
         settings=dict(args.settings),
+        jobs=default_jobs(),
     )
     if args.format == "json":
         sys.stdout.write(render(run, "json"))
     else:
         sys.stdout.write(render_check(run, repeat=_repeat_command(args, seed)))
     return 0 if run.ok else 1
+
+
+def _watch(args: argparse.Namespace) -> int:
+    from layer_crosscheck.properties.frontends.verdict import render_check
+    from layer_crosscheck.properties.frontends.watch import watch
+
+    seed = args.seed if args.seed is not None else new_seed()
+    print(f"crosscheck watch: seed {seed} for every check", file=sys.stderr, flush=True)
+
+    def check(target: str, spec: str) -> tuple[bool, str]:
+        args.target, args.chain, args.settings, args.format = target, None, [], "table"
+        args.command, args.spec, args.strict_fp, args.shapes = "check", spec, False, None
+        run = check_layer(
+            target,
+            spec,
+            references=args.reference,
+            dtypes=args.dtype,
+            examples=args.examples,
+            seed=seed,
+            shrink_seconds=args.shrink_time,
+        )
+        return run.ok, render_check(run, repeat=_repeat_command(args, seed))
+
+    return watch(args.target, args.spec, check, references=args.reference)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

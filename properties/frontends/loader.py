@@ -19,7 +19,7 @@ from typing import Any
 
 from layer_crosscheck.properties.engine.errors import UsageError
 
-__all__ = ["UsageError", "commas", "is_file", "load_target", "one_line", "target_name"]
+__all__ = ["UsageError", "commas", "is_file", "load_file", "load_target", "one_line", "target_name"]
 
 
 def commas(text: str) -> list[str]:
@@ -96,6 +96,11 @@ def _from_module(module_name: str) -> ModuleType:
         raise UsageError(f"cannot import {module_name}: {one_line(exc)}") from None
     except Exception as exc:
         raise UsageError(f"cannot import {module_name}: {one_line(exc)}") from None
+
+
+def load_file(path_text: str) -> ModuleType:
+    """The module of a ``.py`` file, loaded as a target's file is (once per file)."""
+    return _from_file(path_text)
 
 
 def load_target(target: str) -> Any:
