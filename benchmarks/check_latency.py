@@ -22,6 +22,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,6 +116,52 @@ def measure(
     return checks, imports
 
 
+#: the book's Relu (book 1, 5.5.1), with the copy of dout that makes it right
+_RELU = """
+class Relu:
+    def forward(self, x):
+        self.mask = x <= 0
+        out = x.copy()
+        out[self.mask] = 0
+        return out
+
+    def backward(self, dout):
+        dx = dout.copy()
+        dx[self.mask] = 0
+        return dx
+"""
+#: a watch session in one process: the first check of a zoo Relu file, then re-checks, each after a
+#: save (the file touched), timed as ``crosscheck watch`` runs them; prints one "wall cpu" line per check
+_WATCH = """
+import io, os, sys, time
+from layer_crosscheck.properties.frontends.api import check_layer
+from layer_crosscheck.properties.frontends.watch import watch
+path, rounds, times = sys.argv[1], int(sys.argv[2]), []
+def check(target, spec):
+    wall, cpu = time.perf_counter(), time.process_time()
+    ok = check_layer(target, spec, seed=1).ok
+    times.append((time.perf_counter() - wall, time.process_time() - cpu))
+    os.utime(path, (time.time() + len(times), time.time() + len(times)))
+    return ok, ""
+watch(path + ":Relu", "relu", check, out=io.StringIO(), poll=0.01, rounds=rounds)
+print("\\n".join(f"{w} {c}" for w, c in times))
+"""
+
+
+def warm_rechecks(tree: Path = ROOT, rounds: int = 6) -> tuple[Timed, Timed]:
+    """The first check and the median re-check of a ``crosscheck watch`` session (zoo Relu)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "relu.py"
+        path.write_text(_RELU)
+        env = {**os.environ, "PYTHONPATH": str(tree)}
+        argv = [sys.executable, "-c", _WATCH, str(path), str(rounds)]
+        proc = subprocess.run(argv, cwd=tree, env=env, capture_output=True, text=True, check=True)
+    times = [tuple(map(float, line.split())) for line in proc.stdout.strip().splitlines()[-rounds:]]
+    first = Timed(*times[0])
+    again = Timed(statistics.median(t[0] for t in times[1:]), statistics.median(t[1] for t in times[1:]))
+    return first, again
+
+
 def _median(timings: list[Timed]) -> Timed:
     """The median wall time and, separately, the median CPU time of ``timings``."""
     engines = [t.engine for t in timings if t.engine is not None]
@@ -169,11 +216,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tree", type=Path, default=ROOT, help="the checkout to measure (default: this one)")
     parser.add_argument("--runs", type=int, default=3, help="runs per check (the median is shown)")
     parser.add_argument("--only", metavar="TEXT", help="only the checks whose label contains TEXT")
+    parser.add_argument(
+        "--watch", metavar="N", type=int, default=0, help="also time a watch session of N checks"
+    )
     args = parser.parse_args(argv)
     load_before = _load()
     checks, imports = measure(args.tree.resolve(), args.runs, args.only)
     print(f"tree {args.tree}; load before {load_before}, after {_load()}")
     print("\n".join(table(checks, imports)))
+    if args.watch:
+        first, again = warm_rechecks(args.tree.resolve(), args.watch)
+        print("\n| `crosscheck watch` (one process, Relu) | wall | CPU |\n|---|---:|---:|")
+        print(f"| first check | {first.wall:.2f} s | {first.cpu:.2f} s |")
+        print(
+            f"| re-check after a save (median of {args.watch - 1}) | {again.wall:.2f} s | {again.cpu:.2f} s |"
+        )
     return 0
 
 
