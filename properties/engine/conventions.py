@@ -104,8 +104,10 @@ def identify(
     (None: none does, or no autodiff reference that judges the spec is available).
     ``preflight(spec, cls, dtype)`` raises UsageError for an alternative the class cannot be driven by."""
     judges = [r for r in references if r in ("torch", "jax") and spec.missing(r) is None]
+    if run.ok or not (spec.alternatives or spec.settings):
+        return None  # no other convention to name (and no framework imported to find out)
     usable = [r for r in judges if get_reference(r).unavailable() is None]
-    if run.ok or not usable:
+    if not usable:
         return None
     name = getattr(cls, "__name__", repr(cls))
     alternatives = spec.alternatives
@@ -115,8 +117,12 @@ def identify(
     # forward agreed, and every failure was the class raising (never a wrong number)
     forward_ok = all(r.ok for r in run.results if r.prop == "forward")
     only_raised = forward_ok and all(r.status == "error" for r in run.failures)
+    # an alternative is told apart by the probed property's values: where they agreed with the
+    # spec's, it cannot explain the failure, so it is not probed
+    probed = "optimizer" if spec.kind == "optimizer" else "forward"
+    values_ok = all(r.ok for r in run.results if r.prop == probed)
     for alt in alternatives:
-        if alt.only_if_raises and not only_raised:
+        if (alt.only_if_raises and not only_raised) or (values_ok and not alt.only_if_raises):
             continue
         try:
             alt_spec, _ = adapt_to(get_spec(alt.spec).with_settings(alt.settings), cls)

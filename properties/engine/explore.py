@@ -54,8 +54,9 @@ __all__ = [
 #: as a note), "ignore" (overflow gives inf and NaN, which the comparisons then see)
 FloatingPoint = Literal["raise", "record", "ignore"]
 DEFAULT_EXAMPLES = 25
-#: how long one failing cell may spend shrinking its example before settling for the smallest so far
-SHRINK_SECONDS = 10.0
+#: how long a check may spend shrinking its failures, in all (``schedule.run_cells``; one cell run
+#: alone by ``run_cell`` has it to itself), before settling for the smallest examples so far
+SHRINK_SECONDS = 2.0
 
 _HEALTH = [
     HealthCheck.too_slow,

@@ -53,6 +53,10 @@ class CellResult:
     def id(self) -> str:
         return f"{self.spec}-{self.prop}-{self.reference}-{self.dtype}"
 
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.spec, self.prop, self.reference, self.dtype)
+
     def __getstate__(self) -> dict[str, Any]:
         # exceptions carry tracebacks and frames: a worker sends the message, not the exception
         return {**self.__dict__, "exception": None}

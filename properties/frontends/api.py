@@ -3,7 +3,9 @@ recorded failure. The ``crosscheck`` command and the pytest plugin are built on 
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -17,6 +19,8 @@ from layer_crosscheck.properties.engine.errors import InterfaceError, UsageError
 from layer_crosscheck.properties.engine.explore import (
     DEFAULT_EXAMPLES,
     SHRINK_SECONDS,
+    FloatingPoint,
+    Options,
     explore,
     first_example,
 )
@@ -24,8 +28,14 @@ from layer_crosscheck.properties.engine.function_pair import FunctionPair, as_la
 from layer_crosscheck.properties.engine.kinds import classify, ordinary
 from layer_crosscheck.properties.engine.matrix import SELF, cells
 from layer_crosscheck.properties.engine.registry import SPECS, get_spec
-from layer_crosscheck.properties.engine.results import CellResult, Run
-from layer_crosscheck.properties.engine.schedule import resolve_dtypes, resolve_references, run_matrix
+from layer_crosscheck.properties.engine.results import CellResult, Run, ShapeResult
+from layer_crosscheck.properties.engine.schedule import (
+    new_seed,
+    resolve_dtypes,
+    resolve_references,
+    run_cells,
+    run_matrix,
+)
 from layer_crosscheck.properties.engine.shapes import probe, restrict, select, unreached
 from layer_crosscheck.properties.engine.spec import LayerSpec
 from layer_crosscheck.properties.frontends.hints import find_hints
@@ -36,7 +46,7 @@ from layer_crosscheck.properties.frontends.loader import (
     one_line,
     target_name,
 )
-from layer_crosscheck.reference import get_reference
+from layer_crosscheck.reference import REFERENCE_NAMES, get_reference
 
 __all__ = ["assert_layer_matches", "check_layer", "preflight", "replay"]
 
@@ -133,6 +143,105 @@ def _expect_judges(spec: LayerSpec, refs: Sequence[str], dtypes: Sequence[Any]) 
     )
 
 
+@dataclass
+class _Prepared:
+    """What a check judges: the class, the spec asked for and the one it is checked with (adapted to
+    its interface), the shape sets tried and the spec restricted to those the class runs on."""
+
+    cls: Any
+    asked: LayerSpec
+    spec: LayerSpec
+    note: str | None
+    chosen: tuple[int, ...]
+    per_shape: list[ShapeResult]
+    running: list[int]
+    judged: LayerSpec
+    dtypes: tuple[np.dtype[Any], ...]
+    references: tuple[str, ...]
+    pair_notes: list[str] = field(default_factory=list)
+
+
+def _prepare(
+    layer: Any,
+    spec: str | LayerSpec,
+    settings: Mapping[str, Any] | None,
+    references: Sequence[str] | None,
+    dtypes: Sequence[Any],
+    shapes: Sequence[int] | None,
+    elsewhere: Sequence[str] = (),
+    ordinary_only: bool = False,
+) -> _Prepared:
+    # the target first: a missing file or class is reported before any reference is resolved
+    cls = load_layer(layer)
+    s = spec_named(spec)
+    if settings:
+        try:
+            s = s.with_settings(settings)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    pair_notes: list[str] = []
+    if isinstance(cls, FunctionPair):  # CS231n's f_forward/f_backward, driven as a layer
+        cls, s, pair_notes = as_layer(cls, s)
+    refs, _ = resolve_references(references, elsewhere)
+    dts = resolve_dtypes(dtypes)
+    missing = [d.name for d in dts if d not in {np.dtype(t) for t in s.dtypes}]
+    if missing:
+        raise UsageError(f"spec {s.name} is not defined for {missing[0]}")
+    _expect_judges(s, refs, dts)
+    asked = s
+    s, note = adapt_to(s, cls)
+    chosen = select(s, shapes)
+    per_shape = probe(s, cls, dts[0].type, chosen)
+    running = [r.index for r in per_shape if r.status == "runs"]
+    # judged on the entries the class runs on; if it runs on none, on all chosen (every cell shows why)
+    judged = restrict(s, running or chosen)
+    if ordinary_only:
+        judged = ordinary(judged)
+    preflight(judged, cls, dts[0].type)
+    return _Prepared(cls, asked, s, note, chosen, per_shape, running, judged, dts, refs, pair_notes)
+
+
+def _cells_elsewhere(
+    reference: str,
+    layer: Any,
+    spec: str,
+    settings: Any,
+    dtypes: Any,
+    shapes: Any,
+    options: Options,
+    call_timeout: float | None,
+    ordinary_only: bool,
+) -> tuple[str | None, list[CellResult]] | None:
+    """In a spawned process: the cells of ``reference`` of a check, prepared as ``check_layer``
+    prepares them (the class loaded from its target, its calls guarded alike), with the same
+    options; or the reason the reference cannot run; None if the check cannot be prepared (it then
+    raises in its own process)."""
+    reason = get_reference(reference).unavailable()  # the framework's import, first and apart
+    if reason is not None:
+        return reason, []
+    with sandbox.isolated(call_timeout):
+        try:
+            p = _prepare(layer, spec, settings, None, dtypes, shapes, ordinary_only=ordinary_only)
+        except UsageError:
+            return None
+        work = cells([p.judged], REFERENCE_NAMES, p.dtypes, for_class=True)
+        return None, run_cells([c for c in work if c.reference == reference], p.cls, options)
+
+
+def _two_processes(layer: Any, spec: Any, references: Sequence[str] | None, jobs: int) -> bool:
+    """Whether the JAX cells run in a second process, beside this one (torch, finite differences,
+    the class's own properties): both references by default, a target the second process can
+    load (``file.py:Class`` or ``module:Class``), a registered spec, and a second CPU."""
+    target = layer if isinstance(layer, (list, tuple)) else [layer]
+    return (
+        jobs > 1
+        and references is None
+        and isinstance(spec, str)
+        and all(isinstance(t, str) for t in target)
+        and {"torch", "jax"} <= set(REFERENCE_NAMES)
+    )
+
+
 @sandbox.isolating
 def check_layer(
     layer: Any,
@@ -149,6 +258,7 @@ def check_layer(
     settings: Mapping[str, Any] | None = None,
     call_timeout: float | None = sandbox.DEFAULT_CALL_TIMEOUT,
     ordinary_only: bool = False,
+    jobs: int = 1,
 ) -> Run:
     """Every property of ``spec`` for somebody's class ``layer``: a class, a ``file.py:Class`` /
     ``module:Class`` target, or a chain of them (``[Softmax, CrossEntropyError]``: forward in order,
@@ -164,59 +274,74 @@ def check_layer(
     Every call into the class is guarded (``engine.sandbox``): ``sys.exit`` and ``os._exit`` are
     findings, each call has ``call_timeout`` seconds (None: no limit), what it prints is a note,
     nothing is written under the working directory. The harness's own crash is raised, never
-    reported as a disagreement."""
-    # the target first: a missing file or class is reported before any reference is resolved
-    cls = load_layer(layer)
-    s = spec_named(spec)
-    if settings:
-        try:
-            s = s.with_settings(settings)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-    pair_notes: list[str] = []
-    if isinstance(cls, FunctionPair):  # CS231n's f_forward/f_backward, driven as a layer
-        cls, s, pair_notes = as_layer(cls, s)
-    refs, _ = resolve_references(references)
-    dts = resolve_dtypes(dtypes)
-    missing = [d.name for d in dts if d not in {np.dtype(t) for t in s.dtypes}]
-    if missing:
-        raise UsageError(f"spec {s.name} is not defined for {missing[0]}")
-    _expect_judges(s, refs, dts)
-    asked = s
-    s, note = adapt_to(s, cls)
-    chosen = select(s, shapes)
-    per_shape = probe(s, cls, dts[0].type, chosen)
-    running = [r.index for r in per_shape if r.status == "runs"]
-    # judged on the entries the class runs on; if it runs on none, on all chosen (every cell shows why)
-    judged = restrict(s, running or chosen)
-    if ordinary_only:
-        judged = ordinary(judged)
-    preflight(judged, cls, dts[0].type)
-    run = run_matrix(
-        [judged],
-        cls=cls,
-        references=references,
-        dtypes=dts,
-        examples=examples,
-        seed=seed,
-        shrink_seconds=shrink_seconds,
-        fp="raise" if strict_fp else "record",
-        progress=progress,
-    )
+    reported as a disagreement. ``jobs`` > 1: a target given as text, checked against both
+    autodiff references, has its JAX cells run in a second process started first, so that
+    importing and running JAX overlaps importing and running torch here (the results are the same)."""
+    seed = new_seed() if seed is None else seed
+    fp: FloatingPoint = "raise" if strict_fp else "record"
+    options = Options(examples, seed, shrink_seconds, fp)
+    pool = None
+    away = None
+    if _two_processes(layer, spec, references, jobs):
+        pool = multiprocessing.get_context("spawn").Pool(1)  # never fork torch/jax threads
+        pending = pool.apply_async(
+            _cells_elsewhere,
+            (
+                "jax",
+                layer,
+                spec,
+                dict(settings or {}),
+                tuple(dtypes),
+                shapes,
+                options,
+                call_timeout,
+                ordinary_only,
+            ),
+        )
+
+        def away() -> tuple[str | None, list[CellResult]] | None:
+            try:
+                return pending.get()
+            except Exception:  # the second process failed: the cells run here instead
+                return None
+
+    try:
+        elsewhere = () if away is None else ("jax",)
+        p = _prepare(layer, spec, settings, references, dtypes, shapes, elsewhere, ordinary_only)
+        run = run_matrix(
+            [p.judged],
+            cls=p.cls,
+            references=references,
+            dtypes=p.dtypes,
+            examples=examples,
+            seed=seed,
+            shrink_seconds=shrink_seconds,
+            fp=fp,
+            progress=progress,
+            away=away,
+            away_reference="jax",
+        )
+    finally:
+        if pool is not None:
+            pool.terminate()  # done, or abandoned on an error: no process is left behind
+            pool.join()
+    cls, s = p.cls, p.spec
     run.target = _target(layer, cls)
     run.spec = s.name
-    run.shapes = per_shape
-    run.selected = None if shapes is None else chosen
+    run.shapes = p.per_shape
+    run.selected = None if shapes is None else p.chosen
     run.settings = dict(settings or {})
-    run.notes = [*pair_notes, *([note] if note else [])]
+    run.notes = [*p.pair_notes, *([p.note] if p.note else [])]
     run.results += audit(cls, s)
     _raise_harness_crash(run)
-    run.notes += unreached(s, chosen, running)
+    run.notes += unreached(s, p.chosen, p.running)
     run.ordinary = ordinary_only
-    finding = classify(run, judged, cls, "raise" if strict_fp else "record")
+    finding = classify(run, p.judged, cls, fp)
     run.kind, run.fault, run.kind_why = finding.kind, finding.fault, finding.why
     if not run.ok:
-        run.convention = identify(asked, cls, run, run.target, refs, dts[0], run.seed, preflight)
+        run.convention = identify(
+            p.asked, cls, run, run.target, p.references, p.dtypes[0], run.seed, preflight
+        )
     # an audit of a CS231n pair names the convention its values follow instead ("CONVENTION: ...")
     tag = "CONVENTION: "
     named = (r.message.removeprefix(tag) for r in run.failures if r.message.startswith(tag))

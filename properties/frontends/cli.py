@@ -109,7 +109,8 @@ def _run_options(p: argparse.ArgumentParser, default_dtypes: str) -> None:
         type=_seconds,
         default=SHRINK_SECONDS,
         metavar="SECONDS",
-        help="how long to shrink each failure to a simpler example (default %(default)s)",
+        help="how long to shrink the failures to simpler examples, in all; an error the class raises "
+        "alike in several cells is shrunk once (default %(default)s)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
 
@@ -119,7 +120,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="crosscheck",
         description="Cross-check NumPy layers against PyTorch, JAX and finite differences.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="{list,report,check}")
+    sub = parser.add_subparsers(dest="command", metavar="{list,report,check,watch}")
 
     p = sub.add_parser("list", help="the registered specs: parameters, input shapes, kinks")
     p.add_argument("--format", choices=("table", "json"), default="table")
@@ -200,6 +201,12 @@ def _parser() -> argparse.ArgumentParser:
         "does for shapes: a class that is FRAGILE at extreme inputs and right here exits 0",
     )
     p.set_defaults(func=_check)
+
+    p = sub.add_parser("watch", help="check a class again on every save of its file")
+    p.add_argument("target", help="path/to/file.py:ClassName, or path/to/file.py with one layer class")
+    p.add_argument("--as", dest="spec", metavar="SPEC", help="a spec name (default: the class's name)")
+    _run_options(p, "float64")
+    p.set_defaults(func=_watch)
     return parser
 
 
@@ -320,12 +327,37 @@ def _check(args: argparse.Namespace) -> int:
         settings=dict(args.settings),
         call_timeout=args.call_timeout,
         ordinary_only=args.ordinary,
+        jobs=default_jobs(),
     )
     if args.format == "json":
         sys.stdout.write(render(run, "json"))
     else:
         sys.stdout.write(render_check(run, repeat=_repeat_command(args, seed)))
     return 0 if run.ok else 1
+
+
+def _watch(args: argparse.Namespace) -> int:
+    from layer_crosscheck.properties.frontends.verdict import render_check
+    from layer_crosscheck.properties.frontends.watch import watch
+
+    seed = args.seed if args.seed is not None else new_seed()
+    print(f"crosscheck watch: seed {seed} for every check", file=sys.stderr, flush=True)
+
+    def check(target: str, spec: str) -> tuple[bool, str]:
+        args.target, args.chain, args.settings, args.format = target, None, [], "table"
+        args.command, args.spec, args.strict_fp, args.shapes = "check", spec, False, None
+        run = check_layer(
+            target,
+            spec,
+            references=args.reference,
+            dtypes=args.dtype,
+            examples=args.examples,
+            seed=seed,
+            shrink_seconds=args.shrink_time,
+        )
+        return run.ok, render_check(run, repeat=_repeat_command(args, seed))
+
+    return watch(args.target, args.spec, check, references=args.reference)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -163,6 +163,8 @@ def _from_module(module_name: str) -> ModuleType:
         raise UsageError(f"cannot import {module_name}: {one_line(exc)}") from None
 
 
+
+
 def load_target(target: str) -> Any:
     """The object named by ``target`` (``file.py:Class``, ``pkg.mod:Class``; ``Outer.Inner`` allowed)."""
     module_part, sep, attr_path = target.rpartition(":")
