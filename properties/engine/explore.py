@@ -271,7 +271,8 @@ def describe(exc: BaseException, status: Status) -> str:
         return text
     text = f"{type(exc).__name__}: {text}"
     if sandbox.harness_crash(exc):
-        text = f"crosscheck's own code raised, not the class (a bug in crosscheck: please report it): {text}"
+        why = "a bug in crosscheck, or a value from the class it did not expect: please report it"
+        text = f"crosscheck's own code raised, not the class ({why}): {text}"
     numpy_dir = str(Path(np.__file__).parent)
     frames = [
         f

@@ -99,7 +99,9 @@ def _hypothesis_home() -> Iterator[None]:
     """Hypothesis's storage (example database, collected constants) in a temporary directory."""
     from hypothesis import configuration
 
-    before = configuration.storage_directory(intent_to_write=False).home_directory
+    # the directory set before, if any (None: Hypothesis's default, .hypothesis in the cwd); read
+    # without storage_directory(), which in some versions creates it
+    before = getattr(configuration, "__hypothesis_home_directory", None)
     where = tempfile.mkdtemp(prefix="crosscheck-hypothesis-")
     configuration.set_hypothesis_home_dir(where)
     try:
