@@ -7,7 +7,6 @@ every generic property then runs for it with no new test code (see CONTRIBUTING.
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
@@ -233,7 +232,7 @@ class LayerSpec:
             except (TypeError, ValueError):
                 raise ValueError(f"setting {k}={v!r} of spec {self.name} is not a number") from None
             # a setting is a constant such as eps: finite, and positive where the spec's own is
-            if not math.isfinite(values[k]) or (self.settings[k] > 0 and not values[k] > 0):
+            if not np.isfinite(values[k]) or (self.settings[k] > 0 and not values[k] > 0):
                 domain = "a positive finite number" if self.settings[k] > 0 else "a finite number"
                 default = f"its default: {self.settings[k]:g}"
                 raise ValueError(f"setting {k}={v!r} of spec {self.name} must be {domain} ({default})")

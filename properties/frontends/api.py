@@ -13,7 +13,7 @@ from layer_crosscheck.properties.engine.chain import chain
 from layer_crosscheck.properties.engine.checks import draw_case, property_named
 from layer_crosscheck.properties.engine.conventions import adapt_to, identify
 from layer_crosscheck.properties.engine.drivers import driver_for
-from layer_crosscheck.properties.engine.errors import InterfaceError, UsageError
+from layer_crosscheck.properties.engine.errors import InterfaceError, UsageError, did_you_mean
 from layer_crosscheck.properties.engine.explore import (
     DEFAULT_EXAMPLES,
     SHRINK_SECONDS,
@@ -22,18 +22,12 @@ from layer_crosscheck.properties.engine.explore import (
 )
 from layer_crosscheck.properties.engine.matrix import SELF, cells
 from layer_crosscheck.properties.engine.registry import SPECS, get_spec
-from layer_crosscheck.properties.engine.results import CellResult, Run
+from layer_crosscheck.properties.engine.results import CellResult, Run, ShapeResult
 from layer_crosscheck.properties.engine.schedule import resolve_dtypes, resolve_references, run_matrix
 from layer_crosscheck.properties.engine.shapes import probe, restrict, select
 from layer_crosscheck.properties.engine.spec import LayerSpec
 from layer_crosscheck.properties.frontends.hints import find_hints
-from layer_crosscheck.properties.frontends.loader import (
-    commas,
-    did_you_mean,
-    load_target,
-    one_line,
-    target_name,
-)
+from layer_crosscheck.properties.frontends.loader import commas, load_target, one_line, target_name
 from layer_crosscheck.reference import get_reference
 
 __all__ = ["assert_layer_matches", "check_layer", "preflight", "replay"]
@@ -142,10 +136,10 @@ def check_layer(
     seed: int | None = None,
     shrink_seconds: float = SHRINK_SECONDS,
     strict_fp: bool = False,
+    call_timeout: float | None = sandbox.DEFAULT_CALL_TIMEOUT,
     progress: Callable[[int, int, CellResult], None] | None = None,
     shapes: Sequence[int] | None = None,
     settings: Mapping[str, Any] | None = None,
-    call_timeout: float | None = sandbox.DEFAULT_CALL_TIMEOUT,
 ) -> Run:
     """Every property of ``spec`` for somebody's class ``layer``: a class, a ``file.py:Class`` /
     ``module:Class`` target, or a chain of them (``[Softmax, CrossEntropyError]``: forward in order,
@@ -195,13 +189,13 @@ def check_layer(
         fp="raise" if strict_fp else "record",
         progress=progress,
     )
+    _raise_harness_crash(run, per_shape)
     run.target = _target(layer, cls)
     run.spec = s.name
     run.shapes = per_shape
     run.selected = None if shapes is None else chosen
     run.settings = dict(settings or {})
     run.notes = [note] if note else []
-    _raise_harness_crash(run)
     if not run.ok:
         run.convention = identify(asked, cls, run, run.target, refs, dts[0], run.seed, preflight)
     run.hints = find_hints(run, s, cls)
@@ -209,11 +203,12 @@ def check_layer(
     return run
 
 
-def _raise_harness_crash(run: Run) -> None:
+def _raise_harness_crash(run: Run, shapes: Sequence[ShapeResult]) -> None:
     """The first exception of the harness's own code in a cell, raised, when no failure is the
-    class's: the run cannot be a verdict on the class (a bug in crosscheck, exit 3)."""
+    class's (in a cell or a shape set): the run cannot be a verdict on the class (a bug in
+    crosscheck, exit 3)."""
     first = run.failures[0].exception if run.failures else None
-    if first is None or not all(s.ok for s in run.shapes):
+    if first is None or not all(s.ok for s in shapes):
         return
     if all(sandbox.harness_crash(r.exception) for r in run.failures):
         raise first
