@@ -290,3 +290,14 @@ def test_the_output_note_shows_the_first_lines_and_counts_the_rest() -> None:
     assert note is not None and note.startswith("the class printed 26 line(s) while it was checked")
     assert "    line 0\n" in note and "    line 9\n" in note and "line 10" not in note
     assert note.endswith("... (16 more line(s))")
+
+
+def test_an_exit_is_not_shrunk_and_hypothesis_is_left_as_it_was() -> None:
+    """A finding whatever the input (an exit, a hang) stops shrinking at once, for that cell only."""
+    from hypothesis.internal.conjecture import engine
+
+    before = engine.MAX_SHRINKING_SECONDS
+    run_ = check_layer(f"{MISBEHAVING}:ReluExitsInForward", "relu", references=["fd"], examples=5, seed=3)
+    assert not run_.ok
+    assert all("ReluExitsInForward.forward called sys.exit(0)" in r.message for r in run_.failures)
+    assert before == engine.MAX_SHRINKING_SECONDS
