@@ -301,3 +301,12 @@ def test_an_exit_is_not_shrunk_and_hypothesis_is_left_as_it_was() -> None:
     assert not run_.ok
     assert all("ReluExitsInForward.forward called sys.exit(0)" in r.message for r in run_.failures)
     assert before == engine.MAX_SHRINKING_SECONDS
+
+
+def test_a_base_exception_of_the_class_is_a_finding_not_the_end_of_the_check(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ran = crosscheck(capsys, "check", f"{MISBEHAVING}:ReluRaisesBaseException", "--as", "relu", *FD)
+    assert ran.code == 1, ran.out + ran.err
+    assert ran.first.startswith("ReluRaisesBaseException DISAGREES with spec relu")
+    assert "ReluRaisesBaseException.backward raised _Abort, a BaseException but not an Exception" in ran.out

@@ -57,7 +57,8 @@ _MARK = "_crosscheck_foreign_call"
 
 
 class ForeignExit(Exception):
-    """The class tried to end the process (``sys.exit``, ``os._exit``): a finding about the class."""
+    """The class tried to end the process (``sys.exit``, ``os._exit``, a ``BaseException`` of its
+    own): a finding about the class."""
 
     def __init__(self, message: str, call: str = "") -> None:
         super().__init__(message)
@@ -213,10 +214,21 @@ def foreign(what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     except Exception as exc:
         _mark(exc, what)
         raise
+    except (KeyboardInterrupt, GeneratorExit):
+        raise
+    except BaseException as exc:  # not an Exception: it would pass every handler up to the process
+        error = ForeignExit(
+            f"{what} raised {type(exc).__name__}, a BaseException but not an Exception, which would "
+            "end the check: it counts as raising",
+            type(exc).__name__,
+        )
+        _mark(error, what)
+        raise error.with_traceback(exc.__traceback__) from None
     finally:
         s.depth -= 1
         sys.dont_write_bytecode = bytecode
-        s.keep(out.getvalue())
+        with contextlib.suppress(ValueError):  # the code closed sys.stdout, our buffer
+            s.keep(out.getvalue())
         _restore_cwd(cwd)
 
 
