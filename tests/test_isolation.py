@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -236,3 +237,76 @@ def test_ctrl_c_on_report_stops_its_workers_without_tracebacks(tmp_path: Path) -
     _, err = child.communicate(timeout=300)
     assert child.returncode == 130, err
     assert "crosscheck: interrupted" in err and "Traceback" not in err
+
+
+# ---- the sandbox itself ---------------------------------------------------------------------------
+
+
+def test_outside_a_check_a_foreign_call_is_a_plain_call() -> None:
+    with pytest.raises(SystemExit):
+        sandbox.foreign("Relu.forward", sys.exit, 3)
+
+
+def test_a_check_leaves_the_process_as_it_found_it() -> None:
+    from hypothesis import configuration
+
+    before = (os._exit, signal.getsignal(signal.SIGALRM), sys.dont_write_bytecode, os.getcwd())
+    home = getattr(configuration, "__hypothesis_home_directory", None)
+    with sandbox.isolated(5.0):
+        assert os._exit is not before[0]
+        with pytest.raises(sandbox.ForeignExit, match=r"Relu.forward called os._exit\(4\)"):
+            sandbox.foreign("Relu.forward", os._exit, 4)
+        with pytest.raises(sandbox.ForeignExit, match=r"Relu.forward called sys.exit\('bye'\)"):
+            sandbox.foreign("Relu.forward", sys.exit, "bye")
+        sandbox.foreign("Relu.forward", os.chdir, os.sep)
+        assert os.getcwd() == before[3]
+    assert (os._exit, signal.getsignal(signal.SIGALRM), sys.dont_write_bytecode, os.getcwd()) == before
+    assert getattr(configuration, "__hypothesis_home_directory", None) == home
+    assert not sandbox.active()
+
+
+def test_a_call_that_timed_out_is_not_made_again_and_others_still_are() -> None:
+    calls: list[str] = []
+
+    def hang() -> None:
+        calls.append("forward")
+        time.sleep(30)
+
+    with sandbox.isolated(0.2):
+        with pytest.raises(sandbox.CallTimeout, match=r"Slow.forward did not return within 0.2 s"):
+            sandbox.foreign("Slow.forward", hang)
+        with pytest.raises(sandbox.CallTimeout, match=r"Slow.forward did not return"):
+            sandbox.foreign("Slow.forward", lambda: calls.append("forward again"))
+        assert sandbox.foreign("Slow.backward", lambda: calls.append("backward") or 7) == 7
+    assert calls == ["forward", "backward"]
+
+
+def test_the_output_note_shows_the_first_lines_and_counts_the_rest() -> None:
+    with sandbox.isolated():
+        assert sandbox.output_note() is None
+        sandbox.foreign("Chatty.forward", lambda: print("\n".join(f"line {i}" for i in range(25))))
+        sandbox.foreign("Chatty.backward", lambda: print("to stderr", file=sys.stderr))
+        note = sandbox.output_note()
+    assert note is not None and note.startswith("the class printed 26 line(s) while it was checked")
+    assert "    line 0\n" in note and "    line 9\n" in note and "line 10" not in note
+    assert note.endswith("... (16 more line(s))")
+
+
+def test_an_exit_is_not_shrunk_and_hypothesis_is_left_as_it_was() -> None:
+    """A finding whatever the input (an exit, a hang) stops shrinking at once, for that cell only."""
+    from hypothesis.internal.conjecture import engine
+
+    before = engine.MAX_SHRINKING_SECONDS
+    run_ = check_layer(f"{MISBEHAVING}:ReluExitsInForward", "relu", references=["fd"], examples=5, seed=3)
+    assert not run_.ok
+    assert all("ReluExitsInForward.forward called sys.exit(0)" in r.message for r in run_.failures)
+    assert before == engine.MAX_SHRINKING_SECONDS
+
+
+def test_a_base_exception_of_the_class_is_a_finding_not_the_end_of_the_check(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ran = crosscheck(capsys, "check", f"{MISBEHAVING}:ReluRaisesBaseException", "--as", "relu", *FD)
+    assert ran.code == 1, ran.out + ran.err
+    assert ran.first.startswith("ReluRaisesBaseException DISAGREES with spec relu")
+    assert "ReluRaisesBaseException.backward raised _Abort, a BaseException but not an Exception" in ran.out

@@ -615,7 +615,7 @@ PROPERTIES: tuple[Property, ...] = (
     ),
     Property("linearity", "backward is linear in the upstream gradient", (), check_linearity),
     Property("no_mutation", "inputs, parameters and dout are left untouched", (), check_no_mutation),
-    Property("state", "latest forward wins; backward twice agrees", (), check_state),
+    Property("state", "latest forward wins; backward twice agrees; own state per instance", (), check_state),
     Property("batch", "rows of a batch are independent", (), check_batch),
     Property(
         "aliasing", "grads[i] written in place; gradients are neither dout nor each other", (), check_aliasing

@@ -1,6 +1,9 @@
 """The one error a front-end shows as a usage error (``crosscheck`` exits 2, one line, no traceback)."""
 
-__all__ = ["InterfaceError", "Unfinished", "UsageError"]
+import difflib
+from collections.abc import Iterable
+
+__all__ = ["InterfaceError", "Unfinished", "UsageError", "did_you_mean"]
 
 
 class UsageError(ValueError):
@@ -15,3 +18,11 @@ class InterfaceError(UsageError):
 class Unfinished(UsageError):
     """The function is still the assignment's stub (it returns None, or its body between the
     template's TODO and END OF YOUR CODE is only ``pass``): not a finding, and not a disagreement."""
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """``"; did you mean 'relu'?"`` for the closest of ``known`` to ``name`` (case aside), else
+    ``""``: the tail of a usage error for a misspelt spec or class name."""
+    by_lower = {k.lower(): k for k in known}
+    close = difflib.get_close_matches(name.lower(), by_lower, n=1, cutoff=0.6)
+    return f"; did you mean {by_lower[close[0]]!r}?" if close else ""

@@ -146,6 +146,14 @@ def _shrink_deadline(seconds: float | None) -> Iterator[None]:
         engine.MAX_SHRINKING_SECONDS = before  # type: ignore[assignment]
 
 
+def _shrink_no_more() -> None:
+    """Within ``_shrink_deadline``: the shrinking about to start stops at once."""
+    from hypothesis.internal.conjecture import engine
+
+    if isinstance(getattr(engine, "MAX_SHRINKING_SECONDS", None), (int, float)):
+        engine.MAX_SHRINKING_SECONDS = 0
+
+
 @contextlib.contextmanager
 def _floating_point(fp: FloatingPoint, seen: list[str]) -> Iterator[None]:
     """NumPy's floating-point policy while a property runs (see ``FloatingPoint``)."""
@@ -192,8 +200,10 @@ def explore(
             errors = body(draws)
         except UnsatisfiedAssumption:
             raise
-        except Exception:
+        except Exception as exc:
             failed.append(draws)  # the last failing call is Hypothesis's replay of the shrunk example
+            if shrink_seconds and isinstance(exc, sandbox.WHATEVER_THE_INPUT):
+                _shrink_no_more()  # a hang or an exit: no smaller example says more
             raise
         if not failed:  # the generation phase; shrinking runs are not counted
             outcome.examples += 1
@@ -272,7 +282,8 @@ def describe(exc: BaseException, status: Status) -> str:
         return text
     text = f"{type(exc).__name__}: {text}"
     if sandbox.harness_crash(exc):
-        text = f"crosscheck's own code raised, not the class (a bug in crosscheck: please report it): {text}"
+        why = "a bug in crosscheck, or a value from the class it did not expect: please report it"
+        text = f"crosscheck's own code raised, not the class ({why}): {text}"
     numpy_dir = str(Path(np.__file__).parent)
     frames = [
         f

@@ -36,6 +36,7 @@ from typing import Any, NoReturn, TypeVar
 
 __all__ = [
     "DEFAULT_CALL_TIMEOUT",
+    "WHATEVER_THE_INPUT",
     "CallTimeout",
     "ForeignExit",
     "active",
@@ -56,7 +57,8 @@ _MARK = "_crosscheck_foreign_call"
 
 
 class ForeignExit(Exception):
-    """The class tried to end the process (``sys.exit``, ``os._exit``): a finding about the class."""
+    """The class tried to end the process (``sys.exit``, ``os._exit``, a ``BaseException`` of its
+    own): a finding about the class."""
 
     def __init__(self, message: str, call: str = "") -> None:
         super().__init__(message)
@@ -65,6 +67,10 @@ class ForeignExit(Exception):
 
 class CallTimeout(Exception):
     """A call into the class did not return within the time limit."""
+
+
+#: findings that do not depend on the example: shrinking it would only spend time
+WHATEVER_THE_INPUT = (CallTimeout, ForeignExit)
 
 
 @dataclass
@@ -99,7 +105,9 @@ def _hypothesis_home() -> Iterator[None]:
     """Hypothesis's storage (example database, collected constants) in a temporary directory."""
     from hypothesis import configuration
 
-    before = configuration.storage_directory(intent_to_write=False).home_directory
+    # the directory set before, if any (None: Hypothesis's default, .hypothesis in the cwd); read
+    # without storage_directory(), which in some versions creates it
+    before = getattr(configuration, "__hypothesis_home_directory", None)
     where = tempfile.mkdtemp(prefix="crosscheck-hypothesis-")
     configuration.set_hypothesis_home_dir(where)
     try:
@@ -206,10 +214,21 @@ def foreign(what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     except Exception as exc:
         _mark(exc, what)
         raise
+    except (KeyboardInterrupt, GeneratorExit):
+        raise
+    except BaseException as exc:  # not an Exception: it would pass every handler up to the process
+        error = ForeignExit(
+            f"{what} raised {type(exc).__name__}, a BaseException but not an Exception, which would "
+            "end the check: it counts as raising",
+            type(exc).__name__,
+        )
+        _mark(error, what)
+        raise error.with_traceback(exc.__traceback__) from None
     finally:
         s.depth -= 1
         sys.dont_write_bytecode = bytecode
-        s.keep(out.getvalue())
+        with contextlib.suppress(ValueError):  # the code closed sys.stdout, our buffer
+            s.keep(out.getvalue())
         _restore_cwd(cwd)
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
@@ -272,7 +271,7 @@ class LayerSpec:
             except (TypeError, ValueError):
                 raise ValueError(f"setting {k}={v!r} of spec {self.name} is not a number") from None
             # a setting is a constant such as eps: finite, and positive where the spec's own is
-            if not math.isfinite(values[k]) or (self.settings[k] > 0 and not values[k] > 0):
+            if not np.isfinite(values[k]) or (self.settings[k] > 0 and not values[k] > 0):
                 domain = "a positive finite number" if self.settings[k] > 0 else "a finite number"
                 default = f"its default: {self.settings[k]:g}"
                 raise ValueError(f"setting {k}={v!r} of spec {self.name} must be {domain} ({default})")

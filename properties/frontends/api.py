@@ -15,7 +15,7 @@ from layer_crosscheck.properties.engine.chain import chain
 from layer_crosscheck.properties.engine.checks import draw_case, property_named
 from layer_crosscheck.properties.engine.conventions import adapt_to, identify
 from layer_crosscheck.properties.engine.drivers import driver_for
-from layer_crosscheck.properties.engine.errors import InterfaceError, UsageError
+from layer_crosscheck.properties.engine.errors import InterfaceError, UsageError, did_you_mean
 from layer_crosscheck.properties.engine.explore import (
     DEFAULT_EXAMPLES,
     SHRINK_SECONDS,
@@ -41,7 +41,6 @@ from layer_crosscheck.properties.engine.spec import LayerSpec
 from layer_crosscheck.properties.frontends.hints import find_hints
 from layer_crosscheck.properties.frontends.loader import (
     commas,
-    did_you_mean,
     load_target,
     one_line,
     target_name,
@@ -333,7 +332,7 @@ def check_layer(
     run.settings = dict(settings or {})
     run.notes = [*p.pair_notes, *([p.note] if p.note else [])]
     run.results += audit(cls, s)
-    _raise_harness_crash(run)
+    _raise_harness_crash(run, p.per_shape)
     run.notes += unreached(s, p.chosen, p.running)
     run.ordinary = ordinary_only
     finding = classify(run, p.judged, cls, fp)
@@ -351,11 +350,12 @@ def check_layer(
     return run
 
 
-def _raise_harness_crash(run: Run) -> None:
+def _raise_harness_crash(run: Run, shapes: Sequence[ShapeResult]) -> None:
     """The first exception of the harness's own code in a cell, raised, when no failure is the
-    class's: the run cannot be a verdict on the class (a bug in crosscheck, exit 3)."""
+    class's (in a cell or a shape set): the run cannot be a verdict on the class (a bug in
+    crosscheck, exit 3)."""
     first = run.failures[0].exception if run.failures else None
-    if first is None or not all(s.ok for s in run.shapes):
+    if first is None or not all(s.ok for s in shapes):
         return
     if all(sandbox.harness_crash(r.exception) for r in run.failures):
         raise first

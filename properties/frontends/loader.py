@@ -10,25 +10,23 @@ it without a traceback.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import hashlib
 import importlib
 import importlib.util
 import inspect
 import os
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from layer_crosscheck.properties.engine.errors import UsageError
+from layer_crosscheck.properties.engine.errors import UsageError, did_you_mean
 from layer_crosscheck.properties.engine.sandbox import foreign
 
 __all__ = [
     "UsageError",
     "commas",
-    "did_you_mean",
     "is_file",
     "load_file",
     "load_target",
@@ -40,13 +38,6 @@ __all__ = [
 def commas(text: str) -> list[str]:
     """The items of a comma-separated command-line value (``--spec relu,tanh``)."""
     return [part.strip() for part in text.split(",") if part.strip()]
-
-
-def did_you_mean(name: str, known: Iterable[str]) -> str:
-    """``"; did you mean 'relu'?"`` for the closest of ``known`` to ``name`` (case aside), else ``""``."""
-    by_lower = {k.lower(): k for k in known}
-    close = difflib.get_close_matches(name.lower(), by_lower, n=1, cutoff=0.6)
-    return f"; did you mean {by_lower[close[0]]!r}?" if close else ""
 
 
 def one_line(exc: BaseException) -> str:

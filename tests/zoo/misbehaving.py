@@ -36,6 +36,17 @@ class ReluHardExitsInForward(_Relu):
         os._exit(0)
 
 
+class _Abort(BaseException):
+    """A home-made "stop everything": no ``except Exception`` catches it."""
+
+
+class ReluRaisesBaseException(_Relu):
+    """backward raises a BaseException that is not an Exception (nor SystemExit)."""
+
+    def backward(self, dout):
+        raise _Abort("giving up")
+
+
 class ReluHangs(_Relu):
     """A forward that never returns (a ``while`` waiting for a condition that never comes)."""
 
