@@ -57,3 +57,28 @@ def test_eval_mode_is_a_column_of_the_specs_with_a_test_mode_only() -> None:
     with_eval = {n for n in ("dropout", "dropout_book", "batch_norm") if get_spec(n).eval_mode is not None}
     assert with_eval == {"dropout", "dropout_book", "batch_norm"}
     assert property_named("eval_mode").applies(get_spec("relu")) == "the spec has no test mode of its own"
+
+
+def _running_cell(reference: str = "torch") -> Cell:
+    pytest.importorskip(reference)
+    return Cell(get_spec("batch_norm"), property_named("running_stats"), reference, np.float64)
+
+
+def test_running_statistics_follow_torch_under_the_matching_momentum() -> None:
+    from layer_crosscheck.impl import BatchNormalization
+
+    result = run_cell(_running_cell(), BatchNormalization, Options(25, seed=0, shrink_seconds=0, fp="record"))
+    assert result.ok, result.message
+
+
+@pytest.mark.parametrize(
+    ("layer", "says"),
+    [
+        (B.BatchNormTorchMomentum, "running_mean after"),  # 1 - m where m belongs
+        (B.BatchNormBatchStatsAtTest, "test-mode output after"),
+    ],
+    ids=["swapped-momentum", "batch-statistics-at-test"],
+)
+def test_running_statistics_bugs_are_rejected_by_name(layer: type, says: str) -> None:
+    result = run_cell(_running_cell(), layer, Options(25, seed=0, shrink_seconds=0, fp="record"))
+    assert not result.ok and says in result.message, result.message

@@ -7,8 +7,9 @@ conformance matrix can show them. A disagreement raises :class:`~properties.engi
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -515,6 +516,43 @@ def check_eval_mode(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any)
     return check_forward(spec.eval_mode.with_settings(shared), cls, ref, draw, dtype)
 
 
+def check_running_stats(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
+    """After one to three training forwards from drawn running statistics, the class's statistics
+    equal the framework's own update (the book's ``running = m*running + (1-m)*batch`` is torch's
+    momentum ``1 - m``), and a test-mode forward normalizes by them."""
+    run, test = spec.running, spec.eval_mode
+    assert run is not None and test is not None
+    arrays, sizes = draw_case(spec, draw, dtype)
+    start, _ = draw_case(test, draw, dtype, sizes)
+    more = draw(st.integers(0, 2))
+    batches = [arrays["x"], *(draw_case(spec, draw, dtype, sizes)[0]["x"] for _ in range(more))]
+    m = draw(st.sampled_from(run.momenta))
+    case = {**arrays, **{k: start[k] for k in test.init_arrays}, "momentum": np.asarray(m)}
+    _note(draw, arrays={**case, "xs": np.stack(batches)})
+    train = driver_for(replace(spec, init_arrays=test.init_arrays, hyper=(*spec.hyper, "momentum")))
+    layer = train.build(cls, case, dtype)
+    for x in batches:
+        train.forward(layer, {**case, "x": x})
+    got = [np.asarray(getattr(layer, a, None)) for a in run.attributes]
+    got.append(driver_for(test).forward(layer, {**case, "x": batches[-1]}))
+    eps = float(np.asarray(arrays.get("eps", test.settings.get("eps", 0.0))))
+    given = {k: v for k, v in case.items() if k not in ("x", "momentum", "eps")}
+    want = ref.value(functools.partial(run.torch, momentum=m, eps=eps), {**given, "xs": np.stack(batches)})
+    rtol = exact_rtol(dtype, spec.cond(arrays))
+    biggest = float(np.max(np.abs(np.stack(batches)), initial=0.0))
+    errors, at = Errors(), 0
+    for i, (name, value) in enumerate(zip((*run.attributes, "test-mode output"), got, strict=True)):
+        expected = want[at : at + value.size].reshape(value.shape)
+        at += value.size
+        if i < len(run.attributes):  # a mean and a variance of the batches: terms up to |x| and x**2
+            scale: float | None = max(float(np.max(np.abs(expected), initial=0.0)), biggest, biggest**2)
+        else:
+            scale = _value_scale(test, {**case, "x": batches[-1]}, expected)
+        what = f"{spec.name} {name} after {len(batches)} training forward(s), momentum {m}, vs {ref.name}"
+        errors |= compare(value, expected, rtol, scale=scale, dtype=dtype, what=what)
+    return errors
+
+
 def _same_memory(a: Any, b: Any) -> bool:
     return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and np.shares_memory(a, b)
 
@@ -589,6 +627,8 @@ class Property:
             return "the spec has no test mode of its own"
         if self.name == "stateful":
             return None if isinstance(spec, SequenceSpec) else "not a stateful sequence layer"
+        if self.name == "running_stats" and (spec.running is None or spec.eval_mode is None):
+            return "the layer keeps no running statistics"
         if self.name not in ("forward", "agreement") and not spec.backward:
             return "the convention has no backward in this mode"
         if spec.kind == "optimizer":
@@ -634,6 +674,13 @@ PROPERTIES: tuple[Property, ...] = (
         "test mode (train_flg=False) forward vs the reference's eval mode",
         ("torch", "jax"),
         check_eval_mode,
+        listed_when_na=False,
+    ),
+    Property(
+        "running_stats",
+        "running statistics after training forwards vs the framework's update, then test mode",
+        ("torch",),
+        check_running_stats,
         listed_when_na=False,
     ),
     Property(

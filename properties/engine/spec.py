@@ -24,6 +24,7 @@ __all__ = [
     "BadInput",
     "Draw",
     "LayerSpec",
+    "RunningStats",
     "Sample",
     "Sizes",
     "per_case",
@@ -111,6 +112,20 @@ class Alternative:
     def flags(self) -> str:
         """The command-line flags that select it."""
         return " ".join([f"--as {self.spec}", *(f"--set {k}={v!r}" for k, v in self.settings.items())])
+
+
+@dataclass(frozen=True)
+class RunningStats:
+    """Statistics a layer keeps across training forwards, by attribute (batch norm's running mean
+    and variance; property ``running_stats``). ``torch(T, xs, **case)`` is the framework's own
+    update: those statistics after a training forward of each batch in ``xs``, concatenated, then
+    the test-mode output of the last batch under them, flattened. The initial statistics are the
+    spec's ``eval_mode`` ``init_arrays``; the book's momentum ``m`` is drawn from ``momenta``
+    (never 0.5, where a swapped ``m`` and ``1 - m`` agree)."""
+
+    attributes: tuple[str, ...]
+    torch: Callable[..., Any]
+    momenta: tuple[float, ...] = (0.9, 0.7)
 
 
 @dataclass(frozen=True)
@@ -222,6 +237,9 @@ class LayerSpec:
     #: layer's own class name (case-insensitive, underscores dropped) when a whole file is checked
     #: (``registry.spec_for_name``)
     aliases: tuple[str, ...] = ()
+    #: statistics kept across training forwards and used in test mode (batch norm's running mean
+    #: and variance), judged against the framework's own update; needs ``eval_mode``
+    running: RunningStats | None = None
     #: sizes drawn by Hypothesis (any rank, any length) instead of taken from ``shapes``, for the
     #: references that compile nothing per shape (torch, finite differences, the layer itself);
     #: JAX compiles once per shape, so its cells keep ``shapes``

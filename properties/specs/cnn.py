@@ -20,7 +20,15 @@ from layer_crosscheck.properties.engine import strategies as S
 from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.errors import UsageError
 from layer_crosscheck.properties.engine.registry import register
-from layer_crosscheck.properties.engine.spec import Alternative, Arrays, Draw, LayerSpec, Sizes, per_case
+from layer_crosscheck.properties.engine.spec import (
+    Alternative,
+    Arrays,
+    Draw,
+    LayerSpec,
+    RunningStats,
+    Sizes,
+    per_case,
+)
 from layer_crosscheck.properties.engine.tolerances import EXACT_ULPS
 
 BN_EPS = 1e-5  # BatchNormalization's default eps, torch's default too
@@ -374,8 +382,29 @@ _BN_EVAL = replace(
     ),
     convention_name="",
 )
-# the aliases name batch_norm only, not its variants
-register(replace(_BN, eval_mode=_BN_EVAL, aliases=("BatchNorm", "BatchNorm1d", "BatchNorm2d")))
+
+
+def _bn_running_torch(
+    T: Any, xs: Any, gamma: Any, beta: Any, momentum: float, eps: float, **start: Any
+) -> Any:
+    """torch's own update of the running statistics (``F.batch_norm`` in training mode, with the
+    book's momentum ``m`` as torch's ``1 - m``; unbiased batch variance, as impl and torch keep it),
+    then inference on the last batch under them."""
+    mean, var = start["running_mean"].clone(), start["running_var"].clone()
+    for x in xs:
+        T.F.batch_norm(x, mean, var, gamma, beta, training=True, momentum=1.0 - momentum, eps=eps)
+    out = T.F.batch_norm(xs[-1], mean, var, gamma, beta, training=False, eps=eps)
+    return T.torch.cat([mean, var, out.reshape(-1)])
+
+
+register(
+    replace(
+        _BN,
+        eval_mode=_BN_EVAL,
+        running=RunningStats(("running_mean", "running_var"), _bn_running_torch),
+        aliases=("BatchNorm", "BatchNorm1d", "BatchNorm2d"),  # batch_norm only, not its variants
+    )
+)
 
 
 def _flat(a: Arrays) -> Arrays:
@@ -491,6 +520,8 @@ _GIVEN_MASK = (
     "with a drawn mask given to both sides (a forward without mask=: the mask it draws under a seeded "
     "np.random is read from its output)"
 )
+
+
 def _x_and_ratio(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
     return {"x": draw(S.array(dtype, s["x"])), **_hyper(s, "dropout_ratio")}
 
