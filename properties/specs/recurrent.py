@@ -282,7 +282,7 @@ def _jax_rnn(final: bool = False) -> Any:
 def _jax_lstm(final: bool = False) -> Any:
     def run(J: Any, xs: Any, Wx: Any, Wh: Any, b: Any, h0: Any = None, c0: Any = None) -> Any:
         def step(hc: Any, x: Any) -> tuple[Any, Any]:
-            h, c = lstm_jax(J, x, *hc, Wx, Wh, b)
+            h, c = lstm_jax(J, x, hc[0], hc[1], Wx, Wh, b)
             return (h, c), h
 
         start = (_zeros_like_state(J.jnp.zeros, xs, Wh, h0), _zeros_like_state(J.jnp.zeros, xs, Wh, c0))
@@ -381,7 +381,7 @@ register(
 def _torch_bi_lstm(T: Any, xs: Any, Wx1: Any, Wh1: Any, b1: Any, Wx2: Any, Wh2: Any, b2: Any) -> Any:
     """torch.nn.LSTM(bidirectional=True): the forward direction's weights, then ``_reverse``."""
     module = torch_module(T.torch, "LSTM", Wx1.shape[0], Wh1.shape[0], batch_first=True, bidirectional=True)
-    names = {}
+    names: dict[str, Any] = {}
     for suffix, (Wx, Wh, b) in (("_l0", (Wx1, Wh1, b1)), ("_l0_reverse", (Wx2, Wh2, b2))):
         Wx, Wh, b = (book_lstm_to_torch(T, w) for w in (Wx, Wh, b))
         mapped = {"weight_ih": Wx.T, "weight_hh": Wh.T, "bias_ih": b, "bias_hh": T.torch.zeros_like(b)}
