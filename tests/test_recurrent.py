@@ -130,3 +130,12 @@ def test_torch_layout_is_a_named_convention(
     assert ran.first.endswith(f"rerun with crosscheck check {target} --as {alternative}"), ran.first
     again = crosscheck(capsys, "check", target, "--as", alternative, *few)
     assert again.code == 0, again.out + again.err
+
+
+def test_book_float32_layer_is_pointed_at_float32(capsys: pytest.CaptureFixture[str]) -> None:
+    target = f"{ZOO}:TimeLSTMFloat32"
+    few = ("--as", "time_lstm", "--reference", "fd", "--examples", "3")
+    ran = crosscheck(capsys, "check", target, *few)
+    assert ran.code == 1
+    assert "hint: TimeLSTMFloat32 returns float32 whatever its input (book 2 writes dtype='f')" in ran.out
+    assert crosscheck(capsys, "check", target, *few, "--dtype", "float32").code == 0
