@@ -65,6 +65,7 @@ CORRECT = [
     (B.TimeRNNVectorised, "time_rnn"),
     (B.TorchStyleGRU, "gru_torch"),
     (B.LSTMTorchGateOrder, "lstm_ifgo"),
+    (B.TimeLSTMTimeMajor, "time_lstm_time_major"),
 ]
 
 
@@ -116,6 +117,7 @@ def test_stateful_property_only_for_sequence_specs() -> None:
     [
         ("TorchStyleGRU", "gru", "follows torch's GRU formula", "gru_torch"),
         ("LSTMTorchGateOrder", "lstm", "follows torch's LSTM gate order [i, f, g, o]", "lstm_ifgo"),
+        ("TimeLSTMTimeMajor", "time_lstm", "follows torch's time-major LSTM layout", "time_lstm_time_major"),
     ],
 )
 def test_torch_layout_is_a_named_convention(

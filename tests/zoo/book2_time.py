@@ -408,3 +408,13 @@ class TimeLSTMFloat32(TimeLSTM):
 
     def backward(self, dhs):
         return super().backward(dhs.astype("f")).astype("f")
+
+
+class TimeLSTMTimeMajor(TimeLSTM):
+    """torch's default layout: xs (T, N, D) -> hs (T, N, H); follows time_lstm_time_major."""
+
+    def forward(self, xs):
+        return super().forward(xs.transpose(1, 0, 2)).transpose(1, 0, 2)
+
+    def backward(self, dhs):
+        return super().backward(dhs.transpose(1, 0, 2)).transpose(1, 0, 2)
