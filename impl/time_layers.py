@@ -27,9 +27,11 @@ class _TimeLayer(Layer):
     Wx, Wh = Param(0), Param(1)
     dWx, dWh = Param(0, grad=True), Param(1, grad=True)
 
-    def __init__(self, *params: Any, stateful: bool = False) -> None:
+    def __init__(self, *params: Any, stateful: bool = False, time_major: bool = False) -> None:
         super().__init__(*params)
         self.stateful = stateful
+        #: xs and hs as torch's default (T, N, ...) rather than the book's (N, T, ...)
+        self.time_major = time_major
         self.H = self.Wh.shape[0] if np.ndim(self.Wh) == 2 else 0
         self.cell(*self.params)  # checks the weights' shapes
         self.state: list[np.ndarray] | None = None
@@ -48,6 +50,8 @@ class _TimeLayer(Layer):
                 f"{name}.forward: xs has shape {xs.shape}; "
                 f"expected (N, T, {self.Wx.shape[0]}) for Wx {self.Wx.shape}"
             )
+        if self.time_major:
+            xs = np.swapaxes(xs, 0, 1)
         N, T, _ = xs.shape
         dtype = np.result_type(xs, *self.params)
         if not self.stateful or self.state is None:
@@ -64,10 +68,12 @@ class _TimeLayer(Layer):
             self.state = list(out) if self.states > 1 else [out]
             hs[:, t, :] = self.state[0]
             self.layers.append(layer)
-        return self._remember_output(hs)
+        return self._remember_output(np.swapaxes(hs, 0, 1) if self.time_major else hs)
 
     def backward(self, dhs: Any) -> np.ndarray:
         d = self._check_dout(dhs)
+        if self.time_major:
+            d = np.swapaxes(d, 0, 1)
         N, T, _ = d.shape
         dxs = np.empty((N, T, self.Wx.shape[0]), d.dtype if d.dtype.kind == "f" else np.float64)
         dstate = [np.zeros((N, self.H), dxs.dtype) for _ in range(self.states)]
@@ -80,7 +86,7 @@ class _TimeLayer(Layer):
                 total += g
         self._store_grads(*grads)
         self.dh = dstate[0]
-        return dxs
+        return np.swapaxes(dxs, 0, 1) if self.time_major else dxs
 
     def set_state(self, h: Any, *rest: Any) -> None:
         self.state = [as_float_array(s, f"{type(self).__name__}.set_state", "h") for s in (h, *rest)]
@@ -92,12 +98,13 @@ class _TimeLayer(Layer):
 
 
 class TimeRNN(_TimeLayer):
-    """``RNN`` over time: ``TimeRNN(Wx, Wh, b, stateful=False)``, ``forward(xs) -> hs``."""
+    """``RNN`` over time: ``TimeRNN(Wx, Wh, b, stateful=False)``, ``forward(xs) -> hs``
+    (``time_major=True``: torch's default layout, xs (T, N, D))."""
 
     b, db = Param(2), Param(2, grad=True)
 
-    def __init__(self, Wx: Any, Wh: Any, b: Any, stateful: bool = False) -> None:
-        super().__init__(Wx, Wh, b, stateful=stateful)
+    def __init__(self, Wx: Any, Wh: Any, b: Any, stateful: bool = False, *, time_major: bool = False) -> None:
+        super().__init__(Wx, Wh, b, stateful=stateful, time_major=time_major)
 
 
 class TimeLSTM(_TimeLayer):
@@ -108,8 +115,8 @@ class TimeLSTM(_TimeLayer):
     states = 2
     b, db = Param(2), Param(2, grad=True)
 
-    def __init__(self, Wx: Any, Wh: Any, b: Any, stateful: bool = False) -> None:
-        super().__init__(Wx, Wh, b, stateful=stateful)
+    def __init__(self, Wx: Any, Wh: Any, b: Any, stateful: bool = False, *, time_major: bool = False) -> None:
+        super().__init__(Wx, Wh, b, stateful=stateful, time_major=time_major)
 
     @property
     def c(self) -> np.ndarray | None:

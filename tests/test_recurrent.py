@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from layer_crosscheck.impl import LSTM, LayerError, TimeLSTM
 from layer_crosscheck.properties import get_spec, property_named
 from layer_crosscheck.properties.engine.explore import Options, run_cell
 from layer_crosscheck.properties.engine.matrix import Cell, cells
@@ -64,6 +65,7 @@ CORRECT = [
     (B.TimeRNNVectorised, "time_rnn"),
     (B.TorchStyleGRU, "gru_torch"),
     (B.LSTMTorchGateOrder, "lstm_ifgo"),
+    (B.TimeLSTMTimeMajor, "time_lstm_time_major"),
 ]
 
 
@@ -115,6 +117,7 @@ def test_stateful_property_only_for_sequence_specs() -> None:
     [
         ("TorchStyleGRU", "gru", "follows torch's GRU formula", "gru_torch"),
         ("LSTMTorchGateOrder", "lstm", "follows torch's LSTM gate order [i, f, g, o]", "lstm_ifgo"),
+        ("TimeLSTMTimeMajor", "time_lstm", "follows torch's time-major LSTM layout", "time_lstm_time_major"),
     ],
 )
 def test_torch_layout_is_a_named_convention(
@@ -130,3 +133,37 @@ def test_torch_layout_is_a_named_convention(
     assert ran.first.endswith(f"rerun with crosscheck check {target} --as {alternative}"), ran.first
     again = crosscheck(capsys, "check", target, "--as", alternative, *few)
     assert again.code == 0, again.out + again.err
+
+
+def test_book_float32_layer_is_pointed_at_float32(capsys: pytest.CaptureFixture[str]) -> None:
+    target = f"{ZOO}:TimeLSTMFloat32"
+    few = ("--as", "time_lstm", "--reference", "fd", "--examples", "3")
+    ran = crosscheck(capsys, "check", target, *few)
+    assert ran.code == 1
+    assert "hint: TimeLSTMFloat32 returns float32 whatever its input (book 2 writes dtype='f')" in ran.out
+    assert crosscheck(capsys, "check", target, *few, "--dtype", "float32").code == 0
+
+
+def _lstm(H: int = 2, D: int = 3) -> LSTM:
+    return LSTM(np.zeros((D, 4 * H)), np.zeros((H, 4 * H)), np.zeros(4 * H))
+
+
+def test_lstm_backward_refuses_bad_upstream_gradients() -> None:
+    """The generic bad-input rows hand backward one dout; an LSTM takes two, so its rows are here."""
+    with pytest.raises(LayerError, match=r"LSTM\.backward: call forward first"):
+        _lstm().backward(np.ones((2, 2)), np.ones((2, 2)))
+    layer = _lstm()
+    layer.forward(np.ones((2, 3)), np.zeros((2, 2)), np.zeros((2, 2)))
+    with pytest.raises(LayerError, match=r"dout has shape \(2, 3\) but forward produced shape \(2, 2\)"):
+        layer.backward(np.ones((2, 2)), np.ones((2, 3)))
+
+
+def test_stateful_time_layer_refuses_a_carried_state_of_another_batch() -> None:
+    layer = TimeLSTM(*_lstm().params, stateful=True)
+    layer.forward(np.ones((2, 4, 3)))
+    with pytest.raises(
+        LayerError, match=r"TimeLSTM\.forward: the carried state has shape \(2, 2\); xs \(3, 4, 3\)"
+    ):
+        layer.forward(np.ones((3, 4, 3)))
+    layer.reset_state()
+    assert layer.forward(np.ones((3, 4, 3))).shape == (3, 4, 2)

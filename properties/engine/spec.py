@@ -303,6 +303,7 @@ class LayerSpec:
             "summary": self.summary,
             "inputs": list(self.inputs),
             "params": list(self.params),
+            "outputs": list(self.outputs),
             "constants": list(self.constants),
             "shapes": [dict(s) for s in self.shapes],
             "kinks": self.convention or "none (smooth)",

@@ -37,6 +37,15 @@ def _writes_dout(name: str, failures: list[CellResult]) -> str | None:
     )
 
 
+def _float32_only(name: str, failures: list[CellResult]) -> str | None:
+    """Every failure is a float64 cell getting float32 back: a class that fixes its own dtype (book 2's
+    ``np.empty(..., dtype='f')``) is judged where it means to work."""
+    if not all("has dtype float32; expected float64" in r.message for r in failures):
+        return None
+    why = "book 2 writes dtype='f'"
+    return f"hint: {name} returns float32 whatever its input ({why}): check it with --dtype float32"
+
+
 def _quietly(fn: Callable[..., Any], *args: Any) -> Any:
     """``fn(*args)``, or None if the class raises: a hint never fails a run."""
     with np.errstate(all="ignore"), contextlib.suppress(Exception):
@@ -123,6 +132,7 @@ def find_hints(run: Run, spec: LayerSpec, cls: Any) -> list[str]:
     name = getattr(cls, "__name__", "the class")
     found = [
         _writes_dout(name, failures),
+        _float32_only(name, failures),
         _ignores_dout(name, spec, cls, failures),
         _log_epsilon(name, spec, cls, failures),
     ]

@@ -350,6 +350,8 @@ def render_list(specs: Iterable[LayerSpec], fmt: str = "table") -> str:
         lines += [f"{d['name']}  ({d['layer']}): {d['summary']}", f"    inputs: {inputs}"]
         if d["params"]:
             lines.append(f"    parameters: {', '.join(d['params'])}")
+        if d.get("outputs"):
+            lines.append(f"    outputs: {', '.join(d['outputs'])} (one upstream gradient each)")
         lines.append("    shapes (check --shapes picks by index):")
         for i, shape in enumerate(d["shapes"]):
             lines.append(f"      [{i}] " + ", ".join(f"{k}={v}" for k, v in shape.items()))

@@ -282,7 +282,7 @@ def _jax_rnn(final: bool = False) -> Any:
 def _jax_lstm(final: bool = False) -> Any:
     def run(J: Any, xs: Any, Wx: Any, Wh: Any, b: Any, h0: Any = None, c0: Any = None) -> Any:
         def step(hc: Any, x: Any) -> tuple[Any, Any]:
-            h, c = lstm_jax(J, x, *hc, Wx, Wh, b)
+            h, c = lstm_jax(J, x, hc[0], hc[1], Wx, Wh, b)
             return (h, c), h
 
         start = (_zeros_like_state(J.jnp.zeros, xs, Wh, h0), _zeros_like_state(J.jnp.zeros, xs, Wh, c0))
@@ -343,6 +343,7 @@ register(
         jax=_jax_rnn(),
         torch_final=_torch_sequence("RNN", final=True),
         jax_final=_jax_rnn(final=True),
+        alternatives=(Alternative("time_rnn_time_major"),),
         **_SEQUENCE,
     )
 )
@@ -359,6 +360,7 @@ register(
         jax=_jax_lstm(),
         torch_final=_torch_sequence("LSTM", book_lstm=True, final=True),
         jax_final=_jax_lstm(final=True),
+        alternatives=(Alternative("time_lstm_time_major"),),
         **_SEQUENCE,
     )
 )
@@ -381,7 +383,7 @@ register(
 def _torch_bi_lstm(T: Any, xs: Any, Wx1: Any, Wh1: Any, b1: Any, Wx2: Any, Wh2: Any, b2: Any) -> Any:
     """torch.nn.LSTM(bidirectional=True): the forward direction's weights, then ``_reverse``."""
     module = torch_module(T.torch, "LSTM", Wx1.shape[0], Wh1.shape[0], batch_first=True, bidirectional=True)
-    names = {}
+    names: dict[str, Any] = {}
     for suffix, (Wx, Wh, b) in (("_l0", (Wx1, Wh1, b1)), ("_l0_reverse", (Wx2, Wh2, b2))):
         Wx, Wh, b = (book_lstm_to_torch(T, w) for w in (Wx, Wh, b))
         mapped = {"weight_ih": Wx.T, "weight_hh": Wh.T, "bias_ih": b, "bias_hh": T.torch.zeros_like(b)}
@@ -408,3 +410,49 @@ register(
         **{**_SEQUENCE, "bad_inputs": ()},
     )
 )
+
+
+def _time_major(batch_major: Any) -> Any:
+    """The batch-major math on xs (T, N, D): torch's default layout (``batch_first=False``)."""
+
+    def torch(T: Any, xs: Any, **weights: Any) -> Any:
+        return T.torch.swapaxes(batch_major[0](T, T.torch.swapaxes(xs, 0, 1), **weights), 0, 1)
+
+    def jax(J: Any, xs: Any, **weights: Any) -> Any:
+        return J.jnp.swapaxes(batch_major[1](J, J.jnp.swapaxes(xs, 0, 1), **weights), 0, 1)
+
+    return torch, jax
+
+
+def _time_major_draw(gates: int) -> Any:
+    batch_major = _sequence_draw(gates)
+
+    def draw_case(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
+        case = batch_major(draw, dtype, s)
+        return {**case, "xs": np.ascontiguousarray(np.swapaxes(case["xs"], 0, 1))}
+
+    return draw_case
+
+
+for _name, _layer, _kind, _gates, _math in (
+    ("time_rnn", TimeRNN, "RNN", 1, (_torch_sequence("RNN"), _jax_rnn())),
+    ("time_lstm", TimeLSTM, "LSTM", 4, (_torch_sequence("LSTM", book_lstm=True), _jax_lstm())),
+):
+    _torch, _jax = _time_major(_math)
+    register(
+        LayerSpec(
+            name=f"{_name}_time_major",
+            layer=_layer,
+            summary=f"{_name} on torch's default layout: xs (T, N, D) -> hs (T, N, H)",
+            inputs=("xs",),
+            params=("Wx", "Wh", "b"),
+            shapes=SEQUENCE_SHAPES,
+            draw=_time_major_draw(_gates),
+            torch=_torch,
+            jax=_jax,
+            grad_scale=dout_scale,
+            value_scale=unit_scale,
+            layer_kwargs={"time_major": True},
+            convention_name=f"torch's time-major {_kind} layout (batch_first=False)",
+        )
+    )

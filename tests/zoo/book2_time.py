@@ -397,3 +397,24 @@ class LSTMTorchGateOrder(LSTMPerGate):
     """An LSTM with torch's gate packing [i, f, g, o]: follows lstm_ifgo, not lstm."""
 
     GATES = ("i", "f", "g", "o")
+
+
+class TimeLSTMFloat32(TimeLSTM):
+    """The book's own ``dtype='f'``: hs and the gradients are float32 whatever the input. Right in
+    float32; in a float64 cell the verdict says so and names ``--dtype float32``."""
+
+    def forward(self, xs):
+        return super().forward(xs.astype("f")).astype("f")
+
+    def backward(self, dhs):
+        return super().backward(dhs.astype("f")).astype("f")
+
+
+class TimeLSTMTimeMajor(TimeLSTM):
+    """torch's default layout: xs (T, N, D) -> hs (T, N, H); follows time_lstm_time_major."""
+
+    def forward(self, xs):
+        return super().forward(xs.transpose(1, 0, 2)).transpose(1, 0, 2)
+
+    def backward(self, dhs):
+        return super().backward(dhs.transpose(1, 0, 2)).transpose(1, 0, 2)
