@@ -174,3 +174,16 @@ def test_the_shapes_advice_keeps_the_overlap_that_a_col2im_assigning_gets_wrong(
         assert "no shape set it runs on has padding" in ran.out
         again = crosscheck(capsys, "check", f"{BOOK_CNN}:{cls}", *flags, "--shapes", "0,4")
         assert again.code == code, again.out
+
+
+def test_a_dropout_drawing_its_own_mask_that_raises_on_a_shape_set_is_a_finding(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Its mask is recovered by calling forward inside the draw; a shape set it raises on is
+    reported by the probe (exit 1), never a traceback, and ``--shapes 0`` checks the others."""
+    flags = ["--as", "dropout_book", "--reference", "torch", *QUICK]
+    ran = crosscheck(capsys, "check", f"{BOOK_CNN}:DropoutTwoDOnly", *flags)
+    assert ran.code == 1 and "it raises on shape set(s) 1" in ran.out.splitlines()[0], ran.out
+    assert "too many values to unpack" in ran.out
+    only = crosscheck(capsys, "check", f"{BOOK_CNN}:DropoutTwoDOnly", *flags, "--shapes", "0")
+    assert only.code == 0, only.out
