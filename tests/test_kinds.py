@@ -187,3 +187,22 @@ def test_a_dropout_drawing_its_own_mask_that_raises_on_a_shape_set_is_a_finding(
     assert "too many values to unpack" in ran.out
     only = crosscheck(capsys, "check", f"{BOOK_CNN}:DropoutTwoDOnly", *flags, "--shapes", "0")
     assert only.code == 0, only.out
+
+
+def test_an_adagrad_with_cs231n_eps_is_told_its_eps() -> None:
+    from tests.zoo.textbook_optim import AdaGradEps8
+
+    run = check_layer(AdaGradEps8, "adagrad", references=["torch"], examples=5, seed=7, shrink_seconds=0)
+    assert not run.ok and run.fault == "update"
+    assert run.convention is not None and "eps = 1e-08 instead of 1e-07" in run.convention
+    assert "--as adagrad --set eps=1e-08" in run.convention
+    fixed = check_layer(
+        AdaGradEps8,
+        "adagrad",
+        references=["torch"],
+        examples=5,
+        seed=7,
+        shrink_seconds=0,
+        settings={"eps": 1e-8},
+    )
+    assert fixed.ok

@@ -68,3 +68,48 @@ class ReluBackwardNoReturn:
     def backward(self, dout):
         dx = dout.copy()
         dx[self.mask] = 0
+
+
+def _book_cross_entropy_error(y, t):
+    """Book 2's ``cross_entropy_error`` (common/functions.py), with its ``+ 1e-7`` inside log."""
+    if y.ndim == 1:
+        t = t.reshape(1, t.size)
+        y = y.reshape(1, y.size)
+    if t.size == y.size:
+        t = t.argmax(axis=1)
+    batch_size = y.shape[0]
+    return -np.sum(np.log(y[np.arange(batch_size), t] + 1e-7)) / batch_size
+
+
+class SigmoidWithLossBook:
+    """Book 2's SigmoidWithLoss: the loss through ``cross_entropy_error(np.c_[1 - y, y], t)``, so a
+    ``+1e-7`` inside log; the backward is right."""
+
+    def __init__(self):
+        self.params, self.grads = [], []
+        self.y = self.t = None
+
+    def forward(self, x, t):
+        self.t = t
+        self.y = 1 / (1 + np.exp(-x))
+        return _book_cross_entropy_error(np.c_[1 - self.y, self.y], self.t)
+
+    def backward(self, dout=1):
+        return (self.y - self.t) * dout / self.t.shape[0]
+
+
+class ReluForwardWritesIntoX:
+    """``x[x <= 0] = 0`` in forward: right values, but the caller's input is overwritten."""
+
+    def __init__(self):
+        self.mask = None
+
+    def forward(self, x):
+        self.mask = x <= 0
+        x[self.mask] = 0
+        return x
+
+    def backward(self, dout):
+        dx = dout.copy()
+        dx[self.mask] = 0
+        return dx
