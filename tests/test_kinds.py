@@ -41,7 +41,7 @@ KINDS = [
         "forward",
         "is FRAGILE at extreme inputs",
     ),
-    (Z.ReluGradOneAtZero, "relu", "convention", "backward", "the gradient at x == 0"),
+    (Z.ReluGradOneAtZero, "relu", "convention", "backward", "differs only at x == 0"),
     (Z.MaxPoolTiesAllGetDout, "pooling", "convention", "backward", "tied maxima"),
     (Z.AffineBackwardAveragesDw, "affine", "disagrees", "backward", "its forward agrees"),
     (

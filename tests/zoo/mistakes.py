@@ -9,6 +9,7 @@ SoftmaxWithLossIgnoresDout.
 import numpy as np
 
 from tests.zoo import correct
+from tests.zoo.book_project.common.functions import cross_entropy_error  # the book's, with + 1e-7
 
 
 class SigmoidScalesDoutInPlace(correct.SigmoidTanh):
@@ -70,17 +71,6 @@ class ReluBackwardNoReturn:
         dx[self.mask] = 0
 
 
-def _book_cross_entropy_error(y, t):
-    """Book 2's ``cross_entropy_error`` (common/functions.py), with its ``+ 1e-7`` inside log."""
-    if y.ndim == 1:
-        t = t.reshape(1, t.size)
-        y = y.reshape(1, y.size)
-    if t.size == y.size:
-        t = t.argmax(axis=1)
-    batch_size = y.shape[0]
-    return -np.sum(np.log(y[np.arange(batch_size), t] + 1e-7)) / batch_size
-
-
 class SigmoidWithLossBook:
     """Book 2's SigmoidWithLoss: the loss through ``cross_entropy_error(np.c_[1 - y, y], t)``, so a
     ``+1e-7`` inside log; the backward is right."""
@@ -92,7 +82,7 @@ class SigmoidWithLossBook:
     def forward(self, x, t):
         self.t = t
         self.y = 1 / (1 + np.exp(-x))
-        return _book_cross_entropy_error(np.c_[1 - self.y, self.y], self.t)
+        return cross_entropy_error(np.c_[1 - self.y, self.y], self.t)
 
     def backward(self, dout=1):
         return (self.y - self.t) * dout / self.t.shape[0]
