@@ -206,3 +206,17 @@ def test_an_adagrad_with_cs231n_eps_is_told_its_eps() -> None:
         settings={"eps": 1e-8},
     )
     assert fixed.ok
+
+
+def test_assert_layer_matches_takes_the_ordinary_range_and_json_says_the_kind(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from layer_crosscheck.properties import assert_layer_matches
+
+    quick = {"references": ["torch"], "examples": 10, "seed": 7, "shrink_seconds": 0}
+    with pytest.raises(AssertionError, match="is FRAGILE at extreme inputs"):
+        assert_layer_matches(Z.SoftmaxLossLogOfProbs, "softmax_with_loss_labels", **quick)
+    assert_layer_matches(Z.SoftmaxLossLogOfProbs, "softmax_with_loss_labels", ordinary_only=True, **quick)
+    flags = ["--as", "relu", "--reference", "torch", *QUICK, "--format", "json"]
+    ran = crosscheck(capsys, "check", f"{ZOO}:ReluGradOneAtZero", *flags)
+    assert ran.code == 1 and '"kind": "convention"' in ran.out and '"fault": "backward"' in ran.out
