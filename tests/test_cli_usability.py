@@ -103,7 +103,9 @@ def test_book_network_loads_its_star_imports(tmp_path: Path) -> None:
     and is judged; its loss carries the book's ``log(y + 1e-7)``, so it disagrees."""
     done = crosscheck(tmp_path, "check", "ch05/two_layer_net.py:TwoLayerNet", "--as", "two_layer_net", *FD)
     assert done.returncode == 1, done.stdout + done.stderr
-    assert head(done.stdout, 1)[0].startswith("TwoLayerNet DISAGREES with spec two_layer_net")
+    first, hint = head(done.stdout, 2)
+    assert first.startswith("TwoLayerNet DISAGREES with spec two_layer_net")
+    assert hint.startswith("hint: a `+1e-7` inside log? TwoLayerNet's loss is off by")
 
 
 def test_sys_path_is_restored_after_check_layer(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -151,6 +153,8 @@ MISTAKE_HINTS = [
     (MISTAKES, "SigmoidScalesDoutInPlace", "sigmoid", "copy dout first (dx = dout.copy())"),
     (MISTAKES, "SoftmaxWithLossLogEpsilon", "softmax_with_loss", "a `+1e-7` inside log?"),
     (ZOO / "broken.py", "SoftmaxWithLossIgnoresDout", "softmax_with_loss", "backward ignores dout"),
+    (MISTAKES, "SigmoidWithLossBook", "sigmoid_with_loss", "a `+1e-7` inside log?"),
+    (MISTAKES, "ReluForwardWritesIntoX", "relu", "forward writes into its input x"),
 ]
 
 

@@ -41,7 +41,7 @@ KINDS = [
         "forward",
         "is FRAGILE at extreme inputs",
     ),
-    (Z.ReluGradOneAtZero, "relu", "convention", "backward", "the gradient at x == 0"),
+    (Z.ReluGradOneAtZero, "relu", "convention", "backward", "differs only at x == 0"),
     (Z.MaxPoolTiesAllGetDout, "pooling", "convention", "backward", "tied maxima"),
     (Z.AffineBackwardAveragesDw, "affine", "disagrees", "backward", "its forward agrees"),
     (
@@ -174,3 +174,49 @@ def test_the_shapes_advice_keeps_the_overlap_that_a_col2im_assigning_gets_wrong(
         assert "no shape set it runs on has padding" in ran.out
         again = crosscheck(capsys, "check", f"{BOOK_CNN}:{cls}", *flags, "--shapes", "0,4")
         assert again.code == code, again.out
+
+
+def test_a_dropout_drawing_its_own_mask_that_raises_on_a_shape_set_is_a_finding(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Its mask is recovered by calling forward inside the draw; a shape set it raises on is
+    reported by the probe (exit 1), never a traceback, and ``--shapes 0`` checks the others."""
+    flags = ["--as", "dropout_book", "--reference", "torch", *QUICK]
+    ran = crosscheck(capsys, "check", f"{BOOK_CNN}:DropoutTwoDOnly", *flags)
+    assert ran.code == 1 and "it raises on shape set(s) 1" in ran.out.splitlines()[0], ran.out
+    assert "too many values to unpack" in ran.out
+    only = crosscheck(capsys, "check", f"{BOOK_CNN}:DropoutTwoDOnly", *flags, "--shapes", "0")
+    assert only.code == 0, only.out
+
+
+def test_an_adagrad_with_cs231n_eps_is_told_its_eps() -> None:
+    from tests.zoo.textbook_optim import AdaGradEps8
+
+    run = check_layer(AdaGradEps8, "adagrad", references=["torch"], examples=5, seed=7, shrink_seconds=0)
+    assert not run.ok and run.fault == "update"
+    assert run.convention is not None and "eps = 1e-08 instead of 1e-07" in run.convention
+    assert "--as adagrad --set eps=1e-08" in run.convention
+    fixed = check_layer(
+        AdaGradEps8,
+        "adagrad",
+        references=["torch"],
+        examples=5,
+        seed=7,
+        shrink_seconds=0,
+        settings={"eps": 1e-8},
+    )
+    assert fixed.ok
+
+
+def test_assert_layer_matches_takes_the_ordinary_range_and_json_says_the_kind(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from layer_crosscheck.properties import assert_layer_matches
+
+    quick = {"references": ["torch"], "examples": 10, "seed": 7, "shrink_seconds": 0}
+    with pytest.raises(AssertionError, match="is FRAGILE at extreme inputs"):
+        assert_layer_matches(Z.SoftmaxLossLogOfProbs, "softmax_with_loss_labels", **quick)
+    assert_layer_matches(Z.SoftmaxLossLogOfProbs, "softmax_with_loss_labels", ordinary_only=True, **quick)
+    flags = ["--as", "relu", "--reference", "torch", *QUICK, "--format", "json"]
+    ran = crosscheck(capsys, "check", f"{ZOO}:ReluGradOneAtZero", *flags)
+    assert ran.code == 1 and '"kind": "convention"' in ran.out and '"fault": "backward"' in ran.out

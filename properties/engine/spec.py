@@ -160,7 +160,7 @@ class LayerSpec:
     #: ``value`` a number, or a function of the upstream gradient (leaky ReLU: ``alpha * dout``)
     at_kinks: Callable[[Arrays], dict[str, tuple[np.ndarray, Any]]] | None = None
     convention: str = ""
-    #: the kinks by name, for a verdict that a class differs only there ("the gradient at x == 0")
+    #: the kinks by name, for a verdict that a class differs only there ("x == 0", "tied maxima")
     kink_name: str = ""
     #: the references whose gradient exactly at a kink follows ``convention`` (None: all of them);
     #: the others are not compared at the elements ``kinks(arrays, 0.0)`` marks (e.g. max-pooling

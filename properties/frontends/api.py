@@ -372,11 +372,14 @@ def assert_layer_matches(
     shrink_seconds: float = SHRINK_SECONDS,
     strict_fp: bool = False,
     shapes: Sequence[int] | None = None,
+    ordinary_only: bool = False,
 ) -> None:
     """Assert that ``layer`` (your class) agrees with the registered ``spec`` on every property and
     shape set (or those ``shapes`` picks, by index as ``crosscheck list`` shows them); AssertionError
     with the report ``crosscheck check`` prints. ``references=None``: every installed reference (one
-    named but not installed is an error, not a silent pass). Not for use inside a ``@given`` test."""
+    named but not installed is an error, not a silent pass). ``ordinary_only``: ordinary magnitudes
+    only (``--ordinary``: a class fragile only at extreme inputs passes). Not for use inside a
+    ``@given`` test."""
     __tracebackhide__ = True  # pytest shows the caller's line, not the harness's frames
     dtypes = (dtype,) if isinstance(dtype, (str, type, np.dtype)) else tuple(dtype)
     try:
@@ -390,6 +393,7 @@ def assert_layer_matches(
             shrink_seconds=shrink_seconds,
             strict_fp=strict_fp,
             shapes=shapes,
+            ordinary_only=ordinary_only,
         )
     except UsageError as exc:  # raised afresh here: its traceback stops at the (hidden) frame above
         raise UsageError(str(exc)) from None

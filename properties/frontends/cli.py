@@ -1,6 +1,8 @@
 """``crosscheck``: list the specs, run the conformance report, check your own layer class.
 
-Exit status: 0 everything agrees; 1 a disagreement, or the class raised on a shape set checked
+Exit status: 0 everything agrees; 1 a disagreement (of any kind: in the ordinary range, fragile at
+extreme inputs, a convention at kinks or ties; ``check --ordinary`` judges the ordinary range
+alone), or the class raised on a shape set checked
 (``check --shapes`` restricts them), or it follows another known convention (named first, with
 the ``--as``/``--set`` flags under which it is fully checked); 2 a usage error (one line on stderr),
 an interface the spec cannot drive included; 3 crosscheck itself crashed (a bug in crosscheck,

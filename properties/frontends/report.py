@@ -331,6 +331,8 @@ def _as_json(run: Run) -> dict[str, Any]:
             "target": run.target,
             "settings": run.settings,
             "convention": run.convention,
+            "kind": run.kind,
+            "fault": run.fault,
             "notes": run.notes,
             "hints": run.hints,
             "seconds": round(run.seconds, 3),

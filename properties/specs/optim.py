@@ -204,8 +204,12 @@ _optimizer(
     declined={"jax": _NO_OPTAX_ADAGRAD},
     hyper=("lr",),
     settings={"eps": BOOK_EPS},
-    # torch.optim.Adagrad's default eps is 1e-10
-    alternatives=(Alternative("adagrad_eps_inside"), Alternative("adagrad", {"eps": 1e-10})),
+    # torch.optim.Adagrad's default eps is 1e-10; 1e-8 is CS231n's and Keras's
+    alternatives=(
+        Alternative("adagrad_eps_inside"),
+        Alternative("adagrad", {"eps": 1e-10}),
+        Alternative("adagrad", {"eps": 1e-8}),
+    ),
     convention_name="the book's AdaGrad, eps after the square root",
 )
 _optimizer(

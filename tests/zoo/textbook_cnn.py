@@ -298,3 +298,13 @@ class PoolingCol2imAssigns(Pooling):
     overlap (a cell that is the maximum of two windows keeps one window's gradient)."""
 
     add = False
+
+
+class DropoutTwoDOnly(Dropout):
+    """The book's Dropout written for (N, D) input (``N, D = x.shape``): it raises on a 4-D batch.
+    Its mask is drawn by itself (no ``mask=``), so the spec recovers the mask by calling forward,
+    which must not end the run on the shape sets it raises on."""
+
+    def forward(self, x, train_flg=True):
+        N, D = x.shape
+        return super().forward(x, train_flg)
