@@ -170,7 +170,8 @@ def _judges_spec(r: CellResult) -> bool:
     return property_named(r.prop).judges == "spec"
 
 
-def _target(run: Run, r: CellResult) -> str:
+def layer_target(run: Run, r: CellResult) -> str:
+    """The checked class as a loadable target (the spec's own layer when the run has no target)."""
     if run.target is not None:
         return run.target
     from layer_crosscheck.properties.engine.registry import get_spec
@@ -195,15 +196,27 @@ def _snippet_target(target: str) -> str:
     return target
 
 
-def snippet(run: Run, r: CellResult) -> str:
-    """A standalone pytest file that reproduces failure ``r`` (it fails until the layer is fixed)."""
+def snippet(run: Run, r: CellResult, compact: bool = False) -> str:
+    """A standalone pytest file that reproduces failure ``r`` (it fails until the layer is fixed);
+    ``compact``: without the docstring, the call's arguments on one line (the brief report)."""
     assert r.case is not None
-    target = _snippet_target(_target(run, r))
+    target = _snippet_target(layer_target(run, r))
     draws = "\n".join(f"            {literal(d)}," for d in r.case.draws)
     name = f"test_{r.spec}_{r.prop}_{r.reference.replace('=', '_')}_{r.dtype}"
     against = "its torch and jax math" if _judges_spec(r) else f"{r.prop} vs {r.reference}"
     seed = "" if r.seed is None else f" (crosscheck seed {run.seed})"
     settings = f"\n        settings={run.settings!r}," if run.settings else ""
+    if compact:
+        settings = f" settings={run.settings!r}," if run.settings else ""
+        call = (
+            f"{target!r}, spec={r.spec!r}, property={r.prop!r}, reference={r.reference!r}, "
+            f"dtype={r.dtype!r},{settings} draws=["
+        )
+        rows = "\n".join(f"        {literal(d)}," for d in r.case.draws)
+        return (
+            "import numpy as np\nfrom layer_crosscheck.properties import replay\n\n"
+            f"def {name}() -> None:\n    replay({call}\n{rows}\n    ])\n"
+        )
     return f'''"""Reproduces a crosscheck disagreement: {target}, spec {r.spec}, {against}, {r.dtype}.
 
 The recorded draws are the shrunk failing example{seed}; run with pytest from the
@@ -229,7 +242,7 @@ def {name}() -> None:
 '''
 
 
-def _failure(run: Run, r: CellResult, with_snippet: bool) -> list[str]:
+def _failure(run: Run, r: CellResult, with_snippet: bool, compact: bool = False) -> list[str]:
     what = "its torch and jax math" if _judges_spec(r) else f"property {r.prop} vs {r.reference}"
     status = {"fail": "FAIL", "error": "ERROR (the class raised)", "vacuous": "VACUOUS"}[r.status]
     message = "\n".join("    " + line if line else line for line in r.message.splitlines())
@@ -243,7 +256,9 @@ def _failure(run: Run, r: CellResult, with_snippet: bool) -> list[str]:
             lines.append(
                 f"  errors: largest absolute {r.errors.max_abs:.3g}, largest relative {r.errors.max_rel:.3g}"
             )
-        if with_snippet:
+        if with_snippet and compact:
+            lines += ["  reproduce with pytest (save as a test_*.py file):", snippet(run, r, True).rstrip()]
+        elif with_snippet:
             lines += [
                 "  reproduce with pytest (save as a test_*.py file):",
                 "---8<---",
@@ -263,9 +278,10 @@ def cell_name(r: CellResult) -> str:
     return r.prop if r.reference == SELF else f"{r.prop} vs {r.reference}"
 
 
-def failures(run: Run) -> list[str]:
+def failures(run: Run, first_only: bool = False) -> list[str]:
     """Every failure, identical ones (same layer, dtype, status and message) once with a count;
-    the reproduction snippet for the first failure of each layer and dtype."""
+    the reproduction snippet for the first failure of each layer and dtype. ``first_only``: the
+    first of them alone, its snippet compact (the brief report)."""
     groups: dict[tuple[str, str, str, str], list[CellResult]] = {}
     for r in run.failures:
         groups.setdefault((r.spec, r.dtype, r.status, r.message), []).append(r)
@@ -275,7 +291,7 @@ def failures(run: Run) -> list[str]:
         first = (r.spec, r.dtype) not in snipped and r.case is not None
         if first:
             snipped.add((r.spec, r.dtype))
-        block = _failure(run, r, first)
+        block = _failure(run, r, first, compact=first_only)
         if more:
             word = "error" if r.status == "error" else "failure"
             cells = "cell" if len(more) == 1 else "cells"
@@ -283,6 +299,8 @@ def failures(run: Run) -> list[str]:
                 f"  ... (same {word} in {len(more)} more {cells}: {', '.join(cell_name(m) for m in more)})"
             ]
         lines += block
+        if first_only:
+            break
     return lines
 
 
