@@ -54,18 +54,27 @@ def _e(x: float) -> str:
     return "0" if x == 0 else f"{x:.1e}"
 
 
+#: an error below this fraction of its tolerance is shown as such, not as 1.0e-183
+NEGLIGIBLE = 1e-9
+
+
+def _ratio(x: float) -> str:
+    """An error over its tolerance as the matrix shows it: 1 is the verdict's line."""
+    return "<1e-9" if 0 < x < NEGLIGIBLE else _e(x)
+
+
 def _cell(r: CellResult | None, markdown: bool) -> str:
     if r is None:
         return ""
     if r.status in ("n/a", "skip"):
         return r.status
     word = r.status if r.status == "pass" else r.status.upper()
-    no_errors = r.status == "error" or (r.status == "fail" and not (r.errors.max_abs or r.errors.max_rel))
+    no_errors = r.status == "error" or (r.status == "fail" and not (r.errors.max_ratio or r.errors.max_rel))
     if markdown:
-        errors = "" if no_errors else f" {_e(r.errors.max_abs)} / {_e(r.errors.max_rel)}"
+        errors = "" if no_errors else f" {_ratio(r.errors.max_ratio)} / {_e(r.errors.max_rel)}"
         return f"{word}{errors} n={r.examples}"
-    abs_, rel = ("-", "-") if no_errors else (_e(r.errors.max_abs), _e(r.errors.max_rel))
-    return f"{word:<7} {abs_:>7} {rel:>7} {r.examples:>3}"
+    ratio, rel = ("-", "-") if no_errors else (_ratio(r.errors.max_ratio), _e(r.errors.max_rel))
+    return f"{word:<7} {ratio:>7} {rel:>7} {r.examples:>3}"
 
 
 def class_names(target: str) -> str:
@@ -119,7 +128,8 @@ def counts(run: Run) -> str:
 def header(run: Run, command: str) -> list[str]:
     return [
         f"{command}: {run.examples} examples per cell, dtypes {', '.join(run.dtypes)}, seed {run.seed}",
-        "cell: status, largest absolute error, largest relative error |got - ref| / |ref| (over the "
+        "cell: status, largest error / tolerance |got - ref| / (rtol (|ref| + scale) + atol) (what the "
+        "verdict judged: at most 1 passes), largest relative error |got - ref| / |ref| (over the "
         "elements where |ref| is at least 1e-3 of the largest; a reference of zeros has none: inf in "
         "a FAIL), examples that passed; a FAIL shows its failing example's errors. FAIL: the values "
         "disagree; ERROR: the class raised",
@@ -252,9 +262,10 @@ def _failure(run: Run, r: CellResult, with_snippet: bool, compact: bool = False)
         lines += [f"    {k} = {literal(v)}" for k, v in r.case.arrays.items()]
         if r.case.dout is not None:
             lines.append(f"    dout = {literal(r.case.dout)}")
-        if r.errors.max_abs or r.errors.max_rel:
+        if r.errors.max_ratio or r.errors.max_rel:
             lines.append(
-                f"  errors: largest absolute {r.errors.max_abs:.3g}, largest relative {r.errors.max_rel:.3g}"
+                f"  errors: {r.errors.max_ratio:.3g} times the tolerance; largest absolute "
+                f"{r.errors.max_abs:.3g}, largest relative {r.errors.max_rel:.3g}"
             )
         if with_snippet and compact:
             lines += ["  reproduce with pytest (save as a test_*.py file):", snippet(run, r, True).rstrip()]
@@ -330,6 +341,7 @@ def _as_json(run: Run) -> dict[str, Any]:
             "status": r.status,
             "max_abs": r.errors.max_abs,
             "max_rel": r.errors.max_rel,
+            "max_error_over_tolerance": r.errors.max_ratio,
             "examples": r.examples,
             "seconds": round(r.seconds, 3),
             "message": r.message,
