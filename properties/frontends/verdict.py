@@ -70,12 +70,12 @@ def _raises(run: Run, raised: str, command: str) -> tuple[list[str], str]:
     return [advice], said + values
 
 
-def _brief(run: Run, top: list[str], raised: str, again: str) -> list[str]:
+def _brief(run: Run, top: list[str], raised: str, advice: list[str], again: str) -> list[str]:
     """The report a failing test shows: the verdict and hints (``top``), the floating-point note,
     the first failure with its errors, shrunk input and a compact snippet, and where the rest is."""
     lines = [*top, "", *_fp_note(run)]
     if raised:
-        lines += [*_shape_sets(run)[1:], ""]
+        lines += [*_shape_sets(run)[1:], *advice, ""]
     lines += failures(run, first_only=True)
     lines.append(f"{len(run.failures)} failed cell(s) in all; the full report: pytest -v, --crosscheck-full")
     if any(r.seed is not None for r in run.results):  # a run with a crosscheck seed can be repeated
@@ -116,6 +116,6 @@ def render_check(run: Run, repeat: str | None = None, brief: bool = False) -> st
         end.append(f"CONVENTION: {run.convention}")
     top += [f"note: {n}" for n in run.notes]
     if brief and not run.ok:
-        return "\n".join(_brief(run, top, raised, again)) + "\n"
+        return "\n".join(_brief(run, top, raised, advice, again)) + "\n"
     lines = [*top, "", *header(run, command), *_shape_sets(run), *table(run), "", counts(run), ""]
     return "\n".join([*lines, *_fp_note(run), *end]) + "\n"
