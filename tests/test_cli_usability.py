@@ -207,6 +207,25 @@ def test_relative_error_only_where_the_reference_is_not_tiny() -> None:
     assert "largest relative error" not in str(failure.value)
 
 
+def test_the_matrix_shows_the_error_the_verdict_judged() -> None:
+    """exp(700) with a round-off error of 1e+290 passes: the cell shows that error over its
+    tolerance (the verdict's number, at most 1), never the absolute 1e+290 beside "pass"; a failure
+    is as many times its tolerance as it is off."""
+    from layer_crosscheck.properties.engine.results import CellResult, Run
+    from layer_crosscheck.properties.frontends.report import render
+
+    ref = np.exp(np.array([700.0, 1.0, -3.0]))
+    errors = compare(ref * (1 + 4e-16), ref, 1e-13, what="exp")
+    assert errors.max_abs > 1e280 and 0 < errors.max_ratio < 0.01
+    with pytest.raises(Mismatch) as failure:
+        compare(ref * 1.5, ref, 1e-13, what="exp")
+    assert failure.value.errors is not None and failure.value.errors.max_ratio > 1e11
+    cell = CellResult("exp", "forward", "torch", "float64", "pass", errors, examples=3)
+    text = render(Run([cell], 1, 3, ("torch",), ("float64",), {}))
+    row = next(line for line in text.splitlines() if line.startswith("exp "))
+    assert f"pass    {errors.max_ratio:.1e}" in row and "e+2" not in row, row
+
+
 def test_repeat_line_keeps_as_and_every_option(capsys: pytest.CaptureFixture[str]) -> None:
     code, out = check(capsys, f"{MISTAKES}:SigmoidScalesDoutInPlace", "sigmoid", "--strict-fp")
     assert code == 1, out

@@ -47,7 +47,11 @@ from layer_crosscheck.properties.frontends.loader import (
 )
 from layer_crosscheck.reference import REFERENCE_NAMES, get_reference
 
-__all__ = ["assert_layer_matches", "check_layer", "preflight", "replay"]
+__all__ = ["assert_layer_matches", "check_layer", "pending_notes", "preflight", "replay"]
+
+#: notes of passing ``assert_layer_matches`` calls (NumPy floating-point warnings the class gave),
+#: until the pytest plugin collects them after each test and shows each once at the end
+pending_notes: list[str] = []
 
 
 def preflight(spec: LayerSpec, cls: Any, dtype: Any = np.float64) -> None:
@@ -376,10 +380,11 @@ def assert_layer_matches(
 ) -> None:
     """Assert that ``layer`` (your class) agrees with the registered ``spec`` on every property and
     shape set (or those ``shapes`` picks, by index as ``crosscheck list`` shows them); AssertionError
-    with the report ``crosscheck check`` prints. ``references=None``: every installed reference (one
-    named but not installed is an error, not a silent pass). ``ordinary_only``: ordinary magnitudes
-    only (``--ordinary``: a class fragile only at extreme inputs passes). Not for use inside a
-    ``@given`` test."""
+    with the report ``crosscheck check`` prints, brief (the full one under ``pytest -v``: the
+    plugin reads the exception's ``crosscheck_full``). ``references=None``: every installed
+    reference (one named but not installed is an error, not a silent pass). ``ordinary_only``:
+    ordinary magnitudes only (``--ordinary``: a class fragile only at extreme inputs passes). Not
+    for use inside a ``@given`` test."""
     __tracebackhide__ = True  # pytest shows the caller's line, not the harness's frames
     dtypes = (dtype,) if isinstance(dtype, (str, type, np.dtype)) else tuple(dtype)
     try:
@@ -398,9 +403,16 @@ def assert_layer_matches(
     except UsageError as exc:  # raised afresh here: its traceback stops at the (hidden) frame above
         raise UsageError(str(exc)) from None
     if not run.ok:
-        from layer_crosscheck.properties.frontends.verdict import render_check
+        from layer_crosscheck.properties.frontends.failure import run_failure
 
-        raise AssertionError(render_check(run))
+        raise run_failure(run)
+    from layer_crosscheck.properties.frontends.report import class_names
+
+    for w in dict.fromkeys(w for r in run.results for w in r.warnings):
+        pending_notes.append(
+            f"{class_names(run.target or '?')} gave a NumPy floating-point warning; its values were "
+            f"judged all the same (strict_fp=True makes a warning a failure): {w}"
+        )
 
 
 def replay(

@@ -98,9 +98,22 @@ def _fault(run: Run, name: str) -> list[str]:
     return [f"{fault} is at fault{half}"]
 
 
-def render_check(run: Run, repeat: str | None = None) -> str:
+def _brief(run: Run, top: list[str], raised: str, advice: list[str], again: str) -> list[str]:
+    """The report a failing test shows: the verdict and hints (``top``), the floating-point note,
+    the first failure with its errors, shrunk input and a compact snippet, and where the rest is."""
+    lines = [*top, "", *_fp_note(run)]
+    if raised:
+        lines += [*_shape_sets(run)[1:], *advice, ""]
+    lines += failures(run, first_only=True)
+    lines.append(f"{len(run.failures)} failed cell(s) in all; the full report: pytest -v, --crosscheck-full")
+    if any(r.seed is not None for r in run.results):  # a run with a crosscheck seed can be repeated
+        lines.append(again)
+    return lines
+
+
+def render_check(run: Run, repeat: str | None = None, brief: bool = False) -> str:
     """What ``crosscheck check`` prints; ``repeat`` is the command line with every option, for the
-    line that repeats the run."""
+    line that repeats the run. ``brief``: what a failing test shows (40 lines or so)."""
     name = class_names(run.target or "?")
     chain = "--chain " if run.target is not None and "," in run.target else ""
     flags = "".join(f" --set {k}={v!r}" for k, v in run.settings.items())
@@ -120,7 +133,7 @@ def render_check(run: Run, repeat: str | None = None) -> str:
         why += [f"{len(run.failures)} of {ran} cells failed"] if run.failures else []
         why += [f"it raises on shape set(s) {raised}"] if raised else []
         top = [f"{name} {_kind(run)}: {'; '.join(why)}", *run.hints]
-        if run.failures and not run.hints:
+        if run.failures and not run.hints and not brief:  # the brief shows the first failure
             first = run.failures[0]
             said = first.message.splitlines()[0] if first.message else first.status
             top.append(f"first: {cell_name(first)}: {said}")
@@ -132,5 +145,7 @@ def render_check(run: Run, repeat: str | None = None) -> str:
         top = [f"CONVENTION: {run.convention}", "", *top]
         end.append(f"CONVENTION: {run.convention}")
     top += [f"note: {n}" for n in run.notes]
+    if brief and not run.ok:
+        return "\n".join(_brief(run, top, raised, advice, again)) + "\n"
     lines = [*top, "", *header(run, command), *_shape_sets(run), *table(run), "", counts(run), ""]
     return "\n".join([*lines, *_fp_note(run), *end]) + "\n"
