@@ -1,7 +1,7 @@
 """CS231n's layers are function pairs, not classes: ``out, cache = f_forward(x, *params[, param_dict])``
 and ``dx, dw, ... = f_backward(dout, cache)`` (gradients in the order of the forward's arrays), and
 its losses one function, ``loss, dx = softmax_loss(x, y)``. This module drives such a pair as the
-engine's layer protocol (``forward``/``backward``, parameter gradients in ``grads``), so the one
+engine's layer protocol (``forward``/``backward``, parameter gradients as ``d<name>``), so the one
 engine and every generic property judge it against the same spec as a class: no math written twice.
 
 How the course calls each pair (argument order, the ``conv_param``/``bn_param``/... dict built from
@@ -194,7 +194,6 @@ def _pair_layer(pair: FunctionPair, call: PairCall, spec: LayerSpec) -> type:
             self.params = params
             # the course's dict owns its running statistics: written in place or replaced, both fine
             self.options = {k: np.array(v) if isinstance(v, np.ndarray) else v for k, v in options.items()}
-            self.grads: list[Any] = [None] * len(spec.params)
             self.cache: Any = None
             self.param_dict: dict[str, Any] = {}  # the course's dict as the last forward left it
             self.kept: tuple[Any, ...] = ()
@@ -239,8 +238,15 @@ def _pair_layer(pair: FunctionPair, call: PairCall, spec: LayerSpec) -> type:
             for n, g in by_name.items():
                 if g is None:
                     raise _none(backward, f"d{n}")
-            self.grads = [by_name[p] for p in spec.params]
+            for p in spec.params:  # as book 1's dW attributes: the pair returns new arrays each time
+                setattr(self, f"d{p}", by_name[p])
             return tuple(by_name[i] for i in differentiated)
+
+        def __getattr__(self, name: str) -> Any:
+            """The running statistics the course keeps in its param dict (``bn_param``)."""
+            if name.startswith("running_") and name in self.__dict__.get("param_dict", {}):
+                return self.__dict__["param_dict"][name]
+            raise AttributeError(name)
 
     PairLayer.__name__ = PairLayer.__qualname__ = pair.__name__
     PairLayer.pair_call = call  # type: ignore[attr-defined]
@@ -266,7 +272,9 @@ def as_layer(pair: FunctionPair, spec: LayerSpec) -> tuple[type, LayerSpec, list
         raise UsageError(f"no spec knows how CS231n calls {pair.__name__} yet")
     if call.loss != (spec.inputs == ("x", "t") and pair.backward is None):
         raise UsageError(f"{pair.__name__} cannot be checked as spec {spec.name}; try --as {call.spec}")
-    spec = replace(_course_shapes(spec, call), alternatives=())
+    # the course's conventions are its own audits: no alternatives probed; its test mode and running
+    # averages are judged by mode 'test' (spec batch_norm_eval_forward) and the running-stats audit
+    spec = replace(_course_shapes(spec, call), alternatives=(), eval_mode=None, running=None)
     notes = [f"{pair.__name__} driven as CS231n calls it: " + _described(call)]
     cls = _pair_layer(pair, call, spec)
     _raise_if_stub(cls, spec)

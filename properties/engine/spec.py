@@ -119,12 +119,15 @@ class RunningStats:
     """Statistics a layer keeps across training forwards, by attribute (batch norm's running mean
     and variance; property ``running_stats``). ``torch(T, xs, **case)`` is the framework's own
     update: those statistics after a training forward of each batch in ``xs``, concatenated, then
-    the test-mode output of the last batch under them, flattened. The initial statistics are the
+    the test-mode output of the last batch under them, flattened; one such row per accepted
+    convention (``conventions``). The initial statistics are the
     spec's ``eval_mode`` ``init_arrays``; the book's momentum ``m`` is drawn from ``momenta``
     (never 0.5, where a swapped ``m`` and ``1 - m`` agree)."""
 
     attributes: tuple[str, ...]
     torch: Callable[..., Any]
+    #: the conventions ``torch`` gives a row each, in order (a class agreeing with any one passes)
+    conventions: tuple[str, ...] = ("torch's",)
     momenta: tuple[float, ...] = (0.9, 0.7)
 
 

@@ -388,20 +388,35 @@ def _bn_running_torch(
     T: Any, xs: Any, gamma: Any, beta: Any, momentum: float, eps: float, **start: Any
 ) -> Any:
     """torch's own update of the running statistics (``F.batch_norm`` in training mode, with the
-    book's momentum ``m`` as torch's ``1 - m``; unbiased batch variance, as impl and torch keep it),
-    then inference on the last batch under them."""
-    mean, var = start["running_mean"].clone(), start["running_var"].clone()
-    for x in xs:
-        T.F.batch_norm(x, mean, var, gamma, beta, training=True, momentum=1.0 - momentum, eps=eps)
-    out = T.F.batch_norm(xs[-1], mean, var, gamma, beta, training=False, eps=eps)
-    return T.torch.cat([mean, var, out.reshape(-1)])
+    book's momentum ``m`` as torch's ``1 - m``), then inference on the last batch under them; a
+    row each for the running variance from the unbiased batch variance (torch's, impl's) and from
+    the biased one (``np.var``: the book's and CS231n's), the latter by torch's same update on
+    ``x * sqrt((n-1)/n)``, whose unbiased variance is x's biased one."""
+    rows = []
+    for shrink in (1.0, None):
+        mean, var = start["running_mean"].clone(), start["running_var"].clone()
+        for x in xs:
+            n = x.numel() // x.shape[1]
+            scaled = x if shrink else x * math.sqrt((n - 1) / n)
+            # torch updates both buffers or neither: each call keeps one, the other is thrown away
+            for data, kept in ((x, 0), (scaled, 1)):
+                buffers = [mean.clone(), var.clone()]
+                T.F.batch_norm(data, *buffers, training=True, momentum=1.0 - momentum, eps=eps)
+                (mean, var)[kept].copy_(buffers[kept])
+        out = T.F.batch_norm(xs[-1], mean, var, gamma, beta, training=False, eps=eps)
+        rows.append(T.torch.cat([mean, var, out.reshape(-1)]))
+    return T.torch.stack(rows)
 
 
 register(
     replace(
         _BN,
         eval_mode=_BN_EVAL,
-        running=RunningStats(("running_mean", "running_var"), _bn_running_torch),
+        running=RunningStats(
+            ("running_mean", "running_var"),
+            _bn_running_torch,
+            conventions=("torch's unbiased running variance", "the biased running variance, np.var"),
+        ),
         aliases=("BatchNorm", "BatchNorm1d", "BatchNorm2d"),  # batch_norm only, not its variants
     )
 )

@@ -132,9 +132,12 @@ register_call(
 
 
 def _bn_param(o: Any) -> dict[str, Any]:
-    """bn_param as the course's solver fills it: mode and eps; running statistics where given."""
-    stats = {k: o[k] for k in ("running_mean", "running_var") if k in o}
-    return {"mode": o["mode"], "eps": float(o["eps"]), **stats}
+    """bn_param as the course's solver fills it: mode and eps; running statistics and momentum
+    where given (the running_stats property draws them)."""
+    given = {k: o[k] for k in ("running_mean", "running_var") if k in o}
+    if "momentum" in o:
+        given["momentum"] = float(o["momentum"])
+    return {"mode": o["mode"], "eps": float(o["eps"]), **given}
 
 
 #: the course's running average: ``running = momentum * running + (1 - momentum) * batch``, with the
