@@ -130,8 +130,8 @@ def test_the_course_shape_sets_keep_its_size_contract() -> None:
 BUGS = [
     ("PoolAssignsDx.max_pool", "pooling", {"vjp", "fd", "jacobian"}),
     ("PoolSquareWindow.max_pool", "pooling", {"forward", "fd"}),
-    ("ConvSquareFilter.conv", "convolution", {"forward", "fd"}),
-    ("ConvPadSlice.conv", "convolution", {"shapes"}),
+    ("ConvSquareFilter.conv", "convolution", {"shapes", "forward", "fd"}),  # raises on a 3x2 filter
+    ("ConvPadSlice.conv", "convolution", {"vjp", "fd"}),  # an empty dx at pad 0
     ("DropoutKeepsDropFraction.dropout", "dropout", {"kept_fraction"}),
     ("DropoutPIsDropProbability.dropout", "dropout", {"forward", "kept_fraction"}),
     ("AffineNoReshape.affine", "affine", {"shapes"}),
