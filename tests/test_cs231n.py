@@ -26,6 +26,7 @@ PAIRS = [
     ("affine", "affine"),
     ("relu", "relu"),
     ("batchnorm", "batch_norm"),
+    ("batchnorm", "batch_norm_eval_forward"),  # mode 'test', bn_param's running statistics
     ("batchnorm_alt", "batch_norm"),
     ("spatial_batchnorm", "batch_norm"),
     ("dropout", "dropout"),
@@ -106,7 +107,7 @@ def test_a_solution_keeping_the_banners_is_not_unfinished() -> None:
     assert unfinished(ok.layernorm_forward) is not None
 
 
-@pytest.mark.parametrize(("pair", "spec"), PAIRS, ids=[p for p, _ in PAIRS])
+@pytest.mark.parametrize(("pair", "spec"), PAIRS, ids=[f"{p}-{s}" for p, s in PAIRS])
 def test_the_course_solutions_agree(pair: str, spec: str) -> None:
     """Every reference installed (a false alarm fails like a miss); the course's shape sets."""
     run = check_layer(f"{LAYERS}:{pair}", spec, examples=10, seed=231)
@@ -143,6 +144,7 @@ BUGS = [
     ("BatchnormAltMissingTerm.batchnorm_alt", "batch_norm", {"fd"}),
     ("BatchnormRunningUnbiased.batchnorm", "batch_norm", {"running_stats"}),
     ("BatchnormRunningNotStored.batchnorm", "batch_norm", {"running_stats"}),
+    ("BatchnormTestUsesBatchStats.batchnorm", "batch_norm_eval_forward", {"forward"}),
     ("SpatialBatchnormNoTranspose.spatial_batchnorm", "batch_norm", {"forward", "fd"}),
     ("SoftmaxLossWritesX.softmax_loss", "softmax_loss", {"no_mutation", "fd", "forward"}),
     ("SoftmaxLossNoMean.softmax_loss", "softmax_loss", {"forward", "fd"}),
