@@ -99,6 +99,14 @@ def test_a_stub_is_unfinished_not_a_failure(
     assert capsys.readouterr().out.startswith(f"UNFINISHED: {says}")
 
 
+@pytest.mark.parametrize(
+    ("target", "spec"), [("conv", "affine"), ("affine", "softmax_loss"), ("relu", "affine")]
+)
+def test_a_pair_under_a_spec_it_cannot_take_is_a_usage_error(target: str, spec: str) -> None:
+    with pytest.raises(UsageError, match=f"cannot be checked as spec {spec} .*; try --as "):
+        check_layer(f"{LAYERS}:{target}", spec, references=("fd",), examples=2)
+
+
 def test_a_solution_keeping_the_banners_is_not_unfinished() -> None:
     from layer_crosscheck.properties.engine.function_pair import unfinished
 

@@ -103,6 +103,7 @@ register_call(
         "convolution",
         ("x", "W", "b"),
         param_dict=lambda o: {"stride": o["stride"], "pad": o["pad"]},
+        hyper=("stride", "pad"),
         dict_name="conv_param",
         # exact division (H + 2 pad - HH) % stride == 0; pad 0, non-square filters, stride 2
         shapes=(
@@ -119,6 +120,7 @@ register_call(
         "pooling",
         ("x",),
         param_dict=lambda o: {"pool_height": o["pool_h"], "pool_width": o["pool_w"], "stride": o["stride"]},
+        hyper=("pool_h", "pool_w", "stride", "pad"),
         dict_name="pool_param",
         # no padding, (H - pool_height) % stride == 0: overlapping and non-square windows
         shapes=(
@@ -273,6 +275,7 @@ register_call(
         ("x",),
         # the course's p keeps a unit: the spec's dropout_ratio drops it
         param_dict=lambda o: {"mode": o["mode"], "p": 1.0 - float(o["dropout_ratio"]), "seed": DROPOUT_SEED},
+        hyper=("dropout_ratio",),
         dict_name="dropout_param",
         audit=_kept_fraction,
     )
