@@ -5,7 +5,9 @@ the specs of its two losses. Every pair is judged by an existing spec (``affine`
 Where the course's convention differs from the book's, it is named: dropout's ``p`` is the
 probability of *keeping* a unit (2017 on; the book's ``dropout_ratio`` and torch's ``p`` drop it);
 the SVM loss sums its margin-1 hinges over the wrong classes (torch's ``multi_margin_loss``
-averages them over the classes). Its size contract is exact division, and pooling without padding:
+averages them over the classes); the running averages batch norm leaves in ``bn_param`` are
+``0.9 * running + 0.1 * batch`` with the batch's *biased* variance (torch's ``running_var`` takes
+the unbiased one). Its size contract is exact division, and pooling without padding:
 the course's shape sets keep inside it, and still reach overlapping pooling windows with pad 0,
 non-square windows and filters, and a convolution with pad 0 (an empty ``pad:-pad`` slice).
 """
