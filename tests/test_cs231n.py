@@ -26,6 +26,7 @@ PAIRS = [
     ("affine", "affine"),
     ("relu", "relu"),
     ("batchnorm", "batch_norm"),
+    ("batchnorm", "batch_norm_eval_forward"),  # mode 'test', bn_param's running statistics
     ("batchnorm_alt", "batch_norm"),
     ("spatial_batchnorm", "batch_norm"),
     ("dropout", "dropout"),
@@ -98,6 +99,14 @@ def test_a_stub_is_unfinished_not_a_failure(
     assert capsys.readouterr().out.startswith(f"UNFINISHED: {says}")
 
 
+@pytest.mark.parametrize(
+    ("target", "spec"), [("conv", "affine"), ("affine", "softmax_loss"), ("relu", "affine")]
+)
+def test_a_pair_under_a_spec_it_cannot_take_is_a_usage_error(target: str, spec: str) -> None:
+    with pytest.raises(UsageError, match=f"cannot be checked as spec {spec} .*; try --as "):
+        check_layer(f"{LAYERS}:{target}", spec, references=("fd",), examples=2)
+
+
 def test_a_solution_keeping_the_banners_is_not_unfinished() -> None:
     from layer_crosscheck.properties.engine.function_pair import unfinished
 
@@ -106,7 +115,7 @@ def test_a_solution_keeping_the_banners_is_not_unfinished() -> None:
     assert unfinished(ok.layernorm_forward) is not None
 
 
-@pytest.mark.parametrize(("pair", "spec"), PAIRS, ids=[p for p, _ in PAIRS])
+@pytest.mark.parametrize(("pair", "spec"), PAIRS, ids=[f"{p}-{s}" for p, s in PAIRS])
 def test_the_course_solutions_agree(pair: str, spec: str) -> None:
     """Every reference installed (a false alarm fails like a miss); the course's shape sets."""
     run = check_layer(f"{LAYERS}:{pair}", spec, examples=10, seed=231)
@@ -130,8 +139,8 @@ def test_the_course_shape_sets_keep_its_size_contract() -> None:
 BUGS = [
     ("PoolAssignsDx.max_pool", "pooling", {"vjp", "fd", "jacobian"}),
     ("PoolSquareWindow.max_pool", "pooling", {"forward", "fd"}),
-    ("ConvSquareFilter.conv", "convolution", {"forward", "fd"}),
-    ("ConvPadSlice.conv", "convolution", {"shapes"}),
+    ("ConvSquareFilter.conv", "convolution", {"shapes", "forward", "fd"}),  # raises on a 3x2 filter
+    ("ConvPadSlice.conv", "convolution", {"vjp", "fd"}),  # an empty dx at pad 0
     ("DropoutKeepsDropFraction.dropout", "dropout", {"kept_fraction"}),
     ("DropoutPIsDropProbability.dropout", "dropout", {"forward", "kept_fraction"}),
     ("AffineNoReshape.affine", "affine", {"shapes"}),
@@ -143,6 +152,7 @@ BUGS = [
     ("BatchnormAltMissingTerm.batchnorm_alt", "batch_norm", {"fd"}),
     ("BatchnormRunningUnbiased.batchnorm", "batch_norm", {"running_stats"}),
     ("BatchnormRunningNotStored.batchnorm", "batch_norm", {"running_stats"}),
+    ("BatchnormTestUsesBatchStats.batchnorm", "batch_norm_eval_forward", {"forward"}),
     ("SpatialBatchnormNoTranspose.spatial_batchnorm", "batch_norm", {"forward", "fd"}),
     ("SoftmaxLossWritesX.softmax_loss", "softmax_loss", {"no_mutation", "fd", "forward"}),
     ("SoftmaxLossNoMean.softmax_loss", "softmax_loss", {"forward", "fd"}),

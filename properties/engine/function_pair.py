@@ -77,6 +77,8 @@ class PairCall:
     param_dict: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
     shapes: tuple[Sizes, ...] | None = None
     loss: bool = False
+    #: the spec's hyper-parameters ``param_dict`` reads: a spec with others cannot drive the pair
+    hyper: tuple[str, ...] = ()
     #: the dict's name in the course (``conv_param``), for the note saying how the pair is called
     dict_name: str = ""
     audit: Callable[[Any, LayerSpec], str | None] | None = None
@@ -270,8 +272,12 @@ def as_layer(pair: FunctionPair, spec: LayerSpec) -> tuple[type, LayerSpec, list
     call = pair_call(pair.name)
     if call is None:
         raise UsageError(f"no spec knows how CS231n calls {pair.__name__} yet")
-    if call.loss != (spec.inputs == ("x", "t") and pair.backward is None):
-        raise UsageError(f"{pair.__name__} cannot be checked as spec {spec.name}; try --as {call.spec}")
+    arrays = {i for i in spec.inputs if i not in spec.keyword_inputs} | set(spec.params)
+    if arrays != set(call.args) or set(spec.hyper) != set(call.hyper) or spec.kind != "layer":
+        raise UsageError(
+            f"{pair.__name__} cannot be checked as spec {spec.name} (it takes {', '.join(call.args)}"
+            f"{''.join(f', {h}=' for h in call.hyper)}); try --as {call.spec}"
+        )
     # the course's conventions are its own audits: no alternatives probed; its test mode and running
     # averages are judged by mode 'test' (spec batch_norm_eval_forward) and the running-stats audit
     spec = replace(_course_shapes(spec, call), alternatives=(), eval_mode=None, running=None)

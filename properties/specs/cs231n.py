@@ -5,7 +5,9 @@ the specs of its two losses. Every pair is judged by an existing spec (``affine`
 Where the course's convention differs from the book's, it is named: dropout's ``p`` is the
 probability of *keeping* a unit (2017 on; the book's ``dropout_ratio`` and torch's ``p`` drop it);
 the SVM loss sums its margin-1 hinges over the wrong classes (torch's ``multi_margin_loss``
-averages them over the classes). Its size contract is exact division, and pooling without padding:
+averages them over the classes); the running averages batch norm leaves in ``bn_param`` are
+``0.9 * running + 0.1 * batch`` with the batch's *biased* variance (torch's ``running_var`` takes
+the unbiased one). Its size contract is exact division, and pooling without padding:
 the course's shape sets keep inside it, and still reach overlapping pooling windows with pad 0,
 non-square windows and filters, and a convolution with pad 0 (an empty ``pad:-pad`` slice).
 """
@@ -103,6 +105,7 @@ register_call(
         "convolution",
         ("x", "W", "b"),
         param_dict=lambda o: {"stride": o["stride"], "pad": o["pad"]},
+        hyper=("stride", "pad"),
         dict_name="conv_param",
         # exact division (H + 2 pad - HH) % stride == 0; pad 0, non-square filters, stride 2
         shapes=(
@@ -119,6 +122,7 @@ register_call(
         "pooling",
         ("x",),
         param_dict=lambda o: {"pool_height": o["pool_h"], "pool_width": o["pool_w"], "stride": o["stride"]},
+        hyper=("pool_h", "pool_w", "stride", "pad"),
         dict_name="pool_param",
         # no padding, (H - pool_height) % stride == 0: overlapping and non-square windows
         shapes=(
@@ -276,6 +280,7 @@ register_call(
         ("x",),
         # the course's p keeps a unit: the spec's dropout_ratio drops it
         param_dict=lambda o: {"mode": o["mode"], "p": 1.0 - float(o["dropout_ratio"]), "seed": DROPOUT_SEED},
+        hyper=("dropout_ratio",),
         dict_name="dropout_param",
         audit=_kept_fraction,
     )
