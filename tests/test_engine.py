@@ -103,3 +103,23 @@ def test_an_error_raised_alike_in_several_cells_is_shrunk_once_and_reported_in_e
     assert len(raised) >= 3 and all(r.status == "error" and r.case is not None for r in raised), run.results
     assert len({r.message for r in raised}) == 1
     assert [s for s in shrunk if s in {r.id for r in raised}] == [raised[0].id]
+
+
+def test_a_large_array_draws_and_its_failing_example_prints() -> None:
+    """One integer choice per 200 elements: a single one for 240 elements would pass Python's
+    4,300-digit limit when Hypothesis prints the falsifying example, crashing the harness."""
+    import numpy as np
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from layer_crosscheck.properties.engine import strategies as S
+
+    @settings(max_examples=5, database=None)
+    @given(st.data())
+    def fails(data: st.DataObject) -> None:
+        a = data.draw(S.cotangent(np.float64, (2, 2, 6, 10)))
+        assert a.shape == (2, 2, 6, 10)
+        raise AssertionError("planted")
+
+    with pytest.raises(AssertionError, match="planted"):
+        fails()
