@@ -105,6 +105,21 @@ def test_the_net_verdict_names_its_faulty_layer(capsys: pytest.CaptureFixture[st
     assert reason.endswith("; 'layers[1]', 'loss_layer' agree"), reason
 
 
+def test_a_net_whose_layers_all_agree_is_at_fault_itself(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    net = tmp_path / "net.py"  # the book's erratum Affine(W2, b1): each layer right, the wiring wrong
+    net.write_text(
+        "from tests.zoo.broken import TwoLayerNetB1IntoAffine2 as B1IntoAffine2\n\n\n"
+        "class TwoLayerNet(B1IntoAffine2):\n    pass\n"
+    )
+    ran = check(capsys, str(net), *FD)
+    assert ran.code == 1
+    reason = rows(ran)["TwoLayerNet"][3]
+    layers = "'Affine1', 'Affine2', 'Relu1', 'lastLayer'"
+    assert reason.startswith(f"its layers: {layers} agree; so the fault is in the net's own code: "), reason
+
+
 def test_nets_come_after_the_layers_they_are_made_of(capsys: pytest.CaptureFixture[str]) -> None:
     ran = check(capsys, str(STYLES / "styles_buggy.py"), *FD)
     names = list(rows(ran))

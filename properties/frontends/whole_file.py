@@ -175,7 +175,12 @@ def _row(item: Item, mapping: Mapping[str, LayerSpec], check: Callable[[Any, Lay
         if any(v.faulty for v in row.layers):
             row.reason = summary(row.layers, reason_of)
         elif row.layers:
-            row.reason = f"{summary(row.layers, reason_of)}, so the fault is the net's own: {row.reason}"
+            where = "the net's own code" + (
+                "" if all(v.spec for v in row.layers) else " or a layer without a spec"
+            )
+            row.reason = (
+                f"its layers: {summary(row.layers, reason_of)}; so the fault is in {where}: {row.reason}"
+            )
     return row
 
 
