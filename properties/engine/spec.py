@@ -197,10 +197,6 @@ class LayerSpec:
     numpy_seed: int | None = None
     #: False: the convention has no backward in this mode (only forward is checked)
     backward: bool = True
-    #: other class names that mean this layer (``BatchNorm``, ``SoftmaxLoss``), matched like the
-    #: layer's own class name (case-insensitive, underscores dropped) when a whole file is checked
-    #: (``registry.spec_for_name``)
-    aliases: tuple[str, ...] = ()
     #: sizes drawn by Hypothesis (any rank, any length) instead of taken from ``shapes``, for the
     #: references that compile nothing per shape (torch, finite differences, the layer itself);
     #: JAX compiles once per shape, so its cells keep ``shapes``
@@ -251,5 +247,4 @@ class LayerSpec:
             "dtypes": [np.dtype(t).name for t in self.dtypes],
             "settings": dict(self.settings),
             "alternatives": [a.flags() for a in self.alternatives],
-            "aliases": list(self.aliases),
         }

@@ -85,14 +85,6 @@ def _from_file(path_text: str) -> ModuleType:
     return module
 
 
-def load_file(path_text: str, roots: Sequence[str] = ()) -> ModuleType:
-    """The module of a source file, loaded once (a ``file.py:Class`` target then reuses it), with
-    ``roots`` on ``sys.path`` too while it loads (a folder checked whole: its files import each
-    other from its root, as the book's ``ch05/two_layer_net.py`` imports ``common.layers``)."""
-    with _import_path(list(roots)):
-        return _from_file(path_text)
-
-
 def _from_module(module_name: str) -> ModuleType:
     # like `python -m`: a module in the current directory can be named
     try:
@@ -127,3 +119,11 @@ def load_target(target: str) -> Any:
 def target_name(cls: Any) -> str:
     """A ``module:Class`` target for an importable class (what a reproduction snippet imports)."""
     return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def load_file(path_text: str, roots: Sequence[str] = ()) -> ModuleType:
+    """The module of a source file, loaded once (a ``file.py:Class`` target then reuses it), with
+    ``roots`` on ``sys.path`` too while it loads (a folder checked whole: its files import each
+    other from its root, as the book's ``ch05/two_layer_net.py`` imports ``common.layers``)."""
+    with _import_path(list(roots)):
+        return _from_file(path_text)

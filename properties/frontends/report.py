@@ -357,6 +357,4 @@ def render_list(specs: Iterable[LayerSpec], fmt: str = "table") -> str:
             lines.append(f"    settings (--set): {', '.join(f'{k}={v!r}' for k, v in d['settings'].items())}")
         if d.get("alternatives"):
             lines.append(f"    other known conventions: {'; '.join(d['alternatives'])}")
-        if d.get("aliases"):
-            lines.append(f"    classes also named (whole-file check): {', '.join(d['aliases'])}")
     return "\n".join(lines) + "\n"

@@ -104,7 +104,6 @@ register(
     LayerSpec(
         name="convolution",
         layer=Convolution,
-        aliases=("Conv", "Conv2d", "Convolution2D"),
         summary="cross-correlation of (N, C, H, W) with (FN, C, FH, FW) kernels, zero padding, floor size",
         inputs=("x",),
         params=("W", "b"),
@@ -185,7 +184,6 @@ register(
     LayerSpec(
         name="pooling",
         layer=Pooling,
-        aliases=("MaxPooling", "MaxPool", "MaxPool2d", "Pool"),
         summary="max over (pool_h, pool_w) windows, -inf padding, overlapping windows add their gradients",
         inputs=("x",),
         hyper=("pool_h", "pool_w", "stride", "pad"),
@@ -340,7 +338,7 @@ _BN = LayerSpec(
     ),
     convention_name="per-channel batch normalization (torch's BatchNorm2d)",
 )
-register(replace(_BN, aliases=("BatchNorm", "BatchNorm1d", "BatchNorm2d")))  # not its variants
+register(_BN)
 
 
 def _flat(a: Arrays) -> Arrays:
