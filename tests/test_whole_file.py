@@ -43,7 +43,9 @@ def check(capsys: pytest.CaptureFixture[str], *argv: str) -> Ran:
         ("Relu", "relu"),
         ("ReLU", "relu"),
         ("re_lu", "relu"),
-        ("BatchNormalization", "batch_norm"),
+        ("BatchNormalization", "batch_norm"),  # the base spec, not a variant (batch_norm_eval)
+        ("Dropout", "dropout"),
+        ("Softmax", "softmax"),
         ("BatchNorm", "batch_norm"),
         ("SoftmaxWithLoss", "softmax_with_loss"),
         ("SoftmaxLoss", "softmax_with_loss"),
@@ -57,6 +59,16 @@ def check(capsys: pytest.CaptureFixture[str], *argv: str) -> Ran:
 def test_class_names_and_aliases_find_their_spec(name: str, spec: str | None) -> None:
     found = spec_for_name(name)
     assert (found.name if found else None) == spec
+
+
+def test_a_class_name_finds_the_base_spec_its_variants_extend() -> None:
+    by_class: dict[str, list[str]] = {}
+    for s in SPECS.values():
+        by_class.setdefault(getattr(s.layer, "__name__", ""), []).append(s.name)
+    for name, specs in by_class.items():
+        found = spec_for_name(name)
+        if found is not None and found.name in specs:
+            assert all(other.startswith(found.name) for other in specs), (name, found.name, specs)
 
 
 def test_every_alias_names_a_registered_spec_once() -> None:
