@@ -119,7 +119,7 @@ def _key(cls: Any, spec: LayerSpec) -> tuple[Any, ...]:
     ``common/layers.py`` defines): checked once per spec however often it is found."""
     try:
         where: Any = inspect.getsourcefile(cls)
-    except TypeError:
+    except (TypeError, OSError):  # a class made at run time (a finder's), or a built-in
         where = None
     return (where or id(cls), getattr(cls, "__qualname__", repr(cls)), spec.name)
 
