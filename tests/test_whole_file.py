@@ -8,6 +8,8 @@ convention probing (torch).
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ import pytest
 from layer_crosscheck.impl import TwoLayerNet
 from layer_crosscheck.properties.engine.registry import ALIASES, SPECS, normalised, spec_for_name
 from layer_crosscheck.properties.frontends.networks import layers_of
-from tests.helpers import Ran, reference_or_skip
+from tests.helpers import Ran, reference_or_skip, subprocess_env
 from tests.helpers import crosscheck as run_cli
 
 ZOO = Path(__file__).resolve().parent / "zoo"
@@ -268,6 +270,20 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]
 def test_a_class_target_still_needs_as(capsys: pytest.CaptureFixture[str]) -> None:
     ran = check(capsys, f"{STYLES / 'styles_correct.py'}:ReLU", *FD)
     assert ran.code == 2 and "required: --as" in ran.err
+
+
+def test_against_finite_differences_neither_torch_nor_jax_is_imported() -> None:
+    script = (
+        "import sys\n"
+        "from layer_crosscheck.properties.frontends.cli import main\n"
+        f"code = main(['check', {str(STYLES / 'styles_correct.py')!r}, '--reference', 'fd', '-q'])\n"
+        "assert not {'torch', 'jax'} & set(sys.modules), sorted({'torch', 'jax'} & set(sys.modules))\n"
+        "sys.exit(code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=subprocess_env(), capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 # ---- a net's layers ------------------------------------------------------------------------------
