@@ -16,7 +16,9 @@ import pytest
 
 from layer_crosscheck.impl import TwoLayerNet
 from layer_crosscheck.properties.engine.registry import ALIASES, SPECS, normalised, spec_for_name
+from layer_crosscheck.properties.engine.results import CellResult, Run
 from layer_crosscheck.properties.frontends.networks import layers_of
+from layer_crosscheck.properties.frontends.whole_file import reason_of, verdict_of
 from tests.helpers import Ran, reference_or_skip, subprocess_env
 from tests.helpers import crosscheck as run_cli
 
@@ -284,6 +286,19 @@ def test_against_finite_differences_neither_torch_nor_jax_is_imported() -> None:
         [sys.executable, "-c", script], env=subprocess_env(), capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_kind_of_finding_the_run_names_is_the_verdict() -> None:
+    failed = CellResult(
+        "relu", "vjp", "torch", "float64", "fail", message="relu dx vs torch: 1 of 4 elements."
+    )
+    run = Run([failed], seed=1, examples=10, references=("torch",), dtypes=("float64",), unavailable={})
+    assert (verdict_of(run), reason_of(run)) == ("DISAGREES", "relu dx vs torch: 1 of 4 elements")
+    run.kind, run.kind_why = "fragile", "at |x| > 100 only"  # type: ignore[attr-defined]
+    assert (verdict_of(run), reason_of(run)) == (
+        "FRAGILE",
+        "relu dx vs torch: 1 of 4 elements (at |x| > 100 only)",
+    )
 
 
 # ---- a net's layers ------------------------------------------------------------------------------
