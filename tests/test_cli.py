@@ -144,7 +144,7 @@ def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
     ids=["console-script", "python-m-properties"],
 )
 def test_the_real_command_line_exit_codes(script: bool, target: str, code: int, says: str) -> None:
-    command = [sys.executable, "-m", "properties"]
+    command = [sys.executable, "-m", "layer_crosscheck"]
     if script:
         found = shutil.which("crosscheck", path=str(Path(sys.executable).parent))
         if found is None:

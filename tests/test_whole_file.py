@@ -8,14 +8,18 @@ convention probing (torch).
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from layer_crosscheck.impl import TwoLayerNet
-from layer_crosscheck.properties.engine.registry import SPECS, normalised, spec_for_name
+from layer_crosscheck.properties.engine.registry import ALIASES, SPECS, normalised, spec_for_name
+from layer_crosscheck.properties.engine.results import CellResult, Run
 from layer_crosscheck.properties.frontends.networks import layers_of
-from tests.helpers import Ran, reference_or_skip
+from layer_crosscheck.properties.frontends.whole_file import reason_of, verdict_of
+from tests.helpers import Ran, reference_or_skip, subprocess_env
 from tests.helpers import crosscheck as run_cli
 
 ZOO = Path(__file__).resolve().parent / "zoo"
@@ -43,7 +47,9 @@ def check(capsys: pytest.CaptureFixture[str], *argv: str) -> Ran:
         ("Relu", "relu"),
         ("ReLU", "relu"),
         ("re_lu", "relu"),
-        ("BatchNormalization", "batch_norm"),
+        ("BatchNormalization", "batch_norm"),  # the base spec, not a variant (batch_norm_eval)
+        ("Dropout", "dropout"),
+        ("Softmax", "softmax"),
         ("BatchNorm", "batch_norm"),
         ("SoftmaxWithLoss", "softmax_with_loss"),
         ("SoftmaxLoss", "softmax_with_loss"),
@@ -59,12 +65,19 @@ def test_class_names_and_aliases_find_their_spec(name: str, spec: str | None) ->
     assert (found.name if found else None) == spec
 
 
-def test_no_alias_names_two_specs() -> None:
-    owners: dict[str, list[str]] = {}
+def test_a_class_name_finds_the_base_spec_its_variants_extend() -> None:
+    by_class: dict[str, list[str]] = {}
     for s in SPECS.values():
-        for alias in s.aliases:
-            owners.setdefault(normalised(alias), []).append(s.name)
-    assert {a: o for a, o in owners.items() if len(o) > 1} == {}
+        by_class.setdefault(getattr(s.layer, "__name__", ""), []).append(s.name)
+    for name, specs in by_class.items():
+        found = spec_for_name(name)
+        if found is not None and found.name in specs:
+            assert all(other.startswith(found.name) for other in specs), (name, found.name, specs)
+
+
+def test_every_alias_names_a_registered_spec_once() -> None:
+    assert [a for a, spec in ALIASES.items() if spec not in SPECS] == []
+    assert len({normalised(a) for a in ALIASES}) == len(ALIASES)
 
 
 # ---- a file: correct classes pass, planted bugs are rejected by name ----------------------------
@@ -103,6 +116,21 @@ def test_the_net_verdict_names_its_faulty_layer(capsys: pytest.CaptureFixture[st
     reason = rows(ran)["TwoLayerNet"][3]
     assert reason.startswith("layer 'layers[0]', 'layers[2]' (Linear): affine "), reason
     assert reason.endswith("; 'layers[1]', 'loss_layer' agree"), reason
+
+
+def test_a_net_whose_layers_all_agree_is_at_fault_itself(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    net = tmp_path / "net.py"  # the book's erratum Affine(W2, b1): each layer right, the wiring wrong
+    net.write_text(
+        "from tests.zoo.broken import TwoLayerNetB1IntoAffine2 as B1IntoAffine2\n\n\n"
+        "class TwoLayerNet(B1IntoAffine2):\n    pass\n"
+    )
+    ran = check(capsys, str(net), *FD)
+    assert ran.code == 1
+    reason = rows(ran)["TwoLayerNet"][3]
+    layers = "'Affine1', 'Affine2', 'Relu1', 'lastLayer'"
+    assert reason.startswith(f"its layers: {layers} agree; so the fault is in the net's own code: "), reason
 
 
 def test_nets_come_after_the_layers_they_are_made_of(capsys: pytest.CaptureFixture[str]) -> None:
@@ -244,6 +272,33 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]
 def test_a_class_target_still_needs_as(capsys: pytest.CaptureFixture[str]) -> None:
     ran = check(capsys, f"{STYLES / 'styles_correct.py'}:ReLU", *FD)
     assert ran.code == 2 and "required: --as" in ran.err
+
+
+def test_against_finite_differences_neither_torch_nor_jax_is_imported() -> None:
+    script = (
+        "import sys\n"
+        "from layer_crosscheck.properties.frontends.cli import main\n"
+        f"code = main(['check', {str(STYLES / 'styles_correct.py')!r}, '--reference', 'fd', '-q'])\n"
+        "assert not {'torch', 'jax'} & set(sys.modules), sorted({'torch', 'jax'} & set(sys.modules))\n"
+        "sys.exit(code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=subprocess_env(), capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_kind_of_finding_the_run_names_is_the_verdict() -> None:
+    failed = CellResult(
+        "relu", "vjp", "torch", "float64", "fail", message="relu dx vs torch: 1 of 4 elements."
+    )
+    run = Run([failed], seed=1, examples=10, references=("torch",), dtypes=("float64",), unavailable={})
+    assert (verdict_of(run), reason_of(run)) == ("DISAGREES", "relu dx vs torch: 1 of 4 elements")
+    run.kind, run.kind_why = "fragile", "at |x| > 100 only"  # type: ignore[attr-defined]
+    assert (verdict_of(run), reason_of(run)) == (
+        "FRAGILE",
+        "relu dx vs torch: 1 of 4 elements (at |x| > 100 only)",
+    )
 
 
 # ---- a net's layers ------------------------------------------------------------------------------

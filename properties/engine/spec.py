@@ -236,10 +236,6 @@ class LayerSpec:
     #: test of its sizes: every hazard needs an entry reaching it alone (tests/test_kinds.py), so
     #: a class that raises on another hazard (padding) is still checked on it
     hazards: Mapping[str, Callable[[Sizes], bool]] = field(default_factory=dict)
-    #: other class names that mean this layer (``BatchNorm``, ``SoftmaxLoss``), matched like the
-    #: layer's own class name (case-insensitive, underscores dropped) when a whole file is checked
-    #: (``registry.spec_for_name``)
-    aliases: tuple[str, ...] = ()
     #: statistics kept across training forwards and used in test mode (batch norm's running mean
     #: and variance), judged against the framework's own update; needs ``eval_mode``
     running: RunningStats | None = None
@@ -314,5 +310,4 @@ class LayerSpec:
             "settings": dict(self.settings),
             "alternatives": [a.flags() for a in self.alternatives],
             "calls": calling_forms(self),
-            "aliases": list(self.aliases),
         }

@@ -30,9 +30,9 @@ SKIPPED_DIRS = frozenset({"__pycache__", "site-packages", "node_modules", "venv"
 
 @dataclass(frozen=True)
 class Item:
-    """One thing found: its name, its file, what ``check_layer`` is handed (a ``file.py:Name``
-    target, or the object; None if it could not be loaded), the spec it matches (None: no spec),
-    and why it could not be loaded."""
+    """One thing found: its name, its file, what ``check_layer`` is handed (the target
+    ``file.py:Name``; None if it could not be loaded), the spec it matches (None: no spec), and
+    why it could not be loaded."""
 
     name: str
     path: str
@@ -41,11 +41,13 @@ class Item:
     error: str = ""
 
 
-#: ``finder(module) -> [(name, object)]``: what a loaded module holds to check
-Finder = Callable[[ModuleType], list[tuple[str, Any]]]
+#: ``finder(module) -> [(name, object)]`` or ``[(name, object, spec)]``: what a loaded module
+#: holds to check, each loadable as the target ``file.py:name``; a spec given (a finder that knows
+#: it, as CS231n's pairs do) is taken unless ``--as Name=spec`` says otherwise
+Finder = Callable[[ModuleType], list[tuple[Any, ...]]]
 
 
-def classes_in(module: ModuleType) -> list[tuple[str, Any]]:
+def classes_in(module: ModuleType) -> list[tuple[Any, ...]]:
     """The classes a module defines itself (not those it imports: ``from common.layers import *``
     brings the book's layers into every chapter's file), in source order."""
     return [
@@ -58,12 +60,17 @@ def classes_in(module: ModuleType) -> list[tuple[str, Any]]:
 FINDERS: list[Finder] = [classes_in]
 
 
-def spec_of(obj: Any, name: str, mapping: Mapping[str, LayerSpec]) -> LayerSpec | None:
+def spec_of(
+    obj: Any, name: str, mapping: Mapping[str, LayerSpec], known: LayerSpec | None = None
+) -> LayerSpec | None:
     """The spec ``obj`` (called ``name``; None: not loaded) is checked against: ``--as Name=spec``
-    first, else the first class of its MRO whose name matches (a ``class MyRelu(Relu)`` is a Relu)."""
+    first, then the one its finder ``known``, else the first class of its MRO whose name matches
+    (a ``class MyRelu(Relu)`` is a Relu)."""
     given = {normalised(k): v for k, v in mapping.items()}
     if normalised(name) in given:
         return given[normalised(name)]
+    if known is not None:
+        return known
     names = [name, *(k.__name__ for k in inspect.getmro(obj)[1:-1])] if inspect.isclass(obj) else [name]
     return next((s for s in map(spec_for_name, names) if s is not None), None)
 
@@ -128,9 +135,8 @@ def discover(path: Path, mapping: Mapping[str, LayerSpec]) -> list[Item]:
                 items.append(Item(name, shown, None, spec, str(exc) if spec else ""))
             continue
         for finder in FINDERS:
-            for name, obj in finder(module):
-                target = (
-                    f"{shown}:{name}" if getattr(module, name, None) is obj and inspect.isclass(obj) else obj
-                )
-                items.append(Item(name, shown, target, spec_of(obj, name, mapping)))
+            for found in finder(module):
+                name, obj = found[0], found[1]
+                known = found[2] if len(found) > 2 else None
+                items.append(Item(name, shown, f"{shown}:{name}", spec_of(obj, name, mapping, known)))
     return items

@@ -189,3 +189,5 @@ def load_target(target: str) -> Any:
 def target_name(cls: Any) -> str:
     """A ``module:Class`` target for an importable class (what a reproduction snippet imports)."""
     return f"{cls.__module__}:{cls.__qualname__}"
+
+

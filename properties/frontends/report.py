@@ -394,6 +394,4 @@ def render_list(specs: Iterable[LayerSpec], fmt: str = "table") -> str:
             lines.append(f"    other known conventions: {'; '.join(d['alternatives'])}")
         if d.get("calls"):
             lines += ["    calls (what the class must accept):", *(f"      {c}" for c in d["calls"])]
-        if d.get("aliases"):
-            lines.append(f"    classes also named (whole-file check): {', '.join(d['aliases'])}")
     return "\n".join(lines) + "\n"

@@ -39,7 +39,15 @@ __all__ = ["WHOLE_FILE_EXAMPLES", "Row", "check_path", "main", "reason_of", "ren
 WHOLE_FILE_EXAMPLES = 10
 
 #: the order of the table: the most specific finding first
-_RANK = {"DISAGREES": 0, "net": 1, "CONVENTION": 2, "could not load": 3, "agrees": 4, "no spec": 5}
+_RANK = {
+    "DISAGREES": 0,
+    "net": 1,
+    "FRAGILE": 2,
+    "CONVENTION": 3,
+    "could not load": 4,
+    "agrees": 5,
+    "no spec": 6,
+}
 
 
 @dataclass
@@ -76,8 +84,8 @@ def verdict_of(run: Run) -> str:
     if run.convention:
         followed = re.search(r"--as (\S+)", run.convention)
         return f"CONVENTION {followed.group(1)}" if followed else "CONVENTION"
-    kind = getattr(run, "kind", None)
-    return kind if isinstance(kind, str) and kind.isupper() and kind != "CONVENTION" else "DISAGREES"
+    kind = getattr(run, "kind", None)  # the kind of finding, where the run names one ("fragile")
+    return kind.upper() if isinstance(kind, str) and kind not in ("", "agrees", "disagrees") else "DISAGREES"
 
 
 def reason_of(run: Run) -> str:
@@ -99,7 +107,9 @@ def reason_of(run: Run) -> str:
     first = run.failures[0]
     said = first.message.splitlines()[0] if first.message else first.status
     said = said.rstrip(".")
-    return said if said.startswith(f"{first.spec} ") else f"{cell_name(first)}: {said}"
+    said = said if said.startswith(f"{first.spec} ") else f"{cell_name(first)}: {said}"
+    why = getattr(run, "kind_why", "")  # what a kind of finding rests on ("|values| <= 100")
+    return f"{said} ({why})" if why else said
 
 
 @dataclass(frozen=True)
@@ -119,7 +129,7 @@ def _key(cls: Any, spec: LayerSpec) -> tuple[Any, ...]:
     ``common/layers.py`` defines): checked once per spec however often it is found."""
     try:
         where: Any = inspect.getsourcefile(cls)
-    except TypeError:
+    except (TypeError, OSError):  # a class made at run time (a finder's), or a built-in
         where = None
     return (where or id(cls), getattr(cls, "__qualname__", repr(cls)), spec.name)
 
@@ -175,7 +185,12 @@ def _row(item: Item, mapping: Mapping[str, LayerSpec], check: Callable[[Any, Lay
         if any(v.faulty for v in row.layers):
             row.reason = summary(row.layers, reason_of)
         elif row.layers:
-            row.reason = f"{summary(row.layers, reason_of)}, so the fault is the net's own: {row.reason}"
+            where = "the net's own code" + (
+                "" if all(v.spec for v in row.layers) else " or a layer without a spec"
+            )
+            row.reason = (
+                f"its layers: {summary(row.layers, reason_of)}; so the fault is in {where}: {row.reason}"
+            )
     return row
 
 
@@ -212,7 +227,7 @@ def _details(row: Row, again: str) -> list[str]:
             )
         else:
             lines.append(f"    layer {names} ({v.cls.__name__}): {v.error or 'no spec'}")
-    if run.convention:  # its line ends with the command that checks it in full
+    if run.convention:
         return lines
     if runs and any(s.status == "raises" for s in run.shapes):
         again += f" --shapes {runs}"  # what checks a layer meant only for the shapes it runs on

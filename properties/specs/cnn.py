@@ -126,7 +126,6 @@ register(
     LayerSpec(
         name="convolution",
         layer=Convolution,
-        aliases=("Conv", "Conv2d", "Convolution2D"),
         summary="cross-correlation of (N, C, H, W) with (FN, C, FH, FW) kernels, zero padding, floor size",
         inputs=("x",),
         params=("W", "b"),
@@ -208,7 +207,6 @@ register(
     LayerSpec(
         name="pooling",
         layer=Pooling,
-        aliases=("MaxPooling", "MaxPool", "MaxPool2d", "Pool"),
         summary="max over (pool_h, pool_w) windows, -inf padding, overlapping windows add their gradients",
         inputs=("x",),
         hyper=("pool_h", "pool_w", "stride", "pad"),
@@ -417,7 +415,6 @@ register(
             _bn_running_torch,
             conventions=("torch's unbiased running variance", "the biased running variance, np.var"),
         ),
-        aliases=("BatchNorm", "BatchNorm1d", "BatchNorm2d"),  # batch_norm only, not its variants
     )
 )
 

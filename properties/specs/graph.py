@@ -354,7 +354,6 @@ register(
     LayerSpec(
         name="sigmoid_with_loss",
         layer=SigmoidWithLoss,
-        aliases=("SigmoidLoss",),
         summary="book 2's SigmoidWithLoss: binary cross-entropy of sigmoid(x) with 0/1 labels, / N",
         inputs=("x", "t"),
         constants=("t",),

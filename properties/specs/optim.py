@@ -230,7 +230,6 @@ _optimizer(
 _optimizer(
     name="adam",
     layer=AdamEpsHat,
-    aliases=("Adam",),
     summary="the book's Adam(lr, beta1, beta2): lr_t = lr*sqrt(1-b2^t)/(1-b1^t); "
     "p -= lr_t*m/(sqrt(v) + 1e-7); vs torch.optim.Adam with eps_t = 1e-7/sqrt(1-b2^t)",
     draw=_draw(**_ADAM_HYPER),

@@ -74,7 +74,6 @@ CLASS_SHAPES = ({"N": 1, "C": 3}, {"N": 4, "C": 5}, {"N": 2, "C": 2})
 _MUL = LayerSpec(
     name="mul",
     layer=MulLayer,
-    aliases=("Mul", "Multiply"),
     summary="the multiplication node: x * y",
     inputs=("x", "y"),
     shapes=_ELEMENTWISE_SHAPES,
@@ -90,7 +89,6 @@ register(
         _MUL,
         name="add",
         layer=AddLayer,
-        aliases=("Add",),
         summary="the addition node: x + y",
         torch=lambda T, x, y: T.torch.add(x, y),
         jax=lambda J, x, y: J.jnp.add(x, y),
@@ -170,7 +168,6 @@ register(
     LayerSpec(
         name="affine",
         layer=Affine,
-        aliases=("Linear", "Dense", "FullyConnected"),
         summary="x.reshape(N, -1) @ W + b, for 2-D and N-d inputs",
         inputs=("x",),
         params=("W", "b"),
@@ -281,7 +278,6 @@ for _name, _target, _summary, _jax in (
         LayerSpec(
             name=_name,
             layer=SoftmaxWithLoss,
-            aliases=("SoftmaxLoss", "SoftmaxCrossEntropy") if _name == "softmax_with_loss" else (),
             summary=_summary,
             inputs=("x", "t"),
             constants=("t",),
