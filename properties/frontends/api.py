@@ -190,8 +190,9 @@ def _cells_elsewhere(
     reason = get_reference(reference).unavailable()  # the framework's import, first and apart
     if reason is not None:
         return reason, []
+    others = tuple(n for n in REFERENCE_NAMES if n != reference)  # not imported here: not run here
     try:
-        p = _prepare(layer, spec, settings, None, dtypes, shapes)
+        p = _prepare(layer, spec, settings, None, dtypes, shapes, others)
     except UsageError:
         return None
     work = cells([p.judged], REFERENCE_NAMES, p.dtypes, for_class=True)
