@@ -241,7 +241,8 @@ def check_layer(
     judge those the class runs on, and one it raises on fails the run without erroring every cell.
     ``jobs`` > 1: a target given as text, checked against both autodiff references, has its JAX
     cells run in a second process started first, so that importing and running JAX overlaps
-    importing and running torch here (the results are the same)."""
+    importing and running torch here (the results are the same); a script that asks for it needs
+    ``if __name__ == "__main__":`` around its calls, as every spawned process does."""
     seed = new_seed() if seed is None else seed
     fp: FloatingPoint = "raise" if strict_fp else "record"
     options = Options(examples, seed, shrink_seconds, fp)
