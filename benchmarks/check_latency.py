@@ -102,7 +102,8 @@ def measure(
 ) -> tuple[list[tuple[str, Timed, int]], list[tuple[str, Timed]]]:
     """Median timings of every check (``only``: those whose label contains it) and import probe in
     ``tree`` (a checkout of this project), the checks interleaved round by round."""
-    chosen = [c for c in CHECKS if only is None or only.lower() in c[0].lower()]
+    wanted = [w.strip().lower() for w in (only or "").split(",") if w.strip()]
+    chosen = [c for c in CHECKS if not wanted or any(w in c[0].lower() for w in wanted)]
     samples: dict[str, list[Timed]] = {label: [] for label, _, _ in chosen}
     for _ in range(runs):
         for label, target, spec in chosen:
@@ -115,7 +116,8 @@ def measure(
                 *(["--as", spec] if spec else []),
             ]
             argv += ["--seed", str(SEED), "--format", "json", "-q"]
-            samples[label].append(_timed(argv, tree))
+            samples[label].append(t := _timed(argv, tree))
+            print(f"# {label}: wall {t.wall:.2f} s, CPU {t.cpu:.2f} s", file=sys.stderr, flush=True)
     checks = [(label, _median(timings), runs) for label, timings in samples.items()]
     imports = []
     for label, statement in IMPORTS if only is None else ():
@@ -125,22 +127,9 @@ def measure(
     return checks, imports
 
 
-#: the book's Relu (book 1, 5.5.1), with the copy of dout that makes it right
-_RELU = """
-class Relu:
-    def forward(self, x):
-        self.mask = x <= 0
-        out = x.copy()
-        out[self.mask] = 0
-        return out
-
-    def backward(self, dout):
-        dx = dout.copy()
-        dx[self.mask] = 0
-        return dx
-"""
-#: a watch session in one process: the first check of a zoo Relu file, then re-checks, each after a
-#: save (the file touched), timed as ``crosscheck watch`` runs them; prints one "wall cpu" line per check
+#: a watch session in one process: the first check of a copy of tests/zoo/correct.py (ReluWhere),
+#: then re-checks, each after a save (the file touched), timed as ``crosscheck watch`` runs them;
+#: prints one "wall cpu" line per check
 _WATCH = """
 import io, os, sys, time
 from layer_crosscheck.properties.frontends.api import check_layer
@@ -152,16 +141,16 @@ def check(target, spec):
     times.append((time.perf_counter() - wall, time.process_time() - cpu))
     os.utime(path, (time.time() + len(times), time.time() + len(times)))
     return ok, ""
-watch(path + ":Relu", "relu", check, out=io.StringIO(), poll=0.01, rounds=rounds)
+watch(path + ":ReluWhere", "relu", check, out=io.StringIO(), poll=0.01, rounds=rounds)
 print("\\n".join(f"{w} {c}" for w, c in times))
 """
 
 
 def warm_rechecks(tree: Path = ROOT, rounds: int = 6) -> tuple[Timed, Timed]:
-    """The first check and the median re-check of a ``crosscheck watch`` session (zoo Relu)."""
+    """The first check and the median re-check of a ``crosscheck watch`` session (zoo ReluWhere)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "relu.py"
-        path.write_text(_RELU)
+        path.write_text((tree / "tests" / "zoo" / "correct.py").read_text())
         env = {**os.environ, "PYTHONPATH": str(tree)}
         argv = [sys.executable, "-c", _WATCH, str(path), str(rounds)]
         proc = subprocess.run(argv, cwd=tree, env=env, capture_output=True, text=True, check=True)
@@ -224,7 +213,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--tree", type=Path, default=ROOT, help="the checkout to measure (default: this one)")
     parser.add_argument("--runs", type=int, default=3, help="runs per check (the median is shown)")
-    parser.add_argument("--only", metavar="TEXT", help="only the checks whose label contains TEXT")
+    parser.add_argument(
+        "--only",
+        metavar="TEXT",
+        help="only the checks whose label contains TEXT (comma-separated: any of them)",
+    )
     parser.add_argument(
         "--watch", metavar="N", type=int, default=0, help="also time a watch session of N checks"
     )
@@ -235,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(table(checks, imports)))
     if args.watch:
         first, again = warm_rechecks(args.tree.resolve(), args.watch)
-        print("\n| `crosscheck watch` (one process, Relu) | wall | CPU |\n|---|---:|---:|")
+        print("\n| `crosscheck watch` (one process, ReluWhere) | wall | CPU |\n|---|---:|---:|")
         print(f"| first check | {first.wall:.2f} s | {first.cpu:.2f} s |")
         print(
             f"| re-check after a save (median of {args.watch - 1}) | {again.wall:.2f} s | {again.cpu:.2f} s |"

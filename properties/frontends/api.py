@@ -222,9 +222,10 @@ def _cells_elsewhere(
     reason = get_reference(reference).unavailable()  # the framework's import, first and apart
     if reason is not None:
         return reason, []
+    others = tuple(n for n in REFERENCE_NAMES if n != reference)  # not imported here: not run here
     with sandbox.isolated(call_timeout):
         try:
-            p = _prepare(layer, spec, settings, None, dtypes, shapes, ordinary_only=ordinary_only)
+            p = _prepare(layer, spec, settings, None, dtypes, shapes, others, ordinary_only)
         except UsageError:
             return None
         work = cells([p.judged], REFERENCE_NAMES, p.dtypes, for_class=True)
@@ -279,7 +280,9 @@ def check_layer(
     nothing is written under the working directory. The harness's own crash is raised, never
     reported as a disagreement. ``jobs`` > 1: a target given as text, checked against both
     autodiff references, has its JAX cells run in a second process started first, so that
-    importing and running JAX overlaps importing and running torch here (the results are the same)."""
+    importing and running JAX overlaps importing and running torch here (the results are the
+    same); a script that asks for it needs ``if __name__ == "__main__":`` around its calls, as
+    every spawned process does."""
     seed = new_seed() if seed is None else seed
     fp: FloatingPoint = "raise" if strict_fp else "record"
     options = Options(examples, seed, shrink_seconds, fp)
