@@ -3,7 +3,10 @@
 import difflib
 from collections.abc import Iterable
 
-__all__ = ["InterfaceError", "Unfinished", "UsageError", "did_you_mean"]
+__all__ = ["EXIT_UNFINISHED", "InterfaceError", "Unfinished", "UsageError", "did_you_mean"]
+
+#: the exit status of a check whose only finding is an unfinished stub (neither 0 nor 1)
+EXIT_UNFINISHED = 4
 
 
 class UsageError(ValueError):

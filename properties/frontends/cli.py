@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from layer_crosscheck.properties.engine.errors import Unfinished
+from layer_crosscheck.properties.engine.errors import EXIT_UNFINISHED, Unfinished
 from layer_crosscheck.properties.engine.explore import DEFAULT_EXAMPLES, SHRINK_SECONDS
 from layer_crosscheck.properties.engine.registry import SPECS
 from layer_crosscheck.properties.engine.results import CellResult
@@ -30,9 +30,6 @@ from layer_crosscheck.properties.engine.sandbox import DEFAULT_CALL_TIMEOUT
 from layer_crosscheck.properties.engine.schedule import default_jobs, new_seed, run_matrix
 from layer_crosscheck.properties.frontends.api import check_layer, spec_named
 from layer_crosscheck.properties.frontends.loader import UsageError, commas
-
-#: a CS231n function still the assignment's stub: neither agreement (0) nor disagreement (1)
-EXIT_UNFINISHED = 4
 
 __all__ = ["HARNESS_CRASH", "main"]
 

@@ -22,7 +22,7 @@ from layer_crosscheck.properties.engine.registry import normalised, spec_for_nam
 from layer_crosscheck.properties.engine.spec import LayerSpec
 from layer_crosscheck.properties.frontends.loader import UsageError, load_file, one_line
 
-__all__ = ["FINDERS", "Item", "classes_in", "discover", "python_files", "spec_of"]
+__all__ = ["FINDERS", "Item", "classes_in", "discover", "pairs_in", "python_files", "spec_of"]
 
 #: folders never searched: caches, virtual environments, version control
 SKIPPED_DIRS = frozenset({"__pycache__", "site-packages", "node_modules", "venv", "env"})
@@ -57,7 +57,20 @@ def classes_in(module: ModuleType) -> list[tuple[Any, ...]]:
     ]
 
 
-FINDERS: list[Finder] = [classes_in]
+def pairs_in(module: ModuleType) -> list[tuple[Any, ...]]:
+    """CS231n's function pairs (``engine.function_pair``: ``affine_forward``/``affine_backward``,
+    the losses), each with the spec the course's call of it names (None: no spec for it yet)."""
+    from layer_crosscheck.properties.engine.function_pair import find_function_pairs, pair_call
+    from layer_crosscheck.properties.engine.registry import SPECS
+
+    found = []
+    for name, forward, _ in find_function_pairs(module):
+        call = pair_call(name)
+        found.append((name, forward, SPECS.get(call.spec) if call is not None else None))
+    return found
+
+
+FINDERS: list[Finder] = [classes_in, pairs_in]
 
 
 def spec_of(
