@@ -77,13 +77,13 @@ def test_book_relu_loads_and_is_told_to_copy_dout(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stdout + done.stderr
     first, hint = head(done.stdout)
     kind = "DISAGREES with spec relu in the ordinary range"
-    assert first == f"Relu {kind}: Relu.backward is at fault; 6 of 6 cells failed"
+    assert re.fullmatch(rf"Relu {kind}: Relu.backward is at fault; (\d+) of \1 cells failed", first), first
     assert hint.startswith("hint: Relu.backward writes into dout") and hint.endswith(
         "copy dout first (dx = dout.copy())"
     )
     # five identical read-only errors: one block and a count
     assert done.stdout.count("ValueError: assignment destination is read-only") == 1
-    assert "... (same error in 4 more cells: " in done.stdout
+    assert re.search(r"\.\.\. \(same error in \d+ more cells: ", done.stdout)
     assert "(at common/layers.py:" in done.stdout  # where the class raised, relative to the project
     # the snippet names the file as the command did, relative to the working directory
     assert "        'common/layers.py:Relu'," in done.stdout and str(BOOK) not in done.stdout
@@ -180,7 +180,7 @@ def test_a_method_returning_none_is_told_so(
     assert code == 1, out
     said = f"{name}.{method} returned None: did you forget `return {name_returned}`?"
     assert out.splitlines()[1].endswith(said)
-    assert out.count(f"    {said}") == 1 and "(same failure in 5 more cells: " in out
+    assert out.count(f"    {said}") == 1 and re.search(r"\(same failure in \d+ more cells: ", out)
 
 
 # ---- readable numbers, the repeat line ------------------------------------------------------------

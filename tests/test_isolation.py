@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -82,14 +83,14 @@ def test_the_class_output_is_a_note_and_json_stays_json(tmp_path: Path) -> None:
 
     done = check(tmp_path, "ReluPrints")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert first_line(done) == "ReluPrints agrees with spec relu: 6 cells passed"
+    assert re.fullmatch(r"ReluPrints agrees with spec relu: \d+ cells passed", first_line(done))
     assert done.stdout.splitlines()[1].startswith("note: the class printed ")
 
 
 def test_a_mask_kept_on_the_class_fails_with_two_live_instances(capsys: pytest.CaptureFixture[str]) -> None:
     ran = crosscheck(capsys, "check", f"{MISBEHAVING}:ReluMaskOnClass", "--as", "relu", *FD)
     assert ran.code == 1, ran.out
-    assert ran.first == "ReluMaskOnClass DISAGREES with spec relu: 1 of 6 cells failed"
+    assert re.fullmatch(r"ReluMaskOnClass DISAGREES with spec relu\b.*[:;] 1 of \d+ cells failed", ran.first)
     assert "first: state: relu dx of an instance after another instance's forward vs alone" in ran.out
     assert "(state kept on the class is shared by every instance)" in ran.out
 
@@ -100,7 +101,7 @@ def test_a_mask_kept_on_the_class_fails_with_two_live_instances(capsys: pytest.C
 def test_correct_classes_pass(capsys: pytest.CaptureFixture[str], name: str) -> None:
     ran = crosscheck(capsys, "check", f"{MISBEHAVING}:{name}", "--as", "relu", *FD)
     assert ran.code == 0, ran.out
-    assert ran.first == f"{name} agrees with spec relu: 6 cells passed"
+    assert re.fullmatch(rf"{name} agrees with spec relu: \d+ cells passed", ran.first), ran.first
 
 
 def test_a_backward_returning_no_gradient_is_told_what_it_returned(

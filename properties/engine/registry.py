@@ -97,12 +97,13 @@ def normalised(name: str) -> str:
 
 def spec_for_name(name: str) -> LayerSpec | None:
     """The spec a class called ``name`` is checked against when a whole file is: the one
-    ``ALIASES`` names, else, of the specs whose layer class has that name, the one with the
-    shortest name: a layer's base spec, which its variants' names extend (``dropout``, not
-    ``dropout_eval`` or ``dropout_book``); None if none."""
+    ``ALIASES`` names, else, of the specs whose layer class has that name, the one named like the
+    class, or the one with the shortest name: a layer's base spec, which its variants' names extend
+    (``dropout``, not ``dropout_eval`` or ``dropout_book``); None if none."""
     key = normalised(name)
     alias = next((spec for a, spec in ALIASES.items() if normalised(a) == key), None)
     if alias is not None:
         return get_spec(alias)
     named = [s for s in SPECS.values() if normalised(getattr(s.layer, "__name__", "")) == key]
-    return min(named, key=lambda s: len(s.name), default=None)
+    same = [s for s in named if normalised(s.name) == key]  # SoftmaxWithLoss: softmax_with_loss
+    return same[0] if same else min(named, key=lambda s: len(s.name), default=None)

@@ -54,8 +54,13 @@ def _margins(a: Arrays) -> np.ndarray:
 
 
 def _svm_kinks(a: Arrays, margin: float) -> dict[str, np.ndarray]:
-    """A hinge within ``margin`` of 0 bends under both its class and the label's score."""
-    near = np.abs(_margins(a)) <= margin
+    """A hinge within ``margin`` of 0 bends under both its class and the label's score; so does one
+    within rounding of 0, ``x_j - x_y + 1`` computed in the layer's dtype (torch adds in another
+    order): either side of the hinge is then right, and no reference is compared there."""
+    x = np.abs(a["x"].astype(np.float64))
+    rows = np.arange(len(x))
+    rounding = 8 * float(np.finfo(a["x"].dtype).eps) * (x + x[rows, a["t"]][:, None] + 1.0)
+    near = np.abs(_margins(a)) <= np.maximum(margin, rounding)
     rows = np.arange(len(near))
     kinks = near.copy()
     kinks[rows, a["t"]] = near.any(axis=1)
@@ -86,7 +91,9 @@ register(
         torch=lambda T, x, t: T.F.multi_margin_loss(x, t, margin=1.0) * x.shape[1],
         jax=_svm_jax,
         kinks=_svm_kinks,
-        convention="a hinge at exactly 0 passes no gradient (margins > 0), like torch",
+        # at a hinge within rounding of 0 either side is right: no reference is compared there
+        kink_references=(),
+        convention="a hinge at 0 (within rounding) may pass either gradient; elsewhere margins > 0 count",
         value_scale=_svm_value_scale,
         convention_name="CS231n's multiclass SVM: margin 1, hinges summed over the wrong classes "
         "(torch's multi_margin_loss divides by C)",
