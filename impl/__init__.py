@@ -24,6 +24,7 @@ from .normalization import GroupNorm, LayerNorm, SpatialBatchNorm
 from .optimizers import SGD, AdaGrad, AdaGradEpsInside, Adam, AdamEpsHat, Momentum, Nesterov
 from .pooling import Pooling
 from .simple_conv_net import SimpleConvNet
+from .time_layers import TimeAffine, TimeDropout, TimeEmbedding, TimeSigmoidWithLoss, TimeSoftmaxWithLoss
 from .two_layer_net import TwoLayerNet
 
 __all__ = [
@@ -63,6 +64,11 @@ __all__ = [
     "SpatialBatchNorm",
     "Sum",
     "Tanh",
+    "TimeAffine",
+    "TimeDropout",
+    "TimeEmbedding",
+    "TimeSigmoidWithLoss",
+    "TimeSoftmaxWithLoss",
     "TwoLayerNet",
     "col2im",
     "cross_entropy_error",
