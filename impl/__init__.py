@@ -11,6 +11,7 @@ from __future__ import annotations
 from ._base import Layer, LayerError
 from ._network import Network
 from .activations import LeakyRelu, Tanh
+from .attention import Attention, AttentionWeight, TimeAttention, WeightSum
 from .batchnorm import BatchNormalization
 from .book2_layers import Embedding, MatMul
 from .conv import Convolution
@@ -26,6 +27,7 @@ from .pooling import Pooling
 from .simple_conv_net import SimpleConvNet
 from .time_layers import TimeAffine, TimeDropout, TimeEmbedding, TimeSigmoidWithLoss, TimeSoftmaxWithLoss
 from .two_layer_net import TwoLayerNet
+from .word2vec import EmbeddingDot, NegativeSamplingLoss
 
 __all__ = [
     "SGD",
@@ -35,11 +37,14 @@ __all__ = [
     "AdamEpsHat",
     "AddLayer",
     "Affine",
+    "Attention",
+    "AttentionWeight",
     "BatchNormalization",
     "Convolution",
     "CrossEntropyError",
     "Dropout",
     "Embedding",
+    "EmbeddingDot",
     "Exp",
     "GroupNorm",
     "Layer",
@@ -50,6 +55,7 @@ __all__ = [
     "MatMul",
     "Momentum",
     "MulLayer",
+    "NegativeSamplingLoss",
     "Nesterov",
     "Network",
     "Pooling",
@@ -65,11 +71,13 @@ __all__ = [
     "Sum",
     "Tanh",
     "TimeAffine",
+    "TimeAttention",
     "TimeDropout",
     "TimeEmbedding",
     "TimeSigmoidWithLoss",
     "TimeSoftmaxWithLoss",
     "TwoLayerNet",
+    "WeightSum",
     "col2im",
     "cross_entropy_error",
     "fold",

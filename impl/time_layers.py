@@ -60,7 +60,7 @@ class TimeAffine(Layer):
         self.x: np.ndarray | None = None
 
     def forward(self, xs: Any) -> np.ndarray:
-        x = as_float_array(xs, "TimeAffine.forward")
+        x = as_float_array(xs, "TimeAffine.forward", "xs")
         if x.ndim != 3 or x.shape[2] != self.W.shape[0]:
             raise LayerError(
                 f"TimeAffine.forward: xs has shape {x.shape}; expected (N, T, {self.W.shape[0]}) for W "

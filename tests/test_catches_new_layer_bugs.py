@@ -32,7 +32,9 @@ BUGS = [
     (B2.TimeSoftmaxWithLoss, "time_softmax_with_loss", "state", "self", "second backward vs first"),
     (B2.TimeSigmoidWithLoss, "time_sigmoid_with_loss", "forward", "torch", "forward vs torch"),
     (B2.TimeSigmoidWithLoss, "time_sigmoid_with_loss", "no_mutation", "self", "backward wrote into dout"),
-    # planted: consistent forward and backward, so only the reference sees it
+    (B2.NegativeSamplingLoss, "negative_sampling_loss", "forward", "torch", "requires corpus"),
+    # planted: consistent forward and backward, so only the reference sees them
+    (B2.BrokenNegativeSamplingLossNoPositive, "negative_sampling_loss", "forward", "torch", "vs torch"),
     (
         B2.BrokenTimeSoftmaxWithLossCountsIgnored,
         "time_softmax_with_loss",
@@ -70,6 +72,12 @@ CORRECT: list[tuple[type, str, str | None]] = [
     (B2.TimeDropout, "time_dropout", None),
     (B2.TimeEmbedding, "time_embedding", "float32"),  # its dtype='f' buffer: float32 out
     (B2.LoopTimeSoftmaxWithLoss, "time_softmax_with_loss", None),
+    (B2.EmbeddingDot, "embedding_dot", None),
+    (B2.LoopNegativeSamplingLoss, "negative_sampling_loss", None),
+    (B2.WeightSum, "weight_sum", None),
+    (B2.AttentionWeight, "attention_weight", None),
+    (B2.Attention, "attention", None),
+    (B2.TimeAttention, "time_attention", None),
 ]
 
 

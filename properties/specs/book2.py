@@ -1,5 +1,6 @@
 """Book 2's layers beyond chapter 1 (*Deep Learning from Scratch 2*): the time-distributed ones of
-``common/time_layers.py`` (chapters 5-6).
+``common/time_layers.py`` (chapters 5-6), word2vec's ``EmbeddingDot`` and ``NegativeSamplingLoss``
+(chapter 4) and attention (chapter 8).
 
 Their names are a public contract. Tolerances are derived from each spec's own math
 (``derive_scales``, properties/engine/scales.py): none writes a scale hook.
@@ -15,11 +16,17 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from layer_crosscheck.impl import (
+    Attention,
+    AttentionWeight,
+    EmbeddingDot,
+    NegativeSamplingLoss,
     TimeAffine,
+    TimeAttention,
     TimeDropout,
     TimeEmbedding,
     TimeSigmoidWithLoss,
     TimeSoftmaxWithLoss,
+    WeightSum,
 )
 from layer_crosscheck.properties.engine import strategies as S
 from layer_crosscheck.properties.engine.registry import register
@@ -148,5 +155,165 @@ register(
             {"x": (2, 2, 2), "dropout_ratio": 0.0},
         ),
         alternatives=(),
+    )
+)
+
+
+# --------------------------------------------------------------------------- word2vec (chapter 4)
+
+
+def _w2v_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
+    """h (N, D), W (V, D), word ids; the negative samples (N, K) handed to forward (``negative_sample=``)."""
+    N, V, D = s["N"], s["V"], s["D"]
+    # scores of the loss move by |W| per unit of h (and |h| per unit of W): up to 3 each, so that the
+    # loss curves on a unit scale where finite differences can judge it
+    size = 3.0 if "K" in s else 10.0
+    a = {"h": draw(S.array(dtype, (N, D), size)), "W": draw(S.array(dtype, (V, D), size))}
+    if "K" in s:
+        neg = _ints(draw, (N, s["K"]), 0, V - 1)
+        return {**a, "target": _ints(draw, (N,), 0, V - 1), "negative_sample": neg, "sample_size": s["K"]}
+    return {**a, "idx": _ints(draw, (N,), 0, V - 1)}
+
+
+_W2V_SHAPES = ({"N": 3, "V": 2, "D": 3}, {"N": 1, "V": 4, "D": 2}, {"N": 4, "V": 3, "D": 2})
+
+register(
+    LayerSpec(
+        name="embedding_dot",
+        layer=EmbeddingDot,
+        summary="book 2's EmbeddingDot: out[n] = W[idx[n]] . h[n], dW accumulated over repeated ids",
+        inputs=("h", "idx"),
+        constants=("idx",),
+        params=("W",),
+        shapes=_W2V_SHAPES,
+        draw=_w2v_draw,
+        torch=lambda T, h, idx, W: (T.F.embedding(idx, W) * h).sum(-1),
+        jax=lambda J, h, idx, W: J.jnp.sum(J.jnp.take(W, idx, axis=0) * h, axis=-1),
+        derive_scales=True,
+        row_wise=True,
+    )
+)
+
+
+def _nsl_torch(T: Any, h: Any, target: Any, negative_sample: Any, W: Any, sample_size: int) -> Any:
+    bce = T.F.binary_cross_entropy_with_logits
+    pos = (T.F.embedding(target, W) * h).sum(-1)
+    neg = (T.F.embedding(negative_sample, W) * h[:, None, :]).sum(-1)
+    return (
+        bce(pos, T.torch.ones_like(pos), reduction="sum") + bce(neg, T.torch.zeros_like(neg), reduction="sum")
+    ) / len(h)
+
+
+def _nsl_jax(J: Any, h: Any, target: Any, negative_sample: Any, W: Any, sample_size: int) -> Any:
+    pos = J.jnp.sum(J.jnp.take(W, target, axis=0) * h, axis=-1)
+    neg = J.jnp.sum(J.jnp.take(W, negative_sample, axis=0) * h[:, None, :], axis=-1)
+    return (J.jnp.sum(J.nn.softplus(-pos)) + J.jnp.sum(J.nn.softplus(neg))) / h.shape[0]
+
+
+register(
+    LayerSpec(
+        name="negative_sampling_loss",
+        layer=NegativeSamplingLoss,
+        summary="book 2's NegativeSamplingLoss: BCE of the target's score against 1 plus, per negative "
+        "sample, of its score against 0, each the mean over N; forward(h, target, negative_sample=)",
+        inputs=("h", "target", "negative_sample"),
+        constants=("target", "negative_sample"),
+        keyword_inputs=("negative_sample",),
+        params=("W",),
+        hyper=("sample_size",),
+        shapes=(
+            {"N": 2, "V": 4, "D": 3, "K": 2},
+            {"N": 1, "V": 3, "D": 2, "K": 1},
+            {"N": 3, "V": 5, "D": 2, "K": 3},
+        ),
+        draw=_w2v_draw,
+        torch=_nsl_torch,
+        jax=_nsl_jax,
+        derive_scales=True,
+    )
+)
+
+
+# --------------------------------------------------------------------------- attention (chapter 8)
+
+
+def _att_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
+    """Two drawn arrays named and sized by the entry (``{"hs": (N, T, H), "a": (N, T)}``)."""
+    return {k: draw(S.array(dtype, v)) for k, v in s.items()}
+
+
+def _sdpa_torch(T: Any, q: Any, kv: Any) -> Any:
+    return T.F.scaled_dot_product_attention(q, kv, kv, scale=1.0)
+
+
+def _sdpa_jax(J: Any, q: Any, kv: Any) -> Any:
+    """softmax(q kv^T) kv written out: jax.nn.dot_product_attention takes its softmax in float32."""
+    hi = J.lax.Precision.HIGHEST
+    a = J.nn.softmax(J.jnp.einsum("nsh,nth->nst", q, kv, precision=hi), axis=-1)
+    return J.jnp.einsum("nst,nth->nsh", a, kv, precision=hi)
+
+
+_ATT_SHAPES = ({"hs": (2, 3, 2), "h": (2, 2)}, {"hs": (1, 4, 3), "h": (1, 3)}, {"hs": (3, 2, 2), "h": (3, 2)})
+
+register(
+    LayerSpec(
+        name="weight_sum",
+        layer=WeightSum,
+        summary="book 2's WeightSum: c = sum_t a[:, t] * hs[:, t, :], backward (dhs, da)",
+        inputs=("hs", "a"),
+        shapes=({"hs": (2, 3, 2), "a": (2, 3)}, {"hs": (1, 4, 3), "a": (1, 4)}),
+        draw=_att_draw,
+        torch=lambda T, hs, a: T.torch.einsum("nth,nt->nh", hs, a),
+        jax=lambda J, hs, a: J.jnp.einsum("nth,nt->nh", hs, a, precision=J.lax.Precision.HIGHEST),
+        derive_scales=True,
+        row_wise=True,
+    )
+)
+
+register(
+    LayerSpec(
+        name="attention_weight",
+        layer=AttentionWeight,
+        summary="book 2's AttentionWeight: softmax over t of hs[:, t, :] . h, backward (dhs, dh)",
+        inputs=("hs", "h"),
+        shapes=_ATT_SHAPES,
+        draw=_att_draw,
+        torch=lambda T, hs, h: T.F.softmax(T.torch.einsum("nth,nh->nt", hs, h), dim=-1),
+        jax=lambda J, hs, h: J.nn.softmax(
+            J.jnp.einsum("nth,nh->nt", hs, h, precision=J.lax.Precision.HIGHEST), axis=-1
+        ),
+        derive_scales=True,
+        row_wise=True,
+    )
+)
+
+register(
+    LayerSpec(
+        name="attention",
+        layer=Attention,
+        summary="book 2's Attention: the context WeightSum(hs, AttentionWeight(hs, h)), backward (dhs, dh)",
+        inputs=("hs", "h"),
+        shapes=_ATT_SHAPES,
+        draw=_att_draw,
+        torch=lambda T, hs, h: _sdpa_torch(T, h[:, None, :], hs)[:, 0, :],
+        jax=lambda J, hs, h: _sdpa_jax(J, h[:, None, :], hs)[:, 0, :],
+        derive_scales=True,
+        row_wise=True,
+    )
+)
+
+register(
+    LayerSpec(
+        name="time_attention",
+        layer=TimeAttention,
+        summary="book 2's TimeAttention: Attention(hs_enc, hs_dec[:, t]) at every decoder step, i.e. "
+        "softmax(hs_dec @ hs_enc^T) @ hs_enc; backward (dhs_enc, dhs_dec)",
+        inputs=("hs_enc", "hs_dec"),
+        shapes=({"hs_enc": (2, 3, 2), "hs_dec": (2, 2, 2)}, {"hs_enc": (1, 2, 3), "hs_dec": (1, 3, 3)}),
+        draw=_att_draw,
+        torch=lambda T, hs_enc, hs_dec: _sdpa_torch(T, hs_dec, hs_enc),
+        jax=lambda J, hs_enc, hs_dec: _sdpa_jax(J, hs_dec, hs_enc),
+        derive_scales=True,
+        row_wise=True,
     )
 )
