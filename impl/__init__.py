@@ -22,7 +22,18 @@ from .im2col import col2im, fold, im2col, unfold
 from .layers import AddLayer, Affine, MulLayer, Relu, Sigmoid, Softmax, SoftmaxWithLoss
 from .losses import CrossEntropyError, SigmoidWithLoss
 from .normalization import GroupNorm, LayerNorm, SpatialBatchNorm
-from .optimizers import SGD, AdaGrad, AdaGradEpsInside, Adam, AdamEpsHat, Momentum, Nesterov
+from .optimizers import (
+    SGD,
+    AdaGrad,
+    AdaGradEpsInside,
+    Adam,
+    AdamEpsHat,
+    Momentum,
+    Nesterov,
+    RMSprop,
+    RMSpropEpsInside,
+    clip_grads,
+)
 from .pooling import Pooling
 from .simple_conv_net import SimpleConvNet
 from .time_layers import TimeAffine, TimeDropout, TimeEmbedding, TimeSigmoidWithLoss, TimeSoftmaxWithLoss
@@ -59,6 +70,8 @@ __all__ = [
     "Nesterov",
     "Network",
     "Pooling",
+    "RMSprop",
+    "RMSpropEpsInside",
     "Reciprocal",
     "Relu",
     "Repeat",
@@ -78,6 +91,7 @@ __all__ = [
     "TimeSoftmaxWithLoss",
     "TwoLayerNet",
     "WeightSum",
+    "clip_grads",
     "col2im",
     "cross_entropy_error",
     "fold",

@@ -78,7 +78,7 @@ def _kind(spec: LayerSpec) -> Kind | None:
     """The spec's own layer, driven the way the spec drives it; None for a spec whose output has
     no batch axis (the losses: their rows are written out below) or whose first input is not
     differentiated (indices, labels)."""
-    if spec.kind != "layer":  # networks, optimizers (no inputs)
+    if spec.kind != "layer" or not spec.backward:  # networks, optimizers (no inputs), forward only
         return None
     first = spec.inputs[0]
     if first in spec.constants:

@@ -15,9 +15,21 @@ from layer_crosscheck.properties import get_spec, property_named
 from layer_crosscheck.properties.engine.conventions import adapt_to
 from layer_crosscheck.properties.engine.explore import SHRINK_SECONDS, Options, run_cell
 from layer_crosscheck.properties.engine.matrix import Cell, cells
+from layer_crosscheck.properties.specs.book2 import ClipGrads
 from tests.helpers import installed
 from tests.zoo import book2_layers as B2
 from tests.zoo import norm_layers as N
+
+
+class BookClipGrads(ClipGrads):
+    def __init__(self, max_norm: float) -> None:
+        super().__init__(max_norm, B2.clip_grads)
+
+
+class BrokenClipEachGrad(ClipGrads):
+    def __init__(self, max_norm: float) -> None:
+        super().__init__(max_norm, B2.clip_each_grad)
+
 
 #: (layer, spec, property, reference, a phrase of the rejection)
 BUGS = [
@@ -35,6 +47,7 @@ BUGS = [
     (B2.NegativeSamplingLoss, "negative_sampling_loss", "forward", "torch", "requires corpus"),
     # planted: consistent forward and backward, so only the reference sees them
     (B2.BrokenNegativeSamplingLossNoPositive, "negative_sampling_loss", "forward", "torch", "vs torch"),
+    (BrokenClipEachGrad, "clip_grads", "forward", "torch", "vs torch"),
     (
         B2.BrokenTimeSoftmaxWithLossCountsIgnored,
         "time_softmax_with_loss",
@@ -78,6 +91,8 @@ CORRECT: list[tuple[type, str, str | None]] = [
     (B2.AttentionWeight, "attention_weight", None),
     (B2.Attention, "attention", None),
     (B2.TimeAttention, "time_attention", None),
+    (BookClipGrads, "clip_grads", None),
+    (B2.RMSprop, "rmsprop", None),
 ]
 
 

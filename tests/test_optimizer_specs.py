@@ -23,6 +23,7 @@ from tests.helpers import crosscheck
 ZOO = Path(__file__).parent / "zoo"
 BOOK, BROKEN = ZOO / "textbook_optim.py", ZOO / "broken_optim.py"
 OPTIMIZER_SPECS = ("sgd", "momentum", "nesterov", "adagrad", "adagrad_eps_inside", "adam", "adam_torch")
+OPTIMIZER_SPECS += ("rmsprop", "rmsprop_eps_inside")
 DEPARTS = re.compile(r"departs from torch\.optim at step (\d+) of \d+, param '(\w+)'")
 
 

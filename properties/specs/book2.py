@@ -27,6 +27,7 @@ from layer_crosscheck.impl import (
     TimeSigmoidWithLoss,
     TimeSoftmaxWithLoss,
     WeightSum,
+    clip_grads,
 )
 from layer_crosscheck.properties.engine import strategies as S
 from layer_crosscheck.properties.engine.registry import register
@@ -315,5 +316,56 @@ register(
         jax=lambda J, hs_enc, hs_dec: _sdpa_jax(J, hs_dec, hs_enc),
         derive_scales=True,
         row_wise=True,
+    )
+)
+
+
+# --------------------------------------------------------------------------- clip_grads (common/util.py)
+
+
+class ClipGrads:
+    """``clip_grads`` driven as a layer: ``forward(g1, g2)`` clips copies of the two gradients in
+    place, as the book's trainer does, and returns them flattened and concatenated."""
+
+    def __init__(self, max_norm: float, clip: Any = clip_grads) -> None:
+        self.max_norm, self.clip = max_norm, clip
+
+    def forward(self, g1: np.ndarray, g2: np.ndarray) -> np.ndarray:
+        grads = [np.array(g1, copy=True), np.array(g2, copy=True)]
+        self.clip(grads, self.max_norm)
+        return np.concatenate([g.reshape(-1) for g in grads])
+
+
+def _clip_torch(T: Any, g1: Any, g2: Any, max_norm: float) -> Any:
+    params = [T.torch.nn.Parameter(T.torch.zeros_like(g)) for g in (g1, g2)]
+    for p, g in zip(params, (g1, g2), strict=True):
+        p.grad = g.clone()
+    T.torch.nn.utils.clip_grad_norm_(params, max_norm)
+    return T.torch.cat([p.grad.reshape(-1) for p in params])
+
+
+register(
+    LayerSpec(
+        name="clip_grads",
+        layer=ClipGrads,
+        summary="book 2's clip_grads(grads, max_norm): every gradient scaled in place by "
+        "max_norm / (norm + 1e-6) when their global L2 norm exceeds max_norm; vs clip_grad_norm_",
+        inputs=("g1", "g2"),
+        hyper=("max_norm",),
+        shapes=(
+            {"g1": (2, 3), "g2": (4,), "max_norm": 1.0},
+            {"g1": (3,), "g2": (2, 2), "max_norm": 5.0},
+            {"g1": (1, 2), "g2": (3,), "max_norm": 1e3},
+        ),
+        draw=lambda draw, dtype, s: {
+            **_att_draw(draw, dtype, {k: s[k] for k in ("g1", "g2")}),
+            "max_norm": s["max_norm"],
+        },
+        torch=_clip_torch,
+        jax=lambda J, g1, g2, max_norm: NotImplemented,
+        declined={
+            "jax": "no optimizer library for jax installed (optax): nothing of jax's own to compare with"
+        },
+        backward=False,
     )
 )

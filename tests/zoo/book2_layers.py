@@ -6,7 +6,7 @@ is caught for its reason); ``Loop*`` classes are correct layers written another 
 classes carry one planted bug each.
 """
 
-# ruff: noqa: B905, NPY002, RUF059
+# ruff: noqa: B905, NPY002, RUF059, SIM118
 from __future__ import annotations
 
 import numpy as np
@@ -467,3 +467,46 @@ class TimeAttention:
             dhs_enc += dhs
             dhs_dec[:, t, :] = dh
         return dhs_enc, dhs_dec
+
+
+# ---- common/util.py's clip_grads, and RMSprop --------------------------------------------------------
+
+
+def clip_grads(grads, max_norm):
+    """Book 2's: right as written."""
+    total_norm = 0
+    for grad in grads:
+        total_norm += np.sum(grad**2)
+    total_norm = np.sqrt(total_norm)
+    rate = max_norm / (total_norm + 1e-6)
+    if rate < 1:
+        for grad in grads:
+            grad *= rate
+
+
+def clip_each_grad(grads, max_norm):
+    """Planted: each gradient clipped by its own norm, so the directions of the whole change."""
+    for grad in grads:
+        rate = max_norm / (np.sqrt(np.sum(grad**2)) + 1e-6)
+        if rate < 1:
+            grad *= rate
+
+
+class RMSprop:
+    """RMSprop as book 1 writes it (``params``/``grads`` dicts; book 2's is the same update over
+    lists): right as written, eps 1e-7 after the root."""
+
+    def __init__(self, lr=0.01, decay_rate=0.99):
+        self.lr = lr
+        self.decay_rate = decay_rate
+        self.h = None
+
+    def update(self, params, grads):
+        if self.h is None:
+            self.h = {}
+            for key, val in params.items():
+                self.h[key] = np.zeros_like(val)
+        for key in params.keys():
+            self.h[key] *= self.decay_rate
+            self.h[key] += (1 - self.decay_rate) * grads[key] * grads[key]
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
