@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from tests.zoo.graph_layers import BookSoftmax as Softmax  # book 2's common/layers.py Softmax
+
 # ---- common/functions.py and common/layers.py, what the time layers build on ----------------------
 
 
@@ -347,22 +349,6 @@ class BrokenNegativeSamplingLossNoPositive(LoopNegativeSamplingLoss):
 
 
 # ---- ch08/attention_layer.py ------------------------------------------------------------------------
-
-
-class Softmax:
-    def __init__(self):
-        self.params, self.grads = [], []
-        self.out = None
-
-    def forward(self, x):
-        self.out = softmax(x)
-        return self.out
-
-    def backward(self, dout):
-        dx = self.out * dout
-        sumdx = np.sum(dx, axis=1, keepdims=True)
-        dx -= self.out * sumdx
-        return dx
 
 
 class WeightSum:
