@@ -11,6 +11,7 @@ from __future__ import annotations
 from ._base import Layer, LayerError
 from ._network import Network
 from .activations import LeakyRelu, Tanh
+from .attention import Attention, AttentionWeight, TimeAttention, WeightSum
 from .batchnorm import BatchNormalization
 from .book2_layers import Embedding, MatMul
 from .conv import Convolution
@@ -21,13 +22,26 @@ from .im2col import col2im, fold, im2col, unfold
 from .layers import AddLayer, Affine, MulLayer, Relu, Sigmoid, Softmax, SoftmaxWithLoss
 from .losses import CrossEntropyError, SigmoidWithLoss
 from .normalization import GroupNorm, LayerNorm, SpatialBatchNorm
-from .optimizers import SGD, AdaGrad, AdaGradEpsInside, Adam, AdamEpsHat, Momentum, Nesterov
+from .optimizers import (
+    SGD,
+    AdaGrad,
+    AdaGradEpsInside,
+    Adam,
+    AdamEpsHat,
+    Momentum,
+    Nesterov,
+    RMSprop,
+    RMSpropEpsInside,
+    clip_grads,
+)
 from .pooling import Pooling
 from .recurrent import GRU, LSTM, RNN, TorchGRU
 from .simple_conv_net import SimpleConvNet
 from .svm_loss import SVMLoss
+from .time_distributed import TimeAffine, TimeDropout, TimeEmbedding, TimeSigmoidWithLoss, TimeSoftmaxWithLoss
 from .time_layers import TimeBiLSTM, TimeGRU, TimeLSTM, TimeRNN
 from .two_layer_net import TwoLayerNet
+from .word2vec import EmbeddingDot, NegativeSamplingLoss
 
 __all__ = [
     "GRU",
@@ -40,11 +54,14 @@ __all__ = [
     "AdamEpsHat",
     "AddLayer",
     "Affine",
+    "Attention",
+    "AttentionWeight",
     "BatchNormalization",
     "Convolution",
     "CrossEntropyError",
     "Dropout",
     "Embedding",
+    "EmbeddingDot",
     "Exp",
     "GroupNorm",
     "Layer",
@@ -55,9 +72,12 @@ __all__ = [
     "MatMul",
     "Momentum",
     "MulLayer",
+    "NegativeSamplingLoss",
     "Nesterov",
     "Network",
     "Pooling",
+    "RMSprop",
+    "RMSpropEpsInside",
     "Reciprocal",
     "Relu",
     "Repeat",
@@ -70,12 +90,20 @@ __all__ = [
     "SpatialBatchNorm",
     "Sum",
     "Tanh",
+    "TimeAffine",
+    "TimeAttention",
     "TimeBiLSTM",
+    "TimeDropout",
+    "TimeEmbedding",
     "TimeGRU",
     "TimeLSTM",
     "TimeRNN",
+    "TimeSigmoidWithLoss",
+    "TimeSoftmaxWithLoss",
     "TorchGRU",
     "TwoLayerNet",
+    "WeightSum",
+    "clip_grads",
     "col2im",
     "cross_entropy_error",
     "fold",

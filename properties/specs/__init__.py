@@ -7,3 +7,4 @@ import importlib
 for _module in ("seed", "cnn", "graph", "cs231n", "optim", "recurrent"):
     importlib.import_module(f"layer_crosscheck.properties.specs.{_module}")
 importlib.import_module("layer_crosscheck.properties.specs.norm")
+importlib.import_module("layer_crosscheck.properties.specs.book2")
