@@ -33,6 +33,8 @@ PAIRS = [
     ("max_pool", "pooling"),
     ("softmax_loss", "softmax_loss"),
     ("svm_loss", "svm_loss"),
+    ("layernorm", "layer_norm"),
+    ("spatial_groupnorm", "group_norm"),
 ]
 
 
@@ -76,22 +78,25 @@ def test_whole_file_mode_finds_every_pair_in_definition_order() -> None:
         "svm_loss",
         "softmax_loss",
         "layernorm",
+        "spatial_groupnorm",
     ]
     assert dict((n, b) for n, _, b in found)["batchnorm_alt"] is ok.batchnorm_backward_alt
-    assert pair_call("layernorm") is None  # found, but no spec calls it yet
 
 
 @pytest.mark.parametrize(
     ("target", "says"),
     [
-        (f"{LAYERS}:layernorm", "layernorm_forward is unfinished: its body still holds the template's TODO"),
+        (
+            f"{BROKEN}:LayernormTemplate.layernorm",
+            "layernorm_forward is unfinished: its body still holds the template's TODO",
+        ),
         (f"{BROKEN}:ReturnsNone.affine", "affine_backward is unfinished: it returned None for dx"),
     ],
 )
 def test_a_stub_is_unfinished_not_a_failure(
     target: str, says: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    spec = "affine" if "affine" in target else "batch_norm"
+    spec = "affine" if "affine" in target else "layer_norm"
     with pytest.raises(Unfinished, match=says):
         check_layer(target, spec, references=("fd",), examples=2)
     assert main(["check", target, "--as", spec, "--reference", "fd", "-q"]) == 4
@@ -100,10 +105,12 @@ def test_a_stub_is_unfinished_not_a_failure(
 
 def test_a_solution_keeping_the_banners_is_not_unfinished() -> None:
     from layer_crosscheck.properties.engine.function_pair import unfinished
+    from tests.zoo.cs231n_broken import LayernormTemplate
 
     assert unfinished(ok.affine_forward) is None
     assert unfinished(ok.batchnorm_forward) is None
-    assert unfinished(ok.layernorm_forward) is not None
+    assert unfinished(ok.layernorm_forward) is None
+    assert unfinished(LayernormTemplate.layernorm_forward) is not None
 
 
 @pytest.mark.parametrize(("pair", "spec"), PAIRS, ids=[p for p, _ in PAIRS])
@@ -148,6 +155,8 @@ BUGS = [
     ("SoftmaxLossNoMean.softmax_loss", "softmax_loss", {"forward", "fd"}),
     ("SvmLossMarginAtLabel.svm_loss", "svm_loss", {"forward"}),
     ("SvmLossNoLabelGradient.svm_loss", "svm_loss", {"fd"}),
+    ("LayernormDropsVarianceTerm.layernorm", "layer_norm", {"fd"}),
+    ("SpatialGroupnormStridedGroups.spatial_groupnorm", "group_norm", {"forward"}),
 ]
 
 

@@ -80,6 +80,9 @@ class PairCall:
     #: the dict's name in the course (``conv_param``), for the note saying how the pair is called
     dict_name: str = ""
     audit: Callable[[Any, LayerSpec], str | None] | None = None
+    #: the course's layout of a spec array where it differs (group norm's gamma as (1, C, 1, 1)):
+    #: the array is handed over reshaped, and its gradient read back in the spec's shape
+    reshaped: Mapping[str, tuple[int, ...]] | None = None
 
 
 _CALLS: dict[str, PairCall] = {}
@@ -194,15 +197,17 @@ def _pair_layer(pair: FunctionPair, call: PairCall, spec: LayerSpec) -> type:
             self.params = params
             # the course's dict owns its running statistics: written in place or replaced, both fine
             self.options = {k: np.array(v) if isinstance(v, np.ndarray) else v for k, v in options.items()}
-            self.grads: list[Any] = [None] * len(spec.params)
+            # a tuple: a pair keeps no gradient arrays for an optimizer (aliasing judges a list)
+            self.grads: tuple[Any, ...] = (None,) * len(spec.params)
             self.cache: Any = None
             self.param_dict: dict[str, Any] = {}  # the course's dict as the last forward left it
             self.kept: tuple[Any, ...] = ()
+            self.shapes: dict[str, tuple[int, ...]] = {}  # the spec's shapes of the reshaped arrays
 
         def forward(self, *inputs: Any, **kwargs: Any) -> Any:
             named = dict(zip((*positional, *spec.params), (*inputs, *self.params), strict=False))
             named.update(kwargs)
-            args = [named[a] for a in call.args]
+            args = [_course_array(call, a, named[a]) if a in named else self.options[a] for a in call.args]
             if call.param_dict is not None:
                 mode = "train" if kwargs.get("train_flg", True) else "test"
                 self.param_dict = call.param_dict({**self.options, **settings, "mode": mode})
@@ -219,6 +224,7 @@ def _pair_layer(pair: FunctionPair, call: PairCall, spec: LayerSpec) -> type:
             if call.loss and self.cache is None:
                 raise _none(forward, "dx")
             self.kept = tuple(a for a in args if isinstance(a, np.ndarray))
+            self.shapes = {n: np.shape(named[n]) for n in call.reshaped or {} if n in named}
             return out
 
         def backward(self, dout: Any) -> tuple[Any, ...]:
@@ -239,12 +245,28 @@ def _pair_layer(pair: FunctionPair, call: PairCall, spec: LayerSpec) -> type:
             for n, g in by_name.items():
                 if g is None:
                     raise _none(backward, f"d{n}")
-            self.grads = [by_name[p] for p in spec.params]
+            for n in call.reshaped or {}:
+                if n in by_name and n in self.shapes:
+                    by_name[n] = _spec_array(backward, n, by_name[n], self.shapes[n])
+            self.grads = tuple(by_name[p] for p in spec.params)
             return tuple(by_name[i] for i in differentiated)
 
     PairLayer.__name__ = PairLayer.__qualname__ = pair.__name__
     PairLayer.pair_call = call  # type: ignore[attr-defined]
     return PairLayer
+
+
+def _course_array(call: PairCall, name: str, value: Any) -> Any:
+    layout = (call.reshaped or {}).get(name)
+    return value if layout is None or not isinstance(value, np.ndarray) else value.reshape(layout)
+
+
+def _spec_array(fn: Callable[..., Any], name: str, grad: Any, shape: tuple[int, ...]) -> Any:
+    """The gradient of a reshaped array in the spec's shape; BadInterface if it has another size."""
+    grad = np.asarray(grad)
+    if grad.size != int(np.prod(shape)):
+        raise BadInterface(f"{fn.__name__} returned d{name} of shape {grad.shape}; expected {shape}")
+    return grad.reshape(shape)
 
 
 def _course_shapes(spec: LayerSpec, call: PairCall) -> LayerSpec:

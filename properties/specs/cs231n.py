@@ -277,3 +277,33 @@ register_call(
         audit=_kept_fraction,
     )
 )
+
+# --------------------------------------------------------------------------- normalization (assignment 2)
+
+
+def _eps_param(o: Any) -> dict[str, Any]:
+    """ln_param / gn_param: the course reads only eps from them."""
+    return {"eps": float(o["eps"])}
+
+
+register_call(
+    PairCall(
+        "layernorm",
+        "layer_norm",
+        ("x", "gamma", "beta"),
+        param_dict=_eps_param,
+        dict_name="ln_param",
+        shapes=({"x": (4, 3), "C": 3}, {"x": (2, 5), "C": 5}, {"x": (1, 2), "C": 2}),  # (N, D)
+    )
+)
+register_call(
+    PairCall(
+        "spatial_groupnorm",
+        "group_norm",
+        ("x", "gamma", "beta", "G"),
+        param_dict=_eps_param,
+        dict_name="gn_param",
+        # the 2019+ notebook hands gamma and beta over as (1, C, 1, 1)
+        reshaped={"gamma": (1, -1, 1, 1), "beta": (1, -1, 1, 1)},
+    )
+)
