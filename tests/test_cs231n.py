@@ -18,6 +18,7 @@ from layer_crosscheck.properties.frontends.verdict import render_check
 from tests.zoo import cs231n_layers as ok
 
 LAYERS = "tests/zoo/cs231n_layers.py"
+RNN_LAYERS = "tests/zoo/cs231n_rnn_layers.py"
 BROKEN = "tests/zoo/cs231n_broken.py"
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 
@@ -113,10 +114,18 @@ def test_a_solution_keeping_the_banners_is_not_unfinished() -> None:
     assert unfinished(LayernormTemplate.layernorm_forward) is not None
 
 
-@pytest.mark.parametrize(("pair", "spec"), PAIRS, ids=[p for p, _ in PAIRS])
-def test_the_course_solutions_agree(pair: str, spec: str) -> None:
+# assignment 3's rnn_layers.py: the LSTM step packs its gates [i, f, o, g]
+RNN_PAIRS = [("rnn_step", "rnn"), ("lstm_step", "lstm_ifog")]
+
+
+@pytest.mark.parametrize(
+    ("target", "spec"),
+    [(f"{LAYERS}:{p}", s) for p, s in PAIRS] + [(f"{RNN_LAYERS}:{p}", s) for p, s in RNN_PAIRS],
+    ids=[p for p, _ in PAIRS + RNN_PAIRS],
+)
+def test_the_course_solutions_agree(target: str, spec: str) -> None:
     """Every reference installed (a false alarm fails like a miss); the course's shape sets."""
-    run = check_layer(f"{LAYERS}:{pair}", spec, examples=10, seed=231)
+    run = check_layer(target, spec, examples=10, seed=231)
     assert run.ok, [(r.id, r.message.splitlines()[:1]) for r in run.failures]
     assert all(s.status == "runs" for s in run.shapes)
 
@@ -157,6 +166,8 @@ BUGS = [
     ("SvmLossNoLabelGradient.svm_loss", "svm_loss", {"fd"}),
     ("LayernormDropsVarianceTerm.layernorm", "layer_norm", {"fd"}),
     ("SpatialGroupnormStridedGroups.spatial_groupnorm", "group_norm", {"forward"}),
+    ("RnnStepDbAveraged.rnn_step", "rnn", {"fd", "batch"}),
+    ("LstmStepCellGradientSkipsForget.lstm_step", "lstm_ifog", {"fd"}),
 ]
 
 
@@ -190,4 +201,16 @@ def test_the_running_averages_name_the_convention_they_follow() -> None:
     assert cell.status == "fail"
     assert cell.message.startswith(
         "CONVENTION: bn_param's running averages use the batch's unbiased variance"
+    )
+
+
+@pytest.mark.skipif(
+    not HAS_TORCH, reason="torch is not installed: the gate order is told by a forward vs torch"
+)
+def test_the_course_lstm_under_the_books_gate_order_is_named_as_its_convention() -> None:
+    run = check_layer(f"{RNN_LAYERS}:lstm_step", "lstm", references=("torch", "fd"), examples=5, seed=231)
+    assert not run.ok
+    assert (
+        run.convention is not None
+        and "CS231n's LSTM gate order [i, f, o, g] (spec lstm_ifog)" in run.convention
     )

@@ -569,7 +569,7 @@ def check_aliasing(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) 
     store = getattr(layer, "grads", None)
     held = list(store) if isinstance(store, list) else None
     dout = draw_dout(spec, draw, dtype, out.shape)
-    returned = drv._call(layer, "backward", [dout], {})
+    returned = drv._call(layer, "backward", outputs.split(spec, dout), {})  # one per output
     wanted = [i for i in spec.inputs if i not in spec.constants]
     values = returned if isinstance(returned, (tuple, list)) else (returned,)
     grads = dict(zip(wanted, values, strict=False))

@@ -80,6 +80,9 @@ class PairCall:
     #: the dict's name in the course (``conv_param``), for the note saying how the pair is called
     dict_name: str = ""
     audit: Callable[[Any, LayerSpec], str | None] | None = None
+    #: the specs among the asked spec's alternatives that the same call drives (CS231n's LSTM gate
+    #: order under ``--as lstm``): the others are dropped, since the pair cannot be called as them
+    conventions: tuple[str, ...] = ()
     #: the course's layout of a spec array where it differs (group norm's gamma as (1, C, 1, 1)):
     #: the array is handed over reshaped, and its gradient read back in the spec's shape
     reshaped: Mapping[str, tuple[int, ...]] | None = None
@@ -213,26 +216,33 @@ def _pair_layer(pair: FunctionPair, call: PairCall, spec: LayerSpec) -> type:
                 self.param_dict = call.param_dict({**self.options, **settings, "mode": mode})
                 args.append(self.param_dict)
             result = forward(*args)
-            if not isinstance(result, (tuple, list)) or len(result) != 2:
+            outs = spec.outputs or ("out",)  # the course returns each output, then the cache
+            if not isinstance(result, (tuple, list)) or len(result) != len(outs) + 1:
                 if result is None:
-                    raise _none(forward, "its (out, cache)")
-                got = type(result).__name__
-                raise BadInterface(f"{forward.__name__} returned {got}; expected a pair (out, cache)")
-            out, self.cache = result
-            if out is None:
-                raise _none(forward, "loss" if call.loss else "out")
+                    raise _none(forward, f"its ({', '.join(outs)}, cache)")
+                got = (
+                    type(result).__name__
+                    if not isinstance(result, (tuple, list))
+                    else f"{len(result)} values"
+                )
+                raise BadInterface(f"{forward.__name__} returned {got}; expected ({', '.join(outs)}, cache)")
+            *values, self.cache = result
+            for n, v in zip(outs, values, strict=True):
+                if v is None:
+                    raise _none(forward, "loss" if call.loss else n)
+            out = values[0] if len(values) == 1 else tuple(values)
             if call.loss and self.cache is None:
                 raise _none(forward, "dx")
             self.kept = tuple(a for a in args if isinstance(a, np.ndarray))
             self.shapes = {n: np.shape(named[n]) for n in call.reshaped or {} if n in named}
             return out
 
-        def backward(self, dout: Any) -> tuple[Any, ...]:
+        def backward(self, *douts: Any) -> tuple[Any, ...]:
             if call.loss:
-                return (np.asarray(dout) * self.cache,)
+                return (np.asarray(douts[0]) * self.cache,)
             assert backward is not None
             memo = {id(a): a for a in self.kept}  # the inputs and parameters stay themselves
-            grads = backward(dout, copy.deepcopy(self.cache, memo))
+            grads = backward(*douts, copy.deepcopy(self.cache, memo))
             if grads is None:
                 raise _none(backward, "its gradients")
             grads = tuple(grads) if isinstance(grads, (tuple, list)) else (grads,)
@@ -288,7 +298,8 @@ def as_layer(pair: FunctionPair, spec: LayerSpec) -> tuple[type, LayerSpec, list
         raise UsageError(f"no spec knows how CS231n calls {pair.__name__} yet")
     if call.loss != (spec.inputs == ("x", "t") and pair.backward is None):
         raise UsageError(f"{pair.__name__} cannot be checked as spec {spec.name}; try --as {call.spec}")
-    spec = replace(_course_shapes(spec, call), alternatives=())
+    kept = tuple(a for a in spec.alternatives if a.spec in call.conventions)
+    spec = replace(_course_shapes(spec, call), alternatives=kept)
     notes = [f"{pair.__name__} driven as CS231n calls it: " + _described(call)]
     cls = _pair_layer(pair, call, spec)
     _raise_if_stub(cls, spec)

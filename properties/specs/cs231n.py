@@ -307,3 +307,15 @@ register_call(
         reshaped={"gamma": (1, -1, 1, 1), "beta": (1, -1, 1, 1)},
     )
 )
+
+# --------------------------------------------------------------------------- recurrent steps (assignment 3)
+
+register_call(PairCall("rnn_step", "rnn", ("x", "h_prev", "Wx", "Wh", "b")))
+register_call(
+    PairCall(
+        "lstm_step",
+        "lstm_ifog",  # the course packs the gates [i, f, o, g]: under --as lstm that convention is named
+        ("x", "h_prev", "c_prev", "Wx", "Wh", "b"),
+        conventions=("lstm", "lstm_ifgo", "lstm_ifog"),
+    )
+)

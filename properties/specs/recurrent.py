@@ -82,10 +82,12 @@ def torch_run(
     return T.torch.func.functional_call(module, {k + suffix: v for k, v in names.items()}, args)
 
 
-def book_lstm_to_torch(T: Any, W: Any) -> Any:
-    """The book's ``[f, g, i, o]`` column blocks of ``W`` (..., 4H) in torch's ``[i, f, g, o]`` order."""
+def book_lstm_to_torch(T: Any, W: Any, order: str = "fgio") -> Any:
+    """The column blocks of ``W`` (..., 4H), gates packed in ``order`` (the book's ``[f, g, i, o]``),
+    in torch's ``[i, f, g, o]`` order."""
     H = W.shape[-1] // 4
-    return T.torch.cat([W[..., k * H : (k + 1) * H] for k in BOOK_TO_TORCH_LSTM], dim=-1)
+    blocks = BOOK_TO_TORCH_LSTM if order == "fgio" else tuple(order.index(k) for k in "ifgo")
+    return T.torch.cat([W[..., k * H : (k + 1) * H] for k in blocks], dim=-1)
 
 
 def lstm_jax(
@@ -154,8 +156,10 @@ register(
 )
 
 
-def _lstm_torch_book(T: Any, x: Any, h_prev: Any, c_prev: Any, Wx: Any, Wh: Any, b: Any) -> Any:
-    Wx, Wh, b = (book_lstm_to_torch(T, w) for w in (Wx, Wh, b))
+def _lstm_torch_book(
+    T: Any, x: Any, h_prev: Any, c_prev: Any, Wx: Any, Wh: Any, b: Any, order: str = "fgio"
+) -> Any:
+    Wx, Wh, b = (book_lstm_to_torch(T, w, order) for w in (Wx, Wh, b))
     return torch_run(T, "LSTMCell", Wx, Wh, b, None, x, (h_prev, c_prev))
 
 
@@ -174,7 +178,7 @@ _LSTM = LayerSpec(
     draw=_cell_draw(4, ("h_prev", "c_prev")),
     torch=_lstm_torch_book,
     jax=lambda J, x, h_prev, c_prev, Wx, Wh, b: lstm_jax(J, x, h_prev, c_prev, Wx, Wh, b),
-    alternatives=(Alternative("lstm_ifgo"),),
+    alternatives=(Alternative("lstm_ifgo"), Alternative("lstm_ifog")),
     **_CELL,
 )
 register(_LSTM)
@@ -188,6 +192,18 @@ register(
         alternatives=(),
         layer_kwargs={"order": "ifgo"},
         convention_name="torch's LSTM gate order [i, f, g, o]",
+    )
+)
+register(
+    replace(
+        _LSTM,
+        name="lstm_ifog",
+        summary="an LSTM step with CS231n's gate order [i, f, o, g] (one bias)",
+        torch=functools.partial(_lstm_torch_book, order="ifog"),
+        jax=lambda J, x, h_prev, c_prev, Wx, Wh, b: lstm_jax(J, x, h_prev, c_prev, Wx, Wh, b, order="ifog"),
+        alternatives=(Alternative("lstm"), Alternative("lstm_ifgo")),
+        layer_kwargs={"order": "ifog"},
+        convention_name="CS231n's LSTM gate order [i, f, o, g]",
     )
 )
 register(

@@ -11,6 +11,7 @@ convolution with pad 0, and a dropout keeping the wrong fraction of its units.
 import numpy as np
 
 from tests.zoo import cs231n_layers as ok
+from tests.zoo import cs231n_rnn_layers as rnn
 
 
 def _pool_windows(x, pool_param):
@@ -356,3 +357,27 @@ class SpatialGroupnormStridedGroups:
         cache, K, G = cache
         grads = ok.spatial_groupnorm_backward(_channels(dout, K, G), cache)
         return tuple(_channels(g, G, K) for g in grads)
+
+
+class RnnStepDbAveraged:
+    """rnn_step_backward's db averaged over the batch instead of summed."""
+
+    rnn_step_forward = staticmethod(rnn.rnn_step_forward)
+
+    @staticmethod
+    def rnn_step_backward(dnext_h, cache):
+        dx, dprev_h, dWx, dWh, db = rnn.rnn_step_backward(dnext_h, cache)
+        return dx, dprev_h, dWx, dWh, db / dnext_h.shape[0]
+
+
+class LstmStepCellGradientSkipsForget:
+    """lstm_step_backward passes the cell's gradient back unscaled by the forget gate: dprev_c = dc."""
+
+    lstm_step_forward = staticmethod(rnn.lstm_step_forward)
+
+    @staticmethod
+    def lstm_step_backward(dnext_h, dnext_c, cache):
+        dx, dprev_h, _, dWx, dWh, db = rnn.lstm_step_backward(dnext_h, dnext_c, cache)
+        *_, o, _, next_c = cache
+        dc = dnext_c + dnext_h * o * (1 - np.tanh(next_c) ** 2)
+        return dx, dprev_h, dc, dWx, dWh, db

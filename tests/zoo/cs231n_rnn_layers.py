@@ -1,0 +1,90 @@
+"""CS231n's ``cs231n/rnn_layers.py`` (assignment 3) as a student hands it in: correct solutions in
+the course's style, the TODO banners kept. The LSTM packs its gates [i, f, o, g], as the course
+does: it passes ``--as lstm_ifog``, and ``--as lstm`` names that convention.
+"""
+
+import numpy as np
+
+
+def sigmoid(x):
+    """A numerically stable version of the logistic sigmoid function (the course's own)."""
+    pos_mask = x >= 0
+    neg_mask = x < 0
+    z = np.zeros_like(x)
+    z[pos_mask] = np.exp(-x[pos_mask])
+    z[neg_mask] = np.exp(x[neg_mask])
+    top = np.ones_like(x)
+    top[neg_mask] = z[neg_mask]
+    return top / (1 + z)
+
+
+def rnn_step_forward(x, prev_h, Wx, Wh, b):
+    """Run the forward pass for a single timestep of a vanilla RNN with a tanh activation."""
+    next_h, cache = None, None
+    ##############################################################################
+    # TODO: Implement a single forward step for the vanilla RNN.                 #
+    ##############################################################################
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+
+    next_h = np.tanh(prev_h @ Wh + x @ Wx + b)
+    cache = (x, prev_h, Wx, Wh, next_h)
+
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    ##############################################################################
+    #                               END OF YOUR CODE                             #
+    ##############################################################################
+    return next_h, cache
+
+
+def rnn_step_backward(dnext_h, cache):
+    """Backward pass for a single timestep of a vanilla RNN: dx, dprev_h, dWx, dWh, db."""
+    x, prev_h, Wx, Wh, next_h = cache
+    da = dnext_h * (1 - next_h**2)
+    dx = da @ Wx.T
+    dprev_h = da @ Wh.T
+    dWx = x.T @ da
+    dWh = prev_h.T @ da
+    db = da.sum(axis=0)
+    return dx, dprev_h, dWx, dWh, db
+
+
+def lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b):
+    """Forward pass for a single timestep of an LSTM: gates i, f, o, g in that order of a's blocks."""
+    next_h, next_c, cache = None, None, None
+    #############################################################################
+    # TODO: Implement the forward pass for a single timestep of an LSTM.        #
+    # You may want to use the numerically stable sigmoid implementation above.  #
+    #############################################################################
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+
+    H = prev_h.shape[1]
+    a = x @ Wx + prev_h @ Wh + b
+    i = sigmoid(a[:, :H])
+    f = sigmoid(a[:, H : 2 * H])
+    o = sigmoid(a[:, 2 * H : 3 * H])
+    g = np.tanh(a[:, 3 * H :])
+    next_c = f * prev_c + i * g
+    next_h = o * np.tanh(next_c)
+    cache = (x, prev_h, prev_c, Wx, Wh, i, f, o, g, next_c)
+
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    ##############################################################################
+    #                               END OF YOUR CODE                             #
+    ##############################################################################
+    return next_h, next_c, cache
+
+
+def lstm_step_backward(dnext_h, dnext_c, cache):
+    """Backward pass for a single timestep of an LSTM: dx, dprev_h, dprev_c, dWx, dWh, db."""
+    x, prev_h, prev_c, Wx, Wh, i, f, o, g, next_c = cache
+    tc = np.tanh(next_c)
+    dc = dnext_c + dnext_h * o * (1 - tc**2)
+    di, df, do, dg = dc * g, dc * prev_c, dnext_h * tc, dc * i
+    da = np.hstack((di * i * (1 - i), df * f * (1 - f), do * o * (1 - o), dg * (1 - g**2)))
+    dx = da @ Wx.T
+    dprev_h = da @ Wh.T
+    dprev_c = dc * f
+    dWx = x.T @ da
+    dWh = prev_h.T @ da
+    db = da.sum(axis=0)
+    return dx, dprev_h, dprev_c, dWx, dWh, db
