@@ -319,3 +319,16 @@ register_call(
         conventions=("lstm", "lstm_ifgo", "lstm_ifog"),
     )
 )
+register_call(
+    PairCall(
+        "word_embedding",
+        "embedding",
+        ("idx", "W"),
+        # x (N, T) of word indices: more of them than rows of W, so every draw repeats one
+        shapes=(
+            {"idx": (2, 3), "V": 4, "D": 2},
+            {"idx": (1, 2), "V": 3, "D": 3},
+            {"idx": (3, 2), "V": 2, "D": 2},
+        ),
+    )
+)

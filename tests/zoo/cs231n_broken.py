@@ -381,3 +381,16 @@ class LstmStepCellGradientSkipsForget:
         *_, o, _, next_c = cache
         dc = dnext_c + dnext_h * o * (1 - np.tanh(next_c) ** 2)
         return dx, dprev_h, dc, dWx, dWh, db
+
+
+class WordEmbeddingAssignsRows:
+    """word_embedding_backward with dW[x] = dout: a word used twice keeps only its last gradient."""
+
+    word_embedding_forward = staticmethod(rnn.word_embedding_forward)
+
+    @staticmethod
+    def word_embedding_backward(dout, cache):
+        x, W_shape = cache
+        dW = np.zeros(W_shape, dtype=dout.dtype)
+        dW[x] = dout
+        return dW

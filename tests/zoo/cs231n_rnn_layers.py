@@ -88,3 +88,30 @@ def lstm_step_backward(dnext_h, dnext_c, cache):
     dWh = prev_h.T @ da
     db = da.sum(axis=0)
     return dx, dprev_h, dprev_c, dWx, dWh, db
+
+
+def word_embedding_forward(x, W):
+    """Forward pass for word embeddings: x (N, T) integer indices into W (V, D) -> out (N, T, D)."""
+    out, cache = None, None
+    ##############################################################################
+    # TODO: Implement the forward pass for word embeddings.                      #
+    ##############################################################################
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+
+    out = W[x]
+    cache = (x, W.shape)
+
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    ##############################################################################
+    #                               END OF YOUR CODE                             #
+    ##############################################################################
+    return out, cache
+
+
+def word_embedding_backward(dout, cache):
+    """Backward pass for word embeddings: only dW (the indices are not differentiable), with
+    np.add.at so that a word used twice gets both gradients."""
+    x, W_shape = cache
+    dW = np.zeros(W_shape, dtype=dout.dtype)
+    np.add.at(dW, x, dout)
+    return dW
