@@ -26,6 +26,7 @@ from .pooling import Pooling
 from .recurrent import GRU, LSTM, RNN, TorchGRU
 from .simple_conv_net import SimpleConvNet
 from .svm_loss import SVMLoss
+from .time_affine import TimeAffine
 from .time_layers import TimeBiLSTM, TimeGRU, TimeLSTM, TimeRNN
 from .two_layer_net import TwoLayerNet
 
@@ -70,6 +71,7 @@ __all__ = [
     "SpatialBatchNorm",
     "Sum",
     "Tanh",
+    "TimeAffine",
     "TimeBiLSTM",
     "TimeGRU",
     "TimeLSTM",

@@ -115,7 +115,12 @@ def test_a_solution_keeping_the_banners_is_not_unfinished() -> None:
 
 
 # assignment 3's rnn_layers.py: the LSTM step packs its gates [i, f, o, g]
-RNN_PAIRS = [("rnn_step", "rnn"), ("lstm_step", "lstm_ifog"), ("word_embedding", "embedding")]
+RNN_PAIRS = [
+    ("rnn_step", "rnn"),
+    ("lstm_step", "lstm_ifog"),
+    ("word_embedding", "embedding"),
+    ("temporal_affine", "time_affine"),
+]
 
 
 @pytest.mark.parametrize(
@@ -169,6 +174,7 @@ BUGS = [
     ("RnnStepDbAveraged.rnn_step", "rnn", {"fd", "batch"}),
     ("LstmStepCellGradientSkipsForget.lstm_step", "lstm_ifog", {"fd"}),
     ("WordEmbeddingAssignsRows.word_embedding", "embedding", {"vjp", "samples", "fd"}),
+    ("TemporalAffineDbLastStep.temporal_affine", "time_affine", {"fd", "vjp"}),
 ]
 
 

@@ -19,12 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from layer_crosscheck.impl import SVMLoss
+from layer_crosscheck.impl import SVMLoss, TimeAffine
 from layer_crosscheck.properties.engine import strategies as S
 from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.function_pair import PairCall, register_call
 from layer_crosscheck.properties.engine.registry import get_spec, register
-from layer_crosscheck.properties.engine.spec import Arrays, Draw, LayerSpec, Sizes
+from layer_crosscheck.properties.engine.spec import Arrays, BadInput, Draw, LayerSpec, Sizes
 from layer_crosscheck.properties.specs.seed import CLASS_SHAPES
 
 # --------------------------------------------------------------------------- the losses
@@ -332,3 +332,43 @@ register_call(
         ),
     )
 )
+
+
+def _time_affine_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
+    return {
+        "x": draw(S.array(dtype, (s["N"], s["T"], s["D"]))),
+        "W": draw(S.array(dtype, (s["D"], s["M"]))),
+        "b": draw(S.array(dtype, (s["M"],))),
+    }
+
+
+register(
+    replace(
+        get_spec("affine"),
+        name="time_affine",
+        layer=TimeAffine,
+        aliases=(),
+        summary="book 2's TimeAffine, CS231n's temporal_affine: x (N, T, D) @ W + b at every time step",
+        shapes=(
+            {"N": 2, "T": 3, "D": 2, "M": 3},
+            {"N": 1, "T": 2, "D": 3, "M": 2},
+            {"N": 3, "T": 1, "D": 1, "M": 2},
+        ),
+        draw=_time_affine_draw,
+        torch=lambda T, x, W, b: T.F.linear(x, W.T, b),
+        jax=lambda J, x, W, b: J.jnp.matmul(x, W, precision=J.lax.Precision.HIGHEST) + b,
+        value_scale=None,
+        grad_scale=None,
+        derive_scales=True,
+        bad_inputs=(
+            BadInput(
+                "x without a time axis", lambda a: {**a, "x": np.ones((a["x"].shape[0], a["W"].shape[0]))}
+            ),
+            BadInput(
+                "x with a feature too many for W", lambda a: {**a, "x": np.ones((1, 1, a["W"].shape[0] + 1))}
+            ),
+            BadInput("W and b that do not fit", lambda a: {**a, "b": np.zeros(a["W"].shape[1] + 1)}),
+        ),
+    )
+)
+register_call(PairCall("temporal_affine", "time_affine", ("x", "W", "b")))

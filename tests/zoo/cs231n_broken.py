@@ -394,3 +394,14 @@ class WordEmbeddingAssignsRows:
         dW = np.zeros(W_shape, dtype=dout.dtype)
         dW[x] = dout
         return dW
+
+
+class TemporalAffineDbLastStep:
+    """temporal_affine_backward's db summed over the batch of the last time step only."""
+
+    temporal_affine_forward = staticmethod(rnn.temporal_affine_forward)
+
+    @staticmethod
+    def temporal_affine_backward(dout, cache):
+        dx, dw, _ = rnn.temporal_affine_backward(dout, cache)
+        return dx, dw, dout[:, -1].sum(axis=0)

@@ -3,6 +3,9 @@ the course's style, the TODO banners kept. The LSTM packs its gates [i, f, o, g]
 does: it passes ``--as lstm_ifog``, and ``--as lstm`` names that convention.
 """
 
+# The course's style is kept (the temporal affine layer's cache holds out, unused).
+# ruff: noqa: RUF059
+
 import numpy as np
 
 
@@ -115,3 +118,23 @@ def word_embedding_backward(dout, cache):
     dW = np.zeros(W_shape, dtype=dout.dtype)
     np.add.at(dW, x, dout)
     return dW
+
+
+def temporal_affine_forward(x, w, b):
+    """Forward pass for a temporal affine layer: x (N, T, D), w (D, M), b (M,) -> out (N, T, M)."""
+    N, T, D = x.shape
+    M = b.shape[0]
+    out = x.reshape(N * T, D).dot(w).reshape(N, T, M) + b
+    cache = x, w, b, out
+    return out, cache
+
+
+def temporal_affine_backward(dout, cache):
+    """Backward pass for a temporal affine layer: dx, dw, db."""
+    x, w, b, out = cache
+    N, T, D = x.shape
+    M = b.shape[0]
+    dx = dout.reshape(N * T, M).dot(w.T).reshape(N, T, D)
+    dw = dout.reshape(N * T, M).T.dot(x.reshape(N * T, D)).T
+    db = dout.sum(axis=(0, 1))
+    return dx, dw, db
