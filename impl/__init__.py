@@ -26,6 +26,7 @@ from .pooling import Pooling
 from .recurrent import GRU, LSTM, RNN, TorchGRU
 from .simple_conv_net import SimpleConvNet
 from .svm_loss import SVMLoss
+from .temporal_softmax_loss import TemporalSoftmaxLoss
 from .time_affine import TimeAffine
 from .time_layers import TimeBiLSTM, TimeGRU, TimeLSTM, TimeRNN
 from .two_layer_net import TwoLayerNet
@@ -71,6 +72,7 @@ __all__ = [
     "SpatialBatchNorm",
     "Sum",
     "Tanh",
+    "TemporalSoftmaxLoss",
     "TimeAffine",
     "TimeBiLSTM",
     "TimeGRU",

@@ -120,6 +120,7 @@ RNN_PAIRS = [
     ("lstm_step", "lstm_ifog"),
     ("word_embedding", "embedding"),
     ("temporal_affine", "time_affine"),
+    ("temporal_softmax_loss", "temporal_softmax_loss"),
 ]
 
 
@@ -175,6 +176,7 @@ BUGS = [
     ("LstmStepCellGradientSkipsForget.lstm_step", "lstm_ifog", {"fd"}),
     ("WordEmbeddingAssignsRows.word_embedding", "embedding", {"vjp", "samples", "fd"}),
     ("TemporalAffineDbLastStep.temporal_affine", "time_affine", {"fd", "vjp"}),
+    ("TemporalSoftmaxLossMaskIgnoredInDx.temporal_softmax_loss", "temporal_softmax_loss", {"fd", "vjp"}),
 ]
 
 

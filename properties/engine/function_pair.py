@@ -296,7 +296,7 @@ def as_layer(pair: FunctionPair, spec: LayerSpec) -> tuple[type, LayerSpec, list
     call = pair_call(pair.name)
     if call is None:
         raise UsageError(f"no spec knows how CS231n calls {pair.__name__} yet")
-    if call.loss != (spec.inputs == ("x", "t") and pair.backward is None):
+    if call.loss != (spec.inputs[:2] == ("x", "t") and pair.backward is None):
         raise UsageError(f"{pair.__name__} cannot be checked as spec {spec.name}; try --as {call.spec}")
     kept = tuple(a for a in spec.alternatives if a.spec in call.conventions)
     spec = replace(_course_shapes(spec, call), alternatives=kept)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from layer_crosscheck.impl import SVMLoss, TimeAffine
+from layer_crosscheck.impl import SVMLoss, TemporalSoftmaxLoss, TimeAffine
 from layer_crosscheck.properties.engine import strategies as S
 from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.function_pair import PairCall, register_call
@@ -372,3 +372,47 @@ register(
     )
 )
 register_call(PairCall("temporal_affine", "time_affine", ("x", "W", "b")))
+
+
+def _temporal_loss_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
+    N, T, V = s["N"], s["T"], s["V"]
+    return {
+        "x": draw(S.array(dtype, (N, T, V))),
+        "t": draw(S.labels(N * T, V)).reshape(N, T),
+        "mask": draw(S.labels(N * T, 2)).reshape(N, T).astype(bool),
+    }
+
+
+def _temporal_loss_torch(T: Any, x: Any, t: Any, mask: Any) -> Any:
+    N, _, V = x.shape
+    ce = T.F.cross_entropy(x.reshape(-1, V), t.reshape(-1), reduction="none")
+    return T.torch.sum(ce * mask.reshape(-1).to(x.dtype)) / N
+
+
+def _temporal_loss_jax(J: Any, x: Any, t: Any, mask: Any) -> Any:
+    picked = J.jnp.take_along_axis(J.nn.log_softmax(x, axis=-1), t[..., None], axis=-1)[..., 0]
+    return -J.jnp.sum(picked * mask.astype(x.dtype)) / x.shape[0]
+
+
+register(
+    replace(
+        get_spec("softmax_with_loss_labels"),
+        name="temporal_softmax_loss",
+        layer=TemporalSoftmaxLoss,
+        aliases=(),
+        summary="CS231n's temporal_softmax_loss(x, y, mask): cross-entropy at every time step where mask, "
+        "summed over time, divided by N",
+        inputs=("x", "t", "mask"),
+        constants=("t", "mask"),
+        shapes=({"N": 2, "T": 3, "V": 4}, {"N": 1, "T": 2, "V": 3}, {"N": 3, "T": 1, "V": 2}),
+        draw=_temporal_loss_draw,
+        torch=_temporal_loss_torch,
+        jax=_temporal_loss_jax,
+        grad_scale=None,
+        derive_scales=True,
+        row_wise=False,
+        samples=(),
+        bad_inputs=(),
+    )
+)
+register_call(PairCall("temporal_softmax_loss", "temporal_softmax_loss", ("x", "t", "mask"), loss=True))

@@ -405,3 +405,13 @@ class TemporalAffineDbLastStep:
     def temporal_affine_backward(dout, cache):
         dx, dw, _ = rnn.temporal_affine_backward(dout, cache)
         return dx, dw, dout[:, -1].sum(axis=0)
+
+
+class TemporalSoftmaxLossMaskIgnoredInDx:
+    """temporal_softmax_loss masks the loss but not dx: padding still gets a gradient."""
+
+    @staticmethod
+    def temporal_softmax_loss(x, y, mask):
+        loss, dx = rnn.temporal_softmax_loss(x, y, np.ones_like(mask))
+        masked, _ = rnn.temporal_softmax_loss(x, y, mask)
+        return masked, dx

@@ -138,3 +138,27 @@ def temporal_affine_backward(dout, cache):
     dw = dout.reshape(N * T, M).T.dot(x.reshape(N * T, D)).T
     db = dout.sum(axis=(0, 1))
     return dx, dw, db
+
+
+def temporal_softmax_loss(x, y, mask, verbose=False):
+    """A temporal version of softmax loss for use in RNNs (the course's own, as given)."""
+    N, T, V = x.shape
+
+    x_flat = x.reshape(N * T, V)
+    y_flat = y.reshape(N * T)
+    mask_flat = mask.reshape(N * T)
+
+    probs = np.exp(x_flat - np.max(x_flat, axis=1, keepdims=True))
+    probs /= np.sum(probs, axis=1, keepdims=True)
+    loss = -np.sum(mask_flat * np.log(probs[np.arange(N * T), y_flat])) / N
+    dx_flat = probs.copy()
+    dx_flat[np.arange(N * T), y_flat] -= 1
+    dx_flat /= N
+    dx_flat *= mask_flat[:, None]
+
+    if verbose:
+        print("dx_flat: ", dx_flat.shape)
+
+    dx = dx_flat.reshape(N, T, V)
+
+    return loss, dx
