@@ -15,7 +15,7 @@ import numpy as np
 from ._base import Layer, LayerError, Param, as_float_array
 from .recurrent import GRU, LSTM, RNN
 
-__all__ = ["TimeBiLSTM", "TimeGRU", "TimeLSTM", "TimeRNN"]
+__all__ = ["TimeBiLSTM", "TimeGRU", "TimeLSTM", "TimeRNN", "TimeRNNFromH0"]
 
 
 class _TimeLayer(Layer):
@@ -159,3 +159,27 @@ class TimeBiLSTM(Layer):
         H = self.forward_lstm.H
         dxs = self.forward_lstm.backward(d[:, :, :H])
         return dxs + self.backward_lstm.backward(d[:, ::-1, H:])[:, ::-1]
+
+
+class TimeRNNFromH0(TimeRNN):
+    """``TimeRNN`` with the initial state an input, as CS231n's ``rnn_forward(x, h0, Wx, Wh, b)``:
+    ``forward(xs, h0) -> hs``, ``backward(dhs) -> (dxs, dh0)``."""
+
+    def __init__(self, Wx: Any, Wh: Any, b: Any) -> None:
+        super().__init__(Wx, Wh, b, stateful=True)
+
+    def forward(self, xs: Any, h0: Any) -> np.ndarray:  # type: ignore[override]
+        h0 = as_float_array(h0, "TimeRNNFromH0.forward", "h0")
+        N = np.shape(xs)[0] if np.ndim(xs) else 0
+        if h0.shape != (N, self.H):
+            raise LayerError(
+                f"TimeRNNFromH0.forward: h0 has shape {h0.shape}; expected ({N}, {self.H}) "
+                f"for xs {np.shape(xs)} and Wh {self.Wh.shape}"
+            )
+        self.set_state(h0)
+        return super().forward(xs)
+
+    def backward(self, dhs: Any) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[override]
+        dxs = super().backward(dhs)
+        assert self.dh is not None  # set by backward
+        return dxs, self.dh

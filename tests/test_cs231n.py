@@ -121,6 +121,7 @@ RNN_PAIRS = [
     ("word_embedding", "embedding"),
     ("temporal_affine", "time_affine"),
     ("temporal_softmax_loss", "temporal_softmax_loss"),
+    ("rnn", "time_rnn_h0"),
 ]
 
 
@@ -177,6 +178,7 @@ BUGS = [
     ("WordEmbeddingAssignsRows.word_embedding", "embedding", {"vjp", "samples", "fd"}),
     ("TemporalAffineDbLastStep.temporal_affine", "time_affine", {"fd", "vjp"}),
     ("TemporalSoftmaxLossMaskIgnoredInDx.temporal_softmax_loss", "temporal_softmax_loss", {"fd", "vjp"}),
+    ("RnnBackwardDropsCarriedGradient.rnn", "time_rnn_h0", {"fd", "vjp"}),
 ]
 
 

@@ -21,7 +21,17 @@ from typing import Any
 
 import numpy as np
 
-from layer_crosscheck.impl import GRU, LSTM, RNN, TimeBiLSTM, TimeGRU, TimeLSTM, TimeRNN, TorchGRU
+from layer_crosscheck.impl import (
+    GRU,
+    LSTM,
+    RNN,
+    TimeBiLSTM,
+    TimeGRU,
+    TimeLSTM,
+    TimeRNN,
+    TimeRNNFromH0,
+    TorchGRU,
+)
 from layer_crosscheck.properties.engine import strategies as S
 from layer_crosscheck.properties.engine.registry import register
 from layer_crosscheck.properties.engine.sequence import SequenceSpec
@@ -363,6 +373,29 @@ register(
         **_SEQUENCE,
     )
 )
+
+
+def _with_h0(draw_case: Any) -> Any:
+    def draw_with_h0(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
+        return {**draw_case(draw, dtype, s), "h0": unit(draw, dtype, (s["N"], s["H"]))}
+
+    return draw_with_h0
+
+
+register(
+    LayerSpec(
+        name="time_rnn_h0",
+        layer=TimeRNNFromH0,
+        summary="CS231n's rnn_forward(x, h0, Wx, Wh, b): the RNN over xs (N, T, D) from a given h0, "
+        "-> hs; backward -> (dxs, dh0); vs torch.nn.RNN(batch_first=True) with h0",
+        params=("Wx", "Wh", "b"),
+        draw=_with_h0(_sequence_draw(1)),
+        torch=lambda T, xs, h0, Wx, Wh, b: _torch_sequence("RNN")(T, xs, Wx, Wh, b, h0),
+        jax=lambda J, xs, h0, Wx, Wh, b: _jax_rnn()(J, xs, Wx, Wh, b, h0),
+        **{**_SEQUENCE, "inputs": ("xs", "h0")},
+    )
+)
+
 register(
     SequenceSpec(
         name="time_lstm",

@@ -415,3 +415,17 @@ class TemporalSoftmaxLossMaskIgnoredInDx:
         loss, dx = rnn.temporal_softmax_loss(x, y, np.ones_like(mask))
         masked, _ = rnn.temporal_softmax_loss(x, y, mask)
         return masked, dx
+
+
+class RnnBackwardDropsCarriedGradient:
+    """rnn_backward feeds each step only its own dh[:, t]: the gradient carried back from later
+    steps is dropped (and dh0 is the first step's alone)."""
+
+    rnn_forward = staticmethod(rnn.rnn_forward)
+
+    @staticmethod
+    def rnn_backward(dh, cache):
+        T = dh.shape[1]
+        steps = [rnn.rnn_step_backward(dh[:, t, :], cache[t]) for t in range(T)]
+        dx = np.stack([s[0] for s in steps], axis=1)
+        return dx, steps[0][1], *(sum(s[k] for s in steps) for k in (2, 3, 4))

@@ -162,3 +162,46 @@ def temporal_softmax_loss(x, y, mask, verbose=False):
     dx = dx_flat.reshape(N, T, V)
 
     return loss, dx
+
+
+def rnn_forward(x, h0, Wx, Wh, b):
+    """Run a vanilla RNN forward on an entire sequence x (N, T, D) from the initial state h0 (N, H)."""
+    h, cache = None, None
+    ##############################################################################
+    # TODO: Implement forward pass for a vanilla RNN running on a sequence of    #
+    # input data. You should use the rnn_step_forward function that you defined  #
+    # above. You can use a for loop to help compute the forward pass.            #
+    ##############################################################################
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+
+    N, T, D = x.shape
+    H = h0.shape[1]
+    h = np.zeros((N, T, H), dtype=x.dtype)
+    cache = []
+    prev_h = h0
+    for t in range(T):
+        prev_h, step = rnn_step_forward(x[:, t, :], prev_h, Wx, Wh, b)
+        h[:, t, :] = prev_h
+        cache.append(step)
+
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    ##############################################################################
+    #                               END OF YOUR CODE                             #
+    ##############################################################################
+    return h, cache
+
+
+def rnn_backward(dh, cache):
+    """Backward pass for a vanilla RNN over an entire sequence: dx, dh0, dWx, dWh, db."""
+    N, T, H = dh.shape
+    x0, _, Wx, Wh, _ = cache[0]
+    D = x0.shape[1]
+    dx = np.zeros((N, T, D))
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(H)
+    dprev_h = np.zeros((N, H))
+    for t in reversed(range(T)):
+        dx[:, t, :], dprev_h, dWx_t, dWh_t, db_t = rnn_step_backward(dh[:, t, :] + dprev_h, cache[t])
+        dWx += dWx_t
+        dWh += dWh_t
+        db += db_t
+    return dx, dprev_h, dWx, dWh, db
