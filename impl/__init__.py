@@ -28,7 +28,7 @@ from .simple_conv_net import SimpleConvNet
 from .svm_loss import SVMLoss
 from .temporal_softmax_loss import TemporalSoftmaxLoss
 from .time_affine import TimeAffine
-from .time_layers import TimeBiLSTM, TimeGRU, TimeLSTM, TimeRNN, TimeRNNFromH0
+from .time_layers import TimeBiLSTM, TimeGRU, TimeLSTM, TimeLSTMFromH0, TimeRNN, TimeRNNFromH0
 from .two_layer_net import TwoLayerNet
 
 __all__ = [
@@ -77,6 +77,7 @@ __all__ = [
     "TimeBiLSTM",
     "TimeGRU",
     "TimeLSTM",
+    "TimeLSTMFromH0",
     "TimeRNN",
     "TimeRNNFromH0",
     "TorchGRU",

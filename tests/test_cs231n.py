@@ -122,6 +122,7 @@ RNN_PAIRS = [
     ("temporal_affine", "time_affine"),
     ("temporal_softmax_loss", "temporal_softmax_loss"),
     ("rnn", "time_rnn_h0"),
+    ("lstm", "time_lstm_ifog_h0"),
 ]
 
 
@@ -179,6 +180,7 @@ BUGS = [
     ("TemporalAffineDbLastStep.temporal_affine", "time_affine", {"fd", "vjp"}),
     ("TemporalSoftmaxLossMaskIgnoredInDx.temporal_softmax_loss", "temporal_softmax_loss", {"fd", "vjp"}),
     ("RnnBackwardDropsCarriedGradient.rnn", "time_rnn_h0", {"fd", "vjp"}),
+    ("LstmBackwardDropsCellGradient.lstm", "time_lstm_ifog_h0", {"fd", "vjp"}),
 ]
 
 

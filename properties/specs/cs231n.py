@@ -417,3 +417,4 @@ register(
 )
 register_call(PairCall("temporal_softmax_loss", "temporal_softmax_loss", ("x", "t", "mask"), loss=True))
 register_call(PairCall("rnn", "time_rnn_h0", ("xs", "h0", "Wx", "Wh", "b")))
+register_call(PairCall("lstm", "time_lstm_ifog_h0", ("xs", "h0", "Wx", "Wh", "b")))

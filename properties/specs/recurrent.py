@@ -28,6 +28,7 @@ from layer_crosscheck.impl import (
     TimeBiLSTM,
     TimeGRU,
     TimeLSTM,
+    TimeLSTMFromH0,
     TimeRNN,
     TimeRNNFromH0,
     TorchGRU,
@@ -271,13 +272,13 @@ def _zeros_like_state(ns_zeros: Any, xs: Any, Wh: Any, h0: Any) -> Any:
     return ns_zeros((xs.shape[0], Wh.shape[0]), dtype=xs.dtype) if h0 is None else h0
 
 
-def _torch_sequence(kind: str, book_lstm: bool = False, final: bool = False) -> Any:
+def _torch_sequence(kind: str, book_lstm: bool = False, final: bool = False, order: str = "fgio") -> Any:
     """torch's ``kind`` (``RNN``, ``LSTM``) with ``batch_first=True``: ``hs``, or the final state."""
 
     def run(T: Any, xs: Any, Wx: Any, Wh: Any, b: Any, h0: Any = None, c0: Any = None) -> Any:
         h0 = _zeros_like_state(T.torch.zeros, xs, Wh, h0)
         if book_lstm:
-            Wx, Wh, b = (book_lstm_to_torch(T, w) for w in (Wx, Wh, b))
+            Wx, Wh, b = (book_lstm_to_torch(T, w, order) for w in (Wx, Wh, b))
         state = h0[None] if kind == "RNN" else (h0[None], _zeros_like_state(T.torch.zeros, xs, Wh, c0)[None])
         hs, last = torch_run(T, kind, Wx, Wh, b, None, xs, state, suffix="_l0", batch_first=True)
         if not final:
@@ -305,10 +306,10 @@ def _jax_rnn(final: bool = False) -> Any:
     return run
 
 
-def _jax_lstm(final: bool = False) -> Any:
+def _jax_lstm(final: bool = False, order: str = "fgio") -> Any:
     def run(J: Any, xs: Any, Wx: Any, Wh: Any, b: Any, h0: Any = None, c0: Any = None) -> Any:
         def step(hc: Any, x: Any) -> tuple[Any, Any]:
-            h, c = lstm_jax(J, x, hc[0], hc[1], Wx, Wh, b)
+            h, c = lstm_jax(J, x, hc[0], hc[1], Wx, Wh, b, order)
             return (h, c), h
 
         start = (_zeros_like_state(J.jnp.zeros, xs, Wh, h0), _zeros_like_state(J.jnp.zeros, xs, Wh, c0))
@@ -396,6 +397,22 @@ register(
     )
 )
 
+register(
+    LayerSpec(
+        name="time_lstm_ifog_h0",
+        layer=TimeLSTMFromH0,
+        summary="CS231n's lstm_forward(x, h0, Wx, Wh, b): the LSTM (gates [i, f, o, g]) over xs (N, T, D) "
+        "from a given h0 and c0 = 0 -> hs; backward -> (dxs, dh0); vs torch.nn.LSTM with h0",
+        params=("Wx", "Wh", "b"),
+        draw=_with_h0(_sequence_draw(4)),
+        torch=lambda T, xs, h0, Wx, Wh, b: _torch_sequence("LSTM", book_lstm=True, order="ifog")(
+            T, xs, Wx, Wh, b, h0
+        ),
+        jax=lambda J, xs, h0, Wx, Wh, b: _jax_lstm(order="ifog")(J, xs, Wx, Wh, b, h0),
+        layer_kwargs={"order": "ifog"},
+        **{**_SEQUENCE, "inputs": ("xs", "h0")},
+    )
+)
 register(
     SequenceSpec(
         name="time_lstm",

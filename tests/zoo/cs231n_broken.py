@@ -429,3 +429,18 @@ class RnnBackwardDropsCarriedGradient:
         steps = [rnn.rnn_step_backward(dh[:, t, :], cache[t]) for t in range(T)]
         dx = np.stack([s[0] for s in steps], axis=1)
         return dx, steps[0][1], *(sum(s[k] for s in steps) for k in (2, 3, 4))
+
+
+class LstmBackwardDropsCellGradient:
+    """lstm_backward hands each step a zero dnext_c: the cell state's gradient never flows back."""
+
+    lstm_forward = staticmethod(rnn.lstm_forward)
+
+    @staticmethod
+    def lstm_backward(dh, cache):
+        N, T, H = dh.shape
+        dx, dprev_h, grads = [None] * T, np.zeros((N, H)), []
+        for t in reversed(range(T)):
+            dx[t], dprev_h, _, *g = rnn.lstm_step_backward(dh[:, t, :] + dprev_h, np.zeros((N, H)), cache[t])
+            grads.append(g)
+        return np.stack(dx, axis=1), dprev_h, *(sum(g[k] for g in grads) for k in range(3))
