@@ -184,18 +184,19 @@ class _FromH0:
         return dxs, self.dh  # type: ignore[attr-defined]
 
 
-class TimeRNNFromH0(_FromH0, TimeRNN):
+class TimeRNNFromH0(_FromH0, TimeRNN):  # type: ignore[misc]  # forward(xs, h0): the point
     """``TimeRNN`` from a given h0: CS231n's ``rnn_forward(x, h0, Wx, Wh, b)``."""
 
     def __init__(self, Wx: Any, Wh: Any, b: Any) -> None:
         super().__init__(Wx, Wh, b, stateful=True)
 
 
-class TimeLSTMFromH0(_FromH0, TimeLSTM):
+class TimeLSTMFromH0(_FromH0, TimeLSTM):  # type: ignore[misc]  # forward(xs, h0): the point
     """``TimeLSTM`` from a given h0 (c0 = 0), gates packed in ``order``: CS231n's
     ``lstm_forward(x, h0, Wx, Wh, b)`` with ``order="ifog"``."""
 
     def __init__(self, Wx: Any, Wh: Any, b: Any, order: str = "fgio") -> None:
         super().__init__(Wx, Wh, b, stateful=True)
-        self.cell = functools.partial(LSTM, order=order)
-        self.cell(*self.params)  # checks the order
+        cell: Any = functools.partial(LSTM, order=order)
+        cell(*self.params)  # checks the order
+        self.cell = cell
