@@ -38,8 +38,9 @@ from .pooling import Pooling
 from .recurrent import GRU, LSTM, RNN, TorchGRU
 from .simple_conv_net import SimpleConvNet
 from .svm_loss import SVMLoss
+from .temporal_softmax_loss import TemporalSoftmaxLoss
 from .time_distributed import TimeAffine, TimeDropout, TimeEmbedding, TimeSigmoidWithLoss, TimeSoftmaxWithLoss
-from .time_layers import TimeBiLSTM, TimeGRU, TimeLSTM, TimeRNN
+from .time_layers import TimeBiLSTM, TimeGRU, TimeLSTM, TimeLSTMFromH0, TimeRNN, TimeRNNFromH0
 from .two_layer_net import TwoLayerNet
 from .word2vec import EmbeddingDot, NegativeSamplingLoss
 
@@ -90,6 +91,7 @@ __all__ = [
     "SpatialBatchNorm",
     "Sum",
     "Tanh",
+    "TemporalSoftmaxLoss",
     "TimeAffine",
     "TimeAttention",
     "TimeBiLSTM",
@@ -97,7 +99,9 @@ __all__ = [
     "TimeEmbedding",
     "TimeGRU",
     "TimeLSTM",
+    "TimeLSTMFromH0",
     "TimeRNN",
+    "TimeRNNFromH0",
     "TimeSigmoidWithLoss",
     "TimeSoftmaxWithLoss",
     "TorchGRU",

@@ -8,6 +8,7 @@ With ``stateful=False`` every ``forward`` starts from zeros.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ import numpy as np
 from ._base import Layer, LayerError, Param, as_float_array
 from .recurrent import GRU, LSTM, RNN
 
-__all__ = ["TimeBiLSTM", "TimeGRU", "TimeLSTM", "TimeRNN"]
+__all__ = ["TimeBiLSTM", "TimeGRU", "TimeLSTM", "TimeLSTMFromH0", "TimeRNN", "TimeRNNFromH0"]
 
 
 class _TimeLayer(Layer):
@@ -159,3 +160,43 @@ class TimeBiLSTM(Layer):
         H = self.forward_lstm.H
         dxs = self.forward_lstm.backward(d[:, :, :H])
         return dxs + self.backward_lstm.backward(d[:, ::-1, H:])[:, ::-1]
+
+
+class _FromH0:
+    """The initial state an input, as CS231n's ``rnn_forward(x, h0, ...)``/``lstm_forward``:
+    ``forward(xs, h0) -> hs`` (an LSTM's c starts at 0), ``backward(dhs) -> (dxs, dh0)``."""
+
+    def forward(self, xs: Any, h0: Any) -> np.ndarray:
+        name = type(self).__name__
+        h0 = as_float_array(h0, f"{name}.forward", "h0")
+        N = np.shape(xs)[0] if np.ndim(xs) else 0
+        if h0.shape != (N, self.H):  # type: ignore[attr-defined]
+            raise LayerError(
+                f"{name}.forward: h0 has shape {h0.shape}; expected ({N}, {self.H}) "  # type: ignore[attr-defined]
+                f"for xs {np.shape(xs)} and Wh {self.Wh.shape}"  # type: ignore[attr-defined]
+            )
+        self.set_state(h0)  # type: ignore[attr-defined]
+        return super().forward(xs)  # type: ignore[misc]
+
+    def backward(self, dhs: Any) -> tuple[np.ndarray, np.ndarray]:
+        dxs = super().backward(dhs)  # type: ignore[misc]
+        assert self.dh is not None  # type: ignore[attr-defined]
+        return dxs, self.dh  # type: ignore[attr-defined]
+
+
+class TimeRNNFromH0(_FromH0, TimeRNN):  # type: ignore[misc]  # forward(xs, h0): the point
+    """``TimeRNN`` from a given h0: CS231n's ``rnn_forward(x, h0, Wx, Wh, b)``."""
+
+    def __init__(self, Wx: Any, Wh: Any, b: Any) -> None:
+        super().__init__(Wx, Wh, b, stateful=True)
+
+
+class TimeLSTMFromH0(_FromH0, TimeLSTM):  # type: ignore[misc]  # forward(xs, h0): the point
+    """``TimeLSTM`` from a given h0 (c0 = 0), gates packed in ``order``: CS231n's
+    ``lstm_forward(x, h0, Wx, Wh, b)`` with ``order="ifog"``."""
+
+    def __init__(self, Wx: Any, Wh: Any, b: Any, order: str = "fgio") -> None:
+        super().__init__(Wx, Wh, b, stateful=True)
+        cell: Any = functools.partial(LSTM, order=order)
+        cell(*self.params)  # checks the order
+        self.cell = cell

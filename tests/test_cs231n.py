@@ -18,6 +18,7 @@ from layer_crosscheck.properties.frontends.verdict import render_check
 from tests.zoo import cs231n_layers as ok
 
 LAYERS = "tests/zoo/cs231n_layers.py"
+RNN_LAYERS = "tests/zoo/cs231n_rnn_layers.py"
 BROKEN = "tests/zoo/cs231n_broken.py"
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 
@@ -34,6 +35,8 @@ PAIRS = [
     ("max_pool", "pooling"),
     ("softmax_loss", "softmax_loss"),
     ("svm_loss", "svm_loss"),
+    ("layernorm", "layer_norm"),
+    ("spatial_groupnorm", "group_norm"),
 ]
 
 
@@ -77,22 +80,25 @@ def test_whole_file_mode_finds_every_pair_in_definition_order() -> None:
         "svm_loss",
         "softmax_loss",
         "layernorm",
+        "spatial_groupnorm",
     ]
     assert dict((n, b) for n, _, b in found)["batchnorm_alt"] is ok.batchnorm_backward_alt
-    assert pair_call("layernorm") is None  # found, but no spec calls it yet
 
 
 @pytest.mark.parametrize(
     ("target", "says"),
     [
-        (f"{LAYERS}:layernorm", "layernorm_forward is unfinished: its body still holds the template's TODO"),
+        (
+            f"{BROKEN}:LayernormTemplate.layernorm",
+            "layernorm_forward is unfinished: its body still holds the template's TODO",
+        ),
         (f"{BROKEN}:ReturnsNone.affine", "affine_backward is unfinished: it returned None for dx"),
     ],
 )
 def test_a_stub_is_unfinished_not_a_failure(
     target: str, says: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    spec = "affine" if "affine" in target else "batch_norm"
+    spec = "affine" if "affine" in target else "layer_norm"
     with pytest.raises(Unfinished, match=says):
         check_layer(target, spec, references=("fd",), examples=2)
     assert main(["check", target, "--as", spec, "--reference", "fd", "-q"]) == 4
@@ -109,16 +115,34 @@ def test_a_pair_under_a_spec_it_cannot_take_is_a_usage_error(target: str, spec: 
 
 def test_a_solution_keeping_the_banners_is_not_unfinished() -> None:
     from layer_crosscheck.properties.engine.function_pair import unfinished
+    from tests.zoo.cs231n_broken import LayernormTemplate
 
     assert unfinished(ok.affine_forward) is None
     assert unfinished(ok.batchnorm_forward) is None
-    assert unfinished(ok.layernorm_forward) is not None
+    assert unfinished(ok.layernorm_forward) is None
+    assert unfinished(LayernormTemplate.layernorm_forward) is not None
 
 
-@pytest.mark.parametrize(("pair", "spec"), PAIRS, ids=[f"{p}-{s}" for p, s in PAIRS])
-def test_the_course_solutions_agree(pair: str, spec: str) -> None:
+# assignment 3's rnn_layers.py: the LSTM step packs its gates [i, f, o, g]
+RNN_PAIRS = [
+    ("rnn_step", "rnn"),
+    ("lstm_step", "lstm_ifog"),
+    ("word_embedding", "embedding"),
+    ("temporal_affine", "time_affine"),
+    ("temporal_softmax_loss", "temporal_softmax_loss"),
+    ("rnn", "time_rnn_h0"),
+    ("lstm", "time_lstm_ifog_h0"),
+]
+
+
+@pytest.mark.parametrize(
+    ("target", "spec"),
+    [(f"{LAYERS}:{p}", s) for p, s in PAIRS] + [(f"{RNN_LAYERS}:{p}", s) for p, s in RNN_PAIRS],
+    ids=[p for p, _ in PAIRS + RNN_PAIRS],
+)
+def test_the_course_solutions_agree(target: str, spec: str) -> None:
     """Every reference installed (a false alarm fails like a miss); the course's shape sets."""
-    run = check_layer(f"{LAYERS}:{pair}", spec, examples=10, seed=231)
+    run = check_layer(target, spec, examples=10, seed=231)
     assert run.ok, [(r.id, r.message.splitlines()[:1]) for r in run.failures]
     assert all(s.status == "runs" for s in run.shapes)
 
@@ -158,6 +182,15 @@ BUGS = [
     ("SoftmaxLossNoMean.softmax_loss", "softmax_loss", {"forward", "fd"}),
     ("SvmLossMarginAtLabel.svm_loss", "svm_loss", {"forward"}),
     ("SvmLossNoLabelGradient.svm_loss", "svm_loss", {"fd"}),
+    ("LayernormDropsVarianceTerm.layernorm", "layer_norm", {"fd"}),
+    ("SpatialGroupnormStridedGroups.spatial_groupnorm", "group_norm", {"forward"}),
+    ("RnnStepDbAveraged.rnn_step", "rnn", {"fd", "batch"}),
+    ("LstmStepCellGradientSkipsForget.lstm_step", "lstm_ifog", {"fd"}),
+    ("WordEmbeddingAssignsRows.word_embedding", "embedding", {"vjp", "samples", "fd"}),
+    ("TemporalAffineDbLastStep.temporal_affine", "time_affine", {"fd", "vjp"}),
+    ("TemporalSoftmaxLossMaskIgnoredInDx.temporal_softmax_loss", "temporal_softmax_loss", {"fd", "vjp"}),
+    ("RnnBackwardDropsCarriedGradient.rnn", "time_rnn_h0", {"fd", "vjp"}),
+    ("LstmBackwardDropsCellGradient.lstm", "time_lstm_ifog_h0", {"fd", "vjp"}),
 ]
 
 
@@ -191,4 +224,16 @@ def test_the_running_averages_name_the_convention_they_follow() -> None:
     assert cell.status == "fail"
     assert cell.message.startswith(
         "CONVENTION: bn_param's running averages use the batch's unbiased variance"
+    )
+
+
+@pytest.mark.skipif(
+    not HAS_TORCH, reason="torch is not installed: the gate order is told by a forward vs torch"
+)
+def test_the_course_lstm_under_the_books_gate_order_is_named_as_its_convention() -> None:
+    run = check_layer(f"{RNN_LAYERS}:lstm_step", "lstm", references=("torch", "fd"), examples=5, seed=231)
+    assert not run.ok
+    assert (
+        run.convention is not None
+        and "CS231n's LSTM gate order [i, f, o, g] (spec lstm_ifog)" in run.convention
     )

@@ -82,6 +82,12 @@ class PairCall:
     #: the dict's name in the course (``conv_param``), for the note saying how the pair is called
     dict_name: str = ""
     audit: Callable[[Any, LayerSpec], str | None] | None = None
+    #: the specs among the asked spec's alternatives that the same call drives (CS231n's LSTM gate
+    #: order under ``--as lstm``): the others are dropped, since the pair cannot be called as them
+    conventions: tuple[str, ...] = ()
+    #: the course's layout of a spec array where it differs (group norm's gamma as (1, C, 1, 1)):
+    #: the array is handed over reshaped, and its gradient read back in the spec's shape
+    reshaped: Mapping[str, tuple[int, ...]] | None = None
 
 
 _CALLS: dict[str, PairCall] = {}
@@ -199,35 +205,44 @@ def _pair_layer(pair: FunctionPair, call: PairCall, spec: LayerSpec) -> type:
             self.cache: Any = None
             self.param_dict: dict[str, Any] = {}  # the course's dict as the last forward left it
             self.kept: tuple[Any, ...] = ()
+            self.shapes: dict[str, tuple[int, ...]] = {}  # the spec's shapes of the reshaped arrays
 
         def forward(self, *inputs: Any, **kwargs: Any) -> Any:
             named = dict(zip((*positional, *spec.params), (*inputs, *self.params), strict=False))
             named.update(kwargs)
-            args = [named[a] for a in call.args]
+            args = [_course_array(call, a, named[a]) if a in named else self.options[a] for a in call.args]
             if call.param_dict is not None:
                 mode = "train" if kwargs.get("train_flg", True) else "test"
                 self.param_dict = call.param_dict({**self.options, **settings, "mode": mode})
                 args.append(self.param_dict)
             result = forward(*args)
-            if not isinstance(result, (tuple, list)) or len(result) != 2:
+            outs = spec.outputs or ("out",)  # the course returns each output, then the cache
+            if not isinstance(result, (tuple, list)) or len(result) != len(outs) + 1:
                 if result is None:
-                    raise _none(forward, "its (out, cache)")
-                got = type(result).__name__
-                raise BadInterface(f"{forward.__name__} returned {got}; expected a pair (out, cache)")
-            out, self.cache = result
-            if out is None:
-                raise _none(forward, "loss" if call.loss else "out")
+                    raise _none(forward, f"its ({', '.join(outs)}, cache)")
+                got = (
+                    type(result).__name__
+                    if not isinstance(result, (tuple, list))
+                    else f"{len(result)} values"
+                )
+                raise BadInterface(f"{forward.__name__} returned {got}; expected ({', '.join(outs)}, cache)")
+            *values, self.cache = result
+            for n, v in zip(outs, values, strict=True):
+                if v is None:
+                    raise _none(forward, "loss" if call.loss else n)
+            out = values[0] if len(values) == 1 else tuple(values)
             if call.loss and self.cache is None:
                 raise _none(forward, "dx")
             self.kept = tuple(a for a in args if isinstance(a, np.ndarray))
+            self.shapes = {n: np.shape(named[n]) for n in call.reshaped or {} if n in named}
             return out
 
-        def backward(self, dout: Any) -> tuple[Any, ...]:
+        def backward(self, *douts: Any) -> tuple[Any, ...]:
             if call.loss:
-                return (np.asarray(dout) * self.cache,)
+                return (np.asarray(douts[0]) * self.cache,)
             assert backward is not None
             memo = {id(a): a for a in self.kept}  # the inputs and parameters stay themselves
-            grads = backward(dout, copy.deepcopy(self.cache, memo))
+            grads = backward(*douts, copy.deepcopy(self.cache, memo))
             if grads is None:
                 raise _none(backward, "its gradients")
             grads = tuple(grads) if isinstance(grads, (tuple, list)) else (grads,)
@@ -240,6 +255,9 @@ def _pair_layer(pair: FunctionPair, call: PairCall, spec: LayerSpec) -> type:
             for n, g in by_name.items():
                 if g is None:
                     raise _none(backward, f"d{n}")
+            for n in call.reshaped or {}:
+                if n in by_name and n in self.shapes:
+                    by_name[n] = _spec_array(backward, n, by_name[n], self.shapes[n])
             for p in spec.params:  # as book 1's dW attributes: the pair returns new arrays each time
                 setattr(self, f"d{p}", by_name[p])
             return tuple(by_name[i] for i in differentiated)
@@ -253,6 +271,19 @@ def _pair_layer(pair: FunctionPair, call: PairCall, spec: LayerSpec) -> type:
     PairLayer.__name__ = PairLayer.__qualname__ = pair.__name__
     PairLayer.pair_call = call  # type: ignore[attr-defined]
     return PairLayer
+
+
+def _course_array(call: PairCall, name: str, value: Any) -> Any:
+    layout = (call.reshaped or {}).get(name)
+    return value if layout is None or not isinstance(value, np.ndarray) else value.reshape(layout)
+
+
+def _spec_array(fn: Callable[..., Any], name: str, grad: Any, shape: tuple[int, ...]) -> Any:
+    """The gradient of a reshaped array in the spec's shape; BadInterface if it has another size."""
+    grad = np.asarray(grad)
+    if grad.size != int(np.prod(shape)):
+        raise BadInterface(f"{fn.__name__} returned d{name} of shape {grad.shape}; expected {shape}")
+    return grad.reshape(shape)
 
 
 def _course_shapes(spec: LayerSpec, call: PairCall) -> LayerSpec:
@@ -272,15 +303,20 @@ def as_layer(pair: FunctionPair, spec: LayerSpec) -> tuple[type, LayerSpec, list
     call = pair_call(pair.name)
     if call is None:
         raise UsageError(f"no spec knows how CS231n calls {pair.__name__} yet")
-    arrays = {i for i in spec.inputs if i not in spec.keyword_inputs} | set(spec.params)
-    if arrays != set(call.args) or set(spec.hyper) != set(call.hyper) or spec.kind != "layer":
+    if call.loss != (spec.inputs[:2] == ("x", "t") and pair.backward is None):
+        raise UsageError(f"{pair.__name__} cannot be checked as spec {spec.name}; try --as {call.spec}")
+    positional_hyper = set(spec.hyper) & set(call.args)  # group norm's G, passed by position
+    arrays = {i for i in spec.inputs if i not in spec.keyword_inputs} | set(spec.params) | positional_hyper
+    hyper = set(spec.hyper) - positional_hyper
+    if not call.loss and (arrays != set(call.args) or hyper != set(call.hyper) or spec.kind != "layer"):
         raise UsageError(
             f"{pair.__name__} cannot be checked as spec {spec.name} (it takes {', '.join(call.args)}"
             f"{''.join(f', {h}=' for h in call.hyper)}); try --as {call.spec}"
         )
-    # the course's conventions are its own audits: no alternatives probed; its test mode and running
-    # averages are judged by mode 'test' (spec batch_norm_eval_forward) and the running-stats audit
-    spec = replace(_course_shapes(spec, call), alternatives=(), eval_mode=None, running=None)
+    # the course's own audits judge its test mode (mode 'test': spec batch_norm_eval_forward) and
+    # running averages; of the spec's alternatives only the conventions the course may follow stay
+    kept = tuple(a for a in spec.alternatives if a.spec in call.conventions)
+    spec = replace(_course_shapes(spec, call), alternatives=kept, eval_mode=None, running=None)
     notes = [f"{pair.__name__} driven as CS231n calls it: " + _described(call)]
     cls = _pair_layer(pair, call, spec)
     _raise_if_stub(cls, spec)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from layer_crosscheck.impl import SVMLoss
+from layer_crosscheck.impl import SVMLoss, TemporalSoftmaxLoss
 from layer_crosscheck.properties.engine import strategies as S
 from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.function_pair import PairCall, register_call
@@ -292,3 +292,106 @@ register_call(
         audit=_kept_fraction,
     )
 )
+
+# --------------------------------------------------------------------------- normalization (assignment 2)
+
+
+def _eps_param(o: Any) -> dict[str, Any]:
+    """ln_param / gn_param: the course reads only eps from them."""
+    return {"eps": float(o["eps"])}
+
+
+register_call(
+    PairCall(
+        "layernorm",
+        "layer_norm",
+        ("x", "gamma", "beta"),
+        param_dict=_eps_param,
+        dict_name="ln_param",
+        shapes=({"x": (4, 3), "C": 3}, {"x": (2, 5), "C": 5}, {"x": (1, 2), "C": 2}),  # (N, D)
+    )
+)
+register_call(
+    PairCall(
+        "spatial_groupnorm",
+        "group_norm",
+        ("x", "gamma", "beta", "G"),
+        param_dict=_eps_param,
+        dict_name="gn_param",
+        # the 2019+ notebook hands gamma and beta over as (1, C, 1, 1)
+        reshaped={"gamma": (1, -1, 1, 1), "beta": (1, -1, 1, 1)},
+    )
+)
+
+# --------------------------------------------------------------------------- recurrent steps (assignment 3)
+
+register_call(PairCall("rnn_step", "rnn", ("x", "h_prev", "Wx", "Wh", "b")))
+register_call(
+    PairCall(
+        "lstm_step",
+        "lstm_ifog",  # the course packs the gates [i, f, o, g]: under --as lstm that convention is named
+        ("x", "h_prev", "c_prev", "Wx", "Wh", "b"),
+        conventions=("lstm", "lstm_ifgo", "lstm_ifog"),
+    )
+)
+register_call(
+    PairCall(
+        "word_embedding",
+        "embedding",
+        ("idx", "W"),
+        # x (N, T) of word indices: more of them than rows of W, so every draw repeats one
+        shapes=(
+            {"idx": (2, 3), "V": 4, "D": 2},
+            {"idx": (1, 2), "V": 3, "D": 3},
+            {"idx": (3, 2), "V": 2, "D": 2},
+        ),
+    )
+)
+
+
+register_call(PairCall("temporal_affine", "time_affine", ("xs", "W", "b")))
+
+
+def _temporal_loss_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
+    N, T, V = s["N"], s["T"], s["V"]
+    return {
+        "x": draw(S.array(dtype, (N, T, V))),
+        "t": draw(S.labels(N * T, V)).reshape(N, T),
+        "mask": draw(S.labels(N * T, 2)).reshape(N, T).astype(bool),
+    }
+
+
+def _temporal_loss_torch(T: Any, x: Any, t: Any, mask: Any) -> Any:
+    N, _, V = x.shape
+    ce = T.F.cross_entropy(x.reshape(-1, V), t.reshape(-1), reduction="none")
+    return T.torch.sum(ce * mask.reshape(-1).to(x.dtype)) / N
+
+
+def _temporal_loss_jax(J: Any, x: Any, t: Any, mask: Any) -> Any:
+    picked = J.jnp.take_along_axis(J.nn.log_softmax(x, axis=-1), t[..., None], axis=-1)[..., 0]
+    return -J.jnp.sum(picked * mask.astype(x.dtype)) / x.shape[0]
+
+
+register(
+    replace(
+        get_spec("softmax_with_loss_labels"),
+        name="temporal_softmax_loss",
+        layer=TemporalSoftmaxLoss,
+        summary="CS231n's temporal_softmax_loss(x, y, mask): cross-entropy at every time step where mask, "
+        "summed over time, divided by N",
+        inputs=("x", "t", "mask"),
+        constants=("t", "mask"),
+        shapes=({"N": 2, "T": 3, "V": 4}, {"N": 1, "T": 2, "V": 3}, {"N": 3, "T": 1, "V": 2}),
+        draw=_temporal_loss_draw,
+        torch=_temporal_loss_torch,
+        jax=_temporal_loss_jax,
+        grad_scale=None,
+        derive_scales=True,
+        row_wise=False,
+        samples=(),
+        bad_inputs=(),
+    )
+)
+register_call(PairCall("temporal_softmax_loss", "temporal_softmax_loss", ("x", "t", "mask"), loss=True))
+register_call(PairCall("rnn", "time_rnn_h0", ("xs", "h0", "Wx", "Wh", "b")))
+register_call(PairCall("lstm", "time_lstm_ifog_h0", ("xs", "h0", "Wx", "Wh", "b")))

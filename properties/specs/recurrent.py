@@ -21,7 +21,18 @@ from typing import Any
 
 import numpy as np
 
-from layer_crosscheck.impl import GRU, LSTM, RNN, TimeBiLSTM, TimeGRU, TimeLSTM, TimeRNN, TorchGRU
+from layer_crosscheck.impl import (
+    GRU,
+    LSTM,
+    RNN,
+    TimeBiLSTM,
+    TimeGRU,
+    TimeLSTM,
+    TimeLSTMFromH0,
+    TimeRNN,
+    TimeRNNFromH0,
+    TorchGRU,
+)
 from layer_crosscheck.properties.engine import strategies as S
 from layer_crosscheck.properties.engine.registry import register
 from layer_crosscheck.properties.engine.sequence import SequenceSpec
@@ -82,10 +93,12 @@ def torch_run(
     return T.torch.func.functional_call(module, {k + suffix: v for k, v in names.items()}, args)
 
 
-def book_lstm_to_torch(T: Any, W: Any) -> Any:
-    """The book's ``[f, g, i, o]`` column blocks of ``W`` (..., 4H) in torch's ``[i, f, g, o]`` order."""
+def book_lstm_to_torch(T: Any, W: Any, order: str = "fgio") -> Any:
+    """The column blocks of ``W`` (..., 4H), gates packed in ``order`` (the book's ``[f, g, i, o]``),
+    in torch's ``[i, f, g, o]`` order."""
     H = W.shape[-1] // 4
-    return T.torch.cat([W[..., k * H : (k + 1) * H] for k in BOOK_TO_TORCH_LSTM], dim=-1)
+    blocks = BOOK_TO_TORCH_LSTM if order == "fgio" else tuple(order.index(k) for k in "ifgo")
+    return T.torch.cat([W[..., k * H : (k + 1) * H] for k in blocks], dim=-1)
 
 
 def lstm_jax(
@@ -154,8 +167,10 @@ register(
 )
 
 
-def _lstm_torch_book(T: Any, x: Any, h_prev: Any, c_prev: Any, Wx: Any, Wh: Any, b: Any) -> Any:
-    Wx, Wh, b = (book_lstm_to_torch(T, w) for w in (Wx, Wh, b))
+def _lstm_torch_book(
+    T: Any, x: Any, h_prev: Any, c_prev: Any, Wx: Any, Wh: Any, b: Any, order: str = "fgio"
+) -> Any:
+    Wx, Wh, b = (book_lstm_to_torch(T, w, order) for w in (Wx, Wh, b))
     return torch_run(T, "LSTMCell", Wx, Wh, b, None, x, (h_prev, c_prev))
 
 
@@ -174,7 +189,7 @@ _LSTM = LayerSpec(
     draw=_cell_draw(4, ("h_prev", "c_prev")),
     torch=_lstm_torch_book,
     jax=lambda J, x, h_prev, c_prev, Wx, Wh, b: lstm_jax(J, x, h_prev, c_prev, Wx, Wh, b),
-    alternatives=(Alternative("lstm_ifgo"),),
+    alternatives=(Alternative("lstm_ifgo"), Alternative("lstm_ifog")),
     **_CELL,
 )
 register(_LSTM)
@@ -188,6 +203,18 @@ register(
         alternatives=(),
         layer_kwargs={"order": "ifgo"},
         convention_name="torch's LSTM gate order [i, f, g, o]",
+    )
+)
+register(
+    replace(
+        _LSTM,
+        name="lstm_ifog",
+        summary="an LSTM step with CS231n's gate order [i, f, o, g] (one bias)",
+        torch=functools.partial(_lstm_torch_book, order="ifog"),
+        jax=lambda J, x, h_prev, c_prev, Wx, Wh, b: lstm_jax(J, x, h_prev, c_prev, Wx, Wh, b, order="ifog"),
+        alternatives=(Alternative("lstm"), Alternative("lstm_ifgo")),
+        layer_kwargs={"order": "ifog"},
+        convention_name="CS231n's LSTM gate order [i, f, o, g]",
     )
 )
 register(
@@ -245,13 +272,13 @@ def _zeros_like_state(ns_zeros: Any, xs: Any, Wh: Any, h0: Any) -> Any:
     return ns_zeros((xs.shape[0], Wh.shape[0]), dtype=xs.dtype) if h0 is None else h0
 
 
-def _torch_sequence(kind: str, book_lstm: bool = False, final: bool = False) -> Any:
+def _torch_sequence(kind: str, book_lstm: bool = False, final: bool = False, order: str = "fgio") -> Any:
     """torch's ``kind`` (``RNN``, ``LSTM``) with ``batch_first=True``: ``hs``, or the final state."""
 
     def run(T: Any, xs: Any, Wx: Any, Wh: Any, b: Any, h0: Any = None, c0: Any = None) -> Any:
         h0 = _zeros_like_state(T.torch.zeros, xs, Wh, h0)
         if book_lstm:
-            Wx, Wh, b = (book_lstm_to_torch(T, w) for w in (Wx, Wh, b))
+            Wx, Wh, b = (book_lstm_to_torch(T, w, order) for w in (Wx, Wh, b))
         state = h0[None] if kind == "RNN" else (h0[None], _zeros_like_state(T.torch.zeros, xs, Wh, c0)[None])
         hs, last = torch_run(T, kind, Wx, Wh, b, None, xs, state, suffix="_l0", batch_first=True)
         if not final:
@@ -279,10 +306,10 @@ def _jax_rnn(final: bool = False) -> Any:
     return run
 
 
-def _jax_lstm(final: bool = False) -> Any:
+def _jax_lstm(final: bool = False, order: str = "fgio") -> Any:
     def run(J: Any, xs: Any, Wx: Any, Wh: Any, b: Any, h0: Any = None, c0: Any = None) -> Any:
         def step(hc: Any, x: Any) -> tuple[Any, Any]:
-            h, c = lstm_jax(J, x, hc[0], hc[1], Wx, Wh, b)
+            h, c = lstm_jax(J, x, hc[0], hc[1], Wx, Wh, b, order)
             return (h, c), h
 
         start = (_zeros_like_state(J.jnp.zeros, xs, Wh, h0), _zeros_like_state(J.jnp.zeros, xs, Wh, c0))
@@ -345,6 +372,45 @@ register(
         jax_final=_jax_rnn(final=True),
         alternatives=(Alternative("time_rnn_time_major"),),
         **_SEQUENCE,
+    )
+)
+
+
+def _with_h0(draw_case: Any) -> Any:
+    def draw_with_h0(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
+        return {**draw_case(draw, dtype, s), "h0": unit(draw, dtype, (s["N"], s["H"]))}
+
+    return draw_with_h0
+
+
+register(
+    LayerSpec(
+        name="time_rnn_h0",
+        layer=TimeRNNFromH0,
+        summary="CS231n's rnn_forward(x, h0, Wx, Wh, b): the RNN over xs (N, T, D) from a given h0, "
+        "-> hs; backward -> (dxs, dh0); vs torch.nn.RNN(batch_first=True) with h0",
+        params=("Wx", "Wh", "b"),
+        draw=_with_h0(_sequence_draw(1)),
+        torch=lambda T, xs, h0, Wx, Wh, b: _torch_sequence("RNN")(T, xs, Wx, Wh, b, h0),
+        jax=lambda J, xs, h0, Wx, Wh, b: _jax_rnn()(J, xs, Wx, Wh, b, h0),
+        **{**_SEQUENCE, "inputs": ("xs", "h0")},
+    )
+)
+
+register(
+    LayerSpec(
+        name="time_lstm_ifog_h0",
+        layer=TimeLSTMFromH0,
+        summary="CS231n's lstm_forward(x, h0, Wx, Wh, b): the LSTM (gates [i, f, o, g]) over xs (N, T, D) "
+        "from a given h0 and c0 = 0 -> hs; backward -> (dxs, dh0); vs torch.nn.LSTM with h0",
+        params=("Wx", "Wh", "b"),
+        draw=_with_h0(_sequence_draw(4)),
+        torch=lambda T, xs, h0, Wx, Wh, b: _torch_sequence("LSTM", book_lstm=True, order="ifog")(
+            T, xs, Wx, Wh, b, h0
+        ),
+        jax=lambda J, xs, h0, Wx, Wh, b: _jax_lstm(order="ifog")(J, xs, Wx, Wh, b, h0),
+        layer_kwargs={"order": "ifog"},
+        **{**_SEQUENCE, "inputs": ("xs", "h0")},
     )
 )
 register(

@@ -11,6 +11,7 @@ convolution with pad 0, and a dropout keeping the wrong fraction of its units.
 import numpy as np
 
 from tests.zoo import cs231n_layers as ok
+from tests.zoo import cs231n_rnn_layers as rnn
 
 
 def _pool_windows(x, pool_param):
@@ -299,3 +300,157 @@ class BatchnormTestUsesBatchStats:
     @staticmethod
     def batchnorm_forward(x, gamma, beta, bn_param):
         return ok.batchnorm_forward(x, gamma, beta, {**bn_param, "mode": "train"})
+
+
+class LayernormTemplate:
+    """layernorm as the assignment hands it out: only `pass` between TODO and END OF YOUR CODE."""
+
+    @staticmethod
+    def layernorm_forward(x, gamma, beta, ln_param):
+        """Forward pass for layer normalization (the template, not yet done)."""
+        out, cache = None, None
+        eps = ln_param.get("eps", 1e-5)
+        ###########################################################################
+        # TODO: Implement the training-time forward pass for layer norm.          #
+        ###########################################################################
+        # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+
+        pass
+
+        # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+        ###########################################################################
+        #                             END OF YOUR CODE                            #
+        ###########################################################################
+        del eps
+        return out, cache
+
+    @staticmethod
+    def layernorm_backward(dout, cache):
+        """Backward pass for layer normalization (the template, not yet done)."""
+        dx, dgamma, dbeta = None, None, None
+        return dx, dgamma, dbeta
+
+
+class LayernormDropsVarianceTerm:
+    """layernorm_backward without the term through the row's variance: dx centred, not projected."""
+
+    layernorm_forward = staticmethod(ok.layernorm_forward)
+
+    @staticmethod
+    def layernorm_backward(dout, cache):
+        xhat, gamma, std = cache
+        dxhat = dout * gamma
+        dx = (dxhat - dxhat.mean(axis=1, keepdims=True)) / std
+        return dx, np.sum(dout * xhat, axis=0), dout.sum(axis=0)
+
+
+def _channels(a, rows, cols):
+    """Axis 1 of ``a`` read as (rows, cols) and transposed: every rows-th channel side by side."""
+    N, C = a.shape[:2]
+    return a.reshape(N, rows, cols, *a.shape[2:]).swapaxes(1, 2).reshape(a.shape)
+
+
+class SpatialGroupnormStridedGroups:
+    """Groups of every G-th channel (x.reshape(N, C // G, G, H, W)) instead of G contiguous ones:
+    self-consistent, so only the values against torch and jax tell."""
+
+    @staticmethod
+    def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
+        K = x.shape[1] // G
+        out, cache = ok.spatial_groupnorm_forward(
+            _channels(x, K, G), _channels(gamma, K, G), _channels(beta, K, G), G, gn_param
+        )
+        return _channels(out, G, K), (cache, K, G)
+
+    @staticmethod
+    def spatial_groupnorm_backward(dout, cache):
+        cache, K, G = cache
+        grads = ok.spatial_groupnorm_backward(_channels(dout, K, G), cache)
+        return tuple(_channels(g, G, K) for g in grads)
+
+
+class RnnStepDbAveraged:
+    """rnn_step_backward's db averaged over the batch instead of summed."""
+
+    rnn_step_forward = staticmethod(rnn.rnn_step_forward)
+
+    @staticmethod
+    def rnn_step_backward(dnext_h, cache):
+        dx, dprev_h, dWx, dWh, db = rnn.rnn_step_backward(dnext_h, cache)
+        return dx, dprev_h, dWx, dWh, db / dnext_h.shape[0]
+
+
+class LstmStepCellGradientSkipsForget:
+    """lstm_step_backward passes the cell's gradient back unscaled by the forget gate: dprev_c = dc."""
+
+    lstm_step_forward = staticmethod(rnn.lstm_step_forward)
+
+    @staticmethod
+    def lstm_step_backward(dnext_h, dnext_c, cache):
+        dx, dprev_h, _, dWx, dWh, db = rnn.lstm_step_backward(dnext_h, dnext_c, cache)
+        *_, o, _, next_c = cache
+        dc = dnext_c + dnext_h * o * (1 - np.tanh(next_c) ** 2)
+        return dx, dprev_h, dc, dWx, dWh, db
+
+
+class WordEmbeddingAssignsRows:
+    """word_embedding_backward with dW[x] = dout: a word used twice keeps only its last gradient."""
+
+    word_embedding_forward = staticmethod(rnn.word_embedding_forward)
+
+    @staticmethod
+    def word_embedding_backward(dout, cache):
+        x, W_shape = cache
+        dW = np.zeros(W_shape, dtype=dout.dtype)
+        dW[x] = dout
+        return dW
+
+
+class TemporalAffineDbLastStep:
+    """temporal_affine_backward's db summed over the batch of the last time step only."""
+
+    temporal_affine_forward = staticmethod(rnn.temporal_affine_forward)
+
+    @staticmethod
+    def temporal_affine_backward(dout, cache):
+        dx, dw, _ = rnn.temporal_affine_backward(dout, cache)
+        return dx, dw, dout[:, -1].sum(axis=0)
+
+
+class TemporalSoftmaxLossMaskIgnoredInDx:
+    """temporal_softmax_loss masks the loss but not dx: padding still gets a gradient."""
+
+    @staticmethod
+    def temporal_softmax_loss(x, y, mask):
+        loss, dx = rnn.temporal_softmax_loss(x, y, np.ones_like(mask))
+        masked, _ = rnn.temporal_softmax_loss(x, y, mask)
+        return masked, dx
+
+
+class RnnBackwardDropsCarriedGradient:
+    """rnn_backward feeds each step only its own dh[:, t]: the gradient carried back from later
+    steps is dropped (and dh0 is the first step's alone)."""
+
+    rnn_forward = staticmethod(rnn.rnn_forward)
+
+    @staticmethod
+    def rnn_backward(dh, cache):
+        T = dh.shape[1]
+        steps = [rnn.rnn_step_backward(dh[:, t, :], cache[t]) for t in range(T)]
+        dx = np.stack([s[0] for s in steps], axis=1)
+        return dx, steps[0][1], *(sum(s[k] for s in steps) for k in (2, 3, 4))
+
+
+class LstmBackwardDropsCellGradient:
+    """lstm_backward hands each step a zero dnext_c: the cell state's gradient never flows back."""
+
+    lstm_forward = staticmethod(rnn.lstm_forward)
+
+    @staticmethod
+    def lstm_backward(dh, cache):
+        N, T, H = dh.shape
+        dx, dprev_h, grads = [None] * T, np.zeros((N, H)), []
+        for t in reversed(range(T)):
+            dx[t], dprev_h, _, *g = rnn.lstm_step_backward(dh[:, t, :] + dprev_h, np.zeros((N, H)), cache[t])
+            grads.append(g)
+        return np.stack(dx, axis=1), dprev_h, *(sum(g[k] for g in grads) for k in range(3))

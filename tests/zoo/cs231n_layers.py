@@ -1,8 +1,8 @@
 """CS231n's ``cs231n/layers.py`` as a student hands it in: the assignment's templates (2017 on:
 dropout's ``p`` keeps a unit) with correct solutions written in the course's style, the TODO
 banners and START/END markers kept, naive loops where the course asks for them. Each function pair
-must be accepted (``crosscheck check tests/zoo/cs231n_layers.py:affine --as affine``); the last
-two functions are the template's stubs, which must be reported as unfinished.
+must be accepted (``crosscheck check tests/zoo/cs231n_layers.py:affine --as affine``); the
+template's stubs are in cs231n_broken.py (``LayernormTemplate``), reported as unfinished.
 """
 
 # The course's style is kept (range loops, legacy np.random seeded from dropout_param).
@@ -351,7 +351,7 @@ def softmax_loss(x, y):
 
 
 def layernorm_forward(x, gamma, beta, ln_param):
-    """Forward pass for layer normalization (the template, not yet done)."""
+    """Forward pass for layer normalization: each row of x (N, D) normalized over its D features."""
     out, cache = None, None
     eps = ln_param.get("eps", 1e-5)
     ###########################################################################
@@ -359,17 +359,68 @@ def layernorm_forward(x, gamma, beta, ln_param):
     ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
 
-    pass
+    # batch norm's code on the transpose: the features of a row are its "batch"
+    mu = x.mean(axis=1, keepdims=True)
+    std = np.sqrt(x.var(axis=1, keepdims=True) + eps)
+    xhat = (x - mu) / std
+    out = gamma * xhat + beta
+    cache = (xhat, gamma, std)
 
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     ###########################################################################
     #                             END OF YOUR CODE                            #
     ###########################################################################
-    del eps
     return out, cache
 
 
 def layernorm_backward(dout, cache):
-    """Backward pass for layer normalization (the template, not yet done)."""
-    dx, dgamma, dbeta = None, None, None
+    """Backward pass for layer normalization: batchnorm_backward_alt's line, per row."""
+    xhat, gamma, std = cache
+    D = dout.shape[1]
+    dbeta = dout.sum(axis=0)
+    dgamma = np.sum(dout * xhat, axis=0)
+    dxhat = dout * gamma
+    dx = (
+        D * dxhat - dxhat.sum(axis=1, keepdims=True) - xhat * np.sum(dxhat * xhat, axis=1, keepdims=True)
+    ) / (D * std)
     return dx, dgamma, dbeta
+
+
+def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
+    """Spatial group normalization: x (N, C, H, W) in G contiguous groups of channels, each
+    (sample, group) normalized; gamma and beta of shape (1, C, 1, 1) as the notebook passes them."""
+    out, cache = None, None
+    eps = gn_param.get("eps", 1e-5)
+    ###########################################################################
+    # TODO: Implement the forward pass for spatial group normalization.       #
+    ###########################################################################
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+
+    N, C, H, W = x.shape
+    xg = x.reshape(N, G, -1)
+    mu = xg.mean(axis=2, keepdims=True)
+    std = np.sqrt(xg.var(axis=2, keepdims=True) + eps)
+    xhat = ((xg - mu) / std).reshape(N, C, H, W)
+    out = gamma * xhat + beta
+    cache = (xhat, gamma, std, G)
+
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    ###########################################################################
+    #                             END OF YOUR CODE                            #
+    ###########################################################################
+    return out, cache
+
+
+def spatial_groupnorm_backward(dout, cache):
+    """Backward pass for spatial group normalization: layer norm's line, per (sample, group)."""
+    xhat, gamma, std, G = cache
+    N, C, H, W = dout.shape
+    dbeta = dout.sum(axis=(0, 2, 3), keepdims=True)
+    dgamma = np.sum(dout * xhat, axis=(0, 2, 3), keepdims=True)
+    dxhat = (dout * gamma).reshape(N, G, -1)
+    xg = xhat.reshape(N, G, -1)
+    M = xg.shape[2]
+    dx = (M * dxhat - dxhat.sum(axis=2, keepdims=True) - xg * np.sum(dxhat * xg, axis=2, keepdims=True)) / (
+        M * std
+    )
+    return dx.reshape(N, C, H, W), dgamma, dbeta
