@@ -45,7 +45,7 @@ class _TimeLayer(Layer):
 
     def forward(self, xs: Any) -> np.ndarray:
         name = type(self).__name__
-        xs = as_float_array(xs, f"{name}.forward")
+        xs = as_float_array(xs, f"{name}.forward", "xs")
         if xs.ndim != 3 or xs.shape[2] != self.Wx.shape[0]:
             raise LayerError(
                 f"{name}.forward: xs has shape {xs.shape}; "
@@ -150,7 +150,7 @@ class TimeBiLSTM(Layer):
         self.grads = self.forward_lstm.grads + self.backward_lstm.grads
 
     def forward(self, xs: Any) -> np.ndarray:
-        xs = as_float_array(xs, "TimeBiLSTM.forward")
+        xs = as_float_array(xs, "TimeBiLSTM.forward", "xs")
         o1 = self.forward_lstm.forward(xs)
         o2 = self.backward_lstm.forward(xs[:, ::-1])[:, ::-1]
         return self._remember_output(np.concatenate((o1, o2), axis=2))

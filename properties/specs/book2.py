@@ -150,6 +150,7 @@ register(
         summary="book 2's TimeDropout: inverted dropout x * mask / (1 - p) of (N, T, D), forward(xs) "
         "with a train_flg attribute; the mask given (or, without mask=, read from a seeded np.random)",
         forward_kwargs={},
+        eval_mode=None,  # test mode is a train_flg attribute the book's models set, not a forward flag
         shapes=(
             {"x": (2, 3, 2), "dropout_ratio": 0.5},
             {"x": (1, 4, 3), "dropout_ratio": 0.2},

@@ -144,7 +144,7 @@ _CELL_BAD = (
     BadInput("Wh with a row too many", _bad_weights),
     BadInput("h_prev that does not fit Wh", _bad_state),
 )
-_CELL = {
+_CELL: dict[str, Any] = {
     "shapes": CELL_SHAPES,
     "grad_scale": dout_scale,
     "value_scale": unit_scale,
@@ -349,7 +349,7 @@ def _bad_xs(a: Arrays) -> Arrays:
     return {**a, "xs": np.ones((*a["xs"].shape[:2], a["xs"].shape[2] + 1))}
 
 
-_SEQUENCE = {
+_SEQUENCE: dict[str, Any] = {
     "inputs": ("xs",),
     "shapes": SEQUENCE_SHAPES,
     "grad_scale": dout_scale,
