@@ -13,7 +13,7 @@ import numpy as np
 from ._base import Layer, as_float_array
 from .functions import relu_array, sigmoid_array
 
-__all__ = ["Relu", "Sigmoid", "Tanh"]
+__all__ = ["LeakyRelu", "Relu", "Sigmoid", "Tanh"]
 
 
 class Relu(Layer):
@@ -80,3 +80,24 @@ class Tanh(Layer):
         # (correct); invalid: an inf dout times a saturated slope 1 - 1 = 0 is NaN, which propagates
         with np.errstate(under="ignore", invalid="ignore"):
             return d * (1 - y * y)
+
+
+class LeakyRelu(Layer):
+    """``x`` where ``x > 0``, else ``alpha * x`` (``torch.nn.functional.leaky_relu``). At ``x == 0``
+    the gradient is ``alpha * dout`` (torch's and jax's side of the kink); NaN passes NaN both ways.
+    """
+
+    def __init__(self, alpha: float = 0.01) -> None:
+        super().__init__()
+        self.alpha = float(alpha)
+        self.mask: np.ndarray | None = None
+
+    def forward(self, x: Any) -> np.ndarray:
+        x = as_float_array(x, "LeakyRelu.forward")
+        self.mask = x <= 0
+        return self._remember_output(np.where(self.mask, x * self.alpha, x))
+
+    def backward(self, dout: Any) -> np.ndarray:
+        d = self._check_dout(dout)
+        assert self.mask is not None  # set by forward
+        return np.where(self.mask, d * self.alpha, d)

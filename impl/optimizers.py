@@ -24,7 +24,18 @@ from collections.abc import Iterator, Mapping, MutableMapping
 
 import numpy as np
 
-__all__ = ["SGD", "AdaGrad", "AdaGradEpsInside", "Adam", "AdamEpsHat", "Momentum", "Nesterov"]
+__all__ = [
+    "SGD",
+    "AdaGrad",
+    "AdaGradEpsInside",
+    "Adam",
+    "AdamEpsHat",
+    "Momentum",
+    "Nesterov",
+    "RMSprop",
+    "RMSpropEpsInside",
+    "clip_grads",
+]
 
 
 class _Optimizer:
@@ -176,3 +187,48 @@ class AdamEpsHat(Adam):
         for key, p, g in self._pairs(params, grads):
             m, v = self._moments(key, p, g)
             p -= lr_t * (m / (np.sqrt(v) + self.eps))
+
+
+class RMSprop(_Optimizer):
+    """Book 2's ``RMSprop(lr, decay_rate)``: ``h = decay_rate*h + (1 - decay_rate)*g*g``,
+    ``p -= lr * g / (sqrt(h) + eps)``, eps 1e-7 after the root (torch's ``RMSprop(alpha=decay_rate)``,
+    whose default eps is 1e-8)."""
+
+    def __init__(self, lr: float = 0.01, decay_rate: float = 0.99, eps: float = 1e-7) -> None:
+        self.lr = self._check("lr", lr, 0.0)
+        self.decay_rate = self._check("decay_rate", decay_rate, 0.0, 1.0)
+        self.eps = self._check("eps", eps, 0.0)
+        self.h: dict[str, np.ndarray] = {}
+
+    def update(self, params: MutableMapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
+        for key, p, g in self._pairs(params, grads):
+            h = self._square_average(key, p, g)
+            p -= self.lr * (g / (np.sqrt(h) + self.eps))
+
+    def _square_average(self, key: str, p: np.ndarray, g: np.ndarray) -> np.ndarray:
+        h = self.h.setdefault(key, np.zeros_like(p))
+        h *= self.decay_rate
+        h += (1.0 - self.decay_rate) * (g * g)
+        return h
+
+
+class RMSpropEpsInside(RMSprop):
+    """RMSprop with eps inside the root, ``p -= lr * g / sqrt(h + eps)`` (TensorFlow's ``RMSprop``):
+    a named convention, not the book's."""
+
+    def update(self, params: MutableMapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
+        for key, p, g in self._pairs(params, grads):
+            h = self._square_average(key, p, g)
+            p -= self.lr * (g / np.sqrt(h + self.eps))
+
+
+def clip_grads(grads: list[np.ndarray], max_norm: float) -> float:
+    """Book 2's ``clip_grads``: if the global L2 norm of all gradients exceeds ``max_norm``, scale
+    every one in place by ``max_norm / (norm + 1e-6)`` (directions kept); returns the norm before
+    (``torch.nn.utils.clip_grad_norm_``)."""
+    total = float(np.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads)))
+    rate = max_norm / (total + 1e-6)
+    if rate < 1:
+        for g in grads:
+            g *= g.dtype.type(rate)
+    return total

@@ -65,6 +65,7 @@ class Kind:
     forward: Callable[[Any, np.ndarray], Any]
     row_wise: bool  # example i of the output depends on example i of the input only
     positive: bool = False  # the domain excludes 0 and negatives (log, 1/x): good inputs are positive
+    first: str = "x"  # the name of the input varied (messages name it)
 
 
 def _preferred(case: dict[str, np.ndarray], first: str) -> tuple[bool, bool, int]:
@@ -77,7 +78,8 @@ def _kind(spec: LayerSpec) -> Kind | None:
     """The spec's own layer, driven the way the spec drives it; None for a spec whose output has
     no batch axis (the losses: their rows are written out below) or whose first input is not
     differentiated (indices, labels)."""
-    if spec.kind != "layer":  # networks, optimizers (no inputs)
+    # networks, optimizers (no inputs); several outputs; forward only
+    if spec.kind != "layer" or spec.outputs or not spec.backward:
         return None
     first = spec.inputs[0]
     if first in spec.constants:
@@ -89,14 +91,19 @@ def _kind(spec: LayerSpec) -> Kind | None:
         return drv.build(spec.layer, case, np.float64)
 
     def forward(layer: Any, x: np.ndarray) -> Any:
-        # the other inputs of x's shape (a second operand, a dropout mask) follow x's shape: ones
+        # the other inputs of x's shape (a second operand, a dropout mask) follow x's shape: ones;
+        # the others with x's batch axis (attention's h, word ids) follow its batch: their first rows
         shaped = [k for k in spec.inputs[1:] if case[k].shape == case[first].shape]
         same = {k: np.ones(x.shape, case[k].dtype) for k in shaped}
+        # a state of its own shape (an RNN's h_prev) follows x's batch size
+        rows = case[first].shape[:1]
+        batched = [k for k in spec.inputs[1:] if k not in shaped and case[k].shape[:1] == rows]
+        same |= {k: np.ones(x.shape[:1] + case[k].shape[1:], case[k].dtype) for k in batched}
         return drv.forward(layer, {**case, **same, first: x})
 
     if np.ndim(forward(make(), case[first])) == 0:
         return None
-    return Kind(make, case[first].shape, forward, spec.row_wise, first in spec.domain_positive)
+    return Kind(make, case[first].shape, forward, spec.row_wise, first in spec.domain_positive, first)
 
 
 def _kinds() -> dict[str, Kind]:
@@ -277,7 +284,7 @@ def _generic_rows(name: str) -> list[Row]:
         Row(name, "integer x and dout", lambda: _integers_become_float64(name)),
         Row(name, "NaN/inf in x and dout", lambda: _non_finite(name)),
         Row(name, "complex x", lambda: KINDS[name].forward(KINDS[name].make(), _x(shape, np.complex128)),
-            TypeError, words=(f"{name}.forward: x has dtype complex128",)),
+            TypeError, words=(f"{name}.forward: {KINDS[name].first} has dtype complex128",)),
         Row(name, "complex dout", _backward(name, out_shape, np.complex128), TypeError,
             words=(f"{name}.backward: dout has dtype complex128",)),
     ]  # fmt: skip

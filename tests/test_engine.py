@@ -3,6 +3,7 @@ reports, a replay reproduces it, and the Hypothesis internal it bounds shrinking
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -73,3 +74,52 @@ def test_shrink_deadline_internal_exists() -> None:
     from hypothesis.internal.conjecture import engine
 
     assert isinstance(engine.MAX_SHRINKING_SECONDS, (int, float))
+
+
+def test_an_error_raised_alike_in_several_cells_is_shrunk_once_and_reported_in_each(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A class that writes into the read-only ``dout`` raises the same error in every cell that
+    calls its backward: each of those cells reports it, and only the first is shrunk (the
+    check's shrinking budget is not spent again on the same error)."""
+    from layer_crosscheck.properties.engine import schedule
+    from layer_crosscheck.properties.engine.registry import get_spec
+    from tests.zoo.broken import ReluWritesIntoDout
+
+    shrunk: list[str] = []
+    run_cell = schedule.run_cell
+
+    def counting(cell: Any, cls: Any, options: Any) -> Any:
+        if options.shrink_seconds > 0:  # a shrink, kept short: the budget is never what stops one
+            shrunk.append(cell.id)
+            options = replace(options, shrink_seconds=0.05)
+        return run_cell(cell, cls, options)
+
+    monkeypatch.setattr(schedule, "run_cell", counting)
+    run = schedule.run_matrix(
+        [get_spec("relu")], cls=ReluWritesIntoDout, references=["fd"], examples=5, seed=1, shrink_seconds=600
+    )
+    raised = [r for r in run.results if "assignment destination is read-only" in r.message]
+    assert len(raised) >= 3 and all(r.status == "error" and r.case is not None for r in raised), run.results
+    assert len({r.message for r in raised}) == 1
+    assert [s for s in shrunk if s in {r.id for r in raised}] == [raised[0].id]
+
+
+def test_a_large_array_draws_and_its_failing_example_prints() -> None:
+    """One integer choice per 200 elements: a single one for 240 elements would pass Python's
+    4,300-digit limit when Hypothesis prints the falsifying example, crashing the harness."""
+    import numpy as np
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from layer_crosscheck.properties.engine import strategies as S
+
+    @settings(max_examples=5, database=None)
+    @given(st.data())
+    def fails(data: st.DataObject) -> None:
+        a = data.draw(S.cotangent(np.float64, (2, 2, 6, 10)))
+        assert a.shape == (2, 2, 6, 10)
+        raise AssertionError("planted")
+
+    with pytest.raises(AssertionError, match="planted"):
+        fails()

@@ -25,6 +25,7 @@ from tests.helpers import crosscheck
 ZOO = Path(__file__).parent / "zoo"
 BOOK, BROKEN = ZOO / "textbook_optim.py", ZOO / "broken_optim.py"
 OPTIMIZER_SPECS = ("sgd", "momentum", "nesterov", "adagrad", "adagrad_eps_inside", "adam", "adam_torch")
+OPTIMIZER_SPECS += ("rmsprop", "rmsprop_eps_inside")
 DEPARTS = re.compile(r"departs from (?:torch\.optim|optax) at step (\d+) of \d+, param '(\w+)'")
 #: each reference's own optimizer library, which its column needs
 LIBRARY = {"torch": "torch", "jax": "optax"}

@@ -11,7 +11,7 @@ import pytest
 
 from layer_crosscheck.properties.engine.explore import run_cell
 from layer_crosscheck.properties.engine.matrix import Cell, cells
-from layer_crosscheck.properties.frontends.report import render_failure
+from layer_crosscheck.properties.frontends.failure import cell_failure
 from tests.helpers import installed
 
 
@@ -19,4 +19,4 @@ from tests.helpers import installed
 def test_property(cell: Cell) -> None:
     result = run_cell(cell)
     if not result.ok:
-        raise AssertionError(render_failure(result)) from result.exception
+        raise cell_failure(result) from result.exception

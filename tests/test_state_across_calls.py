@@ -9,12 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from layer_crosscheck.impl import Dropout
+from layer_crosscheck.impl import BatchNormalization, Dropout
 from layer_crosscheck.properties import get_spec, property_named
 from layer_crosscheck.properties.engine.explore import Options, run_cell
 from layer_crosscheck.properties.engine.matrix import Cell
 from layer_crosscheck.properties.frontends.loader import load_target
-from tests.zoo import broken as B
+from tests.zoo import broken_state as B
+from tests.zoo import correct as C
 
 BOOK_DROPOUT = load_target(f"{Path(__file__).parent / 'zoo' / 'textbook_cnn.py'}:Dropout")
 #: a learner's inverted dropout (not impl's own, which the specs build with their layer_kwargs)
@@ -57,3 +58,30 @@ def test_eval_mode_is_a_column_of_the_specs_with_a_test_mode_only() -> None:
     with_eval = {n for n in ("dropout", "dropout_book", "batch_norm") if get_spec(n).eval_mode is not None}
     assert with_eval == {"dropout", "dropout_book", "batch_norm"}
     assert property_named("eval_mode").applies(get_spec("relu")) == "the spec has no test mode of its own"
+
+
+def _running_cell(reference: str = "torch") -> Cell:
+    pytest.importorskip(reference)
+    return Cell(get_spec("batch_norm"), property_named("running_stats"), reference, np.float64)
+
+
+@pytest.mark.parametrize(
+    "layer", [BatchNormalization, C.BatchNormBiasedRunningVar], ids=["unbiased-torch", "biased-np-var"]
+)
+def test_running_statistics_follow_torch_under_the_matching_momentum(layer: type) -> None:
+    """torch's unbiased running variance (impl's) and the biased one (the book's, CS231n's) both pass."""
+    result = run_cell(_running_cell(), layer, Options(25, seed=0, shrink_seconds=0, fp="record"))
+    assert result.ok, result.message
+
+
+@pytest.mark.parametrize(
+    ("layer", "says"),
+    [
+        (B.BatchNormTorchMomentum, "running_mean after"),  # 1 - m where m belongs
+        (B.BatchNormBatchStatsAtTest, "test-mode output after"),
+    ],
+    ids=["swapped-momentum", "batch-statistics-at-test"],
+)
+def test_running_statistics_bugs_are_rejected_by_name(layer: type, says: str) -> None:
+    result = run_cell(_running_cell(), layer, Options(25, seed=0, shrink_seconds=0, fp="record"))
+    assert not result.ok and says in result.message, result.message

@@ -7,18 +7,21 @@ conformance matrix can show them. A disagreement raises :class:`~properties.engi
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from layer_crosscheck.properties.engine import strategies
+from layer_crosscheck.properties.engine import outputs, strategies
 from layer_crosscheck.properties.engine.compare import Errors, Mismatch, compare
 from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.optimizer import check_optimizer
+from layer_crosscheck.properties.engine.scales import derived_grad_scales, derived_value_scale
+from layer_crosscheck.properties.engine.sequence import SequenceSpec, check_stateful
 from layer_crosscheck.properties.engine.spec import Arrays, Draw, LayerSpec, Sizes
 from layer_crosscheck.properties.engine.tolerances import exact_rtol, fd_roundoff, fd_rtol
 from layer_crosscheck.reference import get_reference
@@ -124,7 +127,11 @@ def check_forward(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -
     want = ref.value(*spec.bind(ref.name, arrays))
     rtol = exact_rtol(dtype, spec.cond(arrays))
     scale = _value_scale(spec, arrays, want)
-    return compare(out, want, rtol, scale=scale, what=f"{spec.name} forward vs {ref.name}", dtype=dtype)
+    errors = Errors()
+    for name, got_part, want_part in outputs.pairs(spec, out, want):
+        what = f"{spec.name} forward{name} vs {ref.name}"
+        errors |= compare(got_part, want_part, rtol, scale=scale, what=what, dtype=dtype)
+    return errors
 
 
 def check_vjp(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
@@ -164,9 +171,9 @@ def _compare_gradients(
 
 def _grad_scales(spec: LayerSpec, arrays: Arrays, dout: np.ndarray) -> dict[str, float]:
     """``spec.grad_scale`` per gradient: one number for all of them, or a mapping by name (0 where
-    it names none); empty when the spec declares none."""
+    it names none), derived from its math (``derive_scales``); empty when the spec declares none."""
     if spec.grad_scale is None:
-        return {}
+        return derived_grad_scales(spec, arrays, dout) if spec.derive_scales else {}
     s = spec.grad_scale(arrays, dout)
     if isinstance(s, Mapping):
         return {n: float(s.get(n, 0.0)) for n in spec.wrt}
@@ -184,17 +191,26 @@ def gradient_scale(spec: LayerSpec, arrays: Arrays, dout: np.ndarray, want: np.n
 def _value_scale(spec: LayerSpec, arrays: Arrays, want: np.ndarray) -> float | None:
     """What forward errors are judged against: ``compare``'s default (the largest finite reference
     entry), or at least the size of the terms the value is made of when the spec declares it."""
-    if spec.value_scale is None:
+    terms = _declared_value_scale(spec, arrays)
+    if terms is None:
         return None
     w = np.abs(np.asarray(want, dtype=np.float64))
-    return max(float(np.max(w[np.isfinite(w)], initial=0.0)), spec.value_scale(arrays))
+    return max(float(np.max(w[np.isfinite(w)], initial=0.0)), terms)
+
+
+def _declared_value_scale(spec: LayerSpec, arrays: Arrays) -> float | None:
+    """``spec.value_scale``, or the one derived from its math (``derive_scales``), or None."""
+    if spec.value_scale is not None:
+        return spec.value_scale(arrays)
+    return derived_value_scale(spec, arrays) if spec.derive_scales else None
 
 
 def _roundoff_size(spec: LayerSpec, arrays: Arrays, out: np.ndarray) -> np.ndarray:
     """How large the output's rounding is, elementwise, for the round-off of a finite difference:
     ``|out|``, or the size of its terms (``value_scale``) where that is larger."""
     size = np.abs(out.astype(np.float64))
-    return np.maximum(size, spec.value_scale(arrays)) if spec.value_scale else size
+    terms = _declared_value_scale(spec, arrays)
+    return size if terms is None else np.maximum(size, terms)
 
 
 def _kink_masks(spec: LayerSpec, arrays: Arrays, step: float) -> Arrays:
@@ -220,17 +236,20 @@ def _leave_out_kinks(spec: LayerSpec, arrays: Arrays, ref_name: str, got: Arrays
                 side[n][..., m] = np.nan
 
 
-def _check_conventions(spec: LayerSpec, arrays: Arrays, got: Arrays) -> None:
-    """At a kink the layer must give exactly the gradient its declared convention prescribes."""
+def _check_conventions(spec: LayerSpec, arrays: Arrays, got: Arrays, dout: np.ndarray) -> None:
+    """At a kink the layer must give the gradient its declared convention prescribes: exactly a
+    number, or a function of ``dout`` to within an ulp of the dtype (``alpha * dout`` rounds once)."""
     if spec.at_kinks is None:
         return
     for n, (mask, value) in spec.at_kinks(arrays).items():
-        wrong = mask & (got[n] != value)
+        want = np.broadcast_to(value(dout) if callable(value) else value, got[n].shape)
+        ulp = np.finfo(got[n].dtype).eps if callable(value) and got[n].dtype.kind == "f" else 0.0
+        wrong = mask & ~(np.abs(got[n] - want) <= ulp * np.abs(want))
         if wrong.any():
             i = tuple(int(j) for j in np.argwhere(wrong)[0])
             raise Mismatch(
                 f"{spec.name} d{n} at a kink {i}: got {float(got[n][i])!r}, but the declared convention "
-                f"({spec.convention}) gives {value!r}"
+                f"({spec.convention}) gives {float(want[i])!r}"
             )
 
 
@@ -245,7 +264,7 @@ def check_fd(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Err
     arrays, layer, out = _draw_and_run(spec, cls, ref, draw, dtype)
     dout = draw_dout(spec, draw, dtype, out.shape)
     got = driver_for(spec).backward(layer, dout, arrays)
-    _check_conventions(spec, arrays, got)
+    _check_conventions(spec, arrays, got, dout)
     masks = _kink_masks(spec, arrays, ref.step(dtype))
     drawn = {n: draw(strategies.direction(arrays[n].dtype, arrays[n].shape)) for n in spec.wrt}
     directions = {n: np.where(masks[n], 0, u).astype(u.dtype) for n, u in drawn.items()}
@@ -256,9 +275,9 @@ def check_fd(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Err
     terms = [got[n].astype(np.float64) * d.delta[n] for n in spec.wrt]
     analytic = float(sum(t.sum() for t in terms))
     scale = float(sum(np.abs(t).sum() for t in terms) + np.abs(v * d.difference).sum())
-    if spec.grad_scale:  # a gradient smaller than its terms still carries their rounding
+    if spec.grad_scale or spec.derive_scales:  # a gradient smaller than its terms carries their rounding
         scales = _grad_scales(spec, arrays, dout)
-        scale = max(scale, sum(scales[n] * float(np.abs(d.delta[n]).sum()) for n in spec.wrt))
+        scale = max(scale, sum(scales.get(n, 0.0) * float(np.abs(d.delta[n]).sum()) for n in spec.wrt))
     assume(scale > 0)
     rtol = fd_rtol(dtype, spec.cond(arrays))
     atol = fd_roundoff(dtype, v, _roundoff_size(spec, arrays, out))
@@ -349,7 +368,9 @@ def check_no_mutation(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: An
 
 
 def check_state(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
-    """Forward twice then backward uses the latest forward; backward twice gives the same result."""
+    """Forward twice then backward uses the latest forward; backward twice gives the same result;
+    two live instances keep their own state (a mask kept on the class, not the instance, passes
+    every single-instance check and breaks the first of two ReLUs in one network)."""
     first, sizes = draw_case(spec, draw, dtype, fixed_shapes=_fixed_shapes(ref))
     second, _ = draw_case(spec, draw, dtype, sizes)
     latest = {**first, **{i: second[i] for i in spec.inputs}}
@@ -370,6 +391,31 @@ def check_state(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> 
         what = f"{spec.name} d{n}"
         errors |= compare(got[n], fresh[n], rtol, dtype=dtype, what=f"{what} after two forwards vs one")
         errors |= compare(again[n], got[n], rtol, dtype=dtype, what=f"{what}: second backward vs first")
+    return errors | _two_instances(spec, cls, first, latest, dout, fresh, dtype)
+
+
+def _two_instances(
+    spec: LayerSpec, cls: Any, first: Arrays, latest: Arrays, dout: np.ndarray, alone: Arrays, dtype: Any
+) -> Errors:
+    """Two instances, forward on ``first`` then (the second) on ``latest``, then backward both: each
+    must give what a single instance gives (``alone``: the one on ``latest``)."""
+    drv = driver_for(spec)
+    one, other = drv.build(cls, first, dtype), drv.build(cls, latest, dtype)
+    drv.forward(one, first)
+    drv.forward(other, latest)
+    got_one = drv.backward(one, dout, first)
+    got_other = drv.backward(other, dout, latest)
+    single = drv.build(cls, first, dtype)
+    drv.forward(single, first)
+    alone_one = drv.backward(single, dout, first)
+    shared = "(state kept on the class is shared by every instance)"
+    errors = Errors()
+    for n in spec.wrt:
+        rtol = exact_rtol(dtype, spec.cond(first))
+        what = f"{spec.name} d{n} of an instance after another instance's forward vs alone {shared}"
+        errors |= compare(got_one[n], alone_one[n], rtol, dtype=dtype, what=what)
+        what = f"{spec.name} d{n} of the second of two live instances vs alone {shared}"
+        errors |= compare(got_other[n], alone[n], rtol, dtype=dtype, what=what)
     return errors
 
 
@@ -467,7 +513,60 @@ def check_eval_mode(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any)
     normalizes by the running statistics. Settings the two specs share (eps) follow this one's."""
     assert spec.eval_mode is not None
     shared = {k: v for k, v in spec.settings.items() if k in spec.eval_mode.settings}
-    return check_forward(spec.eval_mode.with_settings(shared), cls, ref, draw, dtype)
+    # on this spec's shape sets: those the class runs on, when the check restricted them
+    test = replace(spec.eval_mode.with_settings(shared), shapes=spec.shapes)
+    return check_forward(test, cls, ref, draw, dtype)
+
+
+def check_running_stats(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
+    """After one to three training forwards from drawn running statistics, the class's statistics
+    equal the framework's own update (the book's ``running = m*running + (1-m)*batch`` is torch's
+    momentum ``1 - m``), and a test-mode forward normalizes by them. The reference gives one row
+    per accepted convention (``RunningStats``); the class passes if it agrees with any of them."""
+    run, test = spec.running, spec.eval_mode
+    assert run is not None and test is not None
+    arrays, sizes = draw_case(spec, draw, dtype)
+    start, _ = draw_case(test, draw, dtype, sizes)
+    more = draw(st.integers(0, 2))
+    batches = [arrays["x"], *(draw_case(spec, draw, dtype, sizes)[0]["x"] for _ in range(more))]
+    m = draw(st.sampled_from(run.momenta))
+    case = {**arrays, **{k: start[k] for k in test.init_arrays}, "momentum": np.asarray(m)}
+    _note(draw, arrays={**case, "xs": np.stack(batches)})
+    train = driver_for(replace(spec, init_arrays=test.init_arrays, hyper=(*spec.hyper, "momentum")))
+    layer = train.build(cls, case, dtype)
+    for x in batches:
+        train.forward(layer, {**case, "x": x})
+    missing = [a for a in run.attributes if getattr(layer, a, None) is None]
+    if missing:
+        raise Mismatch(f"{type(layer).__name__} has no {', '.join(missing)} after training forwards")
+    got = [np.asarray(getattr(layer, a)) for a in run.attributes]
+    got.append(driver_for(test).forward(layer, {**case, "x": batches[-1]}))
+    eps = float(np.asarray(arrays.get("eps", test.settings.get("eps", 0.0))))
+    given = {k: v for k, v in case.items() if k not in ("x", "momentum", "eps")}
+    rows = ref.value(functools.partial(run.torch, momentum=m, eps=eps), {**given, "xs": np.stack(batches)})
+    rtol = exact_rtol(dtype, spec.cond(arrays))
+    biggest = float(np.max(np.abs(np.stack(batches)), initial=0.0))
+    names = (*run.attributes, "test-mode output")
+    tried: list[Mismatch] = []
+    for convention, want in zip(run.conventions, np.atleast_2d(rows), strict=True):
+        errors, at = Errors(), 0
+        try:
+            for i, (name, value) in enumerate(zip(names, got, strict=True)):
+                expected = want[at : at + value.size].reshape(value.shape)
+                at += value.size
+                if i < len(run.attributes):  # means and variances of the batches: terms up to |x|, x**2
+                    scale = max(float(np.max(np.abs(expected), initial=0.0)), biggest, biggest**2)
+                else:
+                    scale = _value_scale(test, {**case, "x": batches[-1]}, expected) or 0.0
+                what = (
+                    f"{spec.name} {name} after {len(batches)} training forward(s), momentum {m}, "
+                    f"vs {ref.name} ({convention})"
+                )
+                errors |= compare(value, expected, rtol, scale=scale or None, dtype=dtype, what=what)
+            return errors
+        except Mismatch as exc:
+            tried.append(exc)
+    raise tried[0]
 
 
 def _same_memory(a: Any, b: Any) -> bool:
@@ -486,12 +585,12 @@ def check_aliasing(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) 
     store = getattr(layer, "grads", None)
     held = list(store) if isinstance(store, list) else None
     dout = draw_dout(spec, draw, dtype, out.shape)
-    returned = drv._call(layer, "backward", [dout], {})
+    returned = drv._call(layer, "backward", outputs.split(spec, dout), {})
     wanted = [i for i in spec.inputs if i not in spec.constants]
     values = returned if isinstance(returned, (tuple, list)) else (returned,)
     grads = dict(zip(wanted, values, strict=False))
     for n, g in grads.items():
-        if _same_memory(g, dout):
+        if _same_memory(g, dout):  # a view of one output's slice of dout shares dout's memory
             raise Mismatch(
                 f"{name}.backward returns dout itself (or a view of it) as d{n}: a layer downstream "
                 f"that works in place would change it; return a new array (dout * 1, dout.copy())"
@@ -542,6 +641,10 @@ class Property:
             return None if spec.kind == "optimizer" else "not an optimizer (no update(params, grads))"
         if self.name == "eval_mode" and spec.eval_mode is None:
             return "the spec has no test mode of its own"
+        if self.name == "stateful":
+            return None if isinstance(spec, SequenceSpec) else "not a stateful sequence layer"
+        if self.name == "running_stats" and (spec.running is None or spec.eval_mode is None):
+            return "the layer keeps no running statistics"
         if self.name not in ("forward", "agreement") and not spec.backward:
             return "the convention has no backward in this mode"
         if spec.kind == "optimizer":
@@ -568,7 +671,7 @@ PROPERTIES: tuple[Property, ...] = (
     ),
     Property("linearity", "backward is linear in the upstream gradient", (), check_linearity),
     Property("no_mutation", "inputs, parameters and dout are left untouched", (), check_no_mutation),
-    Property("state", "latest forward wins; backward twice agrees", (), check_state),
+    Property("state", "latest forward wins; backward twice agrees; own state per instance", (), check_state),
     Property("batch", "rows of a batch are independent", (), check_batch),
     Property(
         "aliasing", "grads[i] written in place; gradients are neither dout nor each other", (), check_aliasing
@@ -590,10 +693,24 @@ PROPERTIES: tuple[Property, ...] = (
         listed_when_na=False,
     ),
     Property(
+        "running_stats",
+        "running statistics after training forwards vs the framework's update, then test mode",
+        ("torch",),
+        check_running_stats,
+        listed_when_na=False,
+    ),
+    Property(
         "optimizer",
         "update(params, grads) step by step vs the framework's optimizer",
         ("torch", "jax"),
         check_optimizer,
+        listed_when_na=False,
+    ),
+    Property(
+        "stateful",
+        "stateful blocks join; truncated BPTT, dh, reset_state; stateful=False forgets",
+        ("torch", "jax"),
+        check_stateful,
         listed_when_na=False,
     ),
 )

@@ -25,13 +25,20 @@ class Mismatch(AssertionError):
 
 @dataclass(frozen=True)
 class Errors:
-    """The largest errors of one comparison (what the conformance matrix shows)."""
+    """The largest errors of one comparison. ``max_ratio``, the largest ``|got - ref|`` over what the
+    tolerance allows there, is what the verdict was judged on (at most 1 passes) and what the
+    conformance matrix shows: an absolute error of 1e+290 beside exp(700) says nothing."""
 
     max_abs: float = 0.0
     max_rel: float = 0.0
+    max_ratio: float = 0.0
 
     def __or__(self, other: Errors) -> Errors:
-        return Errors(max(self.max_abs, other.max_abs), max(self.max_rel, other.max_rel))
+        return Errors(
+            max(self.max_abs, other.max_abs),
+            max(self.max_rel, other.max_rel),
+            max(self.max_ratio, other.max_ratio),
+        )
 
 
 #: a relative error is reported only where the reference is at least this fraction of the
@@ -97,7 +104,7 @@ def compare(
     # a reference of zeros has no sizable element: an error it fails on is infinitely relative,
     # one it accepts (round-off next to an exact 0) has no relative size to show
     max_rel = float(rel.max()) if sizable.any() else (np.inf if bad.any() else 0.0)
-    errors = Errors(float(diff.max()), max_rel)
+    errors = Errors(float(diff.max()), max_rel, float((diff / allowed).max()))  # allowed >= floor > 0
     if bad.any():
         i_abs = int(np.argmax(diff))
         i_rel = int(np.argmax(rel))

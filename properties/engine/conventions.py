@@ -6,7 +6,7 @@ draws its own mask and does not scale; the book's batch norm normalizes per flat
 eps 1e-6; an AdaGrad with eps inside the root). ``adapt_to`` checks a class that draws what the
 spec would hand it; when a class fails, ``identify`` tries the spec's ``alternatives`` on a quick
 probe, so the verdict names the convention and the flags under which the class is fully checked,
-instead of a bare mismatch.
+instead of a bare mismatch; it is named only when that full check passes.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from layer_crosscheck.properties.engine.explore import Options, run_cell
 from layer_crosscheck.properties.engine.matrix import Cell
 from layer_crosscheck.properties.engine.registry import get_spec
 from layer_crosscheck.properties.engine.results import Run
+from layer_crosscheck.properties.engine.schedule import run_matrix
+from layer_crosscheck.properties.engine.shapes import probe
 from layer_crosscheck.properties.engine.spec import Alternative, LayerSpec
 from layer_crosscheck.reference import get_reference
 
@@ -69,6 +71,25 @@ def _probe(spec: LayerSpec, cls: Any, reference: str, dtype: Any, seed: int) -> 
     return all(run_cell(cell, cls, options).ok for cell in cells)
 
 
+def _passes_in_full(alt_spec: LayerSpec, cls: Any, run: Run, references: Sequence[str], dtype: Any) -> bool:
+    """The rerun the verdict would advise passes: the class runs on every shape set of
+    ``alt_spec`` and agrees on every cell (a probe of forward alone passes a class whose backward
+    is wrong under every eps)."""
+    if not all(r.ok for r in probe(alt_spec, cls, dtype)):
+        return False
+    again = run_matrix(
+        [alt_spec],
+        cls=cls,
+        references=[r for r in references if r not in run.unavailable],
+        dtypes=[dtype],
+        examples=run.examples,
+        seed=run.seed,
+        shrink_seconds=0.0,
+        fp="record",
+    )
+    return again.ok
+
+
 def identify(
     spec: LayerSpec,
     cls: Any,
@@ -83,8 +104,10 @@ def identify(
     (None: none does, or no autodiff reference that judges the spec is available).
     ``preflight(spec, cls, dtype)`` raises UsageError for an alternative the class cannot be driven by."""
     judges = [r for r in references if r in ("torch", "jax") and spec.missing(r) is None]
+    if run.ok or not (spec.alternatives or spec.settings):
+        return None  # no other convention to name (and no framework imported to find out)
     usable = [r for r in judges if get_reference(r).unavailable() is None]
-    if run.ok or not usable:
+    if not usable:
         return None
     name = getattr(cls, "__name__", repr(cls))
     alternatives = spec.alternatives
@@ -94,8 +117,12 @@ def identify(
     # forward agreed, and every failure was the class raising (never a wrong number)
     forward_ok = all(r.ok for r in run.results if r.prop == "forward")
     only_raised = forward_ok and all(r.status == "error" for r in run.failures)
+    # an alternative is told apart by the probed property's values: where they agreed with the
+    # spec's, it cannot explain the failure, so it is not probed
+    probed = "optimizer" if spec.kind == "optimizer" else "forward"
+    values_ok = all(r.ok for r in run.results if r.prop == probed)
     for alt in alternatives:
-        if alt.only_if_raises and not only_raised:
+        if (alt.only_if_raises and not only_raised) or (values_ok and not alt.only_if_raises):
             continue
         try:
             alt_spec, _ = adapt_to(get_spec(alt.spec).with_settings(alt.settings), cls)
@@ -104,7 +131,10 @@ def identify(
             preflight(alt_spec, cls, np.dtype(dtype).type)
         except (UsageError, ValueError):
             continue
-        if _probe(alt_spec, cls, usable[0], np.dtype(dtype).type, seed):
+        if alt_spec.name == spec.name and dict(alt_spec.settings) == dict(spec.settings):
+            continue  # the spec just run: naming it would advise the same command
+        dt = np.dtype(dtype).type
+        if _probe(alt_spec, cls, usable[0], dt, seed) and _passes_in_full(alt_spec, cls, run, references, dt):
             which = _which(spec, alt, alt_spec)
             return f"{name} follows {which}: rerun with crosscheck check {target} {alt.flags()}"
     return None

@@ -7,14 +7,17 @@ the instance has a non-empty one, it is the truth) or in attributes named ``d`` 
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import re
 from typing import Any
 
 import numpy as np
 
+from layer_crosscheck.properties.engine import outputs
 from layer_crosscheck.properties.engine.binding import bind_names, tried
 from layer_crosscheck.properties.engine.errors import InterfaceError
+from layer_crosscheck.properties.engine.sandbox import foreign
 from layer_crosscheck.properties.engine.spec import Arrays, LayerSpec
 
 __all__ = ["BadInterface", "Driver", "driver_for"]
@@ -30,6 +33,24 @@ def _returned(value: Any, owner: Any, method: str, name: str) -> Any:
     if value is None:
         raise BadInterface(f"{type(owner).__name__}.{method} returned None: did you forget `return {name}`?")
     return value
+
+
+def _one_gradient(result: Any, shape: tuple[int, ...], call: str, name: str) -> Any:
+    """A one-input layer's gradient: an array, or a list or tuple that holds it (book 2's ``[dx]``,
+    a two-input habit's ``dx, None``) or is it (``dx.tolist()``); anything else is named as it is."""
+    if not isinstance(result, (tuple, list)):
+        return result
+    with contextlib.suppress(ValueError):  # a ragged sequence has no shape
+        if np.shape(result) == shape:
+            return result
+    first = result[0] if result else None
+    with contextlib.suppress(ValueError):
+        if first is not None and np.shape(first) == shape:
+            return first
+    raise BadInterface(
+        f"{call} returned a {type(result).__name__} of {len(result)} item(s), which neither is nor "
+        f"starts with a gradient for {name} (shape {shape}): return {name}'s gradient as one array"
+    )
 
 
 def _array(value: Any, what: str) -> np.ndarray:
@@ -89,7 +110,8 @@ class Driver:
         except TypeError as exc:
             name = getattr(target if init else type(target), "__name__", repr(target))
             # _call's callers pass exactly these positional arguments
-            names = {"__init__": self.spec.params, "forward": self.positional_names(), "backward": ("dout",)}
+            douts = tuple(f"d{o}" for o in self.spec.outputs) or ("dout",)
+            names = {"__init__": self.spec.params, "forward": self.positional_names(), "backward": douts}
             parts = [*names[method], *(f"{k}=..." for k in kwargs)]
             call = f"{name if init else method}({', '.join(parts)})"
             shown = name if init else f"{name}.{method}"
@@ -98,7 +120,8 @@ class Driver:
                 f"{refused}: the {self.spec.name} spec calls "
                 f"{call}; see `crosscheck list` for the interface each spec drives"
             ) from None
-        return fn(*args, **kwargs)
+        name = getattr(target, "__name__", "?") if init else f"{type(target).__name__}.{method}"
+        return foreign(name, fn, *args, **kwargs)
 
     def slots(self, method: str) -> dict[str, tuple[int, str]]:
         """Where the book puts each keyword of a ``method`` call, for a class that names it
@@ -141,22 +164,31 @@ class Driver:
         args, kwargs = self.call_args(arrays)
         if self.spec.numpy_seed is not None:
             np.random.seed(self.spec.numpy_seed)  # noqa: NPY002 - the global RNG such a class draws from
-        return np.asarray(_returned(self._call(layer, "forward", args, kwargs), layer, "forward", "out"))
+        out = _returned(self._call(layer, "forward", args, kwargs), layer, "forward", "out")
+        if self.spec.outputs:
+            return outputs.stack(self.spec, out, type(layer).__name__, BadInterface)
+        return np.asarray(out)
 
     def backward(self, layer: Any, dout: np.ndarray, arrays: Arrays) -> Arrays:
         name = type(layer).__name__
-        result = self._call(layer, "backward", [dout], {})
+        result = self._call(layer, "backward", outputs.split(self.spec, dout), {})
         wanted = tuple(i for i in self.spec.inputs if i not in self.spec.constants)
         # only parameters differentiated (Embedding): what backward returns is moot, None included
         result = _returned(result, layer, "backward", "dx") if wanted else ()
-        if len(wanted) == 1 and not isinstance(result, (tuple, list)):
-            result = (result,)
+        if len(wanted) == 1:
+            result = (_one_gradient(result, arrays[wanted[0]].shape, f"{name}.backward", wanted[0]),)
         if not isinstance(result, (tuple, list)) or len(result) < len(wanted):
             raise BadInterface(
                 f"{name}.backward returned {type(result).__name__}; expected gradients for {wanted}"
             )
         pairs = zip(wanted, result, strict=False)
         grads = {n: _array(g, f"{name}.backward's gradient for {n}") for n, g in pairs}
+        for n in wanted:
+            if grads[n].shape != np.shape(arrays[n]):
+                raise BadInterface(
+                    f"{name}.backward's gradient for {n} has shape {grads[n].shape}, but {n} has shape "
+                    f"{np.shape(arrays[n])}"
+                )
         grads.update(self.param_grads(layer))
         return grads
 
@@ -202,7 +234,7 @@ class NetDriver(Driver):
         sig = _signature(cls)
         if np.dtype(dtype) != np.float64 and sig is not None and "dtype" in sig.parameters:
             kwargs["dtype"] = dtype
-        net = cls(*args, **kwargs)
+        net = foreign(getattr(cls, "__name__", "?"), cls, *args, **kwargs)
         store = getattr(net, "params", None)
         if not isinstance(store, dict):
             raise BadInterface(f"{type(net).__name__} has no `params` dict")
@@ -219,13 +251,15 @@ class NetDriver(Driver):
 
     def forward(self, layer: Any, arrays: Arrays) -> np.ndarray:
         args, kwargs = self.call_args(arrays)
-        return np.asarray(_returned(layer.loss(*args, **kwargs), layer, "loss", "loss"))
+        loss = foreign(f"{type(layer).__name__}.loss", layer.loss, *args, **kwargs)
+        return np.asarray(_returned(loss, layer, "loss", "loss"))
 
     def backward(self, layer: Any, dout: np.ndarray, arrays: Arrays) -> Arrays:
         if not np.all(dout == 1):
             raise ValueError("a network's gradient(x, t) is only defined for an upstream gradient of 1")
         args, kwargs = self.call_args(arrays)
-        grads = _returned(layer.gradient(*args, **kwargs), layer, "gradient", "grads")
+        grads = foreign(f"{type(layer).__name__}.gradient", layer.gradient, *args, **kwargs)
+        grads = _returned(grads, layer, "gradient", "grads")
         name = type(layer).__name__
         missing = [p for p in self.spec.params if p not in grads]
         if missing:

@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import Flaky, Unsatisfiable, UnsatisfiedAssumption
 from hypothesis.reporting import with_reporter
 
+from layer_crosscheck.properties.engine import sandbox
 from layer_crosscheck.properties.engine.checks import draw_case
 from layer_crosscheck.properties.engine.compare import Errors
 from layer_crosscheck.properties.engine.matrix import SELF, Cell
@@ -53,8 +54,9 @@ __all__ = [
 #: as a note), "ignore" (overflow gives inf and NaN, which the comparisons then see)
 FloatingPoint = Literal["raise", "record", "ignore"]
 DEFAULT_EXAMPLES = 25
-#: how long one failing cell may spend shrinking its example before settling for the smallest so far
-SHRINK_SECONDS = 10.0
+#: how long a check may spend shrinking its failures, in all (``schedule.run_cells``; one cell run
+#: alone by ``run_cell`` has it to itself), before settling for the smallest examples so far
+SHRINK_SECONDS = 2.0
 
 _HEALTH = [
     HealthCheck.too_slow,
@@ -144,6 +146,14 @@ def _shrink_deadline(seconds: float | None) -> Iterator[None]:
         engine.MAX_SHRINKING_SECONDS = before  # type: ignore[assignment]
 
 
+def _shrink_no_more() -> None:
+    """Within ``_shrink_deadline``: the shrinking about to start stops at once."""
+    from hypothesis.internal.conjecture import engine
+
+    if isinstance(getattr(engine, "MAX_SHRINKING_SECONDS", None), (int, float)):
+        engine.MAX_SHRINKING_SECONDS = 0
+
+
 @contextlib.contextmanager
 def _floating_point(fp: FloatingPoint, seen: list[str]) -> Iterator[None]:
     """NumPy's floating-point policy while a property runs (see ``FloatingPoint``)."""
@@ -190,8 +200,10 @@ def explore(
             errors = body(draws)
         except UnsatisfiedAssumption:
             raise
-        except Exception:
+        except Exception as exc:
             failed.append(draws)  # the last failing call is Hypothesis's replay of the shrunk example
+            if shrink_seconds and isinstance(exc, sandbox.WHATEVER_THE_INPUT):
+                _shrink_no_more()  # a hang or an exit: no smaller example says more
             raise
         if not failed:  # the generation phase; shrinking runs are not counted
             outcome.examples += 1
@@ -211,8 +223,10 @@ def explore(
         overrides["max_examples"] = examples
     if derandomize is not None:
         overrides["derandomize"] = derandomize
-    if seed is not None:
-        overrides["database"] = None  # a given seed means exactly these draws, nothing saved before
+    if seed is not None or sandbox.active():
+        # a given seed means exactly these draws, nothing saved before; a check of somebody's
+        # class leaves no database behind where they work
+        overrides["database"] = None
     if shrink_seconds == 0:
         overrides["phases"] = [p for p in base.phases if p is not Phase.shrink]
     if replay is not None:  # one run on the recorded values; Hypothesis is there for ``assume``
@@ -267,8 +281,15 @@ def describe(exc: BaseException, status: Status) -> str:
     if status != "error" and isinstance(exc, AssertionError):
         return text
     text = f"{type(exc).__name__}: {text}"
+    if sandbox.harness_crash(exc):
+        why = "a bug in crosscheck, or a value from the class it did not expect: please report it"
+        text = f"crosscheck's own code raised, not the class ({why}): {text}"
     numpy_dir = str(Path(np.__file__).parent)
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(numpy_dir)]
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if not f.filename.startswith(numpy_dir) and f.filename != sandbox.__file__  # its time limit
+    ]
     if not frames:
         return text
     path = Path(frames[-1].filename)

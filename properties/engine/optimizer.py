@@ -13,6 +13,7 @@ import numpy as np
 
 from layer_crosscheck.properties.engine.compare import Errors, Mismatch, compare
 from layer_crosscheck.properties.engine.drivers import Driver, takes_keyword
+from layer_crosscheck.properties.engine.sandbox import foreign
 from layer_crosscheck.properties.engine.spec import Arrays, Draw, LayerSpec
 from layer_crosscheck.properties.engine.tolerances import exact_rtol
 
@@ -67,7 +68,7 @@ class OptimizerDriver(Driver):
         """The hyper-parameters by keyword; a setting (eps) only if the constructor takes it: the
         book's AdaGrad and Adam hard-code their eps, which the setting then describes."""
         settings = {k: v for k, v in self.spec.settings.items() if takes_keyword(cls, k, unknown=False)}
-        return cls(**self.init_kwargs(arrays), **settings)
+        return foreign(getattr(cls, "__name__", "?"), cls, **self.init_kwargs(arrays), **settings)
 
     def trajectory(self, cls: Any, arrays: Arrays, dtype: Any) -> list[Arrays]:
         """The parameters after each step of a fresh instance, on dicts or, for a class that
@@ -104,7 +105,7 @@ class OptimizerDriver(Driver):
             grads = pack([np.array(arrays[f"{n}{GRAD_MARK}{t}"], dtype=dtype, copy=True) for n in names])
             before = [grads[k].copy() for k in keys]
             try:
-                returned = optimizer.update(params, grads)
+                returned = foreign(f"{name}.update", optimizer.update, params, grads)
             except Exception as exc:
                 if first_raises and t == 1:
                     raise _FirstUpdateRaised(exc) from exc

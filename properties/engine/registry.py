@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 
 from layer_crosscheck.properties.engine.spec import LayerSpec
 
-__all__ = ["SPECS", "get_spec", "register", "unregister"]
+__all__ = ["ALIASES", "SPECS", "get_spec", "normalised", "register", "spec_for_name", "unregister"]
 
 _registered: dict[str, LayerSpec] = {}
 
@@ -61,3 +61,49 @@ def get_spec(name: str) -> LayerSpec:
         return SPECS[name]
     except KeyError:
         raise KeyError(f"unknown spec {name!r}; registered: {', '.join(sorted(SPECS))}") from None
+
+
+#: other class names for a registered spec's layer, as learners and frameworks name it (whole-file
+#: mode matches them like the layer's own class name): one table, so a spec's variants made with
+#: ``replace`` (``batch_norm_eval``) inherit none
+ALIASES: Mapping[str, str] = {
+    "Mul": "mul",
+    "Multiply": "mul",
+    "Add": "add",
+    "Linear": "affine",
+    "Dense": "affine",
+    "FullyConnected": "affine",
+    "SoftmaxLoss": "softmax_with_loss",
+    "SoftmaxCrossEntropy": "softmax_with_loss",
+    "Conv": "convolution",
+    "Conv2d": "convolution",
+    "Convolution2D": "convolution",
+    "MaxPooling": "pooling",
+    "MaxPool": "pooling",
+    "MaxPool2d": "pooling",
+    "Pool": "pooling",
+    "BatchNorm": "batch_norm",
+    "BatchNorm1d": "batch_norm",
+    "BatchNorm2d": "batch_norm",
+    "SigmoidLoss": "sigmoid_with_loss",
+    "Adam": "adam",  # the book's Adam (impl's class of that name is torch's convention, adam_torch)
+}
+
+
+def normalised(name: str) -> str:
+    """A class name as whole-file mode compares it: ``ReLU``, ``relu`` and ``Re_lu`` are one name."""
+    return name.replace("_", "").lower()
+
+
+def spec_for_name(name: str) -> LayerSpec | None:
+    """The spec a class called ``name`` is checked against when a whole file is: the one
+    ``ALIASES`` names, else, of the specs whose layer class has that name, the one named like the
+    class, or the one with the shortest name: a layer's base spec, which its variants' names extend
+    (``dropout``, not ``dropout_eval`` or ``dropout_book``); None if none."""
+    key = normalised(name)
+    alias = next((spec for a, spec in ALIASES.items() if normalised(a) == key), None)
+    if alias is not None:
+        return get_spec(alias)
+    named = [s for s in SPECS.values() if normalised(getattr(s.layer, "__name__", "")) == key]
+    same = [s for s in named if normalised(s.name) == key]  # SoftmaxWithLoss: softmax_with_loss
+    return same[0] if same else min(named, key=lambda s: len(s.name), default=None)

@@ -53,6 +53,10 @@ class CellResult:
     def id(self) -> str:
         return f"{self.spec}-{self.prop}-{self.reference}-{self.dtype}"
 
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.spec, self.prop, self.reference, self.dtype)
+
     def __getstate__(self) -> dict[str, Any]:
         # exceptions carry tracebacks and frames: a worker sends the message, not the exception
         return {**self.__dict__, "exception": None}
@@ -99,6 +103,15 @@ class Run:
     notes: list[str] = field(default_factory=list)
     #: hint lines for known textbook mistakes (``crosscheck check``; properties/frontends/hints.py)
     hints: list[str] = field(default_factory=list)
+    #: the kind of finding (properties/engine/kinds.py): "agrees", "disagrees" (in the ordinary
+    #: range), "fragile" (at extreme inputs only) or "convention" (at kinks or ties only)
+    kind: str = "agrees"
+    #: the method at fault in a failed ``check`` ("backward"; a network's "gradient")
+    fault: str | None = None
+    #: what the kind rests on, for the verdict ("|values| <= 100")
+    kind_why: str = ""
+    #: ``check --ordinary``: every magnitude drawn within the ordinary range
+    ordinary: bool = False
 
     @property
     def ok(self) -> bool:

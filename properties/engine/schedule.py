@@ -6,9 +6,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 import random
+import signal
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -28,7 +30,7 @@ from layer_crosscheck.properties.engine.results import CellResult, Run
 from layer_crosscheck.properties.engine.spec import LayerSpec
 from layer_crosscheck.reference import REFERENCE_NAMES, get_reference
 
-__all__ = ["default_jobs", "new_seed", "resolve_dtypes", "resolve_references", "run_matrix"]
+__all__ = ["default_jobs", "new_seed", "resolve_dtypes", "resolve_references", "run_cells", "run_matrix"]
 
 
 def new_seed() -> int:
@@ -42,14 +44,18 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def resolve_references(requested: Sequence[str] | None) -> tuple[tuple[str, ...], dict[str, str]]:
+def resolve_references(
+    requested: Sequence[str] | None, elsewhere: Iterable[str] = ()
+) -> tuple[tuple[str, ...], dict[str, str]]:
     """The references to run and why any cannot; asking by name for one that cannot run is an error
-    (a run that silently left it out would look like a pass)."""
+    (a run that silently left it out would look like a pass). Those ``elsewhere`` (run in another
+    process) are not imported here to find out."""
     names = tuple(requested) if requested else REFERENCE_NAMES
     unknown = [n for n in names if n not in REFERENCE_NAMES]
     if unknown:
         raise UsageError(f"unknown reference {unknown[0]!r}; known: {', '.join(REFERENCE_NAMES)}")
-    unavailable = {n: r for n in names if (r := get_reference(n).unavailable()) is not None}
+    here = [n for n in names if n not in set(elsewhere)]
+    unavailable = {n: r for n in here if (r := get_reference(n).unavailable()) is not None}
     if requested and unavailable:
         name, reason = next(iter(unavailable.items()))
         raise UsageError(f"--reference {name}: {reason}")
@@ -83,16 +89,57 @@ def _not_applicable(
     ]
 
 
+def run_cells(
+    work: Sequence[Cell],
+    cls: Any,
+    options: Options,
+    deliver: Callable[[int, CellResult], None] | None = None,
+) -> list[CellResult]:
+    """Run ``work`` with one shrinking budget for all of it (``options.shrink_seconds``).
+
+    Every cell first runs unshrunk, so each failure is found at the cost of a passing cell. Then
+    the failures are shrunk, one after another, within what is left of the budget; a class that
+    raised the same error (type, message, where) in several cells is shrunk in the first of them
+    only, and the others report it with their own first failing example. ``deliver(i, result)``
+    hears of each cell as it is settled."""
+    quick = replace(options, shrink_seconds=0.0)
+    results: list[CellResult] = []
+    failed: list[int] = []
+    for i, cell in enumerate(work):
+        results.append(run_cell(cell, cls, quick))
+        if results[i].ok or options.shrink_seconds == 0:
+            if deliver is not None:
+                deliver(i, results[i])
+        else:
+            failed.append(i)
+    deadline = time.perf_counter() + options.shrink_seconds
+    shrunk: set[str] = set()
+    for i in failed:
+        first = results[i]
+        raised = first.message if first.status == "error" else None
+        left = deadline - time.perf_counter()
+        if raised not in shrunk and left > 0:
+            again = run_cell(work[i], cls, replace(options, shrink_seconds=left))
+            again.seconds += first.seconds
+            if again.status == first.status:  # a flaky failure keeps the example that was seen
+                results[i] = again
+            if raised is not None:
+                shrunk.add(raised)
+        if deliver is not None:
+            deliver(i, results[i])
+    return results
+
+
 def _work(keys: list[tuple[str, str, str, str]], options: Options) -> list[CellResult] | None:
     """In a worker process: run these cells of built-in specs (None: the worker does not know one)."""
-    out = []
+    work = []
     for spec_name, prop, ref, dtype in keys:
         spec = SPECS.get(spec_name)
         if spec is None:
             return None
         dt = next(t for t in spec.dtypes if np.dtype(t).name == dtype)
-        out.append(run_cell(Cell(spec, property_named(prop), ref, dt), None, options))
-    return out
+        work.append(Cell(spec, property_named(prop), ref, dt))
+    return run_cells(work, None, options)
 
 
 def _in_parallel(
@@ -105,20 +152,37 @@ def _in_parallel(
     """Run groups of cells in spawned processes; a group whose spec a fresh process does not have
     (one registered at run time) runs here."""
     ctx = multiprocessing.get_context("spawn")  # never fork a process that may hold torch/jax threads
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_leave_interrupts_to_parent)
     try:
         futures = {pool.submit(_work, [work[i].key for i in g], options): g for g in groups}
         for future in as_completed(futures):
             group = futures[future]
             results = future.result()
             if results is None:
-                results = [run_cell(work[i], None, options) for i in group]
+                results = run_cells([work[i] for i in group], None, options)
             for i, r in zip(group, results, strict=True):
                 deliver(i, r)
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+        _stop(pool)
         raise
     pool.shutdown()
+
+
+def _leave_interrupts_to_parent() -> None:
+    """In a worker: Ctrl-C reaches the whole process group; the parent stops the workers."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop the workers now (Ctrl-C, an error): a running cell is not waited for."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
+    if terminate is not None:
+        terminate()
+        return
+    # before shutdown, which forgets them; a private attribute up to Python 3.13
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def run_matrix(
@@ -133,15 +197,22 @@ def run_matrix(
     shrink_seconds: float = SHRINK_SECONDS,
     fp: FloatingPoint = "raise",
     progress: Callable[[int, int, CellResult], None] | None = None,
+    away: Callable[[], tuple[str | None, list[CellResult]] | None] | None = None,
+    away_reference: str | None = None,
 ) -> Run:
     """Every cell of ``specs`` for the class ``cls`` (else each spec's own layer, and then the
     spec's own torch-vs-jax agreement too). A reference that cannot run gives "skip".
 
-    ``jobs`` > 1 runs the specs' own layers in that many worker processes. ``fp``: NumPy's
+    ``shrink_seconds``: how long the failures of a class (of each worker's group of cells) are shrunk,
+    in all. ``jobs`` > 1 runs the specs' own layers in that many worker processes. ``fp``: NumPy's
     floating-point warnings raise (impl's layers), or are recorded and reported (somebody's class).
+    ``away``: the cells of ``away_reference`` are run by another process, with the same options;
+    ``away()`` waits for its (reason the reference cannot run, or None; results in cell order), or
+    None when that process could not run them: they run here then.
     """
     specs = list(specs)
-    refs, unavailable = resolve_references(references)
+    elsewhere = () if away is None or away_reference is None else (away_reference,)
+    refs, unavailable = resolve_references(references, elsewhere)
     dts = resolve_dtypes(dtypes)
     options = Options(examples, new_seed() if seed is None else seed, shrink_seconds, fp)
     run = Run([], options.seed, examples, refs, tuple(d.name for d in dts), unavailable)
@@ -155,7 +226,10 @@ def run_matrix(
 
     started = time.perf_counter()
     runnable: dict[tuple[str, str], list[int]] = {}
+    far = [i for i, cell in enumerate(work) if cell.reference in elsewhere]
     for i, cell in enumerate(work):
+        if i in far:
+            continue
         reason = cell.unavailable()
         if reason is not None:
             deliver(i, CellResult(*cell.key, "skip", message=reason))
@@ -167,9 +241,20 @@ def run_matrix(
         groups.sort(key=lambda g: work[g[0]].spec.kind != "net")
         _in_parallel(groups, work, options, jobs, deliver)
     else:
-        for group in groups:
-            for i in group:
-                deliver(i, run_cell(work[i], cls, options))
+        indices = [i for group in groups for i in group]
+        run_cells([work[i] for i in indices], cls, options, lambda k, r: deliver(indices[k], r))
+    got = away() if away is not None and far else None
+    if got is not None and got[0] is not None:
+        run.unavailable[work[far[0]].reference] = got[0]
+        got = (None, [CellResult(*work[i].key, "skip", message=got[0]) for i in far])
+    if got is not None and [r.key for r in got[1]] == [work[i].key for i in far]:
+        for i, r in zip(far, got[1], strict=True):
+            deliver(i, r)
+    elif far:  # not run elsewhere after all
+        reason = work[far[0]].unavailable()
+        if reason is not None:
+            run.unavailable[work[far[0]].reference] = reason
+        run_cells([work[i] for i in far], cls, options, lambda k, r: deliver(far[k], r))
     run.results = [results[i] for i in sorted(results)]
     for spec in specs:
         run.results.extend(_not_applicable(spec, refs, dts))

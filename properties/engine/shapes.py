@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from layer_crosscheck.properties.engine import sandbox
 from layer_crosscheck.properties.engine.checks import draw_case, draw_dout
 from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.errors import UsageError
@@ -22,7 +23,7 @@ from layer_crosscheck.properties.engine.optimizer import OptimizerDriver, optimi
 from layer_crosscheck.properties.engine.results import ShapeResult
 from layer_crosscheck.properties.engine.spec import Arrays, LayerSpec
 
-__all__ = ["describe_entry", "probe", "restrict", "select"]
+__all__ = ["describe_entry", "probe", "restrict", "select", "unreached"]
 
 
 def describe_entry(spec: LayerSpec, arrays: Arrays) -> str:
@@ -96,6 +97,8 @@ def probe(
             try:
                 _run_once(spec, cls, dtype, arrays, draw)
             except Exception as exc:  # whatever the class raises on these shapes is the finding
+                if sandbox.harness_crash(exc):  # not the class's: the harness's own crash
+                    raise
                 message = " ".join(describe(exc, "error").split())
                 results.append(ShapeResult(i, label, "raises", message))
             else:
@@ -112,3 +115,20 @@ def restrict(spec: LayerSpec, indices: Sequence[int]) -> LayerSpec:
     if tuple(indices) == tuple(range(len(spec.shapes))):
         return spec
     return dataclasses.replace(spec, shapes=tuple(spec.shapes[i] for i in indices))
+
+
+def unreached(spec: LayerSpec, chosen: Sequence[int], running: Sequence[int]) -> list[str]:
+    """A note per known hazard (``LayerSpec.hazards``) that a chosen entry reaches but none of the
+    entries the class runs on does: checked on those alone, the hazard would go unchecked."""
+    notes = []
+    for hazard, reaches in spec.hazards.items():
+        if any(reaches(spec.shapes[i]) for i in running):
+            continue
+        only = [i for i in chosen if reaches(spec.shapes[i])]
+        if only and running:
+            sets = ",".join(str(i) for i in only)
+            notes.append(
+                f"no shape set it runs on has {hazard}: only shape set(s) {sets}, which it raises on, "
+                f"do: spec {spec.name} is not checked with {hazard} here"
+            )
+    return notes

@@ -16,6 +16,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from layer_crosscheck.properties.engine.binding import calling_forms
+from layer_crosscheck.properties.engine.outputs import stacked_math
 
 __all__ = [
     "Alternative",
@@ -23,6 +24,7 @@ __all__ = [
     "BadInput",
     "Draw",
     "LayerSpec",
+    "RunningStats",
     "Sample",
     "Sizes",
     "per_case",
@@ -113,6 +115,23 @@ class Alternative:
 
 
 @dataclass(frozen=True)
+class RunningStats:
+    """Statistics a layer keeps across training forwards, by attribute (batch norm's running mean
+    and variance; property ``running_stats``). ``torch(T, xs, **case)`` is the framework's own
+    update: those statistics after a training forward of each batch in ``xs``, concatenated, then
+    the test-mode output of the last batch under them, flattened; one such row per accepted
+    convention (``conventions``). The initial statistics are the
+    spec's ``eval_mode`` ``init_arrays``; the book's momentum ``m`` is drawn from ``momenta``
+    (never 0.5, where a swapped ``m`` and ``1 - m`` agree)."""
+
+    attributes: tuple[str, ...]
+    torch: Callable[..., Any]
+    #: the conventions ``torch`` gives a row each, in order (a class agreeing with any one passes)
+    conventions: tuple[str, ...] = ("torch's",)
+    momenta: tuple[float, ...] = (0.9, 0.7)
+
+
+@dataclass(frozen=True)
 class LayerSpec:
     """How to build, feed and judge one layer.
 
@@ -140,9 +159,12 @@ class LayerSpec:
     net_args: Callable[[Arrays], tuple[Any, ...]] | None = None
     #: elements within ``margin`` of a point where the layer is not differentiable
     kinks: Callable[[Arrays, float], dict[str, np.ndarray]] | None = None
-    #: the gradient the layer's convention prescribes exactly at its kinks: {name: (mask, value)}
-    at_kinks: Callable[[Arrays], dict[str, tuple[np.ndarray, float]]] | None = None
+    #: the gradient the layer's convention prescribes exactly at its kinks: {name: (mask, value)};
+    #: ``value`` a number, or a function of the upstream gradient (leaky ReLU: ``alpha * dout``)
+    at_kinks: Callable[[Arrays], dict[str, tuple[np.ndarray, Any]]] | None = None
     convention: str = ""
+    #: the kinks by name, for a verdict that a class differs only there ("x == 0", "tied maxima")
+    kink_name: str = ""
     #: the references whose gradient exactly at a kink follows ``convention`` (None: all of them);
     #: the others are not compared at the elements ``kinks(arrays, 0.0)`` marks (e.g. max-pooling
     #: ties, where XLA promises no order in which a window's maximum is chosen)
@@ -158,6 +180,9 @@ class LayerSpec:
     grad_scale: Callable[[Arrays, np.ndarray], float | Mapping[str, float]] | None = None
     #: the same for the forward value (``x - mean(x)``)
     value_scale: Callable[[Arrays], float] | None = None
+    #: True: where ``grad_scale`` or ``value_scale`` is None, the engine derives it from the spec's
+    #: own math (componentwise condition numbers by autodiff, ``engine.scales``): no hooks to write
+    derive_scales: bool = False
     #: constructor keywords for the spec's own layer only (impl's switch to this convention, e.g.
     #: ``inverted=False``); never given to a class brought to be checked
     layer_kwargs: Mapping[str, Any] = field(default_factory=dict)
@@ -207,10 +232,21 @@ class LayerSpec:
     #: this spec has its test-mode forward judged against that spec's references too (property
     #: ``eval_mode``), so a dropout that also scales at test time cannot pass on training alone
     eval_mode: LayerSpec | None = None
+    #: the known hazards a shape-set entry may reach, by name (``"overlapping windows"``), each a
+    #: test of its sizes: every hazard needs an entry reaching it alone (tests/test_kinds.py), so
+    #: a class that raises on another hazard (padding) is still checked on it
+    hazards: Mapping[str, Callable[[Sizes], bool]] = field(default_factory=dict)
+    #: statistics kept across training forwards and used in test mode (batch norm's running mean
+    #: and variance), judged against the framework's own update; needs ``eval_mode``
+    running: RunningStats | None = None
     #: sizes drawn by Hypothesis (any rank, any length) instead of taken from ``shapes``, for the
     #: references that compile nothing per shape (torch, finite differences, the layer itself);
     #: JAX compiles once per shape, so its cells keep ``shapes``
     drawn_sizes: Callable[[Draw], Sizes] | None = None
+    #: the names of several outputs of one shape (LSTM: ``("h_next", "c_next")``): forward and the
+    #: math return one array per name, backward takes one upstream gradient per name
+    #: (``engine/outputs.py``); empty: a single output
+    outputs: tuple[str, ...] = ()
 
     def missing(self, reference: str) -> str | None:
         """Why ``reference`` cannot judge this spec here: declined, or a module it needs is not
@@ -229,6 +265,8 @@ class LayerSpec:
         """The spec's function for ``backend`` with this case's hyper-parameters bound as Python
         scalars, and the arrays it is then called with (the case without the hyper-parameters)."""
         fn = {"torch": self.torch, "jax": self.jax}[backend]
+        if self.outputs:
+            fn = stacked_math(backend, fn)
         bound = [k for k in (*self.hyper, *self.settings) if k in arrays]
         if not bound:
             return fn, arrays
@@ -249,6 +287,11 @@ class LayerSpec:
                 values[k] = float(v)
             except (TypeError, ValueError):
                 raise ValueError(f"setting {k}={v!r} of spec {self.name} is not a number") from None
+            # a setting is a constant such as eps: finite, and positive where the spec's own is
+            if not np.isfinite(values[k]) or (self.settings[k] > 0 and not values[k] > 0):
+                domain = "a positive finite number" if self.settings[k] > 0 else "a finite number"
+                default = f"its default: {self.settings[k]:g}"
+                raise ValueError(f"setting {k}={v!r} of spec {self.name} must be {domain} ({default})")
         return replace(self, settings={**self.settings, **values})
 
     def describe(self) -> dict[str, Any]:
@@ -259,6 +302,7 @@ class LayerSpec:
             "summary": self.summary,
             "inputs": list(self.inputs),
             "params": list(self.params),
+            "outputs": list(self.outputs),
             "constants": list(self.constants),
             "shapes": [dict(s) for s in self.shapes],
             "kinks": self.convention or "none (smooth)",

@@ -17,15 +17,27 @@ a small top byte an exact special), and a failure is reported and replayed as th
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-__all__ = ["array", "cotangent", "direction", "labels", "one_hot", "scalar_factor", "shape"]
+__all__ = [
+    "array",
+    "cotangent",
+    "direction",
+    "labels",
+    "one_hot",
+    "ordinary_bound",
+    "ordinary_range",
+    "scalar_factor",
+    "shape",
+]
 
 
 Shape = tuple[int, ...]
@@ -59,6 +71,11 @@ def _words_to_values(
     )
 
 
+#: elements per integer choice: 200 * 64 bits print as 3,854 digits, within Python's 4,300 (and
+#: each choice stays wide: Hypothesis draws a narrower integer as 0 more often)
+_CHUNK = 200
+
+
 @functools.lru_cache(maxsize=1024)
 def _mixture(
     dtype: np.dtype | type, shape: Shape, specials: Sequence[float], moderate: float, extreme: float
@@ -70,10 +87,14 @@ def _mixture(
     flush = float(np.finfo(dt).tiny) ** 0.25
     least = max(flush, 1e-20)
 
-    mask = 2 ** (64 * size) - 1
+    # one integer per chunk of at most _CHUNK elements: Python will not print an int of more than
+    # 4300 digits, and Hypothesis prints every choice it reports (a 225-element array crashed it)
+    chunks = [min(_CHUNK, size - start) for start in range(0, size, _CHUNK)] or [0]
 
-    def to_array(raw: int) -> np.ndarray:
-        words = np.frombuffer((raw & mask).to_bytes(8 * size, "big"), dtype=">u8").astype(np.uint64)
+    def to_array(raws: tuple[int, ...]) -> np.ndarray:
+        pairs = zip(raws, chunks, strict=True)
+        parts = [(raw & (2 ** (64 * n) - 1)).to_bytes(8 * n, "big") for raw, n in pairs]
+        words = np.frombuffer(b"".join(parts), dtype=">u8").astype(np.uint64)
         out = _words_to_values(words, specials, moderate, extreme, least)
         out = np.where(np.abs(out) < flush, 0.0, out)  # keeps signed zeros' sign: -0.0 stays -0.0
         return out.astype(dt).reshape(shape)
@@ -81,7 +102,32 @@ def _mixture(
     # Hypothesis draws an integer range wider than a float (2**1024) uniformly; a narrower one
     # mostly small (its leading words, elements, all 0): so the range is at least _UNIFORM_BITS
     # wide and the array is its low bits (tests/test_default_examples_catch_bugs.py checks the mix)
-    return st.integers(0, 2 ** max(64 * size, _UNIFORM_BITS) - 1).map(to_array)
+    ints = [st.integers(0, 2 ** max(64 * n, _UNIFORM_BITS) - 1) for n in chunks]
+    return st.tuples(*ints).map(to_array)
+
+
+#: the ordinary range of magnitudes, by dtype: a gap of twice the bound between two values keeps
+#: ``exp(-gap)`` far from underflow (float64: exp(-200) = 1e-87; float32: exp(-20) = 2e-9), so a
+#: layer that is right here and wrong only beyond it is fragile, not wrong (``--ordinary``)
+ORDINARY = {8: 1e2, 4: 1e1}
+_ORDINARY_ONLY = contextvars.ContextVar("ordinary_only", default=False)
+
+
+def ordinary_bound(dtype: np.dtype | type) -> float:
+    """The largest magnitude of the ordinary range in ``dtype``."""
+    return ORDINARY.get(np.dtype(dtype).itemsize, ORDINARY[4])
+
+
+@contextlib.contextmanager
+def ordinary_range() -> Iterator[None]:
+    """While active, :func:`array` draws no magnitude beyond :func:`ordinary_bound` (its extremes,
+    specials included, become the bound): the draw of ``--ordinary`` and of telling a fragile
+    class from a wrong one (properties/engine/kinds.py)."""
+    token = _ORDINARY_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _ORDINARY_ONLY.reset(token)
 
 
 def array(
@@ -94,6 +140,8 @@ def array(
 ) -> st.SearchStrategy[np.ndarray]:
     """An array of the mixture (see the module docstring): moderate values, values up to
     ``±extreme``, exact specials and log-uniform magnitudes; ``nonzero``: every 0 becomes 1."""
+    if _ORDINARY_ONLY.get():
+        extreme = min(float(extreme), ordinary_bound(dtype))
     return _array(np.dtype(dtype), tuple(shape), float(extreme), float(moderate), nonzero)
 
 

@@ -3,33 +3,55 @@ recorded failure. The ``crosscheck`` command and the pytest plugin are built on 
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from layer_crosscheck.properties.engine import sandbox
 from layer_crosscheck.properties.engine.chain import chain
 from layer_crosscheck.properties.engine.checks import draw_case, property_named
 from layer_crosscheck.properties.engine.conventions import adapt_to, identify
 from layer_crosscheck.properties.engine.drivers import driver_for
-from layer_crosscheck.properties.engine.errors import InterfaceError, UsageError
+from layer_crosscheck.properties.engine.errors import InterfaceError, UsageError, did_you_mean
 from layer_crosscheck.properties.engine.explore import (
     DEFAULT_EXAMPLES,
     SHRINK_SECONDS,
+    FloatingPoint,
+    Options,
     explore,
     first_example,
 )
+from layer_crosscheck.properties.engine.function_pair import FunctionPair, as_layer, audit
+from layer_crosscheck.properties.engine.kinds import classify, ordinary
 from layer_crosscheck.properties.engine.matrix import SELF, cells
-from layer_crosscheck.properties.engine.registry import get_spec
-from layer_crosscheck.properties.engine.results import CellResult, Run
-from layer_crosscheck.properties.engine.schedule import resolve_dtypes, resolve_references, run_matrix
-from layer_crosscheck.properties.engine.shapes import probe, restrict, select
+from layer_crosscheck.properties.engine.registry import SPECS, get_spec
+from layer_crosscheck.properties.engine.results import CellResult, Run, ShapeResult
+from layer_crosscheck.properties.engine.schedule import (
+    new_seed,
+    resolve_dtypes,
+    resolve_references,
+    run_cells,
+    run_matrix,
+)
+from layer_crosscheck.properties.engine.shapes import probe, restrict, select, unreached
 from layer_crosscheck.properties.engine.spec import LayerSpec
 from layer_crosscheck.properties.frontends.hints import find_hints
-from layer_crosscheck.properties.frontends.loader import commas, load_target, one_line, target_name
-from layer_crosscheck.reference import get_reference
+from layer_crosscheck.properties.frontends.loader import (
+    commas,
+    load_target,
+    one_line,
+    target_name,
+)
+from layer_crosscheck.reference import REFERENCE_NAMES, get_reference
 
-__all__ = ["assert_layer_matches", "check_layer", "preflight", "replay"]
+__all__ = ["assert_layer_matches", "check_layer", "pending_notes", "preflight", "replay"]
+
+#: notes of passing ``assert_layer_matches`` calls (NumPy floating-point warnings the class gave),
+#: until the pytest plugin collects them after each test and shows each once at the end
+pending_notes: list[str] = []
 
 
 def preflight(spec: LayerSpec, cls: Any, dtype: Any = np.float64) -> None:
@@ -104,7 +126,9 @@ def spec_named(spec: str | LayerSpec) -> LayerSpec:
     try:
         return get_spec(spec)
     except KeyError as exc:
-        raise UsageError(str(exc.args[0])) from None
+        close = did_you_mean(spec, SPECS)  # the close name first, not after forty others
+        message = f"unknown spec {spec!r}{close} (see crosscheck list)" if close else exc.args[0]
+        raise UsageError(message) from None
 
 
 def _expect_judges(spec: LayerSpec, refs: Sequence[str], dtypes: Sequence[Any]) -> None:
@@ -122,6 +146,107 @@ def _expect_judges(spec: LayerSpec, refs: Sequence[str], dtypes: Sequence[Any]) 
     )
 
 
+@dataclass
+class _Prepared:
+    """What a check judges: the class, the spec asked for and the one it is checked with (adapted to
+    its interface), the shape sets tried and the spec restricted to those the class runs on."""
+
+    cls: Any
+    asked: LayerSpec
+    spec: LayerSpec
+    note: str | None
+    chosen: tuple[int, ...]
+    per_shape: list[ShapeResult]
+    running: list[int]
+    judged: LayerSpec
+    dtypes: tuple[np.dtype[Any], ...]
+    references: tuple[str, ...]
+    pair_notes: list[str] = field(default_factory=list)
+
+
+def _prepare(
+    layer: Any,
+    spec: str | LayerSpec,
+    settings: Mapping[str, Any] | None,
+    references: Sequence[str] | None,
+    dtypes: Sequence[Any],
+    shapes: Sequence[int] | None,
+    elsewhere: Sequence[str] = (),
+    ordinary_only: bool = False,
+) -> _Prepared:
+    # the target first: a missing file or class is reported before any reference is resolved
+    cls = load_layer(layer)
+    s = spec_named(spec)
+    if settings:
+        try:
+            s = s.with_settings(settings)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    pair_notes: list[str] = []
+    if isinstance(cls, FunctionPair):  # CS231n's f_forward/f_backward, driven as a layer
+        cls, s, pair_notes = as_layer(cls, s)
+    refs, _ = resolve_references(references, elsewhere)
+    dts = resolve_dtypes(dtypes)
+    missing = [d.name for d in dts if d not in {np.dtype(t) for t in s.dtypes}]
+    if missing:
+        raise UsageError(f"spec {s.name} is not defined for {missing[0]}")
+    _expect_judges(s, refs, dts)
+    asked = s
+    s, note = adapt_to(s, cls)
+    chosen = select(s, shapes)
+    per_shape = probe(s, cls, dts[0].type, chosen)
+    running = [r.index for r in per_shape if r.status == "runs"]
+    # judged on the entries the class runs on; if it runs on none, on all chosen (every cell shows why)
+    judged = restrict(s, running or chosen)
+    if ordinary_only:
+        judged = ordinary(judged)
+    preflight(judged, cls, dts[0].type)
+    return _Prepared(cls, asked, s, note, chosen, per_shape, running, judged, dts, refs, pair_notes)
+
+
+def _cells_elsewhere(
+    reference: str,
+    layer: Any,
+    spec: str,
+    settings: Any,
+    dtypes: Any,
+    shapes: Any,
+    options: Options,
+    call_timeout: float | None,
+    ordinary_only: bool,
+) -> tuple[str | None, list[CellResult]] | None:
+    """In a spawned process: the cells of ``reference`` of a check, prepared as ``check_layer``
+    prepares them (the class loaded from its target, its calls guarded alike), with the same
+    options; or the reason the reference cannot run; None if the check cannot be prepared (it then
+    raises in its own process)."""
+    reason = get_reference(reference).unavailable()  # the framework's import, first and apart
+    if reason is not None:
+        return reason, []
+    others = tuple(n for n in REFERENCE_NAMES if n != reference)  # not imported here: not run here
+    with sandbox.isolated(call_timeout):
+        try:
+            p = _prepare(layer, spec, settings, None, dtypes, shapes, others, ordinary_only)
+        except UsageError:
+            return None
+        work = cells([p.judged], REFERENCE_NAMES, p.dtypes, for_class=True)
+        return None, run_cells([c for c in work if c.reference == reference], p.cls, options)
+
+
+def _two_processes(layer: Any, spec: Any, references: Sequence[str] | None, jobs: int) -> bool:
+    """Whether the JAX cells run in a second process, beside this one (torch, finite differences,
+    the class's own properties): both references by default, a target the second process can
+    load (``file.py:Class`` or ``module:Class``), a registered spec, and a second CPU."""
+    target = layer if isinstance(layer, (list, tuple)) else [layer]
+    return (
+        jobs > 1
+        and references is None
+        and isinstance(spec, str)
+        and all(isinstance(t, str) for t in target)
+        and {"torch", "jax"} <= set(REFERENCE_NAMES)
+    )
+
+
+@sandbox.isolating
 def check_layer(
     layer: Any,
     spec: str | LayerSpec,
@@ -135,6 +260,9 @@ def check_layer(
     progress: Callable[[int, int, CellResult], None] | None = None,
     shapes: Sequence[int] | None = None,
     settings: Mapping[str, Any] | None = None,
+    call_timeout: float | None = sandbox.DEFAULT_CALL_TIMEOUT,
+    ordinary_only: bool = False,
+    jobs: int = 1,
 ) -> Run:
     """Every property of ``spec`` for somebody's class ``layer``: a class, a ``file.py:Class`` /
     ``module:Class`` target, or a chain of them (``[Softmax, CrossEntropyError]``: forward in order,
@@ -146,50 +274,98 @@ def check_layer(
     NumPy floating-point warnings from the class are reported and its values judged
     (``1/(1+np.exp(-x))`` overflows at x = -710 and is still right); ``strict_fp`` fails on them.
     Each chosen shape-set entry (``shapes``: indices) is tried once first (``run.shapes``); the cells
-    judge those the class runs on, and one it raises on fails the run without erroring every cell."""
-    # the target first: a missing file or class is reported before any reference is resolved
-    cls = load_layer(layer)
-    s = spec_named(spec)
-    if settings:
-        try:
-            s = s.with_settings(settings)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-    refs, _ = resolve_references(references)
-    dts = resolve_dtypes(dtypes)
-    missing = [d.name for d in dts if d not in {np.dtype(t) for t in s.dtypes}]
-    if missing:
-        raise UsageError(f"spec {s.name} is not defined for {missing[0]}")
-    _expect_judges(s, refs, dts)
-    asked = s
-    s, note = adapt_to(s, cls)
-    chosen = select(s, shapes)
-    per_shape = probe(s, cls, dts[0].type, chosen)
-    running = [r.index for r in per_shape if r.status == "runs"]
-    # judged on the entries the class runs on; if it runs on none, on all chosen (every cell shows why)
-    judged = restrict(s, running or chosen)
-    preflight(judged, cls, dts[0].type)
-    run = run_matrix(
-        [judged],
-        cls=cls,
-        references=references,
-        dtypes=dts,
-        examples=examples,
-        seed=seed,
-        shrink_seconds=shrink_seconds,
-        fp="raise" if strict_fp else "record",
-        progress=progress,
-    )
+    judge those the class runs on, and one it raises on fails the run without erroring every cell.
+    Every call into the class is guarded (``engine.sandbox``): ``sys.exit`` and ``os._exit`` are
+    findings, each call has ``call_timeout`` seconds (None: no limit), what it prints is a note,
+    nothing is written under the working directory. The harness's own crash is raised, never
+    reported as a disagreement. ``jobs`` > 1: a target given as text, checked against both
+    autodiff references, has its JAX cells run in a second process started first, so that
+    importing and running JAX overlaps importing and running torch here (the results are the
+    same); a script that asks for it needs ``if __name__ == "__main__":`` around its calls, as
+    every spawned process does."""
+    seed = new_seed() if seed is None else seed
+    fp: FloatingPoint = "raise" if strict_fp else "record"
+    options = Options(examples, seed, shrink_seconds, fp)
+    pool = None
+    away = None
+    if _two_processes(layer, spec, references, jobs):
+        pool = multiprocessing.get_context("spawn").Pool(1)  # never fork torch/jax threads
+        pending = pool.apply_async(
+            _cells_elsewhere,
+            (
+                "jax",
+                layer,
+                spec,
+                dict(settings or {}),
+                tuple(dtypes),
+                shapes,
+                options,
+                call_timeout,
+                ordinary_only,
+            ),
+        )
+
+        def away() -> tuple[str | None, list[CellResult]] | None:
+            try:
+                return pending.get()
+            except Exception:  # the second process failed: the cells run here instead
+                return None
+
+    try:
+        elsewhere = () if away is None else ("jax",)
+        p = _prepare(layer, spec, settings, references, dtypes, shapes, elsewhere, ordinary_only)
+        run = run_matrix(
+            [p.judged],
+            cls=p.cls,
+            references=references,
+            dtypes=p.dtypes,
+            examples=examples,
+            seed=seed,
+            shrink_seconds=shrink_seconds,
+            fp=fp,
+            progress=progress,
+            away=away,
+            away_reference="jax",
+        )
+    finally:
+        if pool is not None:
+            pool.terminate()  # done, or abandoned on an error: no process is left behind
+            pool.join()
+    cls, s = p.cls, p.spec
     run.target = _target(layer, cls)
     run.spec = s.name
-    run.shapes = per_shape
-    run.selected = None if shapes is None else chosen
+    run.shapes = p.per_shape
+    run.selected = None if shapes is None else p.chosen
     run.settings = dict(settings or {})
-    run.notes = [note] if note else []
+    run.notes = [*p.pair_notes, *([p.note] if p.note else [])]
+    run.results += audit(cls, s)
+    _raise_harness_crash(run, p.per_shape)
+    run.notes += unreached(s, p.chosen, p.running)
+    run.ordinary = ordinary_only
+    finding = classify(run, p.judged, cls, fp)
+    run.kind, run.fault, run.kind_why = finding.kind, finding.fault, finding.why
     if not run.ok:
-        run.convention = identify(asked, cls, run, run.target, refs, dts[0], run.seed, preflight)
+        run.convention = identify(
+            p.asked, cls, run, run.target, p.references, p.dtypes[0], run.seed, preflight
+        )
+    # an audit of a CS231n pair names the convention its values follow instead ("CONVENTION: ...")
+    tag = "CONVENTION: "
+    named = (r.message.removeprefix(tag) for r in run.failures if r.message.startswith(tag))
+    run.convention = run.convention or next(named, None)
     run.hints = find_hints(run, s, cls)
+    run.notes += filter(None, [sandbox.output_note()])
     return run
+
+
+def _raise_harness_crash(run: Run, shapes: Sequence[ShapeResult]) -> None:
+    """The first exception of the harness's own code in a cell, raised, when no failure is the
+    class's (in a cell or a shape set): the run cannot be a verdict on the class (a bug in
+    crosscheck, exit 3)."""
+    first = run.failures[0].exception if run.failures else None
+    if first is None or not all(s.ok for s in shapes):
+        return
+    if all(sandbox.harness_crash(r.exception) for r in run.failures):
+        raise first
 
 
 def assert_layer_matches(
@@ -203,11 +379,15 @@ def assert_layer_matches(
     shrink_seconds: float = SHRINK_SECONDS,
     strict_fp: bool = False,
     shapes: Sequence[int] | None = None,
+    ordinary_only: bool = False,
 ) -> None:
     """Assert that ``layer`` (your class) agrees with the registered ``spec`` on every property and
     shape set (or those ``shapes`` picks, by index as ``crosscheck list`` shows them); AssertionError
-    with the report ``crosscheck check`` prints. ``references=None``: every installed reference (one
-    named but not installed is an error, not a silent pass). Not for use inside a ``@given`` test."""
+    with the report ``crosscheck check`` prints, brief (the full one under ``pytest -v``: the
+    plugin reads the exception's ``crosscheck_full``). ``references=None``: every installed
+    reference (one named but not installed is an error, not a silent pass). ``ordinary_only``:
+    ordinary magnitudes only (``--ordinary``: a class fragile only at extreme inputs passes). Not
+    for use inside a ``@given`` test."""
     __tracebackhide__ = True  # pytest shows the caller's line, not the harness's frames
     dtypes = (dtype,) if isinstance(dtype, (str, type, np.dtype)) else tuple(dtype)
     try:
@@ -221,13 +401,21 @@ def assert_layer_matches(
             shrink_seconds=shrink_seconds,
             strict_fp=strict_fp,
             shapes=shapes,
+            ordinary_only=ordinary_only,
         )
     except UsageError as exc:  # raised afresh here: its traceback stops at the (hidden) frame above
         raise UsageError(str(exc)) from None
     if not run.ok:
-        from layer_crosscheck.properties.frontends.verdict import render_check
+        from layer_crosscheck.properties.frontends.failure import run_failure
 
-        raise AssertionError(render_check(run))
+        raise run_failure(run)
+    from layer_crosscheck.properties.frontends.report import class_names
+
+    for w in dict.fromkeys(w for r in run.results for w in r.warnings):
+        pending_notes.append(
+            f"{class_names(run.target or '?')} gave a NumPy floating-point warning; its values were "
+            f"judged all the same (strict_fp=True makes a warning a failure): {w}"
+        )
 
 
 def replay(
@@ -248,6 +436,8 @@ def replay(
     prop = property_named(property)
     dt = np.dtype(dtype).type
     cls = load_layer(target)
+    if isinstance(cls, FunctionPair):
+        cls, s, _ = as_layer(cls, s)
     s, _ = adapt_to(s, cls)
     ref = None if reference == SELF else get_reference(reference)
     outcome = explore(lambda draw: prop.run(s, cls, ref, draw, dt), replay=draws)

@@ -1,28 +1,40 @@
 """``crosscheck``: list the specs, run the conformance report, check your own layer class.
 
-Exit status: 0 everything agrees; 1 a disagreement, or the class raised on a shape set checked
+Exit status: 0 everything agrees; 1 a disagreement (of any kind: in the ordinary range, fragile at
+extreme inputs, a convention at kinks or ties; ``check --ordinary`` judges the ordinary range
+alone), or the class raised on a shape set checked
 (``check --shapes`` restricts them), or it follows another known convention (named first, with
 the ``--as``/``--set`` flags under which it is fully checked); 2 a usage error (one line on stderr),
-an interface the spec cannot drive included. Progress goes to stderr, so stdout can be piped.
+an interface the spec cannot drive included; 3 crosscheck itself crashed (a bug in crosscheck,
+with its traceback), never reported as a disagreement; 4 a CS231n function still the assignment's
+stub (``UNFINISHED: ...``). Progress goes to stderr, so stdout can be piped; what the checked
+class prints is captured and shown as a note.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import shlex
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from layer_crosscheck.properties.engine.errors import EXIT_UNFINISHED, Unfinished
 from layer_crosscheck.properties.engine.explore import DEFAULT_EXAMPLES, SHRINK_SECONDS
 from layer_crosscheck.properties.engine.registry import SPECS
 from layer_crosscheck.properties.engine.results import CellResult
+from layer_crosscheck.properties.engine.sandbox import DEFAULT_CALL_TIMEOUT
 from layer_crosscheck.properties.engine.schedule import default_jobs, new_seed, run_matrix
 from layer_crosscheck.properties.frontends.api import check_layer, spec_named
 from layer_crosscheck.properties.frontends.loader import UsageError, commas
 
-__all__ = ["main"]
+__all__ = ["HARNESS_CRASH", "main"]
+
+#: the exit status of a crash of crosscheck itself (0 agrees, 1 disagrees, 2 usage error)
+HARNESS_CRASH = 3
 
 
 class _Parser(argparse.ArgumentParser):
@@ -55,9 +67,12 @@ def _setting(text: str) -> tuple[str, float]:
     if not sep or not key.strip():
         raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE (e.g. eps=1e-6)")
     try:
-        return key.strip(), float(value)
+        number = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a number (in {text!r})") from None
+    if not math.isfinite(number):
+        raise argparse.ArgumentTypeError(f"{text!r}: a setting must be a finite number")
+    return key.strip(), number
 
 
 def _run_options(p: argparse.ArgumentParser, default_dtypes: str) -> None:
@@ -93,7 +108,8 @@ def _run_options(p: argparse.ArgumentParser, default_dtypes: str) -> None:
         type=_seconds,
         default=SHRINK_SECONDS,
         metavar="SECONDS",
-        help="how long to shrink each failure to a simpler example (default %(default)s)",
+        help="how long to shrink the failures to simpler examples, in all; an error the class raises "
+        "alike in several cells is shrunk once (default %(default)s)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
 
@@ -103,7 +119,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="crosscheck",
         description="Cross-check NumPy layers against PyTorch, JAX and finite differences.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="{list,report,check}")
+    sub = parser.add_subparsers(dest="command", metavar="{list,report,check,watch}")
 
     p = sub.add_parser("list", help="the registered specs: parameters, input shapes, kinks")
     p.add_argument("--format", choices=("table", "json"), default="table")
@@ -124,7 +140,12 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_report)
 
     p = sub.add_parser("check", help="check your own layer class against a registered spec")
-    p.add_argument("target", nargs="?", help="path/to/file.py:ClassName or package.module:ClassName")
+    p.add_argument(
+        "target",
+        nargs="?",
+        help="path/to/file.py:ClassName or package.module:ClassName; or a file or folder alone: "
+        "every class in it whose name matches a spec (Relu, BatchNorm, ...), in one table",
+    )
     p.add_argument(
         "--chain",
         metavar="A,B",
@@ -133,7 +154,11 @@ def _parser() -> argparse.ArgumentParser:
         "A then B (B also gets the remaining inputs, e.g. targets), backward through B then A",
     )
     p.add_argument(
-        "--as", dest="spec", required=True, metavar="SPEC", help="a spec name (see crosscheck list)"
+        "--as",
+        dest="spec",
+        metavar="SPEC",
+        help="a spec name (see crosscheck list); for a file or folder, Name=spec[,Name=spec] for "
+        "classes whose names match no spec",
     )
     _run_options(p, "float64")
     p.add_argument("--format", choices=("table", "json"), default="table")
@@ -154,13 +179,33 @@ def _parser() -> argparse.ArgumentParser:
         "they are reported as a note and the values are judged",
     )
     p.add_argument(
+        "--call-timeout",
+        type=_seconds,
+        default=DEFAULT_CALL_TIMEOUT,
+        metavar="SECONDS",
+        help="the time limit of each call into your class (constructor, forward, backward, ...; "
+        "default %(default)s, 0: none); a call that exceeds it is reported by name",
+    )
+    p.add_argument(
         "--shapes",
         metavar="INDICES",
         type=commas,
         help="comma-separated shape sets to check, by index as `crosscheck list` and the report "
         "number them (default: all; a shape set the class raises on fails the check)",
     )
+    p.add_argument(
+        "--ordinary",
+        action="store_true",
+        help="draw ordinary magnitudes only (|x| <= 100 in float64, 10 in float32), as --shapes "
+        "does for shapes: a class that is FRAGILE at extreme inputs and right here exits 0",
+    )
     p.set_defaults(func=_check)
+
+    p = sub.add_parser("watch", help="check a class again on every save of its file")
+    p.add_argument("target", help="path/to/file.py:ClassName, or path/to/file.py with one layer class")
+    p.add_argument("--as", dest="spec", metavar="SPEC", help="a spec name (default: the class's name)")
+    _run_options(p, "float64")
+    p.set_defaults(func=_watch)
     return parser
 
 
@@ -202,6 +247,10 @@ def _repeat_command(args: argparse.Namespace, seed: int) -> str:
         parts.append("--strict-fp")
     if getattr(args, "shapes", None):
         parts += ["--shapes", ",".join(args.shapes)]
+    if getattr(args, "call_timeout", DEFAULT_CALL_TIMEOUT) != DEFAULT_CALL_TIMEOUT:
+        parts += ["--call-timeout", f"{args.call_timeout:g}"]
+    if getattr(args, "ordinary", False):
+        parts.append("--ordinary")
     if getattr(args, "jobs", None) not in (None, default_jobs()):
         parts += ["--jobs", str(args.jobs)]
     if args.format != "table":
@@ -254,6 +303,12 @@ def _check(args: argparse.Namespace) -> int:
 
     if (args.target is None) == (args.chain is None):
         raise UsageError("name one target, or a chain with --chain A,B (not both)")
+    if args.chain is None and ":" not in args.target:  # a file or folder: every class in it
+        from layer_crosscheck.properties.frontends import whole_file
+
+        return whole_file.main(args)
+    if args.spec is None:
+        raise UsageError("the following arguments are required: --as (a file or folder alone needs none)")
     target = args.target if args.chain is None else args.chain
     shown = args.target if args.chain is None else f"--chain {','.join(args.chain)}"
     seed = args.seed if args.seed is not None else new_seed()
@@ -269,6 +324,9 @@ def _check(args: argparse.Namespace) -> int:
         progress=_progress(args, f"crosscheck check {shown}", seed),
         shapes=args.shapes,
         settings=dict(args.settings),
+        call_timeout=args.call_timeout,
+        ordinary_only=args.ordinary,
+        jobs=default_jobs(),
     )
     if args.format == "json":
         sys.stdout.write(render(run, "json"))
@@ -277,8 +335,33 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if run.ok else 1
 
 
+def _watch(args: argparse.Namespace) -> int:
+    from layer_crosscheck.properties.frontends.verdict import render_check
+    from layer_crosscheck.properties.frontends.watch import watch
+
+    seed = args.seed if args.seed is not None else new_seed()
+    print(f"crosscheck watch: seed {seed} for every check", file=sys.stderr, flush=True)
+
+    def check(target: str, spec: str) -> tuple[bool, str]:
+        args.target, args.chain, args.settings, args.format = target, None, [], "table"
+        args.command, args.spec, args.strict_fp, args.shapes = "check", spec, False, None
+        run = check_layer(
+            target,
+            spec,
+            references=args.reference,
+            dtypes=args.dtype,
+            examples=args.examples,
+            seed=seed,
+            shrink_seconds=args.shrink_time,
+        )
+        return run.ok, render_check(run, repeat=_repeat_command(args, seed))
+
+    return watch(args.target, args.spec, check, references=args.reference)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """The console script; returns the exit status (0 agree, 1 disagree, 2 usage error)."""
+    """The console script; returns the exit status (0 agree, 1 disagree, 2 usage error, 3 a crash of
+    crosscheck itself)."""
     parser = _parser()
     try:
         args = parser.parse_args(argv)
@@ -290,9 +373,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args))
+    except Unfinished as exc:  # the assignment's stub: neither agreement nor a disagreement
+        print(f"UNFINISHED: {exc}")
+        return EXIT_UNFINISHED
     except UsageError as exc:
         print(f"crosscheck {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("crosscheck: interrupted", file=sys.stderr)
         return 130
+    except Exception:  # the harness's own failure: never exit 1, which reads as "disagrees"
+        print(
+            f"crosscheck {args.command}: internal error: this is a bug in crosscheck, not a verdict "
+            "on your code; please report it with this traceback:",
+            file=sys.stderr,
+        )
+        traceback.print_exc(file=sys.stderr)
+        return HARNESS_CRASH

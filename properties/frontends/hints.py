@@ -7,6 +7,7 @@ A wrong hint would send a learner after a bug they do not have, so inconclusive 
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +35,32 @@ def _writes_dout(name: str, failures: list[CellResult]) -> str | None:
         why = " (crosscheck hands dout over read-only, so the other cells stop at that write)"
     return (
         f"hint: {name}.backward writes into dout, the caller's array{why}: copy dout first (dx = dout.copy())"
+    )
+
+
+def _float32_only(name: str, failures: list[CellResult]) -> str | None:
+    """Every failure is a float64 cell getting float32 back: a class that fixes its own dtype (book 2's
+    ``np.empty(..., dtype='f')``) is judged where it means to work."""
+    if not all("has dtype float32; expected float64" in r.message for r in failures):
+        return None
+    why = "book 2 writes dtype='f'"
+    return f"hint: {name} returns float32 whatever its input ({why}): check it with --dtype float32"
+
+
+def _writes_input(name: str, failures: list[CellResult]) -> str | None:
+    """``no_mutation`` saw an input change, and the read-only copies made forward raise: forward
+    writes into the caller's input (``x[x <= 0] = 0``)."""
+    wrote = next(
+        (m for r in failures if r.prop == "no_mutation" and (m := re.search(r"its input (\w+)", r.message))),
+        None,
+    )
+    in_forward = any("read-only" in r.message and r.message.endswith(" in forward)") for r in failures)
+    if wrote is None or not in_forward:
+        return None
+    x = wrote.group(1)
+    return (
+        f"hint: {name}.forward writes into its input {x}, the caller's array (crosscheck hands it over "
+        f"read-only, so the other cells stop at that write): compute into a new array (out = {x}.copy())"
     )
 
 
@@ -82,34 +109,56 @@ def _ignores_dout(name: str, spec: LayerSpec, cls: Any, failures: list[CellResul
     return None
 
 
-def _log_epsilon(name: str, spec: LayerSpec, cls: Any, failures: list[CellResult]) -> str | None:
-    """A softmax cross-entropy that disagrees: the loss recomputed on a failing case with
-    ``log(y + 1e-7)`` must explain the layer's value (and differ from the right one) for the hint."""
-    if not spec.name.startswith("softmax_with_loss"):
+def _log_probabilities(spec: LayerSpec, a: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
+    """The exact log-probabilities a loss spec's cross-entropy is taken of, one row per prediction,
+    and the one-hot targets (float64); None for a spec without them. Softmax losses: the logits'
+    log-softmax; the two-layer net: of its logits; the sigmoid loss: ``[log(1 - y), log(y)]``."""
+    x = np.asarray(a["x"], np.float64)
+    if spec.name == "two_layer_net":
+        hidden = np.maximum(x @ a["W1"].astype(np.float64) + a["b1"], 0.0)
+        x = hidden @ a["W2"].astype(np.float64) + a["b2"]
+    t = np.asarray(a["t"])
+    if spec.name == "sigmoid_with_loss":
+        log_y = np.stack([-np.logaddexp(0.0, x), -np.logaddexp(0.0, -x)], axis=-1).reshape(-1, 2)
+        return log_y, np.eye(2)[t.astype(np.int64).reshape(-1)]
+    if not (spec.name.startswith("softmax_with_loss") or spec.name == "two_layer_net") or x.ndim != 2:
         return None
+    z = x - x.max(axis=1, keepdims=True)
+    log_y = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    target = t.astype(np.float64) if t.shape == x.shape else np.eye(x.shape[1])[t.astype(np.int64)]
+    return log_y, target
+
+
+def _log_epsilon(name: str, spec: LayerSpec, cls: Any, failures: list[CellResult]) -> str | None:
+    """A cross-entropy loss that disagrees (a softmax loss, the two-layer net's, the sigmoid
+    loss): the loss recomputed on a failing case with ``log(y + 1e-7)`` must explain the class's
+    value (and differ from the right one) for the hint."""
     for r in failures:
-        if r.case is None or not {"x", "t"} <= set(r.case.arrays):
+        arrays = {} if r.case is None else r.case.arrays
+        if not {"x", "t"} <= set(arrays) or not np.all(np.isfinite(np.asarray(arrays["x"]))):
             continue
-        x, t = (np.asarray(r.case.arrays.get(k)) for k in ("x", "t"))
-        if x.ndim != 2 or not np.all(np.isfinite(x)):
-            continue
-        ran = _quietly(_forward, spec, cls, r.case.arrays)
+        found = _quietly(_log_probabilities, spec, arrays)
+        if found is None:
+            return None
+        ran = _quietly(_forward, spec, cls, arrays)
         if ran is None or np.size(ran[1]) != 1:
             continue
-        got = ran[1]
-        z = x.astype(np.float64) - x.max(axis=1, keepdims=True)
-        log_y = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        target = t.astype(np.float64) if t.shape == x.shape else np.eye(x.shape[1])[t.astype(np.int64)]
-        n = x.shape[0]
+        log_y, target = found
+        n = np.asarray(arrays["x"]).shape[0]
         right = float(-np.sum(target * log_y) / n)
         with np.errstate(all="ignore"):
             book = float(-np.sum(target * np.log(np.exp(log_y) + LOG_EPSILON)) / n)
         off = abs(book - right)
-        if off > 0 and abs(float(got) - book) <= EXPLAINED * off:
+        if off > 0 and abs(float(ran[1]) - book) <= EXPLAINED * off:
+            what = "sigmoid" if spec.name == "sigmoid_with_loss" else "log-softmax"
             return (
                 f"hint: a `+1e-7` inside log? {name}'s loss is off by {off:.2g}, what log(y + 1e-7) "
-                "gives on this input (the book's cross_entropy_error): use log-softmax, "
-                "x - max(x) - log(sum(exp(x - max(x))))"
+                f"gives on this input (the book's cross_entropy_error): use the {what}'s exact log, "
+                + (
+                    "log(y) = -log(1 + exp(-x)) (np.logaddexp)"
+                    if what == "sigmoid"
+                    else "x - max(x) - log(sum(exp(x - max(x))))"
+                )
             )
         return None
     return None
@@ -123,6 +172,8 @@ def find_hints(run: Run, spec: LayerSpec, cls: Any) -> list[str]:
     name = getattr(cls, "__name__", "the class")
     found = [
         _writes_dout(name, failures),
+        _float32_only(name, failures),
+        _writes_input(name, failures),
         _ignores_dout(name, spec, cls, failures),
         _log_epsilon(name, spec, cls, failures),
     ]

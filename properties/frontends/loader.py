@@ -13,16 +13,26 @@ import contextlib
 import hashlib
 import importlib
 import importlib.util
+import inspect
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from layer_crosscheck.properties.engine.errors import UsageError
+from layer_crosscheck.properties.engine.errors import UsageError, did_you_mean
+from layer_crosscheck.properties.engine.sandbox import foreign
 
-__all__ = ["UsageError", "commas", "is_file", "load_target", "one_line", "target_name"]
+__all__ = [
+    "UsageError",
+    "commas",
+    "is_file",
+    "load_file",
+    "load_target",
+    "one_line",
+    "target_name",
+]
 
 
 def commas(text: str) -> list[str]:
@@ -54,13 +64,16 @@ def _import_roots(path: Path) -> list[str]:
 @contextlib.contextmanager
 def _import_path(roots: list[str]) -> Iterator[None]:
     """``roots`` first on ``sys.path`` while the target is imported; ``sys.path`` exactly as it
-    was afterwards, whatever the imported file did to it (the book's ``sys.path.append(os.pardir)``)."""
-    saved = list(sys.path)
+    was afterwards, whatever the imported file did to it (the book's ``sys.path.append(os.pardir)``);
+    the working directory too (a file that changes it would move the next ``--chain`` target)."""
+    saved, cwd = list(sys.path), os.getcwd()
     sys.path[:0] = [r for r in roots if r not in sys.path]
     try:
         yield
     finally:
         sys.path[:] = saved
+        if os.getcwd() != cwd:
+            os.chdir(cwd)
 
 
 def _from_file(path_text: str) -> ModuleType:
@@ -79,7 +92,7 @@ def _from_file(path_text: str) -> ModuleType:
     sys.modules[name] = module
     try:
         with _import_path(_import_roots(path)):
-            spec.loader.exec_module(module)
+            foreign(f"importing {path_text}", spec.loader.exec_module, module)
     except BaseException as exc:
         del sys.modules[name]
         if isinstance(exc, KeyboardInterrupt):
@@ -120,17 +133,27 @@ def _from_package(path: Path, path_text: str) -> ModuleType:
     return module
 
 
+def load_file(path_text: str, roots: Sequence[str] = ()) -> ModuleType:
+    """The module of a source file, loaded once (a ``file.py:Class`` target then reuses it), with
+    ``roots`` on ``sys.path`` too while it loads (a folder checked whole: its files import each
+    other from its root, as the book's ``ch05/two_layer_net.py`` imports ``common.layers``)."""
+    with _import_path(list(roots)):
+        return _from_file(path_text)
+
+
 def _from_module(module_name: str) -> ModuleType:
     # like `python -m`: a module in the current directory can be named
     try:
         with _import_path([os.getcwd()]):
-            return importlib.import_module(module_name)
+            return foreign(f"importing {module_name}", importlib.import_module, module_name)
     except ModuleNotFoundError as exc:
         if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
             raise UsageError(f"module not found: {module_name}") from None
         raise UsageError(f"cannot import {module_name}: {one_line(exc)}") from None
     except Exception as exc:
         raise UsageError(f"cannot import {module_name}: {one_line(exc)}") from None
+
+
 
 
 def load_target(target: str) -> Any:
@@ -141,10 +164,22 @@ def load_target(target: str) -> Any:
             f"target {target!r} must look like path/to/file.py:ClassName or package.module:ClassName"
         )
     module = _from_file(module_part) if is_file(module_part) else _from_module(module_part)
+    head, _, last = attr_path.rpartition(".")
+    within: Any = module
+    for attr in head.split(".") if head else ():
+        within = getattr(within, attr, None)
+    named = getattr(within, last, None)
+    if within is not None and (named is None or inspect.isfunction(named)):
+        from layer_crosscheck.properties.engine.function_pair import resolve_pair
+
+        pair = resolve_pair(within, last)  # CS231n's affine_forward/affine_backward, softmax_loss
+        if pair is not None:
+            return pair
     obj: Any = module
     for attr in attr_path.split("."):
         if not hasattr(obj, attr):
-            raise UsageError(f"{module_part} has no class {attr_path!r}")
+            classes = [n for n, v in vars(obj).items() if isinstance(v, type)]
+            raise UsageError(f"{module_part} has no class {attr_path!r}{did_you_mean(attr, classes)}")
         obj = getattr(obj, attr)
     if not callable(obj):
         raise UsageError(f"{target} is a {type(obj).__name__}, not a class")
@@ -154,3 +189,5 @@ def load_target(target: str) -> Any:
 def target_name(cls: Any) -> str:
     """A ``module:Class`` target for an importable class (what a reproduction snippet imports)."""
     return f"{cls.__module__}:{cls.__qualname__}"
+
+

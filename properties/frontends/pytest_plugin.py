@@ -3,6 +3,9 @@
 * ``from layer_crosscheck.properties import assert_layer_matches`` in any test: your class against a spec.
 * ``pytest --crosscheck-report``: the conformance matrix of the impl layers after the run; a
   disagreement fails the run.
+* A failing check shows the brief report (verdict, hints, the first failure, its shrunk input, a
+  snippet), not Hypothesis's traceback; ``-v`` or ``--crosscheck-full`` adds the full report and
+  pytest's own traceback. NumPy floating-point warnings of passing checks are listed once at the end.
 
 Loading it is cheap and cannot fail a run that does not use it: it imports only pytest; the
 harness (and through it torch or jax) is imported only when asked for.
@@ -10,6 +13,8 @@ harness (and through it torch or jax) is imported only when asked for.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Generator
 from typing import Any
 
 import pytest
@@ -19,7 +24,8 @@ def commas(text: str) -> list[str]:
     """A comma-separated option value (the plugin imports nothing of the harness until asked)."""
     return [part.strip() for part in text.split(",") if part.strip()]
 
-__all__ = ["pytest_addoption", "pytest_sessionfinish", "pytest_terminal_summary"]
+
+__all__ = ["pytest_addoption", "pytest_runtest_makereport", "pytest_sessionfinish", "pytest_terminal_summary"]
 
 #: the finished report (a Run), or a one-line usage error
 _run_key = pytest.StashKey[Any]()
@@ -41,6 +47,39 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--crosscheck-dtype", type=commas, default=["float64", "float32"], help="comma-separated dtypes"
     )
     group.addoption("--crosscheck-seed", type=int, help="repeat a report exactly")
+    group.addoption(
+        "--crosscheck-full",
+        action="store_true",
+        help="a failing check shows its full report and traceback (as -v does), not the brief one",
+    )
+
+
+#: a user property of a test's report: a note of a passing check (its floating-point warnings)
+_NOTE = "crosscheck note"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+    """A failing check (an exception with ``crosscheck_full``) shows its brief report with the test's
+    line, short traceback style, no chained Hypothesis exceptions; ``-v`` or ``--crosscheck-full``:
+    pytest's own traceback and the full report as a section. The notes of passing checks ride on the
+    report (as user properties, which travel from xdist workers)."""
+    report = (yield).get_result()
+    config = item.config
+    full = getattr(call.excinfo.value, "crosscheck_full", None) if call.excinfo is not None else None
+    if isinstance(full, str) and report.failed:
+        if config.getoption("crosscheck_full") or config.getoption("verbose") > 0:
+            report.sections.append(("crosscheck: the full report", full))
+        elif config.getoption("tbstyle") in ("auto", "short"):
+            excinfo = call.excinfo
+            assert excinfo is not None
+            excinfo.traceback = excinfo.traceback.cut(path=item.path)
+            report.longrepr = excinfo.getrepr(style="short", chain=False)
+    api = sys.modules.get("layer_crosscheck.properties.frontends.api")  # imported only if a test used it
+    notes = getattr(api, "pending_notes", None)
+    if notes:
+        report.user_properties += [(_NOTE, n) for n in notes]
+        notes.clear()
 
 
 @pytest.hookimpl(trylast=True)
@@ -71,7 +110,22 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+def _notes(terminalreporter: Any) -> None:
+    """Each note of the passing checks once, with the first test that gave it."""
+    notes: dict[str, str] = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            for name, value in getattr(report, "user_properties", ()):
+                if name == _NOTE:
+                    notes.setdefault(value, report.nodeid)
+    if notes:
+        terminalreporter.section("crosscheck notes")
+        for note, nodeid in notes.items():
+            terminalreporter.write_line(f"note: {note} ({nodeid})")
+
+
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    _notes(terminalreporter)
     run = config.stash.get(_run_key, None)
     if run is None:
         return

@@ -54,18 +54,27 @@ def _e(x: float) -> str:
     return "0" if x == 0 else f"{x:.1e}"
 
 
+#: an error below this fraction of its tolerance is shown as such, not as 1.0e-183
+NEGLIGIBLE = 1e-9
+
+
+def _ratio(x: float) -> str:
+    """An error over its tolerance as the matrix shows it: 1 is the verdict's line."""
+    return "<1e-9" if 0 < x < NEGLIGIBLE else _e(x)
+
+
 def _cell(r: CellResult | None, markdown: bool) -> str:
     if r is None:
         return ""
     if r.status in ("n/a", "skip"):
         return r.status
     word = r.status if r.status == "pass" else r.status.upper()
-    no_errors = r.status == "error" or (r.status == "fail" and not (r.errors.max_abs or r.errors.max_rel))
+    no_errors = r.status == "error" or (r.status == "fail" and not (r.errors.max_ratio or r.errors.max_rel))
     if markdown:
-        errors = "" if no_errors else f" {_e(r.errors.max_abs)} / {_e(r.errors.max_rel)}"
+        errors = "" if no_errors else f" {_ratio(r.errors.max_ratio)} / {_e(r.errors.max_rel)}"
         return f"{word}{errors} n={r.examples}"
-    abs_, rel = ("-", "-") if no_errors else (_e(r.errors.max_abs), _e(r.errors.max_rel))
-    return f"{word:<7} {abs_:>7} {rel:>7} {r.examples:>3}"
+    ratio, rel = ("-", "-") if no_errors else (_ratio(r.errors.max_ratio), _e(r.errors.max_rel))
+    return f"{word:<7} {ratio:>7} {rel:>7} {r.examples:>3}"
 
 
 def class_names(target: str) -> str:
@@ -119,7 +128,8 @@ def counts(run: Run) -> str:
 def header(run: Run, command: str) -> list[str]:
     return [
         f"{command}: {run.examples} examples per cell, dtypes {', '.join(run.dtypes)}, seed {run.seed}",
-        "cell: status, largest absolute error, largest relative error |got - ref| / |ref| (over the "
+        "cell: status, largest error / tolerance |got - ref| / (rtol (|ref| + scale) + atol) (what the "
+        "verdict judged: at most 1 passes), largest relative error |got - ref| / |ref| (over the "
         "elements where |ref| is at least 1e-3 of the largest; a reference of zeros has none: inf in "
         "a FAIL), examples that passed; a FAIL shows its failing example's errors. FAIL: the values "
         "disagree; ERROR: the class raised",
@@ -167,10 +177,12 @@ def render(
 
 
 def _judges_spec(r: CellResult) -> bool:
-    return property_named(r.prop).judges == "spec"
+    # a cell of no generic property (a CS231n pair's audit, engine/function_pair.py) judges the class
+    return r.prop in {p.name for p in PROPERTIES} and property_named(r.prop).judges == "spec"
 
 
-def _target(run: Run, r: CellResult) -> str:
+def layer_target(run: Run, r: CellResult) -> str:
+    """The checked class as a loadable target (the spec's own layer when the run has no target)."""
     if run.target is not None:
         return run.target
     from layer_crosscheck.properties.engine.registry import get_spec
@@ -195,15 +207,27 @@ def _snippet_target(target: str) -> str:
     return target
 
 
-def snippet(run: Run, r: CellResult) -> str:
-    """A standalone pytest file that reproduces failure ``r`` (it fails until the layer is fixed)."""
+def snippet(run: Run, r: CellResult, compact: bool = False) -> str:
+    """A standalone pytest file that reproduces failure ``r`` (it fails until the layer is fixed);
+    ``compact``: without the docstring, the call's arguments on one line (the brief report)."""
     assert r.case is not None
-    target = _snippet_target(_target(run, r))
+    target = _snippet_target(layer_target(run, r))
     draws = "\n".join(f"            {literal(d)}," for d in r.case.draws)
     name = f"test_{r.spec}_{r.prop}_{r.reference.replace('=', '_')}_{r.dtype}"
     against = "its torch and jax math" if _judges_spec(r) else f"{r.prop} vs {r.reference}"
     seed = "" if r.seed is None else f" (crosscheck seed {run.seed})"
     settings = f"\n        settings={run.settings!r}," if run.settings else ""
+    if compact:
+        settings = f" settings={run.settings!r}," if run.settings else ""
+        call = (
+            f"{target!r}, spec={r.spec!r}, property={r.prop!r}, reference={r.reference!r}, "
+            f"dtype={r.dtype!r},{settings} draws=["
+        )
+        rows = "\n".join(f"        {literal(d)}," for d in r.case.draws)
+        return (
+            "import numpy as np\nfrom layer_crosscheck.properties import replay\n\n"
+            f"def {name}() -> None:\n    replay({call}\n{rows}\n    ])\n"
+        )
     return f'''"""Reproduces a crosscheck disagreement: {target}, spec {r.spec}, {against}, {r.dtype}.
 
 The recorded draws are the shrunk failing example{seed}; run with pytest from the
@@ -229,7 +253,7 @@ def {name}() -> None:
 '''
 
 
-def _failure(run: Run, r: CellResult, with_snippet: bool) -> list[str]:
+def _failure(run: Run, r: CellResult, with_snippet: bool, compact: bool = False) -> list[str]:
     what = "its torch and jax math" if _judges_spec(r) else f"property {r.prop} vs {r.reference}"
     status = {"fail": "FAIL", "error": "ERROR (the class raised)", "vacuous": "VACUOUS"}[r.status]
     message = "\n".join("    " + line if line else line for line in r.message.splitlines())
@@ -239,11 +263,14 @@ def _failure(run: Run, r: CellResult, with_snippet: bool) -> list[str]:
         lines += [f"    {k} = {literal(v)}" for k, v in r.case.arrays.items()]
         if r.case.dout is not None:
             lines.append(f"    dout = {literal(r.case.dout)}")
-        if r.errors.max_abs or r.errors.max_rel:
+        if r.errors.max_ratio or r.errors.max_rel:
             lines.append(
-                f"  errors: largest absolute {r.errors.max_abs:.3g}, largest relative {r.errors.max_rel:.3g}"
+                f"  errors: {r.errors.max_ratio:.3g} times the tolerance; largest absolute "
+                f"{r.errors.max_abs:.3g}, largest relative {r.errors.max_rel:.3g}"
             )
-        if with_snippet:
+        if with_snippet and compact:
+            lines += ["  reproduce with pytest (save as a test_*.py file):", snippet(run, r, True).rstrip()]
+        elif with_snippet:
             lines += [
                 "  reproduce with pytest (save as a test_*.py file):",
                 "---8<---",
@@ -263,9 +290,10 @@ def cell_name(r: CellResult) -> str:
     return r.prop if r.reference == SELF else f"{r.prop} vs {r.reference}"
 
 
-def failures(run: Run) -> list[str]:
+def failures(run: Run, first_only: bool = False) -> list[str]:
     """Every failure, identical ones (same layer, dtype, status and message) once with a count;
-    the reproduction snippet for the first failure of each layer and dtype."""
+    the reproduction snippet for the first failure of each layer and dtype. ``first_only``: the
+    first of them alone, its snippet compact (the brief report)."""
     groups: dict[tuple[str, str, str, str], list[CellResult]] = {}
     for r in run.failures:
         groups.setdefault((r.spec, r.dtype, r.status, r.message), []).append(r)
@@ -275,7 +303,7 @@ def failures(run: Run) -> list[str]:
         first = (r.spec, r.dtype) not in snipped and r.case is not None
         if first:
             snipped.add((r.spec, r.dtype))
-        block = _failure(run, r, first)
+        block = _failure(run, r, first, compact=first_only)
         if more:
             word = "error" if r.status == "error" else "failure"
             cells = "cell" if len(more) == 1 else "cells"
@@ -283,6 +311,8 @@ def failures(run: Run) -> list[str]:
                 f"  ... (same {word} in {len(more)} more {cells}: {', '.join(cell_name(m) for m in more)})"
             ]
         lines += block
+        if first_only:
+            break
     return lines
 
 
@@ -312,6 +342,7 @@ def _as_json(run: Run) -> dict[str, Any]:
             "status": r.status,
             "max_abs": r.errors.max_abs,
             "max_rel": r.errors.max_rel,
+            "max_error_over_tolerance": r.errors.max_ratio,
             "examples": r.examples,
             "seconds": round(r.seconds, 3),
             "message": r.message,
@@ -330,6 +361,8 @@ def _as_json(run: Run) -> dict[str, Any]:
             "target": run.target,
             "settings": run.settings,
             "convention": run.convention,
+            "kind": run.kind,
+            "fault": run.fault,
             "notes": run.notes,
             "hints": run.hints,
             "seconds": round(run.seconds, 3),
@@ -349,6 +382,8 @@ def render_list(specs: Iterable[LayerSpec], fmt: str = "table") -> str:
         lines += [f"{d['name']}  ({d['layer']}): {d['summary']}", f"    inputs: {inputs}"]
         if d["params"]:
             lines.append(f"    parameters: {', '.join(d['params'])}")
+        if d.get("outputs"):
+            lines.append(f"    outputs: {', '.join(d['outputs'])} (one upstream gradient each)")
         lines.append("    shapes (check --shapes picks by index):")
         for i, shape in enumerate(d["shapes"]):
             lines.append(f"      [{i}] " + ", ".join(f"{k}={v}" for k, v in shape.items()))

@@ -70,9 +70,50 @@ def _raises(run: Run, raised: str, command: str) -> tuple[list[str], str]:
     return [advice], said + values
 
 
-def render_check(run: Run, repeat: str | None = None) -> str:
+def _kind(run: Run) -> str:
+    """The kind of the finding, as the verdict's first and last lines say it (engine/kinds.py)."""
+    spec = f"spec {run.spec}"
+    if run.kind == "fragile":
+        return f"is FRAGILE at extreme inputs against {spec}"
+    if run.kind == "convention":
+        return f"differs from {spec} only by a CONVENTION at kinks or ties"
+    return f"DISAGREES with {spec}" + (" in the ordinary range" if run.failures else "")
+
+
+def _fault(run: Run, name: str) -> list[str]:
+    """What the first line says is at fault, and why it is that kind."""
+    if not run.failures or run.fault is None:
+        return []
+    fault = f"{name}.{run.fault}"
+    if run.kind == "fragile":
+        return [
+            f"{fault} fails only at extreme inputs: it agrees on ordinary ones ({run.kind_why}; "
+            "--ordinary checks those alone)"
+        ]
+    if run.kind == "convention":
+        return [f"{fault} differs only at {run.kind_why} and agrees elsewhere"]
+    forward = [r for r in run.results if r.prop == "forward" and r.status not in ("skip", "n/a")]
+    forward_ok = bool(forward) and all(r.ok for r in forward)
+    half = "; its forward agrees" if forward_ok and run.fault in ("backward", "gradient") else ""
+    return [f"{fault} is at fault{half}"]
+
+
+def _brief(run: Run, top: list[str], raised: str, advice: list[str], again: str) -> list[str]:
+    """The report a failing test shows: the verdict and hints (``top``), the floating-point note,
+    the first failure with its errors, shrunk input and a compact snippet, and where the rest is."""
+    lines = [*top, "", *_fp_note(run)]
+    if raised:
+        lines += [*_shape_sets(run)[1:], *advice, ""]
+    lines += failures(run, first_only=True)
+    lines.append(f"{len(run.failures)} failed cell(s) in all; the full report: pytest -v, --crosscheck-full")
+    if any(r.seed is not None for r in run.results):  # a run with a crosscheck seed can be repeated
+        lines.append(again)
+    return lines
+
+
+def render_check(run: Run, repeat: str | None = None, brief: bool = False) -> str:
     """What ``crosscheck check`` prints; ``repeat`` is the command line with every option, for the
-    line that repeats the run."""
+    line that repeats the run. ``brief``: what a failing test shows (40 lines or so)."""
     name = class_names(run.target or "?")
     chain = "--chain " if run.target is not None and "," in run.target else ""
     flags = "".join(f" --set {k}={v!r}" for k, v in run.settings.items())
@@ -82,25 +123,29 @@ def render_check(run: Run, repeat: str | None = None) -> str:
     raised = indices(s.index for s in run.shapes if s.status == "raises")
     if run.ok:
         only = "" if run.selected is None else f" on shape set(s) {indices(run.selected)}"
+        only += " in the ordinary range (--ordinary)" if run.ordinary else ""
         n = sum(r.examples for r in run.results)
         top = [f"{name} agrees with spec {run.spec}{only}: {ran} cells passed{skipped(run)}"]
         every = f"on every property{only} ({n} examples){skipped(run)}"
         end = [f"{name} agrees with spec {run.spec} {every} - {again}"]
     else:
-        why = [f"{len(run.failures)} of {ran} cells failed"] if run.failures else []
+        why = _fault(run, name)
+        why += [f"{len(run.failures)} of {ran} cells failed"] if run.failures else []
         why += [f"it raises on shape set(s) {raised}"] if raised else []
-        top = [f"{name} DISAGREES with spec {run.spec}: {'; '.join(why)}", *run.hints]
-        if run.failures and not run.hints:
+        top = [f"{name} {_kind(run)}: {'; '.join(why)}", *run.hints]
+        if run.failures and not run.hints and not brief:  # the brief shows the first failure
             first = run.failures[0]
             said = first.message.splitlines()[0] if first.message else first.status
             top.append(f"first: {cell_name(first)}: {said}")
         advice, verdict = (
             _raises(run, raised, command) if raised else ([], f"{len(run.failures)} cell(s) failed")
         )
-        end = [*failures(run), *advice, f"{name} DISAGREES with spec {run.spec}: {verdict} - {again}"]
+        end = [*failures(run), *advice, f"{name} {_kind(run)}: {verdict} - {again}"]
     if run.convention:  # another known convention: the one line a learner needs, first and last
         top = [f"CONVENTION: {run.convention}", "", *top]
         end.append(f"CONVENTION: {run.convention}")
     top += [f"note: {n}" for n in run.notes]
+    if brief and not run.ok:
+        return "\n".join(_brief(run, top, raised, advice, again)) + "\n"
     lines = [*top, "", *header(run, command), *_shape_sets(run), *table(run), "", counts(run), ""]
     return "\n".join([*lines, *_fp_note(run), *end]) + "\n"

@@ -4,5 +4,7 @@ seed layers first, the optimizers last); the registry imports it the first time 
 
 import importlib
 
-for _module in ("seed", "cnn", "graph", "optim"):
+for _module in ("seed", "cnn", "graph", "cs231n", "optim", "recurrent"):
     importlib.import_module(f"layer_crosscheck.properties.specs.{_module}")
+importlib.import_module("layer_crosscheck.properties.specs.norm")
+importlib.import_module("layer_crosscheck.properties.specs.book2")

@@ -24,7 +24,17 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from layer_crosscheck.impl import SGD, AdaGrad, AdaGradEpsInside, Adam, AdamEpsHat, Momentum, Nesterov
+from layer_crosscheck.impl import (
+    SGD,
+    AdaGrad,
+    AdaGradEpsInside,
+    Adam,
+    AdamEpsHat,
+    Momentum,
+    Nesterov,
+    RMSprop,
+    RMSpropEpsInside,
+)
 from layer_crosscheck.properties.engine import strategies as S
 from layer_crosscheck.properties.engine.optimizer import GRAD_MARK, optimizer_layout
 from layer_crosscheck.properties.engine.registry import register
@@ -204,8 +214,12 @@ _optimizer(
     declined={"jax": _NO_OPTAX_ADAGRAD},
     hyper=("lr",),
     settings={"eps": BOOK_EPS},
-    # torch.optim.Adagrad's default eps is 1e-10
-    alternatives=(Alternative("adagrad_eps_inside"), Alternative("adagrad", {"eps": 1e-10})),
+    # torch.optim.Adagrad's default eps is 1e-10; 1e-8 is CS231n's and Keras's
+    alternatives=(
+        Alternative("adagrad_eps_inside"),
+        Alternative("adagrad", {"eps": 1e-10}),
+        Alternative("adagrad", {"eps": 1e-8}),
+    ),
     convention_name="the book's AdaGrad, eps after the square root",
 )
 _optimizer(
@@ -247,4 +261,54 @@ _optimizer(
     settings={"eps": TORCH_ADAM_EPS},
     alternatives=(Alternative("adam"), Alternative("adam", {"eps": TORCH_ADAM_EPS})),
     convention_name="torch.optim.Adam's eps, added to the bias-corrected sqrt(v/(1-b2^t))",
+)
+
+
+def _rmsprop(optim: Any, ps: list[Any], lr: float, decay_rate: float, eps: float) -> Any:
+    return optim.RMSprop(ps, lr=lr, alpha=decay_rate, eps=eps)
+
+
+def _eps_inside(optimizer: Any, t: int, decay_rate: float, eps: float, **_: Any) -> None:
+    """``sqrt(h + eps)``: torch's RMSprop with eps 0 on a square average kept eps above the book's
+    ``h``. With ``s = h + eps`` the update ``s = a*s + (1-a)*g*g`` needs ``s += eps*(1-a)/a`` first
+    (and ``s = eps/a`` before the first step, when torch creates its state)."""
+    a = decay_rate
+    for group in optimizer.param_groups:
+        group["eps"] = 0.0
+        for p in group["params"]:
+            state = optimizer.state[p]
+            if not state:
+                state["step"] = p.new_zeros(())
+                state["square_avg"] = p.new_full(p.shape, eps / a)
+            else:
+                state["square_avg"] += eps * (1 - a) / a
+
+
+_RMS_HYPER = {"lr": (0.001, 0.01, 0.1), "decay_rate": (0.99, 0.9)}
+_optimizer(
+    name="rmsprop",
+    layer=RMSprop,
+    summary="book 2's RMSprop(lr, decay_rate): h = d*h + (1-d)*g*g; p -= lr*g/(sqrt(h) + 1e-7); "
+    "vs torch.optim.RMSprop(alpha=d)",
+    draw=_draw(**_RMS_HYPER),
+    torch=_torch(_rmsprop),
+    jax=_optax(lambda optax, lr, decay_rate, eps: optax.rmsprop(lr, decay_rate, eps, eps_in_sqrt=False)),
+    hyper=("lr", "decay_rate"),
+    settings={"eps": BOOK_EPS},
+    alternatives=(Alternative("rmsprop_eps_inside"), Alternative("rmsprop", {"eps": TORCH_ADAM_EPS})),
+    convention_name="the book's RMSprop, eps after the square root",
+)
+_optimizer(
+    name="rmsprop_eps_inside",
+    layer=RMSpropEpsInside,
+    summary="RMSprop with eps inside the root: p -= lr*g/sqrt(h + eps) (TensorFlow's); vs "
+    "torch.optim.RMSprop(eps=0) with its square average kept eps above h",
+    draw=_draw(**_RMS_HYPER),
+    torch=_torch(_rmsprop, _eps_inside),
+    # optax's own form: lr*g/sqrt(h + eps)
+    jax=_optax(lambda optax, lr, decay_rate, eps: optax.rmsprop(lr, decay_rate, eps, eps_in_sqrt=True)),
+    hyper=("lr", "decay_rate"),
+    settings={"eps": BOOK_EPS},
+    alternatives=(Alternative("rmsprop"),),
+    convention_name="RMSprop with eps inside the square root, sqrt(h + eps)",
 )

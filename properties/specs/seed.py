@@ -108,6 +108,7 @@ register(
         kinks=lambda a, margin: {"x": np.abs(a["x"]) <= margin},
         at_kinks=lambda a: {"x": (a["x"] == 0, 0.0)},
         convention="gradient 0 at x == 0, like torch and jax",
+        kink_name="x == 0",
         row_wise=True,
         samples=(
             Sample("zeros, signed zeros and tiny values", {"x": [[0.0, -0.0, 1e-300, -1e-300, 2.0]]}),

@@ -266,12 +266,3 @@ class AddLayerReturnsDoutTwice:
 
     def backward(self, dout):
         return dout, dout
-
-
-class DropoutScalesInBothModes(impl.Dropout):
-    """Inverted dropout that also divides by ``1 - p`` at test time: training is right, so only a
-    check of test mode against the reference's eval mode (the identity) can see it."""
-
-    def forward(self, x, train_flg=True, mask=None):
-        out = super().forward(x, train_flg, mask)
-        return out if train_flg else out / (1.0 - self.dropout_ratio)

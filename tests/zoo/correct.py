@@ -168,3 +168,42 @@ class AddLayerBook:
         dx = dout * 1
         dy = dout * 1
         return dx, dy
+
+
+class BatchNormBiasedRunningVar:
+    """Per-channel batch norm as CS231n and the book average it: ``running_var`` from the batch's
+    biased variance (``np.var``), not torch's unbiased one: a convention, not a bug."""
+
+    def __init__(self, gamma, beta, momentum=0.9, running_mean=None, running_var=None, eps=1e-5):
+        self.gamma, self.beta, self.momentum, self.eps = gamma, beta, momentum, eps
+        self.running_mean = np.zeros_like(gamma) if running_mean is None else running_mean.copy()
+        self.running_var = np.ones_like(gamma) if running_var is None else running_var.copy()
+
+    def forward(self, x, train_flg=True):
+        axes = (0, *range(2, x.ndim))
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        if train_flg:
+            mu, var = x.mean(axis=axes), x.var(axis=axes)
+            m = self.momentum
+            self.running_mean = m * self.running_mean + (1 - m) * mu
+            self.running_var = m * self.running_var + (1 - m) * var
+        else:
+            mu, var = self.running_mean, self.running_var
+        self.train_flg = train_flg
+        self.std = np.sqrt(var + self.eps).reshape(shape)
+        self.xn = (x - mu.reshape(shape)) / self.std
+        return self.gamma.reshape(shape) * self.xn + self.beta.reshape(shape)
+
+    def backward(self, dout):
+        axes = (0, *range(2, dout.ndim))
+        shape = (1, -1) + (1,) * (dout.ndim - 2)
+        self.dbeta = dout.sum(axis=axes)
+        self.dgamma = (dout * self.xn).sum(axis=axes)
+        dxn = dout * self.gamma.reshape(shape)
+        if self.train_flg:
+            dxn = (
+                dxn
+                - dxn.mean(axis=axes, keepdims=True)
+                - self.xn * (dxn * self.xn).mean(axis=axes, keepdims=True)
+            )
+        return dxn / self.std

@@ -13,7 +13,7 @@ class _BatchNorm:
     the subclasses differ only in how forward takes the training flag."""
 
     def __init__(self, gamma, beta, momentum=0.9, running_mean=None, running_var=None):
-        self.gamma, self.beta = gamma, beta
+        self.gamma, self.beta, self.momentum = gamma, beta, momentum
         self.running_mean = np.zeros_like(gamma) if running_mean is None else running_mean
         self.running_var = np.ones_like(gamma) if running_var is None else running_var
         self.dgamma = self.dbeta = None
@@ -25,6 +25,9 @@ class _BatchNorm:
         if train:
             mu = x.mean(axis=axes, keepdims=True)
             var = ((x - mu) ** 2).mean(axis=axes, keepdims=True)
+            m = self.momentum  # the book's running average, of the biased variance
+            self.running_mean = m * self.running_mean + (1 - m) * mu.reshape(-1)
+            self.running_var = m * self.running_var + (1 - m) * var.reshape(-1)
         else:
             mu, var = self.running_mean.reshape(self.shape), self.running_var.reshape(self.shape)
         self.std = np.sqrt(var + 1e-5)

@@ -9,6 +9,7 @@ SoftmaxWithLossIgnoresDout.
 import numpy as np
 
 from tests.zoo import correct
+from tests.zoo.book_project.common.functions import cross_entropy_error  # the book's, with + 1e-7
 
 
 class SigmoidScalesDoutInPlace(correct.SigmoidTanh):
@@ -68,3 +69,37 @@ class ReluBackwardNoReturn:
     def backward(self, dout):
         dx = dout.copy()
         dx[self.mask] = 0
+
+
+class SigmoidWithLossBook:
+    """Book 2's SigmoidWithLoss: the loss through ``cross_entropy_error(np.c_[1 - y, y], t)``, so a
+    ``+1e-7`` inside log; the backward is right."""
+
+    def __init__(self):
+        self.params, self.grads = [], []
+        self.y = self.t = None
+
+    def forward(self, x, t):
+        self.t = t
+        self.y = 1 / (1 + np.exp(-x))
+        return cross_entropy_error(np.c_[1 - self.y, self.y], self.t)
+
+    def backward(self, dout=1):
+        return (self.y - self.t) * dout / self.t.shape[0]
+
+
+class ReluForwardWritesIntoX:
+    """``x[x <= 0] = 0`` in forward: right values, but the caller's input is overwritten."""
+
+    def __init__(self):
+        self.mask = None
+
+    def forward(self, x):
+        self.mask = x <= 0
+        x[self.mask] = 0
+        return x
+
+    def backward(self, dout):
+        dx = dout.copy()
+        dx[self.mask] = 0
+        return dx

@@ -119,7 +119,7 @@ class _ChannelBatchNorm:
     eps = 1e-5
 
     def __init__(self, gamma, beta, momentum=0.9, running_mean=None, running_var=None):
-        self.gamma, self.beta = gamma, beta
+        self.gamma, self.beta, self.momentum = gamma, beta, momentum
         self.running_mean = np.zeros_like(gamma) if running_mean is None else running_mean
         self.running_var = np.ones_like(gamma) if running_var is None else running_var
         self.dgamma = self.dbeta = None
@@ -133,6 +133,9 @@ class _ChannelBatchNorm:
         if train_flg:
             mu = x.mean(axis=axes, keepdims=True)
             var = ((x - mu) ** 2).mean(axis=axes, keepdims=True)
+            m = self.momentum  # the book's running average, of the biased variance
+            self.running_mean = m * self.running_mean + (1 - m) * mu.reshape(-1)
+            self.running_var = m * self.running_var + (1 - m) * var.reshape(-1)
         else:
             mu, var = self.running_mean.reshape(shape), self.running_var.reshape(shape)
         self.std = np.sqrt(var + self.eps)
@@ -221,3 +224,90 @@ class BatchNormTypeErrorInside(_ChannelBatchNorm):
 
     def forward(self, x, train_flg=True):
         return super().forward(x, train_flg) + None
+
+
+
+class BatchNormalizationNoEpsInBackward(BatchNormalization):
+    """The book's BatchNormalization whose backward divides by ``sqrt(var)``, not ``sqrt(var + eps)``
+    (the forward keeps eps): NaN on a constant feature, gradients off by ~eps/var elsewhere. Its
+    forward agrees under every eps, so a forward probe passes for any of them; no convention may be
+    claimed, since a rerun under each still fails."""
+
+    def _BatchNormalization__backward(self, dout):
+        self.std = np.sqrt(np.mean(self.xc**2, axis=0))
+        return super()._BatchNormalization__backward(dout)
+
+
+def _im2col(x, fh, fw, stride):
+    """The book's ``im2col`` (common/util.py) without padding: one row per window."""
+    N, C, H, W = x.shape
+    oh, ow = (H - fh) // stride + 1, (W - fw) // stride + 1
+    col = np.zeros((N, C, fh, fw, oh, ow), dtype=x.dtype)
+    for y in range(fh):
+        y_max = y + stride * oh
+        for x_ in range(fw):
+            x_max = x_ + stride * ow
+            col[:, :, y, x_, :, :] = x[:, :, y:y_max:stride, x_:x_max:stride]
+    return col.transpose(0, 4, 5, 1, 2, 3).reshape(N * oh * ow, -1)
+
+
+def _col2im(col, shape, fh, fw, stride, add=True):
+    """The book's ``col2im``: overlapping windows add their gradients (``add=False``: assigned)."""
+    N, C, H, W = shape
+    oh, ow = (H - fh) // stride + 1, (W - fw) // stride + 1
+    col = col.reshape(N, oh, ow, C, fh, fw).transpose(0, 3, 4, 5, 1, 2)
+    img = np.zeros(shape, dtype=col.dtype)
+    for y in range(fh):
+        y_max = y + stride * oh
+        for x_ in range(fw):
+            x_max = x_ + stride * ow
+            if add:
+                img[:, :, y:y_max:stride, x_:x_max:stride] += col[:, :, y, x_, :, :]
+            else:
+                img[:, :, y:y_max:stride, x_:x_max:stride] = col[:, :, y, x_, :, :]
+    return img
+
+
+class Pooling:
+    """The book's Pooling through im2col/col2im, written for unpadded input: it raises on pad > 0."""
+
+    add = True
+
+    def __init__(self, pool_h, pool_w, stride=1, pad=0):
+        if pad:
+            raise ValueError("Pooling: padding is not supported")
+        self.pool_h, self.pool_w, self.stride = pool_h, pool_w, stride
+        self.x = self.arg_max = None
+
+    def forward(self, x):
+        N, C, H, W = x.shape
+        out_h = (H - self.pool_h) // self.stride + 1
+        out_w = (W - self.pool_w) // self.stride + 1
+        col = _im2col(x, self.pool_h, self.pool_w, self.stride).reshape(-1, self.pool_h * self.pool_w)
+        self.x, self.arg_max = x, np.argmax(col, axis=1)
+        return np.max(col, axis=1).reshape(N, out_h, out_w, C).transpose(0, 3, 1, 2)
+
+    def backward(self, dout):
+        dout = dout.transpose(0, 2, 3, 1)
+        size = self.pool_h * self.pool_w
+        dmax = np.zeros((dout.size, size), dtype=dout.dtype)
+        dmax[np.arange(self.arg_max.size), self.arg_max.flatten()] = dout.flatten()
+        dcol = dmax.reshape(dout.shape[0] * dout.shape[1] * dout.shape[2], -1)  # a row per window
+        return _col2im(dcol, self.x.shape, self.pool_h, self.pool_w, self.stride, add=self.add)
+
+
+class PoolingCol2imAssigns(Pooling):
+    """The book's Pooling with a col2im that assigns instead of adding: wrong wherever windows
+    overlap (a cell that is the maximum of two windows keeps one window's gradient)."""
+
+    add = False
+
+
+class DropoutTwoDOnly(Dropout):
+    """The book's Dropout written for (N, D) input (``N, D = x.shape``): it raises on a 4-D batch.
+    Its mask is drawn by itself (no ``mask=``), so the spec recovers the mask by calling forward,
+    which must not end the run on the shape sets it raises on."""
+
+    def forward(self, x, train_flg=True):
+        N, D = x.shape
+        return super().forward(x, train_flg)

@@ -72,3 +72,14 @@ class Adam:
             self.v[key] += (1 - self.beta2) * (grads[key] ** 2 - self.v[key])
 
             params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+
+
+class AdaGradEps8(AdaGrad):
+    """The book's AdaGrad with CS231n's eps, 1e-8 (hard-coded, not a constructor argument)."""
+
+    def update(self, params, grads):
+        if self.h is None:
+            self.h = {key: np.zeros_like(val) for key, val in params.items()}
+        for key in params.keys():
+            self.h[key] += grads[key] * grads[key]
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-8)

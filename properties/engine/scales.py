@@ -1,0 +1,212 @@
+"""Term-size scales derived from a spec's own math (``LayerSpec.derive_scales``), so that a spec
+needs no hand-written ``value_scale``/``grad_scale`` hooks.
+
+An honest implementation rounds every number it computes: a result is as exact as the terms it is
+made of, not as the result itself (``x - mean(x)`` of nearly equal values, a sum of products that
+cancels). The spec's jax math is traced to primitives (``jax.make_jaxpr``) and a running error
+bound is carried through them, in units of ``eps``, computed in float64:
+
+* an input contributes ``|a|`` (it is exact, but every use of it rounds on its size);
+* a sum (``add``, ``reduce_sum``, ``scatter-add``) passes its operands' bounds on and adds its
+  terms' magnitudes; a product (``mul``, ``dot_general``, convolution) adds ``|a| @ b_B + b_A @
+  |B| + |A| @ |B|``: for a sum of products that is the math on ``|inputs|``;
+* any other elementwise primitive passes ``|f'(x)| * b`` on (by ``jax.jvp``) and adds ``|f(x)|``;
+  moving data (reshape, broadcast, gather, select) moves the bounds, and a max takes theirs.
+
+For a normalization that is the spread (``(|x| + |mean|) / std``) the batch-norm hooks spell out;
+for a gradient the same bound runs through the traced ``jax.vjp``, whose primitives are the chain
+rule's sums (``dxn - mean(dxn)`` cancels where a normalized vector has two entries). A Jacobian
+row's unit upstream gradient (0-d) takes the largest bound over the rows. Without jax there is
+nothing to trace, and errors are judged against the largest reference entry.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from layer_crosscheck.properties.engine.spec import Arrays, LayerSpec
+from layer_crosscheck.reference import get_reference
+
+__all__ = ["derived_grad_scales", "derived_value_scale"]
+
+_DOUT = "__dout__"  # the upstream gradient, one more argument of the traced vjp
+#: sums: bounds pass on, the terms' magnitudes are the new rounding
+_SUMS = {"add_any", "reduce_sum", "cumsum", "scatter-add", "scatter_add"}
+#: bilinear: each operand's bound times the others' magnitudes, plus the products' magnitudes
+_PRODUCTS = {"dot_general", "conv_general_dilated"}
+#: a selection among the operands (no rounding, the bound of what is selected, at most the
+#: largest) or data moved: the bounds are selected or moved alike
+_MOVES = {"reduce_max", "reduce_min", "cummax", "cummin", "sort", "stop_gradient", "copy", "copy_p",
+          "broadcast_in_dim", "reshape", "transpose", "squeeze", "expand_dims", "slice", "rev", "pad",
+          "dynamic_slice", "dynamic_update_slice", "concatenate", "gather", "split"}  # fmt: skip
+#: primitives that call a jaxpr once, as a function: their bounds are those of the jaxpr's body
+_CALLS = {"pjit", "jit", "closed_call", "core_call", "custom_jvp_call", "custom_vjp_call", "remat",
+          "checkpoint", "custom_vjp_call_jaxpr"}  # fmt: skip
+
+
+def _is_float(v: Any) -> bool:
+    return np.dtype(getattr(v, "dtype", np.float64)).kind == "f"
+
+
+def _sub_jaxpr(params: dict[str, Any]) -> Any:
+    for key in ("jaxpr", "call_jaxpr", "fun_jaxpr"):
+        if key in params and hasattr(params[key], "jaxpr"):
+            return params[key]
+    return None
+
+
+def _elementwise(eqn: Any, vals: Sequence[Any]) -> bool:
+    shape = tuple(eqn.outvars[0].aval.shape)
+    try:
+        return all(np.broadcast_shapes(np.shape(v), shape) == shape for v in vals)
+    except ValueError:
+        return False
+
+
+def _rule(J: Any, eqn: Any, vals: list[Any], bounds: list[Any]) -> tuple[list[Any], list[Any]]:
+    """One primitive: its values and the bounds of its float results."""
+    prim, params = eqn.primitive, eqn.params
+    sub = _sub_jaxpr(params)
+    if sub is not None:
+        if prim.name not in _CALLS:  # a loop or a branch: not a single pass through its body
+            raise NotImplementedError(f"derive_scales: no error-bound rule for primitive {prim.name}")
+        return _interpret(J, sub, vals, bounds)
+    bind = lambda *args: prim.bind(*args, **params)  # noqa: E731
+    results = bind(*vals)
+    outs = list(results) if prim.multiple_results else [results]
+    if not any(_is_float(o) for o in outs):
+        return outs, [None] * len(outs)
+    jnp = J.jnp
+    mags = [jnp.abs(v) if b is not None else v for v, b in zip(vals, bounds, strict=True)]
+    moved = [b if b is not None else v for v, b in zip(vals, bounds, strict=True)]
+    name = prim.name
+    if name in _SUMS:
+        b_out = [bind(*moved), bind(*mags)]
+    elif name in _PRODUCTS:
+        b_out = [bind(*mags)] + [
+            bind(*mags[:i], b, *mags[i + 1 :]) for i, b in enumerate(bounds) if b is not None
+        ]
+    elif name in _MOVES:
+        b_out = [bind(*moved)]
+    elif not _elementwise(eqn, vals):
+        raise NotImplementedError(f"derive_scales: no error-bound rule for primitive {name}")
+    else:  # elementwise: |f'(x)| * b through each operand, plus the rounding of f(x)
+        b_out = [jnp.abs(outs[0])]
+        for i, b in enumerate(bounds):
+            if b is not None:
+                f = lambda z, i=i: prim.bind(*vals[:i], z, *vals[i + 1 :], **params)  # noqa: E731
+                b_out.append(jnp.abs(J.jax.jvp(f, (vals[i],), (b,))[1]))
+    if prim.multiple_results:  # split and the like move data: one bound per result
+        return outs, list(b_out[0])
+    total = functools.reduce(lambda p, q: p + q, b_out)
+    return outs, [total.astype(outs[0].dtype) if _is_float(outs[0]) else None]
+
+
+def _interpret(
+    J: Any, closed: Any, vals: Sequence[Any], bounds: Sequence[Any]
+) -> tuple[list[Any], list[Any]]:
+    """Run a closed jaxpr on values, carrying every float value's error bound alongside."""
+    from jax.extend.core import Literal  # jax is loaded: this runs inside the jax reference
+
+    jaxpr = closed.jaxpr
+    env: dict[Any, tuple[Any, Any]] = {}
+
+    def read(x: Any) -> tuple[Any, Any]:
+        if isinstance(x, Literal):  # exact: no bound of its own
+            return x.val, (J.jnp.zeros_like(x.val) if _is_float(x.val) else None)
+        return env[x]
+
+    for var, c in zip(jaxpr.constvars, closed.consts, strict=True):
+        env[var] = (c, J.jnp.abs(c) if _is_float(c) else None)
+    for var, v, b in zip(jaxpr.invars, vals, bounds, strict=True):
+        env[var] = (v, b)
+    for eqn in jaxpr.eqns:
+        ins = [read(x) for x in eqn.invars]
+        outs, out_bounds = _rule(J, eqn, [v for v, _ in ins], [b for _, b in ins])
+        for var, v, b in zip(eqn.outvars, outs, out_bounds, strict=True):
+            env[var] = (v, b)
+    results = [read(x) for x in jaxpr.outvars]
+    return [v for v, _ in results], [b for _, b in results]
+
+
+def _bound(J: Any, f: Callable[..., Any], args: Sequence[Any]) -> list[Any]:
+    """The bounds of ``f(*args)``'s results, every float argument contributing its magnitude."""
+    closed = J.jax.make_jaxpr(f)(*[J.jax.ShapeDtypeStruct(np.shape(a), a.dtype) for a in args])
+    bounds = [J.jnp.abs(a) if _is_float(a) else None for a in args]
+    return _interpret(J, closed, args, bounds)[1]
+
+
+@functools.cache
+def _value_bound_fn(fn: Callable[..., Any], names: tuple[str, ...]) -> Callable[..., Any]:
+    """A spec function (for the jax reference to jit) giving the largest bound of ``fn``'s value."""
+
+    def value_bound(J: Any, **arrays: Any) -> Any:
+        f = lambda *args: fn(J, **dict(zip(names, args, strict=True)))  # noqa: E731
+        (b,) = _bound(J, f, [arrays[n] for n in names])
+        return J.jnp.max(b, initial=0.0)
+
+    return value_bound
+
+
+@functools.cache
+def _grad_bound_fn(
+    fn: Callable[..., Any], names: tuple[str, ...], wrt: tuple[str, ...]
+) -> Callable[..., Any]:
+    """A spec function giving the largest bound of each gradient of ``fn`` at ``__dout__``; a
+    stack of cotangents (one per Jacobian row) gives each gradient's largest bound over the rows."""
+
+    def vjp(J: Any, dout: Any, *args: Any) -> Any:
+        given = dict(zip(names, args, strict=True))
+        rest = {k: v for k, v in given.items() if k not in wrt}
+        g = lambda *d: fn(J, **rest, **dict(zip(wrt, d, strict=True)))  # noqa: E731
+        return J.jax.vjp(g, *[given[n] for n in wrt])[1](dout)
+
+    def grad_bound(J: Any, **arrays: Any) -> Any:
+        args = [arrays[n] for n in names]
+        dout = arrays[_DOUT]
+        one = lambda d: J.jnp.stack(  # noqa: E731
+            [J.jnp.max(b, initial=0.0) for b in _bound(J, lambda d, *a: vjp(J, d, *a), [d, *args])]
+        )
+        return J.jnp.max(J.jax.vmap(one)(dout), axis=0) if dout.ndim > len(_out_shape(arrays)) else one(dout)
+
+    return grad_bound
+
+
+def _out_shape(arrays: Any) -> tuple[int, ...]:
+    return tuple(np.shape(arrays["__out__"]))
+
+
+def _jax() -> Any:
+    ref = get_reference("jax")
+    return ref if ref.unavailable() is None else None
+
+
+def derived_value_scale(spec: LayerSpec, arrays: Arrays) -> float:
+    """The size of the terms ``spec``'s forward value is made of at ``arrays`` (0 without jax)."""
+    ref = _jax()
+    if ref is None:
+        return 0.0
+    fn, ref_arrays = spec.bind("jax", arrays)
+    names = tuple(sorted(ref_arrays))
+    return float(ref.value(_value_bound_fn(fn, names), ref_arrays))
+
+
+def derived_grad_scales(spec: LayerSpec, arrays: Arrays, dout: np.ndarray) -> dict[str, float]:
+    """The size of the terms each gradient is made of at upstream gradient ``dout``, by name; for
+    a 0-d ``dout`` (a Jacobian row's unit) the largest over the rows. Empty without jax."""
+    ref = _jax()
+    if ref is None:
+        return {}
+    fn, ref_arrays = spec.bind("jax", arrays)
+    names = tuple(sorted(ref_arrays))
+    out = ref.value(fn, ref_arrays)
+    d = np.asarray(dout, np.float64)
+    if d.ndim == 0:  # every row's unit cotangent, stacked
+        d = abs(float(d)) * np.eye(out.size).reshape(out.size, *out.shape)
+    case = {**ref_arrays, _DOUT: d, "__out__": np.zeros(out.shape)}
+    bounds = ref.value(_grad_bound_fn(fn, names, spec.wrt), case)
+    return {n: float(b) for n, b in zip(spec.wrt, np.atleast_1d(bounds), strict=True)}
