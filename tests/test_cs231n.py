@@ -216,6 +216,9 @@ def test_dropout_with_p_as_the_drop_probability_is_named_as_that_convention() ->
     assert run.convention is not None and "as the probability of DROPPING a unit" in run.convention
 
 
+@pytest.mark.skipif(
+    not HAS_TORCH, reason="torch is not installed: the running averages are judged against it"
+)
 def test_the_running_averages_name_the_convention_they_follow() -> None:
     run = check_layer(
         f"{BROKEN}:BatchnormRunningUnbiased.batchnorm", "batch_norm", references=("fd",), examples=2

@@ -76,11 +76,13 @@ def _install(tmp: Path) -> Path:
         check=True,
     ).stdout.strip()
     site = Path(outer).parents[1]  # the outer site-packages: numpy, hypothesis, pytest without a download
-    inner = _run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=tmp)
-    (Path(inner.stdout.strip()) / "outer.pth").write_text(f"{site}\n")
     installed = _run(python, "-m", "pip", "install", "-q", "--no-deps", wheel, cwd=tmp)
     if installed.returncode != 0:
         pytest.fail(f"installing the wheel failed:\n{installed.stdout}{installed.stderr}")
+    # only now the outer site-packages: before, pip would find the outer env's own layer-crosscheck
+    # there, call the wheel installed already and install nothing (no bin/crosscheck)
+    inner = _run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=tmp)
+    (Path(inner.stdout.strip()) / "outer.pth").write_text(f"{site}\n")
     return env
 
 

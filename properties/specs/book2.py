@@ -365,7 +365,8 @@ register(
         torch=_clip_torch,
         jax=lambda J, g1, g2, max_norm: NotImplemented,
         declined={
-            "jax": "no optimizer library for jax installed (optax): nothing of jax's own to compare with"
+            "jax": "jax has no clip_grad_norm_ of its own to compare with (optax.clip_by_global_norm "
+            "clips by max_norm / norm, without torch's and the book's 1e-6)"
         },
         backward=False,
     )

@@ -6,6 +6,7 @@ none of them writes a scale hook.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -50,8 +51,18 @@ def _gn_groups(a: Arrays) -> np.ndarray:
     return a["x"].reshape(a["x"].shape[0], int(a["G"]), -1)
 
 
+def _standardize(J: Any, x: Any, eps: float) -> Any:
+    """``jax.nn.standardize`` over the last axis, subtracting the mean first (its
+    ``algorithm="stable"``, exact for a constant row); jax before 0.7 (0.6 on Python 3.10) has no
+    ``algorithm`` and takes ``E[x^2] - E[x]^2``, so there the same stable steps are written in jnp."""
+    if "algorithm" in inspect.signature(J.nn.standardize).parameters:
+        return J.nn.standardize(x, axis=-1, epsilon=eps, algorithm="stable")
+    xc = x - J.jnp.mean(x, axis=-1, keepdims=True)
+    return xc * J.lax.rsqrt(J.jnp.mean(xc * xc, axis=-1, keepdims=True) + eps)
+
+
 def _gn_jax(J: Any, x: Any, gamma: Any, beta: Any, G: int, eps: float) -> Any:
-    xn = J.nn.standardize(x.reshape(x.shape[0], G, -1), axis=-1, epsilon=eps, algorithm="stable")
+    xn = _standardize(J, x.reshape(x.shape[0], G, -1), eps)
     return xn.reshape(x.shape) * gamma[None, :, None, None] + beta[None, :, None, None]
 
 
@@ -65,9 +76,7 @@ register(
         shapes=({"x": (2, 4), "C": 4}, {"x": (1, 3), "C": 3}, {"x": (2, 3, 2), "C": 2}),
         draw=norm_draw,
         torch=lambda T, x, gamma, beta, eps: T.F.layer_norm(x, x.shape[-1:], gamma, beta, eps=eps),
-        jax=lambda J, x, gamma, beta, eps: (
-            J.nn.standardize(x, axis=-1, epsilon=eps, algorithm="stable") * gamma + beta
-        ),
+        jax=lambda J, x, gamma, beta, eps: _standardize(J, x, eps) * gamma + beta,
         kinks=narrow(lambda a: a["x"]),
         convention=_SMOOTH,
         settings=_EPS,
