@@ -18,7 +18,6 @@ broadcasting error. The CLI's bad-input rows live in tests/test_cli.py.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.explore import example_cases
 from layer_crosscheck.properties.engine.registry import SPECS
 from layer_crosscheck.properties.engine.spec import LayerSpec
+from tests.helpers import built, driven, elementwise, example_case
 
 
 @dataclass(frozen=True)
@@ -64,32 +64,6 @@ class Kind:
     elementwise: bool = False  # takes any shape, its output of that shape (so any rank, 0-D too)
 
 
-def _preferred(case: dict[str, np.ndarray], first: str) -> tuple[bool, bool, int]:
-    """A case whose first input is a batch of several examples, 2-D if there is one."""
-    shape = case[first].shape
-    return (len(shape) >= 2 and shape[0] >= 2, len(shape) == 2, -len(shape))
-
-
-@functools.cache
-def _case(name: str) -> dict[str, np.ndarray]:
-    """Spec ``name``'s example case whose first input is a batch of several examples, 2-D if it can."""
-    spec = SPECS[name]
-    return max(example_cases(spec), key=lambda c: _preferred(c, spec.inputs[0]))
-
-
-def _build(name: str, **changes: Any) -> Any:
-    """Spec ``name``'s layer, built by the engine's driver from its example case with ``changes``."""
-    spec = SPECS[name]
-    return driver_for(spec).build(spec.layer, {**_case(name), **changes}, np.float64)
-
-
-def _forward(name: str, layer: Any = None, **changes: Any) -> Any:
-    """The driver's forward of spec ``name`` (on a layer it builds, unless given) with ``changes``."""
-    spec = SPECS[name]
-    case = {**_case(name), **changes}
-    return driver_for(spec).forward(_build(name, **changes) if layer is None else layer, case)
-
-
 def _kind(spec: LayerSpec) -> Kind | None:
     """The spec's own layer, driven the way the spec drives it; None for a spec whose output has
     no batch axis (the losses: their rows are written out below) or whose first input is not
@@ -100,8 +74,7 @@ def _kind(spec: LayerSpec) -> Kind | None:
     first = spec.inputs[0]
     if first in spec.constants:
         return None
-    cases = example_cases(spec)
-    case = _case(spec.name)
+    case = example_case(spec.name)
     drv = driver_for(spec)
 
     def make() -> Any:
@@ -127,17 +100,8 @@ def _kind(spec: LayerSpec) -> Kind | None:
         spec.row_wise,
         first in spec.domain_positive,
         first,
-        _elementwise(spec, cases),
+        elementwise(spec),
     )
-
-
-def _elementwise(spec: LayerSpec, cases: list[dict[str, np.ndarray]]) -> bool:
-    """A row-wise layer without parameters that the spec draws at several ranks and that gives an
-    output of its input's shape at each: an elementwise layer, which must take any rank."""
-    first, drv = spec.inputs[0], driver_for(spec)
-    if spec.params or not spec.row_wise or len({c[first].ndim for c in cases}) < 2:
-        return False
-    return all(drv.forward(drv.build(spec.layer, c, np.float64), c).shape == c[first].shape for c in cases)
 
 
 def _kinds() -> dict[str, Kind]:
@@ -358,13 +322,13 @@ SWL = "softmax_with_loss_labels"
 
 
 def _swl(x: Any, t: Any) -> Callable[[], Any]:
-    return lambda: _forward(SWL, x=x, t=t)
+    return lambda: driven(SWL, x=x, t=t)
 
 
 def _swl_after(x: Any, t: Any) -> tuple[Any, Any]:
     """The loss layer after a forward of ``x`` and ``t``, and its loss."""
-    layer = _build(SWL)
-    return layer, _forward(SWL, layer, x=x, t=t)
+    layer = built(SWL)
+    return layer, driven(SWL, layer, x=x, t=t)
 
 
 def _swl_vector_dout() -> Any:
@@ -421,20 +385,20 @@ def _function_rows() -> list[Row]:
 
 
 def _eval_mode_empty_batch() -> None:
-    x = np.ones((0, *_case("batch_norm_eval")["x"].shape[1:]))
-    layer = _build("batch_norm_eval")
-    out = _forward("batch_norm_eval", layer, x=x)
+    x = np.ones((0, *example_case("batch_norm_eval")["x"].shape[1:]))
+    layer = built("batch_norm_eval")
+    out = driven("batch_norm_eval", layer, x=x)
     _assert_empty(layer, x, out, layer.backward(_dout(out.shape)))
 
 
 def _dropout_mask(mask: np.ndarray) -> Callable[[], Any]:
-    return lambda: _forward("dropout", x=_x(mask.shape[::-1]), mask=mask)
+    return lambda: driven("dropout", x=_x(mask.shape[::-1]), mask=mask)
 
 
 def _cnn_rows() -> list[Row]:
     """The convolution's, pooling's and batch normalization's own rows, on their specs' layers:
     every shape named is the case's (the kernel, the window, gamma) or one made from it."""
-    conv, pool, bn = _case("convolution"), _case("pooling"), _case("batch_norm")
+    conv, pool, bn = example_case("convolution"), example_case("pooling"), example_case("batch_norm")
     n, c, h, w = conv["x"].shape
     kernel = conv["W"].shape
     narrow = (n, c, kernel[2] - 1 - 2 * int(conv["pad"]), w)  # (padded) rows fewer than the kernel's
@@ -442,30 +406,30 @@ def _cnn_rows() -> list[Row]:
     low = (pn, pc, int(pool["pool_h"]) - 1 - 2 * int(pool["pad"]), pw)
     channels = bn["gamma"].shape[0]
     return [
-        Row("Convolution", "x not 4-D", lambda: _forward("convolution", x=_x((n, c, h))), LayerError,
+        Row("Convolution", "x not 4-D", lambda: driven("convolution", x=_x((n, c, h))), LayerError,
             ((n, c, h),)),
-        Row("Convolution", "channels differ from W", lambda: _forward("convolution", x=_x((n, c + 1, h, w))),
+        Row("Convolution", "channels differ from W", lambda: driven("convolution", x=_x((n, c + 1, h, w))),
             LayerError, ((n, c + 1, h, w), kernel)),
-        Row("Convolution", "image smaller than the kernel", lambda: _forward("convolution", x=_x(narrow)),
+        Row("Convolution", "image smaller than the kernel", lambda: driven("convolution", x=_x(narrow)),
             LayerError, (narrow, kernel)),
-        Row("Convolution", "W not 4-D", lambda: _build("convolution", W=np.ones(kernel[:3])), LayerError,
+        Row("Convolution", "W not 4-D", lambda: built("convolution", W=np.ones(kernel[:3])), LayerError,
             (kernel[:3],)),
         Row("Convolution", "W with an empty axis",
-            lambda: _build("convolution", W=np.ones((kernel[0], 0, *kernel[2:]))), LayerError,
+            lambda: built("convolution", W=np.ones((kernel[0], 0, *kernel[2:]))), LayerError,
             ((kernel[0], 0, *kernel[2:]),)),
-        Row("Pooling", "x not 4-D", lambda: _forward("pooling", x=_x((pn, ph, pw))), LayerError,
+        Row("Pooling", "x not 4-D", lambda: driven("pooling", x=_x((pn, ph, pw))), LayerError,
             ((pn, ph, pw),)),
-        Row("Pooling", "image smaller than the window", lambda: _forward("pooling", x=_x(low)),
+        Row("Pooling", "image smaller than the window", lambda: driven("pooling", x=_x(low)),
             LayerError, (low,)),
         Row("BatchNormalization", "x without a channel axis",
-            lambda: _forward("batch_norm", x=_x((channels,))), LayerError, ((channels,),)),
+            lambda: driven("batch_norm", x=_x((channels,))), LayerError, ((channels,),)),
         Row("BatchNormalization", "channels differ from gamma",
-            lambda: _forward("batch_norm", x=_x((4, channels + 1))), LayerError,
+            lambda: driven("batch_norm", x=_x((4, channels + 1))), LayerError,
             ((4, channels + 1), (channels,))),
         Row("BatchNormalization", "empty batch (N = 0), training",
-            lambda: _forward("batch_norm", x=np.ones((0, channels))), LayerError, ((0, channels),)),
+            lambda: driven("batch_norm", x=np.ones((0, channels))), LayerError, ((0, channels),)),
         Row("BatchNormalization", "one value per channel, training",
-            lambda: _forward("batch_norm", x=np.ones((1, channels))), LayerError, ((1, channels),)),
+            lambda: driven("batch_norm", x=np.ones((1, channels))), LayerError, ((1, channels),)),
         Row("BatchNormalization", "empty batch (N = 0), inference", _eval_mode_empty_batch),
     ]  # fmt: skip
 
@@ -476,7 +440,7 @@ def _spec_rows(spec: LayerSpec) -> list[Row]:
     if not spec.bad_inputs:
         return []
     name = getattr(spec.layer, "__name__", spec.name)
-    case = _case(spec.name)
+    case = example_case(spec.name)
     drv = driver_for(spec)
     rows = []
     for bad in spec.bad_inputs:
@@ -502,14 +466,14 @@ ROWS: list[Row] = [
       for name, spec, kind in ELEMENTWISE for shape in ((), (2, 1, 3))),
     *_function_rows(),
     # Affine
-    *(Row("Affine", f"complex {p}", lambda p=p: _build("affine", **{p: _case("affine")[p].astype(complex)}),
+    *(Row("Affine", f"complex {p}", lambda p=p: built("affine", **{p: example_case("affine")[p] + 0j}),
           TypeError, words=(f"Affine: parameter {i} has dtype complex128",))
       for i, p in enumerate(SPECS["affine"].params)),
     # Softmax and the loss
-    Row("Softmax", "a scalar (no class axis)", lambda: _forward("softmax", x=np.float64(1.0)), LayerError,
+    Row("Softmax", "a scalar (no class axis)", lambda: driven("softmax", x=np.float64(1.0)), LayerError,
         ((),)),
     _any_shape("Softmax", KINDS["Softmax"], (2, 3, 0), "no classes (C = 0)"),
-    Row("SoftmaxWithLoss", "backward before forward", lambda: _build(SWL).backward(), LayerError),
+    Row("SoftmaxWithLoss", "backward before forward", lambda: built(SWL).backward(), LayerError),
     Row("SoftmaxWithLoss", "dout that is not a scalar", _swl_vector_dout, LayerError, ((2,), ())),
     Row("SoftmaxWithLoss", "x of rank 3", _swl(np.zeros((2, 3, 4)), np.zeros((2, 3), int)), LayerError,
         ((2, 3, 4),)),
@@ -518,7 +482,7 @@ ROWS: list[Row] = [
         ((0, 3),)),
     Row("SoftmaxWithLoss", "no classes (C = 0)", _swl(np.zeros((2, 0)), np.zeros(2, int)), LayerError,
         ((2, 0),)),
-    *_labels("SoftmaxWithLoss", lambda t: _forward(SWL, x=_x((2, 3)), t=t), (2, 3), (2, 3)),
+    *_labels("SoftmaxWithLoss", lambda t: driven(SWL, x=_x((2, 3)), t=t), (2, 3), (2, 3)),
     Row("SoftmaxWithLoss", "NaN/inf in x", _swl_non_finite),
     # the networks
     *_nets(),
