@@ -10,10 +10,7 @@ from layer_crosscheck.impl import (
     Affine,
     MulLayer,
     Relu,
-    Sigmoid,
-    Softmax,
     SoftmaxWithLoss,
-    Tanh,
     TwoLayerNet,
 )
 from layer_crosscheck.properties import mnist
@@ -77,26 +74,6 @@ def test_python_numbers_in_python_floats_out(make):
     dx, dy = layer.backward(1)
 
     assert type(out) is float and type(dx) is float and type(dy) is float
-
-
-@pytest.mark.parametrize(
-    ("make", "attributes"),
-    [
-        (MulLayer, ("x", "y")),
-        (Relu, ("mask",)),
-        (Sigmoid, ("out",)),
-        (Tanh, ("out",)),
-        (Softmax, ("out",)),
-        (SoftmaxWithLoss, ("loss", "y", "t")),
-        (lambda: Affine(np.ones((4, 3)), np.zeros(3)), ("x", "original_x_shape")),
-    ],
-    ids=["MulLayer", "Relu", "Sigmoid", "Tanh", "Softmax", "SoftmaxWithLoss", "Affine"],
-)
-def test_layers_start_with_the_books_attributes(make, attributes):
-    """The book's public attributes are None until forward has run."""
-    layer = make()
-
-    assert all(getattr(layer, name) is None for name in attributes)
 
 
 def _summed_back(g, shape):
