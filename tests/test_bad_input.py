@@ -208,6 +208,23 @@ def _any_shape(name: str, kind: Kind, shape: tuple[int, ...], case: str) -> Row:
     return Row(name, f"{case}: shape {shape}", run)
 
 
+def _operand_rows(name: str, spec_name: str) -> list[Row]:
+    """An elementwise layer of two operands names the one that is not real, and both operands
+    when they do not broadcast."""
+    spec = SPECS[spec_name]
+    x, y = spec.inputs
+    good = {x: np.ones(3), y: np.ones(3)}
+    bad = (np.ones(3, complex), np.array(["a", "b", "c"]))
+    return [
+        *(Row(name, f"{v.dtype} {operand}", lambda o=operand, v=v: driven(spec_name, **{**good, o: v}),
+              TypeError, words=(f"{name}.forward: {operand} has dtype {v.dtype}",))
+          for operand in (x, y) for v in bad),
+        Row(name, "operands that do not broadcast: both named",
+            lambda: driven(spec_name, **{x: np.zeros((2, 3)), y: np.zeros(4)}), LayerError,
+            words=(f"{x} of shape (2, 3) and {y} of shape (4,) do not broadcast",)),
+    ]  # fmt: skip
+
+
 # ---------------------------------------------------------------------------------- the networks
 
 
@@ -464,6 +481,8 @@ ROWS: list[Row] = [
     # elementwise and broadcasting layers
     *(_any_shape(name, kind, shape, f"any rank ({spec})")
       for name, spec, kind in ELEMENTWISE for shape in ((), (2, 1, 3))),
+    *(row for name, spec, _ in ELEMENTWISE if len(SPECS[spec].inputs) == 2 and not SPECS[spec].constants
+      for row in _operand_rows(name, spec)),
     *_function_rows(),
     # Affine
     *(Row("Affine", f"complex {p}", lambda p=p: built("affine", **{p: example_case("affine")[p] + 0j}),
