@@ -166,6 +166,11 @@ def elementwise(spec: LayerSpec) -> bool:
     return all(drv.forward(drv.build(spec.layer, c, np.float64), c).shape == c[first].shape for c in cases)
 
 
+def two_operand_specs() -> list[LayerSpec]:
+    """The registry's elementwise layers of two operands, both differentiated (the book's nodes)."""
+    return [s for s in SPECS.values() if len(s.inputs) == 2 and not s.constants and elementwise(s)]
+
+
 def loss_specs() -> list[LayerSpec]:
     """The registry's losses: layers whose forward gives one number and which have a backward."""
     return [

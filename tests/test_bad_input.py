@@ -38,7 +38,7 @@ from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.explore import example_cases
 from layer_crosscheck.properties.engine.registry import SPECS
 from layer_crosscheck.properties.engine.spec import LayerSpec
-from tests.helpers import built, driven, elementwise, example_case
+from tests.helpers import built, driven, elementwise, example_case, two_operand_specs
 
 
 @dataclass(frozen=True)
@@ -481,8 +481,7 @@ ROWS: list[Row] = [
     # elementwise and broadcasting layers
     *(_any_shape(name, kind, shape, f"any rank ({spec})")
       for name, spec, kind in ELEMENTWISE for shape in ((), (2, 1, 3))),
-    *(row for name, spec, _ in ELEMENTWISE if len(SPECS[spec].inputs) == 2 and not SPECS[spec].constants
-      for row in _operand_rows(name, spec)),
+    *(row for spec in two_operand_specs() for row in _operand_rows(spec.layer.__name__, spec.name)),
     *_function_rows(),
     # Affine
     *(Row("Affine", f"complex {p}", lambda p=p: built("affine", **{p: example_case("affine")[p] + 0j}),

@@ -16,6 +16,7 @@ from layer_crosscheck.impl import (
 from layer_crosscheck.properties import mnist
 from layer_crosscheck.properties.engine.compare import compare
 from layer_crosscheck.properties.engine.tolerances import exact_rtol, fd_step_rtol, floor, rounding_rtol
+from tests.helpers import built, two_operand_specs
 
 F64 = np.float64
 #: the step of the book's numerical_gradient (impl/functions.py)
@@ -65,10 +66,10 @@ def test_buy_apple_orange():
     assert got == pytest.approx((715, 1.1, 110, 2.2, 3.3, 165, 650), rel=rounding_rtol(F64))
 
 
-@pytest.mark.parametrize("make", [MulLayer, AddLayer])
-def test_python_numbers_in_python_floats_out(make):
+@pytest.mark.parametrize("spec", two_operand_specs(), ids=lambda s: s.name)
+def test_python_numbers_in_python_floats_out(spec):
     """The apple example's contract: plain Python floats, not NumPy scalars (np.float64 is a float too)."""
-    layer = make()
+    layer = built(spec.name)
 
     out = layer.forward(100, 2)
     dx, dy = layer.backward(1)
