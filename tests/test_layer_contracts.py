@@ -49,6 +49,43 @@ def test_what_forward_stores_is_none_until_forward(spec: LayerSpec) -> None:
     assert {k: before[k] for k in stored if not _nothing_yet(before[k])} == {}
 
 
+_OVERFLOWING = np.array([[0.0, 3e38], [0.0, 3e38]], np.float32)
+
+#: float32 row losses whose float32 sum overflows (x, t), and the mean that fits in float32
+SUMS_PAST_FLOAT32_MAX = {
+    "softmax_with_loss_labels": (_OVERFLOWING, np.array([0, 0]), 3e38),
+    "softmax_with_loss": (_OVERFLOWING, np.eye(2, dtype=np.float32)[[0, 0]], 3e38),
+    "sigmoid_with_loss": (np.full(4, -1e38, np.float32), np.ones(4, np.int64), 1e38),
+}
+
+
+@pytest.mark.parametrize("name", SUMS_PAST_FLOAT32_MAX)
+def test_a_loss_sums_its_rows_in_float64(name: str) -> None:
+    """The rows' sum is taken in float64 and only the mean, which fits, comes back as float32."""
+    x, t, mean = SUMS_PAST_FLOAT32_MAX[name]
+    with np.errstate(all="raise"):
+        loss = driven(name, x=x, t=t)
+    assert np.result_type(loss) == np.float32 and loss == pytest.approx(mean, rel=rounding_rtol(np.float32))
+
+
+#: a loss of longdouble logits 0 (x, t): two classes, or one sigmoid, so log(2)
+AT_ZERO_LOGITS = {
+    "softmax_with_loss_labels": (np.zeros((1, 2), np.longdouble), np.array([0])),
+    "softmax_with_loss": (np.zeros((1, 2), np.longdouble), np.array([[1, 0]], np.longdouble)),
+    "sigmoid_with_loss": (np.zeros(1, np.longdouble), np.array([0])),
+}
+
+
+@pytest.mark.skipif(np.finfo(np.longdouble).eps == np.finfo(np.float64).eps, reason="longdouble is double")
+@pytest.mark.parametrize("name", AT_ZERO_LOGITS)
+def test_a_longdouble_loss_keeps_its_precision(name: str) -> None:
+    """The loss is summed in result_type(x, t, float64), longdouble for longdouble x: rounding the
+    terms or their sum through float64 would lose the extra bits of log(2)."""
+    x, t = AT_ZERO_LOGITS[name]
+    loss = driven(name, x=x, t=t)
+    assert np.result_type(loss) == np.longdouble and loss == np.log(np.longdouble(2))
+
+
 def _first(grads: Any) -> np.ndarray:
     return np.asarray(grads[0] if isinstance(grads, tuple) else grads)
 
@@ -106,14 +143,6 @@ def test_sigmoid_with_loss_dtype_follows_scores_and_targets() -> None:
     assert impl.SigmoidWithLoss().forward(x32, np.array([0.2, 0.7])).dtype == np.float64
     soft = impl.SigmoidWithLoss().forward(np.array([0.0]), np.array([0.25]))
     assert soft == pytest.approx(np.log(2.0))  # float targets are used as given, not as labels
-
-
-def test_sigmoid_with_loss_accumulates_in_float64() -> None:
-    """Four float32 losses of 1e38 average to 1e38, although their float32 sum overflows."""
-    x = np.full(4, -1e38, np.float32)
-    with np.errstate(all="raise"):
-        loss = impl.SigmoidWithLoss().forward(x, np.ones(4, np.int64))
-    assert loss.dtype == np.float32 and loss == pytest.approx(1e38, rel=rounding_rtol(np.float32))
 
 
 def test_sigmoid_with_loss_is_quiet_at_extremes() -> None:
@@ -473,10 +502,3 @@ def test_sigmoid_with_loss_backward_is_quiet_on_underflow_and_inf_times_zero() -
 def test_sigmoid_with_loss_float32_targets_do_not_narrow_float64_scores() -> None:
     loss = impl.SigmoidWithLoss().forward(np.array([0.5, -1.0]), np.array([0.2, 0.7], np.float32))
     assert np.result_type(loss) == np.float64
-
-
-@pytest.mark.skipif(np.finfo(np.longdouble).eps == np.finfo(np.float64).eps, reason="longdouble is double")
-def test_sigmoid_with_loss_longdouble_loss_keeps_its_precision() -> None:
-    """As SoftmaxWithLoss: the sum is taken in result_type(x, t, float64), longdouble for longdouble x."""
-    loss = impl.SigmoidWithLoss().forward(np.zeros(1, np.longdouble), np.array([0]))
-    assert np.result_type(loss) == np.longdouble and loss == np.log(np.longdouble(2))
