@@ -9,6 +9,7 @@ layer, every loss), each layer built and driven by its spec's driver, as PyTorch
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,10 +18,11 @@ import pytest
 from layer_crosscheck import impl
 from layer_crosscheck.impl import LayerError
 from layer_crosscheck.properties.engine.compare import compare
+from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.registry import SPECS
 from layer_crosscheck.properties.engine.spec import LayerSpec
 from layer_crosscheck.properties.engine.tolerances import exact_rtol, rounding_rtol
-from tests.helpers import built, driven, loss_specs, raises_naming
+from tests.helpers import built, driven, example_case, loss_specs, raises_naming
 
 LAYERS = [s for s in SPECS.values() if s.kind == "layer"]
 LOSSES = loss_specs()
@@ -128,12 +130,6 @@ def test_repeat_accepts_one_copy_and_refuses_none() -> None:
         impl.Repeat(repeats=0)
 
 
-def test_repeat_backward_quiet_when_copies_cancel_to_nan() -> None:
-    with np.errstate(all="raise"):
-        layer = impl.Repeat(repeats=2)
-        layer.forward(np.array([1.0]))
-        assert np.isnan(layer.backward(np.array([np.inf, -np.inf]))[0])
-
 
 def test_sigmoid_with_loss_dtype_follows_scores_and_targets() -> None:
     """0/1 labels never upcast float32 scores; float64 targets do (NumPy promotion)."""
@@ -144,15 +140,6 @@ def test_sigmoid_with_loss_dtype_follows_scores_and_targets() -> None:
     soft = impl.SigmoidWithLoss().forward(np.array([0.0]), np.array([0.25]))
     assert soft == pytest.approx(np.log(2.0))  # float targets are used as given, not as labels
 
-
-def test_sigmoid_with_loss_is_quiet_at_extremes() -> None:
-    """exp(-|x|) underflows to 0 and inf - inf is NaN: values, not FloatingPointErrors."""
-    with np.errstate(all="raise"):
-        layer = impl.SigmoidWithLoss()
-        loss = layer.forward(np.array([-800.0, 800.0]), np.array([0, 1]))
-        assert loss == 0.0
-        layer.backward(1e-300)
-        assert np.isnan(impl.SigmoidWithLoss().forward(np.array([np.inf]), np.array([1])))
 
 
 def test_sigmoid_with_loss_refuses_non_numeric_targets_by_name() -> None:
@@ -169,34 +156,12 @@ def test_embedding_names_the_first_index_out_of_range() -> None:
     assert str(info.value).startswith("Embedding.forward: idx of shape (2, 2) holds 7 (element 2)")
 
 
-def test_embedding_and_matmul_keep_non_finite_values_quiet() -> None:
-    with np.errstate(all="raise"):
-        emb = impl.Embedding(np.zeros((2, 1)))
-        emb.forward(np.array([1, 1]))
-        emb.backward(np.array([[np.inf], [-np.inf]]))
-        assert np.isnan(emb.dW[1, 0])
-        mm = impl.MatMul(np.array([[np.inf], [1.0]]))
-        assert np.isnan(mm.forward(np.array([[0.0, 1.0]]))[0, 0])
-
 
 def test_matmul_names_the_features_w_expects() -> None:
     with pytest.raises(LayerError) as info:
         impl.MatMul(np.zeros((3, 5))).forward(np.zeros((2, 4)))
     assert "expected (N, 3) for W of shape (3, 5)" in str(info.value)
 
-
-def test_reciprocal_and_log_backward_are_quiet_at_the_dtype_limits() -> None:
-    """``-dout·out²`` and ``dout/x`` over- and underflow to inf and 0, ``inf·0``, ``inf/inf`` and
-    ``dout/0`` give NaN or inf: values, as in torch."""
-    with np.errstate(all="raise"):
-        rec = impl.Reciprocal()
-        rec.forward(np.array([1e-200, 1e200, np.inf]))
-        g = rec.backward(np.array([1.0, 1.0, np.inf]))
-        assert g[0] == -np.inf and g[1] == 0.0 and np.isnan(g[2])
-        log = impl.Log()
-        log.forward(np.array([0.0, 1e-310, 1e300, np.inf]))
-        g = log.backward(np.array([1.0, 1e10, 1e-300, np.inf]))
-        assert g[0] == np.inf and g[1] == np.inf and g[2] == 0.0 and np.isnan(g[3])
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -257,18 +222,6 @@ def test_cross_entropy_error_names_y_in_its_errors() -> None:
     with pytest.raises(LayerError, match=r"^CrossEntropyError\.forward: y has shape \(1, 1, 2\)"):
         impl.CrossEntropyError().forward(np.ones((1, 1, 2)), np.array([0]))
 
-
-def test_cross_entropy_error_backward_is_quiet_at_the_limits() -> None:
-    """-t/0 = -inf, huge and tiny ratios, NaN in y: values, not FloatingPointErrors."""
-    with np.errstate(all="raise"):
-        dense = impl.CrossEntropyError()
-        dense.forward(np.array([[0.0, 1.0], [1e-310, 1.0], [np.nan, 1.0]]), np.eye(2)[[0, 0, 0]])
-        dy = dense.backward(1e-300)
-        assert dy[0, 0] == -np.inf and np.isnan(dy[2, 0])
-        labels = impl.CrossEntropyError()
-        labels.forward(np.array([[0.0, 1.0], [1e-310, 1.0]]), np.array([0, 0]))
-        dy = labels.backward(1e300)
-        assert dy[0, 0] == -np.inf and dy[1, 0] == -np.inf
 
 
 @pytest.mark.parametrize("train_flg", [True, False])
@@ -369,17 +322,6 @@ def test_sum_and_repeat_accept_axis_minus_ndim(node: Any, expected: Any) -> None
     assert node.backward(np.arange(1.0, out.size + 1).reshape(out.shape)).shape == x.shape
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_reciprocal_forward_is_quiet_at_the_dtype_limits(dtype: type) -> None:
-    """``1/0 = inf``, ``1/tiny`` overflows to inf and ``1/huge`` underflows to a subnormal: values,
-    not FloatingPointErrors, whatever the caller's errstate."""
-    info = np.finfo(dtype)
-    x = np.array([0.0, -0.0, info.smallest_subnormal, info.max], dtype)
-    with np.errstate(all="raise"):
-        out = impl.Reciprocal().forward(x)
-    assert out[0] == np.inf and out[1] == -np.inf and out[2] == np.inf
-    assert 0 < out[3] < info.smallest_normal
-
 
 # --- mutants of batchnorm, dropout, pooling (group C) ---
 
@@ -396,18 +338,6 @@ def test_book_batch_norm_takes_an_empty_batch_at_inference(shape: tuple[int, ...
     np.testing.assert_array_equal(layer.dgamma, np.zeros(6))
     np.testing.assert_array_equal(layer.dbeta, np.zeros(6))
 
-
-@pytest.mark.parametrize("inverted", [True, False])
-def test_dropout_drops_an_inf_quietly_forward_and_backward(inverted: bool) -> None:
-    """A dropped inf is ``inf*0 = NaN`` (as torch), in x and in dout, with no FloatingPointError."""
-    mask = np.array([[False, True], [True, False]])
-    layer = impl.Dropout(0.5, inverted=inverted)
-    with np.errstate(all="raise"):
-        out = layer.forward(np.array([[np.inf, 1.0], [2.0, -np.inf]]), mask=mask)
-        dx = layer.backward(np.array([[1.0, np.inf], [1.0, -np.inf]]))
-    keep = 2.0 if inverted else 1.0
-    np.testing.assert_array_equal(out, [[np.nan, keep], [2.0 * keep, np.nan]])
-    np.testing.assert_array_equal(dx, [[0.0, np.inf], [keep, np.nan]])
 
 
 def test_padded_pooling_routes_an_all_minus_inf_window_to_its_first_real_cell() -> None:
@@ -473,32 +403,115 @@ def test_cross_entropy_error_gradient_follows_numpy_promotion(
     np.testing.assert_allclose(dy, expected, rtol=rounding_rtol(np.float32))
 
 
-def test_cross_entropy_error_backward_is_quiet_on_underflow_and_inf_times_zero() -> None:
-    """A tiny gradient underflows to a subnormal, and ``(t / 0) * 0`` (dout 0) is NaN, in both the
-    dense and the label branch: values, not FloatingPointErrors (the comment in backward)."""
-    with np.errstate(all="raise"):
-        dense = impl.CrossEntropyError()
-        dense.forward(np.array([[0.3, 0.7]]), np.array([[1e-10, 1.0 - 1e-10]]))
-        assert 0 < -dense.backward(1e-300)[0, 0] < 1e-308
-        labels = impl.CrossEntropyError()
-        labels.forward(np.array([[0.3, 0.7]]), np.array([0]))
-        assert 0 < -labels.backward(1e-310)[0, 0] < 1e-308
-        for t in (np.array([[1.0, 0.0]]), np.array([0])):
-            layer = impl.CrossEntropyError()
-            layer.forward(np.array([[0.0, 1.0]]), t)
-            assert np.isnan(layer.backward(0.0)[0, 0])
-
-
-def test_sigmoid_with_loss_backward_is_quiet_on_underflow_and_inf_times_zero() -> None:
-    """``(y - t) * dout / N`` may underflow, and ``0 * inf`` (y == t, dout inf) is NaN: values only."""
-    with np.errstate(all="raise"):
-        layer = impl.SigmoidWithLoss()
-        layer.forward(np.array([-30.0]), np.array([0]))
-        assert 0 < layer.backward(1e-300)[0] < 1e-308
-        layer.forward(np.array([800.0]), np.array([1]))
-        assert np.isnan(layer.backward(np.inf)[0])
 
 
 def test_sigmoid_with_loss_float32_targets_do_not_narrow_float64_scores() -> None:
     loss = impl.SigmoidWithLoss().forward(np.array([0.5, -1.0]), np.array([0.2, 0.7], np.float32))
     assert np.result_type(loss) == np.float64
+
+
+# --- non-finite and extreme values are data: one body, a row per layer and case ---
+
+INF, NAN = np.inf, np.nan
+
+
+@dataclass(frozen=True)
+class Limit:
+    """Spec ``spec``'s layer, built and driven by its driver on its example case with ``arrays``
+    changed, forward then (unless ``dout`` is None) backward, with every NumPy floating-point error
+    raised: each entry of ``want`` (``out``, or a gradient's name) is that exact array (NaN, ±inf
+    and zeros where IEEE arithmetic gives them, as torch does), or a predicate of it."""
+
+    spec: str
+    case: str
+    arrays: dict[str, Any]
+    dout: Any
+    want: dict[str, Any]
+
+
+def _between_0_and_tiny(sign: float, at: tuple[int, ...]) -> Any:
+    """A gradient that underflows to a subnormal of ``sign`` at index ``at``."""
+    return lambda g: 0 < sign * g[at] < np.finfo(np.float64).tiny
+
+
+_AFFINE_W0 = {"W": [[0.0, 1.0], [1.0, 1.0]], "b": [0.0, 0.0]}  # a zero for inf to meet in x @ W, dout @ W.T
+_MASK = np.array([[False, True], [True, False]])
+_DROPPED = {"x": [[INF, 1.0], [2.0, -INF]], "mask": _MASK, "dropout_ratio": 0.5}
+_SUBNORMAL_RECIPROCAL = {  # 1/0 = inf, 1/-0 = -inf, 1/smallest subnormal overflows, 1/max underflows
+    np.dtype(t).name: {"x": np.array([0.0, -0.0, np.finfo(t).smallest_subnormal, np.finfo(t).max], t)}
+    for t in (np.float64, np.float32)
+}
+
+LIMITS = [
+    Limit("affine", "forward inf*0", {**_AFFINE_W0, "x": [[INF, 1.0]]}, [[0.5, 2.0]], {"out": [[NAN, INF]]}),
+    Limit("affine", "backward inf*0", {**_AFFINE_W0, "x": [[1.0, 1.0]]}, [[INF, 1.0]], {"x": [[NAN, INF]]}),
+    Limit("mul", "forward inf*0", {"x": [INF, 1.0], "y": [0.0, 2.0]}, [0.5, 2.0], {"out": [NAN, 2.0]}),
+    Limit("mul", "backward 0*inf", {"x": [INF, 1.0], "y": [1.0, 2.0]}, [0.0, 1.0], {"y": [NAN, 1.0]}),
+    Limit("add", "forward inf-inf", {"x": [INF, 1.0], "y": [-INF, 2.0]}, [0.5, 2.0], {"out": [NAN, 3.0]}),
+    Limit("add", "backward sum of inf and -inf", {"x": [0.0, 0.0], "y": [0.0]}, [INF, -INF], {"y": [NAN]}),
+    Limit("repeat", "copies cancel to NaN", {"x": [1.0], "repeats": 2, "axis": 0}, [INF, -INF], {"x": [NAN]}),
+    Limit("embedding", "inf-inf in a row's gradient", {"W": np.zeros((2, 1)), "idx": np.array([1, 1])},
+          [[INF], [-INF]], {"W": [[0.0], [NAN]]}),
+    Limit("matmul", "inf*0", {"W": [[INF], [1.0]], "x": [[0.0, 1.0]]}, None, {"out": [[NAN]]}),
+    # -dout*out**2 over- and underflows; inf*0
+    Limit("reciprocal", "backward at the dtype limits", {"x": [1e-200, 1e200, INF]}, [1.0, 1.0, INF],
+          {"x": [-INF, 0.0, NAN]}),
+    *(Limit("reciprocal", f"forward at the dtype limits, {dtype}", arrays, None,
+            {"out": lambda o: (o[:3] == [INF, -INF, INF]).all() and 0 < o[3] < np.finfo(o.dtype).tiny})
+      for dtype, arrays in _SUBNORMAL_RECIPROCAL.items()),
+    # dout/x over- and underflows; dout/0 and inf/inf
+    Limit("log", "backward at the dtype limits", {"x": [0.0, 1e-310, 1e300, INF]}, [1.0, 1e10, 1e-300, INF],
+          {"x": [INF, INF, 0.0, NAN]}),
+    Limit("log", "log(0) and log(-1)", {"x": [0.0, -1.0]}, None, {"out": [-INF, NAN]}),
+    Limit("exp", "forward under- and overflow", {"x": [-1e4, 1e4]}, None, {"out": [0.0, INF]}),
+    Limit("exp", "dout*out under- and overflows, inf*0", {"x": [-700.0, 700.0, -1e4]}, [1e-300, 1e300, INF],
+          {"x": [0.0, INF, NAN]}),
+    Limit("sum", "inf-inf", {"x": [[INF], [-INF]], "axis": 0}, None, {"out": [[NAN]]}),
+    # a dropped inf is inf*0 = NaN (as torch), in x and in dout
+    Limit("dropout", "a dropped inf", _DROPPED, [[1.0, INF], [1.0, -INF]],
+          {"out": [[NAN, 2.0], [4.0, NAN]], "x": [[0.0, INF], [2.0, NAN]]}),
+    Limit("dropout_book", "a dropped inf", _DROPPED, [[1.0, INF], [1.0, -INF]],
+          {"out": [[NAN, 1.0], [2.0, NAN]], "x": [[0.0, INF], [1.0, NAN]]}),
+    # -t/0 = -inf, huge and tiny ratios, NaN in y
+    Limit("cross_entropy_error", "-t/0, tiny y, NaN",
+          {"y": [[0.0, 1.0], [1e-310, 1.0], [NAN, 1.0]], "t": np.eye(2)[[0, 0, 0]]}, 1e-300,
+          {"y": lambda g: g[0, 0] == -INF and np.isnan(g[2, 0])}),
+    Limit("cross_entropy_error_labels", "-t/0 and tiny y",
+          {"y": [[0.0, 1.0], [1e-310, 1.0]], "t": np.array([0, 0])}, 1e300,
+          {"y": lambda g: g[0, 0] == -INF and g[1, 0] == -INF}),
+    # a tiny gradient underflows to a subnormal; (t / 0) * 0 is NaN
+    Limit("cross_entropy_error", "underflow", {"y": [[0.3, 0.7]], "t": [[1e-10, 1.0 - 1e-10]]}, 1e-300,
+          {"y": _between_0_and_tiny(-1, (0, 0))}),
+    Limit("cross_entropy_error_labels", "underflow", {"y": [[0.3, 0.7]], "t": np.array([0])}, 1e-310,
+          {"y": _between_0_and_tiny(-1, (0, 0))}),
+    Limit("cross_entropy_error", "(t/0)*0", {"y": [[0.0, 1.0]], "t": [[1.0, 0.0]]}, 0.0,
+          {"y": lambda g: np.isnan(g[0, 0])}),
+    Limit("cross_entropy_error_labels", "(t/0)*0", {"y": [[0.0, 1.0]], "t": np.array([0])}, 0.0,
+          {"y": lambda g: np.isnan(g[0, 0])}),
+    # (y - t) * dout / N underflows; 0 * inf (y == t, dout inf) is NaN; exp(-|x|) underflows to 0
+    Limit("sigmoid_with_loss", "underflow", {"x": [-30.0], "t": np.array([0])}, 1e-300,
+          {"x": _between_0_and_tiny(1, (0,))}),
+    Limit("sigmoid_with_loss", "0*inf", {"x": [800.0], "t": np.array([1])}, INF, {"x": [NAN]}),
+    Limit("sigmoid_with_loss", "saturated: loss 0", {"x": [-800.0, 800.0], "t": np.array([0, 1])}, 1e-300,
+          {"out": 0.0}),
+    Limit("sigmoid_with_loss", "inf - inf", {"x": [INF], "t": np.array([1])}, None, {"out": NAN}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("row", LIMITS, ids=[f"{r.spec}-{r.case}" for r in LIMITS])
+def test_non_finite_and_extreme_values_are_quiet(row: Limit) -> None:
+    """inf*0, inf-inf, overflow to inf and underflow to 0 or a subnormal are values, never
+    FloatingPointErrors, whatever the caller's errstate."""
+    spec = SPECS[row.spec]
+    drv = driver_for(spec)
+    case = {**example_case(row.spec), **{k: np.asarray(v) for k, v in row.arrays.items()}}
+    with np.errstate(all="raise"):
+        layer = drv.build(spec.layer, case, np.float64)
+        got = {"out": drv.forward(layer, case)}
+        if row.dout is not None:
+            got |= drv.backward(layer, np.asarray(row.dout), case)
+    for name, want in row.want.items():
+        if callable(want):
+            assert want(got[name]), f"{name}: {got[name]!r}"
+        else:
+            np.testing.assert_array_equal(got[name], want, err_msg=name)
