@@ -442,7 +442,31 @@ _SUBNORMAL_RECIPROCAL = {  # 1/0 = inf, 1/-0 = -inf, 1/smallest subnormal overfl
     for t in (np.float64, np.float32)
 }
 
+_SATURATING = {"x": [[-1000.0, 0.0, 1000.0]]}
+
+
+def _tanh_rows(dtype: type) -> list[Limit]:
+    """tanh(±1e4) = ±1 meeting an infinite dout is NaN; tanh'(x) = 1 for an x so small that y*y
+    underflows; a subnormal dout times tanh' rounds."""
+    small, tiny = np.sqrt(np.finfo(dtype).tiny) / 4, np.finfo(dtype).smallest_subnormal
+    name = np.dtype(dtype).name
+    return [
+        Limit("tanh", f"saturated and tiny, {name}", {"x": np.array([[-1e4, 0.0, 1e4, small]], dtype)},
+              np.array([[INF, 1.0, -INF, 1.0]], dtype), {"x": [[NAN, 1.0, NAN, 1.0]]}),
+        Limit("tanh", f"a subnormal dout, {name}", {"x": np.array([[0.5]], dtype)}, np.array([[tiny]], dtype),
+              {"x": lambda g: 0 <= g[0, 0] <= tiny}),
+    ]  # fmt: skip
+
+
 LIMITS = [
+    # outputs of exactly 0 or 1 meeting an infinite dout: inf*0 (sigmoid: 0, 0.5, 1; softmax: 0, 0, 1)
+    Limit("sigmoid", "saturated", _SATURATING, [[INF, 1.0, INF]], {"x": [[NAN, 0.25, NAN]]}),
+    Limit("softmax", "saturated", _SATURATING, [[INF, 1.0, INF]], {"x": [[NAN, NAN, NAN]]}),
+    *_tanh_rows(np.float64),
+    *_tanh_rows(np.float32),
+    # y = (0, 0, 1) = t: an infinite dout meets y - t == 0
+    Limit("softmax_with_loss_labels", "saturated", {**_SATURATING, "t": np.array([2])}, INF,
+          {"x": [[NAN, NAN, NAN]]}),
     Limit("affine", "forward inf*0", {**_AFFINE_W0, "x": [[INF, 1.0]]}, [[0.5, 2.0]], {"out": [[NAN, INF]]}),
     Limit("affine", "backward inf*0", {**_AFFINE_W0, "x": [[1.0, 1.0]]}, [[INF, 1.0]], {"x": [[NAN, INF]]}),
     Limit("mul", "forward inf*0", {"x": [INF, 1.0], "y": [0.0, 2.0]}, [0.5, 2.0], {"out": [NAN, 2.0]}),
