@@ -38,7 +38,7 @@ from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.explore import example_cases
 from layer_crosscheck.properties.engine.registry import SPECS
 from layer_crosscheck.properties.engine.spec import LayerSpec
-from tests.helpers import built, driven, elementwise, example_case, two_operand_specs
+from tests.helpers import built, driven, elementwise, example_case, loss_specs, two_operand_specs
 
 
 @dataclass(frozen=True)
@@ -348,14 +348,42 @@ def _swl_after(x: Any, t: Any) -> tuple[Any, Any]:
     return layer, driven(SWL, layer, x=x, t=t)
 
 
-def _swl_vector_dout() -> Any:
-    return _swl_after(np.zeros((2, 3)), np.array([0, 1]))[0].backward(np.array([0.5, 2.0]))
+def _loss_rows() -> list[Row]:
+    """The rows of every loss of the registry whose class is impl's (its first spec): backward
+    before forward, a dout that is not a scalar, an integer first input and dout."""
+    rows: list[Row] = []
+    seen: set[str] = set()
+    for spec in loss_specs():
+        name = getattr(spec.layer, "__name__", "")
+        if name in seen or not getattr(spec.layer, "__module__", "").startswith("layer_crosscheck.impl"):
+            continue
+        seen.add(name)
+        first = spec.inputs[0]
+
+        def after(spec: LayerSpec = spec, **changes: Any) -> tuple[Any, Any]:
+            layer = built(spec.name, **changes)
+            return layer, driven(spec.name, layer, **changes)
+
+        def integers(spec: LayerSpec = spec, first: str = first) -> None:
+            layer, loss = after(spec, **{first: (3 * example_case(spec.name)[first]).astype(np.int64)})
+            dx = _first_dx(layer.backward(2))
+            assert np.result_type(loss) == np.float64 and np.result_type(dx) == np.float64
+
+        rows += [
+            Row(name, "backward before forward", lambda spec=spec: built(spec.name).backward(), LayerError,
+                words=(f"{name}.backward: call forward first",)),
+            Row(name, "dout that is not a scalar", lambda f=after: f()[0].backward(np.array([0.5, 2.0])),
+                LayerError, ((2,), ()), words=(f"{name}.backward: dout has shape (2,)",)),
+            Row(name, f"integer {first} and dout", integers),
+        ]  # fmt: skip
+    return rows
 
 
-def _swl_integer() -> None:
-    layer, loss = _swl_after(np.array([[1, 2, 3], [0, 0, 0]]), np.array([0, 2]))
-    dx = layer.backward(2)
-    assert np.result_type(loss) == np.float64 and dx.dtype == np.float64
+#: impl's own gaps that the generated rows found; strict, so a fix fails here until the mark goes
+KNOWN_GAPS = {
+    "TemporalSoftmaxLoss-backward before forward": "raises an AssertionError, not a LayerError naming it",
+    "TemporalSoftmaxLoss-dout that is not a scalar": "raises NumPy's broadcasting error",
+}
 
 
 def _swl_non_finite() -> None:
@@ -491,11 +519,9 @@ ROWS: list[Row] = [
     Row("Softmax", "a scalar (no class axis)", lambda: driven("softmax", x=np.float64(1.0)), LayerError,
         ((),)),
     _any_shape("Softmax", KINDS["Softmax"], (2, 3, 0), "no classes (C = 0)"),
-    Row("SoftmaxWithLoss", "backward before forward", lambda: built(SWL).backward(), LayerError),
-    Row("SoftmaxWithLoss", "dout that is not a scalar", _swl_vector_dout, LayerError, ((2,), ())),
+    *_loss_rows(),
     Row("SoftmaxWithLoss", "x of rank 3", _swl(np.zeros((2, 3, 4)), np.zeros((2, 3), int)), LayerError,
         ((2, 3, 4),)),
-    Row("SoftmaxWithLoss", "integer x and dout", _swl_integer),
     Row("SoftmaxWithLoss", "empty batch (N = 0)", _swl(np.zeros((0, 3)), np.zeros(0, int)), LayerError,
         ((0, 3),)),
     Row("SoftmaxWithLoss", "no classes (C = 0)", _swl(np.zeros((2, 0)), np.zeros(2, int)), LayerError,
@@ -512,7 +538,15 @@ ROWS: list[Row] = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("row", ROWS, ids=[f"{r.layer}-{r.case}" for r in ROWS])
+@pytest.mark.parametrize(
+    "row",
+    [
+        pytest.param(r, id=f"{r.layer}-{r.case}", marks=[pytest.mark.xfail(reason=why, strict=True)])
+        if (why := KNOWN_GAPS.get(f"{r.layer}-{r.case}"))
+        else pytest.param(r, id=f"{r.layer}-{r.case}")
+        for r in ROWS
+    ],
+)
 def test_bad_input(row: Row) -> None:
     with np.errstate(all="raise"):
         if row.raises is None:
