@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -10,11 +11,16 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from layer_crosscheck.properties.engine.drivers import driver_for
+from layer_crosscheck.properties.engine.explore import example_cases
 from layer_crosscheck.properties.engine.matrix import Cell
+from layer_crosscheck.properties.engine.registry import SPECS
+from layer_crosscheck.properties.engine.spec import LayerSpec
 from layer_crosscheck.properties.frontends.cli import main
 from layer_crosscheck.reference import get_reference
 
@@ -111,3 +117,64 @@ def reference_or_skip(name: str) -> Any:
     if reason is not None:
         pytest.skip(reason)
     return ref
+
+
+# ------------------------------------------- a registered spec's layer, as the engine drives it
+
+
+def _preferred(case: dict[str, np.ndarray], first: str) -> tuple[bool, bool, int]:
+    """A case whose first input is a batch of several examples, 2-D if there is one."""
+    shape = case[first].shape
+    return (len(shape) >= 2 and shape[0] >= 2, len(shape) == 2, -len(shape))
+
+
+@functools.cache
+def _example_case(name: str) -> dict[str, np.ndarray]:
+    spec = SPECS[name]
+    return max(example_cases(spec), key=lambda c: _preferred(c, spec.inputs[0]))
+
+
+def example_case(name: str) -> dict[str, np.ndarray]:
+    """Spec ``name``'s example case whose first input is a batch of several examples, 2-D if it
+    can be (Hypothesis's simplest draw of each shape entry); fresh writable copies."""
+    return {k: np.array(v) for k, v in _example_case(name).items()}
+
+
+def built(name: str, **changes: Any) -> Any:
+    """Spec ``name``'s layer, built by the engine's driver from its example case with ``changes``."""
+    spec = SPECS[name]
+    return driver_for(spec).build(spec.layer, {**example_case(name), **changes}, np.float64)
+
+
+def driven(name: str, layer: Any = None, **changes: Any) -> Any:
+    """The driver's forward of spec ``name`` on its example case with ``changes``, on ``layer``
+    (else one it builds from the same case)."""
+    spec = SPECS[name]
+    case = {**example_case(name), **changes}
+    return driver_for(spec).forward(built(name, **changes) if layer is None else layer, case)
+
+
+def elementwise(spec: LayerSpec) -> bool:
+    """A row-wise layer without parameters that its spec draws at several ranks and that gives an
+    output of its input's shape at each: an elementwise layer, which takes any shape."""
+    if spec.kind != "layer" or spec.params or not spec.row_wise or spec.outputs or not spec.backward:
+        return False
+    first, drv = spec.inputs[0], driver_for(spec)
+    cases = example_cases(spec)
+    if len({c[first].ndim for c in cases}) < 2:
+        return False
+    return all(drv.forward(drv.build(spec.layer, c, np.float64), c).shape == c[first].shape for c in cases)
+
+
+def two_operand_specs() -> list[LayerSpec]:
+    """The registry's elementwise layers of two operands, both differentiated (the book's nodes)."""
+    return [s for s in SPECS.values() if len(s.inputs) == 2 and not s.constants and elementwise(s)]
+
+
+def loss_specs() -> list[LayerSpec]:
+    """The registry's losses: layers whose forward gives one number and which have a backward."""
+    return [
+        s
+        for s in SPECS.values()
+        if s.kind == "layer" and s.backward and not s.outputs and np.ndim(driven(s.name)) == 0
+    ]

@@ -3,7 +3,10 @@
 The generic rows (backward before forward, a dout of the wrong shape, integers, NaN and inf,
 complex input, an empty batch) are generated for the layer of every registered spec, driven the
 way the spec drives it, and each spec's ``bad_inputs`` become rows too: a new layer needs no row
-written here. Losses, networks and the public functions have theirs written out below.
+written here. So do the any-rank rows of every elementwise layer (found in the registry: drawn at
+several ranks, an output of its input's shape) and the rows of every network that classifies.
+The rows written out below (the losses, the CNN layers, the public functions) build and drive
+their layer through its spec's driver too, on shapes taken from the spec's example case.
 
 A row either expects an exception whose message starts with the layer class (``"Affine.forward:"``)
 and names the offending shape(s), or a defined result (integers -> float64, NaN propagates, an
@@ -24,16 +27,7 @@ import numpy as np
 import pytest
 
 from layer_crosscheck.impl import (
-    Affine,
-    BatchNormalization,
-    Convolution,
-    Dropout,
     LayerError,
-    Pooling,
-    SimpleConvNet,
-    Softmax,
-    SoftmaxWithLoss,
-    TwoLayerNet,
     cross_entropy_error,
     log_softmax,
     relu,
@@ -44,6 +38,7 @@ from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.explore import example_cases
 from layer_crosscheck.properties.engine.registry import SPECS
 from layer_crosscheck.properties.engine.spec import LayerSpec
+from tests.helpers import built, driven, elementwise, example_case, loss_specs, two_operand_specs
 
 
 @dataclass(frozen=True)
@@ -66,12 +61,7 @@ class Kind:
     row_wise: bool  # example i of the output depends on example i of the input only
     positive: bool = False  # the domain excludes 0 and negatives (log, 1/x): good inputs are positive
     first: str = "x"  # the name of the input varied (messages name it)
-
-
-def _preferred(case: dict[str, np.ndarray], first: str) -> tuple[bool, bool, int]:
-    """A case whose first input is a batch of several examples, 2-D if there is one."""
-    shape = case[first].shape
-    return (len(shape) >= 2 and shape[0] >= 2, len(shape) == 2, -len(shape))
+    elementwise: bool = False  # takes any shape, its output of that shape (so any rank, 0-D too)
 
 
 def _kind(spec: LayerSpec) -> Kind | None:
@@ -84,7 +74,7 @@ def _kind(spec: LayerSpec) -> Kind | None:
     first = spec.inputs[0]
     if first in spec.constants:
         return None
-    case = max(example_cases(spec), key=lambda c: _preferred(c, first))
+    case = example_case(spec.name)
     drv = driver_for(spec)
 
     def make() -> Any:
@@ -103,7 +93,15 @@ def _kind(spec: LayerSpec) -> Kind | None:
 
     if np.ndim(forward(make(), case[first])) == 0:
         return None
-    return Kind(make, case[first].shape, forward, spec.row_wise, first in spec.domain_positive, first)
+    return Kind(
+        make,
+        case[first].shape,
+        forward,
+        spec.row_wise,
+        first in spec.domain_positive,
+        first,
+        elementwise(spec),
+    )
 
 
 def _kinds() -> dict[str, Kind]:
@@ -117,6 +115,13 @@ def _kinds() -> dict[str, Kind]:
 
 
 KINDS = _kinds()
+#: the elementwise layers under each of their specs (dropout in training and inference, the book's
+#: convention and torch's): (class name, spec name, how to drive it)
+ELEMENTWISE = [
+    (getattr(spec.layer, "__name__", ""), spec.name, kind)
+    for spec in SPECS.values()
+    if (kind := _kind(spec)) is not None and kind.elementwise
+]
 
 
 def _x(shape: tuple[int, ...], dtype: Any = np.float64, *, positive: bool = False) -> np.ndarray:
@@ -191,16 +196,33 @@ def _non_finite(name: str) -> None:
         assert np.isnan(out[:, 0]).all() and np.isfinite(out[:, 2]).all()
 
 
-def _any_shape(name: str, shape: tuple[int, ...], case: str = "any rank") -> Row:
+def _any_shape(name: str, kind: Kind, shape: tuple[int, ...], case: str) -> Row:
     """Forward and backward keep the input's shape (an elementwise layer's any rank, an empty axis)."""
 
     def run() -> None:
-        layer = KINDS[name].make()
-        out = layer.forward(_x(shape))
-        dx = layer.backward(_dout(shape))
-        assert out.shape == shape and dx.shape == shape
+        layer = kind.make()
+        out = kind.forward(layer, _x(shape, positive=kind.positive))
+        dx = _first_dx(layer.backward(_dout(shape)))
+        assert out.shape == shape and np.shape(dx) == shape
 
     return Row(name, f"{case}: shape {shape}", run)
+
+
+def _operand_rows(name: str, spec_name: str) -> list[Row]:
+    """An elementwise layer of two operands names the one that is not real, and both operands
+    when they do not broadcast."""
+    spec = SPECS[spec_name]
+    x, y = spec.inputs
+    good = {x: np.ones(3), y: np.ones(3)}
+    bad = (np.ones(3, complex), np.array(["a", "b", "c"]))
+    return [
+        *(Row(name, f"{v.dtype} {operand}", lambda o=operand, v=v: driven(spec_name, **{**good, o: v}),
+              TypeError, words=(f"{name}.forward: {operand} has dtype {v.dtype}",))
+          for operand in (x, y) for v in bad),
+        Row(name, "operands that do not broadcast: both named",
+            lambda: driven(spec_name, **{x: np.zeros((2, 3)), y: np.zeros(4)}), LayerError,
+            words=(f"{x} of shape (2, 3) and {y} of shape (4,) do not broadcast",)),
+    ]  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------- the networks
@@ -270,6 +292,28 @@ def _network_rows(layer: str, make: Callable[[], Any], x_shape: tuple[int, ...],
     ]  # fmt: skip
 
 
+def _nets() -> list[Row]:
+    """The rows of every network of the registry that classifies like the book's (``predict``,
+    ``accuracy``), built by the spec's own driver from a case of two examples."""
+    rows: list[Row] = []
+    seen: set[str] = set()
+    for spec in SPECS.values():
+        name = getattr(spec.layer, "__name__", "")
+        classifies = all(hasattr(spec.layer, m) for m in ("predict", "accuracy"))
+        if spec.kind != "net" or name in seen or not classifies:
+            continue
+        seen.add(name)
+        case = example_cases(spec)[0]
+        drv = driver_for(spec)
+
+        def make(drv: Any = drv, spec: LayerSpec = spec, case: dict[str, np.ndarray] = case) -> Any:
+            return drv.build(spec.layer, case, np.float64)
+
+        x_shape = (2, *case["x"].shape[1:])
+        rows += _network_rows(name, make, x_shape, np.shape(make().predict(_x(x_shape)))[-1])
+    return rows
+
+
 # --------------------------------------------------------------------------------------- the table
 
 
@@ -290,34 +334,64 @@ def _generic_rows(name: str) -> list[Row]:
     ]  # fmt: skip
 
 
+#: the loss with labels, as its spec builds and drives it
+SWL = "softmax_with_loss_labels"
+
+
 def _swl(x: Any, t: Any) -> Callable[[], Any]:
-    return lambda: SoftmaxWithLoss().forward(x, t)
+    return lambda: driven(SWL, x=x, t=t)
 
 
-def _swl_vector_dout() -> Any:
-    layer = SoftmaxWithLoss()
-    layer.forward(np.zeros((2, 3)), np.array([0, 1]))
-    return layer.backward(np.array([0.5, 2.0]))
+def _swl_after(x: Any, t: Any) -> tuple[Any, Any]:
+    """The loss layer after a forward of ``x`` and ``t``, and its loss."""
+    layer = built(SWL)
+    return layer, driven(SWL, layer, x=x, t=t)
 
 
-def _swl_integer() -> None:
-    layer = SoftmaxWithLoss()
-    loss = layer.forward(np.array([[1, 2, 3], [0, 0, 0]]), np.array([0, 2]))
-    dx = layer.backward(2)
-    assert np.result_type(loss) == np.float64 and dx.dtype == np.float64
+def _loss_rows() -> list[Row]:
+    """The rows of every loss of the registry whose class is impl's (its first spec): backward
+    before forward, a dout that is not a scalar, an integer first input and dout."""
+    rows: list[Row] = []
+    seen: set[str] = set()
+    for spec in loss_specs():
+        name = getattr(spec.layer, "__name__", "")
+        if name in seen or not getattr(spec.layer, "__module__", "").startswith("layer_crosscheck.impl"):
+            continue
+        seen.add(name)
+        first = spec.inputs[0]
+
+        def after(spec: LayerSpec = spec, **changes: Any) -> tuple[Any, Any]:
+            layer = built(spec.name, **changes)
+            return layer, driven(spec.name, layer, **changes)
+
+        def integers(spec: LayerSpec = spec, first: str = first) -> None:
+            layer, loss = after(spec, **{first: (3 * example_case(spec.name)[first]).astype(np.int64)})
+            dx = _first_dx(layer.backward(2))
+            assert np.result_type(loss) == np.float64 and np.result_type(dx) == np.float64
+
+        rows += [
+            Row(name, "backward before forward", lambda spec=spec: built(spec.name).backward(), LayerError,
+                words=(f"{name}.backward: call forward first",)),
+            Row(name, "dout that is not a scalar", lambda f=after: f()[0].backward(np.array([0.5, 2.0])),
+                LayerError, ((2,), ()), words=(f"{name}.backward: dout has shape (2,)",)),
+            Row(name, f"integer {first} and dout", integers),
+        ]  # fmt: skip
+    return rows
+
+
+#: impl's own gaps that the generated rows found; strict, so a fix fails here until the mark goes
+KNOWN_GAPS = {
+    "TemporalSoftmaxLoss-backward before forward": "raises an AssertionError, not a LayerError naming it",
+    "TemporalSoftmaxLoss-dout that is not a scalar": "raises NumPy's broadcasting error",
+}
 
 
 def _swl_non_finite() -> None:
-    layer = SoftmaxWithLoss()
-    loss = layer.forward(
+    layer, loss = _swl_after(
         np.array([[np.nan, 0.0, 1.0], [0.0, np.inf, 2.0], [0.0, 1.0, 2.0]]), np.array([1, 2, 0])
     )
     dx = layer.backward()
     assert np.isnan(loss) and np.isnan(dx[:2]).all() and np.isfinite(dx[2]).all()
-
-
-def _conv() -> Convolution:
-    return Convolution(np.ones((2, 1, 2, 2)), np.zeros(2))
 
 
 def _no_classes(f: Callable[[Any], Any], shape: tuple[int, ...]) -> Row:
@@ -355,18 +429,54 @@ def _function_rows() -> list[Row]:
     ]  # fmt: skip
 
 
-def _bn() -> BatchNormalization:
-    return BatchNormalization(np.ones(3), np.zeros(3))
-
-
 def _eval_mode_empty_batch() -> None:
-    layer = _bn()
-    out = layer.forward(np.ones((0, 3)), train_flg=False)
-    _assert_empty(layer, np.ones((0, 3)), out, layer.backward(_dout((0, 3))))
+    x = np.ones((0, *example_case("batch_norm_eval")["x"].shape[1:]))
+    layer = built("batch_norm_eval")
+    out = driven("batch_norm_eval", layer, x=x)
+    _assert_empty(layer, x, out, layer.backward(_dout(out.shape)))
 
 
 def _dropout_mask(mask: np.ndarray) -> Callable[[], Any]:
-    return lambda: Dropout(0.5, rng=0).forward(_x((2, 3)), mask=mask)
+    return lambda: driven("dropout", x=_x(mask.shape[::-1]), mask=mask)
+
+
+def _cnn_rows() -> list[Row]:
+    """The convolution's, pooling's and batch normalization's own rows, on their specs' layers:
+    every shape named is the case's (the kernel, the window, gamma) or one made from it."""
+    conv, pool, bn = example_case("convolution"), example_case("pooling"), example_case("batch_norm")
+    n, c, h, w = conv["x"].shape
+    kernel = conv["W"].shape
+    narrow = (n, c, kernel[2] - 1 - 2 * int(conv["pad"]), w)  # (padded) rows fewer than the kernel's
+    pn, pc, ph, pw = pool["x"].shape
+    low = (pn, pc, int(pool["pool_h"]) - 1 - 2 * int(pool["pad"]), pw)
+    channels = bn["gamma"].shape[0]
+    return [
+        Row("Convolution", "x not 4-D", lambda: driven("convolution", x=_x((n, c, h))), LayerError,
+            ((n, c, h),)),
+        Row("Convolution", "channels differ from W", lambda: driven("convolution", x=_x((n, c + 1, h, w))),
+            LayerError, ((n, c + 1, h, w), kernel)),
+        Row("Convolution", "image smaller than the kernel", lambda: driven("convolution", x=_x(narrow)),
+            LayerError, (narrow, kernel)),
+        Row("Convolution", "W not 4-D", lambda: built("convolution", W=np.ones(kernel[:3])), LayerError,
+            (kernel[:3],)),
+        Row("Convolution", "W with an empty axis",
+            lambda: built("convolution", W=np.ones((kernel[0], 0, *kernel[2:]))), LayerError,
+            ((kernel[0], 0, *kernel[2:]),)),
+        Row("Pooling", "x not 4-D", lambda: driven("pooling", x=_x((pn, ph, pw))), LayerError,
+            ((pn, ph, pw),)),
+        Row("Pooling", "image smaller than the window", lambda: driven("pooling", x=_x(low)),
+            LayerError, (low,)),
+        Row("BatchNormalization", "x without a channel axis",
+            lambda: driven("batch_norm", x=_x((channels,))), LayerError, ((channels,),)),
+        Row("BatchNormalization", "channels differ from gamma",
+            lambda: driven("batch_norm", x=_x((4, channels + 1))), LayerError,
+            ((4, channels + 1), (channels,))),
+        Row("BatchNormalization", "empty batch (N = 0), training",
+            lambda: driven("batch_norm", x=np.ones((0, channels))), LayerError, ((0, channels),)),
+        Row("BatchNormalization", "one value per channel, training",
+            lambda: driven("batch_norm", x=np.ones((1, channels))), LayerError, ((1, channels),)),
+        Row("BatchNormalization", "empty batch (N = 0), inference", _eval_mode_empty_batch),
+    ]  # fmt: skip
 
 
 def _spec_rows(spec: LayerSpec) -> list[Row]:
@@ -375,7 +485,7 @@ def _spec_rows(spec: LayerSpec) -> list[Row]:
     if not spec.bad_inputs:
         return []
     name = getattr(spec.layer, "__name__", spec.name)
-    case = max(example_cases(spec), key=lambda c: _preferred(c, spec.inputs[0]))
+    case = example_case(spec.name)
     drv = driver_for(spec)
     rows = []
     for bad in spec.bad_inputs:
@@ -397,63 +507,46 @@ ROWS: list[Row] = [
       for name, kind in KINDS.items() if kind.row_wise),
     *(row for spec in SPECS.values() for row in _spec_rows(spec)),
     # elementwise and broadcasting layers
-    *(_any_shape(name, shape)
-      for name in ("Relu", "Sigmoid", "Tanh", "Dropout") for shape in ((), (2, 1, 3))),
+    *(_any_shape(name, kind, shape, f"any rank ({spec})")
+      for name, spec, kind in ELEMENTWISE for shape in ((), (2, 1, 3))),
+    *(row for spec in two_operand_specs() for row in _operand_rows(spec.layer.__name__, spec.name)),
     *_function_rows(),
     # Affine
-    Row("Affine", "complex W", lambda: Affine(np.ones((4, 3), complex), np.zeros(3)), TypeError,
-        words=("Affine: parameter 0 has dtype complex128",)),
-    Row("Affine", "complex b", lambda: Affine(np.ones((4, 3)), np.zeros(3, complex)), TypeError,
-        words=("Affine: parameter 1 has dtype complex128",)),
+    *(Row("Affine", f"complex {p}", lambda p=p: built("affine", **{p: example_case("affine")[p] + 0j}),
+          TypeError, words=(f"Affine: parameter {i} has dtype complex128",))
+      for i, p in enumerate(SPECS["affine"].params)),
     # Softmax and the loss
-    Row("Softmax", "a scalar (no class axis)", lambda: Softmax().forward(np.float64(1.0)), LayerError, ((),)),
-    _any_shape("Softmax", (2, 3, 0), "no classes (C = 0)"),
-    Row("SoftmaxWithLoss", "backward before forward", lambda: SoftmaxWithLoss().backward(), LayerError),
-    Row("SoftmaxWithLoss", "dout that is not a scalar", _swl_vector_dout, LayerError, ((2,), ())),
+    Row("Softmax", "a scalar (no class axis)", lambda: driven("softmax", x=np.float64(1.0)), LayerError,
+        ((),)),
+    _any_shape("Softmax", KINDS["Softmax"], (2, 3, 0), "no classes (C = 0)"),
+    *_loss_rows(),
     Row("SoftmaxWithLoss", "x of rank 3", _swl(np.zeros((2, 3, 4)), np.zeros((2, 3), int)), LayerError,
         ((2, 3, 4),)),
-    Row("SoftmaxWithLoss", "integer x and dout", _swl_integer),
     Row("SoftmaxWithLoss", "empty batch (N = 0)", _swl(np.zeros((0, 3)), np.zeros(0, int)), LayerError,
         ((0, 3),)),
     Row("SoftmaxWithLoss", "no classes (C = 0)", _swl(np.zeros((2, 0)), np.zeros(2, int)), LayerError,
         ((2, 0),)),
-    *_labels("SoftmaxWithLoss", lambda t: SoftmaxWithLoss().forward(_x((2, 3)), t), (2, 3), (2, 3)),
+    *_labels("SoftmaxWithLoss", lambda t: driven(SWL, x=_x((2, 3)), t=t), (2, 3), (2, 3)),
     Row("SoftmaxWithLoss", "NaN/inf in x", _swl_non_finite),
     # the networks
-    *_network_rows("TwoLayerNet", lambda: TwoLayerNet(4, 3, 2, rng=0), (2, 4), 2),
-    *_network_rows("SimpleConvNet",
-                   lambda: SimpleConvNet((1, 6, 6), {"filter_num": 2, "filter_size": 3}, 4, 3, rng=0),
-                   (2, 1, 6, 6), 3),
+    *_nets(),
     # the CNN layers
-    Row("Convolution", "x not 4-D", lambda: _conv().forward(_x((1, 3, 3))), LayerError, ((1, 3, 3),)),
-    Row("Convolution", "channels differ from W", lambda: _conv().forward(_x((2, 2, 3, 3))), LayerError,
-        ((2, 2, 3, 3), (2, 1, 2, 2))),
-    Row("Convolution", "image smaller than the kernel", lambda: _conv().forward(_x((2, 1, 1, 3))),
-        LayerError, ((2, 1, 1, 3), (2, 1, 2, 2))),
-    Row("Convolution", "W not 4-D", lambda: Convolution(np.ones((2, 2, 2)), np.zeros(2)), LayerError,
-        ((2, 2, 2),)),
-    Row("Convolution", "W with an empty axis", lambda: Convolution(np.ones((2, 0, 2, 2)), np.zeros(2)),
-        LayerError, ((2, 0, 2, 2),)),
-    Row("Pooling", "x not 4-D", lambda: Pooling(2, 2, stride=2).forward(_x((1, 4, 4))), LayerError,
-        ((1, 4, 4),)),
-    Row("Pooling", "image smaller than the window", lambda: Pooling(2, 2, stride=2).forward(_x((2, 1, 1, 4))),
-        LayerError, ((2, 1, 1, 4),)),
-    Row("BatchNormalization", "x without a channel axis",
-        lambda: _bn().forward(_x((3,))), LayerError, ((3,),)),
-    Row("BatchNormalization", "channels differ from gamma",
-        lambda: _bn().forward(_x((4, 2))), LayerError, ((4, 2), (3,))),
-    Row("BatchNormalization", "empty batch (N = 0), training",
-        lambda: _bn().forward(np.ones((0, 3))), LayerError, ((0, 3),)),
-    Row("BatchNormalization", "one value per channel, training",
-        lambda: _bn().forward(np.ones((1, 3))), LayerError, ((1, 3),)),
-    Row("BatchNormalization", "empty batch (N = 0), inference", _eval_mode_empty_batch),
+    *_cnn_rows(),
     Row("Dropout", "mask of the wrong shape", _dropout_mask(np.ones((3, 2), bool)), LayerError,
         ((3, 2), (2, 3))),
     Row("Dropout", "mask not bool", _dropout_mask(np.ones((2, 3))), TypeError),
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("row", ROWS, ids=[f"{r.layer}-{r.case}" for r in ROWS])
+@pytest.mark.parametrize(
+    "row",
+    [
+        pytest.param(r, id=f"{r.layer}-{r.case}", marks=[pytest.mark.xfail(reason=why, strict=True)])
+        if (why := KNOWN_GAPS.get(f"{r.layer}-{r.case}"))
+        else pytest.param(r, id=f"{r.layer}-{r.case}")
+        for r in ROWS
+    ],
+)
 def test_bad_input(row: Row) -> None:
     with np.errstate(all="raise"):
         if row.raises is None:

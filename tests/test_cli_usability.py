@@ -17,6 +17,7 @@ import pytest
 
 from layer_crosscheck.properties import check_layer
 from layer_crosscheck.properties.engine.compare import Mismatch, compare
+from layer_crosscheck.properties.engine.tolerances import exact_rtol
 from tests.helpers import crosscheck as in_process
 from tests.helpers import subprocess_env
 
@@ -194,15 +195,18 @@ def test_values_print_as_plain_numbers(capsys: pytest.CaptureFixture[str]) -> No
     assert re.search(r"at \(\d+(, \d+)*\): got -?\d", out), out
 
 
+RTOL = exact_rtol(np.float64)
+
+
 def test_relative_error_only_where_the_reference_is_not_tiny() -> None:
     """An error the norm-wise tolerance accepts, next to a reference element of 1e-20, is not shown
     as a relative error of 1e+3; against a reference of zeros, accepted round-off has no relative
     size and a failure is infinitely off."""
-    errors = compare(np.array([2.0, 1e-20 + 1e-17]), np.array([2.0, 1e-20]), 1e-13, what="t")
+    errors = compare(np.array([2.0, 1e-20 + 1e-17]), np.array([2.0, 1e-20]), RTOL, what="t")
     assert errors.max_rel == 0.0 and errors.max_abs == pytest.approx(1e-17)
-    assert compare(np.array([0.0, 1e-310]), np.zeros(2), 1e-13, what="t").max_rel == 0.0
+    assert compare(np.array([0.0, 1e-310]), np.zeros(2), RTOL, what="t").max_rel == 0.0
     with pytest.raises(Mismatch) as failure:
-        compare(np.array([0.0, 1e-300]), np.zeros(2), 1e-13, what="t")
+        compare(np.array([0.0, 1e-300]), np.zeros(2), RTOL, what="t")
     assert failure.value.errors is not None and failure.value.errors.max_rel == np.inf
     assert "largest relative error" not in str(failure.value)
 
@@ -215,10 +219,10 @@ def test_the_matrix_shows_the_error_the_verdict_judged() -> None:
     from layer_crosscheck.properties.frontends.report import render
 
     ref = np.exp(np.array([700.0, 1.0, -3.0]))
-    errors = compare(ref * (1 + 4e-16), ref, 1e-13, what="exp")
+    errors = compare(ref * (1 + 4e-16), ref, RTOL, what="exp")
     assert errors.max_abs > 1e280 and 0 < errors.max_ratio < 0.01
     with pytest.raises(Mismatch) as failure:
-        compare(ref * 1.5, ref, 1e-13, what="exp")
+        compare(ref * 1.5, ref, RTOL, what="exp")
     assert failure.value.errors is not None and failure.value.errors.max_ratio > 1e11
     cell = CellResult("exp", "forward", "torch", "float64", "pass", errors, examples=3)
     text = render(Run([cell], 1, 3, ("torch",), ("float64",), {}))

@@ -122,18 +122,6 @@ def test_convolution_bias_of_a_wider_dtype_promotes_the_output(
     np.testing.assert_array_equal(out, product.astype(b_dtype) + b[:, None, None])
 
 
-def test_conv_and_pool_caches_are_none_until_forward() -> None:
-    """The forward caches (``x_shape`` and ``cols``/``arg_max``) start as None, not a placeholder."""
-    conv = Convolution(np.zeros((2, 1, 2, 2)), np.zeros(2))
-    pool = Pooling(2, 2)
-    assert conv.x_shape is None and conv.cols is None
-    assert pool.x_shape is None and pool.arg_max is None
-    conv.forward(np.zeros((1, 1, 3, 3)))
-    pool.forward(np.zeros((1, 1, 3, 3)))
-    assert conv.x_shape == pool.x_shape == (1, 1, 3, 3)
-    assert conv.cols is not None and pool.arg_max is not None
-
-
 # --------------------------------------------------------------------------- Pooling
 
 

@@ -22,7 +22,6 @@ from layer_crosscheck.impl import (
     Sigmoid,
     Softmax,
     SoftmaxWithLoss,
-    Tanh,
     cross_entropy_error,
     log_softmax,
     sigmoid,
@@ -31,7 +30,7 @@ from layer_crosscheck.impl import (
 from layer_crosscheck.properties import get_spec
 from layer_crosscheck.properties.engine import strategies as S
 from layer_crosscheck.properties.engine.compare import compare
-from layer_crosscheck.properties.engine.tolerances import exact_rtol, floor
+from layer_crosscheck.properties.engine.tolerances import exact_rtol, floor, rounding_rtol
 from layer_crosscheck.properties.specs.seed import LOGIT_EXTREME
 
 DTYPES = [np.float64, np.float32]
@@ -126,17 +125,10 @@ def test_subnormal_probabilities_are_quiet(dtype: Any, gap: float) -> None:
 
 
 @pytest.mark.parametrize("layer", [Sigmoid, Softmax])
-def test_backward_through_saturated_outputs_is_quiet(layer: Any) -> None:
-    """Outputs of exactly 0 or 1 meeting an infinite upstream gradient give NaN (inf·0, as torch
-    does), and subnormal outputs give products that round: both without an error or warning."""
-    x = np.array([[-1000.0, 0.0, 1000.0]])  # sigmoid: 0, 0.5, 1; softmax: 0, 0, 1
-    dout = np.array([[np.inf, 1.0, np.inf]])
-    with np.errstate(all="raise"):
-        net = layer()
-        net.forward(x)
-        dx = net.backward(dout)
-    assert np.isnan(dx).any()
-    # subnormal outputs (sigmoid(-720), softmax with a -720 gap) times an ordinary upstream gradient
+def test_backward_through_subnormal_outputs_is_quiet(layer: Any) -> None:
+    """Subnormal outputs (sigmoid(-720), softmax with a -720 gap) times an ordinary upstream
+    gradient give products that round, without an error or warning (saturated outputs meeting an
+    infinite dout: tests/test_layer_contracts.py's quiet rows)."""
     x = np.array([[0.0, 0.0, -720.0]])
     dout = np.array([[0.1, 0.2, 0.3]])  # inexact products: NumPy flags the subnormal results
     with np.errstate(all="raise"):
@@ -149,31 +141,10 @@ def test_backward_through_saturated_outputs_is_quiet(layer: Any) -> None:
     _assert_close(dx, expected, np.float64, _cond(x))
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_tanh_backward_through_saturated_and_tiny_outputs_is_quiet(dtype: Any) -> None:
-    """As Sigmoid: tanh(±1e4) = ±1 meeting an infinite dout gives NaN (inf·0); tanh'(x) = 1 for an x
-    so small that y*y underflows; a subnormal product rounds. No error or warning."""
-    small = np.sqrt(np.finfo(dtype).tiny) / 4
-    x = np.array([[-1e4, 0.0, 1e4, small]], dtype)
-    dout = np.array([[np.inf, 1.0, -np.inf, 1.0]], dtype)
-    with np.errstate(all="raise"):
-        layer = Tanh()
-        layer.forward(x)
-        dx = layer.backward(dout)
-        assert np.isnan(dx[0, [0, 2]]).all()
-        np.testing.assert_array_equal(dx[0, [1, 3]], [1.0, 1.0])
-        layer.forward(np.array([[0.5]], dtype))
-        tiny = np.finfo(dtype).smallest_subnormal
-        assert 0 <= layer.backward(np.array([[tiny]], dtype))[0, 0] <= tiny
-
-
-def test_loss_backward_through_saturated_probabilities_is_quiet() -> None:
-    """The loss's ``(y - t) * dout / N``: an infinite dout meets ``y - t == 0`` (NaN, as torch),
-    and a subnormal probability times dout / N rounds; neither raises."""
+def test_loss_backward_through_subnormal_probabilities_is_quiet() -> None:
+    """The loss's ``(y - t) * dout / N``: a subnormal probability times dout / N rounds, quietly."""
     layer = SoftmaxWithLoss()
     with np.errstate(all="raise"):
-        layer.forward(np.array([[-1000.0, 0.0, 1000.0]]), np.array([2]))  # y = (0, 0, 1) = t
-        assert np.isnan(layer.backward(np.inf)).all()
         layer.forward(np.array([[0.0, 0.0, -720.0]]), np.array([0]))
         dx = layer.backward(0.3)
     assert 0 < dx[0, 2] < np.finfo(np.float64).tiny
@@ -240,9 +211,7 @@ def test_float32_is_finite_and_quiet_up_to_its_largest_value(data: st.DataObject
     assert p.dtype == logp.dtype == s.dtype == dx.dtype == np.float32
     assert np.isfinite(p).all() and np.isfinite(s).all() and np.isfinite(dx).all()
     assert not np.isnan(logp).any() and not np.isnan(loss)  # -inf / +inf only where the exact value overflows
-    np.testing.assert_allclose(
-        p.sum(axis=-1, dtype=np.float64), 1.0, rtol=c * float(np.finfo(np.float32).eps)
-    )
+    np.testing.assert_allclose(p.sum(axis=-1, dtype=np.float64), 1.0, rtol=rounding_rtol(np.float32, c))
     # where the exact log-probability fits in float32 it is finite
     exact = _log_softmax_oracle(x)
     fits = exact >= -F32_MAX
@@ -269,7 +238,7 @@ def test_the_extremes_themselves(dtype: Any) -> None:
         assert np.isfinite(a).all()
     np.testing.assert_array_equal(p[:3].max(axis=-1), 1)
     np.testing.assert_array_equal(p[0], [1, 0, 0])
-    np.testing.assert_allclose(p[3], 1 / 3, rtol=4 * float(np.finfo(dtype).eps))
+    np.testing.assert_allclose(p[3], 1 / 3, rtol=rounding_rtol(dtype))
     # exact, not -inf and not log(1e-7)
     np.testing.assert_array_equal(logp[0], [0, -2 * LOGIT_EXTREME, -LOGIT_EXTREME])
     np.testing.assert_array_equal(s[0], [1, 0, 0.5])

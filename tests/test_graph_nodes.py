@@ -164,14 +164,8 @@ def test_cli_chain_usage_errors(capsys: pytest.CaptureFixture[str], argv: tuple[
 @pytest.mark.parametrize(
     ("run", "says"),
     [
-        pytest.param(lambda: CrossEntropyError().backward(), "CrossEntropyError.backward: call forward first",
-                     id="cee-backward-first"),
-        pytest.param(lambda: _after(CrossEntropyError(), np.full((2, 3), 0.5), np.array([0, 1])).backward(
-            np.ones(2)), "CrossEntropyError.backward: dout has shape (2,)", id="cee-dout-not-scalar"),
         pytest.param(lambda: CrossEntropyError().forward(np.ones((0, 3)), np.zeros(0, int)),
                      "CrossEntropyError.forward: y has shape (0, 3)", id="cee-empty"),
-        pytest.param(lambda: impl.SigmoidWithLoss().backward(),
-                     "SigmoidWithLoss.backward: call forward first", id="bce-backward-first"),
         pytest.param(lambda: impl.SigmoidWithLoss().forward(np.float64(1.0), 1),
                      "SigmoidWithLoss.forward: x has shape ()", id="bce-scalar"),
         pytest.param(lambda: impl.Repeat(0), "Repeat: repeats must be a whole number >= 1", id="repeat-zero"),
@@ -187,26 +181,6 @@ def test_bad_input_names_the_layer(run: Any, says: str) -> None:
     with pytest.raises((LayerError, TypeError)) as info:
         run()
     assert says in str(info.value)
-
-
-def _after(layer: Any, *inputs: Any) -> Any:
-    layer.forward(*inputs)
-    return layer
-
-
-def test_nodes_are_quiet_at_poles_and_the_dtype_limits() -> None:
-    """log(0) = -inf, 1/0 = inf, log(-1) = NaN, exp's underflow to 0 and overflow to inf, dout·out
-    under- and overflowing, inf·0 and inf + (-inf) are values (as in torch), never FloatingPointErrors."""
-    with np.errstate(all="raise"):
-        assert impl.Log().forward(np.array([0.0, -1.0]))[0] == -np.inf
-        assert np.isnan(impl.Log().forward(np.array([-1.0]))[0])
-        assert impl.Reciprocal().forward(np.array([0.0]))[0] == np.inf
-        exp = impl.Exp()
-        np.testing.assert_array_equal(exp.forward(np.array([-1e4, 1e4])), [0.0, np.inf])
-        exp.forward(np.array([-700.0, 700.0, -1e4]))
-        dx = exp.backward(np.array([1e-300, 1e300, np.inf]))
-        assert dx[0] == 0.0 and dx[1] == np.inf and np.isnan(dx[2])
-        assert np.isnan(impl.Sum().forward(np.array([[np.inf], [-np.inf]]))[0, 0])
 
 
 def test_sum_sums_the_first_axis_by_default() -> None:

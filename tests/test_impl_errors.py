@@ -7,7 +7,6 @@ step that rounds to zero (found by mutation testing, docs/ROBUSTNESS.md section 
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections.abc import Callable
 from typing import Any
@@ -16,15 +15,14 @@ import numpy as np
 import pytest
 
 from layer_crosscheck.impl import (
-    AddLayer,
     Affine,
     LayerError,
-    MulLayer,
     SoftmaxWithLoss,
     TwoLayerNet,
     cross_entropy_error,
     numerical_gradient,
 )
+from layer_crosscheck.properties.engine.tolerances import rounding_rtol
 from tests.helpers import raises_naming, raising
 
 F32, F64 = np.float32, np.float64
@@ -65,14 +63,6 @@ ERRORS = [
       for t in (np.zeros(4), np.ones(4, dtype=bool))),
     raising("cross_entropy_error-count", lambda: cross_entropy_error(np.full((2, 3), 1 / 3), np.array([0])),
             LayerError, "cross_entropy_error", "t has 1 labels", (1,), (2, 3)),
-    # the layer's method and which operand (x or y) was not real
-    *(raising(f"{make.__name__}-{operand}-{bad.dtype}",
-              lambda make=make, bad=bad, operand=operand: make().forward(
-                  *(bad if name == operand else np.ones(3) for name in "xy")),
-              TypeError, f"{make.__name__}.forward", f"{operand} has dtype {bad.dtype}")
-      for make in (MulLayer, AddLayer)
-      for bad in (np.ones(3, dtype=complex), np.array(["a", "b", "c"]))
-      for operand in "xy"),
     # the network's caller passed x and t, so the message shows both of their shapes, then the layer's
     *(raising(f"TwoLayerNet-loss-t{t.shape}",
               lambda t=t: TwoLayerNet(4, 3, 2, rng=0).loss(np.ones((2, 4)), t), exc,
@@ -101,13 +91,6 @@ def test_errors_name_the_argument(
         call()
 
 
-@pytest.mark.parametrize("dout", [2, 2.0, np.float64(2.0), np.array(2.0)])
-def test_softmax_with_loss_accepts_scalar_douts(dout: Any) -> None:
-    layer = SoftmaxWithLoss()
-    layer.forward(np.zeros((2, 2)), np.array([0, 1]))
-    np.testing.assert_allclose(layer.backward(dout), [[-0.5, 0.5], [0.5, -0.5]])  # 2 * (y - t) / 2
-
-
 def test_affine_flattens_image_batches_and_restores_dx_shape() -> None:
     layer = _affine()
     out = layer.forward(np.ones((2, 1, 2, 2)))
@@ -134,7 +117,7 @@ def test_cross_entropy_with_dense_targets_follows_numpy_promotion(
     loss = cross_entropy_error(y, t)
     assert np.result_type(loss) == expected
     assert loss == pytest.approx(
-        -(np.log(0.75) + np.log(0.5)) / 2, rel=float(np.finfo(y_dtype).eps) * 8
+        -(np.log(0.75) + np.log(0.5)) / 2, rel=rounding_rtol(y_dtype)
     )  # log(y) is taken in y's dtype
 
 
@@ -153,29 +136,3 @@ def test_numerical_gradient_is_nan_where_the_step_rounds_to_zero() -> None:
     """At 1e300 the step h = 1e-4 is far below the spacing of floats: x+h == x-h, no estimate."""
     grad = numerical_gradient(lambda a: float(a[1]) * 3.0, np.array([1e300, 1.0]))
     assert np.isnan(grad[0]) and grad[1] == pytest.approx(3.0)
-
-
-#: an Affine whose W has a zero, for inf to meet in ``x @ W`` and ``dout @ W.T``
-AFFINE_W0 = functools.partial(Affine, np.array([[0.0, 1.0], [1.0, 1.0]]), np.zeros(2))
-
-
-@pytest.mark.parametrize(
-    ("make", "inputs", "dout", "nan_in"),
-    [
-        pytest.param(AFFINE_W0, ([[np.inf, 1.0]],), [[0.5, 2.0]], "out", id="affine-forward-inf*0"),
-        pytest.param(AFFINE_W0, ([[1.0, 1.0]],), [[np.inf, 1.0]], "dx", id="affine-backward-inf*0"),
-        pytest.param(MulLayer, ([np.inf, 1.0], [0.0, 2.0]), [0.5, 2.0], "out", id="mul-forward-inf*0"),
-        pytest.param(MulLayer, ([np.inf, 1.0], [1.0, 2.0]), [0.0, 1.0], "dy", id="mul-backward-0*inf"),
-        pytest.param(AddLayer, ([np.inf, 1.0], [-np.inf, 2.0]), [0.5, 2.0], "out", id="add-forward-inf-inf"),
-        pytest.param(AddLayer, ([0.0, 0.0], [0.0]), [np.inf, -np.inf], "dy", id="add-backward-sum-inf-inf"),
-    ],
-)
-def test_inf_propagates_as_nan_quietly(make: Any, inputs: tuple[Any, ...], dout: Any, nan_in: str) -> None:
-    """inf * 0 and inf + (-inf) are data, not errors: NaN, silently, even under the suite's
-    invalid="raise" (the bad-input rows put NaN and inf in x and dout; these pin the products and
-    sums that turn inf into NaN)."""
-    layer = make()
-    out = layer.forward(*(np.array(a) for a in inputs))
-    grads = layer.backward(np.array(dout))
-    dx, *dy = grads if isinstance(grads, tuple) else (grads,)
-    assert np.isnan({"out": out, "dx": dx, "dy": dy[0] if dy else None}[nan_in]).any()

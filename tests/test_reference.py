@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from layer_crosscheck.properties.engine.tolerances import exact_rtol, fd_rtol, rounding_rtol
 from layer_crosscheck.reference import REFERENCE_NAMES, BackendUnavailable, Reference, get_reference
 from layer_crosscheck.reference.finite_diff import Directional, FiniteDifferences
 from layer_crosscheck.reference.jax_backend import JaxReference
@@ -40,7 +41,7 @@ SPECS: dict[str, dict[str, Callable[..., Any]]] = {
 }
 
 # float64 closed forms vs float64 autodiff: a few ulps of rounding, nothing more.
-TIGHT: dict[str, Any] = {"rtol": 1e-12, "atol": 1e-14}
+TIGHT: dict[str, Any] = {"rtol": exact_rtol(np.float64), "atol": rounding_rtol(np.float64)}
 
 
 @pytest.fixture
@@ -167,9 +168,10 @@ def test_float32_inputs_and_constants_are_computed_in_float64(
     x32 = rng.normal(size=(3, 4)).astype(np.float32)
     value = autodiff.value(SPECS["softmax"][autodiff.name], {"x": x32})
     # float32 arithmetic would be ~1e-7 off; float64 on the float32 values is exact to ~1e-16.
-    np.testing.assert_allclose(value, np_softmax(x32.astype(np.float64)), rtol=1e-14, atol=0)
+    exact = {"rtol": rounding_rtol(np.float64), "atol": 0}
+    np.testing.assert_allclose(value, np_softmax(x32.astype(np.float64)), **exact)
     tenth = autodiff.value(SPECS["tenth"][autodiff.name], {"x": x32})
-    np.testing.assert_allclose(tenth, x32.astype(np.float64) * 0.1, rtol=1e-15, atol=0)
+    np.testing.assert_allclose(tenth, x32.astype(np.float64) * 0.1, **exact)
 
 
 def test_torch_global_settings_are_restored_after_a_computation(rng: np.random.Generator) -> None:
@@ -279,8 +281,9 @@ def x_sin_x_prime(x: np.ndarray) -> np.ndarray:
 
 
 def test_step_is_cube_root_of_eps() -> None:
-    assert FD.step(np.float64) == pytest.approx(6.055454e-6, rel=1e-6)
-    assert FD.step(np.float32) == pytest.approx(4.921566e-3, rel=1e-6)
+    # the values to the digits written here: not a tolerance
+    assert f"{FD.step(np.float64):.6e}" == "6.055454e-06"
+    assert f"{FD.step(np.float32):.6e}" == "4.921567e-03"
     assert FD.step("float16") == pytest.approx(float(np.finfo(np.float16).eps) ** (1 / 3))
     with pytest.raises(TypeError, match="floating"):
         FD.step(np.int64)
@@ -359,9 +362,9 @@ def test_fd_never_touches_the_callers_arrays(rng: np.random.Generator) -> None:
     x, W = readonly(rng.normal(size=(2, 3))), readonly(rng.normal(size=(3, 2)))
     x0, W0 = x.copy(), W.copy()
     d = FD.directional(scribbles, {"x": x, "W": W}, {"x": rng.normal(size=x.shape)})
-    np.testing.assert_allclose(d.difference, d.delta["x"] @ W, rtol=1e-9)
+    np.testing.assert_allclose(d.difference, d.delta["x"] @ W, rtol=fd_rtol(np.float64))
     jac = FD.jacobian(scribbles, {"x": x, "W": W}, ["x", "W"])
-    np.testing.assert_allclose(jac["W"][:, 0, :, 0], x, rtol=1e-9)  # columns not corrupted
+    np.testing.assert_allclose(jac["W"][:, 0, :, 0], x, rtol=fd_rtol(np.float64))  # columns not corrupted
     np.testing.assert_array_equal(x, x0)
     np.testing.assert_array_equal(W, W0)
 

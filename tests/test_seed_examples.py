@@ -10,13 +10,17 @@ from layer_crosscheck.impl import (
     Affine,
     MulLayer,
     Relu,
-    Sigmoid,
-    Softmax,
     SoftmaxWithLoss,
-    Tanh,
     TwoLayerNet,
 )
 from layer_crosscheck.properties import mnist
+from layer_crosscheck.properties.engine.compare import compare
+from layer_crosscheck.properties.engine.tolerances import exact_rtol, fd_step_rtol, floor, rounding_rtol
+from tests.helpers import built, two_operand_specs
+
+F64 = np.float64
+#: the step of the book's numerical_gradient (impl/functions.py)
+BOOK_STEP = 1e-4
 
 
 class _SubAffine(Affine):
@@ -35,7 +39,7 @@ def test_buy_apple():
     dapple_price, dtax = mul_tax_layer.backward(dprice)
     dapple, dapple_num = mul_apple_layer.backward(dapple_price)
 
-    assert (price, dapple, dapple_num, dtax) == pytest.approx((220, 2.2, 110, 200), rel=1e-15)
+    assert (price, dapple, dapple_num, dtax) == pytest.approx((220, 2.2, 110, 200), rel=rounding_rtol(F64))
 
 
 def test_buy_apple_orange():
@@ -59,38 +63,18 @@ def test_buy_apple_orange():
     dapple, dapple_num = mul_apple_layer.backward(dapple_price)
 
     got = (price, dall_price, dapple_num, dapple, dorange, dorange_num, dtax)
-    assert got == pytest.approx((715, 1.1, 110, 2.2, 3.3, 165, 650), rel=1e-15)
+    assert got == pytest.approx((715, 1.1, 110, 2.2, 3.3, 165, 650), rel=rounding_rtol(F64))
 
 
-@pytest.mark.parametrize("make", [MulLayer, AddLayer])
-def test_python_numbers_in_python_floats_out(make):
+@pytest.mark.parametrize("spec", two_operand_specs(), ids=lambda s: s.name)
+def test_python_numbers_in_python_floats_out(spec):
     """The apple example's contract: plain Python floats, not NumPy scalars (np.float64 is a float too)."""
-    layer = make()
+    layer = built(spec.name)
 
     out = layer.forward(100, 2)
     dx, dy = layer.backward(1)
 
     assert type(out) is float and type(dx) is float and type(dy) is float
-
-
-@pytest.mark.parametrize(
-    ("make", "attributes"),
-    [
-        (MulLayer, ("x", "y")),
-        (Relu, ("mask",)),
-        (Sigmoid, ("out",)),
-        (Tanh, ("out",)),
-        (Softmax, ("out",)),
-        (SoftmaxWithLoss, ("loss", "y", "t")),
-        (lambda: Affine(np.ones((4, 3)), np.zeros(3)), ("x", "original_x_shape")),
-    ],
-    ids=["MulLayer", "Relu", "Sigmoid", "Tanh", "Softmax", "SoftmaxWithLoss", "Affine"],
-)
-def test_layers_start_with_the_books_attributes(make, attributes):
-    """The book's public attributes are None until forward has run."""
-    layer = make()
-
-    assert all(getattr(layer, name) is None for name in attributes)
 
 
 def _summed_back(g, shape):
@@ -134,8 +118,8 @@ def test_broadcast_gradients_are_summed_back_to_each_operand(make, op, local_gra
     np.testing.assert_array_equal(out, op(x, y))
     gx, gy = local_grads(dout, x, y)
     assert np.shape(dx) == x_shape and np.shape(dy) == y_shape
-    np.testing.assert_allclose(dx, _summed_back(np.broadcast_to(gx, out_shape), x_shape), rtol=1e-12)
-    np.testing.assert_allclose(dy, _summed_back(np.broadcast_to(gy, out_shape), y_shape), rtol=1e-12)
+    compare(dx, _summed_back(np.broadcast_to(gx, out_shape), x_shape), exact_rtol(F64), what="dx")
+    compare(dy, _summed_back(np.broadcast_to(gy, out_shape), y_shape), exact_rtol(F64), what="dy")
 
 
 def test_bias_broadcast_through_affine():
@@ -185,8 +169,8 @@ def test_softmax_with_loss_sends_back_y_minus_t(y, expected):
     layer.forward(logits[np.newaxis, :], t[np.newaxis, :])  # one example: N = 1, no division
     dx = layer.backward(1)
 
-    np.testing.assert_allclose(layer.y[0], y, rtol=1e-12, atol=1e-300)
-    np.testing.assert_allclose(dx[0], expected, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(layer.y[0], y, rtol=exact_rtol(F64), atol=floor(F64))
+    compare(dx[0], expected, exact_rtol(F64), what="dx")
 
 
 def test_gradient_check_on_mnist():
@@ -204,7 +188,7 @@ def test_gradient_check_on_mnist():
     print("mean |backprop - numerical|:", ", ".join(f"{k}:{v:.3g}" for k, v in diffs.items()))
     assert set(diffs) == {"W1", "b1", "W2", "b2"}
     for key, diff in diffs.items():
-        assert diff < 1e-5, key
+        assert diff < fd_step_rtol(F64, BOOK_STEP), key
 
 
 # The book's TwoLayerNet listing, with its errata fixed: the layers share the params arrays,
@@ -310,7 +294,7 @@ def test_two_layer_net_numerical_gradient_leaves_params_unchanged():
 
     for key in before:
         np.testing.assert_array_equal(net.params[key], before[key])
-        np.testing.assert_allclose(numerical[key], backprop[key], rtol=1e-6, atol=1e-9)
+        compare(numerical[key], backprop[key], fd_step_rtol(F64, BOOK_STEP), what=key)
 
 
 def test_softmax_with_loss_on_one_example_keeps_its_shape():
@@ -322,9 +306,9 @@ def test_softmax_with_loss_on_one_example_keeps_its_shape():
     loss_one_hot = layer.forward(x, np.array([0.0, 1.0, 0.0]))
     dx_one_hot = layer.backward()
 
-    assert loss_label == pytest.approx(-np.log(0.2), rel=1e-14) and loss_one_hot == loss_label
+    assert loss_label == pytest.approx(-np.log(0.2), rel=rounding_rtol(F64)) and loss_one_hot == loss_label
     assert dx_label.shape == (3,) and layer.y.shape == (3,)
-    np.testing.assert_allclose(dx_label, [0.3, -0.8, 0.5], rtol=1e-14)
+    np.testing.assert_allclose(dx_label, [0.3, -0.8, 0.5], rtol=rounding_rtol(F64))
     np.testing.assert_array_equal(dx_one_hot, dx_label)
 
 
@@ -342,7 +326,7 @@ def test_softmax_with_loss_on_one_example_keeps_its_shape():
 def test_softmax_with_loss_beyond_one_hot_and_finite_logs(x, t, dout, loss, dx):
     layer = SoftmaxWithLoss()
 
-    assert layer.forward(np.array(x), np.array(t)) == pytest.approx(loss, rel=1e-15, abs=0)
+    assert layer.forward(np.array(x), np.array(t)) == pytest.approx(loss, rel=rounding_rtol(F64), abs=0)
     np.testing.assert_array_equal(layer.backward(dout), dx)
 
 

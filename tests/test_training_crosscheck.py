@@ -23,6 +23,7 @@ import pytest
 
 from examples import training_crosscheck as example
 from layer_crosscheck.impl import SGD, AdaGrad, Adam, Momentum
+from layer_crosscheck.properties.engine.tolerances import rounding_rtol
 from layer_crosscheck.properties.mnist import MnistUnavailable
 
 torch = pytest.importorskip("torch")
@@ -69,7 +70,7 @@ def test_training_agrees_within_the_derived_bound(model: str, optimizer: str, dt
     truth = _run(model, optimizer, np.float64).torch_weights
     ours = example.truth_distance(run.numpy_weights, truth)
     theirs = example.truth_distance(run.torch_weights, truth)
-    floor = CONFIG.steps * float(np.finfo(np.float32).eps)
+    floor = rounding_rtol(np.float32, CONFIG.steps)
     assert ours <= AS_ACCURATE_AS_TORCH * theirs + floor, (
         f"{model} {optimizer}: NumPy float32 ends {ours:.3g} (relative) from the float64 run, "
         f"torch float32 {theirs:.3g}"

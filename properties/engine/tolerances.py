@@ -33,16 +33,22 @@ __all__ = [
     "EXACT_ULPS",
     "FD_FACTOR",
     "FD_ROUNDOFF_ULPS",
+    "ROUNDING_ULPS",
     "TABLE",
     "exact_rtol",
     "fd_roundoff",
     "fd_rtol",
+    "fd_step_rtol",
     "floor",
+    "rounding_rtol",
 ]
 
 EXACT_ULPS = 2.0**10
 FD_FACTOR = 2.0**6
 FD_ROUNDOFF_ULPS = 2.0**4
+#: a result a handful of correctly rounded operations from its exact value, with no reduction over
+#: many terms and no ill-conditioning: a closed form, the book's worked numbers, a precision promise
+ROUNDING_ULPS = 2.0**3
 
 
 def _eps(dtype: np.dtype | type) -> float:
@@ -64,6 +70,19 @@ def fd_roundoff(dtype: np.dtype | type, weights: np.ndarray, values: np.ndarray)
     # the small factor first: |weights| * |values| alone overflows near exp's limit (1/h * e**700)
     ulps = FD_ROUNDOFF_ULPS * _eps(dtype)
     return float(np.sum(ulps * np.abs(weights) * np.abs(values)))
+
+
+def rounding_rtol(dtype: np.dtype | type, ulps: float = ROUNDING_ULPS) -> float:
+    """Tolerance of a result ``ulps`` roundings of ``dtype`` from its exact value (or from the same
+    formula in a wider dtype): far tighter than ``exact_rtol``, for what must be all but exact."""
+    return ulps * _eps(dtype)
+
+
+def fd_step_rtol(dtype: np.dtype | type, step: float, cond: float = 1.0) -> float:
+    """``fd_rtol`` for central differences with a step other than ``eps**(1/3)`` (the book's
+    ``numerical_gradient``, ``h = 1e-4``): truncation ``~h**2`` and round-off ``~eps/h``, with the
+    same factor; at ``h = eps**(1/3)`` it is ``fd_rtol``."""
+    return FD_FACTOR * (step**2 + _eps(dtype) / step) / 2 * max(1.0, cond)
 
 
 def floor(dtype: np.dtype | type) -> float:
