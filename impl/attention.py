@@ -88,6 +88,10 @@ class Attention(AttentionWeight):
     """The context ``c = WeightSum(hs, AttentionWeight(hs, h))`` (N, H); the weights are kept in
     ``attention_weight`` as in the book; backward ``(dhs, dh)``, dhs through both paths."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.attention_weight: np.ndarray | None = None
+
     def forward(self, hs: Any, h: Any) -> np.ndarray:
         a = super().forward(hs, h)
         self.attention_weight = a

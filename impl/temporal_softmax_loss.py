@@ -44,8 +44,9 @@ class TemporalSoftmaxLoss(Layer):
         dx[rows, y] -= 1
         dx *= m[:, None] / N
         self.dx = dx.reshape(x.shape)
-        return x.dtype.type(loss)
+        return self._remember_output(x.dtype.type(loss))
 
     def backward(self, dout: Any = 1) -> np.ndarray:
+        d = self._check_dout(dout)  # forward first; a scalar, promoted as NumPy promotes
         assert self.dx is not None  # set by forward
-        return np.asarray(dout, dtype=self.dx.dtype) * self.dx
+        return d * self.dx

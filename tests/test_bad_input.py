@@ -379,13 +379,6 @@ def _loss_rows() -> list[Row]:
     return rows
 
 
-#: impl's own gaps that the generated rows found; strict, so a fix fails here until the mark goes
-KNOWN_GAPS = {
-    "TemporalSoftmaxLoss-backward before forward": "raises an AssertionError, not a LayerError naming it",
-    "TemporalSoftmaxLoss-dout that is not a scalar": "raises NumPy's broadcasting error",
-}
-
-
 def _swl_non_finite() -> None:
     layer, loss = _swl_after(
         np.array([[np.nan, 0.0, 1.0], [0.0, np.inf, 2.0], [0.0, 1.0, 2.0]]), np.array([1, 2, 0])
@@ -540,12 +533,7 @@ ROWS: list[Row] = [
 
 @pytest.mark.parametrize(
     "row",
-    [
-        pytest.param(r, id=f"{r.layer}-{r.case}", marks=[pytest.mark.xfail(reason=why, strict=True)])
-        if (why := KNOWN_GAPS.get(f"{r.layer}-{r.case}"))
-        else pytest.param(r, id=f"{r.layer}-{r.case}")
-        for r in ROWS
-    ],
+    [pytest.param(r, id=f"{r.layer}-{r.case}") for r in ROWS],
 )
 def test_bad_input(row: Row) -> None:
     with np.errstate(all="raise"):
