@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.metadata import entry_points
@@ -54,6 +55,13 @@ def subprocess_env() -> dict[str, str]:
     packages whether or not they are installed (``pip install -e .``)."""
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     return {**os.environ, "PYTHONPATH": path}
+
+
+def as_at_a_terminal() -> None:
+    """A child's ``preexec_fn``: Ctrl-C as a terminal delivers it. A shell without job control
+    starts background commands with SIGINT ignored, and a child inherits that (POSIX): a test of
+    Ctrl-C run from such a shell would see a process that can't be interrupted."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def plugin_args() -> list[str]:
