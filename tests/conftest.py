@@ -1,7 +1,9 @@
-"""Suite-wide setup: the Hypothesis profile, and NumPy floating-point errors raised in every test."""
+"""Suite-wide setup: the Hypothesis profile, JAX's compiled programs kept across runs, and NumPy
+floating-point errors raised in every test."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import numpy as np
@@ -10,6 +12,20 @@ import pytest
 from layer_crosscheck.properties.engine.profiles import load_profile
 
 load_profile()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """JAX's persistent compilation cache in pytest's cache folder: a later run (another worker,
+    another tox env with the same jaxlib, the next edit) loads the suite's XLA programs instead
+    of compiling them again, about 4x less time in the jax cells. Set by environment variables, so
+    that nothing imports jax here and child processes share it; an existing setting wins, and
+    ``JAX_COMPILATION_CACHE_DIR=`` (empty) turns it off."""
+    if config.cache is None or "JAX_COMPILATION_CACHE_DIR" in os.environ:
+        return
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = str(config.cache.mkdir("jax-compilation"))
+    # the spec functions are small and compile fast: keep them all
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
 
 @pytest.fixture(autouse=True)
