@@ -17,12 +17,13 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from layer_crosscheck.properties.engine import outputs, strategies
+from layer_crosscheck.properties.engine.cases import draw_case, draw_dout, note, readonly
 from layer_crosscheck.properties.engine.compare import Errors, Mismatch, compare
 from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.optimizer import check_optimizer
 from layer_crosscheck.properties.engine.scales import derived_grad_scales, derived_value_scale
 from layer_crosscheck.properties.engine.sequence import SequenceSpec, check_stateful
-from layer_crosscheck.properties.engine.spec import Arrays, Draw, LayerSpec, Sizes
+from layer_crosscheck.properties.engine.spec import Arrays, Draw, LayerSpec
 from layer_crosscheck.properties.engine.tolerances import exact_rtol, fd_roundoff, fd_rtol
 from layer_crosscheck.reference import get_reference
 
@@ -30,44 +31,9 @@ __all__ = [
     "PROPERTIES",
     "Property",
     "check_agreement",
-    "draw_case",
-    "draw_dout",
     "gradient_scale",
     "property_named",
 ]
-
-
-def _note(draw: Draw, **case: Any) -> None:
-    """Name the case being checked for the report (the engine's ``Draws.note``); a plain draw
-    function (a strategy's own ``data.draw``) has nowhere to keep it."""
-    note = getattr(draw, "note", None)
-    if note is not None:
-        note(**case)
-
-
-def _readonly(a: np.ndarray) -> np.ndarray:
-    b = np.array(a, copy=True)
-    b.setflags(write=False)
-    return b
-
-
-def draw_case(
-    spec: LayerSpec, draw: Draw, dtype: Any, sizes: Sizes | None = None, *, fixed_shapes: bool = True
-) -> tuple[Arrays, Sizes]:
-    """Draw one example: sizes from the spec's small set (so JAX compiles few shapes), then values.
-    With ``fixed_shapes=False`` (a reference that compiles nothing, see `_fixed_shapes`) a spec
-    with ``drawn_sizes`` draws its sizes too.
-
-    Every array is handed over read-only, so an in-place write fails at the offending line.
-    """
-    if sizes is None and spec.drawn_sizes is not None and not fixed_shapes:
-        sizes = spec.drawn_sizes(draw)
-    if sizes is None:
-        sizes = draw(st.sampled_from(spec.shapes))
-    settings = {k: np.asarray(v) for k, v in spec.settings.items()}  # eps: hooks and math read it
-    arrays = {k: _readonly(v) for k, v in {**spec.draw(draw, np.dtype(dtype), sizes), **settings}.items()}
-    _note(draw, arrays=arrays, dout=None)
-    return arrays, sizes
 
 
 def _fixed_shapes(ref: Any) -> bool:
@@ -85,15 +51,6 @@ def _draw_and_run(
     assume(not (unambiguous and spec.ambiguous is not None and spec.ambiguous(arrays)))
     layer, out = _forward(spec, cls, arrays, dtype)
     return arrays, layer, out
-
-
-def draw_dout(spec: LayerSpec, draw: Draw, dtype: Any, shape: tuple[int, ...]) -> np.ndarray:
-    """An upstream gradient for an output of ``shape``, read-only: drawn, or 1 for a network
-    (its gradient(x, t) is defined for an upstream gradient of 1 only)."""
-    drawn = np.ones(shape, dtype) if spec.kind == "net" else draw(strategies.cotangent(dtype, shape))
-    dout = _readonly(drawn)
-    _note(draw, dout=dout)
-    return dout
 
 
 def _expect_dtype(value: np.ndarray, dtype: Any, what: str) -> None:
@@ -332,7 +289,7 @@ def check_linearity(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any)
     a, b = draw(strategies.scalar_factor()), draw(strategies.scalar_factor())
     assume(abs(a + b - 1) > 0.1)
     g1, g2 = (drv.backward(layer, v, arrays) for v in (v1, v2))
-    v12 = _readonly(np.asarray(a * v1.astype(np.float64) + b * v2.astype(np.float64), dtype=dtype))
+    v12 = readonly(np.asarray(a * v1.astype(np.float64) + b * v2.astype(np.float64), dtype=dtype))
     g12 = drv.backward(layer, v12, arrays)
     rtol = exact_rtol(dtype, spec.cond(arrays))
     errors = Errors()
@@ -374,7 +331,7 @@ def check_state(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> 
     first, sizes = draw_case(spec, draw, dtype, fixed_shapes=_fixed_shapes(ref))
     second, _ = draw_case(spec, draw, dtype, sizes)
     latest = {**first, **{i: second[i] for i in spec.inputs}}
-    _note(draw, arrays=latest)
+    note(draw, arrays=latest)
     drv = driver_for(spec)
     layer = drv.build(cls, first, dtype)
     drv.forward(layer, first)
@@ -438,7 +395,7 @@ def check_batch(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> 
         row_layer, row_out = _forward(spec, cls, row, dtype)
         what = f"{spec.name} forward of row {r} alone vs in the batch"
         errors |= compare(row_out, out[r : r + 1], rtol, dtype=dtype, what=what)
-        rows.append(drv.backward(row_layer, _readonly(dout[r : r + 1]), row))
+        rows.append(drv.backward(row_layer, readonly(dout[r : r + 1]), row))
         for n in differentiated_inputs:
             in_batch = got[n][r : r + 1]
             scale = gradient_scale(spec, arrays, dout, in_batch, n)
@@ -480,10 +437,10 @@ def check_samples(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -
     samples = [s for s in spec.samples if cls is spec.layer or s.convention is None]
     sample = samples[draw(st.sampled_from(range(len(samples))))]  # an index replays as a literal
     arrays = {
-        k: _readonly(np.asarray(v, dtype if np.asarray(v).dtype.kind == "f" else None))
+        k: readonly(np.asarray(v, dtype if np.asarray(v).dtype.kind == "f" else None))
         for k, v in sample.arrays.items()
     }
-    _note(draw, arrays=arrays, dout=None)
+    note(draw, arrays=arrays, dout=None)
     drv = driver_for(spec)
     layer = drv.build(cls, arrays, dtype)
     out = drv.forward(layer, arrays)
@@ -498,8 +455,8 @@ def check_samples(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -
         given = np.linspace(-1.5, 2.0, out.size).reshape(out.shape).astype(dtype)
     else:
         given = np.asarray(sample.dout, dtype)
-    dout = _readonly(np.broadcast_to(given, out.shape))
-    _note(draw, dout=dout)
+    dout = readonly(np.broadcast_to(given, out.shape))
+    note(draw, dout=dout)
     want = ref.vjp(fn, ref_arrays, spec.wrt, dout)
     got = drv.backward(layer, dout, arrays)
     for n in spec.wrt:
@@ -531,7 +488,7 @@ def check_running_stats(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: 
     batches = [arrays["x"], *(draw_case(spec, draw, dtype, sizes)[0]["x"] for _ in range(more))]
     m = draw(st.sampled_from(run.momenta))
     case = {**arrays, **{k: start[k] for k in test.init_arrays}, "momentum": np.asarray(m)}
-    _note(draw, arrays={**case, "xs": np.stack(batches)})
+    note(draw, arrays={**case, "xs": np.stack(batches)})
     train = driver_for(replace(spec, init_arrays=test.init_arrays, hyper=(*spec.hyper, "momentum")))
     layer = train.build(cls, case, dtype)
     for x in batches:

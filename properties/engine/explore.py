@@ -28,7 +28,7 @@ from hypothesis.errors import Flaky, Unsatisfiable, UnsatisfiedAssumption
 from hypothesis.reporting import with_reporter
 
 from layer_crosscheck.properties.engine import sandbox
-from layer_crosscheck.properties.engine.checks import draw_case
+from layer_crosscheck.properties.engine.cases import draw_case
 from layer_crosscheck.properties.engine.compare import Errors
 from layer_crosscheck.properties.engine.matrix import SELF, Cell
 from layer_crosscheck.properties.engine.results import Case, CellResult, Status

@@ -24,8 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from layer_crosscheck.properties.engine.drivers import BadInterface
+from layer_crosscheck.properties.engine.cases import draw_case, draw_dout
+from layer_crosscheck.properties.engine.drivers import BadInterface, driver_for
 from layer_crosscheck.properties.engine.errors import Unfinished, UsageError
+from layer_crosscheck.properties.engine.explore import first_example
 from layer_crosscheck.properties.engine.matrix import SELF
 from layer_crosscheck.properties.engine.results import CellResult, Status
 from layer_crosscheck.properties.engine.spec import LayerSpec, Sizes
@@ -104,9 +106,6 @@ def _stem(name: str) -> str:
 
 def pair_call(name: str) -> PairCall | None:
     """The course's call of pair ``name`` (``batchnorm_alt`` is called as ``batchnorm``); None if unknown."""
-    from layer_crosscheck.properties.engine.registry import SPECS
-
-    len(SPECS)  # the built-in specs register the calls
     return _CALLS.get(_stem(name))
 
 
@@ -330,10 +329,6 @@ def as_layer(pair: FunctionPair, spec: LayerSpec) -> tuple[type, LayerSpec, list
 def _raise_if_stub(cls: type, spec: LayerSpec) -> None:
     """Unfinished if the pair returns None on the spec's simplest example (a stub), before any
     cell runs: what else it raises is the cells' business."""
-    from layer_crosscheck.properties.engine.checks import draw_case, draw_dout
-    from layer_crosscheck.properties.engine.drivers import driver_for
-    from layer_crosscheck.properties.engine.explore import first_example
-
     def body(draw: Any) -> Unfinished | None:
         arrays, _ = draw_case(spec, draw, np.float64)
         copies = {k: np.array(v, copy=True) for k, v in arrays.items()}

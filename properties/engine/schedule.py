@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import multiprocessing
 import os
 import random
@@ -25,7 +27,7 @@ from layer_crosscheck.properties.engine.explore import (
     run_cell,
 )
 from layer_crosscheck.properties.engine.matrix import SELF, Cell, cells
-from layer_crosscheck.properties.engine.registry import SPECS
+from layer_crosscheck.properties.engine.registry import SPECS, modules_of
 from layer_crosscheck.properties.engine.results import CellResult, Run
 from layer_crosscheck.properties.engine.spec import LayerSpec
 from layer_crosscheck.reference import REFERENCE_NAMES, get_reference
@@ -149,10 +151,13 @@ def _in_parallel(
     workers: int,
     deliver: Callable[[int, CellResult], None],
 ) -> None:
-    """Run groups of cells in spawned processes; a group whose spec a fresh process does not have
-    (one registered at run time) runs here."""
+    """Run groups of cells in spawned processes, which import the modules that registered their
+    specs; a group whose spec a fresh process does not have (one registered at run time) runs here."""
     ctx = multiprocessing.get_context("spawn")  # never fork a process that may hold torch/jax threads
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_leave_interrupts_to_parent)
+    modules = modules_of(cell.spec.name for cell in work)
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_start_worker, initargs=(modules,)
+    )
     try:
         futures = {pool.submit(_work, [work[i].key for i in g], options): g for g in groups}
         for future in as_completed(futures):
@@ -168,9 +173,13 @@ def _in_parallel(
     pool.shutdown()
 
 
-def _leave_interrupts_to_parent() -> None:
-    """In a worker: Ctrl-C reaches the whole process group; the parent stops the workers."""
+def _start_worker(modules: Sequence[str]) -> None:
+    """In a worker: the specs' modules imported; Ctrl-C, which reaches the whole process group,
+    left to the parent, which stops the workers."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for module in modules:
+        with contextlib.suppress(ImportError):  # its specs are then run by the parent
+            importlib.import_module(module)
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:

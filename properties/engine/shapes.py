@@ -15,13 +15,12 @@ from typing import Any
 import numpy as np
 
 from layer_crosscheck.properties.engine import sandbox
-from layer_crosscheck.properties.engine.checks import draw_case, draw_dout
-from layer_crosscheck.properties.engine.drivers import driver_for
+from layer_crosscheck.properties.engine.cases import draw_case, draw_dout
+from layer_crosscheck.properties.engine.drivers import OptimizerDriver, driver_for
 from layer_crosscheck.properties.engine.errors import UsageError
 from layer_crosscheck.properties.engine.explore import Draws, describe, first_example
-from layer_crosscheck.properties.engine.optimizer import OptimizerDriver, optimizer_layout
 from layer_crosscheck.properties.engine.results import ShapeResult
-from layer_crosscheck.properties.engine.spec import Arrays, LayerSpec
+from layer_crosscheck.properties.engine.spec import Arrays, LayerSpec, optimizer_layout
 
 __all__ = ["describe_entry", "probe", "restrict", "select", "unreached"]
 

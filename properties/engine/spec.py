@@ -19,6 +19,7 @@ from layer_crosscheck.properties.engine.binding import calling_forms
 from layer_crosscheck.properties.engine.outputs import stacked_math
 
 __all__ = [
+    "GRAD_MARK",
     "Alternative",
     "Arrays",
     "BadInput",
@@ -27,6 +28,7 @@ __all__ = [
     "RunningStats",
     "Sample",
     "Sizes",
+    "optimizer_layout",
     "per_case",
 ]
 
@@ -57,6 +59,19 @@ def per_case(analyse: Callable[[Arrays], T]) -> Callable[[Arrays], T]:
         return by_contents(tuple((k, a.dtype.str, a.shape, a.tobytes()) for k, a in as_arrays))
 
     return cached
+
+
+#: an optimizer case names step t's gradient of parameter p ``"p@t"``
+GRAD_MARK = "@"
+
+
+def optimizer_layout(arrays: Arrays) -> tuple[list[str], int]:
+    """An optimizer case's parameter names (those with a step-1 gradient), sorted, and its number of
+    steps. Sorted, not in the case's order: the jax reference receives the arrays by keyword in
+    sorted order, and every reference must concatenate its parameters alike."""
+    names = sorted(k for k in arrays if f"{k}{GRAD_MARK}1" in arrays)
+    steps = max((int(k.rpartition(GRAD_MARK)[2]) for k in arrays if GRAD_MARK in k), default=0)
+    return names, steps
 
 
 @functools.cache

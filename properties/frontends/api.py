@@ -11,8 +11,9 @@ from typing import Any
 import numpy as np
 
 from layer_crosscheck.properties.engine import sandbox
+from layer_crosscheck.properties.engine.cases import draw_case
 from layer_crosscheck.properties.engine.chain import chain
-from layer_crosscheck.properties.engine.checks import draw_case, property_named
+from layer_crosscheck.properties.engine.checks import property_named
 from layer_crosscheck.properties.engine.conventions import adapt_to, identify
 from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.errors import InterfaceError, UsageError, did_you_mean

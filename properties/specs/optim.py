@@ -36,9 +36,16 @@ from layer_crosscheck.impl import (
     RMSpropEpsInside,
 )
 from layer_crosscheck.properties.engine import strategies as S
-from layer_crosscheck.properties.engine.optimizer import GRAD_MARK, optimizer_layout
 from layer_crosscheck.properties.engine.registry import register
-from layer_crosscheck.properties.engine.spec import Alternative, Arrays, Draw, LayerSpec, Sizes
+from layer_crosscheck.properties.engine.spec import (
+    GRAD_MARK,
+    Alternative,
+    Arrays,
+    Draw,
+    LayerSpec,
+    Sizes,
+    optimizer_layout,
+)
 from layer_crosscheck.reference import eager
 
 BOOK_EPS = 1e-7  # the book's AdaGrad and Adam, hard-coded
