@@ -572,6 +572,34 @@ def check_aliasing(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) 
     return Errors()
 
 
+#: why a property is n/a for a spec, or None if it applies
+Rule = Callable[[LayerSpec], str | None]
+
+
+def _rule(*tests: tuple[Callable[[LayerSpec], bool], str]) -> Rule:
+    """n/a for a spec with the reason of the first ``(test, reason)`` that holds for it."""
+    return lambda spec: next((why for test, why in tests if test(spec)), None)
+
+
+_NO_FORWARD = (
+    lambda s: s.kind == "optimizer",
+    "an optimizer has no forward/backward: its updates are checked by the optimizer property",
+)
+_NO_BACKWARD = (lambda s: not s.backward, "the convention has no backward in this mode")
+
+
+def _calls_backward(*tests: tuple[Callable[[LayerSpec], bool], str]) -> Rule:
+    """A property that calls backward: n/a without one, for an optimizer, and where ``tests`` say."""
+    return _rule(_NO_BACKWARD, _NO_FORWARD, *tests)
+
+
+_BACKWARD = _calls_backward()
+
+
+def _not_for_nets(why: str) -> tuple[Callable[[LayerSpec], bool], str]:
+    return lambda s: s.kind == "net", why
+
+
 @dataclass(frozen=True)
 class Property:
     """One generic property; ``references`` empty means the layer is judged against itself.
@@ -579,66 +607,74 @@ class Property:
     ``needs`` names further references the property uses besides its column's; a property that
     ``judges`` the spec rather than a layer class does not run for somebody's class (``check``)
     and, computing in float64 whatever the dtype, runs in the spec's first dtype only.
+    ``applies(spec)``: None, or why the property is n/a for ``spec`` (its own rule).
     """
 
     name: str
     summary: str
     references: tuple[str, ...]
     run: Callable[[LayerSpec, Any, Any, Draw, Any], Errors]
+    applies: Rule = _BACKWARD
     needs: tuple[str, ...] = ()
     judges: Literal["layer", "spec"] = "layer"
     #: list the property as "n/a" where it does not apply (False: a column of its own kind of spec
     #: only, like ``optimizer``, which would be n/a for every layer)
     listed_when_na: bool = True
 
-    def applies(self, spec: LayerSpec) -> str | None:
-        """None, or why the property is n/a for ``spec``. Every property but forward, agreement
-        and optimizer calls backward."""
-        if self.name == "optimizer":
-            return None if spec.kind == "optimizer" else "not an optimizer (no update(params, grads))"
-        if self.name == "eval_mode" and spec.eval_mode is None:
-            return "the spec has no test mode of its own"
-        if self.name == "stateful":
-            return None if isinstance(spec, SequenceSpec) else "not a stateful sequence layer"
-        if self.name == "running_stats" and (spec.running is None or spec.eval_mode is None):
-            return "the layer keeps no running statistics"
-        if self.name not in ("forward", "agreement") and not spec.backward:
-            return "the convention has no backward in this mode"
-        if spec.kind == "optimizer":
-            return "an optimizer has no forward/backward: its updates are checked by the optimizer property"
-        if spec.kind == "net" and self.name == "linearity":
-            return "a network's gradient(x, t) takes no upstream gradient"
-        if spec.kind == "net" and self.name == "state":
-            return "a network's gradient(x, t) runs its own forward pass"
-        if spec.kind == "net" and self.name == "aliasing":
-            return "a network's gradients come from gradient(x, t), not a backward of its own"
-        if self.name == "batch" and not spec.row_wise:
-            return "the layer mixes rows (e.g. a loss averaged over the batch)"
-        if self.name == "samples" and not spec.samples:
-            return "the spec declares no fixed samples"
-        return None
-
 
 PROPERTIES: tuple[Property, ...] = (
-    Property("forward", "values, shape and dtype", ("torch", "jax"), check_forward),
+    Property("forward", "values, shape and dtype", ("torch", "jax"), check_forward, _rule(_NO_FORWARD)),
     Property("vjp", "every gradient at a drawn upstream gradient", ("torch", "jax"), check_vjp),
     Property("fd", "<backward(v), u> vs two forward passes, away from kinks", ("fd",), check_fd),
     Property(
         "jacobian", "the full Jacobian, one backward per output", ("torch", "jax", "fd"), check_jacobian
     ),
-    Property("linearity", "backward is linear in the upstream gradient", (), check_linearity),
-    Property("no_mutation", "inputs, parameters and dout are left untouched", (), check_no_mutation),
-    Property("state", "latest forward wins; backward twice agrees; own state per instance", (), check_state),
-    Property("batch", "rows of a batch are independent", (), check_batch),
     Property(
-        "aliasing", "grads[i] written in place; gradients are neither dout nor each other", (), check_aliasing
+        "linearity",
+        "backward is linear in the upstream gradient",
+        (),
+        check_linearity,
+        _calls_backward(_not_for_nets("a network's gradient(x, t) takes no upstream gradient")),
     ),
-    Property("samples", "fixed edge cases (ties, NaN, inf·0)", ("torch",), check_samples),
+    Property("no_mutation", "inputs, parameters and dout are left untouched", (), check_no_mutation),
+    Property(
+        "state",
+        "latest forward wins; backward twice agrees; own state per instance",
+        (),
+        check_state,
+        _calls_backward(_not_for_nets("a network's gradient(x, t) runs its own forward pass")),
+    ),
+    Property(
+        "batch",
+        "rows of a batch are independent",
+        (),
+        check_batch,
+        _calls_backward(
+            (lambda s: not s.row_wise, "the layer mixes rows (e.g. a loss averaged over the batch)")
+        ),
+    ),
+    Property(
+        "aliasing",
+        "grads[i] written in place; gradients are neither dout nor each other",
+        (),
+        check_aliasing,
+        _calls_backward(
+            _not_for_nets("a network's gradients come from gradient(x, t), not a backward of its own")
+        ),
+    ),
+    Property(
+        "samples",
+        "fixed edge cases (ties, NaN, inf·0)",
+        ("torch",),
+        check_samples,
+        _calls_backward((lambda s: not s.samples, "the spec declares no fixed samples")),
+    ),
     Property(
         "agreement",
         "the spec's jax math agrees with its torch math",
         ("jax",),
         check_agreement,
+        _rule(_NO_FORWARD),
         needs=("torch",),
         judges="spec",
     ),
@@ -647,6 +683,9 @@ PROPERTIES: tuple[Property, ...] = (
         "test mode (train_flg=False) forward vs the reference's eval mode",
         ("torch", "jax"),
         check_eval_mode,
+        _rule(
+            (lambda s: s.eval_mode is None, "the spec has no test mode of its own"), _NO_BACKWARD, _NO_FORWARD
+        ),
         listed_when_na=False,
     ),
     Property(
@@ -654,6 +693,11 @@ PROPERTIES: tuple[Property, ...] = (
         "running statistics after training forwards vs the framework's update, then test mode",
         ("torch",),
         check_running_stats,
+        _rule(
+            (lambda s: s.running is None or s.eval_mode is None, "the layer keeps no running statistics"),
+            _NO_BACKWARD,
+            _NO_FORWARD,
+        ),
         listed_when_na=False,
     ),
     Property(
@@ -661,6 +705,7 @@ PROPERTIES: tuple[Property, ...] = (
         "update(params, grads) step by step vs the framework's optimizer",
         ("torch", "jax"),
         check_optimizer,
+        _rule((lambda s: s.kind != "optimizer", "not an optimizer (no update(params, grads))")),
         listed_when_na=False,
     ),
     Property(
@@ -668,6 +713,11 @@ PROPERTIES: tuple[Property, ...] = (
         "stateful blocks join; truncated BPTT, dh, reset_state; stateful=False forgets",
         ("torch", "jax"),
         check_stateful,
+        _rule(
+            (lambda s: not isinstance(s, SequenceSpec), "not a stateful sequence layer"),
+            _NO_BACKWARD,
+            _NO_FORWARD,
+        ),
         listed_when_na=False,
     ),
 )
