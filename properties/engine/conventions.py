@@ -65,7 +65,7 @@ def _which(spec: LayerSpec, alt: Alternative, alt_spec: LayerSpec) -> str:
 def _probe(spec: LayerSpec, cls: Any, reference: str, dtype: Any, seed: int) -> bool:
     """The forward property (an optimizer's: its steps) on every shape of ``spec``, a few examples
     each: the values tell conventions apart (scaling, eps, which axes are normalized)."""
-    options = Options(examples=PROBE_EXAMPLES, seed=seed, shrink_seconds=0.0, fp="record")
+    options = Options(PROBE_EXAMPLES, seed, shrink_seconds=0.0, fp="record")
     prop = property_named("optimizer" if spec.kind == "optimizer" else "forward")
     cells = (Cell(replace(spec, shapes=(shape,)), prop, reference, dtype) for shape in spec.shapes)
     return all(run_cell(cell, cls, options).ok for cell in cells)
@@ -77,17 +77,9 @@ def _passes_in_full(alt_spec: LayerSpec, cls: Any, run: Run, references: Sequenc
     is wrong under every eps)."""
     if not all(r.ok for r in probe(alt_spec, cls, dtype)):
         return False
-    again = run_matrix(
-        [alt_spec],
-        cls=cls,
-        references=[r for r in references if r not in run.unavailable],
-        dtypes=[dtype],
-        examples=run.examples,
-        seed=run.seed,
-        shrink_seconds=0.0,
-        fp="record",
-    )
-    return again.ok
+    usable = [r for r in references if r not in run.unavailable]
+    options = Options(run.examples, run.seed, 0.0, "record", references=usable, dtypes=[dtype])
+    return run_matrix([alt_spec], options, cls=cls).ok
 
 
 def identify(

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from layer_crosscheck.properties.engine.errors import EXIT_UNFINISHED, Unfinished
-from layer_crosscheck.properties.engine.explore import DEFAULT_EXAMPLES, SHRINK_SECONDS
+from layer_crosscheck.properties.engine.explore import DEFAULT_EXAMPLES, SHRINK_SECONDS, Options
 from layer_crosscheck.properties.engine.registry import normalised
 from layer_crosscheck.properties.engine.results import Run
 from layer_crosscheck.properties.engine.schedule import new_seed
@@ -114,18 +114,6 @@ def reason_of(run: Run) -> str:
     return f"{said} ({why})" if why else said
 
 
-@dataclass(frozen=True)
-class Options:
-    """How each item is checked (``check_layer``'s options, the same for every item)."""
-
-    references: Sequence[str] | None = None
-    dtypes: Sequence[Any] = ("float64",)
-    examples: int = WHOLE_FILE_EXAMPLES
-    seed: int = 0
-    shrink_seconds: float = 0.0
-    strict_fp: bool = False
-
-
 def _key(cls: Any, spec: LayerSpec) -> tuple[Any, ...]:
     """A class by its source (the book's ``common.layers.Relu`` imported by ``ch05`` is the class
     ``common/layers.py`` defines): checked once per spec however often it is found."""
@@ -142,23 +130,15 @@ def check_path(
     options: Options,
     progress: Callable[[int, int, Row, float], None] | None = None,
 ) -> list[Row]:
-    """A row per item, in the order found; each matched item checked once, in this process."""
+    """A row per item, in the order found; each matched item checked once, in this process, with
+    ``options`` (``check_layer``'s, the same for every item)."""
     runs: dict[tuple[Any, ...], Run] = {}
 
     def check(target: Any, spec: LayerSpec) -> Run:
         cls = load_target(target) if isinstance(target, str) else target
         key = _key(cls, spec)
         if key not in runs:
-            runs[key] = check_layer(
-                target,
-                spec,
-                references=options.references,
-                dtypes=options.dtypes,
-                examples=options.examples,
-                seed=options.seed,
-                shrink_seconds=options.shrink_seconds,
-                strict_fp=options.strict_fp,
-            )
+            runs[key] = check_layer(target, spec, options)
         return runs[key]
 
     todo = [i for i in items if i.spec is not None and not i.error]
@@ -358,7 +338,8 @@ def main(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else new_seed()
     examples = WHOLE_FILE_EXAMPLES if args.examples == DEFAULT_EXAMPLES else args.examples
     shrink = 0.0 if args.shrink_time == SHRINK_SECONDS else args.shrink_time
-    options = Options(args.reference, args.dtype, examples, seed, shrink, args.strict_fp)
+    fp = "raise" if args.strict_fp else "record"
+    options = Options(examples, seed, shrink, fp, references=args.reference, dtypes=args.dtype)
     repeat, again = _repeat(args, seed, examples)
 
     def show(i: int, n: int, row: Row, seconds: float) -> None:
