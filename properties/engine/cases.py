@@ -12,6 +12,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from layer_crosscheck.properties.engine import strategies
+from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.spec import Arrays, Draw, LayerSpec, Sizes
 
 __all__ = ["draw_case", "draw_dout", "note", "readonly"]
@@ -53,7 +54,8 @@ def draw_case(
 def draw_dout(spec: LayerSpec, draw: Draw, dtype: Any, shape: tuple[int, ...]) -> np.ndarray:
     """An upstream gradient for an output of ``shape``, read-only: drawn, or 1 for a network
     (its gradient(x, t) is defined for an upstream gradient of 1 only)."""
-    drawn = np.ones(shape, dtype) if spec.kind == "net" else draw(strategies.cotangent(dtype, shape))
+    takes_dout = driver_for(spec).takes_dout
+    drawn = draw(strategies.cotangent(dtype, shape)) if takes_dout else np.ones(shape, dtype)
     dout = readonly(drawn)
     note(draw, dout=dout)
     return dout

@@ -23,7 +23,7 @@ from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.optimizer import check_optimizer
 from layer_crosscheck.properties.engine.scales import derived_grad_scales, derived_value_scale
 from layer_crosscheck.properties.engine.sequence import SequenceSpec, check_stateful
-from layer_crosscheck.properties.engine.spec import Arrays, Draw, LayerSpec
+from layer_crosscheck.properties.engine.spec import Arrays, Draw, LayerSpec, NetSpec, OptimizerSpec
 from layer_crosscheck.properties.engine.tolerances import exact_rtol, fd_roundoff, fd_rtol
 from layer_crosscheck.reference import get_reference
 
@@ -314,7 +314,7 @@ def check_no_mutation(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: An
     dout = dout_before.copy()
     drv.backward(layer, dout, writable)
     for k, before in originals.items():
-        if spec.kind == "net" and k in spec.params:  # the net owns those
+        if drv.owns_params and k in spec.params:
             continue
         if not np.array_equal(writable[k], before, equal_nan=True):
             role = "parameter" if k in spec.params else "input"
@@ -449,7 +449,7 @@ def check_samples(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -
     what = f"{spec.name} sample {sample.name!r}"
     rtol = exact_rtol(dtype, spec.cond(arrays))
     errors = compare(out, ref.value(fn, ref_arrays), rtol, what=f"{what}: forward vs {ref.name}", dtype=dtype)
-    if spec.kind == "net":
+    if not drv.takes_dout:  # a network's gradient(x, t): its samples judge its values
         return errors
     if sample.dout is None:  # not constant: under all ones softmax's gradient is 0
         given = np.linspace(-1.5, 2.0, out.size).reshape(out.shape).astype(dtype)
@@ -582,7 +582,7 @@ def _rule(*tests: tuple[Callable[[LayerSpec], bool], str]) -> Rule:
 
 
 _NO_FORWARD = (
-    lambda s: s.kind == "optimizer",
+    lambda s: isinstance(s, OptimizerSpec),
     "an optimizer has no forward/backward: its updates are checked by the optimizer property",
 )
 _NO_BACKWARD = (lambda s: not s.backward, "the convention has no backward in this mode")
@@ -597,7 +597,7 @@ _BACKWARD = _calls_backward()
 
 
 def _not_for_nets(why: str) -> tuple[Callable[[LayerSpec], bool], str]:
-    return lambda s: s.kind == "net", why
+    return lambda s: isinstance(s, NetSpec), why
 
 
 @dataclass(frozen=True)
@@ -705,7 +705,7 @@ PROPERTIES: tuple[Property, ...] = (
         "update(params, grads) step by step vs the framework's optimizer",
         ("torch", "jax"),
         check_optimizer,
-        _rule((lambda s: s.kind != "optimizer", "not an optimizer (no update(params, grads))")),
+        _rule((lambda s: not isinstance(s, OptimizerSpec), "not an optimizer (no update(params, grads))")),
         listed_when_na=False,
     ),
     Property(

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from layer_crosscheck.properties.engine.checks import property_named
-from layer_crosscheck.properties.engine.drivers import takes_keyword
+from layer_crosscheck.properties.engine.drivers import driver_for, takes_keyword
 from layer_crosscheck.properties.engine.errors import UsageError
 from layer_crosscheck.properties.engine.explore import Options, run_cell
 from layer_crosscheck.properties.engine.matrix import Cell
@@ -66,7 +66,7 @@ def _probe(spec: LayerSpec, cls: Any, reference: str, dtype: Any, seed: int) -> 
     """The forward property (an optimizer's: its steps) on every shape of ``spec``, a few examples
     each: the values tell conventions apart (scaling, eps, which axes are normalized)."""
     options = Options(PROBE_EXAMPLES, seed, shrink_seconds=0.0, fp="record")
-    prop = property_named("optimizer" if spec.kind == "optimizer" else "forward")
+    prop = property_named(driver_for(spec).values)
     cells = (Cell(replace(spec, shapes=(shape,)), prop, reference, dtype) for shape in spec.shapes)
     return all(run_cell(cell, cls, options).ok for cell in cells)
 
@@ -111,7 +111,7 @@ def identify(
     only_raised = forward_ok and all(r.status == "error" for r in run.failures)
     # an alternative is told apart by the probed property's values: where they agreed with the
     # spec's, it cannot explain the failure, so it is not probed
-    probed = "optimizer" if spec.kind == "optimizer" else "forward"
+    probed = driver_for(spec).values
     values_ok = all(r.ok for r in run.results if r.prop == probed)
     for alt in alternatives:
         if (alt.only_if_raises and not only_raised) or (values_ok and not alt.only_if_raises):

@@ -21,6 +21,7 @@ import numpy as np
 
 from layer_crosscheck.properties.engine import strategies as S
 from layer_crosscheck.properties.engine.checks import property_named
+from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.explore import Options, run_cell
 from layer_crosscheck.properties.engine.matrix import Cell
 from layer_crosscheck.properties.engine.results import Case, CellResult, Run
@@ -106,16 +107,13 @@ def _raised_in(r: CellResult) -> str | None:
 
 def fault_of(spec: LayerSpec, failures: list[CellResult]) -> str:
     """The method at fault: forward (a network's ``loss``) when a forward value disagrees, else
-    backward (``gradient``); an optimizer's ``update``."""
-    if spec.kind == "optimizer":
-        return "update"
+    backward (``gradient``); an optimizer's ``update``: the driver's first or last method."""
     forward = any(
         r.prop == "forward" or ": forward vs" in r.message or _raised_in(r) in ("forward", "loss")
         for r in failures
     )
-    if spec.kind == "net":
-        return "loss" if forward else "gradient"
-    return "forward" if forward else "backward"
+    methods = driver_for(spec).methods
+    return methods[0] if forward else methods[-1]
 
 
 def _still_failing(
@@ -145,7 +143,7 @@ def classify(run: Run, spec: LayerSpec, cls: Any, options: Options) -> Finding:
     if not failures:
         return Finding("agrees" if run.ok else "disagrees")
     fault = fault_of(spec, failures)
-    if spec.kind == "optimizer":
+    if not driver_for(spec).told_apart:
         return Finding("disagrees", fault)
     options = replace(options, shrink_seconds=0.0)
     cases = [r.case for r in failures if r.case is not None]

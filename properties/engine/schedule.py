@@ -23,7 +23,7 @@ from layer_crosscheck.properties.engine.explore import Options, run_cell
 from layer_crosscheck.properties.engine.matrix import SELF, Cell, cells
 from layer_crosscheck.properties.engine.registry import SPECS, modules_of
 from layer_crosscheck.properties.engine.results import CellResult, Run
-from layer_crosscheck.properties.engine.spec import LayerSpec
+from layer_crosscheck.properties.engine.spec import LayerSpec, NetSpec
 from layer_crosscheck.reference import REFERENCE_NAMES, get_reference
 
 __all__ = ["default_jobs", "new_seed", "resolve_dtypes", "resolve_references", "run_cells", "run_matrix"]
@@ -234,7 +234,7 @@ def run_matrix(
     groups = list(runnable.values())
     if options.jobs > 1 and cls is None and len(groups) > 1:
         # networks first: they are the longest, and should not be left for last
-        groups.sort(key=lambda g: work[g[0]].spec.kind != "net")
+        groups.sort(key=lambda g: not isinstance(work[g[0]].spec, NetSpec))
         _in_parallel(groups, work, options, deliver)
     else:
         indices = [i for group in groups for i in group]

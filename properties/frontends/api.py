@@ -53,30 +53,26 @@ def preflight(spec: LayerSpec, cls: Any, dtype: Any = np.float64) -> None:
     backward) on one drawn example: a class the checks cannot even drive is not a finding. What
     the class's own code raises inside forward or backward is left to the checks."""
     name = getattr(cls, "__name__", repr(cls))
-    methods = {"net": ("loss", "gradient"), "optimizer": ("update",)}.get(spec.kind, ("forward", "backward"))
+    drv = driver_for(spec)
+    methods = drv.methods
     missing = [m for m in methods if not callable(getattr(cls, m, None))]
     if missing:
         raise UsageError(
             f"{name} has no method {' or '.join(missing)}; spec {spec.name} drives {' and '.join(methods)}"
         )
-    drv = driver_for(spec)
     call = name
 
     def build(draw: Any) -> None:
         nonlocal call
         arrays, _ = draw_case(spec, draw, dtype)
-        if spec.kind == "net" and spec.net_args is not None:
-            call = f"{name}({', '.join(str(a) for a in spec.net_args(arrays))})"
-        else:
-            kwargs = [f"{k}=..." for k in drv.init_kwargs(arrays)]
-            call = f"{name}({', '.join([*spec.params, *kwargs])})"
+        call = drv.shown(name, arrays)
         try:
             layer = drv.build(cls, arrays, dtype)
         except InterfaceError as exc:
             raise UsageError(f"{name} cannot be built as spec {spec.name} builds it: {exc}") from None
         try:
             out = drv.forward(layer, arrays)
-            if spec.backward and spec.kind == "layer":
+            if spec.backward and drv.takes_dout:
                 dout = np.linspace(-1.0, 2.0, out.size).reshape(out.shape).astype(out.dtype)
                 drv.backward(layer, dout, arrays)
         except InterfaceError as exc:

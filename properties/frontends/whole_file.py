@@ -26,7 +26,7 @@ from layer_crosscheck.properties.engine.explore import DEFAULT_EXAMPLES, SHRINK_
 from layer_crosscheck.properties.engine.registry import normalised
 from layer_crosscheck.properties.engine.results import Run
 from layer_crosscheck.properties.engine.schedule import new_seed
-from layer_crosscheck.properties.engine.spec import LayerSpec
+from layer_crosscheck.properties.engine.spec import LayerSpec, NetSpec
 from layer_crosscheck.properties.frontends.api import check_layer, spec_named
 from layer_crosscheck.properties.frontends.discovery import Item, discover, spec_of
 from layer_crosscheck.properties.frontends.loader import UsageError, commas, load_target
@@ -73,7 +73,7 @@ class Row:
 
     @property
     def rank(self) -> int:
-        if self.item.spec is not None and self.item.spec.kind == "net" and not self.ok:
+        if isinstance(self.item.spec, NetSpec) and not self.ok:
             return _RANK["net"]
         return _RANK.get(self.verdict, _RANK.get(self.verdict.split()[0], _RANK["DISAGREES"]))
 
@@ -143,7 +143,7 @@ def check_path(
 
     todo = [i for i in items if i.spec is not None and not i.error]
     # layers before nets: a net's layers are then found checked, under their own file's name
-    todo.sort(key=lambda i: i.spec is not None and i.spec.kind == "net")
+    todo.sort(key=lambda i: isinstance(i.spec, NetSpec))
     rows = {id(i): Row(i, "could not load", i.error) if i.error else Row(i, "no spec") for i in items}
     for n, item in enumerate(todo, 1):
         started = time.perf_counter()
@@ -163,7 +163,7 @@ def _row(item: Item, mapping: Mapping[str, LayerSpec], check: Callable[[Any, Lay
     except UsageError as exc:
         return Row(item, "could not load", str(exc))
     row = Row(item, verdict_of(run), reason_of(run), run)
-    if item.spec.kind == "net" and not run.ok and not run.convention:
+    if isinstance(item.spec, NetSpec) and not run.ok and not run.convention:
         cls = load_target(item.target) if isinstance(item.target, str) else item.target
         row.layers = diagnose(item.spec, cls, lambda c, n: spec_of(c, n, mapping), check)
         if any(v.faulty for v in row.layers):

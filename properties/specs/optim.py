@@ -42,7 +42,7 @@ from layer_crosscheck.properties.engine.spec import (
     Alternative,
     Arrays,
     Draw,
-    LayerSpec,
+    OptimizerSpec,
     Sizes,
     optimizer_layout,
 )
@@ -174,7 +174,7 @@ _ADAM_HYPER = {"lr": (0.001, 0.01, 0.1), "beta1": (0.9, 0.5), "beta2": (0.999, 0
 
 def _optimizer(**fields: Any) -> None:
     """Register an optimizer spec: parameter dicts of a few shapes; the jax column needs optax."""
-    register(LayerSpec(kind="optimizer", inputs=(), shapes=_PARAM_SHAPES, requires=_OPTAX, **fields))
+    register(OptimizerSpec(inputs=(), shapes=_PARAM_SHAPES, requires=_OPTAX, **fields))
 
 
 _optimizer(
