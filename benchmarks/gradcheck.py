@@ -27,10 +27,10 @@ import numpy as np
 
 from benchmarks._timing import Timing, fmt_time
 from layer_crosscheck.impl import TwoLayerNet
+from layer_crosscheck.properties import SPECS
 from layer_crosscheck.properties.engine.checks import gradient_scale
 from layer_crosscheck.properties.engine.compare import Mismatch, compare
 from layer_crosscheck.properties.engine.drivers import driver_for
-from layer_crosscheck.properties.engine.registry import SPECS
 from layer_crosscheck.properties.engine.tolerances import FD_FACTOR, exact_rtol, fd_roundoff, fd_rtol
 from layer_crosscheck.properties.mnist import load_mnist
 from layer_crosscheck.reference import get_reference

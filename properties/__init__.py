@@ -1,8 +1,8 @@
 """The cross-check engine (``properties.engine``), the layer specs (``properties.specs``) and its
 front-ends (``properties.frontends``: the ``crosscheck`` command, the pytest plugin, the API).
 
-Importing this package loads nothing: each name below is imported on first use, and the built-in
-specs register the first time the registry is read. Neither torch nor jax is imported until a
+Importing this package loads nothing: each name below is imported on first use, the built-in
+specs with it (the engine's registry imports none). Neither torch nor jax is imported until a
 reference computes something.
 """
 
@@ -28,6 +28,7 @@ __all__ = sorted(_HOME)
 def __getattr__(name: str) -> Any:
     if name not in _HOME:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    importlib.import_module("layer_crosscheck.properties.specs")  # the built-in specs register
     return getattr(importlib.import_module(_HOME[name]), name)
 
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
+import layer_crosscheck.properties.specs  # noqa: F401  (the built-in specs register on import)
 from layer_crosscheck.properties.engine.profiles import load_profile
 
 load_profile()

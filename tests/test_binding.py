@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from layer_crosscheck.properties.engine.binding import bind_names
-from layer_crosscheck.properties.engine.optimizer import OptimizerDriver
+from layer_crosscheck.properties.engine.drivers import OptimizerDriver
 from layer_crosscheck.properties.engine.registry import get_spec
 from layer_crosscheck.properties.engine.tolerances import rounding_rtol
 from layer_crosscheck.properties.frontends.loader import load_target

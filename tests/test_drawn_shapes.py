@@ -12,7 +12,7 @@ import pytest
 from hypothesis import strategies as st
 
 from layer_crosscheck.properties import get_spec, property_named
-from layer_crosscheck.properties.engine.checks import draw_case
+from layer_crosscheck.properties.engine.cases import draw_case
 from layer_crosscheck.properties.engine.explore import DEFAULT_EXAMPLES, Options, run_cell
 from layer_crosscheck.properties.engine.matrix import Cell
 from tests.helpers import draws

@@ -83,6 +83,7 @@ def test_an_error_raised_alike_in_several_cells_is_shrunk_once_and_reported_in_e
     calls its backward: each of those cells reports it, and only the first is shrunk (the
     check's shrinking budget is not spent again on the same error)."""
     from layer_crosscheck.properties.engine import schedule
+    from layer_crosscheck.properties.engine.explore import Options
     from layer_crosscheck.properties.engine.registry import get_spec
     from tests.zoo.broken import ReluWritesIntoDout
 
@@ -96,9 +97,8 @@ def test_an_error_raised_alike_in_several_cells_is_shrunk_once_and_reported_in_e
         return run_cell(cell, cls, options)
 
     monkeypatch.setattr(schedule, "run_cell", counting)
-    run = schedule.run_matrix(
-        [get_spec("relu")], cls=ReluWritesIntoDout, references=["fd"], examples=5, seed=1, shrink_seconds=600
-    )
+    options = Options(5, seed=1, shrink_seconds=600, references=["fd"], dtypes=("float64", "float32"))
+    run = schedule.run_matrix([get_spec("relu")], options, cls=ReluWritesIntoDout)
     raised = [r for r in run.results if "assignment destination is read-only" in r.message]
     assert len(raised) >= 3 and all(r.status == "error" and r.case is not None for r in raised), run.results
     assert len({r.message for r in raised}) == 1

@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from layer_crosscheck.properties.engine.spec import LayerSpec
-
-__all__ = ["ALIASES", "bind_names", "calling_forms", "tried"]
+__all__ = ["ALIASES", "bind_names", "tried"]
 
 #: other names learners give a spec's keyword (the training flag of batch norm and dropout)
 ALIASES: Mapping[str, tuple[str, ...]] = {
@@ -74,53 +71,3 @@ def tried(name: str, slot: str | None) -> str:
     if slot is not None:
         ways.append(f"nor {slot}" if ways else slot)
     return f" (nor {', '.join(ways)})" if ways else ""
-
-
-def _keywords(names: Any, value: str = "...") -> list[str]:
-    return [f"{n}={value}" for n in names]
-
-
-def calling_forms(spec: LayerSpec) -> list[str]:
-    """Every way the harness calls a class for ``spec``, one line each (``crosscheck list``); the
-    one place the drivers' accepted forms are written down for a reader."""
-    cls = getattr(spec.layer, "__name__", "Layer")
-    if spec.kind == "optimizer":
-        taken = f" (and {', '.join(_keywords(spec.settings))} if it takes it)" if spec.settings else ""
-        return [
-            f"{cls}({', '.join(_keywords(spec.hyper))}){taken}",
-            "update(params, grads), step by step: params updated in place, grads only read",
-            "params and grads as dicts by name (book 1), or as lists in the parameters' order when the "
-            "first update raises on dicts as positional indexing does (KeyError of an int, IndexError, "
-            "TypeError; book 2)",
-        ]
-    if spec.kind == "net":
-        inputs = ", ".join(spec.inputs)
-        return [
-            f"{cls}(<sizes from the case>); its params dict holds {', '.join(spec.params)}, written in place",
-            f"loss({inputs}) -> a number; gradient({inputs}) -> a dict by parameter name",
-        ]
-    order = ", ".join((*spec.params, *spec.hyper))
-    forms = [f"{cls}({', '.join([*spec.params, *_keywords(spec.hyper), *_keywords(spec.init_arrays)])})"]
-    if spec.hyper:
-        forms.append(f"a keyword the constructor lacks: the positional parameter in its place in ({order})")
-    positional = [i for i in spec.inputs if i not in spec.keyword_inputs]
-    flags = [f"{k}={v!r}" for k, v in spec.forward_kwargs.items()]
-    forms.append(f"forward({', '.join([*positional, *_keywords(spec.keyword_inputs), *flags])})")
-    for k in spec.forward_kwargs:
-        also = ", ".join(f"{a}=" for a in ALIASES.get(k, ()))
-        forms.append(f"{k} also as {also} or a positional parameter after {', '.join(positional)}")
-    if spec.adapt is not None:
-        without = ", ".join(_keywords(spec.keyword_inputs, ""))
-        forms.append(f"a forward without {without}: accepted, driven another way that the check's note names")
-    wanted = [f"d{i}" for i in spec.inputs if i not in spec.constants]
-    if spec.backward:
-        returns = wanted[0] if len(wanted) == 1 else f"({', '.join(wanted)})"
-        forms.append(
-            f"backward(dout) -> {returns}" if wanted else "backward(dout) (what it returns is unused)"
-        )
-    if spec.params and spec.backward:
-        forms.append(
-            f"parameter gradients: a non-empty grads list in the order {', '.join(spec.params)} (book 2), "
-            f"else attributes {', '.join('d' + p for p in spec.params)} (book 1)"
-        )
-    return forms

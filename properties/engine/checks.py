@@ -17,12 +17,13 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from layer_crosscheck.properties.engine import outputs, strategies
+from layer_crosscheck.properties.engine.cases import draw_case, draw_dout, note, readonly
 from layer_crosscheck.properties.engine.compare import Errors, Mismatch, compare
 from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.optimizer import check_optimizer
 from layer_crosscheck.properties.engine.scales import derived_grad_scales, derived_value_scale
 from layer_crosscheck.properties.engine.sequence import SequenceSpec, check_stateful
-from layer_crosscheck.properties.engine.spec import Arrays, Draw, LayerSpec, Sizes
+from layer_crosscheck.properties.engine.spec import Arrays, Draw, LayerSpec, NetSpec, OptimizerSpec
 from layer_crosscheck.properties.engine.tolerances import exact_rtol, fd_roundoff, fd_rtol
 from layer_crosscheck.reference import get_reference
 
@@ -30,44 +31,9 @@ __all__ = [
     "PROPERTIES",
     "Property",
     "check_agreement",
-    "draw_case",
-    "draw_dout",
     "gradient_scale",
     "property_named",
 ]
-
-
-def _note(draw: Draw, **case: Any) -> None:
-    """Name the case being checked for the report (the engine's ``Draws.note``); a plain draw
-    function (a strategy's own ``data.draw``) has nowhere to keep it."""
-    note = getattr(draw, "note", None)
-    if note is not None:
-        note(**case)
-
-
-def _readonly(a: np.ndarray) -> np.ndarray:
-    b = np.array(a, copy=True)
-    b.setflags(write=False)
-    return b
-
-
-def draw_case(
-    spec: LayerSpec, draw: Draw, dtype: Any, sizes: Sizes | None = None, *, fixed_shapes: bool = True
-) -> tuple[Arrays, Sizes]:
-    """Draw one example: sizes from the spec's small set (so JAX compiles few shapes), then values.
-    With ``fixed_shapes=False`` (a reference that compiles nothing, see `_fixed_shapes`) a spec
-    with ``drawn_sizes`` draws its sizes too.
-
-    Every array is handed over read-only, so an in-place write fails at the offending line.
-    """
-    if sizes is None and spec.drawn_sizes is not None and not fixed_shapes:
-        sizes = spec.drawn_sizes(draw)
-    if sizes is None:
-        sizes = draw(st.sampled_from(spec.shapes))
-    settings = {k: np.asarray(v) for k, v in spec.settings.items()}  # eps: hooks and math read it
-    arrays = {k: _readonly(v) for k, v in {**spec.draw(draw, np.dtype(dtype), sizes), **settings}.items()}
-    _note(draw, arrays=arrays, dout=None)
-    return arrays, sizes
 
 
 def _fixed_shapes(ref: Any) -> bool:
@@ -85,15 +51,6 @@ def _draw_and_run(
     assume(not (unambiguous and spec.ambiguous is not None and spec.ambiguous(arrays)))
     layer, out = _forward(spec, cls, arrays, dtype)
     return arrays, layer, out
-
-
-def draw_dout(spec: LayerSpec, draw: Draw, dtype: Any, shape: tuple[int, ...]) -> np.ndarray:
-    """An upstream gradient for an output of ``shape``, read-only: drawn, or 1 for a network
-    (its gradient(x, t) is defined for an upstream gradient of 1 only)."""
-    drawn = np.ones(shape, dtype) if spec.kind == "net" else draw(strategies.cotangent(dtype, shape))
-    dout = _readonly(drawn)
-    _note(draw, dout=dout)
-    return dout
 
 
 def _expect_dtype(value: np.ndarray, dtype: Any, what: str) -> None:
@@ -332,7 +289,7 @@ def check_linearity(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any)
     a, b = draw(strategies.scalar_factor()), draw(strategies.scalar_factor())
     assume(abs(a + b - 1) > 0.1)
     g1, g2 = (drv.backward(layer, v, arrays) for v in (v1, v2))
-    v12 = _readonly(np.asarray(a * v1.astype(np.float64) + b * v2.astype(np.float64), dtype=dtype))
+    v12 = readonly(np.asarray(a * v1.astype(np.float64) + b * v2.astype(np.float64), dtype=dtype))
     g12 = drv.backward(layer, v12, arrays)
     rtol = exact_rtol(dtype, spec.cond(arrays))
     errors = Errors()
@@ -357,7 +314,7 @@ def check_no_mutation(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: An
     dout = dout_before.copy()
     drv.backward(layer, dout, writable)
     for k, before in originals.items():
-        if spec.kind == "net" and k in spec.params:  # the net owns those
+        if drv.owns_params and k in spec.params:
             continue
         if not np.array_equal(writable[k], before, equal_nan=True):
             role = "parameter" if k in spec.params else "input"
@@ -374,7 +331,7 @@ def check_state(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> 
     first, sizes = draw_case(spec, draw, dtype, fixed_shapes=_fixed_shapes(ref))
     second, _ = draw_case(spec, draw, dtype, sizes)
     latest = {**first, **{i: second[i] for i in spec.inputs}}
-    _note(draw, arrays=latest)
+    note(draw, arrays=latest)
     drv = driver_for(spec)
     layer = drv.build(cls, first, dtype)
     drv.forward(layer, first)
@@ -438,7 +395,7 @@ def check_batch(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> 
         row_layer, row_out = _forward(spec, cls, row, dtype)
         what = f"{spec.name} forward of row {r} alone vs in the batch"
         errors |= compare(row_out, out[r : r + 1], rtol, dtype=dtype, what=what)
-        rows.append(drv.backward(row_layer, _readonly(dout[r : r + 1]), row))
+        rows.append(drv.backward(row_layer, readonly(dout[r : r + 1]), row))
         for n in differentiated_inputs:
             in_batch = got[n][r : r + 1]
             scale = gradient_scale(spec, arrays, dout, in_batch, n)
@@ -480,10 +437,10 @@ def check_samples(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -
     samples = [s for s in spec.samples if cls is spec.layer or s.convention is None]
     sample = samples[draw(st.sampled_from(range(len(samples))))]  # an index replays as a literal
     arrays = {
-        k: _readonly(np.asarray(v, dtype if np.asarray(v).dtype.kind == "f" else None))
+        k: readonly(np.asarray(v, dtype if np.asarray(v).dtype.kind == "f" else None))
         for k, v in sample.arrays.items()
     }
-    _note(draw, arrays=arrays, dout=None)
+    note(draw, arrays=arrays, dout=None)
     drv = driver_for(spec)
     layer = drv.build(cls, arrays, dtype)
     out = drv.forward(layer, arrays)
@@ -492,14 +449,14 @@ def check_samples(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -
     what = f"{spec.name} sample {sample.name!r}"
     rtol = exact_rtol(dtype, spec.cond(arrays))
     errors = compare(out, ref.value(fn, ref_arrays), rtol, what=f"{what}: forward vs {ref.name}", dtype=dtype)
-    if spec.kind == "net":
+    if not drv.takes_dout:  # a network's gradient(x, t): its samples judge its values
         return errors
     if sample.dout is None:  # not constant: under all ones softmax's gradient is 0
         given = np.linspace(-1.5, 2.0, out.size).reshape(out.shape).astype(dtype)
     else:
         given = np.asarray(sample.dout, dtype)
-    dout = _readonly(np.broadcast_to(given, out.shape))
-    _note(draw, dout=dout)
+    dout = readonly(np.broadcast_to(given, out.shape))
+    note(draw, dout=dout)
     want = ref.vjp(fn, ref_arrays, spec.wrt, dout)
     got = drv.backward(layer, dout, arrays)
     for n in spec.wrt:
@@ -531,7 +488,7 @@ def check_running_stats(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: 
     batches = [arrays["x"], *(draw_case(spec, draw, dtype, sizes)[0]["x"] for _ in range(more))]
     m = draw(st.sampled_from(run.momenta))
     case = {**arrays, **{k: start[k] for k in test.init_arrays}, "momentum": np.asarray(m)}
-    _note(draw, arrays={**case, "xs": np.stack(batches)})
+    note(draw, arrays={**case, "xs": np.stack(batches)})
     train = driver_for(replace(spec, init_arrays=test.init_arrays, hyper=(*spec.hyper, "momentum")))
     layer = train.build(cls, case, dtype)
     for x in batches:
@@ -615,6 +572,34 @@ def check_aliasing(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) 
     return Errors()
 
 
+#: why a property is n/a for a spec, or None if it applies
+Rule = Callable[[LayerSpec], str | None]
+
+
+def _rule(*tests: tuple[Callable[[LayerSpec], bool], str]) -> Rule:
+    """n/a for a spec with the reason of the first ``(test, reason)`` that holds for it."""
+    return lambda spec: next((why for test, why in tests if test(spec)), None)
+
+
+_NO_FORWARD = (
+    lambda s: isinstance(s, OptimizerSpec),
+    "an optimizer has no forward/backward: its updates are checked by the optimizer property",
+)
+_NO_BACKWARD = (lambda s: not s.backward, "the convention has no backward in this mode")
+
+
+def _calls_backward(*tests: tuple[Callable[[LayerSpec], bool], str]) -> Rule:
+    """A property that calls backward: n/a without one, for an optimizer, and where ``tests`` say."""
+    return _rule(_NO_BACKWARD, _NO_FORWARD, *tests)
+
+
+_BACKWARD = _calls_backward()
+
+
+def _not_for_nets(why: str) -> tuple[Callable[[LayerSpec], bool], str]:
+    return lambda s: isinstance(s, NetSpec), why
+
+
 @dataclass(frozen=True)
 class Property:
     """One generic property; ``references`` empty means the layer is judged against itself.
@@ -622,66 +607,74 @@ class Property:
     ``needs`` names further references the property uses besides its column's; a property that
     ``judges`` the spec rather than a layer class does not run for somebody's class (``check``)
     and, computing in float64 whatever the dtype, runs in the spec's first dtype only.
+    ``applies(spec)``: None, or why the property is n/a for ``spec`` (its own rule).
     """
 
     name: str
     summary: str
     references: tuple[str, ...]
     run: Callable[[LayerSpec, Any, Any, Draw, Any], Errors]
+    applies: Rule = _BACKWARD
     needs: tuple[str, ...] = ()
     judges: Literal["layer", "spec"] = "layer"
     #: list the property as "n/a" where it does not apply (False: a column of its own kind of spec
     #: only, like ``optimizer``, which would be n/a for every layer)
     listed_when_na: bool = True
 
-    def applies(self, spec: LayerSpec) -> str | None:
-        """None, or why the property is n/a for ``spec``. Every property but forward, agreement
-        and optimizer calls backward."""
-        if self.name == "optimizer":
-            return None if spec.kind == "optimizer" else "not an optimizer (no update(params, grads))"
-        if self.name == "eval_mode" and spec.eval_mode is None:
-            return "the spec has no test mode of its own"
-        if self.name == "stateful":
-            return None if isinstance(spec, SequenceSpec) else "not a stateful sequence layer"
-        if self.name == "running_stats" and (spec.running is None or spec.eval_mode is None):
-            return "the layer keeps no running statistics"
-        if self.name not in ("forward", "agreement") and not spec.backward:
-            return "the convention has no backward in this mode"
-        if spec.kind == "optimizer":
-            return "an optimizer has no forward/backward: its updates are checked by the optimizer property"
-        if spec.kind == "net" and self.name == "linearity":
-            return "a network's gradient(x, t) takes no upstream gradient"
-        if spec.kind == "net" and self.name == "state":
-            return "a network's gradient(x, t) runs its own forward pass"
-        if spec.kind == "net" and self.name == "aliasing":
-            return "a network's gradients come from gradient(x, t), not a backward of its own"
-        if self.name == "batch" and not spec.row_wise:
-            return "the layer mixes rows (e.g. a loss averaged over the batch)"
-        if self.name == "samples" and not spec.samples:
-            return "the spec declares no fixed samples"
-        return None
-
 
 PROPERTIES: tuple[Property, ...] = (
-    Property("forward", "values, shape and dtype", ("torch", "jax"), check_forward),
+    Property("forward", "values, shape and dtype", ("torch", "jax"), check_forward, _rule(_NO_FORWARD)),
     Property("vjp", "every gradient at a drawn upstream gradient", ("torch", "jax"), check_vjp),
     Property("fd", "<backward(v), u> vs two forward passes, away from kinks", ("fd",), check_fd),
     Property(
         "jacobian", "the full Jacobian, one backward per output", ("torch", "jax", "fd"), check_jacobian
     ),
-    Property("linearity", "backward is linear in the upstream gradient", (), check_linearity),
-    Property("no_mutation", "inputs, parameters and dout are left untouched", (), check_no_mutation),
-    Property("state", "latest forward wins; backward twice agrees; own state per instance", (), check_state),
-    Property("batch", "rows of a batch are independent", (), check_batch),
     Property(
-        "aliasing", "grads[i] written in place; gradients are neither dout nor each other", (), check_aliasing
+        "linearity",
+        "backward is linear in the upstream gradient",
+        (),
+        check_linearity,
+        _calls_backward(_not_for_nets("a network's gradient(x, t) takes no upstream gradient")),
     ),
-    Property("samples", "fixed edge cases (ties, NaN, inf·0)", ("torch",), check_samples),
+    Property("no_mutation", "inputs, parameters and dout are left untouched", (), check_no_mutation),
+    Property(
+        "state",
+        "latest forward wins; backward twice agrees; own state per instance",
+        (),
+        check_state,
+        _calls_backward(_not_for_nets("a network's gradient(x, t) runs its own forward pass")),
+    ),
+    Property(
+        "batch",
+        "rows of a batch are independent",
+        (),
+        check_batch,
+        _calls_backward(
+            (lambda s: not s.row_wise, "the layer mixes rows (e.g. a loss averaged over the batch)")
+        ),
+    ),
+    Property(
+        "aliasing",
+        "grads[i] written in place; gradients are neither dout nor each other",
+        (),
+        check_aliasing,
+        _calls_backward(
+            _not_for_nets("a network's gradients come from gradient(x, t), not a backward of its own")
+        ),
+    ),
+    Property(
+        "samples",
+        "fixed edge cases (ties, NaN, inf·0)",
+        ("torch",),
+        check_samples,
+        _calls_backward((lambda s: not s.samples, "the spec declares no fixed samples")),
+    ),
     Property(
         "agreement",
         "the spec's jax math agrees with its torch math",
         ("jax",),
         check_agreement,
+        _rule(_NO_FORWARD),
         needs=("torch",),
         judges="spec",
     ),
@@ -690,6 +683,9 @@ PROPERTIES: tuple[Property, ...] = (
         "test mode (train_flg=False) forward vs the reference's eval mode",
         ("torch", "jax"),
         check_eval_mode,
+        _rule(
+            (lambda s: s.eval_mode is None, "the spec has no test mode of its own"), _NO_BACKWARD, _NO_FORWARD
+        ),
         listed_when_na=False,
     ),
     Property(
@@ -697,6 +693,11 @@ PROPERTIES: tuple[Property, ...] = (
         "running statistics after training forwards vs the framework's update, then test mode",
         ("torch",),
         check_running_stats,
+        _rule(
+            (lambda s: s.running is None or s.eval_mode is None, "the layer keeps no running statistics"),
+            _NO_BACKWARD,
+            _NO_FORWARD,
+        ),
         listed_when_na=False,
     ),
     Property(
@@ -704,6 +705,7 @@ PROPERTIES: tuple[Property, ...] = (
         "update(params, grads) step by step vs the framework's optimizer",
         ("torch", "jax"),
         check_optimizer,
+        _rule((lambda s: not isinstance(s, OptimizerSpec), "not an optimizer (no update(params, grads))")),
         listed_when_na=False,
     ),
     Property(
@@ -711,6 +713,11 @@ PROPERTIES: tuple[Property, ...] = (
         "stateful blocks join; truncated BPTT, dh, reset_state; stateful=False forgets",
         ("torch", "jax"),
         check_stateful,
+        _rule(
+            (lambda s: not isinstance(s, SequenceSpec), "not a stateful sequence layer"),
+            _NO_BACKWARD,
+            _NO_FORWARD,
+        ),
         listed_when_na=False,
     ),
 )

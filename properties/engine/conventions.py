@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from layer_crosscheck.properties.engine.checks import property_named
-from layer_crosscheck.properties.engine.drivers import takes_keyword
+from layer_crosscheck.properties.engine.drivers import driver_for, takes_keyword
 from layer_crosscheck.properties.engine.errors import UsageError
 from layer_crosscheck.properties.engine.explore import Options, run_cell
 from layer_crosscheck.properties.engine.matrix import Cell
@@ -65,8 +65,8 @@ def _which(spec: LayerSpec, alt: Alternative, alt_spec: LayerSpec) -> str:
 def _probe(spec: LayerSpec, cls: Any, reference: str, dtype: Any, seed: int) -> bool:
     """The forward property (an optimizer's: its steps) on every shape of ``spec``, a few examples
     each: the values tell conventions apart (scaling, eps, which axes are normalized)."""
-    options = Options(examples=PROBE_EXAMPLES, seed=seed, shrink_seconds=0.0, fp="record")
-    prop = property_named("optimizer" if spec.kind == "optimizer" else "forward")
+    options = Options(PROBE_EXAMPLES, seed, shrink_seconds=0.0, fp="record")
+    prop = property_named(driver_for(spec).values)
     cells = (Cell(replace(spec, shapes=(shape,)), prop, reference, dtype) for shape in spec.shapes)
     return all(run_cell(cell, cls, options).ok for cell in cells)
 
@@ -77,17 +77,9 @@ def _passes_in_full(alt_spec: LayerSpec, cls: Any, run: Run, references: Sequenc
     is wrong under every eps)."""
     if not all(r.ok for r in probe(alt_spec, cls, dtype)):
         return False
-    again = run_matrix(
-        [alt_spec],
-        cls=cls,
-        references=[r for r in references if r not in run.unavailable],
-        dtypes=[dtype],
-        examples=run.examples,
-        seed=run.seed,
-        shrink_seconds=0.0,
-        fp="record",
-    )
-    return again.ok
+    usable = [r for r in references if r not in run.unavailable]
+    options = Options(run.examples, run.seed, 0.0, "record", references=usable, dtypes=[dtype])
+    return run_matrix([alt_spec], options, cls=cls).ok
 
 
 def identify(
@@ -119,7 +111,7 @@ def identify(
     only_raised = forward_ok and all(r.status == "error" for r in run.failures)
     # an alternative is told apart by the probed property's values: where they agreed with the
     # spec's, it cannot explain the failure, so it is not probed
-    probed = "optimizer" if spec.kind == "optimizer" else "forward"
+    probed = driver_for(spec).values
     values_ok = all(r.ok for r in run.results if r.prop == probed)
     for alt in alternatives:
         if (alt.only_if_raises and not only_raised) or (values_ok and not alt.only_if_raises):

@@ -10,17 +10,26 @@ from __future__ import annotations
 import contextlib
 import inspect
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import numpy as np
 
 from layer_crosscheck.properties.engine import outputs
-from layer_crosscheck.properties.engine.binding import bind_names, tried
+from layer_crosscheck.properties.engine.binding import ALIASES, bind_names, tried
+from layer_crosscheck.properties.engine.compare import Mismatch
 from layer_crosscheck.properties.engine.errors import InterfaceError
 from layer_crosscheck.properties.engine.sandbox import foreign
-from layer_crosscheck.properties.engine.spec import Arrays, LayerSpec
+from layer_crosscheck.properties.engine.spec import (
+    GRAD_MARK,
+    Arrays,
+    LayerSpec,
+    NetSpec,
+    OptimizerSpec,
+    optimizer_layout,
+)
 
-__all__ = ["BadInterface", "Driver", "driver_for"]
+__all__ = ["DRIVERS", "BadInterface", "Driver", "NetDriver", "OptimizerDriver", "driver_for"]
 
 
 class BadInterface(AssertionError):
@@ -87,13 +96,33 @@ def _mismatch(shown: str, exc: TypeError, tried: Any = lambda name: "") -> str:
     return f"{shown}() cannot be called as the spec calls it ({text})"
 
 
+def _keywords(names: Any, value: str = "...") -> list[str]:
+    return [f"{n}={value}" for n in names]
+
+
+def _name(spec: LayerSpec) -> str:
+    return getattr(spec.layer, "__name__", "Layer")
+
+
 class Driver:
     """Builds instances and runs forward/backward for a plain layer (``forward``/``backward``).
 
     Every call into the class is bound to its signature first: a call the signature does not take
     is an :class:`InterfaceError` (the class offers another interface), never a disagreement, and
-    a TypeError from inside the class's own code stays the class's.
+    a TypeError from inside the class's own code stays the class's. What differs between kinds of
+    spec is said by each driver's class attributes and methods, never by testing the spec's kind.
     """
+
+    #: the class's methods this driver calls: the first computes the value, the last the gradients
+    methods: ClassVar[tuple[str, ...]] = ("forward", "backward")
+    #: backward takes a drawn upstream gradient (a network's gradient(x, t) is asked for 1 only)
+    takes_dout: ClassVar[bool] = True
+    #: the property that judges the class's values (a convention is probed by it)
+    values: ClassVar[str] = "forward"
+    #: the class owns the parameters it was handed (a network's ``params``: written, not read)
+    owns_params: ClassVar[bool] = False
+    #: a failure is told apart as wrong, fragile or a convention (``engine.kinds``)
+    told_apart: ClassVar[bool] = True
 
     def __init__(self, spec: LayerSpec) -> None:
         self.spec = spec
@@ -141,14 +170,62 @@ class Driver:
     def positional_names(self) -> tuple[str, ...]:
         return tuple(i for i in self.spec.inputs if i not in self.spec.keyword_inputs)
 
+    def calling_forms(self) -> list[str]:
+        """Every way this driver calls a class for its spec, one line each (``crosscheck list``);
+        the one place the accepted forms are written down for a reader."""
+        spec = self.spec
+        order = ", ".join((*spec.params, *spec.hyper))
+        built = [*spec.params, *_keywords(spec.hyper), *_keywords(spec.init_arrays)]
+        forms = [f"{_name(spec)}({', '.join(built)})"]
+        if spec.hyper:
+            forms.append(
+                f"a keyword the constructor lacks: the positional parameter in its place in ({order})"
+            )
+        positional = self.positional_names()
+        flags = [f"{k}={v!r}" for k, v in spec.forward_kwargs.items()]
+        forms.append(f"forward({', '.join([*positional, *_keywords(spec.keyword_inputs), *flags])})")
+        for k in spec.forward_kwargs:
+            also = ", ".join(f"{a}=" for a in ALIASES.get(k, ()))
+            forms.append(f"{k} also as {also} or a positional parameter after {', '.join(positional)}")
+        if spec.adapt is not None:
+            without = ", ".join(_keywords(spec.keyword_inputs, ""))
+            forms.append(
+                f"a forward without {without}: accepted, driven another way that the check's note names"
+            )
+        wanted = [f"d{i}" for i in spec.inputs if i not in spec.constants]
+        if spec.backward:
+            returns = wanted[0] if len(wanted) == 1 else f"({', '.join(wanted)})"
+            forms.append(
+                f"backward(dout) -> {returns}" if wanted else "backward(dout) (what it returns is unused)"
+            )
+        if spec.params and spec.backward:
+            forms.append(
+                f"parameter gradients: a non-empty grads list in the order {', '.join(spec.params)} "
+                f"(book 2), else attributes {', '.join('d' + p for p in spec.params)} (book 1)"
+            )
+        return forms
+
+    def shown(self, name: str, arrays: Arrays) -> str:
+        """The constructor call the spec makes, as a message shows it."""
+        return f"{name}({', '.join([*self.spec.params, *(f'{k}=...' for k in self.init_kwargs(arrays))])})"
+
+    def run_once(
+        self, cls: Any, arrays: Arrays, dtype: Any, dout: Callable[[tuple[int, ...]], np.ndarray]
+    ) -> None:
+        """Build, forward and (if the spec has one) backward at ``dout(out.shape)``: the class
+        tried once on a case, for whether it takes it."""
+        layer = self.build(cls, arrays, dtype)
+        out = self.forward(layer, arrays)
+        if self.spec.backward:
+            self.backward(layer, dout(out.shape), arrays)
+
     def build(self, cls: Any, arrays: Arrays, dtype: Any) -> Any:
         own = self.spec.layer_kwargs if cls is self.spec.layer else {}
         kwargs = {**self.init_kwargs(arrays), **own}
         return self._call(cls, "__init__", [arrays[p] for p in self.spec.params], kwargs)
 
     def init_kwargs(self, arrays: Arrays) -> dict[str, Any]:
-        """The constructor's keywords: the drawn ``init_arrays`` and ``hyper`` (as Python scalars).
-        A network gets its hyper-parameters through ``net_args`` instead."""
+        """The constructor's keywords: the drawn ``init_arrays`` and ``hyper`` (as Python scalars)."""
         spec = self.spec
         return {
             **{k: arrays[k] for k in spec.init_arrays},
@@ -227,8 +304,22 @@ class NetDriver(Driver):
     reach the constructor only through ``net_args``.
     """
 
+    spec: NetSpec
+    methods = ("loss", "gradient")
+    takes_dout = False
+    owns_params = True
+
+    def shown(self, name: str, arrays: Arrays) -> str:
+        return f"{name}({', '.join(str(a) for a in self.spec.net_args(arrays))})"
+
+    def calling_forms(self) -> list[str]:
+        inputs, params = ", ".join(self.spec.inputs), ", ".join(self.spec.params)
+        return [
+            f"{_name(self.spec)}(<sizes from the case>); its params dict holds {params}, written in place",
+            f"loss({inputs}) -> a number; gradient({inputs}) -> a dict by parameter name",
+        ]
+
     def build(self, cls: Any, arrays: Arrays, dtype: Any) -> Any:
-        assert self.spec.net_args is not None, f"spec {self.spec.name} needs net_args"
         args = self.spec.net_args(arrays)
         kwargs: dict[str, Any] = {}
         sig = _signature(cls)
@@ -267,9 +358,141 @@ class NetDriver(Driver):
         return {p: _array(grads[p], f"{name}.gradient()[{p!r}]") for p in self.spec.params}
 
 
-def driver_for(spec: LayerSpec) -> Driver:
-    if spec.kind == "optimizer":
-        from layer_crosscheck.properties.engine.optimizer import OptimizerDriver  # which builds on Driver
+def _wants_lists(exc: BaseException) -> bool:
+    """Whether what ``update`` raised on dicts says it indexes by position (book 2's
+    ``params[i] for i in range(len(params))``): a KeyError of an integer, an IndexError, or a
+    TypeError (book 2's ``for param in params`` over a dict gives its keys, strings)."""
+    if isinstance(exc, KeyError):
+        return bool(exc.args) and isinstance(exc.args[0], int)
+    return isinstance(exc, (IndexError, TypeError))
 
-        return OptimizerDriver(spec)
-    return NetDriver(spec) if spec.kind == "net" else Driver(spec)
+
+class _FirstUpdateRaised(Exception):
+    """``update`` raised at step 1 (carries what it raised), so another container may be tried."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class OptimizerDriver(Driver):
+    """An optimizer: ``update(params, grads)`` once per step with the case's gradients.
+
+    ``params`` and ``grads`` are dicts by name (book 1: ``params[key]``); a class whose first
+    ``update`` raises on dicts as one that indexes by position does (``_wants_lists``) is run again,
+    fresh, on lists in the case's parameter order (book 2: ``params[i]``), and judged on that run;
+    if it raises on lists too, a KeyError of an integer reports the lists' error (the class indexes
+    by position), anything else the dicts' one.
+
+    ``params`` must be updated in place, as the books do (``params[key] -= ...``): a network's
+    layers share those arrays, so a parameter rebound to a new array no longer trains its layer.
+    In place, a parameter also keeps its dtype. ``grads`` must only be read."""
+
+    methods = ("update",)
+    takes_dout = False
+    values = "optimizer"
+    #: its cases have no kinks, and no variant of its draw tells fragile from wrong
+    told_apart = False
+
+    def run_once(
+        self, cls: Any, arrays: Arrays, dtype: Any, dout: Callable[[tuple[int, ...]], np.ndarray]
+    ) -> None:
+        """Its update steps: an optimizer has no forward or backward."""
+        self.trajectory(cls, arrays, dtype)
+
+    def calling_forms(self) -> list[str]:
+        spec = self.spec
+        taken = f" (and {', '.join(_keywords(spec.settings))} if it takes it)" if spec.settings else ""
+        return [
+            f"{_name(spec)}({', '.join(_keywords(spec.hyper))}){taken}",
+            "update(params, grads), step by step: params updated in place, grads only read",
+            "params and grads as dicts by name (book 1), or as lists in the parameters' order when the "
+            "first update raises on dicts as positional indexing does (KeyError of an int, IndexError, "
+            "TypeError; book 2)",
+        ]
+
+    def build(self, cls: Any, arrays: Arrays, dtype: Any) -> Any:
+        """The hyper-parameters by keyword; a setting (eps) only if the constructor takes it: the
+        book's AdaGrad and Adam hard-code their eps, which the setting then describes."""
+        settings = {k: v for k, v in self.spec.settings.items() if takes_keyword(cls, k, unknown=False)}
+        return foreign(getattr(cls, "__name__", "?"), cls, **self.init_kwargs(arrays), **settings)
+
+    def trajectory(self, cls: Any, arrays: Arrays, dtype: Any) -> list[Arrays]:
+        """The parameters after each step of a fresh instance, on dicts or, for a class that
+        indexes by position, on lists."""
+        try:
+            return self.run(self.build(cls, arrays, dtype), arrays, dtype, first_raises=True)
+        except _FirstUpdateRaised as on_dicts:
+            if not _wants_lists(on_dicts.error):
+                raise on_dicts.error from None
+            try:
+                return self.run(self.build(cls, arrays, dtype), arrays, dtype, lists=True, first_raises=True)
+            except _FirstUpdateRaised as on_lists:
+                positional = isinstance(on_dicts.error, KeyError)
+                raise (on_lists if positional else on_dicts).error from None
+
+    def run(
+        self, optimizer: Any, arrays: Arrays, dtype: Any, *, lists: bool = False, first_raises: bool = False
+    ) -> list[Arrays]:
+        """The parameters after each step (copies), from writable copies of the case's arrays,
+        handed as dicts by name or (``lists``) as lists in the case's order. ``first_raises``:
+        what step 1's ``update`` raises comes wrapped in ``_FirstUpdateRaised``."""
+        name = type(optimizer).__name__
+        names, steps = optimizer_layout(arrays)
+        keys: list[Any] = list(range(len(names))) if lists else names
+        shown = {k: f"[{k}] ({n!r})" if lists else f"[{n!r}]" for k, n in zip(keys, names, strict=True)}
+
+        def pack(values: list[np.ndarray]) -> Any:
+            return values if lists else dict(zip(names, values, strict=True))
+
+        params = pack([np.array(arrays[n], dtype=dtype, copy=True) for n in names])
+        owned = [params[k] for k in keys]
+        trajectory = []
+        for t in range(1, steps + 1):
+            grads = pack([np.array(arrays[f"{n}{GRAD_MARK}{t}"], dtype=dtype, copy=True) for n in names])
+            before = [grads[k].copy() for k in keys]
+            try:
+                returned = foreign(f"{name}.update", optimizer.update, params, grads)
+            except Exception as exc:
+                if first_raises and t == 1:
+                    raise _FirstUpdateRaised(exc) from exc
+                raise
+            if len(params) != len(keys) if lists else set(params) != set(keys):
+                what = f"length of params to {len(params)}" if lists else f"keys of params to {list(params)}"
+                raise Mismatch(f"{name}.update changed the {what} at step {t}")
+            for k, mine, was in zip(keys, owned, before, strict=True):
+                if params[k] is not mine:
+                    raise Mismatch(
+                        f"{name}.update rebinds params{shown[k]} to a new array at step {t} instead of "
+                        "updating it in place (params[key] -= ...): a network's layers share the "
+                        "arrays in params, so a rebound parameter no longer trains its layer"
+                    )
+                if not np.array_equal(grads[k], was, equal_nan=True):
+                    raise Mismatch(
+                        f"{name}.update wrote into grads{shown[k]} at step {t}; grads must only be read"
+                    )
+            moved = any(np.any(grads[k] != 0) for k in keys)
+            if (
+                returned is not None
+                and moved
+                and all(np.array_equal(params[k], arrays[n]) for k, n in zip(keys, names, strict=True))
+            ):
+                raise Mismatch(
+                    f"{name}.update returned {type(returned).__name__} and left params unchanged: "
+                    "update(params, grads) must update the arrays in params in place"
+                )
+            trajectory.append({n: params[k].copy() for k, n in zip(keys, names, strict=True)})
+        return trajectory
+
+
+#: the one table of how each type of spec is driven (a subclass, such as ``SequenceSpec``, is
+#: driven as its nearest listed base)
+DRIVERS: dict[type[LayerSpec], type[Driver]] = {
+    LayerSpec: Driver,
+    NetSpec: NetDriver,
+    OptimizerSpec: OptimizerDriver,
+}
+
+
+def driver_for(spec: LayerSpec) -> Driver:
+    return next(DRIVERS[t] for t in type(spec).__mro__ if t in DRIVERS)(spec)

@@ -15,8 +15,8 @@ import time
 import traceback
 import warnings
 import zlib
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -28,7 +28,7 @@ from hypothesis.errors import Flaky, Unsatisfiable, UnsatisfiedAssumption
 from hypothesis.reporting import with_reporter
 
 from layer_crosscheck.properties.engine import sandbox
-from layer_crosscheck.properties.engine.checks import draw_case
+from layer_crosscheck.properties.engine.cases import draw_case
 from layer_crosscheck.properties.engine.compare import Errors
 from layer_crosscheck.properties.engine.matrix import SELF, Cell
 from layer_crosscheck.properties.engine.results import Case, CellResult, Status
@@ -117,12 +117,28 @@ class Exploration:
 
 @dataclass(frozen=True)
 class Options:
-    """How hard each cell is tried (picklable: it travels to worker processes)."""
+    """How a run is made, in one object from the API down to each cell (picklable: it travels to
+    worker processes). A cell reads the first four; a run (``schedule.run_matrix``) the references,
+    dtypes and jobs too; a check of somebody's class (``api.check_layer``) all of them."""
 
     examples: int = DEFAULT_EXAMPLES
     seed: int = 0
+    #: how long the failures of a run are shrunk, in all (0: the first failing example, unshrunk)
     shrink_seconds: float = SHRINK_SECONDS
     fp: FloatingPoint = "raise"
+    #: the references to run (None: every one installed; one named but not installed is an error)
+    references: Sequence[str] | None = None
+    dtypes: Sequence[Any] = ("float64",)
+    #: the shape-set entries to check, by index (None: all)
+    shapes: Sequence[int] | None = None
+    #: the spec's settings overridden (``{"eps": 1e-6}``)
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    #: seconds each call into the class may take (None: no limit; ``engine.sandbox``)
+    call_timeout: float | None = sandbox.DEFAULT_CALL_TIMEOUT
+    #: judge on ordinary magnitudes only (``kinds.ordinary``)
+    ordinary_only: bool = False
+    #: worker processes: the specs' own layers of a run, or (``check_layer``) a second one for JAX
+    jobs: int = 1
 
 
 @contextlib.contextmanager
@@ -309,7 +325,8 @@ def run_cell(cell: Cell, cls: Any = None, options: Options | None = None) -> Cel
     if options is not None:
         # each cell's own seed: the same cell gets the same draws in ``report`` and ``check``
         seed = (options.seed + zlib.crc32(cell.id.encode())) % 2**32
-        chosen = {**asdict(options), "seed": seed, "derandomize": False}
+        chosen = {"examples": options.examples, "shrink_seconds": options.shrink_seconds, "fp": options.fp}
+        chosen.update(seed=seed, derandomize=False)
     started = time.perf_counter()
     outcome = explore(
         lambda draw: cell.prop.run(cell.spec, layer, ref, draw, cell.dtype), key=cell.id, **chosen

@@ -24,8 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from layer_crosscheck.properties.engine.drivers import BadInterface
+from layer_crosscheck.properties.engine.cases import draw_case, draw_dout
+from layer_crosscheck.properties.engine.drivers import BadInterface, Driver, driver_for
 from layer_crosscheck.properties.engine.errors import Unfinished, UsageError
+from layer_crosscheck.properties.engine.explore import first_example
 from layer_crosscheck.properties.engine.matrix import SELF
 from layer_crosscheck.properties.engine.results import CellResult, Status
 from layer_crosscheck.properties.engine.spec import LayerSpec, Sizes
@@ -104,9 +106,6 @@ def _stem(name: str) -> str:
 
 def pair_call(name: str) -> PairCall | None:
     """The course's call of pair ``name`` (``batchnorm_alt`` is called as ``batchnorm``); None if unknown."""
-    from layer_crosscheck.properties.engine.registry import SPECS
-
-    len(SPECS)  # the built-in specs register the calls
     return _CALLS.get(_stem(name))
 
 
@@ -308,7 +307,8 @@ def as_layer(pair: FunctionPair, spec: LayerSpec) -> tuple[type, LayerSpec, list
     positional_hyper = set(spec.hyper) & set(call.args)  # group norm's G, passed by position
     arrays = {i for i in spec.inputs if i not in spec.keyword_inputs} | set(spec.params) | positional_hyper
     hyper = set(spec.hyper) - positional_hyper
-    if not call.loss and (arrays != set(call.args) or hyper != set(call.hyper) or spec.kind != "layer"):
+    layer_like = driver_for(spec).methods == Driver.methods  # driven as forward/backward
+    if not call.loss and (arrays != set(call.args) or hyper != set(call.hyper) or not layer_like):
         raise UsageError(
             f"{pair.__name__} cannot be checked as spec {spec.name} (it takes {', '.join(call.args)}"
             f"{''.join(f', {h}=' for h in call.hyper)}); try --as {call.spec}"
@@ -330,19 +330,12 @@ def as_layer(pair: FunctionPair, spec: LayerSpec) -> tuple[type, LayerSpec, list
 def _raise_if_stub(cls: type, spec: LayerSpec) -> None:
     """Unfinished if the pair returns None on the spec's simplest example (a stub), before any
     cell runs: what else it raises is the cells' business."""
-    from layer_crosscheck.properties.engine.checks import draw_case, draw_dout
-    from layer_crosscheck.properties.engine.drivers import driver_for
-    from layer_crosscheck.properties.engine.explore import first_example
-
     def body(draw: Any) -> Unfinished | None:
         arrays, _ = draw_case(spec, draw, np.float64)
         copies = {k: np.array(v, copy=True) for k, v in arrays.items()}
-        drv = driver_for(spec)
+        dout = lambda shape: np.array(draw_dout(spec, draw, np.float64, shape), copy=True)  # noqa: E731
         try:
-            layer = drv.build(cls, copies, np.float64)
-            out = drv.forward(layer, copies)
-            if spec.backward:
-                drv.backward(layer, np.array(draw_dout(spec, draw, np.float64, out.shape), copy=True), copies)
+            driver_for(spec).run_once(cls, copies, np.float64, dout)
         except Unfinished as exc:
             return exc
         except Exception:  # the pair's own failure: a finding for the cells

@@ -21,7 +21,8 @@ import numpy as np
 
 from layer_crosscheck.properties.engine import strategies as S
 from layer_crosscheck.properties.engine.checks import property_named
-from layer_crosscheck.properties.engine.explore import FloatingPoint, Options, run_cell
+from layer_crosscheck.properties.engine.drivers import driver_for
+from layer_crosscheck.properties.engine.explore import Options, run_cell
 from layer_crosscheck.properties.engine.matrix import Cell
 from layer_crosscheck.properties.engine.results import Case, CellResult, Run
 from layer_crosscheck.properties.engine.spec import Arrays, LayerSpec, Sample
@@ -106,16 +107,13 @@ def _raised_in(r: CellResult) -> str | None:
 
 def fault_of(spec: LayerSpec, failures: list[CellResult]) -> str:
     """The method at fault: forward (a network's ``loss``) when a forward value disagrees, else
-    backward (``gradient``); an optimizer's ``update``."""
-    if spec.kind == "optimizer":
-        return "update"
+    backward (``gradient``); an optimizer's ``update``: the driver's first or last method."""
     forward = any(
         r.prop == "forward" or ": forward vs" in r.message or _raised_in(r) in ("forward", "loss")
         for r in failures
     )
-    if spec.kind == "net":
-        return "loss" if forward else "gradient"
-    return "forward" if forward else "backward"
+    methods = driver_for(spec).methods
+    return methods[0] if forward else methods[-1]
 
 
 def _still_failing(
@@ -138,15 +136,16 @@ def _case_arrays(case: Case | None) -> list[Any]:
     return [] if case is None else [*case.arrays.values(), case.dout]
 
 
-def classify(run: Run, spec: LayerSpec, cls: Any, fp: FloatingPoint = "record") -> Finding:
-    """The kind of ``run``'s finding for ``cls`` judged by ``spec`` (the spec the cells ran on)."""
+def classify(run: Run, spec: LayerSpec, cls: Any, options: Options) -> Finding:
+    """The kind of ``run``'s finding for ``cls`` judged by ``spec`` (the spec the cells ran on),
+    the failing cells run again with ``options``, unshrunk."""
     failures = run.failures
     if not failures:
         return Finding("agrees" if run.ok else "disagrees")
     fault = fault_of(spec, failures)
-    if spec.kind == "optimizer":
+    if not driver_for(spec).told_apart:
         return Finding("disagrees", fault)
-    options = Options(run.examples, run.seed, 0.0, fp)
+    options = replace(options, shrink_seconds=0.0)
     cases = [r.case for r in failures if r.case is not None]
     bound = min(S.ordinary_bound(np.dtype(r.dtype)) for r in failures)
     extreme = any(_largest(_case_arrays(c)) > bound for c in cases)

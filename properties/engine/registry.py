@@ -1,46 +1,33 @@
 """The registry of layer specs, by public name (the names ``crosscheck check --as`` accepts).
 
-The built-in specs (``properties.specs``) are imported the first time the registry is read, not
-when it is imported: ``import properties.engine.tolerances`` stays cheap.
+The engine imports no specs: the spec modules register into it when they are imported, and the
+front-ends import the built-in ones (``properties.specs``), as ``properties.SPECS`` does.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Iterator, Mapping
+import sys
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 
 from layer_crosscheck.properties.engine.spec import LayerSpec
 
-__all__ = ["ALIASES", "SPECS", "get_spec", "normalised", "register", "spec_for_name", "unregister"]
+__all__ = [
+    "ALIASES",
+    "SPECS",
+    "get_spec",
+    "modules_of",
+    "normalised",
+    "register",
+    "spec_for_name",
+    "unregister",
+]
 
 _registered: dict[str, LayerSpec] = {}
-
-
-def _load_builtins() -> None:
-    # the spec modules register() themselves on import; once imported, this is a sys.modules lookup
-    importlib.import_module("layer_crosscheck.properties.specs")
-
-
-class _Registry(Mapping[str, LayerSpec]):
-    """A read-only view of the registered specs that loads the built-in ones on first read."""
-
-    def __getitem__(self, name: str) -> LayerSpec:
-        _load_builtins()
-        return _registered[name]
-
-    def __iter__(self) -> Iterator[str]:
-        _load_builtins()
-        return iter(list(_registered))
-
-    def __len__(self) -> int:
-        _load_builtins()
-        return len(_registered)
-
-    def __repr__(self) -> str:
-        return f"SPECS({', '.join(self)})"
-
-
-SPECS: Mapping[str, LayerSpec] = _Registry()
+#: the module each spec was registered from, which registers it again when imported (a worker)
+_modules: dict[str, str] = {}
+#: the registered specs, read-only, in the order they were registered
+SPECS: Mapping[str, LayerSpec] = MappingProxyType(_registered)
 
 
 def register(spec: LayerSpec) -> LayerSpec:
@@ -48,12 +35,21 @@ def register(spec: LayerSpec) -> LayerSpec:
     if spec.name in _registered:
         raise ValueError(f"a spec named {spec.name!r} is already registered")
     _registered[spec.name] = spec
+    _modules[spec.name] = sys._getframe(1).f_globals.get("__name__", "")
     return spec
+
+
+def modules_of(names: Iterable[str]) -> tuple[str, ...]:
+    """The modules that registered the specs ``names``, in the order they registered (a spawned
+    worker imports them to have those specs)."""
+    wanted = set(names)
+    return tuple(dict.fromkeys(m for n, m in _modules.items() if n in wanted))
 
 
 def unregister(name: str) -> None:
     """Remove a spec (a test's temporary one)."""
     del _registered[name]
+    _modules.pop(name, None)
 
 
 def get_spec(name: str) -> LayerSpec:

@@ -22,7 +22,6 @@ inside a foreign call are marked, so one from the harness's own code is told apa
 from __future__ import annotations
 
 import contextlib
-import functools
 import io
 import os
 import shutil
@@ -43,7 +42,6 @@ __all__ = [
     "foreign",
     "harness_crash",
     "isolated",
-    "isolating",
     "output_note",
 ]
 
@@ -270,14 +268,3 @@ def output_note() -> str | None:
         f"the class printed {s.total_lines} line(s) while it was checked (its stdout and stderr are "
         f"captured, not mixed into crosscheck's output):{shown}{tail}"
     )
-
-
-def isolating(check: Callable[..., T]) -> Callable[..., T]:
-    """``check`` run inside :func:`isolated`, with its ``call_timeout`` keyword as the limit."""
-
-    @functools.wraps(check)
-    def guarded(*args: Any, **kwargs: Any) -> T:
-        with isolated(kwargs.get("call_timeout", DEFAULT_CALL_TIMEOUT)):
-            return check(*args, **kwargs)
-
-    return guarded

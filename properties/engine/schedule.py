@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import multiprocessing
 import os
 import random
@@ -17,17 +19,11 @@ import numpy as np
 
 from layer_crosscheck.properties.engine.checks import PROPERTIES, property_named
 from layer_crosscheck.properties.engine.errors import UsageError
-from layer_crosscheck.properties.engine.explore import (
-    DEFAULT_EXAMPLES,
-    SHRINK_SECONDS,
-    FloatingPoint,
-    Options,
-    run_cell,
-)
+from layer_crosscheck.properties.engine.explore import Options, run_cell
 from layer_crosscheck.properties.engine.matrix import SELF, Cell, cells
-from layer_crosscheck.properties.engine.registry import SPECS
+from layer_crosscheck.properties.engine.registry import SPECS, modules_of
 from layer_crosscheck.properties.engine.results import CellResult, Run
-from layer_crosscheck.properties.engine.spec import LayerSpec
+from layer_crosscheck.properties.engine.spec import LayerSpec, NetSpec
 from layer_crosscheck.reference import REFERENCE_NAMES, get_reference
 
 __all__ = ["default_jobs", "new_seed", "resolve_dtypes", "resolve_references", "run_cells", "run_matrix"]
@@ -146,13 +142,15 @@ def _in_parallel(
     groups: list[list[int]],
     work: list[Cell],
     options: Options,
-    workers: int,
     deliver: Callable[[int, CellResult], None],
 ) -> None:
-    """Run groups of cells in spawned processes; a group whose spec a fresh process does not have
-    (one registered at run time) runs here."""
+    """Run groups of cells in spawned processes, which import the modules that registered their
+    specs; a group whose spec a fresh process does not have (one registered at run time) runs here."""
     ctx = multiprocessing.get_context("spawn")  # never fork a process that may hold torch/jax threads
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_leave_interrupts_to_parent)
+    modules = modules_of(cell.spec.name for cell in work)
+    pool = ProcessPoolExecutor(
+        max_workers=options.jobs, mp_context=ctx, initializer=_start_worker, initargs=(modules,)
+    )
     try:
         futures = {pool.submit(_work, [work[i].key for i in g], options): g for g in groups}
         for future in as_completed(futures):
@@ -168,9 +166,13 @@ def _in_parallel(
     pool.shutdown()
 
 
-def _leave_interrupts_to_parent() -> None:
-    """In a worker: Ctrl-C reaches the whole process group; the parent stops the workers."""
+def _start_worker(modules: Sequence[str]) -> None:
+    """In a worker: the specs' modules imported; Ctrl-C, which reaches the whole process group,
+    left to the parent, which stops the workers."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for module in modules:
+        with contextlib.suppress(ImportError):  # its specs are then run by the parent
+            importlib.import_module(module)
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
@@ -187,35 +189,29 @@ def _stop(pool: ProcessPoolExecutor) -> None:
 
 def run_matrix(
     specs: Iterable[LayerSpec],
+    options: Options,
     *,
     cls: Any = None,
-    references: Sequence[str] | None = None,
-    dtypes: Sequence[Any] = ("float64", "float32"),
-    examples: int = DEFAULT_EXAMPLES,
-    seed: int | None = None,
-    jobs: int = 1,
-    shrink_seconds: float = SHRINK_SECONDS,
-    fp: FloatingPoint = "raise",
     progress: Callable[[int, int, CellResult], None] | None = None,
     away: Callable[[], tuple[str | None, list[CellResult]] | None] | None = None,
     away_reference: str | None = None,
 ) -> Run:
     """Every cell of ``specs`` for the class ``cls`` (else each spec's own layer, and then the
-    spec's own torch-vs-jax agreement too). A reference that cannot run gives "skip".
+    spec's own torch-vs-jax agreement too), on ``options``' references and dtypes. A reference
+    that cannot run gives "skip".
 
-    ``shrink_seconds``: how long the failures of a class (of each worker's group of cells) are shrunk,
-    in all. ``jobs`` > 1 runs the specs' own layers in that many worker processes. ``fp``: NumPy's
-    floating-point warnings raise (impl's layers), or are recorded and reported (somebody's class).
-    ``away``: the cells of ``away_reference`` are run by another process, with the same options;
-    ``away()`` waits for its (reason the reference cannot run, or None; results in cell order), or
-    None when that process could not run them: they run here then.
+    ``options.shrink_seconds``: how long the failures of a class (of each worker's group of cells)
+    are shrunk, in all. ``jobs`` > 1 runs the specs' own layers in that many worker processes.
+    ``fp``: NumPy's floating-point warnings raise (impl's layers), or are recorded and reported
+    (somebody's class). ``away``: the cells of ``away_reference`` are run by another process, with
+    the same options; ``away()`` waits for its (reason the reference cannot run, or None; results
+    in cell order), or None when that process could not run them: they run here then.
     """
     specs = list(specs)
     elsewhere = () if away is None or away_reference is None else (away_reference,)
-    refs, unavailable = resolve_references(references, elsewhere)
-    dts = resolve_dtypes(dtypes)
-    options = Options(examples, new_seed() if seed is None else seed, shrink_seconds, fp)
-    run = Run([], options.seed, examples, refs, tuple(d.name for d in dts), unavailable)
+    refs, unavailable = resolve_references(options.references, elsewhere)
+    dts = resolve_dtypes(options.dtypes)
+    run = Run([], options.seed, options.examples, refs, tuple(d.name for d in dts), unavailable)
     work = cells(specs, refs, dts, for_class=cls is not None)
     results: dict[int, CellResult] = {}  # by index in ``work``, in the order they finish
 
@@ -236,10 +232,10 @@ def run_matrix(
         else:
             runnable.setdefault((cell.spec.name, cell.reference), []).append(i)
     groups = list(runnable.values())
-    if jobs > 1 and cls is None and len(groups) > 1:
+    if options.jobs > 1 and cls is None and len(groups) > 1:
         # networks first: they are the longest, and should not be left for last
-        groups.sort(key=lambda g: work[g[0]].spec.kind != "net")
-        _in_parallel(groups, work, options, jobs, deliver)
+        groups.sort(key=lambda g: not isinstance(work[g[0]].spec, NetSpec))
+        _in_parallel(groups, work, options, deliver)
     else:
         indices = [i for group in groups for i in group]
         run_cells([work[i] for i in indices], cls, options, lambda k, r: deliver(indices[k], r))

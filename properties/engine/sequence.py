@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
+from layer_crosscheck.properties.engine.cases import draw_case, draw_dout
 from layer_crosscheck.properties.engine.compare import Errors, compare
 from layer_crosscheck.properties.engine.drivers import BadInterface, Driver
 from layer_crosscheck.properties.engine.spec import Draw, LayerSpec
@@ -48,8 +49,6 @@ def _method(layer: Any, name: str) -> Callable[..., Any]:
 
 def check_stateful(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
     """Blocks, truncated BPTT, ``dh``, ``reset_state`` and ``stateful=False``, against ``ref``."""
-    from layer_crosscheck.properties.engine.checks import draw_case, draw_dout  # checks imports this module
-
     assert isinstance(spec, SequenceSpec)
     arrays, _ = draw_case(spec, draw, dtype)
     xs = arrays["xs"]

@@ -15,11 +15,10 @@ from typing import Any
 import numpy as np
 
 from layer_crosscheck.properties.engine import sandbox
-from layer_crosscheck.properties.engine.checks import draw_case, draw_dout
+from layer_crosscheck.properties.engine.cases import draw_case, draw_dout
 from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.errors import UsageError
 from layer_crosscheck.properties.engine.explore import Draws, describe, first_example
-from layer_crosscheck.properties.engine.optimizer import OptimizerDriver, optimizer_layout
 from layer_crosscheck.properties.engine.results import ShapeResult
 from layer_crosscheck.properties.engine.spec import Arrays, LayerSpec
 
@@ -31,8 +30,7 @@ def describe_entry(spec: LayerSpec, arrays: Arrays) -> str:
     dimensions and shape (``square`` when an image's height equals its width), then the
     hyper-parameters, e.g. ``x: 4-D (2, 1, 6, 6) square; stride=1, pad=0``."""
     parts = []
-    names = optimizer_layout(arrays)[0] if spec.kind == "optimizer" else spec.inputs  # its parameters
-    for name in names:
+    for name in spec.described_arrays(arrays):
         a = np.asarray(arrays[name])
         if a.dtype.kind != "f":
             continue
@@ -68,15 +66,8 @@ def _run_once(spec: LayerSpec, cls: Any, dtype: Any, arrays: Arrays, draw: Draws
     this asks only whether the class takes the shapes; writing into an input, warnings and values
     are the cells' business."""
     copies = {k: np.array(v, copy=True) for k, v in arrays.items()}
-    drv = driver_for(spec)
-    if isinstance(drv, OptimizerDriver):  # an optimizer has no forward/backward: its update steps
-        drv.trajectory(cls, copies, dtype)
-        return
-    layer = drv.build(cls, copies, dtype)
-    out = drv.forward(layer, copies)
-    if not spec.backward:  # a convention with no backward in this mode (batch_norm_eval_forward)
-        return
-    drv.backward(layer, np.array(draw_dout(spec, draw, dtype, out.shape), copy=True), copies)
+    dout = lambda shape: np.array(draw_dout(spec, draw, dtype, shape), copy=True)  # noqa: E731
+    driver_for(spec).run_once(cls, copies, dtype, dout)
 
 
 def probe(

@@ -10,23 +10,26 @@ import functools
 import importlib.util
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 from hypothesis import strategies as st
 
-from layer_crosscheck.properties.engine.binding import calling_forms
 from layer_crosscheck.properties.engine.outputs import stacked_math
 
 __all__ = [
+    "GRAD_MARK",
     "Alternative",
     "Arrays",
     "BadInput",
     "Draw",
     "LayerSpec",
+    "NetSpec",
+    "OptimizerSpec",
     "RunningStats",
     "Sample",
     "Sizes",
+    "optimizer_layout",
     "per_case",
 ]
 
@@ -57,6 +60,19 @@ def per_case(analyse: Callable[[Arrays], T]) -> Callable[[Arrays], T]:
         return by_contents(tuple((k, a.dtype.str, a.shape, a.tobytes()) for k, a in as_arrays))
 
     return cached
+
+
+#: an optimizer case names step t's gradient of parameter p ``"p@t"``
+GRAD_MARK = "@"
+
+
+def optimizer_layout(arrays: Arrays) -> tuple[list[str], int]:
+    """An optimizer case's parameter names (those with a step-1 gradient), sorted, and its number of
+    steps. Sorted, not in the case's order: the jax reference receives the arrays by keyword in
+    sorted order, and every reference must concatenate its parameters alike."""
+    names = sorted(k for k in arrays if f"{k}{GRAD_MARK}1" in arrays)
+    steps = max((int(k.rpartition(GRAD_MARK)[2]) for k in arrays if GRAD_MARK in k), default=0)
+    return names, steps
 
 
 @functools.cache
@@ -138,7 +154,12 @@ class LayerSpec:
     ``torch`` and ``jax`` are the layer's pure math written once in each framework's own API,
     as ``fn(ns, **arrays)``; ``ns`` carries the framework modules (``ns.torch``, ``ns.F``;
     ``ns.jax``, ``ns.jnp``, ``ns.nn``, ``ns.lax``), so that a spec imports neither.
+    A layer spec drives ``forward(*inputs)``/``backward(dout)``; a :class:`NetSpec` and an
+    :class:`OptimizerSpec` drive other interfaces (``drivers.DRIVERS``, the one table).
     """
+
+    #: what the spec drives, for display only (``drivers.DRIVERS`` decides how it is driven)
+    kind: ClassVar[str] = "layer"
 
     name: str
     layer: Callable[..., Any]
@@ -151,12 +172,6 @@ class LayerSpec:
     params: tuple[str, ...] = ()
     #: inputs that are not differentiated (labels, targets; a network's data)
     constants: tuple[str, ...] = ()
-    #: "layer": forward(*inputs)/backward(dout); "net": loss(*inputs)/gradient(*inputs) through `params`;
-    #: "optimizer": update(params, grads) step by step (``engine.optimizer``); ``torch`` returns
-    #: the parameters after every step, one row per step
-    kind: Literal["layer", "net", "optimizer"] = "layer"
-    #: the constructor's positional arguments for a "net", from the drawn arrays (and hyper-parameters)
-    net_args: Callable[[Arrays], tuple[Any, ...]] | None = None
     #: elements within ``margin`` of a point where the layer is not differentiable
     kinks: Callable[[Arrays, float], dict[str, np.ndarray]] | None = None
     #: the gradient the layer's convention prescribes exactly at its kinks: {name: (mask, value)};
@@ -248,6 +263,10 @@ class LayerSpec:
     #: (``engine/outputs.py``); empty: a single output
     outputs: tuple[str, ...] = ()
 
+    def described_arrays(self, arrays: Arrays) -> tuple[str, ...]:
+        """The arrays of a case that describe its shape-set entry: the inputs."""
+        return self.inputs
+
     def missing(self, reference: str) -> str | None:
         """Why ``reference`` cannot judge this spec here: declined, or a module it needs is not
         installed (looked up without importing it); None if nothing stands in the way."""
@@ -309,5 +328,27 @@ class LayerSpec:
             "dtypes": [np.dtype(t).name for t in self.dtypes],
             "settings": dict(self.settings),
             "alternatives": [a.flags() for a in self.alternatives],
-            "calls": calling_forms(self),
         }
+
+
+@dataclass(frozen=True)
+class NetSpec(LayerSpec):
+    """A network: built from sizes (``net_args``), its parameters written into its ``params``
+    dict, value from ``loss(*inputs)``, gradients from ``gradient(*inputs)`` (``drivers.NetDriver``)."""
+
+    kind: ClassVar[str] = "net"
+    #: the constructor's positional arguments, from the drawn arrays (and hyper-parameters)
+    net_args: Callable[[Arrays], tuple[Any, ...]] = field(kw_only=True)
+
+
+@dataclass(frozen=True)
+class OptimizerSpec(LayerSpec):
+    """An optimizer: ``update(params, grads)`` step by step (``drivers.OptimizerDriver``, property
+    ``optimizer``); a case holds the parameters, each step's gradients (``GRAD_MARK``) and the
+    hyper-parameters, and ``torch`` returns the parameters after every step, one row per step."""
+
+    kind: ClassVar[str] = "optimizer"
+
+    def described_arrays(self, arrays: Arrays) -> tuple[str, ...]:
+        """The parameters of a case: its shape-set entry is theirs."""
+        return tuple(optimizer_layout(arrays)[0])

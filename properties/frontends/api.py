@@ -5,25 +5,19 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
 
 from layer_crosscheck.properties.engine import sandbox
+from layer_crosscheck.properties.engine.cases import draw_case
 from layer_crosscheck.properties.engine.chain import chain
-from layer_crosscheck.properties.engine.checks import draw_case, property_named
+from layer_crosscheck.properties.engine.checks import property_named
 from layer_crosscheck.properties.engine.conventions import adapt_to, identify
 from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.errors import InterfaceError, UsageError, did_you_mean
-from layer_crosscheck.properties.engine.explore import (
-    DEFAULT_EXAMPLES,
-    SHRINK_SECONDS,
-    FloatingPoint,
-    Options,
-    explore,
-    first_example,
-)
+from layer_crosscheck.properties.engine.explore import Options, explore, first_example
 from layer_crosscheck.properties.engine.function_pair import FunctionPair, as_layer, audit
 from layer_crosscheck.properties.engine.kinds import classify, ordinary
 from layer_crosscheck.properties.engine.matrix import SELF, cells
@@ -47,7 +41,7 @@ from layer_crosscheck.properties.frontends.loader import (
 )
 from layer_crosscheck.reference import REFERENCE_NAMES, get_reference
 
-__all__ = ["assert_layer_matches", "check_layer", "pending_notes", "preflight", "replay"]
+__all__ = ["assert_layer_matches", "check_layer", "check_options", "pending_notes", "preflight", "replay"]
 
 #: notes of passing ``assert_layer_matches`` calls (NumPy floating-point warnings the class gave),
 #: until the pytest plugin collects them after each test and shows each once at the end
@@ -59,30 +53,26 @@ def preflight(spec: LayerSpec, cls: Any, dtype: Any = np.float64) -> None:
     backward) on one drawn example: a class the checks cannot even drive is not a finding. What
     the class's own code raises inside forward or backward is left to the checks."""
     name = getattr(cls, "__name__", repr(cls))
-    methods = {"net": ("loss", "gradient"), "optimizer": ("update",)}.get(spec.kind, ("forward", "backward"))
+    drv = driver_for(spec)
+    methods = drv.methods
     missing = [m for m in methods if not callable(getattr(cls, m, None))]
     if missing:
         raise UsageError(
             f"{name} has no method {' or '.join(missing)}; spec {spec.name} drives {' and '.join(methods)}"
         )
-    drv = driver_for(spec)
     call = name
 
     def build(draw: Any) -> None:
         nonlocal call
         arrays, _ = draw_case(spec, draw, dtype)
-        if spec.kind == "net" and spec.net_args is not None:
-            call = f"{name}({', '.join(str(a) for a in spec.net_args(arrays))})"
-        else:
-            kwargs = [f"{k}=..." for k in drv.init_kwargs(arrays)]
-            call = f"{name}({', '.join([*spec.params, *kwargs])})"
+        call = drv.shown(name, arrays)
         try:
             layer = drv.build(cls, arrays, dtype)
         except InterfaceError as exc:
             raise UsageError(f"{name} cannot be built as spec {spec.name} builds it: {exc}") from None
         try:
             out = drv.forward(layer, arrays)
-            if spec.backward and spec.kind == "layer":
+            if spec.backward and drv.takes_dout:
                 dout = np.linspace(-1.0, 2.0, out.size).reshape(out.shape).astype(out.dtype)
                 drv.backward(layer, dout, arrays)
         except InterfaceError as exc:
@@ -164,56 +154,39 @@ class _Prepared:
     pair_notes: list[str] = field(default_factory=list)
 
 
-def _prepare(
-    layer: Any,
-    spec: str | LayerSpec,
-    settings: Mapping[str, Any] | None,
-    references: Sequence[str] | None,
-    dtypes: Sequence[Any],
-    shapes: Sequence[int] | None,
-    elsewhere: Sequence[str] = (),
-    ordinary_only: bool = False,
-) -> _Prepared:
+def _prepare(layer: Any, spec: str | LayerSpec, options: Options, elsewhere: Sequence[str] = ()) -> _Prepared:
     # the target first: a missing file or class is reported before any reference is resolved
     cls = load_layer(layer)
     s = spec_named(spec)
-    if settings:
+    if options.settings:
         try:
-            s = s.with_settings(settings)
+            s = s.with_settings(options.settings)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     pair_notes: list[str] = []
     if isinstance(cls, FunctionPair):  # CS231n's f_forward/f_backward, driven as a layer
         cls, s, pair_notes = as_layer(cls, s)
-    refs, _ = resolve_references(references, elsewhere)
-    dts = resolve_dtypes(dtypes)
+    refs, _ = resolve_references(options.references, elsewhere)
+    dts = resolve_dtypes(options.dtypes)
     missing = [d.name for d in dts if d not in {np.dtype(t) for t in s.dtypes}]
     if missing:
         raise UsageError(f"spec {s.name} is not defined for {missing[0]}")
     _expect_judges(s, refs, dts)
     asked = s
     s, note = adapt_to(s, cls)
-    chosen = select(s, shapes)
+    chosen = select(s, options.shapes)
     per_shape = probe(s, cls, dts[0].type, chosen)
     running = [r.index for r in per_shape if r.status == "runs"]
     # judged on the entries the class runs on; if it runs on none, on all chosen (every cell shows why)
     judged = restrict(s, running or chosen)
-    if ordinary_only:
+    if options.ordinary_only:
         judged = ordinary(judged)
     preflight(judged, cls, dts[0].type)
     return _Prepared(cls, asked, s, note, chosen, per_shape, running, judged, dts, refs, pair_notes)
 
 
 def _cells_elsewhere(
-    reference: str,
-    layer: Any,
-    spec: str,
-    settings: Any,
-    dtypes: Any,
-    shapes: Any,
-    options: Options,
-    call_timeout: float | None,
-    ordinary_only: bool,
+    reference: str, layer: Any, spec: str, options: Options
 ) -> tuple[str | None, list[CellResult]] | None:
     """In a spawned process: the cells of ``reference`` of a check, prepared as ``check_layer``
     prepares them (the class loaded from its target, its calls guarded alike), with the same
@@ -223,51 +196,58 @@ def _cells_elsewhere(
     if reason is not None:
         return reason, []
     others = tuple(n for n in REFERENCE_NAMES if n != reference)  # not imported here: not run here
-    with sandbox.isolated(call_timeout):
+    with sandbox.isolated(options.call_timeout):
         try:
-            p = _prepare(layer, spec, settings, None, dtypes, shapes, others, ordinary_only)
+            p = _prepare(layer, spec, options, others)
         except UsageError:
             return None
         work = cells([p.judged], REFERENCE_NAMES, p.dtypes, for_class=True)
         return None, run_cells([c for c in work if c.reference == reference], p.cls, options)
 
 
-def _two_processes(layer: Any, spec: Any, references: Sequence[str] | None, jobs: int) -> bool:
+def _two_processes(layer: Any, spec: Any, options: Options) -> bool:
     """Whether the JAX cells run in a second process, beside this one (torch, finite differences,
     the class's own properties): both references by default, a target the second process can
     load (``file.py:Class`` or ``module:Class``), a registered spec, and a second CPU."""
     target = layer if isinstance(layer, (list, tuple)) else [layer]
     return (
-        jobs > 1
-        and references is None
+        options.jobs > 1
+        and options.references is None
         and isinstance(spec, str)
         and all(isinstance(t, str) for t in target)
         and {"torch", "jax"} <= set(REFERENCE_NAMES)
     )
 
 
-@sandbox.isolating
+def check_options(options: Options | None = None, **given: Any) -> Options:
+    """``options`` (default: a check's, floating-point warnings recorded, a new seed) with the
+    keyword arguments of ``check_layer`` it was called with: any field of :class:`Options`,
+    ``strict_fp`` (True: ``fp="raise"``) and ``seed=None`` (a new seed)."""
+    known = {f.name for f in fields(Options)} | {"strict_fp"}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise TypeError(f"unknown option {unknown[0]!r}; the options are {', '.join(sorted(known))}")
+    if "strict_fp" in given:
+        given["fp"] = "raise" if given.pop("strict_fp") else "record"
+    if given.get("seed", 0) is None:
+        del given["seed"]
+    return replace(options or Options(seed=new_seed(), fp="record"), **given)
+
+
 def check_layer(
     layer: Any,
     spec: str | LayerSpec,
+    options: Options | None = None,
     *,
-    references: Sequence[str] | None = None,
-    dtypes: Sequence[Any] = ("float64",),
-    examples: int = DEFAULT_EXAMPLES,
-    seed: int | None = None,
-    shrink_seconds: float = SHRINK_SECONDS,
-    strict_fp: bool = False,
     progress: Callable[[int, int, CellResult], None] | None = None,
-    shapes: Sequence[int] | None = None,
-    settings: Mapping[str, Any] | None = None,
-    call_timeout: float | None = sandbox.DEFAULT_CALL_TIMEOUT,
-    ordinary_only: bool = False,
-    jobs: int = 1,
+    **given: Any,
 ) -> Run:
     """Every property of ``spec`` for somebody's class ``layer``: a class, a ``file.py:Class`` /
     ``module:Class`` target, or a chain of them (``[Softmax, CrossEntropyError]``: forward in order,
-    backward in reverse). UsageError if it cannot be done as asked, an interface the spec cannot
-    drive included. ``settings`` override the spec's (``{"eps": 1e-6}``).
+    backward in reverse). How: ``options`` (:class:`~properties.engine.explore.Options`), or its
+    fields by keyword (``examples=10, references=["fd"], settings={"eps": 1e-6}``; see
+    ``check_options``). UsageError if it cannot be done as asked, an interface the spec cannot
+    drive included.
 
     A class that disagrees but follows one of the spec's ``alternatives`` gets ``run.convention``,
     naming it and the flags that check it fully (the run still fails: it disagrees with the spec).
@@ -283,27 +263,22 @@ def check_layer(
     importing and running JAX overlaps importing and running torch here (the results are the
     same); a script that asks for it needs ``if __name__ == "__main__":`` around its calls, as
     every spawned process does."""
-    seed = new_seed() if seed is None else seed
-    fp: FloatingPoint = "raise" if strict_fp else "record"
-    options = Options(examples, seed, shrink_seconds, fp)
+    options = check_options(options, **given)
+    with sandbox.isolated(options.call_timeout):
+        return _check(layer, spec, options, progress)
+
+
+def _check(
+    layer: Any,
+    spec: str | LayerSpec,
+    options: Options,
+    progress: Callable[[int, int, CellResult], None] | None,
+) -> Run:
     pool = None
     away = None
-    if _two_processes(layer, spec, references, jobs):
+    if _two_processes(layer, spec, options):
         pool = multiprocessing.get_context("spawn").Pool(1)  # never fork torch/jax threads
-        pending = pool.apply_async(
-            _cells_elsewhere,
-            (
-                "jax",
-                layer,
-                spec,
-                dict(settings or {}),
-                tuple(dtypes),
-                shapes,
-                options,
-                call_timeout,
-                ordinary_only,
-            ),
-        )
+        pending = pool.apply_async(_cells_elsewhere, ("jax", layer, spec, options))
 
         def away() -> tuple[str | None, list[CellResult]] | None:
             try:
@@ -313,20 +288,8 @@ def check_layer(
 
     try:
         elsewhere = () if away is None else ("jax",)
-        p = _prepare(layer, spec, settings, references, dtypes, shapes, elsewhere, ordinary_only)
-        run = run_matrix(
-            [p.judged],
-            cls=p.cls,
-            references=references,
-            dtypes=p.dtypes,
-            examples=examples,
-            seed=seed,
-            shrink_seconds=shrink_seconds,
-            fp=fp,
-            progress=progress,
-            away=away,
-            away_reference="jax",
-        )
+        p = _prepare(layer, spec, options, elsewhere)
+        run = run_matrix([p.judged], options, cls=p.cls, progress=progress, away=away, away_reference="jax")
     finally:
         if pool is not None:
             pool.terminate()  # done, or abandoned on an error: no process is left behind
@@ -335,14 +298,14 @@ def check_layer(
     run.target = _target(layer, cls)
     run.spec = s.name
     run.shapes = p.per_shape
-    run.selected = None if shapes is None else p.chosen
-    run.settings = dict(settings or {})
+    run.selected = None if options.shapes is None else p.chosen
+    run.settings = dict(options.settings)
     run.notes = [*p.pair_notes, *([p.note] if p.note else [])]
     run.results += audit(cls, s)
     _raise_harness_crash(run, p.per_shape)
     run.notes += unreached(s, p.chosen, p.running)
-    run.ordinary = ordinary_only
-    finding = classify(run, p.judged, cls, fp)
+    run.ordinary = options.ordinary_only
+    finding = classify(run, p.judged, cls, options)
     run.kind, run.fault, run.kind_why = finding.kind, finding.fault, finding.why
     if not run.ok:
         run.convention = identify(
@@ -368,41 +331,21 @@ def _raise_harness_crash(run: Run, shapes: Sequence[ShapeResult]) -> None:
         raise first
 
 
-def assert_layer_matches(
-    layer: Any,
-    spec: str,
-    *,
-    references: Sequence[str] | None = None,
-    examples: int = DEFAULT_EXAMPLES,
-    dtype: Any = "float64",
-    seed: int | None = None,
-    shrink_seconds: float = SHRINK_SECONDS,
-    strict_fp: bool = False,
-    shapes: Sequence[int] | None = None,
-    ordinary_only: bool = False,
-) -> None:
+def assert_layer_matches(layer: Any, spec: str, options: Options | None = None, **given: Any) -> None:
     """Assert that ``layer`` (your class) agrees with the registered ``spec`` on every property and
     shape set (or those ``shapes`` picks, by index as ``crosscheck list`` shows them); AssertionError
     with the report ``crosscheck check`` prints, brief (the full one under ``pytest -v``: the
     plugin reads the exception's ``crosscheck_full``). ``references=None``: every installed
     reference (one named but not installed is an error, not a silent pass). ``ordinary_only``:
-    ordinary magnitudes only (``--ordinary``: a class fragile only at extreme inputs passes). Not
-    for use inside a ``@given`` test."""
+    ordinary magnitudes only (``--ordinary``: a class fragile only at extreme inputs passes).
+    ``options`` and keywords as for ``check_layer``, and ``dtype`` (one, or several). Not for use
+    inside a ``@given`` test."""
     __tracebackhide__ = True  # pytest shows the caller's line, not the harness's frames
-    dtypes = (dtype,) if isinstance(dtype, (str, type, np.dtype)) else tuple(dtype)
+    if "dtype" in given:
+        dtype = given.pop("dtype")
+        given["dtypes"] = (dtype,) if isinstance(dtype, (str, type, np.dtype)) else tuple(dtype)
     try:
-        run = check_layer(
-            layer,
-            spec,
-            references=references,
-            dtypes=dtypes,
-            examples=examples,
-            seed=seed,
-            shrink_seconds=shrink_seconds,
-            strict_fp=strict_fp,
-            shapes=shapes,
-            ordinary_only=ordinary_only,
-        )
+        run = check_layer(layer, spec, options, **given)
     except UsageError as exc:  # raised afresh here: its traceback stops at the (hidden) frame above
         raise UsageError(str(exc)) from None
     if not run.ok:

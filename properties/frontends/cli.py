@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from layer_crosscheck.properties.engine.errors import EXIT_UNFINISHED, Unfinished
-from layer_crosscheck.properties.engine.explore import DEFAULT_EXAMPLES, SHRINK_SECONDS
+from layer_crosscheck.properties.engine.explore import DEFAULT_EXAMPLES, SHRINK_SECONDS, Options
 from layer_crosscheck.properties.engine.registry import SPECS
 from layer_crosscheck.properties.engine.results import CellResult
 from layer_crosscheck.properties.engine.sandbox import DEFAULT_CALL_TIMEOUT
@@ -274,16 +274,10 @@ def _report(args: argparse.Namespace) -> int:
 
     specs = [spec_named(n) for n in args.spec] if args.spec else list(SPECS.values())
     seed = args.seed if args.seed is not None else new_seed()
-    run = run_matrix(
-        specs,
-        references=args.reference,
-        dtypes=args.dtype,
-        examples=args.examples,
-        seed=seed,
-        jobs=args.jobs,
-        shrink_seconds=args.shrink_time,
-        progress=_progress(args, "crosscheck report", seed),
+    options = Options(
+        args.examples, seed, args.shrink_time, references=args.reference, dtypes=args.dtype, jobs=args.jobs
     )
+    run = run_matrix(specs, options, progress=_progress(args, "crosscheck report", seed))
     text = render(run, args.format, repeat=_repeat_command(args, seed))
     if args.output is not None:
         try:
@@ -312,22 +306,20 @@ def _check(args: argparse.Namespace) -> int:
     target = args.target if args.chain is None else args.chain
     shown = args.target if args.chain is None else f"--chain {','.join(args.chain)}"
     seed = args.seed if args.seed is not None else new_seed()
-    run = check_layer(
-        target,
-        args.spec,
+    options = Options(
+        args.examples,
+        seed,
+        args.shrink_time,
+        "raise" if args.strict_fp else "record",
         references=args.reference,
         dtypes=args.dtype,
-        examples=args.examples,
-        seed=seed,
-        shrink_seconds=args.shrink_time,
-        strict_fp=args.strict_fp,
-        progress=_progress(args, f"crosscheck check {shown}", seed),
         shapes=args.shapes,
         settings=dict(args.settings),
         call_timeout=args.call_timeout,
         ordinary_only=args.ordinary,
         jobs=default_jobs(),
     )
+    run = check_layer(target, args.spec, options, progress=_progress(args, f"crosscheck check {shown}", seed))
     if args.format == "json":
         sys.stdout.write(render(run, "json"))
     else:
@@ -345,15 +337,8 @@ def _watch(args: argparse.Namespace) -> int:
     def check(target: str, spec: str) -> tuple[bool, str]:
         args.target, args.chain, args.settings, args.format = target, None, [], "table"
         args.command, args.spec, args.strict_fp, args.shapes = "check", spec, False, None
-        run = check_layer(
-            target,
-            spec,
-            references=args.reference,
-            dtypes=args.dtype,
-            examples=args.examples,
-            seed=seed,
-            shrink_seconds=args.shrink_time,
-        )
+        options = Options(args.examples, seed, args.shrink_time, "record", args.reference, args.dtype)
+        run = check_layer(target, spec, options)
         return run.ok, render_check(run, repeat=_repeat_command(args, seed))
 
     return watch(args.target, args.spec, check, references=args.reference)

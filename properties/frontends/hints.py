@@ -88,7 +88,7 @@ def _backward(spec: LayerSpec, cls: Any, arrays: dict[str, np.ndarray], factor: 
 def _ignores_dout(name: str, spec: LayerSpec, cls: Any, failures: list[CellResult]) -> str | None:
     """Backward run again on a failing case with dout scaled by 2.5: the same nonzero gradients
     mean backward never read dout. Layers only: a network's gradient(x, t) takes no dout."""
-    if spec.kind != "layer":
+    if not driver_for(spec).takes_dout:
         return None
     for r in failures:
         if r.prop not in _GRADIENT_PROPS or r.case is None or not r.case.arrays:

@@ -88,21 +88,23 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if not config.getoption("crosscheck_report") or hasattr(config, "workerinput"):  # an xdist worker
         return
+    from layer_crosscheck.properties.engine.explore import Options
     from layer_crosscheck.properties.engine.registry import SPECS
-    from layer_crosscheck.properties.engine.schedule import run_matrix
+    from layer_crosscheck.properties.engine.schedule import new_seed, run_matrix
     from layer_crosscheck.properties.frontends.api import spec_named
     from layer_crosscheck.properties.frontends.loader import UsageError
 
     try:
         names = config.getoption("crosscheck_spec")
         specs = [spec_named(n) for n in names] if names else list(SPECS.values())
-        run: Any = run_matrix(
-            specs,
+        seed = config.getoption("crosscheck_seed")
+        options = Options(
+            config.getoption("crosscheck_examples"),
+            new_seed() if seed is None else seed,
             references=config.getoption("crosscheck_reference"),
-            examples=config.getoption("crosscheck_examples"),
             dtypes=config.getoption("crosscheck_dtype"),
-            seed=config.getoption("crosscheck_seed"),
         )
+        run: Any = run_matrix(specs, options)
     except UsageError as exc:
         run = f"crosscheck: error: {exc}"
     config.stash[_run_key] = run

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from layer_crosscheck.properties.engine.checks import PROPERTIES, property_named
+from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.matrix import SELF
 from layer_crosscheck.properties.engine.results import CellResult, Run
 from layer_crosscheck.properties.engine.spec import LayerSpec
@@ -373,7 +374,7 @@ def _as_json(run: Run) -> dict[str, Any]:
 
 
 def render_list(specs: Iterable[LayerSpec], fmt: str = "table") -> str:
-    described = [s.describe() for s in specs]
+    described = [{**s.describe(), "calls": driver_for(s).calling_forms()} for s in specs]
     if fmt == "json":
         return json.dumps(described, indent=2) + "\n"
     lines: list[str] = []

@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from layer_crosscheck.properties.engine.errors import EXIT_UNFINISHED, Unfinished
-from layer_crosscheck.properties.engine.explore import DEFAULT_EXAMPLES, SHRINK_SECONDS
+from layer_crosscheck.properties.engine.explore import DEFAULT_EXAMPLES, SHRINK_SECONDS, Options
 from layer_crosscheck.properties.engine.registry import normalised
 from layer_crosscheck.properties.engine.results import Run
 from layer_crosscheck.properties.engine.schedule import new_seed
-from layer_crosscheck.properties.engine.spec import LayerSpec
+from layer_crosscheck.properties.engine.spec import LayerSpec, NetSpec
 from layer_crosscheck.properties.frontends.api import check_layer, spec_named
 from layer_crosscheck.properties.frontends.discovery import Item, discover, spec_of
 from layer_crosscheck.properties.frontends.loader import UsageError, commas, load_target
@@ -73,7 +73,7 @@ class Row:
 
     @property
     def rank(self) -> int:
-        if self.item.spec is not None and self.item.spec.kind == "net" and not self.ok:
+        if isinstance(self.item.spec, NetSpec) and not self.ok:
             return _RANK["net"]
         return _RANK.get(self.verdict, _RANK.get(self.verdict.split()[0], _RANK["DISAGREES"]))
 
@@ -114,18 +114,6 @@ def reason_of(run: Run) -> str:
     return f"{said} ({why})" if why else said
 
 
-@dataclass(frozen=True)
-class Options:
-    """How each item is checked (``check_layer``'s options, the same for every item)."""
-
-    references: Sequence[str] | None = None
-    dtypes: Sequence[Any] = ("float64",)
-    examples: int = WHOLE_FILE_EXAMPLES
-    seed: int = 0
-    shrink_seconds: float = 0.0
-    strict_fp: bool = False
-
-
 def _key(cls: Any, spec: LayerSpec) -> tuple[Any, ...]:
     """A class by its source (the book's ``common.layers.Relu`` imported by ``ch05`` is the class
     ``common/layers.py`` defines): checked once per spec however often it is found."""
@@ -142,28 +130,20 @@ def check_path(
     options: Options,
     progress: Callable[[int, int, Row, float], None] | None = None,
 ) -> list[Row]:
-    """A row per item, in the order found; each matched item checked once, in this process."""
+    """A row per item, in the order found; each matched item checked once, in this process, with
+    ``options`` (``check_layer``'s, the same for every item)."""
     runs: dict[tuple[Any, ...], Run] = {}
 
     def check(target: Any, spec: LayerSpec) -> Run:
         cls = load_target(target) if isinstance(target, str) else target
         key = _key(cls, spec)
         if key not in runs:
-            runs[key] = check_layer(
-                target,
-                spec,
-                references=options.references,
-                dtypes=options.dtypes,
-                examples=options.examples,
-                seed=options.seed,
-                shrink_seconds=options.shrink_seconds,
-                strict_fp=options.strict_fp,
-            )
+            runs[key] = check_layer(target, spec, options)
         return runs[key]
 
     todo = [i for i in items if i.spec is not None and not i.error]
     # layers before nets: a net's layers are then found checked, under their own file's name
-    todo.sort(key=lambda i: i.spec is not None and i.spec.kind == "net")
+    todo.sort(key=lambda i: isinstance(i.spec, NetSpec))
     rows = {id(i): Row(i, "could not load", i.error) if i.error else Row(i, "no spec") for i in items}
     for n, item in enumerate(todo, 1):
         started = time.perf_counter()
@@ -183,7 +163,7 @@ def _row(item: Item, mapping: Mapping[str, LayerSpec], check: Callable[[Any, Lay
     except UsageError as exc:
         return Row(item, "could not load", str(exc))
     row = Row(item, verdict_of(run), reason_of(run), run)
-    if item.spec.kind == "net" and not run.ok and not run.convention:
+    if isinstance(item.spec, NetSpec) and not run.ok and not run.convention:
         cls = load_target(item.target) if isinstance(item.target, str) else item.target
         row.layers = diagnose(item.spec, cls, lambda c, n: spec_of(c, n, mapping), check)
         if any(v.faulty for v in row.layers):
@@ -358,7 +338,8 @@ def main(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else new_seed()
     examples = WHOLE_FILE_EXAMPLES if args.examples == DEFAULT_EXAMPLES else args.examples
     shrink = 0.0 if args.shrink_time == SHRINK_SECONDS else args.shrink_time
-    options = Options(args.reference, args.dtype, examples, seed, shrink, args.strict_fp)
+    fp = "raise" if args.strict_fp else "record"
+    options = Options(examples, seed, shrink, fp, references=args.reference, dtypes=args.dtype)
     repeat, again = _repeat(args, seed, examples)
 
     def show(i: int, n: int, row: Row, seconds: float) -> None:

@@ -1,6 +1,6 @@
 """The built-in layer specs. Importing this package registers them, in the registry's order (the
-seed layers first, the optimizers last); the registry imports it the first time it is read, so
-``import properties`` stays cheap."""
+seed layers first, the optimizers last). The front-ends import it (``properties.frontends``, and
+``properties``' public names on first use); the engine never does."""
 
 import importlib
 

@@ -25,6 +25,7 @@ from layer_crosscheck.properties.engine.spec import (
     Arrays,
     Draw,
     LayerSpec,
+    NetSpec,
     RunningStats,
     Sizes,
     per_case,
@@ -803,10 +804,9 @@ def _scn_cond(a: Arrays) -> float:
 
 
 register(
-    LayerSpec(
+    NetSpec(
         name="simple_conv_net",
         layer=SimpleConvNet,
-        kind="net",
         summary="conv-ReLU-pool(2x2, stride 2)-Affine-ReLU-Affine-SoftmaxWithLoss through params, "
         "gradient(x, t) and loss(x, t)",
         inputs=("x", "t"),

@@ -36,9 +36,16 @@ from layer_crosscheck.impl import (
     RMSpropEpsInside,
 )
 from layer_crosscheck.properties.engine import strategies as S
-from layer_crosscheck.properties.engine.optimizer import GRAD_MARK, optimizer_layout
 from layer_crosscheck.properties.engine.registry import register
-from layer_crosscheck.properties.engine.spec import Alternative, Arrays, Draw, LayerSpec, Sizes
+from layer_crosscheck.properties.engine.spec import (
+    GRAD_MARK,
+    Alternative,
+    Arrays,
+    Draw,
+    OptimizerSpec,
+    Sizes,
+    optimizer_layout,
+)
 from layer_crosscheck.reference import eager
 
 BOOK_EPS = 1e-7  # the book's AdaGrad and Adam, hard-coded
@@ -167,7 +174,7 @@ _ADAM_HYPER = {"lr": (0.001, 0.01, 0.1), "beta1": (0.9, 0.5), "beta2": (0.999, 0
 
 def _optimizer(**fields: Any) -> None:
     """Register an optimizer spec: parameter dicts of a few shapes; the jax column needs optax."""
-    register(LayerSpec(kind="optimizer", inputs=(), shapes=_PARAM_SHAPES, requires=_OPTAX, **fields))
+    register(OptimizerSpec(inputs=(), shapes=_PARAM_SHAPES, requires=_OPTAX, **fields))
 
 
 _optimizer(

@@ -21,7 +21,16 @@ from layer_crosscheck.impl import (
 )
 from layer_crosscheck.properties.engine import strategies as S
 from layer_crosscheck.properties.engine.registry import register
-from layer_crosscheck.properties.engine.spec import Arrays, BadInput, Draw, LayerSpec, Sample, Sizes, per_case
+from layer_crosscheck.properties.engine.spec import (
+    Arrays,
+    BadInput,
+    Draw,
+    LayerSpec,
+    NetSpec,
+    Sample,
+    Sizes,
+    per_case,
+)
 from layer_crosscheck.properties.engine.tolerances import EXACT_ULPS
 
 LOGIT_EXTREME = 1e4  # softmax, the loss and sigmoid must be stable up to here
@@ -348,10 +357,9 @@ def _net_cond(a: Arrays) -> float:
 
 
 register(
-    LayerSpec(
+    NetSpec(
         name="two_layer_net",
         layer=TwoLayerNet,
-        kind="net",
         summary="Affine-ReLU-Affine-SoftmaxWithLoss, checked through params, gradient(x, t) and loss(x, t)",
         inputs=("x", "t"),
         constants=("x", "t"),
