@@ -449,3 +449,59 @@ def test_sigmoid_with_loss_longdouble_loss_keeps_its_precision() -> None:
     """As SoftmaxWithLoss: the sum is taken in result_type(x, t, float64), longdouble for longdouble x."""
     loss = impl.SigmoidWithLoss().forward(np.zeros(1, np.longdouble), np.array([0]))
     assert np.result_type(loss) == np.longdouble and loss == np.log(np.longdouble(2))
+
+
+# --- mutants of impl/svm_loss.py: SVMLoss (CS231n's multiclass hinge loss) ---
+
+
+def test_svm_loss_starts_without_a_loss() -> None:
+    """As the other losses: ``loss`` is None until forward."""
+    assert impl.SVMLoss().loss is None
+
+
+def test_svm_loss_names_itself_and_the_shapes_it_refuses() -> None:
+    with raises_naming(LayerError, "SVMLoss.forward", (3,)):
+        impl.SVMLoss().forward(np.zeros(3), np.array([0]))
+    with raises_naming(LayerError, "SVMLoss.forward", (0, 3)):
+        impl.SVMLoss().forward(np.zeros((0, 3)), np.zeros(0, np.int64))  # no row to average over
+    with raises_naming(LayerError, "SVMLoss.forward", (2, 3)):
+        impl.SVMLoss().forward(np.zeros((2, 3)), np.eye(3)[:2])  # one-hot rows: labels expected
+    with raises_naming(TypeError, "SVMLoss.forward", "complex128"):
+        impl.SVMLoss().forward(np.zeros((1, 2), complex), np.array([0]))
+    with raises_naming(LayerError, "SVMLoss.forward"):
+        impl.SVMLoss().forward(np.zeros((1, 2)), np.array([2]))  # a label out of range
+
+
+def test_svm_loss_passes_no_gradient_through_a_margin_of_exactly_zero() -> None:
+    """Class 1 scores exactly 1 below the label: margin 0, no loss and (like torch's
+    ``multi_margin_loss``) no gradient."""
+    layer = impl.SVMLoss()
+    assert layer.forward(np.array([[2.0, 1.0, 0.0]]), np.array([0])) == 0
+    assert not layer.backward().any()
+
+
+def test_svm_loss_accumulates_in_float64() -> None:
+    """Four float32 rows with a margin of 2e38 each average to 2e38, although their float32 sum
+    overflows."""
+    x = np.tile(np.array([0.0, 2e38], np.float32), (4, 1))
+    with np.errstate(all="raise"):
+        loss = impl.SVMLoss().forward(x, np.zeros(4, np.int64))
+    assert loss.dtype == np.float32 and loss == pytest.approx(2e38, rel=1e-6)
+
+
+@pytest.mark.skipif(np.finfo(np.longdouble).eps == np.finfo(np.float64).eps, reason="longdouble is double")
+def test_svm_loss_longdouble_loss_keeps_its_precision() -> None:
+    eps = np.finfo(np.longdouble).eps
+    x = np.array([[0.0, eps]], np.longdouble)
+    loss = impl.SVMLoss().forward(x, np.array([0]))
+    assert loss.dtype == np.longdouble and loss == 1 + eps
+
+
+def test_svm_loss_is_quiet_on_inf_forward_and_backward() -> None:
+    """inf - inf in a margin is NaN, and an infinite dout times a zero gradient is NaN: values only,
+    whatever the caller's errstate."""
+    with np.errstate(all="raise"):
+        assert np.isnan(impl.SVMLoss().forward(np.array([[np.inf, np.inf]]), np.array([0])))
+        layer = impl.SVMLoss()
+        layer.forward(np.array([[0.0, -5.0]]), np.array([0]))
+        assert np.isnan(layer.backward(np.inf)).all()
