@@ -23,6 +23,7 @@ from tests.helpers import raises_naming
         (impl.Sum, {"axis": 0}),
         (impl.AdaGradEpsInside, {"lr": 0.01, "eps": 1e-7}),
         (impl.AdamEpsHat, {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-7}),
+        (impl.TimeDropout, {"dropout_ratio": 0.5}),
     ],
 )
 def test_documented_defaults(cls: type, defaults: dict[str, float]) -> None:
@@ -505,3 +506,35 @@ def test_svm_loss_is_quiet_on_inf_forward_and_backward() -> None:
         layer = impl.SVMLoss()
         layer.forward(np.array([[0.0, -5.0]]), np.array([0]))
         assert np.isnan(layer.backward(np.inf)).all()
+
+
+# --- mutants of impl/attention.py and impl/time_distributed.py (book 2's attention and time layers) ---
+
+
+def test_weight_sum_names_the_weights_it_refuses() -> None:
+    hs = np.zeros((2, 3, 4))
+    with raises_naming(LayerError, "WeightSum.forward", "a", (2, 4), (2, 3, 4), (2, 3)):
+        impl.WeightSum().forward(hs, np.zeros((2, 4)))
+    with raises_naming(TypeError, "WeightSum.forward", "a has dtype complex128"):
+        impl.WeightSum().forward(hs, np.zeros((2, 3), complex))
+
+
+def test_weight_sum_is_quiet_on_inf_times_zero() -> None:
+    """An infinite state with weight 0 (and an infinite dc against a zero weight) is NaN, quietly."""
+    hs = np.array([[[np.inf], [1.0]]])
+    with np.errstate(all="raise"):
+        layer = impl.WeightSum()
+        assert np.isnan(layer.forward(hs, np.array([[0.0, 1.0]]))).all()
+        dhs, da = layer.backward(np.array([[np.inf]]))
+        assert np.isnan(dhs[0, 0, 0]) and da[0, 0] == np.inf
+
+
+def test_time_embedding_names_the_ids_it_refuses() -> None:
+    with raises_naming(LayerError, "TimeEmbedding.forward", "xs", (3,)):
+        impl.TimeEmbedding(np.zeros((5, 2))).forward(np.array([0, 1, 2]))
+
+
+def test_time_dropout_draws_its_masks_from_the_generator_it_is_given() -> None:
+    x = np.ones((4, 50))
+    first, second = impl.TimeDropout(0.5, rng=7), impl.TimeDropout(0.5, rng=np.random.default_rng(7))
+    assert np.array_equal(first.forward(x), second.forward(x))
