@@ -24,6 +24,7 @@ from tests.helpers import raises_naming
         (impl.AdaGradEpsInside, {"lr": 0.01, "eps": 1e-7}),
         (impl.AdamEpsHat, {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-7}),
         (impl.TimeDropout, {"dropout_ratio": 0.5}),
+        (impl.RMSprop, {"lr": 0.01, "decay_rate": 0.99, "eps": 1e-7}),
     ],
 )
 def test_documented_defaults(cls: type, defaults: dict[str, float]) -> None:
@@ -538,3 +539,30 @@ def test_time_dropout_draws_its_masks_from_the_generator_it_is_given() -> None:
     x = np.ones((4, 50))
     first, second = impl.TimeDropout(0.5, rng=7), impl.TimeDropout(0.5, rng=np.random.default_rng(7))
     assert np.array_equal(first.forward(x), second.forward(x))
+
+
+# --- mutants of impl/optimizers.py: RMSprop and clip_grads (book 2) ---
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"), [({"lr": -1.0}, "lr"), ({"decay_rate": 1.5}, "decay_rate"), ({"eps": -1e-7}, "eps")]
+)
+def test_rmsprop_names_the_hyperparameter_it_refuses(kwargs: dict[str, float], name: str) -> None:
+    """decay_rate is a weight in [0, 1]; lr and eps are >= 0."""
+    with raises_naming(ValueError, "RMSprop", f"{name} must be", next(iter(kwargs.values()))):
+        impl.RMSprop(**kwargs)
+
+
+def test_clip_grads_leaves_gradients_within_the_norm_alone() -> None:
+    g = np.array([0.6, 0.0])
+    assert impl.clip_grads([g], 1.0) == pytest.approx(0.6)
+    assert np.array_equal(g, [0.6, 0.0])
+
+
+def test_clip_grads_measures_float32_gradients_in_float64() -> None:
+    """The squares of 3e20 overflow float32; the norm (and the clipped gradients) stay finite."""
+    g = np.full(2, 3e20, np.float32)
+    with np.errstate(all="raise"):
+        total = impl.clip_grads([g], 1.0)
+    assert total == pytest.approx(3e20 * np.sqrt(2), rel=1e-6)
+    assert g.dtype == np.float32 and np.allclose(g, 1 / np.sqrt(2), rtol=1e-5)
