@@ -566,3 +566,36 @@ def test_clip_grads_measures_float32_gradients_in_float64() -> None:
         total = impl.clip_grads([g], 1.0)
     assert total == pytest.approx(3e20 * np.sqrt(2), rel=1e-6)
     assert g.dtype == np.float32 and np.allclose(g, 1 / np.sqrt(2), rtol=1e-5)
+
+
+def test_svm_loss_backward_defaults_to_dout_one() -> None:
+    layer = impl.SVMLoss()
+    layer.forward(np.array([[0.0, 1.0]]), np.array([0]))  # margin 2 at class 1
+    assert np.array_equal(layer.backward(), [[-1.0, 1.0]])
+
+
+# --- impl/word2vec.py: the sampler no spec reaches (the specs hand forward its negative samples) ---
+
+
+def test_negative_sampling_draws_distinct_ids_never_the_target() -> None:
+    """The book's sampler: ``sample_size`` distinct ids per row, drawn from counts ** power, never the
+    row's target; a word the corpus never holds is never drawn; seeded, reproducible."""
+    W = np.zeros((6, 2))
+    corpus = [0, 1, 1, 2, 2, 2, 3, 3, 4, 4, 4, 4]  # word 5 never occurs
+    target = np.array([0, 1, 4, 4])
+    samples = impl.NegativeSamplingLoss(W, corpus, sample_size=3, rng=1).get_negative_sample(target)
+    assert samples.shape == (4, 3) and samples.dtype.kind == "i"
+    for t, row in zip(target, samples, strict=True):
+        assert len(set(row)) == 3 and t not in row and 5 not in row
+    again = impl.NegativeSamplingLoss(W, corpus, sample_size=3, rng=1).get_negative_sample(target)
+    assert np.array_equal(samples, again)
+
+
+def test_negative_sampling_loss_draws_its_own_samples_when_none_are_given() -> None:
+    W = np.random.default_rng(0).normal(size=(6, 2))
+    h, target = np.ones((2, 2)), np.array([0, 3])
+    drawn = impl.NegativeSamplingLoss(W, sample_size=2, rng=4)
+    loss = drawn.forward(h, target)
+    given = impl.NegativeSamplingLoss(W, sample_size=2, rng=4)
+    samples = given.get_negative_sample(target)
+    assert loss == impl.NegativeSamplingLoss(W, sample_size=2).forward(h, target, negative_sample=samples)
