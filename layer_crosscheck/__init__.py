@@ -7,8 +7,20 @@ In a source checkout the three directories stand beside this folder, so they are
 ``__path__`` here.
 """
 
+import sys as _sys
 from pathlib import Path as _Path
 
 _here = _Path(__file__).resolve().parent
 if not (_here / "impl").is_dir() and (_here.parent / "impl" / "_base.py").is_file():
     __path__.append(str(_here.parent))
+    if "mutmut" in _sys.modules:
+        # mutmut names a mutant after its file (impl/affine.py: ``impl.affine``) and switches it
+        # on by the function's ``__module__``: impl's modules must keep those names here, so
+        # ``layer_crosscheck.impl`` is the top-level ``impl`` (docs/ROBUSTNESS.md, section 6).
+        import importlib as _importlib
+        import pkgutil as _pkgutil
+
+        _impl = _importlib.import_module("impl")
+        for _m in _pkgutil.iter_modules(_impl.__path__):
+            _sys.modules[f"{__name__}.impl.{_m.name}"] = _importlib.import_module(f"impl.{_m.name}")
+        _sys.modules[f"{__name__}.impl"] = impl = _impl

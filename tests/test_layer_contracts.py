@@ -113,6 +113,8 @@ def test_a_loss_takes_dout_as_any_scalar_and_one_by_default(spec: LayerSpec) -> 
         (impl.Sum, {"axis": 0}),
         (impl.AdaGradEpsInside, {"lr": 0.01, "eps": 1e-7}),
         (impl.AdamEpsHat, {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-7}),
+        (impl.TimeDropout, {"dropout_ratio": 0.5}),
+        (impl.RMSprop, {"lr": 0.01, "decay_rate": 0.99, "eps": 1e-7}),
     ],
 )
 def test_documented_defaults(cls: type, defaults: dict[str, float]) -> None:
@@ -539,3 +541,148 @@ def test_non_finite_and_extreme_values_are_quiet(row: Limit) -> None:
             assert want(got[name]), f"{name}: {got[name]!r}"
         else:
             np.testing.assert_array_equal(got[name], want, err_msg=name)
+
+
+def test_svm_loss_starts_without_a_loss() -> None:
+    """As the other losses: ``loss`` is None until forward."""
+    assert impl.SVMLoss().loss is None
+
+
+def test_svm_loss_names_itself_and_the_shapes_it_refuses() -> None:
+    with raises_naming(LayerError, "SVMLoss.forward", (3,)):
+        impl.SVMLoss().forward(np.zeros(3), np.array([0]))
+    with raises_naming(LayerError, "SVMLoss.forward", (0, 3)):
+        impl.SVMLoss().forward(np.zeros((0, 3)), np.zeros(0, np.int64))  # no row to average over
+    with raises_naming(LayerError, "SVMLoss.forward", (2, 3)):
+        impl.SVMLoss().forward(np.zeros((2, 3)), np.eye(3)[:2])  # one-hot rows: labels expected
+    with raises_naming(TypeError, "SVMLoss.forward", "complex128"):
+        impl.SVMLoss().forward(np.zeros((1, 2), complex), np.array([0]))
+    with raises_naming(LayerError, "SVMLoss.forward"):
+        impl.SVMLoss().forward(np.zeros((1, 2)), np.array([2]))  # a label out of range
+
+
+def test_svm_loss_passes_no_gradient_through_a_margin_of_exactly_zero() -> None:
+    """Class 1 scores exactly 1 below the label: margin 0, no loss and (like torch's
+    ``multi_margin_loss``) no gradient."""
+    layer = impl.SVMLoss()
+    assert layer.forward(np.array([[2.0, 1.0, 0.0]]), np.array([0])) == 0
+    assert not layer.backward().any()
+
+
+def test_svm_loss_accumulates_in_float64() -> None:
+    """Four float32 rows with a margin of 2e38 each average to 2e38, although their float32 sum
+    overflows."""
+    x = np.tile(np.array([0.0, 2e38], np.float32), (4, 1))
+    with np.errstate(all="raise"):
+        loss = impl.SVMLoss().forward(x, np.zeros(4, np.int64))
+    assert loss.dtype == np.float32 and loss == pytest.approx(2e38, rel=1e-6)
+
+
+@pytest.mark.skipif(np.finfo(np.longdouble).eps == np.finfo(np.float64).eps, reason="longdouble is double")
+def test_svm_loss_longdouble_loss_keeps_its_precision() -> None:
+    eps = np.finfo(np.longdouble).eps
+    x = np.array([[0.0, eps]], np.longdouble)
+    loss = impl.SVMLoss().forward(x, np.array([0]))
+    assert loss.dtype == np.longdouble and loss == 1 + eps
+
+
+def test_svm_loss_is_quiet_on_inf_forward_and_backward() -> None:
+    """inf - inf in a margin is NaN, and an infinite dout times a zero gradient is NaN: values only,
+    whatever the caller's errstate."""
+    with np.errstate(all="raise"):
+        assert np.isnan(impl.SVMLoss().forward(np.array([[np.inf, np.inf]]), np.array([0])))
+        layer = impl.SVMLoss()
+        layer.forward(np.array([[0.0, -5.0]]), np.array([0]))
+        assert np.isnan(layer.backward(np.inf)).all()
+
+
+# --- mutants of impl/attention.py and impl/time_distributed.py (book 2's attention and time layers) ---
+
+
+def test_weight_sum_names_the_weights_it_refuses() -> None:
+    hs = np.zeros((2, 3, 4))
+    with raises_naming(LayerError, "WeightSum.forward", "a", (2, 4), (2, 3, 4), (2, 3)):
+        impl.WeightSum().forward(hs, np.zeros((2, 4)))
+    with raises_naming(TypeError, "WeightSum.forward", "a has dtype complex128"):
+        impl.WeightSum().forward(hs, np.zeros((2, 3), complex))
+
+
+def test_weight_sum_is_quiet_on_inf_times_zero() -> None:
+    """An infinite state with weight 0 (and an infinite dc against a zero weight) is NaN, quietly."""
+    hs = np.array([[[np.inf], [1.0]]])
+    with np.errstate(all="raise"):
+        layer = impl.WeightSum()
+        assert np.isnan(layer.forward(hs, np.array([[0.0, 1.0]]))).all()
+        dhs, da = layer.backward(np.array([[np.inf]]))
+        assert np.isnan(dhs[0, 0, 0]) and da[0, 0] == np.inf
+
+
+def test_time_embedding_names_the_ids_it_refuses() -> None:
+    with raises_naming(LayerError, "TimeEmbedding.forward", "xs", (3,)):
+        impl.TimeEmbedding(np.zeros((5, 2))).forward(np.array([0, 1, 2]))
+
+
+def test_time_dropout_draws_its_masks_from_the_generator_it_is_given() -> None:
+    x = np.ones((4, 50))
+    first, second = impl.TimeDropout(0.5, rng=7), impl.TimeDropout(0.5, rng=np.random.default_rng(7))
+    assert np.array_equal(first.forward(x), second.forward(x))
+
+
+# --- mutants of impl/optimizers.py: RMSprop and clip_grads (book 2) ---
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"), [({"lr": -1.0}, "lr"), ({"decay_rate": 1.5}, "decay_rate"), ({"eps": -1e-7}, "eps")]
+)
+def test_rmsprop_names_the_hyperparameter_it_refuses(kwargs: dict[str, float], name: str) -> None:
+    """decay_rate is a weight in [0, 1]; lr and eps are >= 0."""
+    with raises_naming(ValueError, "RMSprop", f"{name} must be", next(iter(kwargs.values()))):
+        impl.RMSprop(**kwargs)
+
+
+def test_clip_grads_leaves_gradients_within_the_norm_alone() -> None:
+    g = np.array([0.6, 0.0])
+    assert impl.clip_grads([g], 1.0) == pytest.approx(0.6)
+    assert np.array_equal(g, [0.6, 0.0])
+
+
+def test_clip_grads_measures_float32_gradients_in_float64() -> None:
+    """The squares of 3e20 overflow float32; the norm (and the clipped gradients) stay finite."""
+    g = np.full(2, 3e20, np.float32)
+    with np.errstate(all="raise"):
+        total = impl.clip_grads([g], 1.0)
+    assert total == pytest.approx(3e20 * np.sqrt(2), rel=1e-6)
+    assert g.dtype == np.float32 and np.allclose(g, 1 / np.sqrt(2), rtol=rounding_rtol(np.float32))
+
+
+def test_svm_loss_backward_defaults_to_dout_one() -> None:
+    layer = impl.SVMLoss()
+    layer.forward(np.array([[0.0, 1.0]]), np.array([0]))  # margin 2 at class 1
+    assert np.array_equal(layer.backward(), [[-1.0, 1.0]])
+
+
+# --- impl/word2vec.py: the sampler no spec reaches (the specs hand forward its negative samples) ---
+
+
+def test_negative_sampling_draws_distinct_ids_never_the_target() -> None:
+    """The book's sampler: ``sample_size`` distinct ids per row, drawn from counts ** power, never the
+    row's target; a word the corpus never holds is never drawn; seeded, reproducible."""
+    W = np.zeros((6, 2))
+    corpus = [0, 1, 1, 2, 2, 2, 3, 3, 4, 4, 4, 4]  # word 5 never occurs
+    target = np.array([0, 1, 4, 4])
+    samples = impl.NegativeSamplingLoss(W, corpus, sample_size=3, rng=1).get_negative_sample(target)
+    assert samples.shape == (4, 3) and samples.dtype.kind == "i"
+    for t, row in zip(target, samples, strict=True):
+        assert len(set(row)) == 3 and t not in row and 5 not in row
+    again = impl.NegativeSamplingLoss(W, corpus, sample_size=3, rng=1).get_negative_sample(target)
+    assert np.array_equal(samples, again)
+
+
+def test_negative_sampling_loss_draws_its_own_samples_when_none_are_given() -> None:
+    W = np.random.default_rng(0).normal(size=(6, 2))
+    h, target = np.ones((2, 2)), np.array([0, 3])
+    drawn = impl.NegativeSamplingLoss(W, sample_size=2, rng=4)
+    loss = drawn.forward(h, target)
+    given = impl.NegativeSamplingLoss(W, sample_size=2, rng=4)
+    samples = given.get_negative_sample(target)
+    assert loss == impl.NegativeSamplingLoss(W, sample_size=2).forward(h, target, negative_sample=samples)
