@@ -160,10 +160,13 @@ class Driver:
         keywords = {**{i: arrays[i] for i in self.spec.keyword_inputs}, **self.spec.forward_kwargs}
         return [arrays[i] for i in self.positional_names()], keywords
 
-    def forward(self, layer: Any, arrays: Arrays) -> np.ndarray:
-        args, kwargs = self.call_args(arrays)
+    def _seed_numpy(self) -> None:
         if self.spec.numpy_seed is not None:
             np.random.seed(self.spec.numpy_seed)  # noqa: NPY002 - the global RNG such a class draws from
+
+    def forward(self, layer: Any, arrays: Arrays) -> np.ndarray:
+        args, kwargs = self.call_args(arrays)
+        self._seed_numpy()
         out = _returned(self._call(layer, "forward", args, kwargs), layer, "forward", "out")
         if self.spec.outputs:
             return outputs.stack(self.spec, out, type(layer).__name__, BadInterface)
@@ -251,6 +254,7 @@ class NetDriver(Driver):
 
     def forward(self, layer: Any, arrays: Arrays) -> np.ndarray:
         args, kwargs = self.call_args(arrays)
+        self._seed_numpy()
         loss = foreign(f"{type(layer).__name__}.loss", layer.loss, *args, **kwargs)
         return np.asarray(_returned(loss, layer, "loss", "loss"))
 
@@ -258,6 +262,9 @@ class NetDriver(Driver):
         if not np.all(dout == 1):
             raise ValueError("a network's gradient(x, t) is only defined for an upstream gradient of 1")
         args, kwargs = self.call_args(arrays)
+        # the book's gradient(x, t) runs its own training-mode loss: forward's flags are not its own
+        kwargs = {k: v for k, v in kwargs.items() if k not in self.spec.forward_kwargs}
+        self._seed_numpy()  # the same dropout masks as the loss it is compared with
         grads = foreign(f"{type(layer).__name__}.gradient", layer.gradient, *args, **kwargs)
         grads = _returned(grads, layer, "gradient", "grads")
         name = type(layer).__name__
