@@ -7,14 +7,16 @@ The generic cells of impl's nets run in tests/test_properties.py, from the regis
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from layer_crosscheck.impl import LayerError, MultiLayerNet, MultiLayerNetExtend
-from layer_crosscheck.properties import get_spec, property_named
+from layer_crosscheck.properties import check_layer, get_spec, property_named
 from layer_crosscheck.properties.engine.explore import Options, run_cell
 from layer_crosscheck.properties.engine.matrix import Cell
+from layer_crosscheck.reference import get_reference
 from tests.helpers import crosscheck, installed
 from tests.zoo import broken_nets as B
 
@@ -139,3 +141,18 @@ def test_planted_bug_via_cli(capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert ran.code == 1, ran.out
     assert "MultiLayerNetNoDecayGradient DISAGREES with spec multi_layer_net" in ran.out
+
+
+class TorchEpsNet(MultiLayerNetExtend):
+    """Right, with torch's batch-norm eps 1e-5 instead of the book's 1e-6: a named convention."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, bn_eps=1e-5, **kwargs)
+
+
+def test_other_batch_norm_eps_is_a_named_convention() -> None:
+    if reason := get_reference("torch").unavailable():
+        pytest.skip(reason)
+    run = check_layer(TorchEpsNet, "multi_layer_net_extend", references=("torch",), examples=8, seed=0)
+    assert not run.ok
+    assert run.convention is not None and "--set eps=1e-05" in run.convention, run.convention

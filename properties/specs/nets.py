@@ -14,6 +14,7 @@ draws. Scales are derived from the math.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -260,53 +261,36 @@ _MLN = LayerSpec(
 )
 register(_MLN)
 
+#: the first shape set drops units (ReLU, lambda 0.1), the second not (sigmoid, lambda 0.05)
+_SHAPE = {"sigmoid": False, "weight_decay_lambda": 0.1, "use_dropout": True, "dropout_ration": 0.5}
 register(
-    LayerSpec(
+    replace(
+        _MLN,
         name="multi_layer_net_extend",
         layer=MultiLayerNetExtend,
-        kind="net",
         summary="book 1's MultiLayerNetExtend(..., weight_decay_lambda, use_dropout, dropout_ration, "
         "use_batchnorm=True): (Affine-BatchNorm-activation[-Dropout]) x 2, Affine, SoftmaxWithLoss, plus "
         "0.5*lambda*sum(W**2), in training mode: loss(x, t, train_flg=True) and gradient(x, t); the "
         "book's dropout x * mask, its masks drawn under a seeded np.random",
-        inputs=("x", "t"),
-        constants=("x", "t"),
         params=(*_AFFINE, *_NORM),
         hyper=("sigmoid", "weight_decay_lambda", "use_dropout", "dropout_ration"),
         forward_kwargs={"train_flg": True},
         numpy_seed=NET_SEED,
         settings={"eps": BOOK_BN_EPS},
         shapes=(
+            {"N": 4, "D": 3, "H": (4, 3), "C": 3, **_SHAPE},
             {
-                "N": 4,
-                "D": 3,
-                "H": (4, 3),
-                "C": 3,
-                "sigmoid": False,
-                "weight_decay_lambda": 0.1,
-                "use_dropout": True,
-                "dropout_ration": 0.5,
-            },
-            {
+                **_SHAPE,
                 "N": 3,
                 "D": 4,
                 "H": (3, 2),
                 "C": 2,
                 "sigmoid": True,
-                "weight_decay_lambda": 0.05,
                 "use_dropout": False,
-                "dropout_ration": 0.5,
+                "weight_decay_lambda": 0.05,
             },
         ),
         draw=_draw(norm=True),
-        net_args=_net_args,
-        torch=_net_math(torch=True),
-        jax=_net_math(torch=False),
-        kinks=_kinks,
-        convention=_RELU_KINK,
-        ambiguous=_ambiguous,
-        cond=_cond,
-        derive_scales=True,
         alternatives=tuple(Alternative("multi_layer_net_extend", {"eps": e}) for e in (1e-5, 1e-7, 1e-8)),
         convention_name="the book's batch normalization eps 1e-6 in MultiLayerNetExtend",
     )
