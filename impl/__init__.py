@@ -21,6 +21,7 @@ from .graph_nodes import Exp, Log, Reciprocal, Repeat, Sum
 from .im2col import col2im, fold, im2col, unfold
 from .layers import AddLayer, Affine, MulLayer, Relu, Sigmoid, Softmax, SoftmaxWithLoss
 from .losses import CrossEntropyError, SigmoidWithLoss
+from .multi_layer_net import MultiLayerNet, MultiLayerNetExtend
 from .normalization import GroupNorm, LayerNorm, SpatialBatchNorm
 from .optimizers import (
     SGD,
@@ -73,6 +74,8 @@ __all__ = [
     "MatMul",
     "Momentum",
     "MulLayer",
+    "MultiLayerNet",
+    "MultiLayerNetExtend",
     "NegativeSamplingLoss",
     "Nesterov",
     "Network",

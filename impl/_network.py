@@ -57,7 +57,15 @@ class Network:
         """Keep the layers and take ``params`` from them: the very arrays, so in-place updates train."""
         self.layers = OrderedDict(layers)
         self.last_layer = SoftmaxWithLoss()
-        self.params = {key: getattr(self.layers[n], attr) for key, (n, attr) in self.param_layers.items()}
+        self.params = {key: getattr(self.layers[n], attr) for key, (n, attr) in self._param_map().items()}
+
+    def _param_map(self) -> Mapping[str, tuple[str, str]]:
+        """``param_layers``; a network whose layers depend on its sizes (MultiLayerNet) builds its own."""
+        return self.param_layers
+
+    def _train_loss(self, x: Any, t: Any) -> Any:
+        """The loss ``gradient`` differentiates: ``loss(x, t)``, in training mode where there is one."""
+        return self.loss(x, t)
 
     def _check_input(self, x: Any) -> None:
         """Raise a LayerError naming ``<Class>.predict`` and the shapes if ``x`` does not fit."""
@@ -111,15 +119,15 @@ class Network:
         """
 
         def loss_w(_: np.ndarray) -> Any:
-            return self.loss(x, t)
+            return self._train_loss(x, t)
 
-        return {key: numerical_gradient(loss_w, self.params[key]) for key in self.param_layers}
+        return {key: numerical_gradient(loss_w, self.params[key]) for key in self._param_map()}
 
     def gradient(self, x: Any, t: Any) -> dict[str, np.ndarray]:
         """Backpropagation. Returns *copies*: the layers overwrite their gradient arrays in place,
         so handing out the live arrays would let the next call change a kept result.
         """
-        self.loss(x, t)
+        self._train_loss(x, t)
         dout = self.last_layer.backward(1)  # a Python 1 takes the loss's dtype
         first, *rest = self.layers.values()
         for layer in reversed(rest):
@@ -130,5 +138,5 @@ class Network:
             first.backward(dout)
         return {
             key: np.array(getattr(self.layers[name], "d" + attr), copy=True)
-            for key, (name, attr) in self.param_layers.items()
+            for key, (name, attr) in self._param_map().items()
         }

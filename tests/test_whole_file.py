@@ -57,7 +57,9 @@ def check(capsys: pytest.CaptureFixture[str], *argv: str) -> Ran:
         ("Linear", "affine"),
         ("Adam", "adam"),  # the book's Adam, not impl's class of that name (adam_torch)
         ("TwoLayerNet", "two_layer_net"),
-        ("MultiLayerNet", None),
+        ("MultiLayerNet", "multi_layer_net"),
+        ("MultiLayerNetExtend", "multi_layer_net_extend"),
+        ("ThreeLayerNet", None),
         ("DataLoader", None),
     ],
 )

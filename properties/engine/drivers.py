@@ -2,7 +2,8 @@
 
 Two styles from the book are understood: parameter gradients in a ``grads`` list (volume 2; if
 the instance has a non-empty one, it is the truth) or in attributes named ``d`` + parameter name
-(volume 1; also when ``grads`` is an empty list beside them).
+(volume 1; also when ``grads`` is an empty list beside them). A parameter ``params`` lists more
+than once (book 2's tied weights) has its ``grads`` entries summed, as its Trainer does.
 """
 
 from __future__ import annotations
@@ -102,6 +103,44 @@ def _keywords(names: Any, value: str = "...") -> list[str]:
 
 def _name(spec: LayerSpec) -> str:
     return getattr(spec.layer, "__name__", "Layer")
+
+
+def _tied(a: Any, b: Any) -> str | None:
+    """``b`` is the very array ``a`` ("same"), or its transpose viewing the same memory
+    ("transposed", tied embedding and affine weights ``W`` and ``W.T``); else None."""
+    if a is b:
+        return "same"
+    if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)) or a.ndim != 2 or b.ndim != 2:
+        return None
+    t = b.T
+    same_view = t.shape == a.shape and t.strides == a.strides
+    if same_view and t.__array_interface__["data"][0] == a.__array_interface__["data"][0]:
+        return "transposed"
+    return None
+
+
+def _tied_summed(layer: Any, grads: Any) -> list[Any]:
+    """``grads`` with the entries of a parameter listed more than once in ``params`` summed into
+    its first (book 2's ``remove_duplicate``: NegativeSamplingLoss lists ``W`` once per
+    EmbeddingDot, tied weights list ``W`` and ``W.T``): the reference sees that parameter once."""
+    params = getattr(layer, "params", None)
+    if not isinstance(params, (list, tuple)) or len(params) != len(grads) or len(params) < 2:
+        return list(grads)
+    kept: list[int] = []
+    summed: dict[int, Any] = {}
+    for j, p in enumerate(params):
+        for i in kept:
+            how = _tied(params[i], p)
+            if how is not None:
+                g = np.asarray(grads[j])
+                summed[i] = summed[i] + (g.T if how == "transposed" else g)
+                break
+        else:
+            kept.append(j)
+            summed[j] = np.asarray(grads[j])
+    if len(kept) == len(params):
+        return list(grads)
+    return [summed[i] for i in kept]
 
 
 class Driver:
@@ -237,10 +276,13 @@ class Driver:
         keywords = {**{i: arrays[i] for i in self.spec.keyword_inputs}, **self.spec.forward_kwargs}
         return [arrays[i] for i in self.positional_names()], keywords
 
-    def forward(self, layer: Any, arrays: Arrays) -> np.ndarray:
-        args, kwargs = self.call_args(arrays)
+    def _seed_numpy(self) -> None:
         if self.spec.numpy_seed is not None:
             np.random.seed(self.spec.numpy_seed)  # noqa: NPY002 - the global RNG such a class draws from
+
+    def forward(self, layer: Any, arrays: Arrays) -> np.ndarray:
+        args, kwargs = self.call_args(arrays)
+        self._seed_numpy()
         out = _returned(self._call(layer, "forward", args, kwargs), layer, "forward", "out")
         if self.spec.outputs:
             return outputs.stack(self.spec, out, type(layer).__name__, BadInterface)
@@ -278,6 +320,7 @@ class Driver:
         attributes = all(hasattr(layer, "d" + n) for n in names)
         # an empty list beside dW-style attributes is a book-2 skeleton the class never filled
         if isinstance(store, (list, tuple)) and (store or not attributes):
+            store = _tied_summed(layer, store)
             if len(store) != len(names):
                 raise BadInterface(
                     f"{name}.grads has {len(store)} entries; expected {len(names)} for {names}"
@@ -342,6 +385,7 @@ class NetDriver(Driver):
 
     def forward(self, layer: Any, arrays: Arrays) -> np.ndarray:
         args, kwargs = self.call_args(arrays)
+        self._seed_numpy()
         loss = foreign(f"{type(layer).__name__}.loss", layer.loss, *args, **kwargs)
         return np.asarray(_returned(loss, layer, "loss", "loss"))
 
@@ -349,6 +393,9 @@ class NetDriver(Driver):
         if not np.all(dout == 1):
             raise ValueError("a network's gradient(x, t) is only defined for an upstream gradient of 1")
         args, kwargs = self.call_args(arrays)
+        # the book's gradient(x, t) runs its own training-mode loss: forward's flags are not its own
+        kwargs = {k: v for k, v in kwargs.items() if k not in self.spec.forward_kwargs}
+        self._seed_numpy()  # the same dropout masks as the loss it is compared with
         grads = foreign(f"{type(layer).__name__}.gradient", layer.gradient, *args, **kwargs)
         grads = _returned(grads, layer, "gradient", "grads")
         name = type(layer).__name__

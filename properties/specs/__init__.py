@@ -8,3 +8,4 @@ for _module in ("seed", "cnn", "graph", "cs231n", "optim", "recurrent"):
     importlib.import_module(f"layer_crosscheck.properties.specs.{_module}")
 importlib.import_module("layer_crosscheck.properties.specs.norm")
 importlib.import_module("layer_crosscheck.properties.specs.book2")
+importlib.import_module("layer_crosscheck.properties.specs.nets")

@@ -8,6 +8,7 @@ Their names are a public contract. Tolerances are derived from each spec's own m
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 from typing import Any
 
@@ -30,7 +31,10 @@ from layer_crosscheck.impl import (
     clip_grads,
 )
 from layer_crosscheck.properties.engine import strategies as S
+from layer_crosscheck.properties.engine.drivers import driver_for
+from layer_crosscheck.properties.engine.errors import UsageError
 from layer_crosscheck.properties.engine.registry import register
+from layer_crosscheck.properties.engine.sandbox import foreign
 from layer_crosscheck.properties.engine.spec import Arrays, Draw, LayerSpec, Sample, Sizes
 from layer_crosscheck.properties.specs import cnn, seed
 
@@ -212,12 +216,115 @@ def _nsl_jax(J: Any, h: Any, target: Any, negative_sample: Any, W: Any, sample_s
     return (J.jnp.sum(J.nn.softplus(-pos)) + J.jnp.sum(J.nn.softplus(neg))) / h.shape[0]
 
 
+#: NumPy's global seed before every forward of a NegativeSamplingLoss that draws its own samples
+NSL_SEED = 20_180_701
+
+
+def _nsl_with_corpus(fn: Any) -> Any:
+    """The math of a loss whose constructor took a corpus: the corpus is no input of the math."""
+
+    def math(ns: Any, *, corpus: Any = None, **a: Any) -> Any:
+        return fn(ns, **a)
+
+    return math
+
+
+_NSL_TORCH_CORPUS, _NSL_JAX_CORPUS = _nsl_with_corpus(_nsl_torch), _nsl_with_corpus(_nsl_jax)
+
+
+def _corpus(draw: Draw, V: int) -> np.ndarray:
+    """Word ids holding every id of the vocabulary (the book's UnigramSampler sizes it by the ids it
+    counts) and a few drawn more, shuffled: the unigram distribution is drawn too."""
+    extra = _ints(draw, (draw(st.integers(0, 2 * V)),), 0, V - 1)
+    ids = np.concatenate([np.arange(V), extra])
+    return ids[draw(st.permutations(range(len(ids))))]
+
+
+def _sampler_of(layer: Any) -> Any:
+    """The method that draws a layer's negative samples: the book's ``sampler.get_negative_sample``
+    (a UnigramSampler), or the layer's own ``get_negative_sample``; None if it has neither."""
+    for owner in (getattr(layer, "sampler", None), layer):
+        fn = getattr(owner, "get_negative_sample", None)
+        if callable(fn):
+            return fn
+    return None
+
+
+def _nsl_drawing_its_own_samples(spec: LayerSpec, cls: Any) -> tuple[LayerSpec, str]:
+    """The spec for a NegativeSamplingLoss whose forward takes no ``negative_sample`` (the book's
+    ``NegativeSamplingLoss(W, corpus, power, sample_size)`` draws them with its
+    ``UnigramSampler.get_negative_sample(target)`` from NumPy's global RNG): a drawn corpus goes to
+    the constructor, NumPy's RNG is seeded before every forward, and the references get the
+    samples its sampler returns after the same seed. UsageError if it has no such sampler, or if
+    ``np.random.seed`` does not fix what it draws."""
+    adapted = replace(
+        spec,
+        inputs=("h", "target"),
+        constants=("target",),
+        keyword_inputs=(),
+        init_arrays=("corpus",),
+        numpy_seed=NSL_SEED,
+        torch=_NSL_TORCH_CORPUS,
+        jax=_NSL_JAX_CORPUS,
+        adapt=None,
+    )
+    drv = driver_for(adapted)
+    name = getattr(cls, "__name__", repr(cls))
+    no_sampler = UsageError(
+        f"{name}.forward takes no negative_sample= and {name} has no sampler.get_negative_sample(target) "
+        f"(the book's UnigramSampler) nor get_negative_sample(target) to recover the samples it draws: "
+        f"let forward accept negative_sample= (N, sample_size) word ids, as spec {spec.name} passes them"
+    )
+
+    def samples_of(a: Arrays, dtype: Any) -> np.ndarray:
+        sample = _sampler_of(drv.build(cls, a, dtype))
+        if sample is None:
+            raise no_sampler
+        np.random.seed(NSL_SEED)  # noqa: NPY002 - the global RNG the book's sampler draws from
+        return np.asarray(foreign(f"{name}.get_negative_sample", sample, a["target"]))
+
+    sizes = spec.shapes[0]
+    V, K = sizes["V"], sizes["K"]
+    case = {
+        "W": np.ones((V, sizes["D"])),
+        "corpus": np.arange(V),
+        "target": np.zeros(3, np.int64),
+        "sample_size": K,
+    }
+    try:
+        same = np.array_equal(samples_of(case, np.float64), samples_of(case, np.float64))
+    except UsageError:
+        raise
+    except Exception:  # the class raises on this case: the shape probe reports it, not a traceback
+        same = True
+    if not same:
+        raise UsageError(
+            f"{name}.forward takes no negative_sample= and draws its samples from an RNG that np.random.seed "
+            f"does not control, so they cannot be recovered: let forward accept negative_sample=, as spec "
+            f"{spec.name} passes them"
+        )
+
+    def draw(d: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
+        a = {**spec.draw(d, dtype, s), "corpus": _corpus(d, s["V"])}
+        # a class raising here keeps the drawn samples: its own forward says so where it is run
+        with contextlib.suppress(Exception):
+            a["negative_sample"] = samples_of(a, dtype)
+        return a
+
+    note = (
+        f"{name}.forward takes no negative_sample=: it gets a drawn corpus, NumPy's global RNG is seeded "
+        "before every forward, and the references get the samples its sampler returns after that seed"
+    )
+    return replace(adapted, draw=draw), note
+
+
 register(
     LayerSpec(
         name="negative_sampling_loss",
         layer=NegativeSamplingLoss,
         summary="book 2's NegativeSamplingLoss: BCE of the target's score against 1 plus, per negative "
-        "sample, of its score against 0, each the mean over N; forward(h, target, negative_sample=)",
+        "sample, of its score against 0, each the mean over N; forward(h, target, negative_sample=), or "
+        "(the book's) forward(h, target) drawing them by its own sampler under a seeded np.random",
         inputs=("h", "target", "negative_sample"),
         constants=("target", "negative_sample"),
         keyword_inputs=("negative_sample",),
@@ -232,6 +339,7 @@ register(
         torch=_nsl_torch,
         jax=_nsl_jax,
         derive_scales=True,
+        adapt=_nsl_drawing_its_own_samples,
     )
 )
 
