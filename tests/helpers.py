@@ -57,11 +57,20 @@ def subprocess_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": path}
 
 
-def as_at_a_terminal() -> None:
-    """A child's ``preexec_fn``: Ctrl-C as a terminal delivers it. A shell without job control
-    starts background commands with SIGINT ignored, and a child inherits that (POSIX): a test of
-    Ctrl-C run from such a shell would see a process that can't be interrupted."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+@contextmanager
+def interruptible_children() -> Iterator[None]:
+    """Children started inside take Ctrl-C as a terminal delivers it. A shell without job control
+    starts background commands with SIGINT ignored and exec keeps that (POSIX): a Ctrl-C test run
+    from such a shell would see a process that cannot be interrupted. (Not a ``preexec_fn``:
+    that forks, which JAX warns against once it is loaded.)"""
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # exec resets a handler to SIG_DFL
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def plugin_args() -> list[str]:

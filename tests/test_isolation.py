@@ -23,7 +23,7 @@ import pytest
 from layer_crosscheck.properties import check_layer
 from layer_crosscheck.properties.engine import checks, sandbox
 from layer_crosscheck.properties.frontends import verdict
-from tests.helpers import as_at_a_terminal, crosscheck, subprocess_env
+from tests.helpers import crosscheck, interruptible_children, subprocess_env
 
 MISBEHAVING = Path(__file__).resolve().parent / "zoo" / "misbehaving.py"
 FD = ["--reference", "fd", "--examples", "5", "--seed", "3", "--shrink-time", "0.5", "-q"]
@@ -222,16 +222,16 @@ def test_ctrl_c_on_report_stops_its_workers_without_tracebacks(tmp_path: Path) -
     """Ctrl-C reaches the whole process group; the workers leave it to the parent, which stops them."""
     argv = ["report", "--jobs", "2", "--reference", "fd", "--dtype", "float64", "--examples", "30"]
     env = {**subprocess_env(), "PYTHONUNBUFFERED": "1"}
-    child = subprocess.Popen(
-        [sys.executable, "-m", "layer_crosscheck", *argv],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        preexec_fn=as_at_a_terminal,
-    )
+    with interruptible_children():
+        child = subprocess.Popen(
+            [sys.executable, "-m", "layer_crosscheck", *argv],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
     assert child.stderr is not None
     while "[" not in (line := child.stderr.readline()):  # the first finished cell: workers are running
         assert line, "report ended before its first cell"

@@ -16,7 +16,7 @@ import pytest
 from layer_crosscheck.properties.engine.errors import UsageError
 from layer_crosscheck.properties.frontends.loader import load_target
 from layer_crosscheck.properties.frontends.watch import pick_class, watch
-from tests.helpers import ROOT, as_at_a_terminal, subprocess_env
+from tests.helpers import ROOT, interruptible_children, subprocess_env
 
 LAYER = """
 import helper_{tag}
@@ -94,9 +94,8 @@ def test_the_command_checks_then_stops_on_sigint_leaving_no_process(tmp_path: Pa
     layer.write_text("import numpy as np\n\n" + _RELU)
     argv = [sys.executable, "-m", "layer_crosscheck", "watch", str(layer), "--reference", "fd"]
     argv += ["--examples", "3", "--seed", "1", "-q"]
-    proc = subprocess.Popen(
-        argv, cwd=ROOT, env=subprocess_env(), stdout=subprocess.PIPE, text=True, preexec_fn=as_at_a_terminal
-    )
+    with interruptible_children():
+        proc = subprocess.Popen(argv, cwd=ROOT, env=subprocess_env(), stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     lines = []
     for line in proc.stdout:  # until the first check is done
