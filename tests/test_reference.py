@@ -249,7 +249,9 @@ from layer_crosscheck.reference.jax_backend import enable_persistent_cache
 enable_persistent_cache({str(tmp_path)!r})
 get_reference("jax").vjp(lambda ns, x: ns.jnp.sin(x), {{"x": np.ones(3)}}, ["x"], np.arange(3.0))
 """
-    env = subprocess_env()
+    # without the suite's own cache (tests/conftest.py sets it by environment variables)
+    own = ("JAX_COMPILATION", "JAX_PERSISTENT")
+    env = {k: v for k, v in subprocess_env().items() if not k.startswith(own)}
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert any(tmp_path.iterdir())
