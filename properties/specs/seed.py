@@ -131,8 +131,7 @@ register(
         draw=_one(LOGIT_EXTREME),
         torch=lambda T, x: T.torch.sigmoid(x),
         jax=lambda J, x: J.nn.sigmoid(x),
-        grad_scale=dout_scale,
-        value_scale=unit_scale,
+        derive_scales=True,
         row_wise=True,
         samples=_SATURATED,
     )
@@ -368,8 +367,7 @@ register(
         draw=_one(LOGIT_EXTREME),
         torch=lambda T, x: T.torch.tanh(x),
         jax=lambda J, x: J.jnp.tanh(x),
-        grad_scale=dout_scale,
-        value_scale=unit_scale,
+        derive_scales=True,
         row_wise=True,
         samples=_SATURATED,
     )
