@@ -42,7 +42,8 @@ _PRODUCTS = {"dot_general", "conv_general_dilated"}
 #: largest) or data moved: the bounds are selected or moved alike
 _MOVES = {"reduce_max", "reduce_min", "cummax", "cummin", "sort", "stop_gradient", "copy", "copy_p",
           "broadcast_in_dim", "reshape", "transpose", "squeeze", "expand_dims", "slice", "rev", "pad",
-          "dynamic_slice", "dynamic_update_slice", "concatenate", "gather", "split"}  # fmt: skip
+          "dynamic_slice", "dynamic_update_slice", "concatenate", "gather", "split", "stack",
+          "unstack"}  # fmt: skip
 #: primitives that call a jaxpr once, as a function: their bounds are those of the jaxpr's body
 _CALLS = {"pjit", "jit", "closed_call", "core_call", "custom_jvp_call", "custom_vjp_call", "remat",
           "checkpoint", "custom_vjp_call_jaxpr"}  # fmt: skip
