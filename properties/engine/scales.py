@@ -18,17 +18,6 @@ for a gradient the same bound runs through the traced ``jax.vjp``, whose primiti
 rule's sums (``dxn - mean(dxn)`` cancels where a normalized vector has two entries). A Jacobian
 row's unit upstream gradient (0-d) takes the largest bound over the rows. Without jax there is
 nothing to trace, and errors are judged against the largest reference entry.
-
-Where the derived scale does not serve, a spec keeps its hooks (measured, issue 19):
-
-* softmax-like layers, losses and networks with a ``cond`` (softmax, softmax_nd, the
-  softmax_with_loss family, softmax_then_cross_entropy, sigmoid_with_loss, two_layer_net,
-  simple_conv_net): ``cond`` already scales the tolerance by the logits' size, which the bound
-  counts again (derived / hand-written up to 6e4 for softmax, 4.5e4 for sigmoid_with_loss);
-* batch_norm, batch_norm_per_feature (and eval mode) and the recurrent sequences: the bound
-  through the vjp's sums (over every time step) loosens finite differences until ``dx`` one part
-  in a million off goes unseen in 60 examples (batch_norm_per_feature: error/tolerance 0.93,
-  1.74 with the hooks); a scan has no rule here (a step-by-step one did that to the sequences).
 """
 
 from __future__ import annotations
@@ -53,8 +42,7 @@ _PRODUCTS = {"dot_general", "conv_general_dilated"}
 #: largest) or data moved: the bounds are selected or moved alike
 _MOVES = {"reduce_max", "reduce_min", "cummax", "cummin", "sort", "stop_gradient", "copy", "copy_p",
           "broadcast_in_dim", "reshape", "transpose", "squeeze", "expand_dims", "slice", "rev", "pad",
-          "dynamic_slice", "dynamic_update_slice", "concatenate", "gather", "split", "stack",
-          "unstack"}  # fmt: skip
+          "dynamic_slice", "dynamic_update_slice", "concatenate", "gather", "split"}  # fmt: skip
 #: primitives that call a jaxpr once, as a function: their bounds are those of the jaxpr's body
 _CALLS = {"pjit", "jit", "closed_call", "core_call", "custom_jvp_call", "custom_vjp_call", "remat",
           "checkpoint", "custom_vjp_call_jaxpr"}  # fmt: skip

@@ -250,6 +250,16 @@ def _sampler_of(layer: Any) -> Any:
     return None
 
 
+def _nsl_grad_scale(a: Arrays, dout: np.ndarray) -> float:
+    """Each of the 1 + K scores' gradients is ``(y - t) / N`` (the book's form): y and t are near 1
+    where a score saturates, so its rounding is of their size, not of the (tiny) difference the
+    stable reference math computes; times |h| or |W| and summed over the scores."""
+    n = max(a["h"].shape[0], 1)
+    k = 1 + int(np.asarray(a["sample_size"]).item())
+    size = max(float(np.max(np.abs(a["h"]), initial=0.0)), float(np.max(np.abs(a["W"]), initial=0.0)))
+    return 2.0 * k * size * float(np.max(np.abs(dout), initial=0.0)) / n
+
+
 def _nsl_drawing_its_own_samples(spec: LayerSpec, cls: Any) -> tuple[LayerSpec, str]:
     """The spec for a NegativeSamplingLoss whose forward takes no ``negative_sample`` (the book's
     ``NegativeSamplingLoss(W, corpus, power, sample_size)`` draws them with its
@@ -338,6 +348,7 @@ register(
         draw=_w2v_draw,
         torch=_nsl_torch,
         jax=_nsl_jax,
+        grad_scale=_nsl_grad_scale,
         derive_scales=True,
         adapt=_nsl_drawing_its_own_samples,
     )

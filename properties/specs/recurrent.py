@@ -146,7 +146,8 @@ _CELL_BAD = (
 )
 _CELL: dict[str, Any] = {
     "shapes": CELL_SHAPES,
-    "derive_scales": True,
+    "grad_scale": dout_scale,
+    "value_scale": unit_scale,
     "row_wise": True,
     "bad_inputs": _CELL_BAD,
 }
