@@ -415,6 +415,8 @@ def check_agreement(spec: LayerSpec, cls: Any, jax_ref: Any, draw: Draw, dtype: 
     not used). Both compute in float64, so it runs in the spec's first dtype only."""
     torch_ref = get_reference("torch")
     arrays, _ = draw_case(spec, draw, dtype)
+    # two exact references may round an intermediate within rounding of a kink to either side
+    assume(not (spec.ambiguous is not None and spec.ambiguous(arrays)))
     rtol = exact_rtol(np.float64, spec.cond(arrays))
     t_fn, t_arrays = spec.bind("torch", arrays)
     j_fn, j_arrays = spec.bind("jax", arrays)
