@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from layer_crosscheck.properties.engine.errors import EXIT_UNFINISHED, Unfinished
-from layer_crosscheck.properties.engine.explore import DEFAULT_EXAMPLES, SHRINK_SECONDS, Options
+from layer_crosscheck.properties.engine.explore import DEFAULT_EXAMPLES, SHRINK_SECONDS, FloatingPoint, Options
 from layer_crosscheck.properties.engine.registry import normalised
 from layer_crosscheck.properties.engine.results import Run
 from layer_crosscheck.properties.engine.schedule import new_seed
@@ -338,7 +338,7 @@ def main(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else new_seed()
     examples = WHOLE_FILE_EXAMPLES if args.examples == DEFAULT_EXAMPLES else args.examples
     shrink = 0.0 if args.shrink_time == SHRINK_SECONDS else args.shrink_time
-    fp = "raise" if args.strict_fp else "record"
+    fp: FloatingPoint = "raise" if args.strict_fp else "record"
     options = Options(examples, seed, shrink, fp, references=args.reference, dtypes=args.dtype)
     repeat, again = _repeat(args, seed, examples)
 
