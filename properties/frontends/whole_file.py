@@ -22,7 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from layer_crosscheck.properties.engine.errors import EXIT_UNFINISHED, Unfinished
-from layer_crosscheck.properties.engine.explore import DEFAULT_EXAMPLES, SHRINK_SECONDS, FloatingPoint, Options
+from layer_crosscheck.properties.engine.explore import (
+    DEFAULT_EXAMPLES,
+    SHRINK_SECONDS,
+    FloatingPoint,
+    Options,
+)
 from layer_crosscheck.properties.engine.registry import normalised
 from layer_crosscheck.properties.engine.results import Run
 from layer_crosscheck.properties.engine.schedule import new_seed
