@@ -20,7 +20,7 @@ def pytest_configure(config: pytest.Config) -> None:
     another tox env with the same jaxlib, the next edit) loads the suite's XLA programs instead
     of compiling them again, about 4x less time in the jax cells. Set by environment variables, so
     that nothing imports jax here and child processes share it; an existing setting wins, and
-    ``JAX_COMPILATION_CACHE_DIR=`` (empty) turns it off."""
+    ``JAX_ENABLE_COMPILATION_CACHE=false`` turns it off."""
     if config.cache is None or "JAX_COMPILATION_CACHE_DIR" in os.environ:
         return
     os.environ["JAX_COMPILATION_CACHE_DIR"] = str(config.cache.mkdir("jax-compilation"))
