@@ -16,22 +16,66 @@ bound is carried through them, in units of ``eps``, computed in float64:
 For a normalization that is the spread (``(|x| + |mean|) / std``) the batch-norm hooks spell out;
 for a gradient the same bound runs through the traced ``jax.vjp``, whose primitives are the chain
 rule's sums (``dxn - mean(dxn)`` cancels where a normalized vector has two entries). A Jacobian
-row's unit upstream gradient (0-d) takes the largest bound over the rows. Without jax there is
-nothing to trace, and errors are judged against the largest reference entry.
+row's unit upstream gradient (0-d) takes the largest bound over the rows.
+
+**Derived only where needed** (:func:`judged`). A derived scale only ever loosens a tolerance (each
+check takes the larger of it and the largest reference entry), so an example that passes without
+it passes with it: every comparison is first judged without, and only one that fails is judged
+again with the derived scales. The verdict is the same as deriving every time, but a correct layer's
+check rarely traces anything, and a run against finite differences imports no jax until an example
+needs it (the learner's fd check stays numpy-only and fast). Without jax there is nothing to trace:
+a comparison failing without the derived scale stays a failure, and its message says that the
+tolerance could not be widened to the size of the terms (install jax to rule out rounding); a pass
+is a pass either way, and no bug is let through.
 """
 
 from __future__ import annotations
 
+import contextvars
 import functools
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
+from layer_crosscheck.properties.engine.compare import Mismatch
 from layer_crosscheck.properties.engine.spec import Arrays, LayerSpec
 from layer_crosscheck.reference import get_reference
 
-__all__ = ["derived_grad_scales", "derived_value_scale"]
+__all__ = ["derived_grad_scales", "derived_value_scale", "deriving", "judged"]
+
+T = TypeVar("T")
+#: set while a comparison that failed without the derived scales is judged again with them
+_DERIVING: contextvars.ContextVar[bool] = contextvars.ContextVar("deriving_scales", default=False)
+_NO_JAX = (
+    "\n(judged without the tolerance derived from the spec's math, which needs jax: install jax "
+    "to rule out the rounding of cancelled terms)"
+)
+
+
+def deriving(spec: LayerSpec) -> bool:
+    """Whether ``spec``'s scales are derived in the comparison being judged (see :func:`judged`)."""
+    return spec.derive_scales and _DERIVING.get()
+
+
+def judged(spec: LayerSpec, judge: Callable[[], T]) -> T:
+    """``judge()`` (comparisons, raising :class:`Mismatch`), first without ``spec``'s derived scales,
+    and, only where that fails, again with them: they only loosen, so the verdict is theirs."""
+    if not spec.derive_scales or _DERIVING.get():
+        return judge()
+    try:
+        return judge()
+    except Mismatch:
+        token = _DERIVING.set(True)
+        try:
+            return judge()
+        except Mismatch as exc:
+            if _jax() is None:
+                raise Mismatch(f"{exc}{_NO_JAX}", exc.errors) from exc
+            raise
+        finally:
+            _DERIVING.reset(token)
+
 
 _DOUT = "__dout__"  # the upstream gradient, one more argument of the traced vjp
 #: sums: bounds pass on, the terms' magnitudes are the new rounding
@@ -42,7 +86,8 @@ _PRODUCTS = {"dot_general", "conv_general_dilated"}
 #: largest) or data moved: the bounds are selected or moved alike
 _MOVES = {"reduce_max", "reduce_min", "cummax", "cummin", "sort", "stop_gradient", "copy", "copy_p",
           "broadcast_in_dim", "reshape", "transpose", "squeeze", "expand_dims", "slice", "rev", "pad",
-          "dynamic_slice", "dynamic_update_slice", "concatenate", "gather", "split"}  # fmt: skip
+          "dynamic_slice", "dynamic_update_slice", "concatenate", "gather", "split", "stack",
+          "unstack"}  # fmt: skip
 #: primitives that call a jaxpr once, as a function: their bounds are those of the jaxpr's body
 _CALLS = {"pjit", "jit", "closed_call", "core_call", "custom_jvp_call", "custom_vjp_call", "remat",
           "checkpoint", "custom_vjp_call_jaxpr"}  # fmt: skip
