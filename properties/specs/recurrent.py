@@ -146,8 +146,7 @@ _CELL_BAD = (
 )
 _CELL: dict[str, Any] = {
     "shapes": CELL_SHAPES,
-    "grad_scale": dout_scale,
-    "value_scale": unit_scale,
+    "derive_scales": True,
     "row_wise": True,
     "bad_inputs": _CELL_BAD,
 }
