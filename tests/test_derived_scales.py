@@ -8,12 +8,15 @@ being listed. A spec differentiating parameters only (an embedding: no ``dx``) h
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pytest
 
 from layer_crosscheck.properties import property_named
+from layer_crosscheck.properties.engine import scales
+from layer_crosscheck.properties.engine.compare import Mismatch
 from layer_crosscheck.properties.engine.explore import Options, run_cell
 from layer_crosscheck.properties.engine.matrix import Cell
 from layer_crosscheck.properties.engine.registry import SPECS
@@ -71,3 +74,45 @@ def test_rejects_dx_off_by_one_ppm(cell: Cell) -> None:
         else (f"d{wanted} vs {cell.reference}",)
     )
     assert any(s in result.message for s in says), result.message
+
+
+# ---- derived only where needed (scales.judged) ----------------------------------------------------
+
+
+def _needs_derived_scale(spec: LayerSpec) -> Any:
+    """A judgement that fails unless ``spec``'s derived scales count, and says how often it ran."""
+    runs: list[bool] = []
+
+    def judge() -> str:
+        runs.append(scales.deriving(spec))
+        if not runs[-1]:
+            raise Mismatch("out of tolerance")
+        return "passed"
+
+    return judge, runs
+
+
+def test_a_comparison_failing_without_the_derived_scale_is_judged_again_with_it() -> None:
+    spec = SPECS["affine"]
+    judge, runs = _needs_derived_scale(spec)
+    assert scales.judged(spec, judge) == "passed" and runs == [False, True]
+    assert not scales.deriving(spec)  # only while judged again
+
+
+def test_a_spec_with_hand_written_hooks_is_judged_once() -> None:
+    spec = replace(SPECS["affine"], derive_scales=False)
+    judge, runs = _needs_derived_scale(spec)
+    with pytest.raises(Mismatch, match="out of tolerance"):
+        scales.judged(spec, judge)
+    assert runs == [False]
+
+
+def test_without_jax_a_failure_says_the_tolerance_was_not_derived(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scales, "_jax", lambda: None)
+    spec = SPECS["affine"]
+
+    def judge() -> None:
+        raise Mismatch("out of tolerance")
+
+    with pytest.raises(Mismatch, match=r"out of tolerance\n.*which needs jax: install jax"):
+        scales.judged(spec, judge)
