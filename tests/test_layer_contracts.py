@@ -115,6 +115,7 @@ def test_a_loss_takes_dout_as_any_scalar_and_one_by_default(spec: LayerSpec) -> 
         (impl.AdamEpsHat, {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-7}),
         (impl.TimeDropout, {"dropout_ratio": 0.5}),
         (impl.RMSprop, {"lr": 0.01, "decay_rate": 0.99, "eps": 1e-7}),
+        (impl.LeakyRelu, {"alpha": 0.01}),  # torch's negative_slope
     ],
 )
 def test_documented_defaults(cls: type, defaults: dict[str, float]) -> None:
