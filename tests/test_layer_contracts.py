@@ -58,6 +58,7 @@ SUMS_PAST_FLOAT32_MAX = {
     "softmax_with_loss_labels": (_OVERFLOWING, np.array([0, 0]), 3e38),
     "softmax_with_loss": (_OVERFLOWING, np.eye(2, dtype=np.float32)[[0, 0]], 3e38),
     "sigmoid_with_loss": (np.full(4, -1e38, np.float32), np.ones(4, np.int64), 1e38),
+    "time_sigmoid_with_loss": (np.full((2, 2), -1e38, np.float32), np.ones((2, 2), np.int64), 1e38),
 }
 
 
@@ -66,7 +67,7 @@ def test_a_loss_sums_its_rows_in_float64(name: str) -> None:
     """The rows' sum is taken in float64 and only the mean, which fits, comes back as float32."""
     x, t, mean = SUMS_PAST_FLOAT32_MAX[name]
     with np.errstate(all="raise"):
-        loss = driven(name, x=x, t=t)
+        loss = driven(name, **dict(zip(SPECS[name].inputs, (x, t), strict=True)))
     assert np.result_type(loss) == np.float32 and loss == pytest.approx(mean, rel=rounding_rtol(np.float32))
 
 
@@ -522,6 +523,23 @@ LIMITS = [
     Limit("sigmoid_with_loss", "saturated: loss 0", {"x": [-800.0, 800.0], "t": np.array([0, 1])}, 1e-300,
           {"out": 0.0}),
     Limit("sigmoid_with_loss", "inf - inf", {"x": [INF], "t": np.array([1])}, None, {"out": NAN}),
+    # book 2's time layers: the same at every step
+    Limit("time_affine", "forward inf*0", {**_AFFINE_W0, "xs": [[[INF, 1.0]]]}, [[[0.5, 2.0]]],
+          {"out": [[[NAN, INF]]]}),
+    Limit("time_affine", "backward inf*0", {**_AFFINE_W0, "xs": [[[1.0, 1.0]]]}, [[[INF, 1.0]]],
+          {"xs": [[[NAN, INF]]]}),
+    Limit("time_sigmoid_with_loss", "underflow", {"xs": [[-30.0]], "ts": np.array([[0]])}, 1e-300,
+          {"xs": _between_0_and_tiny(1, (0, 0))}),
+    Limit("time_sigmoid_with_loss", "0*inf", {"xs": [[800.0]], "ts": np.array([[1]])}, INF, {"xs": [[NAN]]}),
+    Limit("time_sigmoid_with_loss", "saturated: loss 0", {"xs": [[-800.0, 800.0]], "ts": np.array([[0, 1]])},
+          1e-300, {"out": 0.0}),
+    Limit("time_sigmoid_with_loss", "inf - inf", {"xs": [[INF]], "ts": np.array([[1]])}, None, {"out": NAN}),
+    # no step counted: 0/0 forward (NaN, as torch), d/0 backward (masked to 0), and 0/0 for dout 0
+    *(Limit("time_softmax_with_loss", f"no step counted, dout {d}",
+            {"xs": [[[1.0, 2.0]]], "ts": np.array([[-1]])}, d, {"out": NAN, "xs": [[[0.0, 0.0]]]})
+      for d in (2.0, 0.0)),
+    Limit("time_softmax_with_loss", "underflow", {"xs": [[[0.0, -30.0]]], "ts": np.array([[0]])}, 1e-300,
+          {"xs": _between_0_and_tiny(1, (0, 0, 1))}),
 ]  # fmt: skip
 
 
@@ -621,6 +639,11 @@ def test_weight_sum_is_quiet_on_inf_times_zero() -> None:
 def test_time_embedding_names_the_ids_it_refuses() -> None:
     with raises_naming(LayerError, "TimeEmbedding.forward", "xs", (3,)):
         impl.TimeEmbedding(np.zeros((5, 2))).forward(np.array([0, 1, 2]))
+
+
+def test_time_affine_names_the_features_w_expects() -> None:
+    with raises_naming(LayerError, "TimeAffine.forward", "xs", (2, 3, 5), "(N, T, 4)", (4, 2)):
+        impl.TimeAffine(np.zeros((4, 2)), np.zeros(2)).forward(np.zeros((2, 3, 5)))
 
 
 def test_time_dropout_draws_its_masks_from_the_generator_it_is_given() -> None:
