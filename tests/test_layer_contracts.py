@@ -93,18 +93,36 @@ def _first(grads: Any) -> np.ndarray:
     return np.asarray(grads[0] if isinstance(grads, tuple) else grads)
 
 
+def _varied(spec: LayerSpec) -> dict[str, np.ndarray]:
+    """The example case with distinct positive values added to its float inputs and parameters
+    (probabilities stay positive): the simplest draw is often all zeros, whose gradients can all be
+    0 whatever dout is (h = W = 0 in word2vec's loss)."""
+    case = example_case(spec.name)
+    for k in (*spec.inputs, *spec.params):
+        v = case[k]
+        if k not in spec.constants and v.dtype.kind == "f":
+            case[k] = v + np.linspace(0.1, 0.5, v.size).reshape(v.shape)
+    return case
+
+
 @pytest.mark.parametrize("spec", LOSSES, ids=lambda s: s.name)
 def test_a_loss_takes_dout_as_any_scalar_and_one_by_default(spec: LayerSpec) -> None:
     """``backward(dout=1)``: a Python int or float, a NumPy scalar or a 0-d array, all alike, and
     linear in it (doubling dout doubles every gradient exactly); the cells judge the 0-d array's."""
-    layer = built(spec.name)
-    driven(spec.name, layer)
-    twice = _first(layer.backward(np.array(2.0)))
+    case = _varied(spec)
+    layer = built(spec.name, **case)
+    driven(spec.name, layer, **case)
+
+    def grads(*dout: Any) -> list[np.ndarray]:
+        """The first input's gradient and the parameters'."""
+        return [_first(layer.backward(*dout)), *(np.array(g) for g in layer.grads)]
+
+    twice = grads(np.array(2.0))
     for dout in (2, 2.0, np.float64(2.0)):
-        np.testing.assert_array_equal(_first(layer.backward(dout)), twice, err_msg=repr(dout))
-    once = _first(layer.backward())
-    np.testing.assert_array_equal(once, _first(layer.backward(1)))
-    np.testing.assert_array_equal(twice, 2 * once)
+        np.testing.assert_equal(grads(dout), twice, err_msg=repr(dout))
+    once = grads()
+    np.testing.assert_equal(once, grads(1))
+    np.testing.assert_equal(twice, [2 * g for g in once])
 
 
 @pytest.mark.parametrize(
