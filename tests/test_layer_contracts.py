@@ -53,29 +53,32 @@ def test_what_forward_stores_is_none_until_forward(spec: LayerSpec) -> None:
 
 _OVERFLOWING = np.array([[0.0, 3e38], [0.0, 3e38]], np.float32)
 
-#: float32 row losses whose float32 sum overflows (x, t), and the mean that fits in float32
+#: float32 row losses whose float32 sum overflows (their inputs: x, t and a mask), and the mean that
+#: fits in float32
 SUMS_PAST_FLOAT32_MAX = {
     "softmax_with_loss_labels": (_OVERFLOWING, np.array([0, 0]), 3e38),
     "softmax_with_loss": (_OVERFLOWING, np.eye(2, dtype=np.float32)[[0, 0]], 3e38),
     "sigmoid_with_loss": (np.full(4, -1e38, np.float32), np.ones(4, np.int64), 1e38),
     "time_sigmoid_with_loss": (np.full((2, 2), -1e38, np.float32), np.ones((2, 2), np.int64), 1e38),
+    "temporal_softmax_loss": (_OVERFLOWING[:, None], np.zeros((2, 1), np.int64), np.ones((2, 1), bool), 3e38),
 }
 
 
 @pytest.mark.parametrize("name", SUMS_PAST_FLOAT32_MAX)
 def test_a_loss_sums_its_rows_in_float64(name: str) -> None:
     """The rows' sum is taken in float64 and only the mean, which fits, comes back as float32."""
-    x, t, mean = SUMS_PAST_FLOAT32_MAX[name]
+    *arrays, mean = SUMS_PAST_FLOAT32_MAX[name]
     with np.errstate(all="raise"):
-        loss = driven(name, **dict(zip(SPECS[name].inputs, (x, t), strict=True)))
+        loss = driven(name, **dict(zip(SPECS[name].inputs, arrays, strict=True)))
     assert np.result_type(loss) == np.float32 and loss == pytest.approx(mean, rel=rounding_rtol(np.float32))
 
 
-#: a loss of longdouble logits 0 (x, t): two classes, or one sigmoid, so log(2)
+#: a loss of longdouble logits 0 (x, t and a mask): two classes, or one sigmoid, so log(2)
 AT_ZERO_LOGITS = {
     "softmax_with_loss_labels": (np.zeros((1, 2), np.longdouble), np.array([0])),
     "softmax_with_loss": (np.zeros((1, 2), np.longdouble), np.array([[1, 0]], np.longdouble)),
     "sigmoid_with_loss": (np.zeros(1, np.longdouble), np.array([0])),
+    "temporal_softmax_loss": (np.zeros((1, 1, 2), np.longdouble), np.array([[0]]), np.array([[True]])),
 }
 
 
@@ -84,8 +87,7 @@ AT_ZERO_LOGITS = {
 def test_a_longdouble_loss_keeps_its_precision(name: str) -> None:
     """The loss is summed in result_type(x, t, float64), longdouble for longdouble x: rounding the
     terms or their sum through float64 would lose the extra bits of log(2)."""
-    x, t = AT_ZERO_LOGITS[name]
-    loss = driven(name, x=x, t=t)
+    loss = driven(name, **dict(zip(SPECS[name].inputs, AT_ZERO_LOGITS[name], strict=True)))
     assert np.result_type(loss) == np.longdouble and loss == np.log(np.longdouble(2))
 
 
@@ -95,13 +97,16 @@ def _first(grads: Any) -> np.ndarray:
 
 def _varied(spec: LayerSpec) -> dict[str, np.ndarray]:
     """The example case with distinct positive values added to its float inputs and parameters
-    (probabilities stay positive): the simplest draw is often all zeros, whose gradients can all be
-    0 whatever dout is (h = W = 0 in word2vec's loss)."""
+    (probabilities stay positive) and every step of a mask kept: the simplest draw is often all
+    zeros, whose gradients can all be 0 whatever dout is (h = W = 0 in word2vec's loss, a mask that
+    keeps nothing)."""
     case = example_case(spec.name)
     for k in (*spec.inputs, *spec.params):
         v = case[k]
         if k not in spec.constants and v.dtype.kind == "f":
             case[k] = v + np.linspace(0.1, 0.5, v.size).reshape(v.shape)
+        elif v.dtype == bool:
+            case[k] = np.ones_like(v)
     return case
 
 
