@@ -140,14 +140,47 @@ def test_a_loss_takes_dout_as_any_scalar_and_one_by_default(spec: LayerSpec) -> 
         (impl.TimeDropout, {"dropout_ratio": 0.5}),
         (impl.RMSprop, {"lr": 0.01, "decay_rate": 0.99, "eps": 1e-7}),
         (impl.LeakyRelu, {"alpha": 0.01}),  # torch's negative_slope
+        (impl.LayerNorm, {"eps": 1e-5}),  # torch's
+        (impl.GroupNorm, {"G": 1, "eps": 1e-5}),
     ],
 )
 def test_documented_defaults(cls: type, defaults: dict[str, float]) -> None:
-    """The book's defaults (AdaGrad's and Adam's 1e-7 are hard-coded there)."""
+    """The book's defaults (AdaGrad's and Adam's 1e-7 are hard-coded there), torch's for its layers."""
     params = inspect.signature(cls).parameters
     assert {k: params[k].default for k in defaults} == defaults
-    obj = cls()
+    obj = cls(*REQUIRED.get(cls, ()))
     assert {k: getattr(obj, k) for k in defaults} == defaults
+
+
+#: the arguments without a default of the classes above: gamma and beta
+REQUIRED: dict[type, tuple[Any, ...]] = {impl.LayerNorm: (np.ones(2), np.zeros(2))}
+REQUIRED[impl.GroupNorm] = REQUIRED[impl.LayerNorm]
+
+
+@pytest.mark.parametrize(
+    ("make", "x"),
+    [
+        (lambda: impl.BatchNormalization(np.ones(2), np.zeros(2)), np.array([[1.0, 2.0], [3.0, 5.0]])),
+        (lambda: impl.SpatialBatchNorm(np.ones(2), np.zeros(2)), np.arange(8.0).reshape(2, 2, 1, 2)),
+        (lambda: impl.Dropout(0.5, rng=3), np.arange(1.0, 9.0).reshape(2, 4)),
+    ],
+    ids=["batch-norm", "spatial-batch-norm", "dropout"],
+)
+def test_forward_trains_by_default(make: Any, x: np.ndarray) -> None:
+    """``forward(x)`` is ``forward(x, train_flg=True)`` (the book's default)."""
+    np.testing.assert_array_equal(make().forward(x), make().forward(x, train_flg=True))
+    assert not np.array_equal(make().forward(x), make().forward(x, train_flg=False))
+
+
+def test_layer_norm_takes_one_feature_eps_zero_and_a_single_vector() -> None:
+    """Boundaries that must be accepted: one feature (xn = 0, out = beta), eps = 0, x of rank 1;
+    a negative eps is refused by name."""
+    one = impl.LayerNorm(np.ones(1), np.full(1, 0.5)).forward(np.array([[3.0], [-1.0]]))
+    np.testing.assert_array_equal(one, [[0.5], [0.5]])
+    exact = impl.LayerNorm(np.ones(2), np.zeros(2), eps=0.0).forward(np.array([1.0, 3.0]))
+    np.testing.assert_array_equal(exact, [-1.0, 1.0])  # mean 2, std 1
+    with raises_naming(LayerError, "LayerNorm.__init__", "eps", -1.0):
+        impl.LayerNorm(np.ones(2), np.zeros(2), eps=-1.0)
 
 
 def test_repeat_accepts_one_copy_and_refuses_none() -> None:
