@@ -53,28 +53,32 @@ def test_what_forward_stores_is_none_until_forward(spec: LayerSpec) -> None:
 
 _OVERFLOWING = np.array([[0.0, 3e38], [0.0, 3e38]], np.float32)
 
-#: float32 row losses whose float32 sum overflows (x, t), and the mean that fits in float32
+#: float32 row losses whose float32 sum overflows (their inputs: x, t and a mask), and the mean that
+#: fits in float32
 SUMS_PAST_FLOAT32_MAX = {
     "softmax_with_loss_labels": (_OVERFLOWING, np.array([0, 0]), 3e38),
     "softmax_with_loss": (_OVERFLOWING, np.eye(2, dtype=np.float32)[[0, 0]], 3e38),
     "sigmoid_with_loss": (np.full(4, -1e38, np.float32), np.ones(4, np.int64), 1e38),
+    "time_sigmoid_with_loss": (np.full((2, 2), -1e38, np.float32), np.ones((2, 2), np.int64), 1e38),
+    "temporal_softmax_loss": (_OVERFLOWING[:, None], np.zeros((2, 1), np.int64), np.ones((2, 1), bool), 3e38),
 }
 
 
 @pytest.mark.parametrize("name", SUMS_PAST_FLOAT32_MAX)
 def test_a_loss_sums_its_rows_in_float64(name: str) -> None:
     """The rows' sum is taken in float64 and only the mean, which fits, comes back as float32."""
-    x, t, mean = SUMS_PAST_FLOAT32_MAX[name]
+    *arrays, mean = SUMS_PAST_FLOAT32_MAX[name]
     with np.errstate(all="raise"):
-        loss = driven(name, x=x, t=t)
+        loss = driven(name, **dict(zip(SPECS[name].inputs, arrays, strict=True)))
     assert np.result_type(loss) == np.float32 and loss == pytest.approx(mean, rel=rounding_rtol(np.float32))
 
 
-#: a loss of longdouble logits 0 (x, t): two classes, or one sigmoid, so log(2)
+#: a loss of longdouble logits 0 (x, t and a mask): two classes, or one sigmoid, so log(2)
 AT_ZERO_LOGITS = {
     "softmax_with_loss_labels": (np.zeros((1, 2), np.longdouble), np.array([0])),
     "softmax_with_loss": (np.zeros((1, 2), np.longdouble), np.array([[1, 0]], np.longdouble)),
     "sigmoid_with_loss": (np.zeros(1, np.longdouble), np.array([0])),
+    "temporal_softmax_loss": (np.zeros((1, 1, 2), np.longdouble), np.array([[0]]), np.array([[True]])),
 }
 
 
@@ -83,8 +87,7 @@ AT_ZERO_LOGITS = {
 def test_a_longdouble_loss_keeps_its_precision(name: str) -> None:
     """The loss is summed in result_type(x, t, float64), longdouble for longdouble x: rounding the
     terms or their sum through float64 would lose the extra bits of log(2)."""
-    x, t = AT_ZERO_LOGITS[name]
-    loss = driven(name, x=x, t=t)
+    loss = driven(name, **dict(zip(SPECS[name].inputs, AT_ZERO_LOGITS[name], strict=True)))
     assert np.result_type(loss) == np.longdouble and loss == np.log(np.longdouble(2))
 
 
@@ -92,18 +95,39 @@ def _first(grads: Any) -> np.ndarray:
     return np.asarray(grads[0] if isinstance(grads, tuple) else grads)
 
 
+def _varied(spec: LayerSpec) -> dict[str, np.ndarray]:
+    """The example case with distinct positive values added to its float inputs and parameters
+    (probabilities stay positive) and every step of a mask kept: the simplest draw is often all
+    zeros, whose gradients can all be 0 whatever dout is (h = W = 0 in word2vec's loss, a mask that
+    keeps nothing)."""
+    case = example_case(spec.name)
+    for k in (*spec.inputs, *spec.params):
+        v = case[k]
+        if k not in spec.constants and v.dtype.kind == "f":
+            case[k] = v + np.linspace(0.1, 0.5, v.size).reshape(v.shape)
+        elif v.dtype == bool:
+            case[k] = np.ones_like(v)
+    return case
+
+
 @pytest.mark.parametrize("spec", LOSSES, ids=lambda s: s.name)
 def test_a_loss_takes_dout_as_any_scalar_and_one_by_default(spec: LayerSpec) -> None:
     """``backward(dout=1)``: a Python int or float, a NumPy scalar or a 0-d array, all alike, and
     linear in it (doubling dout doubles every gradient exactly); the cells judge the 0-d array's."""
-    layer = built(spec.name)
-    driven(spec.name, layer)
-    twice = _first(layer.backward(np.array(2.0)))
+    case = _varied(spec)
+    layer = built(spec.name, **case)
+    driven(spec.name, layer, **case)
+
+    def grads(*dout: Any) -> list[np.ndarray]:
+        """The first input's gradient and the parameters'."""
+        return [_first(layer.backward(*dout)), *(np.array(g) for g in layer.grads)]
+
+    twice = grads(np.array(2.0))
     for dout in (2, 2.0, np.float64(2.0)):
-        np.testing.assert_array_equal(_first(layer.backward(dout)), twice, err_msg=repr(dout))
-    once = _first(layer.backward())
-    np.testing.assert_array_equal(once, _first(layer.backward(1)))
-    np.testing.assert_array_equal(twice, 2 * once)
+        np.testing.assert_equal(grads(dout), twice, err_msg=repr(dout))
+    once = grads()
+    np.testing.assert_equal(once, grads(1))
+    np.testing.assert_equal(twice, [2 * g for g in once])
 
 
 @pytest.mark.parametrize(
@@ -115,14 +139,48 @@ def test_a_loss_takes_dout_as_any_scalar_and_one_by_default(spec: LayerSpec) -> 
         (impl.AdamEpsHat, {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-7}),
         (impl.TimeDropout, {"dropout_ratio": 0.5}),
         (impl.RMSprop, {"lr": 0.01, "decay_rate": 0.99, "eps": 1e-7}),
+        (impl.LeakyRelu, {"alpha": 0.01}),  # torch's negative_slope
+        (impl.LayerNorm, {"eps": 1e-5}),  # torch's
+        (impl.GroupNorm, {"G": 1, "eps": 1e-5}),
     ],
 )
 def test_documented_defaults(cls: type, defaults: dict[str, float]) -> None:
-    """The book's defaults (AdaGrad's and Adam's 1e-7 are hard-coded there)."""
+    """The book's defaults (AdaGrad's and Adam's 1e-7 are hard-coded there), torch's for its layers."""
     params = inspect.signature(cls).parameters
     assert {k: params[k].default for k in defaults} == defaults
-    obj = cls()
+    obj = cls(*REQUIRED.get(cls, ()))
     assert {k: getattr(obj, k) for k in defaults} == defaults
+
+
+#: the arguments without a default of the classes above: gamma and beta
+REQUIRED: dict[type, tuple[Any, ...]] = {impl.LayerNorm: (np.ones(2), np.zeros(2))}
+REQUIRED[impl.GroupNorm] = REQUIRED[impl.LayerNorm]
+
+
+@pytest.mark.parametrize(
+    ("make", "x"),
+    [
+        (lambda: impl.BatchNormalization(np.ones(2), np.zeros(2)), np.array([[1.0, 2.0], [3.0, 5.0]])),
+        (lambda: impl.SpatialBatchNorm(np.ones(2), np.zeros(2)), np.arange(8.0).reshape(2, 2, 1, 2)),
+        (lambda: impl.Dropout(0.5, rng=3), np.arange(1.0, 9.0).reshape(2, 4)),
+    ],
+    ids=["batch-norm", "spatial-batch-norm", "dropout"],
+)
+def test_forward_trains_by_default(make: Any, x: np.ndarray) -> None:
+    """``forward(x)`` is ``forward(x, train_flg=True)`` (the book's default)."""
+    np.testing.assert_array_equal(make().forward(x), make().forward(x, train_flg=True))
+    assert not np.array_equal(make().forward(x), make().forward(x, train_flg=False))
+
+
+def test_layer_norm_takes_one_feature_eps_zero_and_a_single_vector() -> None:
+    """Boundaries that must be accepted: one feature (xn = 0, out = beta), eps = 0, x of rank 1;
+    a negative eps is refused by name."""
+    one = impl.LayerNorm(np.ones(1), np.full(1, 0.5)).forward(np.array([[3.0], [-1.0]]))
+    np.testing.assert_array_equal(one, [[0.5], [0.5]])
+    exact = impl.LayerNorm(np.ones(2), np.zeros(2), eps=0.0).forward(np.array([1.0, 3.0]))
+    np.testing.assert_array_equal(exact, [-1.0, 1.0])  # mean 2, std 1
+    with raises_naming(LayerError, "LayerNorm.__init__", "eps", -1.0):
+        impl.LayerNorm(np.ones(2), np.zeros(2), eps=-1.0)
 
 
 def test_repeat_accepts_one_copy_and_refuses_none() -> None:
@@ -521,6 +579,23 @@ LIMITS = [
     Limit("sigmoid_with_loss", "saturated: loss 0", {"x": [-800.0, 800.0], "t": np.array([0, 1])}, 1e-300,
           {"out": 0.0}),
     Limit("sigmoid_with_loss", "inf - inf", {"x": [INF], "t": np.array([1])}, None, {"out": NAN}),
+    # book 2's time layers: the same at every step
+    Limit("time_affine", "forward inf*0", {**_AFFINE_W0, "xs": [[[INF, 1.0]]]}, [[[0.5, 2.0]]],
+          {"out": [[[NAN, INF]]]}),
+    Limit("time_affine", "backward inf*0", {**_AFFINE_W0, "xs": [[[1.0, 1.0]]]}, [[[INF, 1.0]]],
+          {"xs": [[[NAN, INF]]]}),
+    Limit("time_sigmoid_with_loss", "underflow", {"xs": [[-30.0]], "ts": np.array([[0]])}, 1e-300,
+          {"xs": _between_0_and_tiny(1, (0, 0))}),
+    Limit("time_sigmoid_with_loss", "0*inf", {"xs": [[800.0]], "ts": np.array([[1]])}, INF, {"xs": [[NAN]]}),
+    Limit("time_sigmoid_with_loss", "saturated: loss 0", {"xs": [[-800.0, 800.0]], "ts": np.array([[0, 1]])},
+          1e-300, {"out": 0.0}),
+    Limit("time_sigmoid_with_loss", "inf - inf", {"xs": [[INF]], "ts": np.array([[1]])}, None, {"out": NAN}),
+    # no step counted: 0/0 forward (NaN, as torch), d/0 backward (masked to 0), and 0/0 for dout 0
+    *(Limit("time_softmax_with_loss", f"no step counted, dout {d}",
+            {"xs": [[[1.0, 2.0]]], "ts": np.array([[-1]])}, d, {"out": NAN, "xs": [[[0.0, 0.0]]]})
+      for d in (2.0, 0.0)),
+    Limit("time_softmax_with_loss", "underflow", {"xs": [[[0.0, -30.0]]], "ts": np.array([[0]])}, 1e-300,
+          {"xs": _between_0_and_tiny(1, (0, 0, 1))}),
 ]  # fmt: skip
 
 
@@ -620,6 +695,11 @@ def test_weight_sum_is_quiet_on_inf_times_zero() -> None:
 def test_time_embedding_names_the_ids_it_refuses() -> None:
     with raises_naming(LayerError, "TimeEmbedding.forward", "xs", (3,)):
         impl.TimeEmbedding(np.zeros((5, 2))).forward(np.array([0, 1, 2]))
+
+
+def test_time_affine_names_the_features_w_expects() -> None:
+    with raises_naming(LayerError, "TimeAffine.forward", "xs", (2, 3, 5), "(N, T, 4)", (4, 2)):
+        impl.TimeAffine(np.zeros((4, 2)), np.zeros(2)).forward(np.zeros((2, 3, 5)))
 
 
 def test_time_dropout_draws_its_masks_from_the_generator_it_is_given() -> None:

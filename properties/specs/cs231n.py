@@ -26,7 +26,7 @@ from layer_crosscheck.properties.engine import strategies as S
 from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.function_pair import PairCall, register_call
 from layer_crosscheck.properties.engine.registry import get_spec, register
-from layer_crosscheck.properties.engine.spec import Arrays, Draw, LayerSpec, Sizes
+from layer_crosscheck.properties.engine.spec import Arrays, BadInput, Draw, LayerSpec, Sizes
 from layer_crosscheck.properties.specs.seed import CLASS_SHAPES
 
 # --------------------------------------------------------------------------- the losses
@@ -383,7 +383,14 @@ register(
         derive_scales=True,
         row_wise=False,
         samples=(),
-        bad_inputs=(),
+        bad_inputs=(
+            BadInput(
+                "mask of the wrong shape",
+                lambda a: {**a, "mask": np.ones((a["t"].shape[0], a["t"].shape[1] + 1))},
+            ),
+            BadInput("one-hot targets", lambda a: {**a, "t": np.eye(a["x"].shape[2])[a["t"]]}),
+            BadInput("a label equal to V", lambda a: {**a, "t": np.full(a["t"].shape, a["x"].shape[2])}),
+        ),
     )
 )
 register_call(PairCall("temporal_softmax_loss", "temporal_softmax_loss", ("x", "t", "mask"), loss=True))
