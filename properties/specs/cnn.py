@@ -233,7 +233,8 @@ def _bn_torch(T: Any, x: Any, gamma: Any, beta: Any, eps: float = BN_EPS, **runn
 
 class _BatchStats:
     """A case's per-channel statistics in float64, the running ones if given, else the batch's:
-    ``std = sqrt(var + eps)``."""
+    ``std = sqrt(var + eps)``, ``spread = (max|x| + |mean|) / std`` (how far rounding in
+    ``x - mean`` is amplified: the normalization's condition number), ``xn_max = max|x - mean| / std``."""
 
     def __init__(self, a: Arrays) -> None:
         x = a["x"].astype(np.float64)
@@ -246,6 +247,43 @@ class _BatchStats:
             var = ((x - mu) ** 2).mean(axis=axes, keepdims=True)
         std = np.sqrt(var + float(np.asarray(a.get("eps", BN_EPS))))  # the spec's setting (--set eps=)
         self.std = std.reshape(-1)
+        self.spread = ((np.abs(x).max(axis=axes, keepdims=True) + np.abs(mu)) / std).reshape(-1)
+        self.xn_max = (np.abs(x - mu) / std).max(axis=axes)
+        self.gamma = np.abs(a["gamma"].astype(np.float64))
+        self.beta = np.abs(a["beta"].astype(np.float64))
+
+
+def _bn_value_scale(a: Arrays) -> float:
+    """``gamma * (x - mean) / std + beta`` (in inference torch folds it into ``x * scale + (beta -
+    mean * scale)``): subtracting the rounded mean leaves an error of ``eps * (|x| + |mean|)``,
+    amplified by ``|gamma| / std``; the output is made of terms up to ``|gamma| * spread + |beta|``,
+    however small it is (a nearly constant channel, x at the running mean)."""
+    st = _BatchStats(a)
+    return float(np.max(st.gamma * st.spread + st.beta))
+
+
+def _bn_sums(a: Arrays, dout: np.ndarray, weight: np.ndarray) -> float:
+    """``max`` over channels of ``sum |dout| * weight`` (weight per channel); a 0-d ``dout`` is a
+    Jacobian row's unit cotangent, whose sums have one term."""
+    if np.ndim(dout) == 0:
+        return float(np.abs(dout)) * float(np.max(weight))
+    axes, _ = _bn_shape(a["x"])
+    return float(np.max(np.abs(dout.astype(np.float64)).reshape(a["x"].shape).sum(axis=axes) * weight))
+
+
+def _bn_grad_scale(a: Arrays, dout: np.ndarray) -> dict[str, float]:
+    """The terms of the three gradients, with ``d = max|dout|``:
+    ``dx = gamma/std * (dout - mean(dout) - xn*mean(dout*xn))``, up to
+    ``d*|gamma|/std * (2 + 2*spread*xn_max)`` (``xn`` carries the rounding of ``x - mean``);
+    ``dgamma = sum(dout*xn)``, up to ``sum|dout| * spread``; ``dbeta = sum(dout)``, up to
+    ``sum|dout|``. A gradient can be far smaller than its terms (two values per channel: dx ~ 0;
+    absorbed terms: 1 + 1e-300 - 1). In inference ``dx = gamma * dout / std`` sums nothing."""
+    st = _BatchStats(a)
+    sums = {"gamma": _bn_sums(a, dout, st.spread), "beta": _bn_sums(a, dout, np.ones_like(st.spread))}
+    if "running_mean" in a:
+        return sums
+    d = float(np.max(np.abs(dout), initial=0.0))
+    return {"x": d * float(np.max(st.gamma / st.std * (2.0 + 2.0 * st.spread * st.xn_max))), **sums}
 
 
 def _bn_kinks(a: Arrays, margin: float) -> dict[str, np.ndarray]:
@@ -291,7 +329,8 @@ _BN = LayerSpec(
     jax=_bn_jax,
     kinks=_bn_kinks,
     convention="smooth (eps > 0); channels with std < 1/2 curve too fast for finite differences",
-    derive_scales=True,
+    value_scale=_bn_value_scale,
+    grad_scale=_bn_grad_scale,
     settings={"eps": BN_EPS},
     alternatives=(
         Alternative("batch_norm_per_feature", {"eps": 1e-6}),  # the book's BatchNormalization
@@ -383,6 +422,8 @@ register(
         jax=_per_feature(_bn_jax),
         kinks=lambda a, margin: {"x": _bn_kinks(_flat(a), margin)["x"].reshape(a["x"].shape)},
         convention="smooth (eps > 0); features with std < 1/2 curve too fast for finite differences",
+        value_scale=lambda a: _bn_value_scale(_flat(a)),
+        grad_scale=lambda a, dout: _bn_grad_scale(_flat(a), dout),
         alternatives=(
             *(Alternative("batch_norm_per_feature", {"eps": e}) for e in _OTHER_EPS),
             Alternative("batch_norm"),

@@ -37,6 +37,7 @@ from layer_crosscheck.properties.engine import strategies as S
 from layer_crosscheck.properties.engine.registry import register
 from layer_crosscheck.properties.engine.sequence import SequenceSpec
 from layer_crosscheck.properties.engine.spec import Alternative, Arrays, BadInput, Draw, LayerSpec, Sizes
+from layer_crosscheck.properties.specs.seed import dout_scale, unit_scale
 
 #: the book packs an LSTM's gates [f, g, i, o]; torch [i, f, g, o]: torch's block k is the book's
 BOOK_TO_TORCH_LSTM = (2, 0, 1, 3)
@@ -350,7 +351,8 @@ def _bad_xs(a: Arrays) -> Arrays:
 _SEQUENCE: dict[str, Any] = {
     "inputs": ("xs",),
     "shapes": SEQUENCE_SHAPES,
-    "derive_scales": True,
+    "grad_scale": dout_scale,
+    "value_scale": unit_scale,
     "row_wise": True,
     "bad_inputs": (BadInput("xs with a feature too many for Wx", _bad_xs),),
 }
@@ -513,7 +515,8 @@ for _name, _layer, _kind, _gates, _math in (
             draw=_time_major_draw(_gates),
             torch=_torch,
             jax=_jax,
-            derive_scales=True,
+            grad_scale=dout_scale,
+            value_scale=unit_scale,
             layer_kwargs={"time_major": True},
             convention_name=f"torch's time-major {_kind} layout (batch_first=False)",
         )
