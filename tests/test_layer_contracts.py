@@ -766,3 +766,62 @@ def test_negative_sampling_loss_draws_its_own_samples_when_none_are_given() -> N
     given = impl.NegativeSamplingLoss(W, sample_size=2, rng=4)
     samples = given.get_negative_sample(target)
     assert loss == impl.NegativeSamplingLoss(W, sample_size=2).forward(h, target, negative_sample=samples)
+
+
+# --- impl/time_layers.py: book 2's TimeRNN, TimeLSTM, TimeGRU, TimeBiLSTM and CS231n's from-h0 forms ---
+
+TIME_LAYERS = ["time_rnn", "time_lstm", "time_gru"]
+FROM_H0 = ["time_rnn_h0", "time_lstm_ifog_h0"]
+
+
+@pytest.mark.parametrize("name", TIME_LAYERS)
+def test_time_layers_name_the_features_wx_expects(name: str) -> None:
+    layer, xs = built(name), example_case(name)["xs"]
+    wrong = np.ones((*xs.shape[:2], xs.shape[2] + 1))
+    where, expected = f"{type(layer).__name__}.forward", f"(N, T, {xs.shape[2]})"
+    with raises_naming(LayerError, where, "xs", wrong.shape, expected, layer.Wx.shape):
+        layer.forward(wrong)
+
+
+@pytest.mark.parametrize("name", ["time_rnn", "time_lstm"])
+def test_stateful_time_layers_name_a_carried_state_of_another_batch(name: str) -> None:
+    xs = example_case(name)["xs"]
+    layer = type(built(name))(*built(name).params, stateful=True)
+    layer.forward(xs)
+    more = np.ones((xs.shape[0] + 1, *xs.shape[1:]))
+    where = f"{type(layer).__name__}.forward"
+    with raises_naming(LayerError, where, "carried state", layer.h.shape, more.shape):
+        layer.forward(more)
+
+
+@pytest.mark.parametrize("name", ["time_rnn", "time_lstm"])
+def test_set_state_names_the_state_it_refuses(name: str) -> None:
+    layer = built(name)
+    with raises_naming(TypeError, f"{type(layer).__name__}.set_state", "h has dtype complex128"):
+        layer.set_state(np.zeros((2, layer.H), complex))
+
+
+@pytest.mark.parametrize("name", FROM_H0)
+def test_from_h0_layers_name_h0_xs_and_wh(name: str) -> None:
+    """h0 must be (N, H): the message names h0's shape, xs's and Wh's; a complex h0 is named."""
+    case = example_case(name)
+    layer = built(name)
+    h0 = np.ones((case["h0"].shape[0], case["h0"].shape[1] + 1))
+    cls = type(layer).__name__
+    with raises_naming(LayerError, f"{cls}.forward", "h0", h0.shape, case["xs"].shape, layer.Wh.shape):
+        layer.forward(case["xs"], h0)
+    with raises_naming(TypeError, f"{cls}.forward", "h0 has dtype complex128"):
+        layer.forward(case["xs"], case["h0"] + 0j)
+
+
+def test_lstm_from_h0_defaults_to_book_2s_gate_order() -> None:
+    """``TimeLSTMFromH0(Wx, Wh, b)`` packs the gates as TimeLSTM does ([f, g, i, o])."""
+    rng = np.random.default_rng(5)
+    params = [rng.normal(size=shape) for shape in ((3, 8), (2, 8), (8,))]  # D = 3, H = 2
+    xs, h0 = rng.normal(size=(2, 4, 3)), rng.normal(size=(2, 2))
+    book = impl.TimeLSTM(*params, stateful=True)
+    book.set_state(h0)
+    expected = book.forward(xs)
+    np.testing.assert_array_equal(impl.TimeLSTMFromH0(*params).forward(xs, h0), expected)
+    ifog = impl.TimeLSTMFromH0(*params, order="ifog").forward(xs, h0)
+    assert not np.allclose(ifog, expected)  # the order matters for these weights
