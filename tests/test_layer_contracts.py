@@ -36,17 +36,23 @@ def _nothing_yet(value: Any) -> bool:
 
 
 @pytest.mark.parametrize("spec", LAYERS, ids=lambda s: s.name)
-def test_what_forward_stores_is_none_until_forward(spec: LayerSpec) -> None:
-    """The book's public attributes (``out``, ``mask``, ``x``, a loss's ``loss``, ``y``, ``t``, ...):
-    every one that forward stores was None (or an empty list) from ``__init__`` until then; running
-    statistics, which forward updates, are state, not a result."""
+def test_what_forward_or_backward_stores_is_none_until_then(spec: LayerSpec) -> None:
+    """The book's public attributes (``out``, ``mask``, ``x``, a loss's ``loss``, ``y``, ``t``, a
+    time layer's ``dh``, ...): every one that forward or backward stores was None (or an empty list)
+    from ``__init__`` until then; running statistics, which forward updates, are state, not a result."""
     layer = built(spec.name)
+    case = example_case(spec.name)
     before = dict(vars(layer))
-    driven(spec.name, layer)
+    out = driven(spec.name, layer)
+    stored_by_forward = dict(vars(layer))
+    if spec.backward:
+        dout = np.linspace(0.5, 1.5, np.size(out)).reshape(np.shape(out))
+        driver_for(spec).backward(layer, dout, case)
     state = spec.running.attributes if spec.running else ()
     stored = [
         k for k, v in vars(layer).items()
-        if k in before and v is not before[k] and not k.startswith("_") and k not in state
+        if k in before and not k.startswith("_") and k not in state
+        and (stored_by_forward[k] is not before[k] or v is not stored_by_forward[k])
     ]  # fmt: skip
     assert {k: before[k] for k in stored if not _nothing_yet(before[k])} == {}
 
@@ -825,3 +831,12 @@ def test_lstm_from_h0_defaults_to_book_2s_gate_order() -> None:
     np.testing.assert_array_equal(impl.TimeLSTMFromH0(*params).forward(xs, h0), expected)
     ifog = impl.TimeLSTMFromH0(*params, order="ifog").forward(xs, h0)
     assert not np.allclose(ifog, expected)  # the order matters for these weights
+
+
+@pytest.mark.parametrize("name", TIME_LAYERS)
+@pytest.mark.parametrize(("xs_dtype", "w_dtype"), [(np.float32, np.float64), (np.float64, np.float32)])
+def test_time_layers_promote_mixed_dtypes_as_numpy(name: str, xs_dtype: type, w_dtype: type) -> None:
+    """docs/ROBUSTNESS.md section 3: hs (and the state carried) take result_type(xs, weights)."""
+    layer = type(built(name))(*(p.astype(w_dtype) for p in built(name).params))
+    hs = layer.forward(example_case(name)["xs"].astype(xs_dtype))
+    assert hs.dtype == np.float64 and layer.h.dtype == np.float64
