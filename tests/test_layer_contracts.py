@@ -840,3 +840,17 @@ def test_time_layers_promote_mixed_dtypes_as_numpy(name: str, xs_dtype: type, w_
     layer = type(built(name))(*(p.astype(w_dtype) for p in built(name).params))
     hs = layer.forward(example_case(name)["xs"].astype(xs_dtype))
     assert hs.dtype == np.float64 and layer.h.dtype == np.float64
+
+
+def test_stateful_bi_lstm_carries_the_state_of_both_directions() -> None:
+    """``TimeBiLSTM(..., stateful=True)``: a second forward starts each direction from the state the
+    first left (book 2's stateful time layers); each half of hs differs from the first call's."""
+    rng = np.random.default_rng(6)
+    params = [rng.normal(size=shape) for shape in ((3, 8), (2, 8), (8,)) * 2]  # D = 3, H = 2
+    xs = rng.normal(size=(2, 4, 3))
+    layer = impl.TimeBiLSTM(*params, stateful=True)
+    first, second = layer.forward(xs), layer.forward(xs)
+    for half in (slice(0, 2), slice(2, 4)):  # the forward direction's h, the reversed one's
+        assert not np.allclose(first[..., half], second[..., half])
+    fresh = impl.TimeBiLSTM(*params)
+    np.testing.assert_array_equal(fresh.forward(xs), fresh.forward(xs))
