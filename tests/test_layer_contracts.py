@@ -600,6 +600,11 @@ LIMITS = [
     *(Limit("time_softmax_with_loss", f"no step counted, dout {d}",
             {"xs": [[[1.0, 2.0]]], "ts": np.array([[-1]])}, d, {"out": NAN, "xs": [[[0.0, 0.0]]]})
       for d in (2.0, 0.0)),
+    # a zero weight on a key holding inf: 0*inf in the output and in the scores' gradient; 0*inf in a score
+    Limit("time_attention", "a zero weight on an infinite key", {"hs_enc": [[[INF, 0.0], [0.0, 1.0]]],
+          "hs_dec": [[[-1.0, 0.0]]]}, [[[1.0, 0.0]]], {"out": [[[NAN, 1.0]]]}),
+    Limit("time_attention", "inf*0 in a score", {"hs_enc": [[[INF, 1.0]]], "hs_dec": [[[0.0, 1.0]]]}, None,
+          {"out": lambda o: np.isnan(o).all()}),
     Limit("time_softmax_with_loss", "underflow", {"xs": [[[0.0, -30.0]]], "ts": np.array([[0]])}, 1e-300,
           {"xs": _between_0_and_tiny(1, (0, 0, 1))}),
 ]  # fmt: skip
@@ -854,3 +859,11 @@ def test_stateful_bi_lstm_carries_the_state_of_both_directions() -> None:
         assert not np.allclose(first[..., half], second[..., half])
     fresh = impl.TimeBiLSTM(*params)
     np.testing.assert_array_equal(fresh.forward(xs), fresh.forward(xs))
+
+
+def test_time_attention_names_the_decoder_states_it_refuses() -> None:
+    enc = np.zeros((2, 3, 4))
+    with raises_naming(TypeError, "TimeAttention.forward", "hs_dec has dtype complex128"):
+        impl.TimeAttention().forward(enc, np.zeros((2, 2, 4), complex))
+    with raises_naming(LayerError, "TimeAttention.forward", "hs_dec has shape (2, 4)"):
+        impl.TimeAttention().forward(enc, np.zeros((2, 4)))

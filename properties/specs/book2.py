@@ -477,6 +477,16 @@ register(
         jax=lambda J, hs_enc, hs_dec: _sdpa_jax(J, hs_dec, hs_enc),
         derive_scales=True,
         row_wise=True,
+        bad_inputs=(
+            BadInput(
+                "hs_dec with another H",
+                lambda a: {**a, "hs_dec": np.ones((*a["hs_dec"].shape[:2], a["hs_dec"].shape[2] + 1))},
+            ),
+            BadInput(
+                "hs_dec of another batch",
+                lambda a: {**a, "hs_dec": np.ones((a["hs_dec"].shape[0] + 1, *a["hs_dec"].shape[1:]))},
+            ),
+        ),
     )
 )
 
