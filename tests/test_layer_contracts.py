@@ -867,3 +867,16 @@ def test_time_attention_names_the_decoder_states_it_refuses() -> None:
         impl.TimeAttention().forward(enc, np.zeros((2, 2, 4), complex))
     with raises_naming(LayerError, "TimeAttention.forward", "hs_dec has shape (2, 4)"):
         impl.TimeAttention().forward(enc, np.zeros((2, 4)))
+
+
+@pytest.mark.parametrize("name", ["rnn", "lstm", "gru", "gru_torch"])
+def test_recurrent_cells_name_the_state_and_the_features_they_expect(name: str) -> None:
+    """x (N, D) and each state (N, H): the message names the state refused and the D expected."""
+    case, layer = example_case(name), built(name)
+    where, (n, d) = f"{type(layer).__name__}.forward", case["x"].shape
+    with raises_naming(LayerError, where, f"h_prev {case['h_prev'].shape}", f"(N, {d})"):
+        driven(name, layer, x=np.ones((n, d + 1)))
+    if "c_prev" in case:
+        c_prev = np.ones((n + 1, case["c_prev"].shape[1]))
+        with raises_naming(LayerError, where, f"c_prev {c_prev.shape}"):
+            driven(name, layer, c_prev=c_prev)
