@@ -605,6 +605,10 @@ LIMITS = [
           "hs_dec": [[[-1.0, 0.0]]]}, [[[1.0, 0.0]]], {"out": [[[NAN, 1.0]]]}),
     Limit("time_attention", "inf*0 in a score", {"hs_enc": [[[INF, 1.0]]], "hs_dec": [[[0.0, 1.0]]]}, None,
           {"out": lambda o: np.isnan(o).all()}),
+    # scores of ±1e308: the positive pair's term underflows, the negatives' sum overflows to inf
+    Limit("negative_sampling_loss", "huge scores", {"h": [[1e154]], "W": [[1e154], [1e154]],
+          "target": np.array([0]), "negative_sample": np.array([[1, 1]]), "sample_size": 2}, None,
+          {"out": INF}),
     Limit("time_softmax_with_loss", "underflow", {"xs": [[[0.0, -30.0]]], "ts": np.array([[0]])}, 1e-300,
           {"xs": _between_0_and_tiny(1, (0, 0, 1))}),
 ]  # fmt: skip
@@ -767,6 +771,27 @@ def test_negative_sampling_draws_distinct_ids_never_the_target() -> None:
         assert len(set(row)) == 3 and t not in row and 5 not in row
     again = impl.NegativeSamplingLoss(W, corpus, sample_size=3, rng=1).get_negative_sample(target)
     assert np.array_equal(samples, again)
+
+
+def test_negative_sampling_draws_by_counts_to_the_power() -> None:
+    """The book's UnigramSampler: ``word_p`` is counts ** power, normalized (power 0.75 by default)."""
+    corpus = [0, 1, 1, 2, 2, 2, 2]
+    counts = np.array([1.0, 2.0, 4.0])
+    for kwargs, power in (({}, 0.75), ({"power": 0.5}, 0.5)):
+        layer = impl.NegativeSamplingLoss(np.zeros((3, 2)), corpus, **kwargs)
+        expected = counts**power / np.sum(counts**power)
+        np.testing.assert_allclose(layer.word_p, expected, rtol=rounding_rtol(np.float64))
+
+
+def test_word2vec_layers_name_the_ids_they_refuse() -> None:
+    W = np.zeros((4, 2))
+    with raises_naming(LayerError, "EmbeddingDot.forward", "idx of shape (2,)"):
+        impl.EmbeddingDot(W).forward(np.zeros((2, 2)), np.array([0, 4]))
+    loss, h = impl.NegativeSamplingLoss(W, sample_size=1), np.zeros((2, 2))
+    with raises_naming(LayerError, "NegativeSamplingLoss.forward", "target of shape (2,)"):
+        loss.forward(h, np.array([4, 0]), negative_sample=np.zeros((2, 1), int))
+    with raises_naming(LayerError, "NegativeSamplingLoss.forward", "negative_sample has shape (2, 2)"):
+        loss.forward(h, np.array([1, 0]), negative_sample=np.zeros((2, 2), int))
 
 
 def test_negative_sampling_loss_draws_its_own_samples_when_none_are_given() -> None:
