@@ -148,19 +148,24 @@ def test_a_loss_takes_dout_as_any_scalar_and_one_by_default(spec: LayerSpec) -> 
         (impl.LeakyRelu, {"alpha": 0.01}),  # torch's negative_slope
         (impl.LayerNorm, {"eps": 1e-5}),  # torch's
         (impl.GroupNorm, {"G": 1, "eps": 1e-5}),
+        (impl.MultiLayerNet, {"activation": "relu", "weight_decay_lambda": 0}),
+        (impl.MultiLayerNetExtend, {"weight_decay_lambda": 0, "use_dropout": False, "dropout_ration": 0.5,
+                                    "use_batchnorm": False}),
     ],
 )
 def test_documented_defaults(cls: type, defaults: dict[str, float]) -> None:
-    """The book's defaults (AdaGrad's and Adam's 1e-7 are hard-coded there), torch's for its layers."""
+    """The book's defaults (AdaGrad's and Adam's 1e-7 are hard-coded there; its chapter-6 nets'),
+    torch's for its layers."""
     params = inspect.signature(cls).parameters
     assert {k: params[k].default for k in defaults} == defaults
     obj = cls(*REQUIRED.get(cls, ()))
     assert {k: getattr(obj, k) for k in defaults} == defaults
 
 
-#: the arguments without a default of the classes above: gamma and beta
+#: the arguments without a default of the classes above: gamma and beta; the nets' sizes
 REQUIRED: dict[type, tuple[Any, ...]] = {impl.LayerNorm: (np.ones(2), np.zeros(2))}
 REQUIRED[impl.GroupNorm] = REQUIRED[impl.LayerNorm]
+REQUIRED[impl.MultiLayerNet] = REQUIRED[impl.MultiLayerNetExtend] = (3, [4], 2)
 
 
 @pytest.mark.parametrize(
