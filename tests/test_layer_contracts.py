@@ -910,3 +910,15 @@ def test_recurrent_cells_name_the_state_and_the_features_they_expect(name: str) 
         c_prev = np.ones((n + 1, case["c_prev"].shape[1]))
         with raises_naming(LayerError, where, f"c_prev {c_prev.shape}"):
             driven(name, layer, c_prev=c_prev)
+
+
+def test_extend_predicts_in_test_mode_and_differentiates_its_training_loss() -> None:
+    """The book's MultiLayerNetExtend: ``predict(x)`` is test mode (``train_flg=False``); ``gradient``
+    runs the training forward, which alone moves batch norm's running mean."""
+    rng = np.random.default_rng(1)
+    x, t = rng.normal(size=(4, 3)), np.array([0, 1, 1, 0])
+    net = impl.MultiLayerNetExtend(3, [4], 2, use_dropout=True, use_batchnorm=True, rng=0)
+    np.testing.assert_array_equal(net.predict(x), net.predict(x, train_flg=False))
+    before = net.layers["BatchNorm1"].running_mean.copy()
+    net.gradient(x, t)
+    assert not np.array_equal(net.layers["BatchNorm1"].running_mean, before)
