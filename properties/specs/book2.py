@@ -222,6 +222,11 @@ def _w2v_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
     return {**a, "idx": _ints(draw, (N,), 0, V - 1)}
 
 
+#: word2vec's layers refuse an h that does not fit W
+_H_BAD = BadInput(
+    "h with a feature too many for W", lambda a: {**a, "h": np.ones((a["h"].shape[0], a["h"].shape[1] + 1))}
+)
+
 _W2V_SHAPES = ({"N": 3, "V": 2, "D": 3}, {"N": 1, "V": 4, "D": 2}, {"N": 4, "V": 3, "D": 2})
 
 register(
@@ -238,6 +243,10 @@ register(
         jax=lambda J, h, idx, W: J.jnp.sum(J.jnp.take(W, idx, axis=0) * h, axis=-1),
         derive_scales=True,
         row_wise=True,
+        bad_inputs=(
+            _H_BAD,
+            BadInput("an id equal to V", lambda a: {**a, "idx": np.full(a["idx"].shape, a["W"].shape[0])}),
+        ),
     )
 )
 
@@ -392,6 +401,13 @@ register(
         grad_scale=_nsl_grad_scale,
         derive_scales=True,
         adapt=_nsl_drawing_its_own_samples,
+        bad_inputs=(
+            _H_BAD,
+            BadInput(
+                "a target equal to V", lambda a: {**a, "target": np.full(a["target"].shape, a["W"].shape[0])}
+            ),
+            BadInput("an empty batch (h is checked first)", lambda a: {**a, "h": a["h"][:0]}),
+        ),
     )
 )
 
@@ -477,6 +493,16 @@ register(
         jax=lambda J, hs_enc, hs_dec: _sdpa_jax(J, hs_dec, hs_enc),
         derive_scales=True,
         row_wise=True,
+        bad_inputs=(
+            BadInput(
+                "hs_dec with another H",
+                lambda a: {**a, "hs_dec": np.ones((*a["hs_dec"].shape[:2], a["hs_dec"].shape[2] + 1))},
+            ),
+            BadInput(
+                "hs_dec of another batch",
+                lambda a: {**a, "hs_dec": np.ones((a["hs_dec"].shape[0] + 1, *a["hs_dec"].shape[1:]))},
+            ),
+        ),
     )
 )
 
