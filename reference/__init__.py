@@ -6,12 +6,7 @@ imports only numpy and the standard library: torch and jax load the first time t
 
 from __future__ import annotations
 
-from layer_crosscheck.reference.base import (
-    REFERENCE_NAMES,
-    BackendUnavailable,
-    Reference,
-    eager,
-    get_reference,
-)
+from layer_crosscheck.reference.base import BackendUnavailable, Reference, eager
+from layer_crosscheck.reference.registry import REFERENCE_NAMES, get_reference
 
 __all__ = ["REFERENCE_NAMES", "BackendUnavailable", "Reference", "eager", "get_reference"]

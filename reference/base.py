@@ -1,28 +1,22 @@
-"""The judges' common ground: the autodiff `Reference` interface, its error, input handling, the registry.
+"""The judges' common ground: the autodiff `Reference` interface, its error, input handling.
 
 Only numpy and the standard library are imported here; a framework is imported by its backend the
-first time it is needed, so ``import reference`` and ``get_reference(...)`` stay cheap.
+first time it is needed (`reference.registry`), so ``import reference`` stays cheap.
 """
 
 from __future__ import annotations
 
 import abc
-import importlib
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from layer_crosscheck.reference.finite_diff import FiniteDifferences
-
 __all__ = [
-    "REFERENCE_NAMES",
     "BackendUnavailable",
     "Reference",
     "SpecFn",
     "eager",
-    "get_reference",
     "is_eager",
 ]
 
@@ -42,16 +36,6 @@ def eager(fn: SpecFn) -> SpecFn:
 def is_eager(fn: SpecFn) -> bool:
     """Whether ``fn`` (or the function a ``functools.partial`` binds) is marked `eager`."""
     return bool(getattr(getattr(fn, "func", fn), "eager", False))
-
-REFERENCE_NAMES: tuple[str, ...] = ("torch", "jax", "fd")
-
-# name -> (module, class); imported on first use so the registry costs nothing at import time.
-_BACKENDS: dict[str, tuple[str, str]] = {
-    "torch": ("layer_crosscheck.reference.torch_backend", "TorchReference"),
-    "jax": ("layer_crosscheck.reference.jax_backend", "JaxReference"),
-    "fd": ("layer_crosscheck.reference.finite_diff", "FiniteDifferences"),
-}
-_INSTANCES: dict[str, Reference | FiniteDifferences] = {}
 
 
 class BackendUnavailable(RuntimeError):
@@ -91,23 +75,6 @@ class Reference(abc.ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
-
-
-@overload
-def get_reference(name: Literal["fd"]) -> FiniteDifferences: ...
-@overload
-def get_reference(name: Literal["torch", "jax"]) -> Reference: ...
-@overload
-def get_reference(name: str) -> Reference | FiniteDifferences: ...
-def get_reference(name: str) -> Reference | FiniteDifferences:
-    """The cached reference called ``name`` ("torch", "jax" or "fd"); imports no framework."""
-    if name not in _BACKENDS:
-        raise ValueError(f"unknown reference {name!r}; known references: {', '.join(REFERENCE_NAMES)}")
-    if name not in _INSTANCES:
-        module_name, class_name = _BACKENDS[name]
-        cls = getattr(importlib.import_module(module_name), class_name)
-        _INSTANCES[name] = cls()
-    return _INSTANCES[name]
 
 
 # ---- input handling shared by the autodiff backends -------------------------------------------

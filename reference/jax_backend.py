@@ -28,10 +28,10 @@ from layer_crosscheck.reference.base import (
     check_cotangent,
     check_cotangent_shape,
     check_wrt,
-    get_reference,
     is_eager,
 )
 from layer_crosscheck.reference.lazy import LazyBackend
+from layer_crosscheck.reference.registry import get_reference
 
 __all__ = ["JaxReference", "enable_persistent_cache", "x64"]
 

@@ -20,10 +20,12 @@ def pytest_configure(config: pytest.Config) -> None:
     another tox env with the same jaxlib, the next edit) loads the suite's XLA programs instead
     of compiling them again, about 4x less time in the jax cells. Set by environment variables, so
     that nothing imports jax here and child processes share it; an existing setting wins, and
-    ``JAX_ENABLE_COMPILATION_CACHE=false`` turns it off."""
-    if config.cache is None or "JAX_COMPILATION_CACHE_DIR" in os.environ:
+    ``JAX_ENABLE_COMPILATION_CACHE=false`` turns it off. Without pytest's cache plugin (``-p
+    no:cacheprovider``, as the mutation run has it) there is no folder, and no JAX cache."""
+    cache = getattr(config, "cache", None)
+    if cache is None or "JAX_COMPILATION_CACHE_DIR" in os.environ:
         return
-    os.environ["JAX_COMPILATION_CACHE_DIR"] = str(config.cache.mkdir("jax-compilation"))
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = str(cache.mkdir("jax-compilation"))
     # the spec functions are small and compile fast: keep them all
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")

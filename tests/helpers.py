@@ -80,6 +80,38 @@ def plugin_args() -> list[str]:
     return [] if installed else ["-p", "layer_crosscheck.properties.frontends.pytest_plugin"]
 
 
+#: the references that differentiate the spec's own math (the third, fd, differentiates the class)
+AUTODIFF = ("torch", "jax")
+
+
+def autodiff_for(spec: LayerSpec) -> str | None:
+    """The one autodiff reference that judges somebody's correct class against ``spec`` in the
+    default suite: torch where it can judge the spec here, else jax, else None.
+
+    A class written another way (loops, the book's code, a course's solution) must agree with the
+    spec's math; that torch's and jax's columns of that math agree with each other is proven per
+    spec by tests/test_properties.py. So one framework suffices, and the cheaper one is taken:
+    JAX compiles each shape of each function anew. Where torch is not installed (every tox
+    environment but py311) the same classes are judged against jax."""
+    for name in AUTODIFF:
+        if spec.missing(name) is None and get_reference(name).unavailable() is None:
+            return name
+    return None
+
+
+def one_autodiff(cells: list[Cell]) -> list[Cell]:
+    """``cells`` without those of the autodiff reference that ``autodiff_for`` does not choose for
+    their spec: finite differences, the class's own properties and one framework remain (all of
+    them where neither framework can run: their cells then skip, naming what is missing)."""
+    chosen = {c.spec.name: autodiff_for(c.spec) for c in cells}
+
+    def kept(c: Cell) -> bool:
+        one = chosen[c.spec.name]
+        return one is None or set(c.references) & set(AUTODIFF) <= {one}
+
+    return [c for c in cells if kept(c)]
+
+
 def installed(cell: Cell) -> list[pytest.MarkDecorator]:
     """A skip mark naming the missing framework if ``cell``'s reference cannot run here, else none."""
     reason = cell.unavailable()

@@ -352,7 +352,7 @@ def _swl_after(x: Any, t: Any) -> tuple[Any, Any]:
 
 def _loss_rows() -> list[Row]:
     """The rows of every loss of the registry whose class is impl's (its first spec): backward
-    before forward, a dout that is not a scalar, an integer first input and dout."""
+    before forward, a dout that is not a scalar, an integer first input and dout, a complex one."""
     rows: list[Row] = []
     seen: set[str] = set()
     for spec in loss_specs():
@@ -377,6 +377,9 @@ def _loss_rows() -> list[Row]:
             Row(name, "dout that is not a scalar", lambda f=after: f()[0].backward(np.array([0.5, 2.0])),
                 LayerError, ((2,), ()), words=(f"{name}.backward: dout has shape (2,)",)),
             Row(name, f"integer {first} and dout", integers),
+            Row(name, f"complex {first}",
+                lambda f=after, s=spec, c=first: f(s, **{c: example_case(s.name)[c] + 0j}), TypeError,
+                words=(f"{name}.forward: {first} has dtype complex128",)),
         ]  # fmt: skip
     return rows
 

@@ -1,6 +1,7 @@
 """Issue 19's layers: each planted bug rejected for its reason, each correct variant (written
-another way: loops, the book's code, cs231n's derivation) accepted by every cell that judges a class,
-driven as ``crosscheck check`` drives it (a dropout drawing its own mask: ``adapt_to``).
+another way: loops, the book's code, cs231n's derivation) accepted by every cell that judges a class
+against one autodiff reference (tests/helpers.py's ``one_autodiff``), driven as ``crosscheck check``
+drives it (a dropout drawing its own mask: ``adapt_to``).
 
 Bugs a consistent forward and backward share (statistics over the wrong axes) are only visible
 against torch: their cells skip, naming the framework, where it is not installed.
@@ -16,7 +17,7 @@ from layer_crosscheck.properties.engine.conventions import adapt_to
 from layer_crosscheck.properties.engine.explore import SHRINK_SECONDS, Options, run_cell
 from layer_crosscheck.properties.engine.matrix import Cell, cells
 from layer_crosscheck.properties.specs.book2 import ClipGrads
-from tests.helpers import installed
+from tests.helpers import installed, one_autodiff
 from tests.zoo import book2_layers as B2
 from tests.zoo import norm_layers as N
 
@@ -101,7 +102,7 @@ CORRECT: list[tuple[type, str, str | None]] = [
     [
         pytest.param(layer, cell, id=f"{layer.__name__}-{cell.id}", marks=installed(cell))
         for layer, name, dtype in CORRECT
-        for cell in cells(specs=[adapt_to(get_spec(name), layer)[0]], for_class=True)
+        for cell in one_autodiff(cells(specs=[adapt_to(get_spec(name), layer)[0]], for_class=True))
         if dtype is None or np.dtype(cell.dtype).name == dtype
     ],
 )

@@ -28,7 +28,8 @@ FD = ["--reference", "fd", "--examples", "8", "--seed", "7", "--shrink-time", "1
 
 #: the installed console script's situation: the script's own directory is first on sys.path, not
 #: the working directory (``python -m`` would put it there and hide a loader that relies on it);
-#: and a run against finite differences, or a target error, imports neither torch nor jax
+#: and a run against finite differences, or a target error, imports neither torch nor jax (jax
+#: only to derive the tolerance of a comparison that failed without it: scales.judged)
 RUNNER = (
     "import sys\n"
     "from layer_crosscheck.properties.frontends.cli import main\n"

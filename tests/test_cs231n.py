@@ -11,10 +11,12 @@ import pytest
 
 from layer_crosscheck.properties.engine.errors import Unfinished, UsageError
 from layer_crosscheck.properties.engine.function_pair import FunctionPair, find_function_pairs, pair_call
+from layer_crosscheck.properties.engine.registry import get_spec
 from layer_crosscheck.properties.frontends.api import check_layer
 from layer_crosscheck.properties.frontends.cli import main
 from layer_crosscheck.properties.frontends.loader import load_target
 from layer_crosscheck.properties.frontends.verdict import render_check
+from tests.helpers import autodiff_for
 from tests.zoo import cs231n_layers as ok
 
 LAYERS = "tests/zoo/cs231n_layers.py"
@@ -141,8 +143,10 @@ RNN_PAIRS = [
     ids=[p for p, _ in PAIRS + RNN_PAIRS],
 )
 def test_the_course_solutions_agree(target: str, spec: str) -> None:
-    """Every reference installed (a false alarm fails like a miss); the course's shape sets."""
-    run = check_layer(target, spec, examples=10, seed=231)
+    """Finite differences and one autodiff reference (``autodiff_for``: a false alarm fails like a
+    miss); the course's shape sets."""
+    refs = [r for r in (autodiff_for(get_spec(spec)), "fd") if r is not None]
+    run = check_layer(target, spec, references=refs, examples=10, seed=231)
     assert run.ok, [(r.id, r.message.splitlines()[:1]) for r in run.failures]
     assert all(s.status == "runs" for s in run.shapes)
 

@@ -8,16 +8,20 @@ being listed. A spec differentiating parameters only (an embedding: no ``dx``) h
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pytest
 
 from layer_crosscheck.properties import property_named
-from layer_crosscheck.properties.engine.explore import Options, run_cell
+from layer_crosscheck.properties.engine import scales
+from layer_crosscheck.properties.engine.compare import Mismatch
+from layer_crosscheck.properties.engine.explore import Options, explore, run_cell
 from layer_crosscheck.properties.engine.matrix import Cell
 from layer_crosscheck.properties.engine.registry import SPECS
 from layer_crosscheck.properties.engine.spec import LayerSpec
+from layer_crosscheck.reference import get_reference
 from tests.helpers import installed
 
 PPM = 1e-6
@@ -71,3 +75,60 @@ def test_rejects_dx_off_by_one_ppm(cell: Cell) -> None:
         else (f"d{wanted} vs {cell.reference}",)
     )
     assert any(s in result.message for s in says), result.message
+
+
+# ---- derived only where needed (scales.judged) ----------------------------------------------------
+
+
+def _needs_derived_scale(spec: LayerSpec) -> Any:
+    """A judgement that fails unless ``spec``'s derived scales count, and says how often it ran."""
+    runs: list[bool] = []
+
+    def judge() -> str:
+        runs.append(scales.deriving(spec))
+        if not runs[-1]:
+            raise Mismatch("out of tolerance")
+        return "passed"
+
+    return judge, runs
+
+
+def test_a_comparison_failing_without_the_derived_scale_is_judged_again_with_it() -> None:
+    spec = SPECS["affine"]
+    judge, runs = _needs_derived_scale(spec)
+    assert scales.judged(spec, judge) == "passed" and runs == [False, True]
+    assert not scales.deriving(spec)  # only while judged again
+
+
+def test_a_spec_with_hand_written_hooks_is_judged_once() -> None:
+    spec = replace(SPECS["affine"], derive_scales=False)
+    judge, runs = _needs_derived_scale(spec)
+    with pytest.raises(Mismatch, match="out of tolerance"):
+        scales.judged(spec, judge)
+    assert runs == [False]
+
+
+def test_without_jax_a_failure_says_the_tolerance_was_not_derived(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scales, "_jax", lambda: None)
+    spec = SPECS["affine"]
+
+    def judge() -> None:
+        raise Mismatch("out of tolerance")
+
+    with pytest.raises(Mismatch, match=r"out of tolerance\n.*which needs jax: install jax"):
+        scales.judged(spec, judge)
+
+
+@pytest.mark.skipif(
+    any(get_reference(r).unavailable() for r in ("torch", "jax")), reason="needs torch and jax"
+)
+def test_a_correct_layer_whose_output_cancels_passes_by_its_derived_scale() -> None:
+    """float32 ``(1/3) * 3 - 1`` rounds to 0 (one product, then the bias), exactly ``2.98e-8`` in
+    float64: 4096 times the tolerance of the output's own size, within that of its terms (2)."""
+    x, W, b = (np.array(v, np.float32) for v in ([[1 / 3]], [[3.0]], [-1.0]))
+    draws = [{"x": (1, 1), "M": 1}, x, W, b]
+    for spec, status in ((SPECS["affine"], "pass"), (replace(SPECS["affine"], derive_scales=False), "fail")):
+        run = lambda draw, spec=spec: property_named("forward").run(  # noqa: E731
+            spec, spec.layer, get_reference("torch"), draw, np.float32
+        )
+        assert explore(run, replay=draws).status == status, spec.derive_scales

@@ -36,45 +36,55 @@ def _nothing_yet(value: Any) -> bool:
 
 
 @pytest.mark.parametrize("spec", LAYERS, ids=lambda s: s.name)
-def test_what_forward_stores_is_none_until_forward(spec: LayerSpec) -> None:
-    """The book's public attributes (``out``, ``mask``, ``x``, a loss's ``loss``, ``y``, ``t``, ...):
-    every one that forward stores was None (or an empty list) from ``__init__`` until then; running
-    statistics, which forward updates, are state, not a result."""
+def test_what_forward_or_backward_stores_is_none_until_then(spec: LayerSpec) -> None:
+    """The book's public attributes (``out``, ``mask``, ``x``, a loss's ``loss``, ``y``, ``t``, a
+    time layer's ``dh``, ...): every one that forward or backward stores was None (or an empty list)
+    from ``__init__`` until then; running statistics, which forward updates, are state, not a result."""
     layer = built(spec.name)
+    case = example_case(spec.name)
     before = dict(vars(layer))
-    driven(spec.name, layer)
+    out = driven(spec.name, layer)
+    stored_by_forward = dict(vars(layer))
+    if spec.backward:
+        dout = np.linspace(0.5, 1.5, np.size(out)).reshape(np.shape(out))
+        driver_for(spec).backward(layer, dout, case)
     state = spec.running.attributes if spec.running else ()
     stored = [
         k for k, v in vars(layer).items()
-        if k in before and v is not before[k] and not k.startswith("_") and k not in state
+        if k in before and not k.startswith("_") and k not in state
+        and (stored_by_forward[k] is not before[k] or v is not stored_by_forward[k])
     ]  # fmt: skip
     assert {k: before[k] for k in stored if not _nothing_yet(before[k])} == {}
 
 
 _OVERFLOWING = np.array([[0.0, 3e38], [0.0, 3e38]], np.float32)
 
-#: float32 row losses whose float32 sum overflows (x, t), and the mean that fits in float32
+#: float32 row losses whose float32 sum overflows (their inputs: x, t and a mask), and the mean that
+#: fits in float32
 SUMS_PAST_FLOAT32_MAX = {
     "softmax_with_loss_labels": (_OVERFLOWING, np.array([0, 0]), 3e38),
     "softmax_with_loss": (_OVERFLOWING, np.eye(2, dtype=np.float32)[[0, 0]], 3e38),
     "sigmoid_with_loss": (np.full(4, -1e38, np.float32), np.ones(4, np.int64), 1e38),
+    "time_sigmoid_with_loss": (np.full((2, 2), -1e38, np.float32), np.ones((2, 2), np.int64), 1e38),
+    "temporal_softmax_loss": (_OVERFLOWING[:, None], np.zeros((2, 1), np.int64), np.ones((2, 1), bool), 3e38),
 }
 
 
 @pytest.mark.parametrize("name", SUMS_PAST_FLOAT32_MAX)
 def test_a_loss_sums_its_rows_in_float64(name: str) -> None:
     """The rows' sum is taken in float64 and only the mean, which fits, comes back as float32."""
-    x, t, mean = SUMS_PAST_FLOAT32_MAX[name]
+    *arrays, mean = SUMS_PAST_FLOAT32_MAX[name]
     with np.errstate(all="raise"):
-        loss = driven(name, x=x, t=t)
+        loss = driven(name, **dict(zip(SPECS[name].inputs, arrays, strict=True)))
     assert np.result_type(loss) == np.float32 and loss == pytest.approx(mean, rel=rounding_rtol(np.float32))
 
 
-#: a loss of longdouble logits 0 (x, t): two classes, or one sigmoid, so log(2)
+#: a loss of longdouble logits 0 (x, t and a mask): two classes, or one sigmoid, so log(2)
 AT_ZERO_LOGITS = {
     "softmax_with_loss_labels": (np.zeros((1, 2), np.longdouble), np.array([0])),
     "softmax_with_loss": (np.zeros((1, 2), np.longdouble), np.array([[1, 0]], np.longdouble)),
     "sigmoid_with_loss": (np.zeros(1, np.longdouble), np.array([0])),
+    "temporal_softmax_loss": (np.zeros((1, 1, 2), np.longdouble), np.array([[0]]), np.array([[True]])),
 }
 
 
@@ -83,8 +93,7 @@ AT_ZERO_LOGITS = {
 def test_a_longdouble_loss_keeps_its_precision(name: str) -> None:
     """The loss is summed in result_type(x, t, float64), longdouble for longdouble x: rounding the
     terms or their sum through float64 would lose the extra bits of log(2)."""
-    x, t = AT_ZERO_LOGITS[name]
-    loss = driven(name, x=x, t=t)
+    loss = driven(name, **dict(zip(SPECS[name].inputs, AT_ZERO_LOGITS[name], strict=True)))
     assert np.result_type(loss) == np.longdouble and loss == np.log(np.longdouble(2))
 
 
@@ -92,18 +101,39 @@ def _first(grads: Any) -> np.ndarray:
     return np.asarray(grads[0] if isinstance(grads, tuple) else grads)
 
 
+def _varied(spec: LayerSpec) -> dict[str, np.ndarray]:
+    """The example case with distinct positive values added to its float inputs and parameters
+    (probabilities stay positive) and every step of a mask kept: the simplest draw is often all
+    zeros, whose gradients can all be 0 whatever dout is (h = W = 0 in word2vec's loss, a mask that
+    keeps nothing)."""
+    case = example_case(spec.name)
+    for k in (*spec.inputs, *spec.params):
+        v = case[k]
+        if k not in spec.constants and v.dtype.kind == "f":
+            case[k] = v + np.linspace(0.1, 0.5, v.size).reshape(v.shape)
+        elif v.dtype == bool:
+            case[k] = np.ones_like(v)
+    return case
+
+
 @pytest.mark.parametrize("spec", LOSSES, ids=lambda s: s.name)
 def test_a_loss_takes_dout_as_any_scalar_and_one_by_default(spec: LayerSpec) -> None:
     """``backward(dout=1)``: a Python int or float, a NumPy scalar or a 0-d array, all alike, and
     linear in it (doubling dout doubles every gradient exactly); the cells judge the 0-d array's."""
-    layer = built(spec.name)
-    driven(spec.name, layer)
-    twice = _first(layer.backward(np.array(2.0)))
+    case = _varied(spec)
+    layer = built(spec.name, **case)
+    driven(spec.name, layer, **case)
+
+    def grads(*dout: Any) -> list[np.ndarray]:
+        """The first input's gradient and the parameters'."""
+        return [_first(layer.backward(*dout)), *(np.array(g) for g in layer.grads)]
+
+    twice = grads(np.array(2.0))
     for dout in (2, 2.0, np.float64(2.0)):
-        np.testing.assert_array_equal(_first(layer.backward(dout)), twice, err_msg=repr(dout))
-    once = _first(layer.backward())
-    np.testing.assert_array_equal(once, _first(layer.backward(1)))
-    np.testing.assert_array_equal(twice, 2 * once)
+        np.testing.assert_equal(grads(dout), twice, err_msg=repr(dout))
+    once = grads()
+    np.testing.assert_equal(once, grads(1))
+    np.testing.assert_equal(twice, [2 * g for g in once])
 
 
 @pytest.mark.parametrize(
@@ -115,14 +145,53 @@ def test_a_loss_takes_dout_as_any_scalar_and_one_by_default(spec: LayerSpec) -> 
         (impl.AdamEpsHat, {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-7}),
         (impl.TimeDropout, {"dropout_ratio": 0.5}),
         (impl.RMSprop, {"lr": 0.01, "decay_rate": 0.99, "eps": 1e-7}),
+        (impl.LeakyRelu, {"alpha": 0.01}),  # torch's negative_slope
+        (impl.LayerNorm, {"eps": 1e-5}),  # torch's
+        (impl.GroupNorm, {"G": 1, "eps": 1e-5}),
+        (impl.MultiLayerNet, {"activation": "relu", "weight_decay_lambda": 0}),
+        (impl.MultiLayerNetExtend, {"weight_decay_lambda": 0, "use_dropout": False, "dropout_ration": 0.5,
+                                    "use_batchnorm": False}),
     ],
 )
 def test_documented_defaults(cls: type, defaults: dict[str, float]) -> None:
-    """The book's defaults (AdaGrad's and Adam's 1e-7 are hard-coded there)."""
+    """The book's defaults (AdaGrad's and Adam's 1e-7 are hard-coded there; its chapter-6 nets'),
+    torch's for its layers."""
     params = inspect.signature(cls).parameters
     assert {k: params[k].default for k in defaults} == defaults
-    obj = cls()
+    obj = cls(*REQUIRED.get(cls, ()))
     assert {k: getattr(obj, k) for k in defaults} == defaults
+
+
+#: the arguments without a default of the classes above: gamma and beta; the nets' sizes
+REQUIRED: dict[type, tuple[Any, ...]] = {impl.LayerNorm: (np.ones(2), np.zeros(2))}
+REQUIRED[impl.GroupNorm] = REQUIRED[impl.LayerNorm]
+REQUIRED[impl.MultiLayerNet] = REQUIRED[impl.MultiLayerNetExtend] = (3, [4], 2)
+
+
+@pytest.mark.parametrize(
+    ("make", "x"),
+    [
+        (lambda: impl.BatchNormalization(np.ones(2), np.zeros(2)), np.array([[1.0, 2.0], [3.0, 5.0]])),
+        (lambda: impl.SpatialBatchNorm(np.ones(2), np.zeros(2)), np.arange(8.0).reshape(2, 2, 1, 2)),
+        (lambda: impl.Dropout(0.5, rng=3), np.arange(1.0, 9.0).reshape(2, 4)),
+    ],
+    ids=["batch-norm", "spatial-batch-norm", "dropout"],
+)
+def test_forward_trains_by_default(make: Any, x: np.ndarray) -> None:
+    """``forward(x)`` is ``forward(x, train_flg=True)`` (the book's default)."""
+    np.testing.assert_array_equal(make().forward(x), make().forward(x, train_flg=True))
+    assert not np.array_equal(make().forward(x), make().forward(x, train_flg=False))
+
+
+def test_layer_norm_takes_one_feature_eps_zero_and_a_single_vector() -> None:
+    """Boundaries that must be accepted: one feature (xn = 0, out = beta), eps = 0, x of rank 1;
+    a negative eps is refused by name."""
+    one = impl.LayerNorm(np.ones(1), np.full(1, 0.5)).forward(np.array([[3.0], [-1.0]]))
+    np.testing.assert_array_equal(one, [[0.5], [0.5]])
+    exact = impl.LayerNorm(np.ones(2), np.zeros(2), eps=0.0).forward(np.array([1.0, 3.0]))
+    np.testing.assert_array_equal(exact, [-1.0, 1.0])  # mean 2, std 1
+    with raises_naming(LayerError, "LayerNorm.__init__", "eps", -1.0):
+        impl.LayerNorm(np.ones(2), np.zeros(2), eps=-1.0)
 
 
 def test_repeat_accepts_one_copy_and_refuses_none() -> None:
@@ -521,6 +590,32 @@ LIMITS = [
     Limit("sigmoid_with_loss", "saturated: loss 0", {"x": [-800.0, 800.0], "t": np.array([0, 1])}, 1e-300,
           {"out": 0.0}),
     Limit("sigmoid_with_loss", "inf - inf", {"x": [INF], "t": np.array([1])}, None, {"out": NAN}),
+    # book 2's time layers: the same at every step
+    Limit("time_affine", "forward inf*0", {**_AFFINE_W0, "xs": [[[INF, 1.0]]]}, [[[0.5, 2.0]]],
+          {"out": [[[NAN, INF]]]}),
+    Limit("time_affine", "backward inf*0", {**_AFFINE_W0, "xs": [[[1.0, 1.0]]]}, [[[INF, 1.0]]],
+          {"xs": [[[NAN, INF]]]}),
+    Limit("time_sigmoid_with_loss", "underflow", {"xs": [[-30.0]], "ts": np.array([[0]])}, 1e-300,
+          {"xs": _between_0_and_tiny(1, (0, 0))}),
+    Limit("time_sigmoid_with_loss", "0*inf", {"xs": [[800.0]], "ts": np.array([[1]])}, INF, {"xs": [[NAN]]}),
+    Limit("time_sigmoid_with_loss", "saturated: loss 0", {"xs": [[-800.0, 800.0]], "ts": np.array([[0, 1]])},
+          1e-300, {"out": 0.0}),
+    Limit("time_sigmoid_with_loss", "inf - inf", {"xs": [[INF]], "ts": np.array([[1]])}, None, {"out": NAN}),
+    # no step counted: 0/0 forward (NaN, as torch), d/0 backward (masked to 0), and 0/0 for dout 0
+    *(Limit("time_softmax_with_loss", f"no step counted, dout {d}",
+            {"xs": [[[1.0, 2.0]]], "ts": np.array([[-1]])}, d, {"out": NAN, "xs": [[[0.0, 0.0]]]})
+      for d in (2.0, 0.0)),
+    # a zero weight on a key holding inf: 0*inf in the output and in the scores' gradient; 0*inf in a score
+    Limit("time_attention", "a zero weight on an infinite key", {"hs_enc": [[[INF, 0.0], [0.0, 1.0]]],
+          "hs_dec": [[[-1.0, 0.0]]]}, [[[1.0, 0.0]]], {"out": [[[NAN, 1.0]]]}),
+    Limit("time_attention", "inf*0 in a score", {"hs_enc": [[[INF, 1.0]]], "hs_dec": [[[0.0, 1.0]]]}, None,
+          {"out": lambda o: np.isnan(o).all()}),
+    # scores of ±1e308: the positive pair's term underflows, the negatives' sum overflows to inf
+    Limit("negative_sampling_loss", "huge scores", {"h": [[1e154]], "W": [[1e154], [1e154]],
+          "target": np.array([0]), "negative_sample": np.array([[1, 1]]), "sample_size": 2}, None,
+          {"out": INF}),
+    Limit("time_softmax_with_loss", "underflow", {"xs": [[[0.0, -30.0]]], "ts": np.array([[0]])}, 1e-300,
+          {"xs": _between_0_and_tiny(1, (0, 0, 1))}),
 ]  # fmt: skip
 
 
@@ -622,6 +717,11 @@ def test_time_embedding_names_the_ids_it_refuses() -> None:
         impl.TimeEmbedding(np.zeros((5, 2))).forward(np.array([0, 1, 2]))
 
 
+def test_time_affine_names_the_features_w_expects() -> None:
+    with raises_naming(LayerError, "TimeAffine.forward", "xs", (2, 3, 5), "(N, T, 4)", (4, 2)):
+        impl.TimeAffine(np.zeros((4, 2)), np.zeros(2)).forward(np.zeros((2, 3, 5)))
+
+
 def test_time_dropout_draws_its_masks_from_the_generator_it_is_given() -> None:
     x = np.ones((4, 50))
     first, second = impl.TimeDropout(0.5, rng=7), impl.TimeDropout(0.5, rng=np.random.default_rng(7))
@@ -678,6 +778,27 @@ def test_negative_sampling_draws_distinct_ids_never_the_target() -> None:
     assert np.array_equal(samples, again)
 
 
+def test_negative_sampling_draws_by_counts_to_the_power() -> None:
+    """The book's UnigramSampler: ``word_p`` is counts ** power, normalized (power 0.75 by default)."""
+    corpus = [0, 1, 1, 2, 2, 2, 2]
+    counts = np.array([1.0, 2.0, 4.0])
+    for kwargs, power in (({}, 0.75), ({"power": 0.5}, 0.5)):
+        layer = impl.NegativeSamplingLoss(np.zeros((3, 2)), corpus, **kwargs)
+        expected = counts**power / np.sum(counts**power)
+        np.testing.assert_allclose(layer.word_p, expected, rtol=rounding_rtol(np.float64))
+
+
+def test_word2vec_layers_name_the_ids_they_refuse() -> None:
+    W = np.zeros((4, 2))
+    with raises_naming(LayerError, "EmbeddingDot.forward", "idx of shape (2,)"):
+        impl.EmbeddingDot(W).forward(np.zeros((2, 2)), np.array([0, 4]))
+    loss, h = impl.NegativeSamplingLoss(W, sample_size=1), np.zeros((2, 2))
+    with raises_naming(LayerError, "NegativeSamplingLoss.forward", "target of shape (2,)"):
+        loss.forward(h, np.array([4, 0]), negative_sample=np.zeros((2, 1), int))
+    with raises_naming(LayerError, "NegativeSamplingLoss.forward", "negative_sample has shape (2, 2)"):
+        loss.forward(h, np.array([1, 0]), negative_sample=np.zeros((2, 2), int))
+
+
 def test_negative_sampling_loss_draws_its_own_samples_when_none_are_given() -> None:
     W = np.random.default_rng(0).normal(size=(6, 2))
     h, target = np.ones((2, 2)), np.array([0, 3])
@@ -686,3 +807,118 @@ def test_negative_sampling_loss_draws_its_own_samples_when_none_are_given() -> N
     given = impl.NegativeSamplingLoss(W, sample_size=2, rng=4)
     samples = given.get_negative_sample(target)
     assert loss == impl.NegativeSamplingLoss(W, sample_size=2).forward(h, target, negative_sample=samples)
+
+
+# --- impl/time_layers.py: book 2's TimeRNN, TimeLSTM, TimeGRU, TimeBiLSTM and CS231n's from-h0 forms ---
+
+TIME_LAYERS = ["time_rnn", "time_lstm", "time_gru"]
+FROM_H0 = ["time_rnn_h0", "time_lstm_ifog_h0"]
+
+
+@pytest.mark.parametrize("name", TIME_LAYERS)
+def test_time_layers_name_the_features_wx_expects(name: str) -> None:
+    layer, xs = built(name), example_case(name)["xs"]
+    wrong = np.ones((*xs.shape[:2], xs.shape[2] + 1))
+    where, expected = f"{type(layer).__name__}.forward", f"(N, T, {xs.shape[2]})"
+    with raises_naming(LayerError, where, "xs", wrong.shape, expected, layer.Wx.shape):
+        layer.forward(wrong)
+
+
+@pytest.mark.parametrize("name", ["time_rnn", "time_lstm"])
+def test_stateful_time_layers_name_a_carried_state_of_another_batch(name: str) -> None:
+    xs = example_case(name)["xs"]
+    layer = type(built(name))(*built(name).params, stateful=True)
+    layer.forward(xs)
+    more = np.ones((xs.shape[0] + 1, *xs.shape[1:]))
+    where = f"{type(layer).__name__}.forward"
+    with raises_naming(LayerError, where, "carried state", layer.h.shape, more.shape):
+        layer.forward(more)
+
+
+@pytest.mark.parametrize("name", ["time_rnn", "time_lstm"])
+def test_set_state_names_the_state_it_refuses(name: str) -> None:
+    layer = built(name)
+    with raises_naming(TypeError, f"{type(layer).__name__}.set_state", "h has dtype complex128"):
+        layer.set_state(np.zeros((2, layer.H), complex))
+
+
+@pytest.mark.parametrize("name", FROM_H0)
+def test_from_h0_layers_name_h0_xs_and_wh(name: str) -> None:
+    """h0 must be (N, H): the message names h0's shape, xs's and Wh's; a complex h0 is named."""
+    case = example_case(name)
+    layer = built(name)
+    h0 = np.ones((case["h0"].shape[0], case["h0"].shape[1] + 1))
+    cls = type(layer).__name__
+    with raises_naming(LayerError, f"{cls}.forward", "h0", h0.shape, case["xs"].shape, layer.Wh.shape):
+        layer.forward(case["xs"], h0)
+    with raises_naming(TypeError, f"{cls}.forward", "h0 has dtype complex128"):
+        layer.forward(case["xs"], case["h0"] + 0j)
+
+
+def test_lstm_from_h0_defaults_to_book_2s_gate_order() -> None:
+    """``TimeLSTMFromH0(Wx, Wh, b)`` packs the gates as TimeLSTM does ([f, g, i, o])."""
+    rng = np.random.default_rng(5)
+    params = [rng.normal(size=shape) for shape in ((3, 8), (2, 8), (8,))]  # D = 3, H = 2
+    xs, h0 = rng.normal(size=(2, 4, 3)), rng.normal(size=(2, 2))
+    book = impl.TimeLSTM(*params, stateful=True)
+    book.set_state(h0)
+    expected = book.forward(xs)
+    np.testing.assert_array_equal(impl.TimeLSTMFromH0(*params).forward(xs, h0), expected)
+    ifog = impl.TimeLSTMFromH0(*params, order="ifog").forward(xs, h0)
+    assert not np.allclose(ifog, expected)  # the order matters for these weights
+
+
+@pytest.mark.parametrize("name", TIME_LAYERS)
+@pytest.mark.parametrize(("xs_dtype", "w_dtype"), [(np.float32, np.float64), (np.float64, np.float32)])
+def test_time_layers_promote_mixed_dtypes_as_numpy(name: str, xs_dtype: type, w_dtype: type) -> None:
+    """docs/ROBUSTNESS.md section 3: hs (and the state carried) take result_type(xs, weights)."""
+    layer = type(built(name))(*(p.astype(w_dtype) for p in built(name).params))
+    hs = layer.forward(example_case(name)["xs"].astype(xs_dtype))
+    assert hs.dtype == np.float64 and layer.h.dtype == np.float64
+
+
+def test_stateful_bi_lstm_carries_the_state_of_both_directions() -> None:
+    """``TimeBiLSTM(..., stateful=True)``: a second forward starts each direction from the state the
+    first left (book 2's stateful time layers); each half of hs differs from the first call's."""
+    rng = np.random.default_rng(6)
+    params = [rng.normal(size=shape) for shape in ((3, 8), (2, 8), (8,)) * 2]  # D = 3, H = 2
+    xs = rng.normal(size=(2, 4, 3))
+    layer = impl.TimeBiLSTM(*params, stateful=True)
+    first, second = layer.forward(xs), layer.forward(xs)
+    for half in (slice(0, 2), slice(2, 4)):  # the forward direction's h, the reversed one's
+        assert not np.allclose(first[..., half], second[..., half])
+    fresh = impl.TimeBiLSTM(*params)
+    np.testing.assert_array_equal(fresh.forward(xs), fresh.forward(xs))
+
+
+def test_time_attention_names_the_decoder_states_it_refuses() -> None:
+    enc = np.zeros((2, 3, 4))
+    with raises_naming(TypeError, "TimeAttention.forward", "hs_dec has dtype complex128"):
+        impl.TimeAttention().forward(enc, np.zeros((2, 2, 4), complex))
+    with raises_naming(LayerError, "TimeAttention.forward", "hs_dec has shape (2, 4)"):
+        impl.TimeAttention().forward(enc, np.zeros((2, 4)))
+
+
+@pytest.mark.parametrize("name", ["rnn", "lstm", "gru", "gru_torch"])
+def test_recurrent_cells_name_the_state_and_the_features_they_expect(name: str) -> None:
+    """x (N, D) and each state (N, H): the message names the state refused and the D expected."""
+    case, layer = example_case(name), built(name)
+    where, (n, d) = f"{type(layer).__name__}.forward", case["x"].shape
+    with raises_naming(LayerError, where, f"h_prev {case['h_prev'].shape}", f"(N, {d})"):
+        driven(name, layer, x=np.ones((n, d + 1)))
+    if "c_prev" in case:
+        c_prev = np.ones((n + 1, case["c_prev"].shape[1]))
+        with raises_naming(LayerError, where, f"c_prev {c_prev.shape}"):
+            driven(name, layer, c_prev=c_prev)
+
+
+def test_extend_predicts_in_test_mode_and_differentiates_its_training_loss() -> None:
+    """The book's MultiLayerNetExtend: ``predict(x)`` is test mode (``train_flg=False``); ``gradient``
+    runs the training forward, which alone moves batch norm's running mean."""
+    rng = np.random.default_rng(1)
+    x, t = rng.normal(size=(4, 3)), np.array([0, 1, 1, 0])
+    net = impl.MultiLayerNetExtend(3, [4], 2, use_dropout=True, use_batchnorm=True, rng=0)
+    np.testing.assert_array_equal(net.predict(x), net.predict(x, train_flg=False))
+    before = net.layers["BatchNorm1"].running_mean.copy()
+    net.gradient(x, t)
+    assert not np.array_equal(net.layers["BatchNorm1"].running_mean, before)

@@ -1,6 +1,7 @@
 """Book 2's recurrent layers: the planted bugs of tests/zoo/broken_time.py are each rejected, by
 the property named and for its reason; the book-style classes of tests/zoo/book2_time.py (and
-correct ones written differently) pass every cell that judges a class; the multi-output and
+correct ones written differently) pass every cell that judges a class (against one autodiff
+reference: tests/helpers.py's ``one_autodiff``); the multi-output and
 stateful machinery says what is wrong in a learner's words."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from layer_crosscheck.properties import get_spec, property_named
 from layer_crosscheck.properties.engine.explore import Options, run_cell
 from layer_crosscheck.properties.engine.matrix import Cell, cells
 from layer_crosscheck.reference import get_reference
-from tests.helpers import crosscheck, installed
+from tests.helpers import crosscheck, installed, one_autodiff
 from tests.zoo import book2_time as B
 from tests.zoo import broken_time as X
 
@@ -74,12 +75,13 @@ CORRECT = [
     [
         pytest.param(layer, cell, id=f"{layer.__name__}-{cell.id}", marks=installed(cell))
         for layer, name in CORRECT
-        for cell in cells(specs=[get_spec(name)], for_class=True)
+        for cell in one_autodiff(cells(specs=[get_spec(name)], for_class=True))
     ],
 )
 def test_book_style_layer_accepted(layer: type, cell: Cell) -> None:
-    """Ten examples a cell: these classes run every cell of their spec (a sequence's Jacobian is
-    one backward per element of hs), and a false alarm shows on the first few."""
+    """Ten examples a cell: these classes run every cell of their spec against one autodiff
+    reference (``one_autodiff``; a sequence's Jacobian is one backward per element of hs), and a
+    false alarm shows on the first few."""
     result = run_cell(cell, layer, Options(10, seed=0, shrink_seconds=0, fp="record"))
     assert result.ok, f"{result.status}: {result.message}"
 

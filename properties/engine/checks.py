@@ -21,7 +21,12 @@ from layer_crosscheck.properties.engine.cases import draw_case, draw_dout, note,
 from layer_crosscheck.properties.engine.compare import Errors, Mismatch, compare
 from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.optimizer import check_optimizer
-from layer_crosscheck.properties.engine.scales import derived_grad_scales, derived_value_scale
+from layer_crosscheck.properties.engine.scales import (
+    derived_grad_scales,
+    derived_value_scale,
+    deriving,
+    judged,
+)
 from layer_crosscheck.properties.engine.sequence import SequenceSpec, check_stateful
 from layer_crosscheck.properties.engine.spec import Arrays, Draw, LayerSpec, NetSpec, OptimizerSpec
 from layer_crosscheck.properties.engine.tolerances import exact_rtol, fd_roundoff, fd_rtol
@@ -83,12 +88,16 @@ def check_forward(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -
     arrays, _, out = _draw_and_run(spec, cls, ref, draw, dtype)
     want = ref.value(*spec.bind(ref.name, arrays))
     rtol = exact_rtol(dtype, spec.cond(arrays))
-    scale = _value_scale(spec, arrays, want)
-    errors = Errors()
-    for name, got_part, want_part in outputs.pairs(spec, out, want):
-        what = f"{spec.name} forward{name} vs {ref.name}"
-        errors |= compare(got_part, want_part, rtol, scale=scale, what=what, dtype=dtype)
-    return errors
+
+    def judge() -> Errors:
+        scale = _value_scale(spec, arrays, want)
+        errors = Errors()
+        for name, got_part, want_part in outputs.pairs(spec, out, want):
+            what = f"{spec.name} forward{name} vs {ref.name}"
+            errors |= compare(got_part, want_part, rtol, scale=scale, what=what, dtype=dtype)
+        return errors
+
+    return judged(spec, judge)
 
 
 def check_vjp(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
@@ -103,8 +112,9 @@ def check_vjp(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Er
         _expect_dtype(got[n], arrays[n].dtype, f"{spec.name} gradient d{n}")
     _leave_out_kinks(spec, arrays, ref.name, got, want)
     rtol = exact_rtol(dtype, spec.cond(arrays))
-    return _compare_gradients(
-        spec, arrays, dout, got, want, lambda n: f"{spec.name} d{n} vs {ref.name}", rtol=rtol, dtype=dtype
+    what = lambda n: f"{spec.name} d{n} vs {ref.name}"  # noqa: E731
+    return judged(
+        spec, lambda: _compare_gradients(spec, arrays, dout, got, want, what, rtol=rtol, dtype=dtype)
     )
 
 
@@ -118,7 +128,8 @@ def _compare_gradients(
     **kw: Any,
 ) -> Errors:
     """Every gradient in ``spec.wrt`` against ``want`` (``kw``: ``compare``'s rtol, atol, dtype),
-    judged against its ``gradient_scale`` at upstream gradient ``dout``; ``what(name)`` names it."""
+    judged against its ``gradient_scale`` at upstream gradient ``dout``; ``what(name)`` names it.
+    Callers run it under ``judged``, which decides whether derived scales count."""
     errors = Errors()
     for n in spec.wrt:
         scale = gradient_scale(spec, arrays, dout, want[n], n)
@@ -130,7 +141,7 @@ def _grad_scales(spec: LayerSpec, arrays: Arrays, dout: np.ndarray) -> dict[str,
     """``spec.grad_scale`` per gradient: one number for all of them, or a mapping by name (0 where
     it names none), derived from its math (``derive_scales``); empty when the spec declares none."""
     if spec.grad_scale is None:
-        return derived_grad_scales(spec, arrays, dout) if spec.derive_scales else {}
+        return derived_grad_scales(spec, arrays, dout) if deriving(spec) else {}
     s = spec.grad_scale(arrays, dout)
     if isinstance(s, Mapping):
         return {n: float(s.get(n, 0.0)) for n in spec.wrt}
@@ -159,7 +170,7 @@ def _declared_value_scale(spec: LayerSpec, arrays: Arrays) -> float | None:
     """``spec.value_scale``, or the one derived from its math (``derive_scales``), or None."""
     if spec.value_scale is not None:
         return spec.value_scale(arrays)
-    return derived_value_scale(spec, arrays) if spec.derive_scales else None
+    return derived_value_scale(spec, arrays) if deriving(spec) else None
 
 
 def _roundoff_size(spec: LayerSpec, arrays: Arrays, out: np.ndarray) -> np.ndarray:
@@ -232,14 +243,20 @@ def check_fd(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Err
     terms = [got[n].astype(np.float64) * d.delta[n] for n in spec.wrt]
     analytic = float(sum(t.sum() for t in terms))
     scale = float(sum(np.abs(t).sum() for t in terms) + np.abs(v * d.difference).sum())
-    if spec.grad_scale or spec.derive_scales:  # a gradient smaller than its terms carries their rounding
-        scales = _grad_scales(spec, arrays, dout)
-        scale = max(scale, sum(scales.get(n, 0.0) * float(np.abs(d.delta[n]).sum()) for n in spec.wrt))
     assume(scale > 0)
-    rtol = fd_rtol(dtype, spec.cond(arrays))
-    atol = fd_roundoff(dtype, v, _roundoff_size(spec, arrays, out))
+    cond = spec.cond(arrays)
     what = f"{spec.name} <backward(v), u> vs finite differences"
-    return compare(analytic, numeric, rtol, scale=scale, atol=atol, what=what)
+
+    def judge() -> Errors:
+        atol = fd_roundoff(dtype, v, _roundoff_size(spec, arrays, out))
+        # a gradient smaller than its terms carries their rounding: the backward's own, as exact
+        # as against an exact reference (exact_rtol), not the differences' truncation (fd_rtol)
+        scales = _grad_scales(spec, arrays, dout)
+        rounding = sum(scales.get(n, 0.0) * float(np.abs(d.delta[n]).sum()) for n in spec.wrt)
+        atol += exact_rtol(dtype, cond) * rounding
+        return compare(analytic, numeric, fd_rtol(dtype, cond), scale=scale, atol=atol, what=what)
+
+    return judged(spec, judge)
 
 
 def _impl_jacobian(spec: LayerSpec, layer: Any, out: np.ndarray, arrays: Arrays, dtype: Any) -> Arrays:
@@ -262,13 +279,14 @@ def check_jacobian(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) 
     arrays, layer, out = _draw_and_run(spec, cls, ref, draw, dtype, unambiguous=True)
     got = _impl_jacobian(spec, layer, out, arrays, dtype)
     cond = spec.cond(arrays)
-    atol = 0.0
+    roundoff: Callable[[], float] = lambda: 0.0  # noqa: E731
     if ref.name == "fd":
         h = ref.step(dtype)
         skip = _kink_masks(spec, arrays, h)
         want = ref.jacobian(_fd_function(spec, cls, dtype), arrays, spec.wrt, skip=skip)
         rtol = fd_rtol(dtype, cond)
-        atol = fd_roundoff(dtype, np.asarray(1 / h), np.max(_roundoff_size(spec, arrays, out), initial=0.0))
+        size = lambda: np.max(_roundoff_size(spec, arrays, out), initial=0.0)  # noqa: E731
+        roundoff = lambda: fd_roundoff(dtype, np.asarray(1 / h), size())  # noqa: E731
         for n in spec.wrt:
             got[n][np.isnan(want[n])] = np.nan
     else:
@@ -277,7 +295,12 @@ def check_jacobian(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) 
         rtol = exact_rtol(dtype, cond)
     unit = np.ones((), dtype)  # a Jacobian row's cotangent
     what = lambda n: f"{spec.name} Jacobian d(out)/d{n} vs {ref.name}"  # noqa: E731
-    return _compare_gradients(spec, arrays, unit, got, want, what, rtol=rtol, atol=atol, dtype=dtype)
+    return judged(
+        spec,
+        lambda: _compare_gradients(
+            spec, arrays, unit, got, want, what, rtol=rtol, atol=roundoff(), dtype=dtype
+        ),
+    )
 
 
 def check_linearity(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
@@ -292,15 +315,19 @@ def check_linearity(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any)
     v12 = readonly(np.asarray(a * v1.astype(np.float64) + b * v2.astype(np.float64), dtype=dtype))
     g12 = drv.backward(layer, v12, arrays)
     rtol = exact_rtol(dtype, spec.cond(arrays))
-    errors = Errors()
     same = "the same combination of backward(v1) and backward(v2)"
-    for n in spec.wrt:
-        combined = a * g1[n].astype(np.float64) + b * g2[n].astype(np.float64)
-        scale = abs(a) * gradient_scale(spec, arrays, v1, g1[n], n)
-        scale += abs(b) * gradient_scale(spec, arrays, v2, g2[n], n)
-        what = f"{spec.name} d{n}: backward({a:.3g}·v1 + {b:.3g}·v2) vs {same}"
-        errors |= compare(g12[n], combined, rtol, scale=scale, dtype=dtype, what=what)
-    return errors
+
+    def judge() -> Errors:
+        errors = Errors()
+        for n in spec.wrt:
+            combined = a * g1[n].astype(np.float64) + b * g2[n].astype(np.float64)
+            scale = abs(a) * gradient_scale(spec, arrays, v1, g1[n], n)
+            scale += abs(b) * gradient_scale(spec, arrays, v2, g2[n], n)
+            what = f"{spec.name} d{n}: backward({a:.3g}·v1 + {b:.3g}·v2) vs {same}"
+            errors |= compare(g12[n], combined, rtol, scale=scale, dtype=dtype, what=what)
+        return errors
+
+    return judged(spec, judge)
 
 
 def check_no_mutation(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
@@ -396,18 +423,23 @@ def check_batch(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> 
         what = f"{spec.name} forward of row {r} alone vs in the batch"
         errors |= compare(row_out, out[r : r + 1], rtol, dtype=dtype, what=what)
         rows.append(drv.backward(row_layer, readonly(dout[r : r + 1]), row))
-        for n in differentiated_inputs:
+
+    def judge() -> Errors:
+        errors = Errors()
+        for r, n in ((r, n) for r in range(len(batch)) for n in differentiated_inputs):
             in_batch = got[n][r : r + 1]
             scale = gradient_scale(spec, arrays, dout, in_batch, n)
             what = f"{spec.name} d{n} of row {r} alone vs in the batch"
             errors |= compare(rows[r][n], in_batch, rtol, scale=scale, dtype=dtype, what=what)
-    terms = _grad_scales(spec, arrays, dout)
-    for p in spec.params:
-        per_row = [g[p].astype(np.float64) for g in rows]
-        scale = max(float(np.max(sum(np.abs(g) for g in per_row))), terms.get(p, 0.0))
-        what = f"{spec.name} d{p} of the batch vs the sum over its rows"
-        errors |= compare(got[p], sum(per_row), rtol, scale=scale, dtype=dtype, what=what)
-    return errors
+        terms = _grad_scales(spec, arrays, dout)
+        for p in spec.params:
+            per_row = [g[p].astype(np.float64) for g in rows]
+            scale = max(float(np.max(sum(np.abs(g) for g in per_row))), terms.get(p, 0.0))
+            what = f"{spec.name} d{p} of the batch vs the sum over its rows"
+            errors |= compare(got[p], sum(per_row), rtol, scale=scale, dtype=dtype, what=what)
+        return errors
+
+    return errors | judged(spec, judge)
 
 
 def check_agreement(spec: LayerSpec, cls: Any, jax_ref: Any, draw: Draw, dtype: Any) -> Errors:
@@ -421,15 +453,17 @@ def check_agreement(spec: LayerSpec, cls: Any, jax_ref: Any, draw: Draw, dtype: 
     t_fn, t_arrays = spec.bind("torch", arrays)
     j_fn, j_arrays = spec.bind("jax", arrays)
     t_out, j_out = torch_ref.value(t_fn, t_arrays), jax_ref.value(j_fn, j_arrays)
-    scale = _value_scale(spec, arrays, t_out)
-    errors = compare(t_out, j_out, rtol, scale=scale, what=f"spec {spec.name}: torch vs jax forward")
+    what_out = f"spec {spec.name}: torch vs jax forward"
+    errors = judged(
+        spec, lambda: compare(t_out, j_out, rtol, scale=_value_scale(spec, arrays, t_out), what=what_out)
+    )
     dout = draw_dout(spec, draw, dtype, t_out.shape)
     t_g = torch_ref.vjp(t_fn, t_arrays, spec.wrt, dout)
     j_g = jax_ref.vjp(j_fn, j_arrays, spec.wrt, dout)
     for name in ("torch", "jax"):
         _leave_out_kinks(spec, arrays, name, t_g, j_g)
     what = lambda n: f"spec {spec.name}: torch vs jax d{n}"  # noqa: E731
-    return errors | _compare_gradients(spec, arrays, dout, t_g, j_g, what, rtol=rtol)
+    return errors | judged(spec, lambda: _compare_gradients(spec, arrays, dout, t_g, j_g, what, rtol=rtol))
 
 
 def check_samples(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
@@ -513,15 +547,21 @@ def check_running_stats(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: 
             for i, (name, value) in enumerate(zip(names, got, strict=True)):
                 expected = want[at : at + value.size].reshape(value.shape)
                 at += value.size
-                if i < len(run.attributes):  # means and variances of the batches: terms up to |x|, x**2
-                    scale = max(float(np.max(np.abs(expected), initial=0.0)), biggest, biggest**2)
-                else:
-                    scale = _value_scale(test, {**case, "x": batches[-1]}, expected) or 0.0
                 what = (
                     f"{spec.name} {name} after {len(batches)} training forward(s), momentum {m}, "
                     f"vs {ref.name} ({convention})"
                 )
-                errors |= compare(value, expected, rtol, scale=scale or None, dtype=dtype, what=what)
+
+                def judge(
+                    i: int = i, value: Any = value, expected: Any = expected, what: str = what
+                ) -> Errors:
+                    if i < len(run.attributes):  # means and variances of the batches: terms up to |x|, x**2
+                        scale = max(float(np.max(np.abs(expected), initial=0.0)), biggest, biggest**2)
+                    else:
+                        scale = _value_scale(test, {**case, "x": batches[-1]}, expected) or 0.0
+                    return compare(value, expected, rtol, scale=scale or None, dtype=dtype, what=what)
+
+                errors |= judged(test, judge)
             return errors
         except Mismatch as exc:
             tried.append(exc)

@@ -11,17 +11,25 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from layer_crosscheck.properties.engine.spec import LayerSpec
 
 __all__ = ["pairs", "split", "stack", "stacked_math"]
 
 
-def stack(spec: LayerSpec, value: Any, owner: str, error: Callable[[str], Exception]) -> np.ndarray:
+class Outputs(Protocol):
+    """What these functions read of a spec: its name and its outputs' names (a protocol, so that
+    this module, which spec.py imports, needs nothing of spec.py)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def outputs(self) -> tuple[str, ...]: ...
+
+
+def stack(spec: Outputs, value: Any, owner: str, error: Callable[[str], Exception]) -> np.ndarray:
     """The class's outputs as one array; ``error(message)`` when it returned the wrong number of
     arrays or arrays of different shapes (naming each output and its shape)."""
     names = spec.outputs
@@ -35,14 +43,14 @@ def stack(spec: LayerSpec, value: Any, owner: str, error: Callable[[str], Except
     return np.stack(parts, axis=-1)
 
 
-def split(spec: LayerSpec, dout: np.ndarray) -> list[np.ndarray]:
+def split(spec: Outputs, dout: np.ndarray) -> list[np.ndarray]:
     """The upstream gradient of each output (read-only views when ``dout`` is read-only)."""
     if not spec.outputs:
         return [dout]
     return [dout[..., i] for i in range(len(spec.outputs))]
 
 
-def pairs(spec: LayerSpec, got: np.ndarray, want: np.ndarray) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+def pairs(spec: Outputs, got: np.ndarray, want: np.ndarray) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
     """(`` name``, got, want) per output, for messages that name the output that differs; one
     pair named ``""`` for a single output, or when the shapes do not fit the stacking."""
     n = len(spec.outputs)

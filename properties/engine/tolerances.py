@@ -20,6 +20,10 @@ zero, so results below that floor cannot be told apart.
 * the round-off of a central difference, ``~eps * |f|`` in each of the two evaluations, does not
   shrink with the result, so it is an absolute term: ``FD_ROUNDOFF_ULPS * eps * sum(|v| * |f|)``
   for the directional check ``<v, f(x + h u) - f(x - h u)>``.
+* a gradient made of terms larger than itself (a spec's ``grad_scale``, or its derived scale)
+  carries their rounding into ``<backward(v), u>``: the backward's own, so at the exact rate
+  (``exact_rtol * scale * sum|h u|``), not at the differences' ``fd_rtol``, which would let a
+  gradient one part in a million off pass wherever the terms are large.
 
 In float64 the exact tolerance is ~2.3e-13, so a gradient off by one part in a million is caught
 with a margin of six orders of magnitude; the finite-difference one is ~2.4e-9.

@@ -35,7 +35,7 @@ from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.errors import UsageError
 from layer_crosscheck.properties.engine.registry import register
 from layer_crosscheck.properties.engine.sandbox import foreign
-from layer_crosscheck.properties.engine.spec import Arrays, Draw, LayerSpec, Sample, Sizes
+from layer_crosscheck.properties.engine.spec import Arrays, BadInput, Draw, LayerSpec, Sample, Sizes
 from layer_crosscheck.properties.specs import cnn, seed
 
 IGNORE = -1  # TimeSoftmaxWithLoss's ignore_label, torch's ignore_index here
@@ -63,6 +63,20 @@ def _time_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
         a["xs"] = draw(S.array(dtype, (N, T), seed.LOGIT_EXTREME))
         a["ts"] = _ints(draw, (N, T), 0, 1)
     return a
+
+
+def _with_ts(a: Arrays, ts: np.ndarray) -> Arrays:
+    return {**a, "ts": ts}
+
+
+#: labels both time losses refuse by name: not integers, not one per step
+_TIME_LABELS_BAD = (
+    BadInput("float labels", lambda a: _with_ts(a, a["ts"].astype(np.float64)), TypeError),
+    BadInput(
+        "labels of the wrong shape",
+        lambda a: _with_ts(a, np.zeros((a["ts"].shape[0], a["ts"].shape[1] + 1), int)),
+    ),
+)
 
 
 register(
@@ -95,6 +109,17 @@ register(
         jax=lambda J, xs, W, b: J.jnp.matmul(xs, W, precision=J.lax.Precision.HIGHEST) + b,
         derive_scales=True,
         row_wise=True,
+        bad_inputs=(
+            BadInput(
+                "xs with a feature too many for W",
+                lambda a: {**a, "xs": np.ones((*a["xs"].shape[:2], a["W"].shape[0] + 1))},
+            ),
+            BadInput(
+                "xs without a time axis", lambda a: {**a, "xs": np.ones((a["xs"].shape[0], a["W"].shape[0]))}
+            ),
+            BadInput("W and b that do not fit", lambda a: {**a, "b": np.zeros(a["W"].shape[1] + 1)}),
+            BadInput("W not 2-D", lambda a: {**a, "W": np.ones(a["W"].shape[:1]), "b": np.zeros(())}),
+        ),
     )
 )
 
@@ -120,6 +145,14 @@ register(
         ),
         jax=_tswl_jax,
         derive_scales=True,
+        bad_inputs=(
+            BadInput("xs without a class axis", lambda a: {**a, "xs": np.zeros(a["ts"].shape)}),
+            BadInput("a label equal to V", lambda a: _with_ts(a, np.full(a["ts"].shape, a["xs"].shape[2]))),
+            BadInput(
+                "a negative label other than ignore_label", lambda a: _with_ts(a, np.full(a["ts"].shape, -2))
+            ),
+            *_TIME_LABELS_BAD,
+        ),
         samples=(
             Sample("one step counted", {"xs": [[[2.0, -1.0], [5.0, 1.0]]], "ts": np.array([[IGNORE, 1]])}),
             Sample(
@@ -143,6 +176,14 @@ register(
         torch=lambda T, xs, ts: T.F.binary_cross_entropy_with_logits(xs, ts.to(xs.dtype)),
         jax=lambda J, xs, ts: -J.jnp.mean(ts * J.nn.log_sigmoid(xs) + (1 - ts) * J.nn.log_sigmoid(-xs)),
         derive_scales=True,
+        bad_inputs=(
+            BadInput("xs of rank 3", lambda a: {**a, "xs": np.zeros((*a["xs"].shape, 1))}),
+            BadInput(
+                "an empty batch",
+                lambda a: {"xs": np.zeros((0, a["xs"].shape[1])), "ts": np.zeros((0, a["xs"].shape[1]), int)},
+            ),
+            *_TIME_LABELS_BAD,
+        ),
     )
 )
 
@@ -181,6 +222,11 @@ def _w2v_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
     return {**a, "idx": _ints(draw, (N,), 0, V - 1)}
 
 
+#: word2vec's layers refuse an h that does not fit W
+_H_BAD = BadInput(
+    "h with a feature too many for W", lambda a: {**a, "h": np.ones((a["h"].shape[0], a["h"].shape[1] + 1))}
+)
+
 _W2V_SHAPES = ({"N": 3, "V": 2, "D": 3}, {"N": 1, "V": 4, "D": 2}, {"N": 4, "V": 3, "D": 2})
 
 register(
@@ -197,6 +243,10 @@ register(
         jax=lambda J, h, idx, W: J.jnp.sum(J.jnp.take(W, idx, axis=0) * h, axis=-1),
         derive_scales=True,
         row_wise=True,
+        bad_inputs=(
+            _H_BAD,
+            BadInput("an id equal to V", lambda a: {**a, "idx": np.full(a["idx"].shape, a["W"].shape[0])}),
+        ),
     )
 )
 
@@ -351,6 +401,13 @@ register(
         grad_scale=_nsl_grad_scale,
         derive_scales=True,
         adapt=_nsl_drawing_its_own_samples,
+        bad_inputs=(
+            _H_BAD,
+            BadInput(
+                "a target equal to V", lambda a: {**a, "target": np.full(a["target"].shape, a["W"].shape[0])}
+            ),
+            BadInput("an empty batch (h is checked first)", lambda a: {**a, "h": a["h"][:0]}),
+        ),
     )
 )
 
@@ -436,6 +493,16 @@ register(
         jax=lambda J, hs_enc, hs_dec: _sdpa_jax(J, hs_dec, hs_enc),
         derive_scales=True,
         row_wise=True,
+        bad_inputs=(
+            BadInput(
+                "hs_dec with another H",
+                lambda a: {**a, "hs_dec": np.ones((*a["hs_dec"].shape[:2], a["hs_dec"].shape[2] + 1))},
+            ),
+            BadInput(
+                "hs_dec of another batch",
+                lambda a: {**a, "hs_dec": np.ones((a["hs_dec"].shape[0] + 1, *a["hs_dec"].shape[1:]))},
+            ),
+        ),
     )
 )
 

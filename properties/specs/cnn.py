@@ -76,30 +76,6 @@ def _patches(a: Arrays, fh: int, fw: int) -> np.ndarray:
     return windows.transpose(0, 2, 3, 1, 4, 5)
 
 
-def _conv_value_scale(a: Arrays) -> float:
-    """An output is ``sum(patch * W) + b``: made of terms up to ``sum|patch * W| + |b|``, its
-    rounding is that size where the sum cancels (an output near 0 from large products)."""
-    W = np.abs(a["W"].astype(np.float64))
-    terms = np.einsum("nhwcij,fcij->nfhw", np.abs(_patches(a, *W.shape[2:])), W)
-    return float(np.max(terms + np.abs(a["b"].astype(np.float64))[:, None, None]))
-
-
-def _conv_grad_scale(a: Arrays, dout: np.ndarray) -> dict[str, float]:
-    """Sums, rounded on the size of their terms where they cancel: ``db`` of ``dout`` over (N, OH,
-    OW), ``dW`` of ``dout * patch``, ``dx`` of at most one ``dout * W`` per filter and kernel cell
-    (up to ``max|dout| * sum|W[:, c]|``). A Jacobian row's unit ``dout`` sums nothing."""
-    if np.ndim(dout) != 4:
-        return {}
-    W = np.abs(a["W"].astype(np.float64))
-    d = np.abs(np.asarray(dout, dtype=np.float64))
-    dW = np.einsum("nfhw,nhwcij->fcij", d, np.abs(_patches(a, *W.shape[2:])))
-    return {
-        "x": float(np.max(d)) * float(np.max(W.sum(axis=(0, 2, 3)))),
-        "W": float(np.max(dW)),
-        "b": float(np.max(d.sum(axis=(0, 2, 3)))),
-    }
-
-
 def _conv_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
     return {
         "x": draw(S.array(dtype, s["x"])),
@@ -142,8 +118,7 @@ register(
         draw=_conv_draw,
         torch=_conv_torch,
         jax=_conv_jax,
-        value_scale=_conv_value_scale,
-        grad_scale=_conv_grad_scale,
+        derive_scales=True,
         row_wise=True,
     )
 )

@@ -26,7 +26,7 @@ from layer_crosscheck.properties.engine import strategies as S
 from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.function_pair import PairCall, register_call
 from layer_crosscheck.properties.engine.registry import get_spec, register
-from layer_crosscheck.properties.engine.spec import Arrays, Draw, LayerSpec, Sizes
+from layer_crosscheck.properties.engine.spec import Arrays, BadInput, Draw, LayerSpec, Sizes
 from layer_crosscheck.properties.specs.seed import CLASS_SHAPES
 
 # --------------------------------------------------------------------------- the losses
@@ -67,12 +67,6 @@ def _svm_kinks(a: Arrays, margin: float) -> dict[str, np.ndarray]:
     return {"x": kinks}
 
 
-def _svm_value_scale(a: Arrays) -> float:
-    """The loss sums ``x_j - x_y + 1`` terms: it rounds on their size, not on the sum's."""
-    x = np.abs(a["x"].astype(np.float64))
-    return float(np.max((x + x[np.arange(len(x)), a["t"]][:, None] + 1.0).sum(axis=1)) / len(x))
-
-
 def _svm_jax(J: Any, x: Any, t: Any) -> Any:
     hinge = J.nn.relu(x - J.jnp.take_along_axis(x, t[:, None], axis=1) + 1.0)
     return J.jnp.sum(hinge * (1.0 - J.nn.one_hot(t, x.shape[1], dtype=x.dtype))) / x.shape[0]
@@ -94,7 +88,7 @@ register(
         # at a hinge within rounding of 0 either side is right: no reference is compared there
         kink_references=(),
         convention="a hinge at 0 (within rounding) may pass either gradient; elsewhere margins > 0 count",
-        value_scale=_svm_value_scale,
+        derive_scales=True,
         convention_name="CS231n's multiclass SVM: margin 1, hinges summed over the wrong classes "
         "(torch's multi_margin_loss divides by C)",
     )
@@ -389,7 +383,14 @@ register(
         derive_scales=True,
         row_wise=False,
         samples=(),
-        bad_inputs=(),
+        bad_inputs=(
+            BadInput(
+                "mask of the wrong shape",
+                lambda a: {**a, "mask": np.ones((a["t"].shape[0], a["t"].shape[1] + 1))},
+            ),
+            BadInput("one-hot targets", lambda a: {**a, "t": np.eye(a["x"].shape[2])[a["t"]]}),
+            BadInput("a label equal to V", lambda a: {**a, "t": np.full(a["t"].shape, a["x"].shape[2])}),
+        ),
     )
 )
 register_call(PairCall("temporal_softmax_loss", "temporal_softmax_loss", ("x", "t", "mask"), loss=True))

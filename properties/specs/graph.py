@@ -125,11 +125,6 @@ register(
 )
 
 
-def _repeat_grad_scale(a: Arrays, dout: np.ndarray) -> float:
-    """dx sums ``repeats`` copies of dout: where they cancel, the rounding is their size."""
-    return int(np.asarray(a["repeats"]).item()) * seed.dout_scale(a, dout)
-
-
 register(
     LayerSpec(
         name="repeat",
@@ -146,16 +141,10 @@ register(
         draw=hyper_draw("repeats", "axis"),
         torch=lambda T, x, repeats, axis: T.torch.repeat_interleave(x, repeats, dim=axis),
         jax=lambda J, x, repeats, axis: J.jnp.repeat(x, repeats, axis=axis),
-        grad_scale=_repeat_grad_scale,
+        derive_scales=True,
         row_wise=True,
     )
 )
-
-
-def _sum_value_scale(a: Arrays) -> float:
-    """A sum's rounding follows the sum of the magnitudes of its terms, not the (cancelled) sum."""
-    axis = int(np.asarray(a["axis"]).item())
-    return float(np.max(np.sum(np.abs(a["x"].astype(np.float64)), axis=axis), initial=0.0))
 
 
 register(
@@ -169,23 +158,13 @@ register(
         draw=hyper_draw("axis"),
         torch=lambda T, x, axis: T.torch.sum(x, dim=axis, keepdim=True),
         jax=lambda J, x, axis: J.jnp.sum(x, axis=axis, keepdims=True),
-        value_scale=_sum_value_scale,
+        derive_scales=True,
     )
 )
 
 
 def _matmul_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
     return {"x": draw(S.array(dtype, (s["N"], s["D"]))), "W": draw(S.array(dtype, (s["D"], s["H"])))}
-
-
-def _matmul_value_scale(a: Arrays) -> float:
-    return float(np.max(np.abs(a["x"].astype(np.float64)) @ np.abs(a["W"]), initial=0.0))
-
-
-def _matmul_grad_scale(a: Arrays, dout: np.ndarray) -> float:
-    x, W = np.abs(a["x"].astype(np.float64)), np.abs(a["W"].astype(np.float64))
-    d = np.broadcast_to(np.abs(dout).astype(np.float64), (x.shape[0], W.shape[1]))
-    return max(float(np.max(d @ W.T, initial=0.0)), float(np.max(x.T @ d, initial=0.0)))
 
 
 register(
@@ -199,8 +178,7 @@ register(
         draw=_matmul_draw,
         torch=lambda T, x, W: T.torch.matmul(x, W),
         jax=lambda J, x, W: J.jnp.matmul(x, W, precision=J.lax.Precision.HIGHEST),
-        value_scale=_matmul_value_scale,
-        grad_scale=_matmul_grad_scale,
+        derive_scales=True,
         row_wise=True,
         bad_inputs=(
             BadInput(
@@ -218,12 +196,6 @@ def _embedding_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
     return {"idx": idx, "W": draw(S.array(dtype, (s["V"], s["D"])))}
 
 
-def _embedding_grad_scale(a: Arrays, dout: np.ndarray) -> float:
-    """A row of dW sums dout over every repeat of its index: their size bounds its rounding."""
-    repeats = int(np.bincount(a["idx"].reshape(-1)).max(initial=1)) if a["idx"].size else 1
-    return repeats * seed.dout_scale(a, dout)
-
-
 register(
     LayerSpec(
         name="embedding",
@@ -238,7 +210,7 @@ register(
         draw=_embedding_draw,
         torch=lambda T, idx, W: T.F.embedding(idx, W),
         jax=lambda J, idx, W: J.jnp.take(W, idx, axis=0),
-        grad_scale=_embedding_grad_scale,
+        derive_scales=True,
         row_wise=True,
         samples=(
             Sample("one index three times", {"idx": np.array([1, 1, 1]), "W": [[1.0, -2.0], [3.0, 0.5]]}),

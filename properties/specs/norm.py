@@ -16,7 +16,7 @@ import numpy as np
 from layer_crosscheck.impl import GroupNorm, LayerNorm, LeakyRelu, SpatialBatchNorm
 from layer_crosscheck.properties.engine import strategies as S
 from layer_crosscheck.properties.engine.registry import register
-from layer_crosscheck.properties.engine.spec import Arrays, Draw, LayerSpec, Sizes
+from layer_crosscheck.properties.engine.spec import Arrays, BadInput, Draw, LayerSpec, Sizes
 from layer_crosscheck.properties.specs import cnn, seed
 
 _EPS = {"eps": cnn.BN_EPS}
@@ -66,6 +66,14 @@ def _gn_jax(J: Any, x: Any, gamma: Any, beta: Any, G: int, eps: float) -> Any:
     return xn.reshape(x.shape) * gamma[None, :, None, None] + beta[None, :, None, None]
 
 
+#: gamma and beta that LayerNorm and GroupNorm refuse by name
+_PARAMS_BAD = (
+    BadInput("gamma not 1-D", lambda a: {**a, "gamma": a["gamma"][None], "beta": a["beta"][None]}),
+    BadInput("gamma empty", lambda a: {**a, "gamma": a["gamma"][:0], "beta": a["beta"][:0]}),
+    BadInput("beta that does not fit gamma", lambda a: {**a, "beta": np.zeros(a["gamma"].shape[0] + 1)}),
+)
+
+
 register(
     LayerSpec(
         name="layer_norm",
@@ -82,6 +90,13 @@ register(
         settings=_EPS,
         derive_scales=True,
         row_wise=True,
+        bad_inputs=(
+            BadInput(
+                "x whose last axis does not fit gamma",
+                lambda a: {**a, "x": np.ones((*a["x"].shape[:-1], a["x"].shape[-1] + 1))},
+            ),
+            *_PARAMS_BAD,
+        ),
     )
 )
 
@@ -107,6 +122,15 @@ register(
         settings=_EPS,
         derive_scales=True,
         row_wise=True,
+        bad_inputs=(
+            BadInput(
+                "x with a channel too many",
+                lambda a: {**a, "x": np.ones((a["x"].shape[0], a["x"].shape[1] + 1, *a["x"].shape[2:]))},
+            ),
+            BadInput("G that does not divide C", lambda a: {**a, "G": a["gamma"].shape[0] + 1}),
+            BadInput("G = 0", lambda a: {**a, "G": 0}),
+            *_PARAMS_BAD,
+        ),
     )
 )
 
@@ -122,6 +146,7 @@ register(
         grad_scale=None,
         derive_scales=True,
         alternatives=(),
+        bad_inputs=(BadInput("x not 4-D", lambda a: {**a, "x": np.ones(a["x"].shape[:2])}),),
     )
 )
 

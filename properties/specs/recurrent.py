@@ -143,11 +143,17 @@ def _bad_state(a: Arrays) -> Arrays:
 _CELL_BAD = (
     BadInput("Wh with a row too many", _bad_weights),
     BadInput("h_prev that does not fit Wh", _bad_state),
+    BadInput(
+        "Wx with a column too many", lambda a: {**a, "Wx": np.ones((a["Wx"].shape[0], a["Wx"].shape[1] + 1))}
+    ),
+    BadInput(
+        "x with a feature too many for Wx",
+        lambda a: {**a, "x": np.ones((a["x"].shape[0], a["x"].shape[1] + 1))},
+    ),
 )
 _CELL: dict[str, Any] = {
     "shapes": CELL_SHAPES,
-    "grad_scale": dout_scale,
-    "value_scale": unit_scale,
+    "derive_scales": True,
     "row_wise": True,
     "bad_inputs": _CELL_BAD,
 }

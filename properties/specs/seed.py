@@ -140,8 +140,7 @@ register(
         draw=_one(LOGIT_EXTREME),
         torch=lambda T, x: T.torch.sigmoid(x),
         jax=lambda J, x: J.nn.sigmoid(x),
-        grad_scale=dout_scale,
-        value_scale=unit_scale,
+        derive_scales=True,
         row_wise=True,
         samples=_SATURATED,
     )
@@ -158,21 +157,6 @@ def _affine_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
     }
 
 
-def _affine_value_scale(a: Arrays) -> float:
-    """x @ W + b is a sum of products: its rounding follows |x| @ |W| + |b|, not the sum itself
-    (tiny inputs against weights of both signs cancel to a residue of rounding)."""
-    x = np.abs(a["x"].reshape(a["x"].shape[0], -1)).astype(np.float64)
-    return float(np.max(x @ np.abs(a["W"]) + np.abs(a["b"]), initial=0.0))
-
-
-def _affine_grad_scale(a: Arrays, dout: np.ndarray) -> float:
-    """The terms of dx = dout @ W.T, dW = x.T @ dout and db = sum(dout) bound their rounding."""
-    x = np.abs(a["x"].reshape(a["x"].shape[0], -1)).astype(np.float64)
-    d = np.broadcast_to(np.abs(dout).astype(np.float64), (x.shape[0], a["W"].shape[1]))  # 0-d: a unit
-    terms = (d @ np.abs(a["W"]).T, x.T @ d, d.sum(axis=0))
-    return max(float(np.max(t, initial=0.0)) for t in terms)
-
-
 register(
     LayerSpec(
         name="affine",
@@ -184,8 +168,7 @@ register(
         draw=_affine_draw,
         torch=lambda T, x, W, b: T.F.linear(x.reshape(x.shape[0], -1), W.T, b),
         jax=lambda J, x, W, b: J.jnp.dot(x.reshape(x.shape[0], -1), W) + b,
-        value_scale=_affine_value_scale,
-        grad_scale=_affine_grad_scale,
+        derive_scales=True,
         row_wise=True,
         bad_inputs=(
             BadInput(
@@ -392,8 +375,7 @@ register(
         draw=_one(LOGIT_EXTREME),
         torch=lambda T, x: T.torch.tanh(x),
         jax=lambda J, x: J.jnp.tanh(x),
-        grad_scale=dout_scale,
-        value_scale=unit_scale,
+        derive_scales=True,
         row_wise=True,
         samples=_SATURATED,
     )
