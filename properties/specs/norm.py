@@ -128,7 +128,7 @@ register(
                 lambda a: {**a, "x": np.ones((a["x"].shape[0], a["x"].shape[1] + 1, *a["x"].shape[2:]))},
             ),
             BadInput("G that does not divide C", lambda a: {**a, "G": a["gamma"].shape[0] + 1}),
-            BadInput("G = 0", lambda a: {**a, "G": 0}),
+            BadInput("G = 0", lambda a: {**a, "G": np.asarray(0)}),  # a 0-d array: Arrays holds arrays
             *_PARAMS_BAD,
         ),
     )
