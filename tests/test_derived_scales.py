@@ -1,4 +1,4 @@
-"""Derived tolerances (``LayerSpec.derive_scales``, properties/engine/scales.py) are no looser than
+"""Derived tolerances (``Numerics.derive_scales``, properties/engine/scales.py) are no looser than
 needed: every spec whose scales are derived still rejects its own layer with ``dx`` one part in a
 million off, against each exact reference and against finite differences, in float64.
 
@@ -28,7 +28,7 @@ def _dx_off_by_ppm(spec: LayerSpec) -> type:
     times too large."""
 
     def init(self: Any, *args: Any, **kwargs: Any) -> None:
-        super(cls, self).__init__(*args, **{**spec.layer_kwargs, **kwargs})
+        super(cls, self).__init__(*args, **{**spec.construction.layer_kwargs, **kwargs})
 
     def backward(self: Any, *args: Any, **kwargs: Any) -> Any:
         grads = super(cls, self).backward(*args, **kwargs)
@@ -45,7 +45,7 @@ def _derived() -> list[LayerSpec]:
     return [
         s
         for s in SPECS.values()
-        if s.derive_scales and s.kind == "layer" and isinstance(s.layer, type)
+        if s.numerics.derive_scales and s.kind == "layer" and isinstance(s.layer, type)
         if any(i not in s.constants for i in s.inputs)
     ]
 

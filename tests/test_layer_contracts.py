@@ -43,7 +43,7 @@ def test_what_forward_stores_is_none_until_forward(spec: LayerSpec) -> None:
     layer = built(spec.name)
     before = dict(vars(layer))
     driven(spec.name, layer)
-    state = spec.running.attributes if spec.running else ()
+    state = spec.modes.running.attributes if spec.modes.running else ()
     stored = [
         k for k, v in vars(layer).items()
         if k in before and v is not before[k] and not k.startswith("_") and k not in state

@@ -1,4 +1,4 @@
-"""Term-size scales derived from a spec's own math (``LayerSpec.derive_scales``), so that a spec
+"""Term-size scales derived from a spec's own math (``Numerics.derive_scales``), so that a spec
 needs no hand-written ``value_scale``/``grad_scale`` hooks.
 
 An honest implementation rounds every number it computes: a result is as exact as the terms it is

@@ -26,7 +26,16 @@ from layer_crosscheck.properties.engine import strategies as S
 from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.function_pair import PairCall, register_call
 from layer_crosscheck.properties.engine.registry import get_spec, register
-from layer_crosscheck.properties.engine.spec import Arrays, Draw, LayerSpec, Sizes
+from layer_crosscheck.properties.engine.spec import (
+    Arrays,
+    Conventions,
+    Draw,
+    Kinks,
+    LayerSpec,
+    Numerics,
+    Sizes,
+    revise,
+)
 from layer_crosscheck.properties.specs.seed import CLASS_SHAPES
 
 # --------------------------------------------------------------------------- the losses
@@ -90,13 +99,17 @@ register(
         # torch's multiclass hinge averages over the C classes; the course sums over them
         torch=lambda T, x, t: T.F.multi_margin_loss(x, t, margin=1.0) * x.shape[1],
         jax=_svm_jax,
-        kinks=_svm_kinks,
-        # at a hinge within rounding of 0 either side is right: no reference is compared there
-        kink_references=(),
-        convention="a hinge at 0 (within rounding) may pass either gradient; elsewhere margins > 0 count",
-        value_scale=_svm_value_scale,
-        convention_name="CS231n's multiclass SVM: margin 1, hinges summed over the wrong classes "
-        "(torch's multi_margin_loss divides by C)",
+        kinks=Kinks(
+            at=_svm_kinks,
+            # at a hinge within rounding of 0 either side is right: no reference is compared there
+            references=(),
+            convention="a hinge at 0 (within rounding) may pass either gradient; elsewhere margins > 0 count",
+        ),
+        numerics=Numerics(value_scale=_svm_value_scale),
+        conventions=Conventions(
+            name="CS231n's multiclass SVM: margin 1, hinges summed over the wrong classes "
+            "(torch's multi_margin_loss divides by C)"
+        ),
     )
 )
 
@@ -181,7 +194,7 @@ def _running_stats(cls: Any, spec: LayerSpec) -> str | None:
     from layer_crosscheck.properties.engine.tolerances import exact_rtol
     from layer_crosscheck.reference import get_reference
 
-    if not spec.forward_kwargs.get("train_flg", True):
+    if not spec.construction.forward_kwargs.get("train_flg", True):
         raise AuditSkipped("no running average in test mode")
     ref = get_reference("torch")
     if ref.unavailable():
@@ -195,7 +208,7 @@ def _running_stats(cls: Any, spec: LayerSpec) -> str | None:
         "beta": rng.normal(size=C),
         "running_mean": rng.normal(size=C),
         "running_var": rng.uniform(0.5, 2.0, size=C),
-        **{k: np.asarray(v) for k, v in spec.settings.items()},
+        **{k: np.asarray(v) for k, v in spec.conventions.settings.items()},
     }
     layer = cls(a["gamma"], a["beta"], running_mean=a["running_mean"], running_var=a["running_var"])
     driver_for(spec).forward(layer, a)
@@ -373,7 +386,7 @@ def _temporal_loss_jax(J: Any, x: Any, t: Any, mask: Any) -> Any:
 
 
 register(
-    replace(
+    revise(
         get_spec("softmax_with_loss_labels"),
         name="temporal_softmax_loss",
         layer=TemporalSoftmaxLoss,
@@ -385,11 +398,9 @@ register(
         draw=_temporal_loss_draw,
         torch=_temporal_loss_torch,
         jax=_temporal_loss_jax,
-        grad_scale=None,
-        derive_scales=True,
+        numerics={"grad_scale": None, "derive_scales": True},
         row_wise=False,
-        samples=(),
-        bad_inputs=(),
+        edges={"samples": (), "bad_inputs": ()},
     )
 )
 register_call(PairCall("temporal_softmax_loss", "temporal_softmax_loss", ("x", "t", "mask"), loss=True))

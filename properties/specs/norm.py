@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -16,7 +15,17 @@ import numpy as np
 from layer_crosscheck.impl import GroupNorm, LayerNorm, LeakyRelu, SpatialBatchNorm
 from layer_crosscheck.properties.engine import strategies as S
 from layer_crosscheck.properties.engine.registry import register
-from layer_crosscheck.properties.engine.spec import Arrays, Draw, LayerSpec, Sizes
+from layer_crosscheck.properties.engine.spec import (
+    Arrays,
+    Construction,
+    Conventions,
+    Draw,
+    Kinks,
+    LayerSpec,
+    Numerics,
+    Sizes,
+    revise,
+)
 from layer_crosscheck.properties.specs import cnn, seed
 
 _EPS = {"eps": cnn.BN_EPS}
@@ -77,10 +86,9 @@ register(
         draw=norm_draw,
         torch=lambda T, x, gamma, beta, eps: T.F.layer_norm(x, x.shape[-1:], gamma, beta, eps=eps),
         jax=lambda J, x, gamma, beta, eps: _standardize(J, x, eps) * gamma + beta,
-        kinks=narrow(lambda a: a["x"]),
-        convention=_SMOOTH,
-        settings=_EPS,
-        derive_scales=True,
+        kinks=Kinks(at=narrow(lambda a: a["x"]), convention=_SMOOTH),
+        conventions=Conventions(settings=_EPS),
+        numerics=Numerics(derive_scales=True),
         row_wise=True,
     )
 )
@@ -93,7 +101,7 @@ register(
         "channels and pixels, then gamma * xn + beta per channel",
         inputs=("x",),
         params=("gamma", "beta"),
-        hyper=("G",),
+        construction=Construction(hyper=("G",)),
         shapes=(
             {"x": (2, 4, 2, 2), "C": 4, "G": 2},
             {"x": (1, 3, 2, 3), "C": 3, "G": 1},
@@ -102,26 +110,23 @@ register(
         draw=norm_draw,
         torch=lambda T, x, gamma, beta, G, eps: T.F.group_norm(x, G, gamma, beta, eps=eps),
         jax=_gn_jax,
-        kinks=narrow(_gn_groups),
-        convention=_SMOOTH,
-        settings=_EPS,
-        derive_scales=True,
+        kinks=Kinks(at=narrow(_gn_groups), convention=_SMOOTH),
+        conventions=Conventions(settings=_EPS),
+        numerics=Numerics(derive_scales=True),
         row_wise=True,
     )
 )
 
 register(
-    replace(
+    revise(
         cnn._BN,  # batch_norm, held to 4-D input, its scales derived
         name="spatial_batch_norm",
         layer=SpatialBatchNorm,
         summary="training mode, (N, C, H, W) only: normalize per channel over N, H and W by the batch's "
         "mean and biased variance",
         shapes=({"x": (2, 3, 2, 2)}, {"x": (3, 2, 1, 2)}, {"x": (1, 2, 2, 3)}),
-        value_scale=None,
-        grad_scale=None,
-        derive_scales=True,
-        alternatives=(),
+        numerics={"value_scale": None, "grad_scale": None, "derive_scales": True},
+        conventions={"alternatives": ()},
     )
 )
 
@@ -131,7 +136,7 @@ register(
         layer=LeakyRelu,
         summary="x where x > 0, else alpha * x",
         inputs=("x",),
-        hyper=("alpha",),
+        construction=Construction(hyper=("alpha",)),
         shapes=(
             {"shape": (3, 4), "alpha": 0.01},
             {"shape": (1, 5), "alpha": 0.2},
@@ -143,11 +148,13 @@ register(
         },
         torch=lambda T, x, alpha: T.F.leaky_relu(x, alpha),
         jax=lambda J, x, alpha: J.nn.leaky_relu(x, alpha),
-        kinks=lambda a, margin: {"x": np.abs(a["x"]) <= margin},
-        at_kinks=lambda a: {"x": (a["x"] == 0, lambda dout: dout * float(a["alpha"]))},
-        convention="gradient alpha * dout at x == 0, like torch (jax.nn.leaky_relu passes dout there)",
-        kink_references=("torch",),
-        derive_scales=True,
+        kinks=Kinks(
+            at=lambda a, margin: {"x": np.abs(a["x"]) <= margin},
+            gradient=lambda a: {"x": (a["x"] == 0, lambda dout: dout * float(a["alpha"]))},
+            convention="gradient alpha * dout at x == 0, like torch (jax.nn.leaky_relu passes dout there)",
+            references=("torch",),
+        ),
+        numerics=Numerics(derive_scales=True),
         row_wise=True,
     )
 )
