@@ -26,3 +26,8 @@ def test_revise_replaces_a_facet_given_whole() -> None:
 def test_revise_refuses_a_field_a_facet_does_not_have() -> None:
     with pytest.raises(TypeError, match="hyper"):
         revise(get_spec("relu"), kinks={"hyper": ()})
+
+
+def test_revise_refuses_a_field_the_spec_does_not_have() -> None:
+    with pytest.raises(TypeError, match="hyper"):
+        revise(get_spec("relu"), hyper=("stride",))  # a flat field of old: now construction's

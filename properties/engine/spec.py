@@ -395,7 +395,7 @@ def revise(spec: S, **changes: Any) -> S:
     others: ``revise(spec, name="relu_x", kinks={"references": ()})``; a facet given whole (or any
     other field) replaces it."""
     for key, value in changes.items():
-        facet = getattr(spec, key)
+        facet = getattr(spec, key, None)  # an unknown field: replace names it
         if isinstance(value, Mapping) and dataclasses.is_dataclass(facet) and not isinstance(facet, type):
             changes[key] = replace(facet, **value)
     return replace(spec, **changes)
