@@ -16,7 +16,6 @@ saturation is tanh's and sigmoid's own spec's business.
 from __future__ import annotations
 
 import functools
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -484,7 +483,7 @@ register(
         draw=_sequence_draw(4, directions=("1", "2")),
         torch=_torch_bi_lstm,
         jax=_jax_bi_lstm,
-        **{**_SEQUENCE, "edges": replace(_SEQUENCE["edges"], bad_inputs=())},
+        **{**_SEQUENCE, "edges": Edges()},  # no bad input of its own
     )
 )
 
