@@ -138,7 +138,7 @@ def directional(
     terms = [got[k].astype(np.float64) * d.delta[k] for k in PARAMS]
     analytic = float(sum(t.sum() for t in terms))
     scale = float(sum(np.abs(t).sum() for t in terms) + np.abs(v * d.difference).sum())
-    rtol = fd_rtol(np.float64, SPEC.cond(arrays))
+    rtol = fd_rtol(np.float64, SPEC.numerics.cond(arrays))
     atol = fd_roundoff(np.float64, v, out)
     allowed = rtol * (abs(numeric) + scale) + atol
     return Verdict(abs(analytic - numeric) / allowed, seconds, f"{retries} redrawn" if retries else "")
@@ -157,7 +157,7 @@ def autodiff(cls: type, arrays: dict[str, np.ndarray], backend: str) -> Verdict:
     want_value = ref.value(fn, arrays)
     want = ref.vjp(fn, arrays, PARAMS, dout)
     seconds = time.perf_counter() - start
-    rtol = exact_rtol(np.float64, SPEC.cond(arrays))
+    rtol = exact_rtol(np.float64, SPEC.numerics.cond(arrays))
 
     def check() -> None:
         compare(out, want_value, rtol, what="loss")

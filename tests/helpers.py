@@ -206,7 +206,7 @@ def driven(name: str, layer: Any = None, **changes: Any) -> Any:
 def elementwise(spec: LayerSpec) -> bool:
     """A row-wise layer without parameters that its spec draws at several ranks and that gives an
     output of its input's shape at each: an elementwise layer, which takes any shape."""
-    if spec.kind != "layer" or spec.params or not spec.row_wise or spec.outputs or not spec.backward:
+    if spec.kind != "layer" or spec.params or not spec.row_wise or spec.outputs or not spec.modes.backward:
         return False
     first, drv = spec.inputs[0], driver_for(spec)
     cases = example_cases(spec)
@@ -225,5 +225,5 @@ def loss_specs() -> list[LayerSpec]:
     return [
         s
         for s in SPECS.values()
-        if s.kind == "layer" and s.backward and not s.outputs and np.ndim(driven(s.name)) == 0
+        if s.kind == "layer" and s.modes.backward and not s.outputs and np.ndim(driven(s.name)) == 0
     ]

@@ -69,7 +69,7 @@ def _kind(spec: LayerSpec) -> Kind | None:
     no batch axis (the losses: their rows are written out below) or whose first input is not
     differentiated (indices, labels)."""
     # networks, optimizers (no inputs); several outputs; forward only
-    if spec.kind != "layer" or spec.outputs or not spec.backward:
+    if spec.kind != "layer" or spec.outputs or not spec.modes.backward:
         return None
     first = spec.inputs[0]
     if first in spec.constants:
@@ -98,7 +98,7 @@ def _kind(spec: LayerSpec) -> Kind | None:
         case[first].shape,
         forward,
         spec.row_wise,
-        first in spec.domain_positive,
+        first in spec.edges.domain_positive,
         first,
         elementwise(spec),
     )
@@ -480,13 +480,13 @@ def _cnn_rows() -> list[Row]:
 def _spec_rows(spec: LayerSpec) -> list[Row]:
     """The spec's ``bad_inputs``: the layer built from the changed case and run forward must refuse
     it, naming the shape of every array the change altered."""
-    if not spec.bad_inputs:
+    if not spec.edges.bad_inputs:
         return []
     name = getattr(spec.layer, "__name__", spec.name)
     case = example_case(spec.name)
     drv = driver_for(spec)
     rows = []
-    for bad in spec.bad_inputs:
+    for bad in spec.edges.bad_inputs:
         changed = bad.change(case)
         shapes = tuple(np.shape(v) for k, v in changed.items() if np.shape(v) != np.shape(case.get(k)))
 

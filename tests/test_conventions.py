@@ -87,8 +87,8 @@ def test_the_recovered_mask_is_the_one_the_class_draws() -> None:
     from tests.zoo import textbook_cnn
 
     spec, note = adapt_to(get_spec("dropout_book"), textbook_cnn.Dropout)
-    assert note is not None and spec.numpy_seed is not None and "mask" not in spec.inputs
-    np.random.seed(spec.numpy_seed)  # noqa: NPY002 - the global RNG the book's Dropout draws from
+    assert note is not None and spec.construction.numpy_seed is not None and "mask" not in spec.inputs
+    np.random.seed(spec.construction.numpy_seed)  # noqa: NPY002 - the global RNG the book's Dropout draws from
     expected = np.random.rand(3, 4) > 0.5  # noqa: NPY002
     assert 0 < expected.sum() < expected.size  # a real mask, neither all kept nor all dropped
 

@@ -1,4 +1,4 @@
-"""Derived tolerances (``LayerSpec.derive_scales``, properties/engine/scales.py) are no looser than
+"""Derived tolerances (``Numerics.derive_scales``, properties/engine/scales.py) are no looser than
 needed: every spec whose scales are derived still rejects its own layer with ``dx`` one part in a
 million off, against each exact reference and against finite differences, in float64.
 
@@ -8,7 +8,6 @@ being listed. A spec differentiating parameters only (an embedding: no ``dx``) h
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -20,7 +19,7 @@ from layer_crosscheck.properties.engine.compare import Mismatch
 from layer_crosscheck.properties.engine.explore import Options, explore, run_cell
 from layer_crosscheck.properties.engine.matrix import Cell
 from layer_crosscheck.properties.engine.registry import SPECS
-from layer_crosscheck.properties.engine.spec import LayerSpec
+from layer_crosscheck.properties.engine.spec import LayerSpec, revise
 from layer_crosscheck.reference import get_reference
 from tests.helpers import installed
 
@@ -32,7 +31,7 @@ def _dx_off_by_ppm(spec: LayerSpec) -> type:
     times too large."""
 
     def init(self: Any, *args: Any, **kwargs: Any) -> None:
-        super(cls, self).__init__(*args, **{**spec.layer_kwargs, **kwargs})
+        super(cls, self).__init__(*args, **{**spec.construction.layer_kwargs, **kwargs})
 
     def backward(self: Any, *args: Any, **kwargs: Any) -> Any:
         grads = super(cls, self).backward(*args, **kwargs)
@@ -49,7 +48,7 @@ def _derived() -> list[LayerSpec]:
     return [
         s
         for s in SPECS.values()
-        if s.derive_scales and s.kind == "layer" and isinstance(s.layer, type)
+        if s.numerics.derive_scales and s.kind == "layer" and isinstance(s.layer, type)
         if any(i not in s.constants for i in s.inputs)
     ]
 
@@ -101,7 +100,7 @@ def test_a_comparison_failing_without_the_derived_scale_is_judged_again_with_it(
 
 
 def test_a_spec_with_hand_written_hooks_is_judged_once() -> None:
-    spec = replace(SPECS["affine"], derive_scales=False)
+    spec = revise(SPECS["affine"], numerics={"derive_scales": False})
     judge, runs = _needs_derived_scale(spec)
     with pytest.raises(Mismatch, match="out of tolerance"):
         scales.judged(spec, judge)
@@ -127,7 +126,10 @@ def test_a_correct_layer_whose_output_cancels_passes_by_its_derived_scale() -> N
     float64: 4096 times the tolerance of the output's own size, within that of its terms (2)."""
     x, W, b = (np.array(v, np.float32) for v in ([[1 / 3]], [[3.0]], [-1.0]))
     draws = [{"x": (1, 1), "M": 1}, x, W, b]
-    for spec, status in ((SPECS["affine"], "pass"), (replace(SPECS["affine"], derive_scales=False), "fail")):
+    for spec, status in (
+        (SPECS["affine"], "pass"),
+        (revise(SPECS["affine"], numerics={"derive_scales": False}), "fail"),
+    ):
         run = lambda draw, spec=spec: property_named("forward").run(  # noqa: E731
             spec, spec.layer, get_reference("torch"), draw, np.float32
         )

@@ -115,13 +115,14 @@ def test_the_ordinary_draw_is_bounded_and_reaches_the_bound() -> None:
     explore(body, examples=50, seed=3, derandomize=False)
     sizes = [float(abs(x).max()) for x in drawn]
     assert max(sizes) <= bound and max(sizes) == bound
-    assert all(max(abs(v) for s in sm.arrays.values() for v in np.ravel(s)) <= 10 for sm in spec.samples)
+    samples = spec.edges.samples
+    assert all(max(abs(v) for s in sm.arrays.values() for v in np.ravel(s)) <= 10 for sm in samples)
 
 
 def test_away_from_kinks_leaves_the_kinks_out_for_every_reference() -> None:
     spec = away_from_kinks(get_spec("relu"))
-    assert spec.kink_references == () and spec.at_kinks is None
-    assert all(s.convention is None for s in spec.samples)
+    assert spec.kinks.references == () and spec.kinks.gradient is None
+    assert all(s.convention is None for s in spec.edges.samples)
     assert away_from_kinks(get_spec("affine")) is get_spec("affine")  # no kinks: the spec itself
 
 

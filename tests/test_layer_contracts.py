@@ -45,10 +45,10 @@ def test_what_forward_or_backward_stores_is_none_until_then(spec: LayerSpec) -> 
     before = dict(vars(layer))
     out = driven(spec.name, layer)
     stored_by_forward = dict(vars(layer))
-    if spec.backward:
+    if spec.modes.backward:
         dout = np.linspace(0.5, 1.5, np.size(out)).reshape(np.shape(out))
         driver_for(spec).backward(layer, dout, case)
-    state = spec.running.attributes if spec.running else ()
+    state = spec.modes.running.attributes if spec.modes.running else ()
     stored = [
         k for k, v in vars(layer).items()
         if k in before and not k.startswith("_") and k not in state

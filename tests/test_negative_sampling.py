@@ -32,7 +32,7 @@ def test_adapted_spec_recovers_the_samples_forward_draws() -> None:
     """The samples in a drawn case are those the class's forward draws after the seed."""
     spec, note = _adapted(W.NegativeSamplingLoss)
     assert note is not None and "seeded before every forward" in note
-    assert spec.numpy_seed is not None and spec.init_arrays == ("corpus",)
+    assert spec.construction.numpy_seed is not None and spec.construction.init_arrays == ("corpus",)
 
     @settings(max_examples=5, database=None, deadline=None)
     @given(st.data())
@@ -40,7 +40,7 @@ def test_adapted_spec_recovers_the_samples_forward_draws() -> None:
         sizes = data.draw(st.sampled_from(spec.shapes))
         a = spec.draw(data.draw, np.dtype(np.float64), sizes)
         layer = W.NegativeSamplingLoss(a["W"].copy(), a["corpus"], sample_size=int(a["sample_size"]))
-        np.random.seed(spec.numpy_seed)  # noqa: NPY002
+        np.random.seed(spec.construction.numpy_seed)  # noqa: NPY002
         layer.forward(a["h"], a["target"])
         used = np.stack([d.embed.idx for d in layer.embed_dot_layers[1:]], axis=1)
         np.testing.assert_array_equal(a["negative_sample"], used)

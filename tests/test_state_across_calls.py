@@ -55,7 +55,7 @@ def test_a_test_mode_that_departs_is_rejected_by_name(layer: type, spec: str, sa
 
 
 def test_eval_mode_is_a_column_of_the_specs_with_a_test_mode_only() -> None:
-    with_eval = {n for n in ("dropout", "dropout_book", "batch_norm") if get_spec(n).eval_mode is not None}
+    with_eval = {n for n in ("dropout", "dropout_book", "batch_norm") if get_spec(n).modes.eval is not None}
     assert with_eval == {"dropout", "dropout_book", "batch_norm"}
     assert property_named("eval_mode").applies(get_spec("relu")) == "the spec has no test mode of its own"
 

@@ -45,7 +45,7 @@ def draw_case(
         sizes = spec.drawn_sizes(draw)
     if sizes is None:
         sizes = draw(st.sampled_from(spec.shapes))
-    settings = {k: np.asarray(v) for k, v in spec.settings.items()}  # eps: hooks and math read it
+    settings = {k: np.asarray(v) for k, v in spec.conventions.settings.items()}  # eps: hooks and math read it
     arrays = {k: readonly(v) for k, v in {**spec.draw(draw, np.dtype(dtype), sizes), **settings}.items()}
     note(draw, arrays=arrays, dout=None)
     return arrays, sizes

@@ -28,7 +28,7 @@ from layer_crosscheck.properties.engine.scales import (
     judged,
 )
 from layer_crosscheck.properties.engine.sequence import SequenceSpec, check_stateful
-from layer_crosscheck.properties.engine.spec import Arrays, Draw, LayerSpec, NetSpec, OptimizerSpec
+from layer_crosscheck.properties.engine.spec import Arrays, Draw, LayerSpec, NetSpec, OptimizerSpec, revise
 from layer_crosscheck.properties.engine.tolerances import exact_rtol, fd_roundoff, fd_rtol
 from layer_crosscheck.reference import get_reference
 
@@ -51,9 +51,9 @@ def _draw_and_run(
 ) -> tuple[Arrays, Any, np.ndarray]:
     """A case drawn for ``ref`` and the layer's forward on it: (arrays, layer, output).
     ``unambiguous``: skip a case within rounding of a kink at an intermediate value, where exact
-    references may legitimately take either side (``spec.ambiguous``)."""
+    references may legitimately take either side (``spec.kinks.ambiguous``)."""
     arrays, _ = draw_case(spec, draw, dtype, fixed_shapes=_fixed_shapes(ref))
-    assume(not (unambiguous and spec.ambiguous is not None and spec.ambiguous(arrays)))
+    assume(not (unambiguous and spec.kinks.ambiguous is not None and spec.kinks.ambiguous(arrays)))
     layer, out = _forward(spec, cls, arrays, dtype)
     return arrays, layer, out
 
@@ -87,7 +87,7 @@ def check_forward(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -
     """Forward values, shape and dtype agree with the reference."""
     arrays, _, out = _draw_and_run(spec, cls, ref, draw, dtype)
     want = ref.value(*spec.bind(ref.name, arrays))
-    rtol = exact_rtol(dtype, spec.cond(arrays))
+    rtol = exact_rtol(dtype, spec.numerics.cond(arrays))
 
     def judge() -> Errors:
         scale = _value_scale(spec, arrays, want)
@@ -111,7 +111,7 @@ def check_vjp(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Er
     for n in spec.wrt:
         _expect_dtype(got[n], arrays[n].dtype, f"{spec.name} gradient d{n}")
     _leave_out_kinks(spec, arrays, ref.name, got, want)
-    rtol = exact_rtol(dtype, spec.cond(arrays))
+    rtol = exact_rtol(dtype, spec.numerics.cond(arrays))
     what = lambda n: f"{spec.name} d{n} vs {ref.name}"  # noqa: E731
     return judged(
         spec, lambda: _compare_gradients(spec, arrays, dout, got, want, what, rtol=rtol, dtype=dtype)
@@ -138,11 +138,11 @@ def _compare_gradients(
 
 
 def _grad_scales(spec: LayerSpec, arrays: Arrays, dout: np.ndarray) -> dict[str, float]:
-    """``spec.grad_scale`` per gradient: one number for all of them, or a mapping by name (0 where
+    """``spec.numerics.grad_scale`` per gradient: one number for all of them, or a mapping by name (0 where
     it names none), derived from its math (``derive_scales``); empty when the spec declares none."""
-    if spec.grad_scale is None:
+    if spec.numerics.grad_scale is None:
         return derived_grad_scales(spec, arrays, dout) if deriving(spec) else {}
-    s = spec.grad_scale(arrays, dout)
+    s = spec.numerics.grad_scale(arrays, dout)
     if isinstance(s, Mapping):
         return {n: float(s.get(n, 0.0)) for n in spec.wrt}
     return dict.fromkeys(spec.wrt, float(s))
@@ -167,9 +167,9 @@ def _value_scale(spec: LayerSpec, arrays: Arrays, want: np.ndarray) -> float | N
 
 
 def _declared_value_scale(spec: LayerSpec, arrays: Arrays) -> float | None:
-    """``spec.value_scale``, or the one derived from its math (``derive_scales``), or None."""
-    if spec.value_scale is not None:
-        return spec.value_scale(arrays)
+    """``spec.numerics.value_scale``, or the one derived from its math (``derive_scales``), or None."""
+    if spec.numerics.value_scale is not None:
+        return spec.numerics.value_scale(arrays)
     return derived_value_scale(spec, arrays) if deriving(spec) else None
 
 
@@ -185,7 +185,7 @@ def _kink_masks(spec: LayerSpec, arrays: Arrays, step: float) -> Arrays:
     """Elements finite differences must not perturb: those within two steps of a kink, and nonzero
     ones smaller than the step (x + h and x - h round to points not centred on x, which adds a
     second-order error as large as the gradient when the gradient is small)."""
-    kinks = spec.kinks(arrays, 2 * step) if spec.kinks else {}
+    kinks = spec.kinks.at(arrays, 2 * step) if spec.kinks.at else {}
     tiny = {n: (arrays[n] != 0) & (np.abs(arrays[n]) < step) for n in spec.wrt}
     return {n: tiny[n] | np.asarray(kinks.get(n, False), bool) for n in spec.wrt}
 
@@ -194,9 +194,9 @@ def _leave_out_kinks(spec: LayerSpec, arrays: Arrays, ref_name: str, got: Arrays
     """A reference that does not follow the layer's convention exactly at a kink (``kink_references``)
     is not compared there: the gradients of the elements ``kinks(arrays, 0.0)`` marks (the last axes
     of a Jacobian) become NaN on both sides. Everything else is still compared."""
-    if spec.kinks is None or spec.kink_references is None or ref_name in spec.kink_references:
+    if spec.kinks.at is None or spec.kinks.references is None or ref_name in spec.kinks.references:
         return
-    for n, mask in spec.kinks(arrays, 0.0).items():
+    for n, mask in spec.kinks.at(arrays, 0.0).items():
         m = np.asarray(mask, bool)
         if n in want and m.any():
             for side in (got, want):
@@ -207,9 +207,9 @@ def _leave_out_kinks(spec: LayerSpec, arrays: Arrays, ref_name: str, got: Arrays
 def _check_conventions(spec: LayerSpec, arrays: Arrays, got: Arrays, dout: np.ndarray) -> None:
     """At a kink the layer must give the gradient its declared convention prescribes: exactly a
     number, or a function of ``dout`` to within an ulp of the dtype (``alpha * dout`` rounds once)."""
-    if spec.at_kinks is None:
+    if spec.kinks.gradient is None:
         return
-    for n, (mask, value) in spec.at_kinks(arrays).items():
+    for n, (mask, value) in spec.kinks.gradient(arrays).items():
         want = np.broadcast_to(value(dout) if callable(value) else value, got[n].shape)
         ulp = np.finfo(got[n].dtype).eps if callable(value) and got[n].dtype.kind == "f" else 0.0
         wrong = mask & ~(np.abs(got[n] - want) <= ulp * np.abs(want))
@@ -217,7 +217,7 @@ def _check_conventions(spec: LayerSpec, arrays: Arrays, got: Arrays, dout: np.nd
             i = tuple(int(j) for j in np.argwhere(wrong)[0])
             raise Mismatch(
                 f"{spec.name} d{n} at a kink {i}: got {float(got[n][i])!r}, but the declared convention "
-                f"({spec.convention}) gives {float(want[i])!r}"
+                f"({spec.kinks.convention}) gives {float(want[i])!r}"
             )
 
 
@@ -244,7 +244,7 @@ def check_fd(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Err
     analytic = float(sum(t.sum() for t in terms))
     scale = float(sum(np.abs(t).sum() for t in terms) + np.abs(v * d.difference).sum())
     assume(scale > 0)
-    cond = spec.cond(arrays)
+    cond = spec.numerics.cond(arrays)
     what = f"{spec.name} <backward(v), u> vs finite differences"
 
     def judge() -> Errors:
@@ -278,7 +278,7 @@ def check_jacobian(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) 
     per-element central differences with columns at kinks left out)."""
     arrays, layer, out = _draw_and_run(spec, cls, ref, draw, dtype, unambiguous=True)
     got = _impl_jacobian(spec, layer, out, arrays, dtype)
-    cond = spec.cond(arrays)
+    cond = spec.numerics.cond(arrays)
     roundoff: Callable[[], float] = lambda: 0.0  # noqa: E731
     if ref.name == "fd":
         h = ref.step(dtype)
@@ -314,7 +314,7 @@ def check_linearity(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any)
     g1, g2 = (drv.backward(layer, v, arrays) for v in (v1, v2))
     v12 = readonly(np.asarray(a * v1.astype(np.float64) + b * v2.astype(np.float64), dtype=dtype))
     g12 = drv.backward(layer, v12, arrays)
-    rtol = exact_rtol(dtype, spec.cond(arrays))
+    rtol = exact_rtol(dtype, spec.numerics.cond(arrays))
     same = "the same combination of backward(v1) and backward(v2)"
 
     def judge() -> Errors:
@@ -369,7 +369,7 @@ def check_state(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> 
     fresh_layer = drv.build(cls, latest, dtype)
     drv.forward(fresh_layer, latest)
     fresh = drv.backward(fresh_layer, dout, latest)
-    rtol = exact_rtol(dtype, spec.cond(latest))
+    rtol = exact_rtol(dtype, spec.numerics.cond(latest))
     errors = Errors()
     for n in spec.wrt:
         what = f"{spec.name} d{n}"
@@ -395,7 +395,7 @@ def _two_instances(
     shared = "(state kept on the class is shared by every instance)"
     errors = Errors()
     for n in spec.wrt:
-        rtol = exact_rtol(dtype, spec.cond(first))
+        rtol = exact_rtol(dtype, spec.numerics.cond(first))
         what = f"{spec.name} d{n} of an instance after another instance's forward vs alone {shared}"
         errors |= compare(got_one[n], alone_one[n], rtol, dtype=dtype, what=what)
         what = f"{spec.name} d{n} of the second of two live instances vs alone {shared}"
@@ -413,7 +413,7 @@ def check_batch(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> 
     layer, out = _forward(spec, cls, arrays, dtype)
     dout = draw_dout(spec, draw, dtype, out.shape)
     got = drv.backward(layer, dout, arrays)
-    rtol = exact_rtol(dtype, spec.cond(arrays))
+    rtol = exact_rtol(dtype, spec.numerics.cond(arrays))
     errors = Errors()
     differentiated_inputs = [n for n in spec.wrt if n not in spec.params]
     rows = []  # each row's gradients, computed alone
@@ -448,8 +448,8 @@ def check_agreement(spec: LayerSpec, cls: Any, jax_ref: Any, draw: Draw, dtype: 
     torch_ref = get_reference("torch")
     arrays, _ = draw_case(spec, draw, dtype)
     # two exact references may round an intermediate within rounding of a kink to either side
-    assume(not (spec.ambiguous is not None and spec.ambiguous(arrays)))
-    rtol = exact_rtol(np.float64, spec.cond(arrays))
+    assume(not (spec.kinks.ambiguous is not None and spec.kinks.ambiguous(arrays)))
+    rtol = exact_rtol(np.float64, spec.numerics.cond(arrays))
     t_fn, t_arrays = spec.bind("torch", arrays)
     j_fn, j_arrays = spec.bind("jax", arrays)
     t_out, j_out = torch_ref.value(t_fn, t_arrays), jax_ref.value(j_fn, j_arrays)
@@ -470,7 +470,7 @@ def check_samples(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -
     """The spec's fixed edge cases: forward values and (for a layer) every gradient agree with the
     reference, NaN and infinities included: NaN where the reference has NaN and only there."""
     # a convention sample binds the spec's own layer only
-    samples = [s for s in spec.samples if cls is spec.layer or s.convention is None]
+    samples = [s for s in spec.edges.samples if cls is spec.layer or s.convention is None]
     sample = samples[draw(st.sampled_from(range(len(samples))))]  # an index replays as a literal
     arrays = {
         k: readonly(np.asarray(v, dtype if np.asarray(v).dtype.kind == "f" else None))
@@ -483,7 +483,7 @@ def check_samples(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -
     _expect_dtype(out, dtype, f"{spec.name} forward output")
     fn, ref_arrays = spec.bind(ref.name, arrays)
     what = f"{spec.name} sample {sample.name!r}"
-    rtol = exact_rtol(dtype, spec.cond(arrays))
+    rtol = exact_rtol(dtype, spec.numerics.cond(arrays))
     errors = compare(out, ref.value(fn, ref_arrays), rtol, what=f"{what}: forward vs {ref.name}", dtype=dtype)
     if not drv.takes_dout:  # a network's gradient(x, t): its samples judge its values
         return errors
@@ -501,13 +501,13 @@ def check_samples(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -
 
 
 def check_eval_mode(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) -> Errors:
-    """The class in test mode (``spec.eval_mode``: ``train_flg=False``) gives its reference's
+    """The class in test mode (``spec.modes.eval``: ``train_flg=False``) gives its reference's
     values: inverted dropout is the identity there, the book's multiplies by ``1 - p``, batch norm
     normalizes by the running statistics. Settings the two specs share (eps) follow this one's."""
-    assert spec.eval_mode is not None
-    shared = {k: v for k, v in spec.settings.items() if k in spec.eval_mode.settings}
+    assert spec.modes.eval is not None
+    shared = {k: v for k, v in spec.conventions.settings.items() if k in spec.modes.eval.conventions.settings}
     # on this spec's shape sets: those the class runs on, when the check restricted them
-    test = replace(spec.eval_mode.with_settings(shared), shapes=spec.shapes)
+    test = replace(spec.modes.eval.with_settings(shared), shapes=spec.shapes)
     return check_forward(test, cls, ref, draw, dtype)
 
 
@@ -516,16 +516,18 @@ def check_running_stats(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: 
     equal the framework's own update (the book's ``running = m*running + (1-m)*batch`` is torch's
     momentum ``1 - m``), and a test-mode forward normalizes by them. The reference gives one row
     per accepted convention (``RunningStats``); the class passes if it agrees with any of them."""
-    run, test = spec.running, spec.eval_mode
+    run, test = spec.modes.running, spec.modes.eval
     assert run is not None and test is not None
     arrays, sizes = draw_case(spec, draw, dtype)
     start, _ = draw_case(test, draw, dtype, sizes)
     more = draw(st.integers(0, 2))
     batches = [arrays["x"], *(draw_case(spec, draw, dtype, sizes)[0]["x"] for _ in range(more))]
     m = draw(st.sampled_from(run.momenta))
-    case = {**arrays, **{k: start[k] for k in test.init_arrays}, "momentum": np.asarray(m)}
+    case = {**arrays, **{k: start[k] for k in test.construction.init_arrays}, "momentum": np.asarray(m)}
     note(draw, arrays={**case, "xs": np.stack(batches)})
-    train = driver_for(replace(spec, init_arrays=test.init_arrays, hyper=(*spec.hyper, "momentum")))
+    hyper = (*spec.construction.hyper, "momentum")
+    construction = {"init_arrays": test.construction.init_arrays, "hyper": hyper}
+    train = driver_for(revise(spec, construction=construction))
     layer = train.build(cls, case, dtype)
     for x in batches:
         train.forward(layer, {**case, "x": x})
@@ -534,10 +536,10 @@ def check_running_stats(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: 
         raise Mismatch(f"{type(layer).__name__} has no {', '.join(missing)} after training forwards")
     got = [np.asarray(getattr(layer, a)) for a in run.attributes]
     got.append(driver_for(test).forward(layer, {**case, "x": batches[-1]}))
-    eps = float(np.asarray(arrays.get("eps", test.settings.get("eps", 0.0))))
+    eps = float(np.asarray(arrays.get("eps", test.conventions.settings.get("eps", 0.0))))
     given = {k: v for k, v in case.items() if k not in ("x", "momentum", "eps")}
     rows = ref.value(functools.partial(run.torch, momentum=m, eps=eps), {**given, "xs": np.stack(batches)})
-    rtol = exact_rtol(dtype, spec.cond(arrays))
+    rtol = exact_rtol(dtype, spec.numerics.cond(arrays))
     biggest = float(np.max(np.abs(np.stack(batches)), initial=0.0))
     names = (*run.attributes, "test-mode output")
     tried: list[Mismatch] = []
@@ -627,7 +629,7 @@ _NO_FORWARD = (
     lambda s: isinstance(s, OptimizerSpec),
     "an optimizer has no forward/backward: its updates are checked by the optimizer property",
 )
-_NO_BACKWARD = (lambda s: not s.backward, "the convention has no backward in this mode")
+_NO_BACKWARD = (lambda s: not s.modes.backward, "the convention has no backward in this mode")
 
 
 def _calls_backward(*tests: tuple[Callable[[LayerSpec], bool], str]) -> Rule:
@@ -709,7 +711,7 @@ PROPERTIES: tuple[Property, ...] = (
         "fixed edge cases (ties, NaN, inf·0)",
         ("torch",),
         check_samples,
-        _calls_backward((lambda s: not s.samples, "the spec declares no fixed samples")),
+        _calls_backward((lambda s: not s.edges.samples, "the spec declares no fixed samples")),
     ),
     Property(
         "agreement",
@@ -726,7 +728,9 @@ PROPERTIES: tuple[Property, ...] = (
         ("torch", "jax"),
         check_eval_mode,
         _rule(
-            (lambda s: s.eval_mode is None, "the spec has no test mode of its own"), _NO_BACKWARD, _NO_FORWARD
+            (lambda s: s.modes.eval is None, "the spec has no test mode of its own"),
+            _NO_BACKWARD,
+            _NO_FORWARD,
         ),
         listed_when_na=False,
     ),
@@ -736,7 +740,10 @@ PROPERTIES: tuple[Property, ...] = (
         ("torch",),
         check_running_stats,
         _rule(
-            (lambda s: s.running is None or s.eval_mode is None, "the layer keeps no running statistics"),
+            (
+                lambda s: s.modes.running is None or s.modes.eval is None,
+                "the layer keeps no running statistics",
+            ),
             _NO_BACKWARD,
             _NO_FORWARD,
         ),

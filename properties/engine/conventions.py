@@ -40,23 +40,23 @@ def adapt_to(spec: LayerSpec, cls: Any) -> tuple[LayerSpec, str | None]:
     forward lacks one of the spec's keyword inputs (and takes no ``**kwargs``) gets the spec's
     ``adapt`` (if it has one); otherwise the call stays as it is and fails as an interface error."""
     forward = getattr(cls, "forward", None)
-    if spec.adapt is None or not callable(forward):
+    if spec.construction.adapt is None or not callable(forward):
         return spec, None
-    if all(takes_keyword(forward, k, unknown=True) for k in spec.keyword_inputs):
+    if all(takes_keyword(forward, k, unknown=True) for k in spec.construction.keyword_inputs):
         return spec, None
-    return spec.adapt(spec, cls)
+    return spec.construction.adapt(spec, cls)
 
 
 def _which(spec: LayerSpec, alt: Alternative, alt_spec: LayerSpec) -> str:
     """How the verdict names ``alt``: its convention, and the settings it changes."""
     changed = ", ".join(
-        f"{k} = {v:g} instead of {spec.settings[k]:g}"
+        f"{k} = {v:g} instead of {spec.conventions.settings[k]:g}"
         for k, v in alt.settings.items()
-        if k in spec.settings and v != spec.settings[k]
+        if k in spec.conventions.settings and v != spec.conventions.settings[k]
     )
     if alt.spec == spec.name:
         return f"spec {alt.spec} with {changed}"
-    name = alt_spec.convention_name or f"spec {alt.spec}"
+    name = alt_spec.conventions.name or f"spec {alt.spec}"
     if changed:
         name += f" with {changed}"
     return f"{name} (spec {alt.spec}), not spec {spec.name}"
@@ -96,15 +96,15 @@ def identify(
     (None: none does, or no autodiff reference that judges the spec is available).
     ``preflight(spec, cls, dtype)`` raises UsageError for an alternative the class cannot be driven by."""
     judges = [r for r in references if r in ("torch", "jax") and spec.missing(r) is None]
-    if run.ok or not (spec.alternatives or spec.settings):
+    if run.ok or not (spec.conventions.alternatives or spec.conventions.settings):
         return None  # no other convention to name (and no framework imported to find out)
     usable = [r for r in judges if get_reference(r).unavailable() is None]
     if not usable:
         return None
     name = getattr(cls, "__name__", repr(cls))
-    alternatives = spec.alternatives
-    registered = get_spec(spec.name).settings
-    if dict(registered) != dict(spec.settings):  # run with --set: the spec's own values come first
+    alternatives = spec.conventions.alternatives
+    registered = get_spec(spec.name).conventions.settings
+    if dict(registered) != dict(spec.conventions.settings):  # run with --set: the spec's own come first
         alternatives = (Alternative(spec.name, dict(registered)), *alternatives)
     # forward agreed, and every failure was the class raising (never a wrong number)
     forward_ok = all(r.ok for r in run.results if r.prop == "forward")
@@ -123,7 +123,8 @@ def identify(
             preflight(alt_spec, cls, np.dtype(dtype).type)
         except (UsageError, ValueError):
             continue
-        if alt_spec.name == spec.name and dict(alt_spec.settings) == dict(spec.settings):
+        same = dict(alt_spec.conventions.settings) == dict(spec.conventions.settings)
+        if alt_spec.name == spec.name and same:
             continue  # the spec just run: naming it would advise the same command
         dt = np.dtype(dtype).type
         if _probe(alt_spec, cls, usable[0], dt, seed) and _passes_in_full(alt_spec, cls, run, references, dt):

@@ -197,47 +197,48 @@ class Driver:
         The constructor's hyper-parameters follow the parameters in the spec's order (the book's:
         ``Pooling(pool_h, pool_w, stride, pad)``); forward's flags follow the positional inputs."""
         if method == "__init__":
-            order = (*self.spec.params, *self.spec.hyper)
+            order = (*self.spec.params, *self.spec.construction.hyper)
             where = f"the positional parameter in its place in ({', '.join(order)})"
-            return {h: (order.index(h), where) for h in self.spec.hyper}
+            return {h: (order.index(h), where) for h in self.spec.construction.hyper}
         if method == "forward":
             inputs = self.positional_names()
             where = "a positional parameter" + (f" after {', '.join(inputs)}" if inputs else "")
-            return {k: (len(inputs) + i, where) for i, k in enumerate(self.spec.forward_kwargs)}
+            return {k: (len(inputs) + i, where) for i, k in enumerate(self.spec.construction.forward_kwargs)}
         return {}
 
     def positional_names(self) -> tuple[str, ...]:
-        return tuple(i for i in self.spec.inputs if i not in self.spec.keyword_inputs)
+        return tuple(i for i in self.spec.inputs if i not in self.spec.construction.keyword_inputs)
 
     def calling_forms(self) -> list[str]:
         """Every way this driver calls a class for its spec, one line each (``crosscheck list``);
         the one place the accepted forms are written down for a reader."""
         spec = self.spec
-        order = ", ".join((*spec.params, *spec.hyper))
-        built = [*spec.params, *_keywords(spec.hyper), *_keywords(spec.init_arrays)]
+        order = ", ".join((*spec.params, *spec.construction.hyper))
+        built = [*spec.params, *_keywords(spec.construction.hyper), *_keywords(spec.construction.init_arrays)]
         forms = [f"{_name(spec)}({', '.join(built)})"]
-        if spec.hyper:
+        if spec.construction.hyper:
             forms.append(
                 f"a keyword the constructor lacks: the positional parameter in its place in ({order})"
             )
         positional = self.positional_names()
-        flags = [f"{k}={v!r}" for k, v in spec.forward_kwargs.items()]
-        forms.append(f"forward({', '.join([*positional, *_keywords(spec.keyword_inputs), *flags])})")
-        for k in spec.forward_kwargs:
+        flags = [f"{k}={v!r}" for k, v in spec.construction.forward_kwargs.items()]
+        keyword_inputs = _keywords(spec.construction.keyword_inputs)
+        forms.append(f"forward({', '.join([*positional, *keyword_inputs, *flags])})")
+        for k in spec.construction.forward_kwargs:
             also = ", ".join(f"{a}=" for a in ALIASES.get(k, ()))
             forms.append(f"{k} also as {also} or a positional parameter after {', '.join(positional)}")
-        if spec.adapt is not None:
-            without = ", ".join(_keywords(spec.keyword_inputs, ""))
+        if spec.construction.adapt is not None:
+            without = ", ".join(_keywords(spec.construction.keyword_inputs, ""))
             forms.append(
                 f"a forward without {without}: accepted, driven another way that the check's note names"
             )
         wanted = [f"d{i}" for i in spec.inputs if i not in spec.constants]
-        if spec.backward:
+        if spec.modes.backward:
             returns = wanted[0] if len(wanted) == 1 else f"({', '.join(wanted)})"
             forms.append(
                 f"backward(dout) -> {returns}" if wanted else "backward(dout) (what it returns is unused)"
             )
-        if spec.params and spec.backward:
+        if spec.params and spec.modes.backward:
             forms.append(
                 f"parameter gradients: a non-empty grads list in the order {', '.join(spec.params)} "
                 f"(book 2), else attributes {', '.join('d' + p for p in spec.params)} (book 1)"
@@ -255,11 +256,11 @@ class Driver:
         tried once on a case, for whether it takes it."""
         layer = self.build(cls, arrays, dtype)
         out = self.forward(layer, arrays)
-        if self.spec.backward:
+        if self.spec.modes.backward:
             self.backward(layer, dout(out.shape), arrays)
 
     def build(self, cls: Any, arrays: Arrays, dtype: Any) -> Any:
-        own = self.spec.layer_kwargs if cls is self.spec.layer else {}
+        own = self.spec.construction.layer_kwargs if cls is self.spec.layer else {}
         kwargs = {**self.init_kwargs(arrays), **own}
         return self._call(cls, "__init__", [arrays[p] for p in self.spec.params], kwargs)
 
@@ -267,18 +268,19 @@ class Driver:
         """The constructor's keywords: the drawn ``init_arrays`` and ``hyper`` (as Python scalars)."""
         spec = self.spec
         return {
-            **{k: arrays[k] for k in spec.init_arrays},
-            **{k: np.asarray(arrays[k]).item() for k in spec.hyper},
+            **{k: arrays[k] for k in spec.construction.init_arrays},
+            **{k: np.asarray(arrays[k]).item() for k in spec.construction.hyper},
         }
 
     def call_args(self, arrays: Arrays) -> tuple[list[np.ndarray], dict[str, Any]]:
         """The positional and keyword arguments of a forward (or ``loss``/``gradient``) call."""
-        keywords = {**{i: arrays[i] for i in self.spec.keyword_inputs}, **self.spec.forward_kwargs}
+        how = self.spec.construction
+        keywords = {**{i: arrays[i] for i in how.keyword_inputs}, **how.forward_kwargs}
         return [arrays[i] for i in self.positional_names()], keywords
 
     def _seed_numpy(self) -> None:
-        if self.spec.numpy_seed is not None:
-            np.random.seed(self.spec.numpy_seed)  # noqa: NPY002 - the global RNG such a class draws from
+        if self.spec.construction.numpy_seed is not None:
+            np.random.seed(self.spec.construction.numpy_seed)  # noqa: NPY002 - the global RNG such a class draws from
 
     def forward(self, layer: Any, arrays: Arrays) -> np.ndarray:
         args, kwargs = self.call_args(arrays)
@@ -394,7 +396,7 @@ class NetDriver(Driver):
             raise ValueError("a network's gradient(x, t) is only defined for an upstream gradient of 1")
         args, kwargs = self.call_args(arrays)
         # the book's gradient(x, t) runs its own training-mode loss: forward's flags are not its own
-        kwargs = {k: v for k, v in kwargs.items() if k not in self.spec.forward_kwargs}
+        kwargs = {k: v for k, v in kwargs.items() if k not in self.spec.construction.forward_kwargs}
         self._seed_numpy()  # the same dropout masks as the loss it is compared with
         grads = foreign(f"{type(layer).__name__}.gradient", layer.gradient, *args, **kwargs)
         grads = _returned(grads, layer, "gradient", "grads")
@@ -449,9 +451,10 @@ class OptimizerDriver(Driver):
 
     def calling_forms(self) -> list[str]:
         spec = self.spec
-        taken = f" (and {', '.join(_keywords(spec.settings))} if it takes it)" if spec.settings else ""
+        settings = spec.conventions.settings
+        taken = f" (and {', '.join(_keywords(settings))} if it takes it)" if settings else ""
         return [
-            f"{_name(spec)}({', '.join(_keywords(spec.hyper))}){taken}",
+            f"{_name(spec)}({', '.join(_keywords(spec.construction.hyper))}){taken}",
             "update(params, grads), step by step: params updated in place, grads only read",
             "params and grads as dicts by name (book 1), or as lists in the parameters' order when the "
             "first update raises on dicts as positional indexing does (KeyError of an int, IndexError, "
@@ -461,7 +464,8 @@ class OptimizerDriver(Driver):
     def build(self, cls: Any, arrays: Arrays, dtype: Any) -> Any:
         """The hyper-parameters by keyword; a setting (eps) only if the constructor takes it: the
         book's AdaGrad and Adam hard-code their eps, which the setting then describes."""
-        settings = {k: v for k, v in self.spec.settings.items() if takes_keyword(cls, k, unknown=False)}
+        own = self.spec.conventions.settings
+        settings = {k: v for k, v in own.items() if takes_keyword(cls, k, unknown=False)}
         return foreign(getattr(cls, "__name__", "?"), cls, **self.init_kwargs(arrays), **settings)
 
     def trajectory(self, cls: Any, arrays: Arrays, dtype: Any) -> list[Arrays]:

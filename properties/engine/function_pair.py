@@ -30,7 +30,7 @@ from layer_crosscheck.properties.engine.errors import Unfinished, UsageError
 from layer_crosscheck.properties.engine.explore import first_example
 from layer_crosscheck.properties.engine.matrix import SELF
 from layer_crosscheck.properties.engine.results import CellResult, Status
-from layer_crosscheck.properties.engine.spec import LayerSpec, Sizes
+from layer_crosscheck.properties.engine.spec import LayerSpec, Sizes, revise
 
 __all__ = [
     "AuditSkipped",
@@ -190,10 +190,10 @@ def _none(fn: Callable[..., Any], what: str) -> Unfinished:
 
 def _pair_layer(pair: FunctionPair, call: PairCall, spec: LayerSpec) -> type:
     """A class with the layer protocol whose forward and backward call the pair as the course does."""
-    positional = tuple(i for i in spec.inputs if i not in spec.keyword_inputs)
+    positional = tuple(i for i in spec.inputs if i not in spec.construction.keyword_inputs)
     differentiated = tuple(i for i in spec.inputs if i not in spec.constants)
     order = tuple(a for a in call.args if a in spec.wrt)  # backward's returns
-    settings = dict(spec.settings)
+    settings = dict(spec.conventions.settings)
     forward, backward = pair.forward, pair.backward
 
     class PairLayer:
@@ -304,9 +304,10 @@ def as_layer(pair: FunctionPair, spec: LayerSpec) -> tuple[type, LayerSpec, list
         raise UsageError(f"no spec knows how CS231n calls {pair.__name__} yet")
     if call.loss != (spec.inputs[:2] == ("x", "t") and pair.backward is None):
         raise UsageError(f"{pair.__name__} cannot be checked as spec {spec.name}; try --as {call.spec}")
-    positional_hyper = set(spec.hyper) & set(call.args)  # group norm's G, passed by position
-    arrays = {i for i in spec.inputs if i not in spec.keyword_inputs} | set(spec.params) | positional_hyper
-    hyper = set(spec.hyper) - positional_hyper
+    positional_hyper = set(spec.construction.hyper) & set(call.args)  # group norm's G, passed by position
+    positional = {i for i in spec.inputs if i not in spec.construction.keyword_inputs}
+    arrays = positional | set(spec.params) | positional_hyper
+    hyper = set(spec.construction.hyper) - positional_hyper
     layer_like = driver_for(spec).methods == Driver.methods  # driven as forward/backward
     if not call.loss and (arrays != set(call.args) or hyper != set(call.hyper) or not layer_like):
         raise UsageError(
@@ -315,13 +316,16 @@ def as_layer(pair: FunctionPair, spec: LayerSpec) -> tuple[type, LayerSpec, list
         )
     # the course's own audits judge its test mode (mode 'test': spec batch_norm_eval_forward) and
     # running averages; of the spec's alternatives only the conventions the course may follow stay
-    kept = tuple(a for a in spec.alternatives if a.spec in call.conventions)
-    spec = replace(_course_shapes(spec, call), alternatives=kept, eval_mode=None, running=None)
+    kept = tuple(a for a in spec.conventions.alternatives if a.spec in call.conventions)
+    spec = revise(
+        _course_shapes(spec, call), conventions={"alternatives": kept}, modes={"eval": None, "running": None}
+    )
     notes = [f"{pair.__name__} driven as CS231n calls it: " + _described(call)]
     cls = _pair_layer(pair, call, spec)
     _raise_if_stub(cls, spec)
-    if spec.adapt is not None and spec.keyword_inputs:  # the course's dropout draws its own mask
-        spec, _ = spec.adapt(spec, cls)
+    how = spec.construction
+    if how.adapt is not None and how.keyword_inputs:  # the course's dropout draws its own mask
+        spec, _ = how.adapt(spec, cls)
         cls = _pair_layer(pair, call, spec)
         notes.append("its mask is read from its output on an input of ones, under the same seed")
     return cls, spec, notes

@@ -25,7 +25,7 @@ from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.explore import Options, run_cell
 from layer_crosscheck.properties.engine.matrix import Cell
 from layer_crosscheck.properties.engine.results import Case, CellResult, Run
-from layer_crosscheck.properties.engine.spec import Arrays, LayerSpec, Sample
+from layer_crosscheck.properties.engine.spec import Arrays, LayerSpec, Sample, revise
 
 __all__ = ["Finding", "Kind", "away_from_kinks", "classify", "fault_of", "ordinary"]
 
@@ -64,7 +64,7 @@ def _sample_arrays(sample: Sample, settings: Mapping[str, float]) -> Arrays:
 def _binding(spec: LayerSpec) -> tuple[Sample, ...]:
     """The samples that bind a class brought to be checked (a convention sample binds only the
     spec's own layer, and the variants judge only brought classes)."""
-    return tuple(s for s in spec.samples if s.convention is None)
+    return tuple(s for s in spec.edges.samples if s.convention is None)
 
 
 def ordinary(spec: LayerSpec) -> LayerSpec:
@@ -77,14 +77,14 @@ def ordinary(spec: LayerSpec) -> LayerSpec:
 
     bound = S.ordinary_bound(np.float32)
     kept = tuple(s for s in _binding(spec) if _largest([*s.arrays.values(), s.dout]) <= bound)
-    return replace(spec, draw=draw, samples=kept)
+    return revise(spec, draw=draw, edges={"samples": kept})
 
 
 def _has_kink(spec: LayerSpec, arrays: Arrays) -> bool:
-    if spec.kinks is None:
+    if spec.kinks.at is None:
         return False
     try:
-        return any(np.any(m) for m in spec.kinks(arrays, 0.0).values())
+        return any(np.any(m) for m in spec.kinks.at(arrays, 0.0).values())
     except Exception:  # a sample or case the hook cannot read: not known to be away from kinks
         return True
 
@@ -93,10 +93,11 @@ def away_from_kinks(spec: LayerSpec) -> LayerSpec:
     """``spec`` comparing nothing exactly at a kink or tie: no reference is taken to follow the
     convention there (the gradients at ``kinks(arrays, 0)`` are left out on both sides), no
     convention is required, and the fixed samples that sit on a kink are dropped."""
-    if spec.kinks is None:
+    if spec.kinks.at is None:
         return spec
-    kept = tuple(s for s in _binding(spec) if not _has_kink(spec, _sample_arrays(s, spec.settings)))
-    return replace(spec, kink_references=(), at_kinks=None, samples=kept)
+    settings = spec.conventions.settings
+    kept = tuple(s for s in _binding(spec) if not _has_kink(spec, _sample_arrays(s, settings)))
+    return revise(spec, kinks={"references": (), "gradient": None}, edges={"samples": kept})
 
 
 def _raised_in(r: CellResult) -> str | None:
@@ -157,8 +158,8 @@ def classify(run: Run, spec: LayerSpec, cls: Any, options: Options) -> Finding:
     if wrong:
         return Finding("disagrees", fault_of(spec, wrong), "it fails on ordinary inputs away from kinks")
     if kinked and not _still_failing(away_from_kinks(spec), cls, failures, options):
-        kink = spec.kink_name or "the spec's kinks"
-        return Finding("convention", fault, f"{kink} (the spec's convention: {spec.convention})")
+        kink = spec.kinks.name or "the spec's kinks"
+        return Finding("convention", fault, f"{kink} (the spec's convention: {spec.kinks.convention})")
     if extreme and not _still_failing(ordinary(spec), cls, failures, options):
         return Finding("fragile", fault, f"|values| <= {bound:g}")
     # right only on ordinary inputs away from kinks: fragile, and off at kinks too

@@ -1,4 +1,4 @@
-"""Term-size scales derived from a spec's own math (``LayerSpec.derive_scales``), so that a spec
+"""Term-size scales derived from a spec's own math (``Numerics.derive_scales``), so that a spec
 needs no hand-written ``value_scale``/``grad_scale`` hooks.
 
 An honest implementation rounds every number it computes: a result is as exact as the terms it is
@@ -80,13 +80,13 @@ _NO_JAX = (
 
 def deriving(spec: LayerSpec) -> bool:
     """Whether ``spec``'s scales are derived in the comparison being judged (see :func:`judged`)."""
-    return spec.derive_scales and _DERIVING.get()
+    return spec.numerics.derive_scales and _DERIVING.get()
 
 
 def judged(spec: LayerSpec, judge: Callable[[], T]) -> T:
     """``judge()`` (comparisons, raising :class:`Mismatch`), first without ``spec``'s derived scales,
     and, only where that fails, again with them: they only loosen, so the verdict is theirs."""
-    if not spec.derive_scales or _DERIVING.get():
+    if not spec.numerics.derive_scales or _DERIVING.get():
         return judge()
     try:
         return judge()

@@ -58,7 +58,7 @@ def check_stateful(spec: LayerSpec, cls: Any, ref: Any, draw: Draw, dtype: Any) 
     params = [arrays[p] for p in spec.params]
     fn, _ = spec.bind(ref.name, arrays)
     final = {"torch": spec.torch_final, "jax": spec.jax_final}[ref.name]
-    rtol = exact_rtol(dtype, spec.cond(arrays))
+    rtol = exact_rtol(dtype, spec.numerics.cond(arrays))
     errors = Errors()
 
     def judge(got: Any, want: Any, what: str) -> None:

@@ -36,7 +36,7 @@ def describe_entry(spec: LayerSpec, arrays: Arrays) -> str:
             continue
         square = " square" if a.ndim == 4 and a.shape[-1] == a.shape[-2] else ""
         parts.append(f"{name}: {a.ndim}-D {tuple(a.shape)}{square}")
-    hyper = ", ".join(f"{k}={np.asarray(arrays[k]).item()}" for k in spec.hyper)
+    hyper = ", ".join(f"{k}={np.asarray(arrays[k]).item()}" for k in spec.construction.hyper)
     return "; ".join([", ".join(parts), hyper] if hyper else [", ".join(parts)])
 
 

@@ -72,7 +72,7 @@ def preflight(spec: LayerSpec, cls: Any, dtype: Any = np.float64) -> None:
             raise UsageError(f"{name} cannot be built as spec {spec.name} builds it: {exc}") from None
         try:
             out = drv.forward(layer, arrays)
-            if spec.backward and drv.takes_dout:
+            if spec.modes.backward and drv.takes_dout:
                 dout = np.linspace(-1.0, 2.0, out.size).reshape(out.shape).astype(out.dtype)
                 drv.backward(layer, dout, arrays)
         except InterfaceError as exc:

@@ -35,7 +35,19 @@ from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.errors import UsageError
 from layer_crosscheck.properties.engine.registry import register
 from layer_crosscheck.properties.engine.sandbox import foreign
-from layer_crosscheck.properties.engine.spec import Arrays, BadInput, Draw, LayerSpec, Sample, Sizes
+from layer_crosscheck.properties.engine.spec import (
+    Arrays,
+    BadInput,
+    Construction,
+    Draw,
+    Edges,
+    LayerSpec,
+    Modes,
+    Numerics,
+    Sample,
+    Sizes,
+    revise,
+)
 from layer_crosscheck.properties.specs import cnn, seed
 
 IGNORE = -1  # TimeSoftmaxWithLoss's ignore_label, torch's ignore_index here
@@ -91,7 +103,7 @@ register(
         draw=_time_draw,
         torch=lambda T, xs, W: T.F.embedding(xs, W),
         jax=lambda J, xs, W: J.jnp.take(W, xs, axis=0),
-        derive_scales=True,
+        numerics=Numerics(derive_scales=True),
         row_wise=True,
     )
 )
@@ -107,18 +119,21 @@ register(
         draw=_time_draw,
         torch=lambda T, xs, W, b: T.F.linear(xs, W.T, b),
         jax=lambda J, xs, W, b: J.jnp.matmul(xs, W, precision=J.lax.Precision.HIGHEST) + b,
-        derive_scales=True,
+        numerics=Numerics(derive_scales=True),
         row_wise=True,
-        bad_inputs=(
-            BadInput(
-                "xs with a feature too many for W",
-                lambda a: {**a, "xs": np.ones((*a["xs"].shape[:2], a["W"].shape[0] + 1))},
-            ),
-            BadInput(
-                "xs without a time axis", lambda a: {**a, "xs": np.ones((a["xs"].shape[0], a["W"].shape[0]))}
-            ),
-            BadInput("W and b that do not fit", lambda a: {**a, "b": np.zeros(a["W"].shape[1] + 1)}),
-            BadInput("W not 2-D", lambda a: {**a, "W": np.ones(a["W"].shape[:1]), "b": np.zeros(())}),
+        edges=Edges(
+            bad_inputs=(
+                BadInput(
+                    "xs with a feature too many for W",
+                    lambda a: {**a, "xs": np.ones((*a["xs"].shape[:2], a["W"].shape[0] + 1))},
+                ),
+                BadInput(
+                    "xs without a time axis",
+                    lambda a: {**a, "xs": np.ones((a["xs"].shape[0], a["W"].shape[0]))},
+                ),
+                BadInput("W and b that do not fit", lambda a: {**a, "b": np.zeros(a["W"].shape[1] + 1)}),
+                BadInput("W not 2-D", lambda a: {**a, "W": np.ones(a["W"].shape[:1]), "b": np.zeros(())}),
+            )
         ),
     )
 )
@@ -144,20 +159,27 @@ register(
             xs.reshape(-1, xs.shape[-1]), ts.reshape(-1), ignore_index=IGNORE
         ),
         jax=_tswl_jax,
-        derive_scales=True,
-        bad_inputs=(
-            BadInput("xs without a class axis", lambda a: {**a, "xs": np.zeros(a["ts"].shape)}),
-            BadInput("a label equal to V", lambda a: _with_ts(a, np.full(a["ts"].shape, a["xs"].shape[2]))),
-            BadInput(
-                "a negative label other than ignore_label", lambda a: _with_ts(a, np.full(a["ts"].shape, -2))
+        numerics=Numerics(derive_scales=True),
+        edges=Edges(
+            bad_inputs=(
+                BadInput("xs without a class axis", lambda a: {**a, "xs": np.zeros(a["ts"].shape)}),
+                BadInput(
+                    "a label equal to V", lambda a: _with_ts(a, np.full(a["ts"].shape, a["xs"].shape[2]))
+                ),
+                BadInput(
+                    "a negative label other than ignore_label",
+                    lambda a: _with_ts(a, np.full(a["ts"].shape, -2)),
+                ),
+                *_TIME_LABELS_BAD,
             ),
-            *_TIME_LABELS_BAD,
-        ),
-        samples=(
-            Sample("one step counted", {"xs": [[[2.0, -1.0], [5.0, 1.0]]], "ts": np.array([[IGNORE, 1]])}),
-            Sample(
-                "huge logits, one ignored",
-                {"xs": [[[1e4, -1e4], [-1e4, 1e4]]], "ts": np.array([[1, IGNORE]])},
+            samples=(
+                Sample(
+                    "one step counted", {"xs": [[[2.0, -1.0], [5.0, 1.0]]], "ts": np.array([[IGNORE, 1]])}
+                ),
+                Sample(
+                    "huge logits, one ignored",
+                    {"xs": [[[1e4, -1e4], [-1e4, 1e4]]], "ts": np.array([[1, IGNORE]])},
+                ),
             ),
         ),
     )
@@ -175,33 +197,40 @@ register(
         draw=_time_draw,
         torch=lambda T, xs, ts: T.F.binary_cross_entropy_with_logits(xs, ts.to(xs.dtype)),
         jax=lambda J, xs, ts: -J.jnp.mean(ts * J.nn.log_sigmoid(xs) + (1 - ts) * J.nn.log_sigmoid(-xs)),
-        derive_scales=True,
-        bad_inputs=(
-            BadInput("xs of rank 3", lambda a: {**a, "xs": np.zeros((*a["xs"].shape, 1))}),
-            BadInput(
-                "an empty batch",
-                lambda a: {"xs": np.zeros((0, a["xs"].shape[1])), "ts": np.zeros((0, a["xs"].shape[1]), int)},
-            ),
-            *_TIME_LABELS_BAD,
+        numerics=Numerics(derive_scales=True),
+        edges=Edges(
+            bad_inputs=(
+                BadInput("xs of rank 3", lambda a: {**a, "xs": np.zeros((*a["xs"].shape, 1))}),
+                BadInput(
+                    "an empty batch",
+                    lambda a: {
+                        "xs": np.zeros((0, a["xs"].shape[1])),
+                        "ts": np.zeros((0, a["xs"].shape[1]), int),
+                    },
+                ),
+                *_TIME_LABELS_BAD,
+            )
         ),
     )
 )
 
 register(
-    replace(
+    revise(
         cnn._DROPOUT,
         name="time_dropout",
         layer=TimeDropout,
         summary="book 2's TimeDropout: inverted dropout x * mask / (1 - p) of (N, T, D), forward(xs) "
         "with a train_flg attribute; the mask given (or, without mask=, read from a seeded np.random)",
-        forward_kwargs={},
-        eval_mode=None,  # test mode is a train_flg attribute the book's models set, not a forward flag
+        construction={"forward_kwargs": {}},
+        modes={
+            "eval": None,  # test mode is a train_flg attribute the book's models set, not a forward flag
+        },
         shapes=(
             {"x": (2, 3, 2), "dropout_ratio": 0.5},
             {"x": (1, 4, 3), "dropout_ratio": 0.2},
             {"x": (2, 2, 2), "dropout_ratio": 0.0},
         ),
-        alternatives=(),
+        conventions={"alternatives": ()},
     )
 )
 
@@ -241,11 +270,15 @@ register(
         draw=_w2v_draw,
         torch=lambda T, h, idx, W: (T.F.embedding(idx, W) * h).sum(-1),
         jax=lambda J, h, idx, W: J.jnp.sum(J.jnp.take(W, idx, axis=0) * h, axis=-1),
-        derive_scales=True,
+        numerics=Numerics(derive_scales=True),
         row_wise=True,
-        bad_inputs=(
-            _H_BAD,
-            BadInput("an id equal to V", lambda a: {**a, "idx": np.full(a["idx"].shape, a["W"].shape[0])}),
+        edges=Edges(
+            bad_inputs=(
+                _H_BAD,
+                BadInput(
+                    "an id equal to V", lambda a: {**a, "idx": np.full(a["idx"].shape, a["W"].shape[0])}
+                ),
+            )
         ),
     )
 )
@@ -317,16 +350,18 @@ def _nsl_drawing_its_own_samples(spec: LayerSpec, cls: Any) -> tuple[LayerSpec, 
     the constructor, NumPy's RNG is seeded before every forward, and the references get the
     samples its sampler returns after the same seed. UsageError if it has no such sampler, or if
     ``np.random.seed`` does not fix what it draws."""
-    adapted = replace(
+    adapted = revise(
         spec,
         inputs=("h", "target"),
         constants=("target",),
-        keyword_inputs=(),
-        init_arrays=("corpus",),
-        numpy_seed=NSL_SEED,
+        construction={
+            "keyword_inputs": (),
+            "init_arrays": ("corpus",),
+            "numpy_seed": NSL_SEED,
+            "adapt": None,
+        },
         torch=_NSL_TORCH_CORPUS,
         jax=_NSL_JAX_CORPUS,
-        adapt=None,
     )
     drv = driver_for(adapted)
     name = getattr(cls, "__name__", repr(cls))
@@ -387,9 +422,10 @@ register(
         "(the book's) forward(h, target) drawing them by its own sampler under a seeded np.random",
         inputs=("h", "target", "negative_sample"),
         constants=("target", "negative_sample"),
-        keyword_inputs=("negative_sample",),
+        construction=Construction(
+            keyword_inputs=("negative_sample",), hyper=("sample_size",), adapt=_nsl_drawing_its_own_samples
+        ),
         params=("W",),
-        hyper=("sample_size",),
         shapes=(
             {"N": 2, "V": 4, "D": 3, "K": 2},
             {"N": 1, "V": 3, "D": 2, "K": 1},
@@ -398,15 +434,16 @@ register(
         draw=_w2v_draw,
         torch=_nsl_torch,
         jax=_nsl_jax,
-        grad_scale=_nsl_grad_scale,
-        derive_scales=True,
-        adapt=_nsl_drawing_its_own_samples,
-        bad_inputs=(
-            _H_BAD,
-            BadInput(
-                "a target equal to V", lambda a: {**a, "target": np.full(a["target"].shape, a["W"].shape[0])}
-            ),
-            BadInput("an empty batch (h is checked first)", lambda a: {**a, "h": a["h"][:0]}),
+        numerics=Numerics(grad_scale=_nsl_grad_scale, derive_scales=True),
+        edges=Edges(
+            bad_inputs=(
+                _H_BAD,
+                BadInput(
+                    "a target equal to V",
+                    lambda a: {**a, "target": np.full(a["target"].shape, a["W"].shape[0])},
+                ),
+                BadInput("an empty batch (h is checked first)", lambda a: {**a, "h": a["h"][:0]}),
+            )
         ),
     )
 )
@@ -443,7 +480,7 @@ register(
         draw=_att_draw,
         torch=lambda T, hs, a: T.torch.einsum("nth,nt->nh", hs, a),
         jax=lambda J, hs, a: J.jnp.einsum("nth,nt->nh", hs, a, precision=J.lax.Precision.HIGHEST),
-        derive_scales=True,
+        numerics=Numerics(derive_scales=True),
         row_wise=True,
     )
 )
@@ -460,7 +497,7 @@ register(
         jax=lambda J, hs, h: J.nn.softmax(
             J.jnp.einsum("nth,nh->nt", hs, h, precision=J.lax.Precision.HIGHEST), axis=-1
         ),
-        derive_scales=True,
+        numerics=Numerics(derive_scales=True),
         row_wise=True,
     )
 )
@@ -475,7 +512,7 @@ register(
         draw=_att_draw,
         torch=lambda T, hs, h: _sdpa_torch(T, h[:, None, :], hs)[:, 0, :],
         jax=lambda J, hs, h: _sdpa_jax(J, h[:, None, :], hs)[:, 0, :],
-        derive_scales=True,
+        numerics=Numerics(derive_scales=True),
         row_wise=True,
     )
 )
@@ -491,17 +528,19 @@ register(
         draw=_att_draw,
         torch=lambda T, hs_enc, hs_dec: _sdpa_torch(T, hs_dec, hs_enc),
         jax=lambda J, hs_enc, hs_dec: _sdpa_jax(J, hs_dec, hs_enc),
-        derive_scales=True,
+        numerics=Numerics(derive_scales=True),
         row_wise=True,
-        bad_inputs=(
-            BadInput(
-                "hs_dec with another H",
-                lambda a: {**a, "hs_dec": np.ones((*a["hs_dec"].shape[:2], a["hs_dec"].shape[2] + 1))},
-            ),
-            BadInput(
-                "hs_dec of another batch",
-                lambda a: {**a, "hs_dec": np.ones((a["hs_dec"].shape[0] + 1, *a["hs_dec"].shape[1:]))},
-            ),
+        edges=Edges(
+            bad_inputs=(
+                BadInput(
+                    "hs_dec with another H",
+                    lambda a: {**a, "hs_dec": np.ones((*a["hs_dec"].shape[:2], a["hs_dec"].shape[2] + 1))},
+                ),
+                BadInput(
+                    "hs_dec of another batch",
+                    lambda a: {**a, "hs_dec": np.ones((a["hs_dec"].shape[0] + 1, *a["hs_dec"].shape[1:]))},
+                ),
+            )
         ),
     )
 )
@@ -538,7 +577,7 @@ register(
         summary="book 2's clip_grads(grads, max_norm): every gradient scaled in place by "
         "max_norm / (norm + 1e-6) when their global L2 norm exceeds max_norm; vs clip_grad_norm_",
         inputs=("g1", "g2"),
-        hyper=("max_norm",),
+        construction=Construction(hyper=("max_norm",)),
         shapes=(
             {"g1": (2, 3), "g2": (4,), "max_norm": 1.0},
             {"g1": (3,), "g2": (2, 2), "max_norm": 5.0},
@@ -554,6 +593,6 @@ register(
             "jax": "jax has no clip_grad_norm_ of its own to compare with (optax.clip_by_global_norm "
             "clips by max_norm / norm, without torch's and the book's 1e-6)"
         },
-        backward=False,
+        modes=Modes(backward=False),
     )
 )

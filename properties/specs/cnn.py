@@ -23,12 +23,18 @@ from layer_crosscheck.properties.engine.registry import register
 from layer_crosscheck.properties.engine.spec import (
     Alternative,
     Arrays,
+    Construction,
+    Conventions,
     Draw,
+    Kinks,
     LayerSpec,
+    Modes,
     NetSpec,
+    Numerics,
     RunningStats,
     Sizes,
     per_case,
+    revise,
 )
 from layer_crosscheck.properties.engine.tolerances import EXACT_ULPS
 
@@ -106,7 +112,7 @@ register(
         summary="cross-correlation of (N, C, H, W) with (FN, C, FH, FW) kernels, zero padding, floor size",
         inputs=("x",),
         params=("W", "b"),
-        hyper=("stride", "pad"),
+        construction=Construction(hyper=("stride", "pad")),
         # strides 1-3, padding 0-2, square and non-square kernels, sizes the stride does not divide
         shapes=(
             {"x": (2, 2, 5, 5), "W": (3, 2, 3, 3), "stride": 1, "pad": 0},
@@ -118,7 +124,7 @@ register(
         draw=_conv_draw,
         torch=_conv_torch,
         jax=_conv_jax,
-        derive_scales=True,
+        numerics=Numerics(derive_scales=True),
         row_wise=True,
     )
 )
@@ -185,7 +191,7 @@ register(
         layer=Pooling,
         summary="max over (pool_h, pool_w) windows, -inf padding, overlapping windows add their gradients",
         inputs=("x",),
-        hyper=("pool_h", "pool_w", "stride", "pad"),
+        construction=Construction(hyper=("pool_h", "pool_w", "stride", "pad")),
         shapes=(
             {"x": (2, 2, 4, 5), "pool_h": 2, "pool_w": 2, "stride": 2, "pad": 0},  # the CNN's
             {"x": (1, 2, 5, 5), "pool_h": 3, "pool_w": 3, "stride": 1, "pad": 1},  # overlap, padding
@@ -197,11 +203,13 @@ register(
         draw=hyper_draw("pool_h", "pool_w", "stride", "pad"),
         torch=_pool_torch,
         jax=_pool_jax,
-        kinks=_pool_kinks,
-        at_kinks=_pool_at_kinks,
-        convention="a tie's gradient goes to the window's first maximum in row-major order, like torch",
-        kink_name="tied maxima",
-        kink_references=("torch",),  # XLA promises no order among a window's tied maxima
+        kinks=Kinks(
+            at=_pool_kinks,
+            gradient=_pool_at_kinks,
+            convention="a tie's gradient goes to the window's first maximum in row-major order, like torch",
+            name="tied maxima",
+            references=("torch",),  # XLA promises no order among a window's tied maxima
+        ),
         row_wise=True,
     )
 )
@@ -322,39 +330,45 @@ _BN = LayerSpec(
     "differentiated through them; (N, C, H, W) and (N, D)",
     inputs=("x",),
     params=("gamma", "beta"),
-    forward_kwargs={"train_flg": True},
+    construction=Construction(forward_kwargs={"train_flg": True}),
     shapes=({"x": (2, 3, 2, 2)}, {"x": (4, 3)}, {"x": (2, 5)}),
     draw=_bn_draw(),
     torch=_bn_torch,
     jax=_bn_jax,
-    kinks=_bn_kinks,
-    convention="smooth (eps > 0); channels with std < 1/2 curve too fast for finite differences",
-    value_scale=_bn_value_scale,
-    grad_scale=_bn_grad_scale,
-    settings={"eps": BN_EPS},
-    alternatives=(
-        Alternative("batch_norm_per_feature", {"eps": 1e-6}),  # the book's BatchNormalization
-        Alternative("batch_norm_per_feature"),
-        *(Alternative("batch_norm", {"eps": e}) for e in _OTHER_EPS),
-        *(Alternative("batch_norm_per_feature", {"eps": e}) for e in _OTHER_EPS[1:]),
+    kinks=Kinks(
+        at=_bn_kinks,
+        convention="smooth (eps > 0); channels with std < 1/2 curve too fast for finite differences",
     ),
-    convention_name="per-channel batch normalization (torch's BatchNorm2d)",
+    numerics=Numerics(value_scale=_bn_value_scale, grad_scale=_bn_grad_scale),
+    conventions=Conventions(
+        settings={"eps": BN_EPS},
+        alternatives=(
+            Alternative("batch_norm_per_feature", {"eps": 1e-6}),  # the book's BatchNormalization
+            Alternative("batch_norm_per_feature"),
+            *(Alternative("batch_norm", {"eps": e}) for e in _OTHER_EPS),
+            *(Alternative("batch_norm_per_feature", {"eps": e}) for e in _OTHER_EPS[1:]),
+        ),
+        name="per-channel batch normalization (torch's BatchNorm2d)",
+    ),
 )
-_BN_EVAL = replace(
+_BN_EVAL = revise(
     _BN,
     name="batch_norm_eval",
     summary="inference mode: normalize by given running statistics (constants); (N, C, H, W) and (N, D)",
-    init_arrays=("running_mean", "running_var"),
-    forward_kwargs={"train_flg": False},
+    construction={"init_arrays": ("running_mean", "running_var"), "forward_kwargs": {"train_flg": False}},
     draw=_bn_draw(running=True),
-    kinks=None,  # linear in x
-    convention="",
+    kinks={
+        "at": None,  # linear in x
+        "convention": "",
+    },
     row_wise=True,
-    alternatives=(
-        Alternative("batch_norm_eval_forward", only_if_raises=True),
-        *(Alternative("batch_norm_eval", {"eps": e}) for e in _OTHER_EPS),
-    ),
-    convention_name="",
+    conventions={
+        "alternatives": (
+            Alternative("batch_norm_eval_forward", only_if_raises=True),
+            *(Alternative("batch_norm_eval", {"eps": e}) for e in _OTHER_EPS),
+        ),
+        "name": "",
+    },
 )
 
 
@@ -383,14 +397,16 @@ def _bn_running_torch(
 
 
 register(
-    replace(
+    revise(
         _BN,
-        eval_mode=_BN_EVAL,
-        running=RunningStats(
-            ("running_mean", "running_var"),
-            _bn_running_torch,
-            conventions=("torch's unbiased running variance", "the biased running variance, np.var"),
-        ),
+        modes={
+            "eval": _BN_EVAL,
+            "running": RunningStats(
+                ("running_mean", "running_var"),
+                _bn_running_torch,
+                conventions=("torch's unbiased running variance", "the biased running variance, np.var"),
+            ),
+        },
     )
 )
 
@@ -411,40 +427,48 @@ def _per_feature(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 register(
-    replace(
+    revise(
         _BN,
         name="batch_norm_per_feature",
-        layer_kwargs={"per_feature": True},
+        construction={"layer_kwargs": {"per_feature": True}},
         summary="training mode, the book's convention: (N, C, H, W) flattened to (N, C*H*W) and each "
         "feature normalized alone (gamma, beta of shape (C*H*W,)); (N, D) as batch_norm",
         draw=_bn_draw(per_feature=True),
         torch=_per_feature(_bn_torch),
         jax=_per_feature(_bn_jax),
-        kinks=lambda a, margin: {"x": _bn_kinks(_flat(a), margin)["x"].reshape(a["x"].shape)},
-        convention="smooth (eps > 0); features with std < 1/2 curve too fast for finite differences",
-        value_scale=lambda a: _bn_value_scale(_flat(a)),
-        grad_scale=lambda a, dout: _bn_grad_scale(_flat(a), dout),
-        alternatives=(
-            *(Alternative("batch_norm_per_feature", {"eps": e}) for e in _OTHER_EPS),
-            Alternative("batch_norm"),
-            *(Alternative("batch_norm", {"eps": e}) for e in _OTHER_EPS),
-        ),
-        convention_name="the book's per-feature batch normalization (a 4-D input flattened to "
-        "(N, C*H*W), each feature normalized alone, gamma of shape (C*H*W,))",
+        kinks={
+            "at": lambda a, margin: {"x": _bn_kinks(_flat(a), margin)["x"].reshape(a["x"].shape)},
+            "convention": "smooth (eps > 0); features with std < 1/2 curve too fast for finite differences",
+        },
+        numerics={
+            "value_scale": lambda a: _bn_value_scale(_flat(a)),
+            "grad_scale": lambda a, dout: _bn_grad_scale(_flat(a), dout),
+        },
+        conventions={
+            "alternatives": (
+                *(Alternative("batch_norm_per_feature", {"eps": e}) for e in _OTHER_EPS),
+                Alternative("batch_norm"),
+                *(Alternative("batch_norm", {"eps": e}) for e in _OTHER_EPS),
+            ),
+            "name": "the book's per-feature batch normalization (a 4-D input flattened to "
+            "(N, C*H*W), each feature normalized alone, gamma of shape (C*H*W,))",
+        },
     )
 )
 
 register(_BN_EVAL)
 register(
-    replace(
+    revise(
         _BN_EVAL,
         name="batch_norm_eval_forward",
         summary="inference mode, forward only: a class with no backward in inference mode (only "
         "training is differentiated) is checked on its forward values",
-        backward=False,
+        modes={"backward": False},
         row_wise=False,
-        alternatives=tuple(Alternative("batch_norm_eval_forward", {"eps": e}) for e in _OTHER_EPS),
-        convention_name="no backward in inference mode (train_flg=False): only training is differentiated",
+        conventions={
+            "alternatives": tuple(Alternative("batch_norm_eval_forward", {"eps": e}) for e in _OTHER_EPS),
+            "name": "no backward in inference mode (train_flg=False): only training is differentiated",
+        },
     )
 )
 
@@ -469,14 +493,12 @@ def _dropout_drawing_its_own_mask(spec: LayerSpec, cls: Any) -> tuple[LayerSpec,
     ``np.random.rand(*x.shape) > p``): with NumPy's global RNG seeded before every forward, the
     references get the mask read from the output on an input of ones. No batch property (a row
     alone draws another mask); UsageError if ``np.random.seed`` does not fix the class's mask."""
-    probe_spec = replace(
+    probe_spec = revise(
         spec,
         inputs=("x",),
         constants=(),
-        keyword_inputs=(),
-        numpy_seed=DROPOUT_SEED,
+        construction={"keyword_inputs": (), "numpy_seed": DROPOUT_SEED, "adapt": None},
         row_wise=False,
-        adapt=None,
     )
     drv = driver_for(probe_spec)
     name = getattr(cls, "__name__", repr(cls))
@@ -534,26 +556,28 @@ _DROPOUT_EVAL = LayerSpec(
     summary="inverted dropout at test time (train_flg=False): the identity, "
     "torch's F.dropout(training=False)",
     inputs=("x",),
-    forward_kwargs={"train_flg": False},
-    hyper=("dropout_ratio",),
+    construction=Construction(forward_kwargs={"train_flg": False}, hyper=("dropout_ratio",)),
     shapes=_DROPOUT_SHAPES,
     draw=_x_and_ratio,
     torch=lambda T, x, dropout_ratio: T.F.dropout(x, dropout_ratio, training=False),
     jax=lambda J, x, dropout_ratio: J.jnp.asarray(x),
     row_wise=True,
-    alternatives=(Alternative("dropout_book_eval"),),
-    convention_name="inverted dropout at test time: the identity",
+    conventions=Conventions(
+        alternatives=(Alternative("dropout_book_eval"),), name="inverted dropout at test time: the identity"
+    ),
 )
 register(_DROPOUT_EVAL)
-_DROPOUT_BOOK_EVAL = replace(
+_DROPOUT_BOOK_EVAL = revise(
     _DROPOUT_EVAL,
     name="dropout_book_eval",
-    layer_kwargs={"inverted": False},
+    construction={"layer_kwargs": {"inverted": False}},
     summary="the book's non-inverted dropout at test time (train_flg=False): x * (1 - p)",
     torch=lambda T, x, dropout_ratio: x * (1.0 - dropout_ratio),
     jax=lambda J, x, dropout_ratio: x * (1.0 - dropout_ratio),
-    alternatives=(Alternative("dropout_eval"),),
-    convention_name="the book's non-inverted dropout at test time: x * (1 - p)",
+    conventions={
+        "alternatives": (Alternative("dropout_eval"),),
+        "name": "the book's non-inverted dropout at test time: x * (1 - p)",
+    },
 )
 register(_DROPOUT_BOOK_EVAL)
 
@@ -563,35 +587,40 @@ _DROPOUT = LayerSpec(
     summary=f"inverted dropout in training, x * mask / (1 - p), {_GIVEN_MASK}",
     inputs=("x", "mask"),
     constants=("mask",),
-    keyword_inputs=("mask",),
-    forward_kwargs={"train_flg": True},
-    hyper=("dropout_ratio",),
+    construction=Construction(
+        keyword_inputs=("mask",),
+        forward_kwargs={"train_flg": True},
+        hyper=("dropout_ratio",),
+        adapt=_dropout_drawing_its_own_mask,
+    ),
     shapes=_DROPOUT_SHAPES,
     draw=_dropout_draw,
     # the definition, written in each framework (F.dropout draws its own mask)
     torch=lambda T, x, mask, dropout_ratio: x * mask / (1.0 - dropout_ratio),
     jax=lambda J, x, mask, dropout_ratio: x * mask / (1.0 - dropout_ratio),
     row_wise=True,
-    adapt=_dropout_drawing_its_own_mask,
-    eval_mode=_DROPOUT_EVAL,
-    alternatives=(Alternative("dropout_book"),),
-    convention_name="inverted dropout (torch's): kept units scaled by 1/(1-p) in training, inference "
-    "unscaled",
+    modes=Modes(eval=_DROPOUT_EVAL),
+    conventions=Conventions(
+        alternatives=(Alternative("dropout_book"),),
+        name="inverted dropout (torch's): kept units scaled by 1/(1-p) in training, inference unscaled",
+    ),
 )
 register(_DROPOUT)
 register(
-    replace(
+    revise(
         _DROPOUT,
         name="dropout_book",
-        layer_kwargs={"inverted": False},
+        construction={"layer_kwargs": {"inverted": False}},
         summary="the book's non-inverted dropout in training, x * mask (inference scales by 1 - p "
         f"instead), {_GIVEN_MASK}",
         torch=lambda T, x, mask, dropout_ratio: x * mask,
         jax=lambda J, x, mask, dropout_ratio: x * mask,
-        eval_mode=_DROPOUT_BOOK_EVAL,
-        alternatives=(Alternative("dropout"),),
-        convention_name="the book's non-inverted dropout: x * mask in training, unscaled, and x * (1 - p) "
-        "at inference",
+        modes={"eval": _DROPOUT_BOOK_EVAL},
+        conventions={
+            "alternatives": (Alternative("dropout"),),
+            "name": "the book's non-inverted dropout: x * mask in training, unscaled, and x * (1 - p) "
+            "at inference",
+        },
     )
 )
 
@@ -787,7 +816,7 @@ register(
         inputs=("x", "t"),
         constants=("x", "t"),
         params=("W1", "b1", "W2", "b2", "W3", "b3"),
-        hyper=("stride", "pad"),
+        construction=Construction(hyper=("stride", "pad")),
         # two shapes (JAX compiles the network per shape): channels, padding, a stride, and floor
         # sizes in the convolution (columns: (6 + 2 - 3) / 2) and in the pooling (3 columns); and
         # a square image with an even convolution output, the book's case (its SimpleConvNet sizes
@@ -800,13 +829,17 @@ register(
         net_args=_scn_net_args,
         torch=_scn_torch,
         jax=_scn_jax,
-        kinks=_scn_kinks,
-        convention="ReLU gradient 0 at 0; a pooling tie's gradient to the first maximum",
-        ambiguous=_scn_ambiguous,
-        cond=_scn_cond,
-        grad_scale=_scn_grad_scale,
-        # log-sum-exp minus a logit: with cond = 1 + max|logit|, the loss's rounding is eps * cond
-        # in absolute terms, even when the loss itself is tiny (a confident, right prediction)
-        value_scale=lambda a: 1.0,
+        kinks=Kinks(
+            at=_scn_kinks,
+            convention="ReLU gradient 0 at 0; a pooling tie's gradient to the first maximum",
+            ambiguous=_scn_ambiguous,
+        ),
+        numerics=Numerics(
+            cond=_scn_cond,
+            grad_scale=_scn_grad_scale,
+            # log-sum-exp minus a logit: with cond = 1 + max|logit|, the loss's rounding is eps * cond
+            # in absolute terms, even when the loss itself is tiny (a confident, right prediction)
+            value_scale=lambda a: 1.0,
+        ),
     )
 )

@@ -26,7 +26,17 @@ from layer_crosscheck.properties.engine import strategies as S
 from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.function_pair import PairCall, register_call
 from layer_crosscheck.properties.engine.registry import get_spec, register
-from layer_crosscheck.properties.engine.spec import Arrays, BadInput, Draw, LayerSpec, Sizes
+from layer_crosscheck.properties.engine.spec import (
+    Arrays,
+    BadInput,
+    Conventions,
+    Draw,
+    Kinks,
+    LayerSpec,
+    Numerics,
+    Sizes,
+    revise,
+)
 from layer_crosscheck.properties.specs.seed import CLASS_SHAPES
 
 # --------------------------------------------------------------------------- the losses
@@ -84,13 +94,17 @@ register(
         # torch's multiclass hinge averages over the C classes; the course sums over them
         torch=lambda T, x, t: T.F.multi_margin_loss(x, t, margin=1.0) * x.shape[1],
         jax=_svm_jax,
-        kinks=_svm_kinks,
-        # at a hinge within rounding of 0 either side is right: no reference is compared there
-        kink_references=(),
-        convention="a hinge at 0 (within rounding) may pass either gradient; elsewhere margins > 0 count",
-        derive_scales=True,
-        convention_name="CS231n's multiclass SVM: margin 1, hinges summed over the wrong classes "
-        "(torch's multi_margin_loss divides by C)",
+        kinks=Kinks(
+            at=_svm_kinks,
+            # at a hinge within rounding of 0 either side is right: no reference is compared there
+            references=(),
+            convention="a hinge at 0 (within rounding) may pass either gradient; elsewhere margins > 0 count",
+        ),
+        numerics=Numerics(derive_scales=True),
+        conventions=Conventions(
+            name="CS231n's multiclass SVM: margin 1, hinges summed over the wrong classes "
+            "(torch's multi_margin_loss divides by C)"
+        ),
     )
 )
 
@@ -367,7 +381,7 @@ def _temporal_loss_jax(J: Any, x: Any, t: Any, mask: Any) -> Any:
 
 
 register(
-    replace(
+    revise(
         get_spec("softmax_with_loss_labels"),
         name="temporal_softmax_loss",
         layer=TemporalSoftmaxLoss,
@@ -379,18 +393,19 @@ register(
         draw=_temporal_loss_draw,
         torch=_temporal_loss_torch,
         jax=_temporal_loss_jax,
-        grad_scale=None,
-        derive_scales=True,
+        numerics={"grad_scale": None, "derive_scales": True},
         row_wise=False,
-        samples=(),
-        bad_inputs=(
-            BadInput(
-                "mask of the wrong shape",
-                lambda a: {**a, "mask": np.ones((a["t"].shape[0], a["t"].shape[1] + 1))},
+        edges={
+            "samples": (),
+            "bad_inputs": (
+                BadInput(
+                    "mask of the wrong shape",
+                    lambda a: {**a, "mask": np.ones((a["t"].shape[0], a["t"].shape[1] + 1))},
+                ),
+                BadInput("one-hot targets", lambda a: {**a, "t": np.eye(a["x"].shape[2])[a["t"]]}),
+                BadInput("a label equal to V", lambda a: {**a, "t": np.full(a["t"].shape, a["x"].shape[2])}),
             ),
-            BadInput("one-hot targets", lambda a: {**a, "t": np.eye(a["x"].shape[2])[a["t"]]}),
-            BadInput("a label equal to V", lambda a: {**a, "t": np.full(a["t"].shape, a["x"].shape[2])}),
-        ),
+        },
     )
 )
 register_call(PairCall("temporal_softmax_loss", "temporal_softmax_loss", ("x", "t", "mask"), loss=True))

@@ -28,7 +28,19 @@ from layer_crosscheck.impl import (
 from layer_crosscheck.properties.engine import strategies as S
 from layer_crosscheck.properties.engine.chain import chain
 from layer_crosscheck.properties.engine.registry import register
-from layer_crosscheck.properties.engine.spec import Arrays, BadInput, Draw, LayerSpec, Sample, Sizes
+from layer_crosscheck.properties.engine.spec import (
+    Arrays,
+    BadInput,
+    Construction,
+    Draw,
+    Edges,
+    Kinks,
+    LayerSpec,
+    Numerics,
+    Sample,
+    Sizes,
+    revise,
+)
 from layer_crosscheck.properties.specs import seed
 from layer_crosscheck.properties.specs.cnn import hyper_draw
 
@@ -83,18 +95,18 @@ def _pole(a: Arrays, margin: float) -> dict[str, np.ndarray]:
 
 register(
     LayerSpec(
-        name="exp",
-        layer=Exp,
-        summary="the exp node: exp(x), drawn up to log(max) - log(64), backward dout * out",
-        inputs=("x",),
-        shapes=seed.TENSOR_SHAPES,
-        draw=lambda draw, dtype, s: {"x": draw(S.array(dtype, s["shape"], exp_extreme(dtype)))},
-        torch=lambda T, x: T.torch.exp(x),
-        jax=lambda J, x: J.jnp.exp(x),
-        row_wise=True,
-        samples=(Sample("near overflow, and exp(-inf) under an infinite dout", {"x": [[80.0, -1e4, 0.0]]},
-                        dout=[[0.5, float("inf"), 1.0]]),),
-    )
+name="exp",
+layer=Exp,
+summary="the exp node: exp(x), drawn up to log(max) - log(64), backward dout * out",
+inputs=("x",),
+shapes=seed.TENSOR_SHAPES,
+draw=lambda draw, dtype, s: {"x": draw(S.array(dtype, s["shape"], exp_extreme(dtype)))},
+torch=lambda T, x: T.torch.exp(x),
+jax=lambda J, x: J.jnp.exp(x),
+row_wise=True,
+edges=Edges(samples=(Sample("near overflow, and exp(-inf) under an infinite dout", {"x": [[80.0, -1e4, 0.0]]},
+                        dout=[[0.5, float("inf"), 1.0]]),)),
+)
 )  # fmt: skip
 
 _RECIPROCAL = LayerSpec(
@@ -106,10 +118,13 @@ _RECIPROCAL = LayerSpec(
     draw=lambda draw, dtype, s: {"x": _signed(draw, dtype, s["shape"])},
     torch=lambda T, x: T.torch.reciprocal(x),
     jax=lambda J, x: J.jnp.reciprocal(x),
-    kinks=_pole,
-    convention=f"pole at 0: finite differences check {POLE_MARGIN} <= |x| <= {FD_TOP:g}; torch and jax all x",
+    kinks=Kinks(
+        at=_pole,
+        convention=f"pole at 0: finite differences check {POLE_MARGIN} <= |x| <= {FD_TOP:g}; "
+        "torch and jax all x",
+    ),
     row_wise=True,
-    domain_positive=("x",),
+    edges=Edges(domain_positive=("x",)),
 )
 register(_RECIPROCAL)
 register(
@@ -131,7 +146,7 @@ register(
         layer=Repeat,
         summary="book 2's Repeat node: np.repeat(x, repeats, axis), backward sums the copies",
         inputs=("x",),
-        hyper=("repeats", "axis"),
+        construction=Construction(hyper=("repeats", "axis")),
         # the book's (1, D) -> (N, D) along axis 0; batches (N >= 2) repeat along a later axis
         shapes=(
             {"x": (1, 4), "repeats": 3, "axis": 0},
@@ -141,7 +156,7 @@ register(
         draw=hyper_draw("repeats", "axis"),
         torch=lambda T, x, repeats, axis: T.torch.repeat_interleave(x, repeats, dim=axis),
         jax=lambda J, x, repeats, axis: J.jnp.repeat(x, repeats, axis=axis),
-        derive_scales=True,
+        numerics=Numerics(derive_scales=True),
         row_wise=True,
     )
 )
@@ -153,12 +168,12 @@ register(
         layer=Sum,
         summary="book 2's Sum node: np.sum(x, axis, keepdims=True), backward repeats dout",
         inputs=("x",),
-        hyper=("axis",),
+        construction=Construction(hyper=("axis",)),
         shapes=({"x": (3, 4), "axis": 0}, {"x": (1, 5), "axis": 0}, {"x": (2, 3, 2), "axis": 1}),
         draw=hyper_draw("axis"),
         torch=lambda T, x, axis: T.torch.sum(x, dim=axis, keepdim=True),
         jax=lambda J, x, axis: J.jnp.sum(x, axis=axis, keepdims=True),
-        derive_scales=True,
+        numerics=Numerics(derive_scales=True),
     )
 )
 
@@ -178,14 +193,16 @@ register(
         draw=_matmul_draw,
         torch=lambda T, x, W: T.torch.matmul(x, W),
         jax=lambda J, x, W: J.jnp.matmul(x, W, precision=J.lax.Precision.HIGHEST),
-        derive_scales=True,
+        numerics=Numerics(derive_scales=True),
         row_wise=True,
-        bad_inputs=(
-            BadInput(
-                "x with the wrong number of features",
-                lambda a: {**a, "x": np.ones((a["x"].shape[0], a["W"].shape[0] + 1))},
-            ),
-            BadInput("W not a matrix", lambda a: {**a, "W": np.ones(a["W"].shape[:1])}),
+        edges=Edges(
+            bad_inputs=(
+                BadInput(
+                    "x with the wrong number of features",
+                    lambda a: {**a, "x": np.ones((a["x"].shape[0], a["W"].shape[0] + 1))},
+                ),
+                BadInput("W not a matrix", lambda a: {**a, "W": np.ones(a["W"].shape[:1])}),
+            )
         ),
     )
 )
@@ -198,30 +215,29 @@ def _embedding_draw(draw: Draw, dtype: np.dtype, s: Sizes) -> Arrays:
 
 register(
     LayerSpec(
-        name="embedding",
-        layer=Embedding,
-        summary="book 2's Embedding: W[idx], dW accumulated with np.add.at (repeated indices)",
-        inputs=("idx",),
-        constants=("idx",),
-        params=("W",),
-        # more indices than rows of W: every draw of the first and third repeats an index. 1-D
-        # indices, as in the book (its loop over `enumerate(idx)` is right for those only)
-        shapes=({"idx": (4,), "V": 3, "D": 2}, {"idx": (1,), "V": 4, "D": 3}, {"idx": (6,), "V": 2, "D": 2}),
-        draw=_embedding_draw,
-        torch=lambda T, idx, W: T.F.embedding(idx, W),
-        jax=lambda J, idx, W: J.jnp.take(W, idx, axis=0),
-        derive_scales=True,
-        row_wise=True,
-        samples=(
+name="embedding",
+layer=Embedding,
+summary="book 2's Embedding: W[idx], dW accumulated with np.add.at (repeated indices)",
+inputs=("idx",),
+constants=("idx",),
+params=("W",),
+# more indices than rows of W: every draw of the first and third repeats an index. 1-D
+# indices, as in the book (its loop over `enumerate(idx)` is right for those only)
+shapes=({"idx": (4,), "V": 3, "D": 2}, {"idx": (1,), "V": 4, "D": 3}, {"idx": (6,), "V": 2, "D": 2}),
+draw=_embedding_draw,
+torch=lambda T, idx, W: T.F.embedding(idx, W),
+jax=lambda J, idx, W: J.jnp.take(W, idx, axis=0),
+numerics=Numerics(derive_scales=True),
+row_wise=True,
+edges=Edges(samples=(
             Sample("one index three times", {"idx": np.array([1, 1, 1]), "W": [[1.0, -2.0], [3.0, 0.5]]}),
             Sample("interleaved repeats", {"idx": np.array([0, 2, 2, 0]), "W": [[1.0], [2.0], [4.0]]}),
-        ),
-        bad_inputs=(
+        ), bad_inputs=(
             BadInput("index out of range", lambda a: {**a, "idx": np.full(a["idx"].shape, a["W"].shape[0])}),
             BadInput("float indices", lambda a: {**a, "idx": a["idx"].astype(np.float64)}, TypeError),
             BadInput("W not a matrix", lambda a: {**a, "W": np.ones(a["W"].shape[:1])}),
-        ),
-    )
+        )),
+)
 )  # fmt: skip
 
 
@@ -255,28 +271,33 @@ _CEE = LayerSpec(
     draw=_cee_draw("one_hot"),
     torch=lambda T, y, t: -T.torch.xlogy(t, y).sum() / y.shape[0],
     jax=_xlogy_jax,
-    kinks=_cee_pole,
-    convention=f"pole at y = 0: finite differences leave y < {POLE_MARGIN} to torch and jax",
-    bad_inputs=(
-        BadInput(
-            "targets of the wrong shape",
-            lambda a: {**a, "t": np.zeros((a["y"].shape[0], a["y"].shape[1] + 1))},
-        ),
-        BadInput("y of rank 3", lambda a: {**a, "y": np.full((*a["y"].shape, 1), 0.5)}),
+    kinks=Kinks(
+        at=_cee_pole, convention=f"pole at y = 0: finite differences leave y < {POLE_MARGIN} to torch and jax"
+    ),
+    edges=Edges(
+        bad_inputs=(
+            BadInput(
+                "targets of the wrong shape",
+                lambda a: {**a, "t": np.zeros((a["y"].shape[0], a["y"].shape[1] + 1))},
+            ),
+            BadInput("y of rank 3", lambda a: {**a, "y": np.full((*a["y"].shape, 1), 0.5)}),
+        )
     ),
 )
 register(_CEE)
 register(
-    replace(
+    revise(
         _CEE,
         name="cross_entropy_error_labels",
         summary=_CEE.summary.replace("one-hot", "labels"),
         draw=_cee_draw("labels"),
         torch=lambda T, y, t: T.F.nll_loss(T.torch.log(y), t),
         jax=lambda J, y, t: -J.jnp.mean(J.jnp.take_along_axis(J.jnp.log(y), t[:, None], axis=-1)),
-        bad_inputs=(
-            BadInput("label out of range", lambda a: {**a, "t": np.full(a["t"].shape, a["y"].shape[1])}),
-        ),
+        edges={
+            "bad_inputs": (
+                BadInput("label out of range", lambda a: {**a, "t": np.full(a["t"].shape, a["y"].shape[1])}),
+            )
+        },
     )
 )
 
@@ -304,9 +325,7 @@ register(
         draw=_chain_draw,
         torch=lambda T, x, t: T.F.cross_entropy(x, t),
         jax=seed.ce_probs_jax,
-        cond=seed.logit_cond,
-        grad_scale=_chain_grad_scale,
-        value_scale=seed.unit_scale,
+        numerics=Numerics(cond=seed.logit_cond, grad_scale=_chain_grad_scale, value_scale=seed.unit_scale),
     )
 )
 
@@ -334,10 +353,16 @@ register(
         torch=lambda T, x, t: T.F.binary_cross_entropy_with_logits(x, t.to(x.dtype), reduction="sum")
         / x.shape[0],
         jax=lambda J, x, t: -J.jnp.sum(t * J.nn.log_sigmoid(x) + (1 - t) * J.nn.log_sigmoid(-x)) / x.shape[0],
-        grad_scale=lambda a, dout: 2.0 * seed.dout_scale(a, dout) / a["x"].shape[0],
-        value_scale=_bce_value_scale,
-        bad_inputs=(
-            BadInput("t of the wrong shape", lambda a: {**a, "t": np.zeros(a["x"].shape[0] + 1, np.int64)}),
+        numerics=Numerics(
+            grad_scale=lambda a, dout: 2.0 * seed.dout_scale(a, dout) / a["x"].shape[0],
+            value_scale=_bce_value_scale,
+        ),
+        edges=Edges(
+            bad_inputs=(
+                BadInput(
+                    "t of the wrong shape", lambda a: {**a, "t": np.zeros(a["x"].shape[0] + 1, np.int64)}
+                ),
+            ),
         ),
     )
 )  # fmt: skip

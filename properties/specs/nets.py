@@ -14,7 +14,6 @@ draws. Scales are derived from the math.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -22,7 +21,18 @@ import numpy as np
 from layer_crosscheck.impl import MultiLayerNet, MultiLayerNetExtend
 from layer_crosscheck.properties.engine import strategies as S
 from layer_crosscheck.properties.engine.registry import register
-from layer_crosscheck.properties.engine.spec import Alternative, Arrays, Draw, NetSpec, Sizes, per_case
+from layer_crosscheck.properties.engine.spec import (
+    Alternative,
+    Arrays,
+    Construction,
+    Draw,
+    Kinks,
+    NetSpec,
+    Numerics,
+    Sizes,
+    per_case,
+    revise,
+)
 from layer_crosscheck.properties.engine.tolerances import EXACT_ULPS
 from layer_crosscheck.properties.specs import cnn, seed
 
@@ -243,7 +253,7 @@ _MLN = NetSpec(
     inputs=("x", "t"),
     constants=("x", "t"),
     params=_AFFINE,
-    hyper=("sigmoid", "weight_decay_lambda"),
+    construction=Construction(hyper=("sigmoid", "weight_decay_lambda")),
     shapes=(
         {"N": 3, "D": 4, "H": (3, 4), "C": 3, "sigmoid": False, "weight_decay_lambda": 0.1},
         {"N": 2, "D": 3, "H": (4, 2), "C": 2, "sigmoid": True, "weight_decay_lambda": 0.05},
@@ -252,18 +262,15 @@ _MLN = NetSpec(
     net_args=_net_args,
     torch=_net_math(torch=True),
     jax=_net_math(torch=False),
-    kinks=_kinks,
-    convention=_RELU_KINK,
-    ambiguous=_ambiguous,
-    cond=_cond,
-    derive_scales=True,
+    kinks=Kinks(at=_kinks, convention=_RELU_KINK, ambiguous=_ambiguous),
+    numerics=Numerics(cond=_cond, derive_scales=True),
 )
 register(_MLN)
 
 #: the first shape set drops units (ReLU, lambda 0.1), the second not (sigmoid, lambda 0.05)
 _SHAPE = {"sigmoid": False, "weight_decay_lambda": 0.1, "use_dropout": True, "dropout_ration": 0.5}
 register(
-    replace(
+    revise(
         _MLN,
         name="multi_layer_net_extend",
         layer=MultiLayerNetExtend,
@@ -272,10 +279,18 @@ register(
         "0.5*lambda*sum(W**2), in training mode: loss(x, t, train_flg=True) and gradient(x, t); the "
         "book's dropout x * mask, its masks drawn under a seeded np.random",
         params=(*_AFFINE, *_NORM),
-        hyper=("sigmoid", "weight_decay_lambda", "use_dropout", "dropout_ration"),
-        forward_kwargs={"train_flg": True},
-        numpy_seed=NET_SEED,
-        settings={"eps": BOOK_BN_EPS},
+        construction={
+            "hyper": ("sigmoid", "weight_decay_lambda", "use_dropout", "dropout_ration"),
+            "forward_kwargs": {"train_flg": True},
+            "numpy_seed": NET_SEED,
+        },
+        conventions={
+            "settings": {"eps": BOOK_BN_EPS},
+            "alternatives": tuple(
+                Alternative("multi_layer_net_extend", {"eps": e}) for e in (1e-5, 1e-7, 1e-8)
+            ),
+            "name": "the book's batch normalization eps 1e-6 in MultiLayerNetExtend",
+        },
         shapes=(
             {"N": 4, "D": 3, "H": (4, 3), "C": 3, **_SHAPE},
             {
@@ -290,7 +305,5 @@ register(
             },
         ),
         draw=_draw(norm=True),
-        alternatives=tuple(Alternative("multi_layer_net_extend", {"eps": e}) for e in (1e-5, 1e-7, 1e-8)),
-        convention_name="the book's batch normalization eps 1e-6 in MultiLayerNetExtend",
     )
 )

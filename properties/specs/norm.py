@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -16,7 +15,19 @@ import numpy as np
 from layer_crosscheck.impl import GroupNorm, LayerNorm, LeakyRelu, SpatialBatchNorm
 from layer_crosscheck.properties.engine import strategies as S
 from layer_crosscheck.properties.engine.registry import register
-from layer_crosscheck.properties.engine.spec import Arrays, BadInput, Draw, LayerSpec, Sizes
+from layer_crosscheck.properties.engine.spec import (
+    Arrays,
+    BadInput,
+    Construction,
+    Conventions,
+    Draw,
+    Edges,
+    Kinks,
+    LayerSpec,
+    Numerics,
+    Sizes,
+    revise,
+)
 from layer_crosscheck.properties.specs import cnn, seed
 
 _EPS = {"eps": cnn.BN_EPS}
@@ -85,17 +96,18 @@ register(
         draw=norm_draw,
         torch=lambda T, x, gamma, beta, eps: T.F.layer_norm(x, x.shape[-1:], gamma, beta, eps=eps),
         jax=lambda J, x, gamma, beta, eps: _standardize(J, x, eps) * gamma + beta,
-        kinks=narrow(lambda a: a["x"]),
-        convention=_SMOOTH,
-        settings=_EPS,
-        derive_scales=True,
+        kinks=Kinks(at=narrow(lambda a: a["x"]), convention=_SMOOTH),
+        conventions=Conventions(settings=_EPS),
+        numerics=Numerics(derive_scales=True),
         row_wise=True,
-        bad_inputs=(
-            BadInput(
-                "x whose last axis does not fit gamma",
-                lambda a: {**a, "x": np.ones((*a["x"].shape[:-1], a["x"].shape[-1] + 1))},
-            ),
-            *_PARAMS_BAD,
+        edges=Edges(
+            bad_inputs=(
+                BadInput(
+                    "x whose last axis does not fit gamma",
+                    lambda a: {**a, "x": np.ones((*a["x"].shape[:-1], a["x"].shape[-1] + 1))},
+                ),
+                *_PARAMS_BAD,
+            )
         ),
     )
 )
@@ -108,7 +120,7 @@ register(
         "channels and pixels, then gamma * xn + beta per channel",
         inputs=("x",),
         params=("gamma", "beta"),
-        hyper=("G",),
+        construction=Construction(hyper=("G",)),
         shapes=(
             {"x": (2, 4, 2, 2), "C": 4, "G": 2},
             {"x": (1, 3, 2, 3), "C": 3, "G": 1},
@@ -117,36 +129,35 @@ register(
         draw=norm_draw,
         torch=lambda T, x, gamma, beta, G, eps: T.F.group_norm(x, G, gamma, beta, eps=eps),
         jax=_gn_jax,
-        kinks=narrow(_gn_groups),
-        convention=_SMOOTH,
-        settings=_EPS,
-        derive_scales=True,
+        kinks=Kinks(at=narrow(_gn_groups), convention=_SMOOTH),
+        conventions=Conventions(settings=_EPS),
+        numerics=Numerics(derive_scales=True),
         row_wise=True,
-        bad_inputs=(
-            BadInput(
-                "x with a channel too many",
-                lambda a: {**a, "x": np.ones((a["x"].shape[0], a["x"].shape[1] + 1, *a["x"].shape[2:]))},
-            ),
-            BadInput("G that does not divide C", lambda a: {**a, "G": a["gamma"].shape[0] + 1}),
-            BadInput("G = 0", lambda a: {**a, "G": np.asarray(0)}),  # a 0-d array: Arrays holds arrays
-            *_PARAMS_BAD,
+        edges=Edges(
+            bad_inputs=(
+                BadInput(
+                    "x with a channel too many",
+                    lambda a: {**a, "x": np.ones((a["x"].shape[0], a["x"].shape[1] + 1, *a["x"].shape[2:]))},
+                ),
+                BadInput("G that does not divide C", lambda a: {**a, "G": a["gamma"].shape[0] + 1}),
+                BadInput("G = 0", lambda a: {**a, "G": np.asarray(0)}),  # a 0-d array: Arrays holds arrays
+                *_PARAMS_BAD,
+            )
         ),
     )
 )
 
 register(
-    replace(
+    revise(
         cnn._BN,  # batch_norm, held to 4-D input, its scales derived
         name="spatial_batch_norm",
         layer=SpatialBatchNorm,
         summary="training mode, (N, C, H, W) only: normalize per channel over N, H and W by the batch's "
         "mean and biased variance",
         shapes=({"x": (2, 3, 2, 2)}, {"x": (3, 2, 1, 2)}, {"x": (1, 2, 2, 3)}),
-        value_scale=None,
-        grad_scale=None,
-        derive_scales=True,
-        alternatives=(),
-        bad_inputs=(BadInput("x not 4-D", lambda a: {**a, "x": np.ones(a["x"].shape[:2])}),),
+        numerics={"value_scale": None, "grad_scale": None, "derive_scales": True},
+        conventions={"alternatives": ()},
+        edges={"bad_inputs": (BadInput("x not 4-D", lambda a: {**a, "x": np.ones(a["x"].shape[:2])}),)},
     )
 )
 
@@ -156,7 +167,7 @@ register(
         layer=LeakyRelu,
         summary="x where x > 0, else alpha * x",
         inputs=("x",),
-        hyper=("alpha",),
+        construction=Construction(hyper=("alpha",)),
         shapes=(
             {"shape": (3, 4), "alpha": 0.01},
             {"shape": (1, 5), "alpha": 0.2},
@@ -168,11 +179,13 @@ register(
         },
         torch=lambda T, x, alpha: T.F.leaky_relu(x, alpha),
         jax=lambda J, x, alpha: J.nn.leaky_relu(x, alpha),
-        kinks=lambda a, margin: {"x": np.abs(a["x"]) <= margin},
-        at_kinks=lambda a: {"x": (a["x"] == 0, lambda dout: dout * float(a["alpha"]))},
-        convention="gradient alpha * dout at x == 0, like torch (jax.nn.leaky_relu passes dout there)",
-        kink_references=("torch",),
-        derive_scales=True,
+        kinks=Kinks(
+            at=lambda a, margin: {"x": np.abs(a["x"]) <= margin},
+            gradient=lambda a: {"x": (a["x"] == 0, lambda dout: dout * float(a["alpha"]))},
+            convention="gradient alpha * dout at x == 0, like torch (jax.nn.leaky_relu passes dout there)",
+            references=("torch",),
+        ),
+        numerics=Numerics(derive_scales=True),
         row_wise=True,
     )
 )

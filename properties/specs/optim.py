@@ -41,6 +41,8 @@ from layer_crosscheck.properties.engine.spec import (
     GRAD_MARK,
     Alternative,
     Arrays,
+    Construction,
+    Conventions,
     Draw,
     OptimizerSpec,
     Sizes,
@@ -184,7 +186,7 @@ _optimizer(
     draw=_draw(lr=(0.01, 0.1, 0.5)),
     torch=_torch(lambda optim, ps, lr: optim.SGD(ps, lr=lr)),
     jax=_optax(lambda optax, lr: optax.sgd(lr)),
-    hyper=("lr",),
+    construction=Construction(hyper=("lr",)),
 )
 _optimizer(
     name="momentum",
@@ -194,9 +196,8 @@ _optimizer(
     draw=_draw(lr=(0.01, 0.1), momentum=(0.9, 0.5)),
     torch=_torch(lambda optim, ps, lr, momentum: optim.SGD(ps, lr=lr, momentum=momentum)),
     jax=_optax(lambda optax, lr, momentum: optax.sgd(lr, momentum=momentum)),
-    hyper=("lr", "momentum"),
-    alternatives=(Alternative("nesterov"),),
-    convention_name="the book's momentum, p += v",
+    construction=Construction(hyper=("lr", "momentum")),
+    conventions=Conventions(alternatives=(Alternative("nesterov"),), name="the book's momentum, p += v"),
 )
 _optimizer(
     name="nesterov",
@@ -206,9 +207,10 @@ _optimizer(
     draw=_draw(lr=(0.01, 0.1), momentum=(0.9, 0.5)),
     torch=_torch(lambda optim, ps, lr, momentum: optim.SGD(ps, lr=lr, momentum=momentum, nesterov=True)),
     jax=_optax(lambda optax, lr, momentum: optax.sgd(lr, momentum=momentum, nesterov=True)),
-    hyper=("lr", "momentum"),
-    alternatives=(Alternative("momentum"),),
-    convention_name="Nesterov momentum, p += m*v - lr*g",
+    construction=Construction(hyper=("lr", "momentum")),
+    conventions=Conventions(
+        alternatives=(Alternative("momentum"),), name="Nesterov momentum, p += m*v - lr*g"
+    ),
 )
 _optimizer(
     name="adagrad",
@@ -219,15 +221,17 @@ _optimizer(
     torch=_torch(lambda optim, ps, lr, eps: optim.Adagrad(ps, lr=lr, eps=eps)),
     jax=_no_optax,
     declined={"jax": _NO_OPTAX_ADAGRAD},
-    hyper=("lr",),
-    settings={"eps": BOOK_EPS},
-    # torch.optim.Adagrad's default eps is 1e-10; 1e-8 is CS231n's and Keras's
-    alternatives=(
-        Alternative("adagrad_eps_inside"),
-        Alternative("adagrad", {"eps": 1e-10}),
-        Alternative("adagrad", {"eps": 1e-8}),
+    construction=Construction(hyper=("lr",)),
+    conventions=Conventions(
+        settings={"eps": BOOK_EPS},
+        # torch.optim.Adagrad's default eps is 1e-10; 1e-8 is CS231n's and Keras's
+        alternatives=(
+            Alternative("adagrad_eps_inside"),
+            Alternative("adagrad", {"eps": 1e-10}),
+            Alternative("adagrad", {"eps": 1e-8}),
+        ),
+        name="the book's AdaGrad, eps after the square root",
     ),
-    convention_name="the book's AdaGrad, eps after the square root",
 )
 _optimizer(
     name="adagrad_eps_inside",
@@ -239,10 +243,12 @@ _optimizer(
     torch=_torch(lambda optim, ps, lr, eps: optim.Adagrad(ps, lr=lr, eps=0.0, initial_accumulator_value=eps)),
     # optax.adagrad's own form: lr*g/sqrt(h + eps), eps inside the root
     jax=_optax(lambda optax, lr, eps: optax.adagrad(lr, initial_accumulator_value=0.0, eps=eps)),
-    hyper=("lr",),
-    settings={"eps": BOOK_EPS},
-    alternatives=(Alternative("adagrad"),),
-    convention_name="AdaGrad with eps inside the square root, sqrt(h + eps)",
+    construction=Construction(hyper=("lr",)),
+    conventions=Conventions(
+        settings={"eps": BOOK_EPS},
+        alternatives=(Alternative("adagrad"),),
+        name="AdaGrad with eps inside the square root, sqrt(h + eps)",
+    ),
 )
 _optimizer(
     name="adam",
@@ -252,10 +258,12 @@ _optimizer(
     draw=_draw(**_ADAM_HYPER),
     torch=_torch(_adam, _eps_hat),
     jax=_optax(_optax_adam_eps_hat, _eps_hat_at),
-    hyper=("lr", "beta1", "beta2"),
-    settings={"eps": BOOK_EPS},
-    alternatives=(Alternative("adam_torch"), Alternative("adam_torch", {"eps": BOOK_EPS})),
-    convention_name="the book's epsilon-hat Adam, eps added to the uncorrected sqrt(v)",
+    construction=Construction(hyper=("lr", "beta1", "beta2")),
+    conventions=Conventions(
+        settings={"eps": BOOK_EPS},
+        alternatives=(Alternative("adam_torch"), Alternative("adam_torch", {"eps": BOOK_EPS})),
+        name="the book's epsilon-hat Adam, eps added to the uncorrected sqrt(v)",
+    ),
 )
 _optimizer(
     name="adam_torch",
@@ -264,10 +272,12 @@ _optimizer(
     draw=_draw(**_ADAM_HYPER),
     torch=_torch(_adam),
     jax=_optax(_optax_adam),
-    hyper=("lr", "beta1", "beta2"),
-    settings={"eps": TORCH_ADAM_EPS},
-    alternatives=(Alternative("adam"), Alternative("adam", {"eps": TORCH_ADAM_EPS})),
-    convention_name="torch.optim.Adam's eps, added to the bias-corrected sqrt(v/(1-b2^t))",
+    construction=Construction(hyper=("lr", "beta1", "beta2")),
+    conventions=Conventions(
+        settings={"eps": TORCH_ADAM_EPS},
+        alternatives=(Alternative("adam"), Alternative("adam", {"eps": TORCH_ADAM_EPS})),
+        name="torch.optim.Adam's eps, added to the bias-corrected sqrt(v/(1-b2^t))",
+    ),
 )
 
 
@@ -300,10 +310,12 @@ _optimizer(
     draw=_draw(**_RMS_HYPER),
     torch=_torch(_rmsprop),
     jax=_optax(lambda optax, lr, decay_rate, eps: optax.rmsprop(lr, decay_rate, eps, eps_in_sqrt=False)),
-    hyper=("lr", "decay_rate"),
-    settings={"eps": BOOK_EPS},
-    alternatives=(Alternative("rmsprop_eps_inside"), Alternative("rmsprop", {"eps": TORCH_ADAM_EPS})),
-    convention_name="the book's RMSprop, eps after the square root",
+    construction=Construction(hyper=("lr", "decay_rate")),
+    conventions=Conventions(
+        settings={"eps": BOOK_EPS},
+        alternatives=(Alternative("rmsprop_eps_inside"), Alternative("rmsprop", {"eps": TORCH_ADAM_EPS})),
+        name="the book's RMSprop, eps after the square root",
+    ),
 )
 _optimizer(
     name="rmsprop_eps_inside",
@@ -314,8 +326,10 @@ _optimizer(
     torch=_torch(_rmsprop, _eps_inside),
     # optax's own form: lr*g/sqrt(h + eps)
     jax=_optax(lambda optax, lr, decay_rate, eps: optax.rmsprop(lr, decay_rate, eps, eps_in_sqrt=True)),
-    hyper=("lr", "decay_rate"),
-    settings={"eps": BOOK_EPS},
-    alternatives=(Alternative("rmsprop"),),
-    convention_name="RMSprop with eps inside the square root, sqrt(h + eps)",
+    construction=Construction(hyper=("lr", "decay_rate")),
+    conventions=Conventions(
+        settings={"eps": BOOK_EPS},
+        alternatives=(Alternative("rmsprop"),),
+        name="RMSprop with eps inside the square root, sqrt(h + eps)",
+    ),
 )

@@ -16,7 +16,6 @@ saturation is tanh's and sigmoid's own spec's business.
 from __future__ import annotations
 
 import functools
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -36,7 +35,19 @@ from layer_crosscheck.impl import (
 from layer_crosscheck.properties.engine import strategies as S
 from layer_crosscheck.properties.engine.registry import register
 from layer_crosscheck.properties.engine.sequence import SequenceSpec
-from layer_crosscheck.properties.engine.spec import Alternative, Arrays, BadInput, Draw, LayerSpec, Sizes
+from layer_crosscheck.properties.engine.spec import (
+    Alternative,
+    Arrays,
+    BadInput,
+    Construction,
+    Conventions,
+    Draw,
+    Edges,
+    LayerSpec,
+    Numerics,
+    Sizes,
+    revise,
+)
 from layer_crosscheck.properties.specs.seed import dout_scale, unit_scale
 
 #: the book packs an LSTM's gates [f, g, i, o]; torch [i, f, g, o]: torch's block k is the book's
@@ -153,9 +164,9 @@ _CELL_BAD = (
 )
 _CELL: dict[str, Any] = {
     "shapes": CELL_SHAPES,
-    "derive_scales": True,
+    "numerics": Numerics(derive_scales=True),
     "row_wise": True,
-    "bad_inputs": _CELL_BAD,
+    "edges": Edges(bad_inputs=_CELL_BAD),
 }
 
 register(
@@ -195,32 +206,33 @@ _LSTM = LayerSpec(
     draw=_cell_draw(4, ("h_prev", "c_prev")),
     torch=_lstm_torch_book,
     jax=lambda J, x, h_prev, c_prev, Wx, Wh, b: lstm_jax(J, x, h_prev, c_prev, Wx, Wh, b),
-    alternatives=(Alternative("lstm_ifgo"), Alternative("lstm_ifog")),
+    conventions=Conventions(alternatives=(Alternative("lstm_ifgo"), Alternative("lstm_ifog"))),
     **_CELL,
 )
 register(_LSTM)
 register(
-    replace(
+    revise(
         _LSTM,
         name="lstm_ifgo",
         summary="an LSTM step with torch's gate order [i, f, g, o] (one bias)",
         torch=_lstm_torch_ifgo,
         jax=lambda J, x, h_prev, c_prev, Wx, Wh, b: lstm_jax(J, x, h_prev, c_prev, Wx, Wh, b, order="ifgo"),
-        alternatives=(),
-        layer_kwargs={"order": "ifgo"},
-        convention_name="torch's LSTM gate order [i, f, g, o]",
+        conventions={"alternatives": (), "name": "torch's LSTM gate order [i, f, g, o]"},
+        construction={"layer_kwargs": {"order": "ifgo"}},
     )
 )
 register(
-    replace(
+    revise(
         _LSTM,
         name="lstm_ifog",
         summary="an LSTM step with CS231n's gate order [i, f, o, g] (one bias)",
         torch=functools.partial(_lstm_torch_book, order="ifog"),
         jax=lambda J, x, h_prev, c_prev, Wx, Wh, b: lstm_jax(J, x, h_prev, c_prev, Wx, Wh, b, order="ifog"),
-        alternatives=(Alternative("lstm"), Alternative("lstm_ifgo")),
-        layer_kwargs={"order": "ifog"},
-        convention_name="CS231n's LSTM gate order [i, f, o, g]",
+        conventions={
+            "alternatives": (Alternative("lstm"), Alternative("lstm_ifgo")),
+            "name": "CS231n's LSTM gate order [i, f, o, g]",
+        },
+        construction={"layer_kwargs": {"order": "ifog"}},
     )
 )
 register(
@@ -234,7 +246,7 @@ register(
         draw=_cell_draw(3, ("h_prev",), biases=0),
         torch=lambda T, x, h_prev, Wx, Wh: book_gru(T.torch.sigmoid, T.torch.tanh, x, h_prev, Wx, Wh),
         jax=lambda J, x, h_prev, Wx, Wh: book_gru(J.nn.sigmoid, J.jnp.tanh, x, h_prev, Wx, Wh),
-        alternatives=(Alternative("gru_torch"),),
+        conventions=Conventions(alternatives=(Alternative("gru_torch"),)),
         **_CELL,
     )
 )
@@ -249,7 +261,7 @@ register(
         draw=_cell_draw(3, ("h_prev",), biases=0),
         torch=lambda T, x, h_prev, Wx, Wh: torch_run(T, "GRUCell", Wx, Wh, None, None, x, h_prev, bias=False),
         jax=gru_torch_jax,
-        convention_name="torch's GRU formula (r after the matmul, z keeping h)",
+        conventions=Conventions(name="torch's GRU formula (r after the matmul, z keeping h)"),
         **_CELL,
     )
 )
@@ -358,10 +370,9 @@ def _bad_xs(a: Arrays) -> Arrays:
 _SEQUENCE: dict[str, Any] = {
     "inputs": ("xs",),
     "shapes": SEQUENCE_SHAPES,
-    "grad_scale": dout_scale,
-    "value_scale": unit_scale,
+    "numerics": Numerics(grad_scale=dout_scale, value_scale=unit_scale),
     "row_wise": True,
-    "bad_inputs": (BadInput("xs with a feature too many for Wx", _bad_xs),),
+    "edges": Edges(bad_inputs=(BadInput("xs with a feature too many for Wx", _bad_xs),)),
 }
 
 register(
@@ -376,7 +387,7 @@ register(
         jax=_jax_rnn(),
         torch_final=_torch_sequence("RNN", final=True),
         jax_final=_jax_rnn(final=True),
-        alternatives=(Alternative("time_rnn_time_major"),),
+        conventions=Conventions(alternatives=(Alternative("time_rnn_time_major"),)),
         **_SEQUENCE,
     )
 )
@@ -415,7 +426,7 @@ register(
             T, xs, Wx, Wh, b, h0
         ),
         jax=lambda J, xs, h0, Wx, Wh, b: _jax_lstm(order="ifog")(J, xs, Wx, Wh, b, h0),
-        layer_kwargs={"order": "ifog"},
+        construction=Construction(layer_kwargs={"order": "ifog"}),
         **{**_SEQUENCE, "inputs": ("xs", "h0")},
     )
 )
@@ -432,7 +443,7 @@ register(
         jax=_jax_lstm(),
         torch_final=_torch_sequence("LSTM", book_lstm=True, final=True),
         jax_final=_jax_lstm(final=True),
-        alternatives=(Alternative("time_lstm_time_major"),),
+        conventions=Conventions(alternatives=(Alternative("time_lstm_time_major"),)),
         **_SEQUENCE,
     )
 )
@@ -479,7 +490,7 @@ register(
         draw=_sequence_draw(4, directions=("1", "2")),
         torch=_torch_bi_lstm,
         jax=_jax_bi_lstm,
-        **{**_SEQUENCE, "bad_inputs": ()},
+        **{**_SEQUENCE, "edges": Edges()},  # no bad input of its own
     )
 )
 
@@ -522,9 +533,8 @@ for _name, _layer, _kind, _gates, _math in (
             draw=_time_major_draw(_gates),
             torch=_torch,
             jax=_jax,
-            grad_scale=dout_scale,
-            value_scale=unit_scale,
-            layer_kwargs={"time_major": True},
-            convention_name=f"torch's time-major {_kind} layout (batch_first=False)",
+            numerics=Numerics(grad_scale=dout_scale, value_scale=unit_scale),
+            construction=Construction(layer_kwargs={"time_major": True}),
+            conventions=Conventions(name=f"torch's time-major {_kind} layout (batch_first=False)"),
         )
     )

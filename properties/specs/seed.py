@@ -25,11 +25,15 @@ from layer_crosscheck.properties.engine.spec import (
     Arrays,
     BadInput,
     Draw,
+    Edges,
+    Kinks,
     LayerSpec,
     NetSpec,
+    Numerics,
     Sample,
     Sizes,
     per_case,
+    revise,
 )
 from layer_crosscheck.properties.engine.tolerances import EXACT_ULPS
 
@@ -90,7 +94,7 @@ _MUL = LayerSpec(
     torch=lambda T, x, y: T.torch.mul(x, y),
     jax=lambda J, x, y: J.jnp.multiply(x, y),
     row_wise=True,
-    bad_inputs=(_NOT_BROADCASTING,),
+    edges=Edges(bad_inputs=(_NOT_BROADCASTING,)),
 )
 register(_MUL)
 register(
@@ -114,18 +118,23 @@ register(
         draw=_one(LOGIT_EXTREME),
         torch=lambda T, x: T.F.relu(x),
         jax=lambda J, x: J.nn.relu(x),
-        kinks=lambda a, margin: {"x": np.abs(a["x"]) <= margin},
-        at_kinks=lambda a: {"x": (a["x"] == 0, 0.0)},
-        convention="gradient 0 at x == 0, like torch and jax",
-        kink_name="x == 0",
+        kinks=Kinks(
+            at=lambda a, margin: {"x": np.abs(a["x"]) <= margin},
+            gradient=lambda a: {"x": (a["x"] == 0, 0.0)},
+            convention="gradient 0 at x == 0, like torch and jax",
+            name="x == 0",
+        ),
         row_wise=True,
-        samples=(
-            Sample("zeros, signed zeros and tiny values", {"x": [[0.0, -0.0, 1e-300, -1e-300, 2.0]]}),
-            Sample(
-                "NaN passes dout back, like torch",
-                {"x": [[_NAN, -1.0, 1.0]]},
-                convention="NaN in, NaN out and dout passed back (np.where(x > 0, x, 0) gives 0: also fine)",
-            ),
+        edges=Edges(
+            samples=(
+                Sample("zeros, signed zeros and tiny values", {"x": [[0.0, -0.0, 1e-300, -1e-300, 2.0]]}),
+                Sample(
+                    "NaN passes dout back, like torch",
+                    {"x": [[_NAN, -1.0, 1.0]]},
+                    convention="NaN in, NaN out and dout passed back "
+                    "(np.where(x > 0, x, 0) gives 0: also fine)",
+                ),
+            )
         ),
     )
 )
@@ -140,9 +149,9 @@ register(
         draw=_one(LOGIT_EXTREME),
         torch=lambda T, x: T.torch.sigmoid(x),
         jax=lambda J, x: J.nn.sigmoid(x),
-        derive_scales=True,
+        numerics=Numerics(derive_scales=True),
         row_wise=True,
-        samples=_SATURATED,
+        edges=Edges(samples=_SATURATED),
     )
 )
 
@@ -168,15 +177,17 @@ register(
         draw=_affine_draw,
         torch=lambda T, x, W, b: T.F.linear(x.reshape(x.shape[0], -1), W.T, b),
         jax=lambda J, x, W, b: J.jnp.dot(x.reshape(x.shape[0], -1), W) + b,
-        derive_scales=True,
+        numerics=Numerics(derive_scales=True),
         row_wise=True,
-        bad_inputs=(
-            BadInput(
-                "x with the wrong number of features",
-                lambda a: {**a, "x": np.ones((a["x"].shape[0], a["W"].shape[0] + 1))},
-            ),
-            BadInput("x without a batch axis", lambda a: {**a, "x": np.ones(a["W"].shape[:1])}),
-            BadInput("W and b that do not fit", lambda a: {**a, "b": np.zeros(a["W"].shape[1] + 1)}),
+        edges=Edges(
+            bad_inputs=(
+                BadInput(
+                    "x with the wrong number of features",
+                    lambda a: {**a, "x": np.ones((a["x"].shape[0], a["W"].shape[0] + 1))},
+                ),
+                BadInput("x without a batch axis", lambda a: {**a, "x": np.ones(a["W"].shape[:1])}),
+                BadInput("W and b that do not fit", lambda a: {**a, "b": np.zeros(a["W"].shape[1] + 1)}),
+            )
         ),
     )
 )
@@ -190,18 +201,18 @@ _SOFTMAX = LayerSpec(
     draw=_one(LOGIT_EXTREME),
     torch=lambda T, x: T.F.softmax(x, dim=-1),
     jax=lambda J, x: J.nn.softmax(x, axis=-1),
-    cond=logit_cond,
-    grad_scale=dout_scale,
-    value_scale=unit_scale,
+    numerics=Numerics(cond=logit_cond, grad_scale=dout_scale, value_scale=unit_scale),
     row_wise=True,
-    samples=(
-        Sample("ties, and huge tied logits", {"x": [[1.0, 1.0, 1.0], [1e4, 1e4, -1e4]]}),
-        Sample("NaN stays in its row", {"x": [[_NAN, 0.0, 1.0], [0.0, 1.0, 2.0]]}),
+    edges=Edges(
+        samples=(
+            Sample("ties, and huge tied logits", {"x": [[1.0, 1.0, 1.0], [1e4, 1e4, -1e4]]}),
+            Sample("NaN stays in its row", {"x": [[_NAN, 0.0, 1.0], [0.0, 1.0, 2.0]]}),
+        )
     ),
 )
 register(_SOFTMAX)
 register(
-    replace(
+    revise(
         _SOFTMAX,
         name="softmax_nd",
         summary="softmax over the last axis of an input of any rank (1 to 4 drawn; JAX: 3 fixed shapes)",
@@ -210,7 +221,7 @@ register(
         shapes=({"shape": (5,)}, {"shape": (2, 3, 4)}, {"shape": (2, 1, 3, 3)}),
         drawn_sizes=lambda draw: {"shape": draw(S.shape(1, 4))},
         row_wise=False,
-        samples=(),
+        edges={"samples": ()},
     )
 )
 
@@ -277,9 +288,7 @@ for _name, _target, _summary, _jax in (
             draw=_loss_draw(_target),
             torch=lambda T, x, t: T.F.cross_entropy(x, t),
             jax=_jax,
-            cond=logit_cond,
-            grad_scale=_loss_grad_scale,
-            value_scale=unit_scale,
+            numerics=Numerics(cond=logit_cond, grad_scale=_loss_grad_scale, value_scale=unit_scale),
         )
     )
 
@@ -354,12 +363,12 @@ register(
             T.F.linear(T.F.relu(T.F.linear(x, W1.T, b1)), W2.T, b2), t
         ),
         jax=lambda J, x, t, W1, b1, W2, b2: ce_probs_jax(J, J.nn.relu(x @ W1 + b1) @ W2 + b2, t),
-        kinks=_net_kinks,
-        convention="ReLU gradient 0 at a pre-activation of exactly 0",
-        cond=_net_cond,
-        grad_scale=_net_grad_scale,
-        value_scale=unit_scale,
-        ambiguous=_net_ambiguous,
+        kinks=Kinks(
+            at=_net_kinks,
+            convention="ReLU gradient 0 at a pre-activation of exactly 0",
+            ambiguous=_net_ambiguous,
+        ),
+        numerics=Numerics(cond=_net_cond, grad_scale=_net_grad_scale, value_scale=unit_scale),
     )
 )
 
@@ -375,8 +384,8 @@ register(
         draw=_one(LOGIT_EXTREME),
         torch=lambda T, x: T.torch.tanh(x),
         jax=lambda J, x: J.jnp.tanh(x),
-        derive_scales=True,
+        numerics=Numerics(derive_scales=True),
         row_wise=True,
-        samples=_SATURATED,
+        edges=Edges(samples=_SATURATED),
     )
 )
