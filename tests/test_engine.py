@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from layer_crosscheck.properties.engine.compare import Errors
-from layer_crosscheck.properties.engine.explore import Draws, explore
+from layer_crosscheck.properties.engine.explore import Draws, describe, explore
 
 
 def _too_big(draw: Draws) -> Errors:
@@ -41,6 +41,22 @@ def test_replay_raises_what_the_example_raised_and_passes_otherwise() -> None:
     assert explore(_too_big, replay=[small]).status == "pass"
     short = explore(_too_big, replay=[])
     assert short.status == "error" and "drew more values than were recorded" in str(short.exception)
+
+
+def test_a_verdict_that_changes_between_runs_is_named_with_the_failure_it_first_gave() -> None:
+    """A body failing only on its first call (a nondeterministic class, or state the harness kept):
+    Hypothesis's FlakyFailure is described as such, with the first failure's own text."""
+    calls: list[int] = []
+
+    def first_call_fails(draw: Draws) -> Errors:
+        draw(st.integers(0, 3))
+        calls.append(1)
+        assert len(calls) > 1, "dx off on the first call"
+        return Errors()
+
+    out = explore(first_call_fails, examples=5, seed=3)
+    text = describe(out.exception, out.status)
+    assert "not reproducible" in text and "dx off on the first call" in text, text
 
 
 def test_every_example_is_counted_and_vacuous_runs_are_not_passes() -> None:

@@ -296,6 +296,13 @@ def describe(exc: BaseException, status: Status) -> str:
     text = str(exc).strip() or type(exc).__name__
     if status != "error" and isinstance(exc, AssertionError):
         return text
+    if type(exc).__name__ == "FlakyFailure" and getattr(exc, "exceptions", None):
+        first = exc.exceptions[0]  # type: ignore[attr-defined]
+        return (
+            "the verdict is not reproducible: an example failed and then passed when run again (a "
+            "class that is not deterministic, such as unseeded randomness, or state kept between "
+            f"calls); the failure it first gave: {describe(first, 'fail')}"
+        )
     text = f"{type(exc).__name__}: {text}"
     if sandbox.harness_crash(exc):
         why = "a bug in crosscheck, or a value from the class it did not expect: please report it"
