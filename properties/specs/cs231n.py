@@ -189,7 +189,7 @@ def _running_stats(cls: Any, spec: LayerSpec) -> str | None:
     from layer_crosscheck.properties.engine.tolerances import exact_rtol
     from layer_crosscheck.reference import get_reference
 
-    if not spec.forward_kwargs.get("train_flg", True):
+    if not spec.construction.forward_kwargs.get("train_flg", True):
         raise AuditSkipped("no running average in test mode")
     ref = get_reference("torch")
     if ref.unavailable():
@@ -203,7 +203,7 @@ def _running_stats(cls: Any, spec: LayerSpec) -> str | None:
         "beta": rng.normal(size=C),
         "running_mean": rng.normal(size=C),
         "running_var": rng.uniform(0.5, 2.0, size=C),
-        **{k: np.asarray(v) for k, v in spec.settings.items()},
+        **{k: np.asarray(v) for k, v in spec.conventions.settings.items()},
     }
     layer = cls(a["gamma"], a["beta"], running_mean=a["running_mean"], running_var=a["running_var"])
     driver_for(spec).forward(layer, a)
