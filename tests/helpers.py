@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import io
 import os
 import signal
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -135,6 +136,15 @@ def crosscheck(capsys: pytest.CaptureFixture[str], *argv: str) -> Ran:
     code = main(list(argv))
     captured = capsys.readouterr()
     return Ran(code, captured.out, captured.err)
+
+
+def crosscheck_captured(*argv: str) -> Ran:
+    """``crosscheck(capsys, *argv)`` without capsys, for a module-scoped fixture: one run whose
+    output several tests read."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(list(argv))
+    return Ran(code, out.getvalue(), err.getvalue())
 
 
 def draws(strategy: st.SearchStrategy[Any], n: int) -> list[Any]:
