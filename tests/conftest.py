@@ -1,5 +1,5 @@
-"""Suite-wide setup: the Hypothesis profile, JAX's compiled programs kept across runs, and NumPy
-floating-point errors raised in every test."""
+"""Suite-wide setup: the Hypothesis profile, JAX's compiled programs kept across runs, NumPy
+floating-point errors raised in every test, and the ``exhaustive`` tests left to ``--exhaustive``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,43 @@ from layer_crosscheck.properties.engine.profiles import load_profile
 load_profile()
 
 
+EXHAUSTIVE = (
+    "exhaustive: a test whose finding the default suite already makes another way (the second "
+    "autodiff reference's column, more seeds); run with --exhaustive, as tox's py311 environment does"
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--exhaustive",
+        action="store_true",
+        help="also run the tests marked exhaustive (left out of the default suite, to keep it fast)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without ``--exhaustive``, the ``exhaustive`` tests are deselected (counted as such in the
+    summary line), not skipped: nothing is missing for them to run."""
+    if config.getoption("--exhaustive"):
+        return
+    left_out = [item for item in items if item.get_closest_marker("exhaustive")]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if not item.get_closest_marker("exhaustive")]
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if config.getoption("--exhaustive"):
+        return None
+    return "exhaustive tests deselected (--exhaustive runs them)"
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", EXHAUSTIVE)
+    _jax_cache(config)
+
+
+def _jax_cache(config: pytest.Config) -> None:
     """JAX's persistent compilation cache in pytest's cache folder: a later run (another worker,
     another tox env with the same jaxlib, the next edit) loads the suite's XLA programs instead
     of compiling them again, about 4x less time in the jax cells. Set by environment variables, so

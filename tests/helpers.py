@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import io
 import os
 import signal
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -89,27 +90,32 @@ def autodiff_for(spec: LayerSpec) -> str | None:
     default suite: torch where it can judge the spec here, else jax, else None.
 
     A class written another way (loops, the book's code, a course's solution) must agree with the
-    spec's math; that torch's and jax's columns of that math agree with each other is proven per
-    spec by tests/test_properties.py. So one framework suffices, and the cheaper one is taken:
-    JAX compiles each shape of each function anew. Where torch is not installed (every tox
-    environment but py311) the same classes are judged against jax."""
+    spec's math; that torch's and jax's math agree is proven per spec by tests/test_properties.py
+    (its ``agreement`` cells in the default suite, jax's whole column under ``--exhaustive``). So
+    one framework suffices, and the cheaper one is taken: JAX compiles each shape of each function
+    anew. Where torch is not installed (every tox environment but py311) the same classes are
+    judged against jax."""
     for name in AUTODIFF:
         if spec.missing(name) is None and get_reference(name).unavailable() is None:
             return name
     return None
 
 
+def second_autodiff(cell: Cell) -> bool:
+    """Whether ``cell`` judges a class against an autodiff reference that ``autodiff_for`` does not
+    choose for its spec (jax, where torch judges the same cell). The spec-judging cells (torch's
+    math vs jax's: ``agreement``) are never second: they are what ties the two columns together."""
+    if cell.prop.judges == "spec":
+        return False
+    one = autodiff_for(cell.spec)
+    return one is not None and not set(cell.references) & set(AUTODIFF) <= {one}
+
+
 def one_autodiff(cells: list[Cell]) -> list[Cell]:
-    """``cells`` without those of the autodiff reference that ``autodiff_for`` does not choose for
-    their spec: finite differences, the class's own properties and one framework remain (all of
-    them where neither framework can run: their cells then skip, naming what is missing)."""
-    chosen = {c.spec.name: autodiff_for(c.spec) for c in cells}
-
-    def kept(c: Cell) -> bool:
-        one = chosen[c.spec.name]
-        return one is None or set(c.references) & set(AUTODIFF) <= {one}
-
-    return [c for c in cells if kept(c)]
+    """``cells`` without the ``second_autodiff`` ones: finite differences, the class's own
+    properties and one framework remain (all of them where neither framework can run: their cells
+    then skip, naming what is missing)."""
+    return [c for c in cells if not second_autodiff(c)]
 
 
 def installed(cell: Cell) -> list[pytest.MarkDecorator]:
@@ -135,6 +141,15 @@ def crosscheck(capsys: pytest.CaptureFixture[str], *argv: str) -> Ran:
     code = main(list(argv))
     captured = capsys.readouterr()
     return Ran(code, captured.out, captured.err)
+
+
+def crosscheck_captured(*argv: str) -> Ran:
+    """``crosscheck(capsys, *argv)`` without capsys, for a module-scoped fixture: one run whose
+    output several tests read."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(list(argv))
+    return Ran(code, out.getvalue(), err.getvalue())
 
 
 def draws(strategy: st.SearchStrategy[Any], n: int) -> list[Any]:

@@ -3,7 +3,8 @@
 Each broken variant (tests/zoo/broken.py, and the graph nodes' in tests/zoo/graph_layers.py) names
 the property expected to catch it and a phrase of the rejection, so it is rejected for the right
 reason; all of those are finite-difference or self properties, so the proof runs without torch or
-jax. A correct variant must pass every cell that judges a class: a false alarm fails just like a miss.
+jax. A correct variant must pass every cell that judges a class, against one autodiff reference
+(tests/helpers.py's ``one_autodiff``): a false alarm fails just like a miss.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from layer_crosscheck.properties import get_spec, property_named
 from layer_crosscheck.properties.engine.chain import chain
 from layer_crosscheck.properties.engine.explore import SHRINK_SECONDS, FloatingPoint, Options, run_cell
 from layer_crosscheck.properties.engine.matrix import Cell, cells
-from tests.helpers import installed
+from tests.helpers import installed, one_autodiff
 from tests.zoo import broken as B
 from tests.zoo import correct as C
 from tests.zoo import graph_layers as G
@@ -112,7 +113,7 @@ def test_engine_rejects_broken_layer(bug: Bug) -> None:
     assert bug.says in result.message, result.message
 
 
-# ---- correct variants: each accepted by every applicable cell -------------------------------------
+# ---- correct variants: each accepted by every applicable cell (one autodiff reference) ------------
 # Under ``crosscheck check``'s default floating-point policy ("record": a NumPy warning is a note,
 # the values are judged): the textbook ``dout * (1 - y) * y`` warns at inf * 0 and is still right.
 
@@ -133,7 +134,7 @@ CORRECT: list[tuple[type, str]] = [
     [
         pytest.param(layer, cell, id=f"{layer.__name__}-{cell.id}", marks=installed(cell))
         for layer, name in CORRECT
-        for cell in cells(specs=[get_spec(name)], for_class=True)
+        for cell in one_autodiff(cells(specs=[get_spec(name)], for_class=True))
     ],
 )
 def test_engine_accepts_correct_layer(layer: type, cell: Cell) -> None:

@@ -20,7 +20,7 @@ from layer_crosscheck.properties.engine.registry import ALIASES, SPECS, normalis
 from layer_crosscheck.properties.engine.results import CellResult, Run
 from layer_crosscheck.properties.frontends.networks import layers_of
 from layer_crosscheck.properties.frontends.whole_file import reason_of, verdict_of
-from tests.helpers import Ran, reference_or_skip, subprocess_env
+from tests.helpers import Ran, crosscheck_captured, reference_or_skip, subprocess_env
 from tests.helpers import crosscheck as run_cli
 
 ZOO = Path(__file__).resolve().parent / "zoo"
@@ -104,8 +104,15 @@ def test_correct_classes_in_other_styles_all_agree(capsys: pytest.CaptureFixture
     assert "5 of 5 checked item(s) agree; 2 class(es) without a spec" in ran.out
 
 
-def test_planted_bugs_are_rejected_by_name(capsys: pytest.CaptureFixture[str]) -> None:
-    ran = check(capsys, str(STYLES / "styles_buggy.py"), *FD)
+@pytest.fixture(scope="module")
+def buggy() -> Ran:
+    """``crosscheck check styles_buggy.py`` against finite differences, run once for the tests that
+    read its table."""
+    return crosscheck_captured("check", str(STYLES / "styles_buggy.py"), *FD)
+
+
+def test_planted_bugs_are_rejected_by_name(buggy: Ran) -> None:
+    ran = buggy
     assert ran.code == 1, ran.out
     table = rows(ran)
     assert sorted(table) == ["Linear", "ReLU", "Sigmoid", "SoftmaxLoss", "TwoLayerNet"]
@@ -119,9 +126,8 @@ def test_planted_bugs_are_rejected_by_name(capsys: pytest.CaptureFixture[str]) -
         assert f"styles_buggy.py:{name} --as {spec} --seed 7 --examples 10 --reference fd" in ran.out
 
 
-def test_the_net_verdict_names_its_faulty_layer(capsys: pytest.CaptureFixture[str]) -> None:
-    ran = check(capsys, str(STYLES / "styles_buggy.py"), *FD)
-    reason = rows(ran)["TwoLayerNet"][3]
+def test_the_net_verdict_names_its_faulty_layer(buggy: Ran) -> None:
+    reason = rows(buggy)["TwoLayerNet"][3]
     assert reason.startswith("layer 'layers[0]', 'layers[2]' (Linear): affine "), reason
     assert reason.endswith("; 'layers[1]', 'loss_layer' agree"), reason
 
@@ -141,9 +147,8 @@ def test_a_net_whose_layers_all_agree_is_at_fault_itself(
     assert reason.startswith(f"its layers: {layers} agree; so the fault is in the net's own code: "), reason
 
 
-def test_nets_come_after_the_layers_they_are_made_of(capsys: pytest.CaptureFixture[str]) -> None:
-    ran = check(capsys, str(STYLES / "styles_buggy.py"), *FD)
-    names = list(rows(ran))
+def test_nets_come_after_the_layers_they_are_made_of(buggy: Ran) -> None:
+    names = list(rows(buggy))
     # among the rows of one kind (DISAGREES; ReLU's CONVENTION ranks lower, most specific first)
     assert names.index("TwoLayerNet") > max(names.index(n) for n in ("Sigmoid", "Linear", "SoftmaxLoss"))
 
