@@ -23,6 +23,7 @@ def _marks(cell: Cell) -> list[pytest.MarkDecorator]:
 
 @pytest.mark.parametrize("cell", [pytest.param(c, id=c.id, marks=_marks(c)) for c in cells()])
 def test_property(cell: Cell) -> None:
+    __tracebackhide__ = True  # the failure names the cell and the layer; this frame adds nothing
     result = run_cell(cell)
     if not result.ok:
         raise cell_failure(result) from result.exception
