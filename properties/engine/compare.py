@@ -109,12 +109,12 @@ def compare(
         i_abs = int(np.argmax(diff))
         i_rel = int(np.argmax(rel))
         both = sizable.any() and i_rel == i_abs  # one element is both: one line
-        relative = f" (relative {errors.max_rel:.3g})" if both else ""
+        relative = f" (relative error {errors.max_rel:.3g})" if both else ""
         lines = [
             f"{what}: {int(bad.sum())} of {a.size} elements out of tolerance (rtol {rtol:.3g}, "
             f"scale {scale:.3g}, atol {atol:.3g}).",
-            f"  largest absolute error {errors.max_abs:.3g} at {_where(a, i_abs)}{relative}: "
-            f"got {_num(a.flat[i_abs])}, reference {_num(e.flat[i_abs])}",
+            f"  largest absolute error {errors.max_abs:.3g} at {_where(a, i_abs)}: "
+            f"got {_num(a.flat[i_abs])}, reference {_num(e.flat[i_abs])}{relative}",
         ]
         if sizable.any() and not both:
             lines.append(
