@@ -18,6 +18,7 @@ from layer_crosscheck.impl import (
     Affine,
     LayerError,
     SoftmaxWithLoss,
+    TimeSigmoidWithLoss,
     TwoLayerNet,
     cross_entropy_error,
     numerical_gradient,
@@ -46,6 +47,10 @@ ERRORS = [
     # the layer's own method, not a helper or nothing
     raising("SoftmaxWithLoss-complex", lambda: SoftmaxWithLoss().forward(np.ones(3, dtype=complex), 0),
             TypeError, "SoftmaxWithLoss.forward", "x has dtype complex128"),
+    # a time layer names its own argument, xs
+    raising("TimeSigmoidWithLoss-complex",
+            lambda: TimeSigmoidWithLoss().forward(np.ones((2, 3), dtype=complex), np.zeros((2, 3), int)),
+            TypeError, "TimeSigmoidWithLoss.forward", "xs has dtype complex128"),
     # W.shape[0] features, not W.shape[1]; a (2, 2, 3) batch has 6 values per example
     *(raising(f"Affine-x{shape}", lambda shape=shape: _affine().forward(np.ones(shape)), LayerError,
               "Affine.forward", shape, "W has shape (4, 3) and expects 4")
