@@ -296,8 +296,9 @@ def describe(exc: BaseException, status: Status) -> str:
     text = str(exc).strip() or type(exc).__name__
     if status != "error" and isinstance(exc, AssertionError):
         return text
-    if type(exc).__name__ == "FlakyFailure" and getattr(exc, "exceptions", None):
-        first = exc.exceptions[0]  # type: ignore[attr-defined]
+    first_run = getattr(exc, "exceptions", None)  # Hypothesis's FlakyFailure carries them
+    if isinstance(exc, Flaky) and first_run:
+        first = first_run[0]
         return (
             "the verdict is not reproducible: an example failed and then passed when run again (a "
             "class that is not deterministic, such as unseeded randomness, or state kept between "
