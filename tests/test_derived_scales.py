@@ -134,3 +134,24 @@ def test_a_correct_layer_whose_output_cancels_passes_by_its_derived_scale() -> N
             spec, spec.layer, get_reference("torch"), draw, np.float32
         )
         assert explore(run, replay=draws).status == status, spec.derive_scales
+
+
+@pytest.mark.skipif(bool(get_reference("torch").unavailable()), reason="needs torch")
+@pytest.mark.skipif(bool(get_reference("jax").unavailable()), reason="needs jax (the derived scale)")
+def test_a_product_of_two_rounding_errors_is_within_the_derived_scale() -> None:
+    """Found by Hypothesis: x = 0 and all-ones weights make the extended net's first batch norm
+    normalize constant columns (exactly 0 in float64, a few ulps in float32) and its upstream
+    gradient cancel (``sum(p - t)``). ``dgamma1 = sum(dy * xn)`` is then a product of two rounding
+    errors, 8.8e-18 against a reference 0, which a first-order bound (8.9e-28) called a failure."""
+    from layer_crosscheck.properties import replay
+
+    f32 = lambda v: np.array(v, np.float32)  # noqa: E731
+    ones = lambda *shape: np.ones(shape, np.float32)  # noqa: E731
+    sizes = {"sigmoid": True, "weight_decay_lambda": 0.05, "use_dropout": False, "dropout_ration": 0.5,
+             "N": 3, "D": 4, "H": (3, 2), "C": 2}  # fmt: skip
+    draws = [sizes, np.zeros((3, 4), np.float32), np.array([0, 0, 0]), ones(4, 3),
+             f32([-0.4399788975715637, -1.6838682670439198e-09, -0.6350668668746948]), ones(3, 2),
+             ones(2), ones(2, 2), f32([0.26153936982154846, -0.2580946981906891]),
+             ones(3), ones(3), ones(2), ones(2)]  # fmt: skip
+    replay("layer_crosscheck.impl.multi_layer_net:MultiLayerNetExtend", spec="multi_layer_net_extend",
+           property="jacobian", reference="torch", dtype="float32", draws=draws)  # fmt: skip

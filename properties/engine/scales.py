@@ -65,6 +65,7 @@ import numpy as np
 
 from layer_crosscheck.properties.engine.compare import Mismatch
 from layer_crosscheck.properties.engine.spec import Arrays, LayerSpec
+from layer_crosscheck.properties.engine.tolerances import exact_rtol
 from layer_crosscheck.reference import get_reference
 
 __all__ = ["derived_grad_scales", "derived_value_scale", "deriving", "judged"]
@@ -137,14 +138,17 @@ def _elementwise(eqn: Any, vals: Sequence[Any]) -> bool:
         return False
 
 
-def _rule(J: Any, eqn: Any, vals: list[Any], bounds: list[Any]) -> tuple[list[Any], list[Any]]:
-    """One primitive: its values and the bounds of its float results."""
+def _rule(
+    J: Any, eqn: Any, vals: list[Any], bounds: list[Any], second: float
+) -> tuple[list[Any], list[Any]]:
+    """One primitive: its values and the bounds of its float results; ``second`` weighs a
+    product's second-order term (the two operands' errors multiplied)."""
     prim, params = eqn.primitive, eqn.params
     sub = _sub_jaxpr(params)
     if sub is not None:
         if prim.name not in _CALLS:  # a loop or a branch: not a single pass through its body
             raise NotImplementedError(f"derive_scales: no error-bound rule for primitive {prim.name}")
-        return _interpret(J, sub, vals, bounds)
+        return _interpret(J, sub, vals, bounds, second)
     bind = lambda *args: prim.bind(*args, **params)  # noqa: E731
     results = bind(*vals)
     outs = list(results) if prim.multiple_results else [results]
@@ -160,6 +164,8 @@ def _rule(J: Any, eqn: Any, vals: list[Any], bounds: list[Any]) -> tuple[list[An
         b_out = [bind(*mags)] + [
             bind(*mags[:i], b, *mags[i + 1 :]) for i, b in enumerate(bounds) if b is not None
         ]
+        if all(b is not None for b in bounds):
+            b_out.append(second * bind(*bounds))
     elif name in _MOVES:
         b_out = [bind(*moved)]
     elif not _elementwise(eqn, vals):
@@ -170,6 +176,8 @@ def _rule(J: Any, eqn: Any, vals: list[Any], bounds: list[Any]) -> tuple[list[An
             if b is not None:
                 f = lambda z, i=i: prim.bind(*vals[:i], z, *vals[i + 1 :], **params)  # noqa: E731
                 b_out.append(jnp.abs(J.jax.jvp(f, (vals[i],), (b,))[1]))
+        if name == "mul" and all(b is not None for b in bounds):
+            b_out.append(second * bounds[0] * bounds[1])
     if prim.multiple_results:  # split and the like move data: one bound per result
         return outs, list(b_out[0])
     total = functools.reduce(lambda p, q: p + q, b_out)
@@ -177,7 +185,7 @@ def _rule(J: Any, eqn: Any, vals: list[Any], bounds: list[Any]) -> tuple[list[An
 
 
 def _interpret(
-    J: Any, closed: Any, vals: Sequence[Any], bounds: Sequence[Any]
+    J: Any, closed: Any, vals: Sequence[Any], bounds: Sequence[Any], second: float
 ) -> tuple[list[Any], list[Any]]:
     """Run a closed jaxpr on values, carrying every float value's error bound alongside."""
     from jax.extend.core import Literal  # jax is loaded: this runs inside the jax reference
@@ -196,27 +204,27 @@ def _interpret(
         env[var] = (v, b)
     for eqn in jaxpr.eqns:
         ins = [read(x) for x in eqn.invars]
-        outs, out_bounds = _rule(J, eqn, [v for v, _ in ins], [b for _, b in ins])
+        outs, out_bounds = _rule(J, eqn, [v for v, _ in ins], [b for _, b in ins], second)
         for var, v, b in zip(eqn.outvars, outs, out_bounds, strict=True):
             env[var] = (v, b)
     results = [read(x) for x in jaxpr.outvars]
     return [v for v, _ in results], [b for _, b in results]
 
 
-def _bound(J: Any, f: Callable[..., Any], args: Sequence[Any]) -> list[Any]:
+def _bound(J: Any, f: Callable[..., Any], args: Sequence[Any], second: float) -> list[Any]:
     """The bounds of ``f(*args)``'s results, every float argument contributing its magnitude."""
     closed = J.jax.make_jaxpr(f)(*[J.jax.ShapeDtypeStruct(np.shape(a), a.dtype) for a in args])
     bounds = [J.jnp.abs(a) if _is_float(a) else None for a in args]
-    return _interpret(J, closed, args, bounds)[1]
+    return _interpret(J, closed, args, bounds, second)[1]
 
 
 @functools.cache
-def _value_bound_fn(fn: Callable[..., Any], names: tuple[str, ...]) -> Callable[..., Any]:
+def _value_bound_fn(fn: Callable[..., Any], names: tuple[str, ...], second: float) -> Callable[..., Any]:
     """A spec function (for the jax reference to jit) giving the largest bound of ``fn``'s value."""
 
     def value_bound(J: Any, **arrays: Any) -> Any:
         f = lambda *args: fn(J, **dict(zip(names, args, strict=True)))  # noqa: E731
-        (b,) = _bound(J, f, [arrays[n] for n in names])
+        (b,) = _bound(J, f, [arrays[n] for n in names], second)
         return J.jnp.max(b, initial=0.0)
 
     return value_bound
@@ -224,7 +232,7 @@ def _value_bound_fn(fn: Callable[..., Any], names: tuple[str, ...]) -> Callable[
 
 @functools.cache
 def _grad_bound_fn(
-    fn: Callable[..., Any], names: tuple[str, ...], wrt: tuple[str, ...]
+    fn: Callable[..., Any], names: tuple[str, ...], wrt: tuple[str, ...], second: float
 ) -> Callable[..., Any]:
     """A spec function giving the largest bound of each gradient of ``fn`` at ``__dout__``; a
     stack of cotangents (one per Jacobian row) gives each gradient's largest bound over the rows."""
@@ -239,7 +247,7 @@ def _grad_bound_fn(
         args = [arrays[n] for n in names]
         dout = arrays[_DOUT]
         one = lambda d: J.jnp.stack(  # noqa: E731
-            [J.jnp.max(b, initial=0.0) for b in _bound(J, lambda d, *a: vjp(J, d, *a), [d, *args])]
+            [J.jnp.max(b, initial=0.0) for b in _bound(J, lambda d, *a: vjp(J, d, *a), [d, *args], second)]
         )
         return J.jnp.max(J.jax.vmap(one)(dout), axis=0) if dout.ndim > len(_out_shape(arrays)) else one(dout)
 
@@ -248,6 +256,15 @@ def _grad_bound_fn(
 
 def _out_shape(arrays: Any) -> tuple[int, ...]:
     return tuple(np.shape(arrays["__out__"]))
+
+
+def _second_order(arrays: Arrays) -> float:
+    """The weight of a product's second-order term: the relative error the tolerance admits in
+    each operand (``exact_rtol`` of the case's dtype). Where both operands are zero in the float64
+    reference but rounded to small nonzero values in the layer's dtype (a batch-normalized constant
+    column times a gradient that cancelled to zero), their product's error is this term alone."""
+    dtypes = [np.asarray(a).dtype for a in arrays.values() if np.asarray(a).dtype.kind == "f"]
+    return max((exact_rtol(d) for d in dtypes), default=exact_rtol(np.float64))
 
 
 def _jax() -> Any:
@@ -262,7 +279,7 @@ def derived_value_scale(spec: LayerSpec, arrays: Arrays) -> float:
         return 0.0
     fn, ref_arrays = spec.bind("jax", arrays)
     names = tuple(sorted(ref_arrays))
-    return float(ref.value(_value_bound_fn(fn, names), ref_arrays))
+    return float(ref.value(_value_bound_fn(fn, names, _second_order(arrays)), ref_arrays))
 
 
 def derived_grad_scales(spec: LayerSpec, arrays: Arrays, dout: np.ndarray) -> dict[str, float]:
@@ -278,5 +295,5 @@ def derived_grad_scales(spec: LayerSpec, arrays: Arrays, dout: np.ndarray) -> di
     if d.ndim == 0:  # every row's unit cotangent, stacked
         d = abs(float(d)) * np.eye(out.size).reshape(out.size, *out.shape)
     case = {**ref_arrays, _DOUT: d, "__out__": np.zeros(out.shape)}
-    bounds = ref.value(_grad_bound_fn(fn, names, spec.wrt), case)
+    bounds = ref.value(_grad_bound_fn(fn, names, spec.wrt, _second_order(arrays)), case)
     return {n: float(b) for n, b in zip(spec.wrt, np.atleast_1d(bounds), strict=True)}
