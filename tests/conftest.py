@@ -1,9 +1,11 @@
 """Suite-wide setup: the Hypothesis profile, JAX's compiled programs kept across runs, NumPy
-floating-point errors raised in every test, and the ``exhaustive`` tests left to ``--exhaustive``."""
+floating-point errors raised in every test, the ``exhaustive`` tests left to ``--exhaustive``, and
+``--without`` to run the suite as a user without torch or jax would."""
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 
 import numpy as np
@@ -27,6 +29,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="also run the tests marked exhaustive (left out of the default suite, to keep it fast)",
     )
+    parser.addoption(
+        "--without",
+        action="append",
+        default=[],
+        choices=("torch", "jax", "optax"),
+        help="run as if this framework were not installed (repeatable): its cells skip, and the "
+        "harness falls back as it does for such a user; the mutation run uses --without jax",
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -48,7 +58,18 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", EXHAUSTIVE)
+    _hide(config.getoption("--without"))
     _jax_cache(config)
+
+
+def _hide(frameworks: list[str]) -> None:
+    """Make ``import`` of each framework fail as if it were not installed (``None`` in
+    ``sys.modules``). Before any test runs, so no reference has tried to load it yet."""
+    for name in frameworks:
+        loaded = name in sys.modules and sys.modules[name] is not None
+        if loaded:
+            raise pytest.UsageError(f"--without {name}: {name} is already imported")
+        sys.modules[name] = None  # type: ignore[assignment]
 
 
 def _jax_cache(config: pytest.Config) -> None:
