@@ -118,6 +118,8 @@ def judged(spec: LayerSpec, judge: Callable[[], T]) -> T:
 
 
 _DOUT = "__dout__"  # the upstream gradient, one more argument of the traced vjp
+#: the second-order weight, an argument (not a constant) so both dtypes share one compiled bound
+_SECOND = "__second__"
 #: sums: bounds pass on, the terms' magnitudes are the new rounding
 _SUMS = {"add_any", "reduce_sum", "cumsum", "scatter-add", "scatter_add"}
 #: bilinear: each operand's bound times the others' magnitudes, plus the products' magnitudes
@@ -153,7 +155,7 @@ def _elementwise(eqn: Any, vals: Sequence[Any]) -> bool:
 
 
 def _rule(
-    J: Any, eqn: Any, vals: list[Any], bounds: list[Any], second: float
+    J: Any, eqn: Any, vals: list[Any], bounds: list[Any], second: Any
 ) -> tuple[list[Any], list[Any]]:
     """One primitive: its values and the bounds of its float results; ``second`` weighs a
     product's second-order term (the two operands' errors multiplied)."""
@@ -199,7 +201,7 @@ def _rule(
 
 
 def _interpret(
-    J: Any, closed: Any, vals: Sequence[Any], bounds: Sequence[Any], second: float
+    J: Any, closed: Any, vals: Sequence[Any], bounds: Sequence[Any], second: Any
 ) -> tuple[list[Any], list[Any]]:
     """Run a closed jaxpr on values, carrying every float value's error bound alongside."""
     from jax.extend.core import Literal  # jax is loaded: this runs inside the jax reference
@@ -225,7 +227,7 @@ def _interpret(
     return [v for v, _ in results], [b for _, b in results]
 
 
-def _bound(J: Any, f: Callable[..., Any], args: Sequence[Any], second: float) -> list[Any]:
+def _bound(J: Any, f: Callable[..., Any], args: Sequence[Any], second: Any) -> list[Any]:
     """The bounds of ``f(*args)``'s results, every float argument contributing its magnitude."""
     closed = J.jax.make_jaxpr(f)(*[J.jax.ShapeDtypeStruct(np.shape(a), a.dtype) for a in args])
     bounds = [J.jnp.abs(a) if _is_float(a) else None for a in args]
@@ -233,12 +235,12 @@ def _bound(J: Any, f: Callable[..., Any], args: Sequence[Any], second: float) ->
 
 
 @functools.cache
-def _value_bound_fn(fn: Callable[..., Any], names: tuple[str, ...], second: float) -> Callable[..., Any]:
+def _value_bound_fn(fn: Callable[..., Any], names: tuple[str, ...]) -> Callable[..., Any]:
     """A spec function (for the jax reference to jit) giving the largest bound of ``fn``'s value."""
 
     def value_bound(J: Any, **arrays: Any) -> Any:
         f = lambda *args: fn(J, **dict(zip(names, args, strict=True)))  # noqa: E731
-        (b,) = _bound(J, f, [arrays[n] for n in names], second)
+        (b,) = _bound(J, f, [arrays[n] for n in names], arrays[_SECOND])
         return J.jnp.max(b, initial=0.0)
 
     return value_bound
@@ -246,7 +248,7 @@ def _value_bound_fn(fn: Callable[..., Any], names: tuple[str, ...], second: floa
 
 @functools.cache
 def _grad_bound_fn(
-    fn: Callable[..., Any], names: tuple[str, ...], wrt: tuple[str, ...], second: float
+    fn: Callable[..., Any], names: tuple[str, ...], wrt: tuple[str, ...]
 ) -> Callable[..., Any]:
     """A spec function giving the largest bound of each gradient of ``fn`` at ``__dout__``; a
     stack of cotangents (one per Jacobian row) gives each gradient's largest bound over the rows."""
@@ -258,8 +260,7 @@ def _grad_bound_fn(
         return J.jax.vjp(g, *[given[n] for n in wrt])[1](dout)
 
     def grad_bound(J: Any, **arrays: Any) -> Any:
-        args = [arrays[n] for n in names]
-        dout = arrays[_DOUT]
+        args, dout, second = [arrays[n] for n in names], arrays[_DOUT], arrays[_SECOND]
         one = lambda d: J.jnp.stack(  # noqa: E731
             [J.jnp.max(b, initial=0.0) for b in _bound(J, lambda d, *a: vjp(J, d, *a), [d, *args], second)]
         )
@@ -343,7 +344,8 @@ def derived_value_scale(spec: LayerSpec, arrays: Arrays) -> float:
         return _rounding(torch.value(_in_single(fn), ref_arrays), torch.value(fn, ref_arrays))
     fn, ref_arrays = spec.bind("jax", arrays)
     names = tuple(sorted(ref_arrays))
-    return float(ref.value(_value_bound_fn(fn, names, _second_order(arrays)), ref_arrays))
+    case = {**ref_arrays, _SECOND: np.asarray(_second_order(arrays))}
+    return float(ref.value(_value_bound_fn(fn, names), case))
 
 
 def derived_grad_scales(spec: LayerSpec, arrays: Arrays, dout: np.ndarray) -> dict[str, float]:
@@ -360,6 +362,7 @@ def derived_grad_scales(spec: LayerSpec, arrays: Arrays, dout: np.ndarray) -> di
     d = np.asarray(dout, np.float64)
     if d.ndim == 0:  # every row's unit cotangent, stacked
         d = abs(float(d)) * np.eye(out.size).reshape(out.size, *out.shape)
-    case = {**ref_arrays, _DOUT: d, "__out__": np.zeros(out.shape)}
-    bounds = ref.value(_grad_bound_fn(fn, names, spec.wrt, _second_order(arrays)), case)
+    second = np.asarray(_second_order(arrays))
+    case = {**ref_arrays, _DOUT: d, "__out__": np.zeros(out.shape), _SECOND: second}
+    bounds = ref.value(_grad_bound_fn(fn, names, spec.wrt), case)
     return {n: float(b) for n, b in zip(spec.wrt, np.atleast_1d(bounds), strict=True)}
