@@ -221,3 +221,20 @@ def test_assert_layer_matches_takes_the_ordinary_range_and_json_says_the_kind(
     flags = ["--as", "relu", "--reference", "torch", *QUICK, "--format", "json"]
     ran = crosscheck(capsys, "check", f"{ZOO}:ReluGradOneAtZero", *flags)
     assert ran.code == 1 and '"kind": "convention"' in ran.out and '"fault": "backward"' in ran.out
+
+
+def test_an_error_raised_alike_in_many_cells_is_judged_again_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write into the read-only ``dout`` raises the same error in every cell: classifying it
+    reruns one cell per range, not every failing cell (a failing check then costs about what a
+    passing one does)."""
+    from layer_crosscheck.properties.engine import kinds
+
+    reruns: list[str] = []
+    real = kinds.run_cell
+    counted = lambda cell, *a, **k: reruns.append(cell.prop) or real(cell, *a, **k)  # noqa: E731
+    monkeypatch.setattr(kinds, "run_cell", counted)
+    result = check_layer(broken.ReluWritesIntoDout, "relu", **TORCH)
+    failed = [r for r in result.results if not r.ok]
+    distinct = {r.message for r in failed}  # the error, and no_mutation's own finding
+    assert len(failed) > 2 * len(distinct)
+    assert result.kind == "disagrees" and len(reruns) <= len(distinct), reruns

@@ -133,6 +133,20 @@ def _still_failing(
     return out
 
 
+def _representatives(failures: list[CellResult]) -> list[CellResult]:
+    """The failures worth judging again: every disagreement, but an error that the class raised
+    alike (same message) in several cells only once, as it is shrunk once (``run_cells``)."""
+    seen: set[str] = set()
+    out = []
+    for r in failures:
+        if r.status == "error":
+            if r.message in seen:
+                continue
+            seen.add(r.message)
+        out.append(r)
+    return out
+
+
 def _case_arrays(case: Case | None) -> list[Any]:
     return [] if case is None else [*case.arrays.values(), case.dout]
 
@@ -154,6 +168,7 @@ def classify(run: Run, spec: LayerSpec, cls: Any, options: Options) -> Finding:
     plain = [c for c in cases if _largest(_case_arrays(c)) <= bound and not _has_kink(spec, c.arrays)]
     if plain or not (extreme or kinked):
         return Finding("disagrees", fault, "a failing example is ordinary and at no kink")
+    failures = _representatives(failures)  # only the judging again is per distinct failure
     wrong = _still_failing(ordinary(away_from_kinks(spec)), cls, failures, options)
     if wrong:
         return Finding("disagrees", fault_of(spec, wrong), "it fails on ordinary inputs away from kinks")
