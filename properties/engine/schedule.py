@@ -26,6 +26,9 @@ from layer_crosscheck.properties.engine.results import CellResult, Run
 from layer_crosscheck.properties.engine.spec import LayerSpec, NetSpec
 from layer_crosscheck.reference import REFERENCE_NAMES, get_reference
 
+#: seconds of shrinking a run's failures always gets, however fast they were found
+SHRINK_FLOOR = 0.5
+
 __all__ = ["default_jobs", "new_seed", "resolve_dtypes", "resolve_references", "run_cells", "run_matrix"]
 
 
@@ -94,13 +97,16 @@ def run_cells(
     """Run ``work`` with one shrinking budget for all of it (``options.shrink_seconds``).
 
     Every cell first runs unshrunk, so each failure is found at the cost of a passing cell. Then
-    the failures are shrunk, one after another, within what is left of the budget; a class that
+    the failures are shrunk, one after another, within what is left of the budget, which is no
+    longer than finding them took (at least ``SHRINK_FLOOR``): a failing check then costs at most
+    about twice a passing one; a class that
     raised the same error (type, message, where) in several cells is shrunk in the first of them
     only, and the others report it with their own first failing example. ``deliver(i, result)``
     hears of each cell as it is settled."""
     quick = replace(options, shrink_seconds=0.0)
     results: list[CellResult] = []
     failed: list[int] = []
+    started = time.perf_counter()
     for i, cell in enumerate(work):
         results.append(run_cell(cell, cls, quick))
         if results[i].ok or options.shrink_seconds == 0:
@@ -108,7 +114,8 @@ def run_cells(
                 deliver(i, results[i])
         else:
             failed.append(i)
-    deadline = time.perf_counter() + options.shrink_seconds
+    found = time.perf_counter() - started
+    deadline = time.perf_counter() + min(options.shrink_seconds, max(found, SHRINK_FLOOR))
     shrunk: set[str] = set()
     for i in failed:
         first = results[i]
