@@ -922,3 +922,24 @@ def test_extend_predicts_in_test_mode_and_differentiates_its_training_loss() -> 
     before = net.layers["BatchNorm1"].running_mean.copy()
     net.gradient(x, t)
     assert not np.array_equal(net.layers["BatchNorm1"].running_mean, before)
+
+
+def test_attention_keeps_its_weights_as_the_book_does() -> None:
+    """The book reads ``Attention.attention_weight`` and ``TimeAttention.attention_weights`` (one
+    (N, Te) array per decoder step) to plot them: after forward they are the weights the output
+    was made with, each row summing to 1."""
+    rng = np.random.default_rng(0)
+    hs, h = rng.normal(size=(2, 5, 3)), rng.normal(size=(2, 3))
+    single = impl.Attention()
+    c = single.forward(hs, h)
+    a = single.attention_weight
+    assert a is not None and a.shape == (2, 5)
+    np.testing.assert_allclose(a.sum(axis=1), 1.0, rtol=rounding_rtol(np.float64))
+    np.testing.assert_allclose(c, np.einsum("nth,nt->nh", hs, a), rtol=rounding_rtol(np.float64))
+    enc, dec = rng.normal(size=(2, 5, 3)), rng.normal(size=(2, 4, 3))
+    timed = impl.TimeAttention()
+    out = timed.forward(enc, dec)
+    weights = timed.attention_weights
+    assert weights is not None and len(weights) == 4 and all(w.shape == (2, 5) for w in weights)
+    np.testing.assert_allclose(out, np.stack([np.einsum("nt,nth->nh", w, enc) for w in weights], 1),
+                               rtol=rounding_rtol(np.float64))  # fmt: skip

@@ -267,8 +267,9 @@ _MLN = NetSpec(
 )
 register(_MLN)
 
-#: the first shape set drops units (ReLU, lambda 0.1), the second not (sigmoid, lambda 0.05)
-_SHAPE = {"sigmoid": False, "weight_decay_lambda": 0.1, "use_dropout": True, "dropout_ration": 0.5}
+#: the first shape set drops units (ReLU, lambda 0.1; a ratio other than the default 0.5, so that
+#: one not passed on to the Dropout layers is seen), the second not (sigmoid, lambda 0.05)
+_SHAPE = {"sigmoid": False, "weight_decay_lambda": 0.1, "use_dropout": True, "dropout_ration": 0.3}
 register(
     revise(
         _MLN,
