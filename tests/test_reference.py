@@ -423,3 +423,20 @@ def test_fd_keeps_0d_arrays_as_arrays() -> None:
     assert isinstance(d.delta["x"], np.ndarray) and d.delta["x"].shape == ()
     assert d.difference == 4 * d.delta["x"]  # x² has no third derivative; all exact in float32
     assert FD.jacobian(lambda x: x * x, {"x": x}, ["x"])["x"] == 4
+
+
+@pytest.mark.parametrize("spec", ["sigmoid_with_loss", "time_sigmoid_with_loss"])
+def test_the_torch_binary_cross_entropy_is_exact_at_a_confident_right_answer(spec: str) -> None:
+    """Found by Hypothesis: at x = -7.8, t = 0 torch's ``binary_cross_entropy_with_logits``
+    is 5.2e-13 off (relative; it takes a ``log`` of ``1 + e**x``), which failed impl's correct
+    SigmoidWithLoss against torch and the spec's torch math against its jax math. The specs' torch
+    math is ``logaddexp(0, x) - t*x`` instead: within a few ulps of float64."""
+    from layer_crosscheck.properties.engine.registry import SPECS
+
+    torch = reference_or_skip("torch")
+    x = np.array([-7.807523415560166, 7.807523415560166, 30.0, -30.0])
+    t = np.array([0, 1, 1, 0])
+    arrays = {"xs": x[None, :], "ts": t[None, :]} if spec.startswith("time") else {"x": x, "t": t}
+    got = torch.value(SPECS[spec].torch, arrays)
+    want = np.mean(np.logaddexp(0.0, x) - t * x)  # NumPy's logaddexp: log1p(exp(-|x|)) + max
+    np.testing.assert_allclose(got, want, rtol=rounding_rtol(np.float64))

@@ -195,7 +195,7 @@ register(
         constants=("ts",),
         shapes=({"N": 2, "T": 3}, {"N": 1, "T": 4}),
         draw=_time_draw,
-        torch=lambda T, xs, ts: T.F.binary_cross_entropy_with_logits(xs, ts.to(xs.dtype)),
+        torch=lambda T, xs, ts: seed.bce_logits_torch(T, xs, ts).mean(),
         jax=lambda J, xs, ts: -J.jnp.mean(ts * J.nn.log_sigmoid(xs) + (1 - ts) * J.nn.log_sigmoid(-xs)),
         numerics=Numerics(derive_scales=True),
         edges=Edges(
@@ -285,12 +285,10 @@ register(
 
 
 def _nsl_torch(T: Any, h: Any, target: Any, negative_sample: Any, W: Any, sample_size: int) -> Any:
-    bce = T.F.binary_cross_entropy_with_logits
+    bce = seed.bce_logits_torch
     pos = (T.F.embedding(target, W) * h).sum(-1)
     neg = (T.F.embedding(negative_sample, W) * h[:, None, :]).sum(-1)
-    return (
-        bce(pos, T.torch.ones_like(pos), reduction="sum") + bce(neg, T.torch.zeros_like(neg), reduction="sum")
-    ) / len(h)
+    return (bce(T, pos, T.torch.ones_like(pos)).sum() + bce(T, neg, T.torch.zeros_like(neg)).sum()) / len(h)
 
 
 def _nsl_jax(J: Any, h: Any, target: Any, negative_sample: Any, W: Any, sample_size: int) -> Any:

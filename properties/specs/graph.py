@@ -350,8 +350,7 @@ register(
         constants=("t",),
         shapes=({"shape": (4,)}, {"shape": (1,)}, {"shape": (3, 2)}),
         draw=_bce_draw,
-        torch=lambda T, x, t: T.F.binary_cross_entropy_with_logits(x, t.to(x.dtype), reduction="sum")
-        / x.shape[0],
+        torch=lambda T, x, t: seed.bce_logits_torch(T, x, t).sum() / x.shape[0],
         jax=lambda J, x, t: -J.jnp.sum(t * J.nn.log_sigmoid(x) + (1 - t) * J.nn.log_sigmoid(-x)) / x.shape[0],
         numerics=Numerics(
             grad_scale=lambda a, dout: 2.0 * seed.dout_scale(a, dout) / a["x"].shape[0],

@@ -248,6 +248,14 @@ def _loss_grad_scale(a: Arrays, dout: np.ndarray) -> float:
     return float(np.max(np.abs(dout))) * (1.0 + float(np.max(rows, initial=0.0))) / n
 
 
+def bce_logits_torch(T: Any, x: Any, t: Any) -> Any:
+    """Binary cross-entropy of sigmoid(x) with 0/1 labels, per element: ``softplus(x) - t*x`` by
+    ``torch.logaddexp``. Not ``F.binary_cross_entropy_with_logits``: its forward takes
+    ``log(exp(-m) + exp(-x - m))`` with ``log``, not ``log1p``, an absolute error of ~eps however
+    small the loss (5.2e-13 relative at x = -7.8, t = 0, where impl and jax agree to 1 ulp)."""
+    return T.torch.logaddexp(T.torch.zeros_like(x), x) - t.to(x.dtype) * x
+
+
 def ce_probs_jax(J: Any, x: Any, t: Any) -> Any:
     return -J.jnp.sum(t * J.nn.log_softmax(x, axis=-1)) / x.shape[0]
 
