@@ -34,7 +34,8 @@ there as it does in the layer (layer_norm's two-entry vectors, which failed impl
 without jax at up to 10.8 times the tolerance in 4 of 6 torch cells under the mutation profile,
 all pass). It is an estimate: where torch's float32 happens to be exact and the layer's is not,
 it shows no rounding (a batch norm of a constant column, kept as an xfail in
-tests/test_derived_scales.py). Without torch either, a comparison failing without the derived
+tests/test_derived_scales.py; random dev seeds find it in multi_layer_net_extend's torch cells
+at x = 0, docs/ROBUSTNESS.md section 6). Without torch either, a comparison failing without the derived
 scale stays a failure, and its message says that the tolerance could not be widened to the size
 of the terms. A pass is a pass either way, and the scales only loosen where a comparison failed.
 Of the converted specs' own layers, 100 examples per fd and self cell without jax (issue 19),
