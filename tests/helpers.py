@@ -85,6 +85,12 @@ def plugin_args() -> list[str]:
 AUTODIFF = ("torch", "jax")
 
 
+def profile_examples() -> int:
+    """Examples per cell for a test that a correct class passes: the loaded Hypothesis profile's
+    (dev 10, ci 25, thorough 1000), so a longer hunt for false alarms is one setting away."""
+    return settings().max_examples
+
+
 def autodiff_for(spec: LayerSpec) -> str | None:
     """The one autodiff reference that judges somebody's correct class against ``spec`` in the
     default suite: torch where it can judge the spec here, else jax, else None.

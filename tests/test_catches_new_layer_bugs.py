@@ -17,7 +17,7 @@ from layer_crosscheck.properties.engine.conventions import adapt_to
 from layer_crosscheck.properties.engine.explore import SHRINK_SECONDS, Options, run_cell
 from layer_crosscheck.properties.engine.matrix import Cell, cells
 from layer_crosscheck.properties.specs.book2 import ClipGrads
-from tests.helpers import installed, one_autodiff
+from tests.helpers import installed, one_autodiff, profile_examples
 from tests.zoo import book2_layers as B2
 from tests.zoo import norm_layers as N
 
@@ -107,5 +107,6 @@ CORRECT: list[tuple[type, str, str | None]] = [
     ],
 )
 def test_accepts_correct_layer(layer: type, cell: Cell) -> None:
-    result = run_cell(cell, layer, Options(30, seed=0, shrink_seconds=SHRINK_SECONDS, fp="record"))
+    options = Options(profile_examples(), seed=0, shrink_seconds=SHRINK_SECONDS, fp="record")
+    result = run_cell(cell, layer, options)
     assert result.ok, f"{result.status}: {result.message}"

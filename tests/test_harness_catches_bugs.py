@@ -20,7 +20,7 @@ from layer_crosscheck.properties import get_spec, property_named
 from layer_crosscheck.properties.engine.chain import chain
 from layer_crosscheck.properties.engine.explore import SHRINK_SECONDS, FloatingPoint, Options, run_cell
 from layer_crosscheck.properties.engine.matrix import Cell, cells
-from tests.helpers import installed, one_autodiff
+from tests.helpers import installed, one_autodiff, profile_examples
 from tests.zoo import broken as B
 from tests.zoo import correct as C
 from tests.zoo import graph_layers as G
@@ -138,5 +138,6 @@ CORRECT: list[tuple[type, str]] = [
     ],
 )
 def test_engine_accepts_correct_layer(layer: type, cell: Cell) -> None:
-    result = run_cell(cell, layer, Options(30, seed=0, shrink_seconds=SHRINK_SECONDS, fp="record"))
+    options = Options(profile_examples(), seed=0, shrink_seconds=SHRINK_SECONDS, fp="record")
+    result = run_cell(cell, layer, options)
     assert result.ok, f"{result.status}: {result.message}"

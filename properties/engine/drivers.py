@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import re
+import weakref
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -69,11 +70,42 @@ def _array(value: Any, what: str) -> np.ndarray:
     return np.array(value, copy=True)
 
 
-def _signature(fn: Any) -> inspect.Signature | None:
+def _uncached_signature(fn: Any) -> inspect.Signature | None:
     try:
         return inspect.signature(fn)
     except (TypeError, ValueError):  # a builtin without a signature: let the call decide
         return None
+
+
+#: signatures by function or class: ``inspect.signature`` costs more than most calls into a layer
+#: (40 µs; a check makes 100,000s of calls). Weak keys: a module reloaded by ``watch`` frees its own.
+_SIGNATURES: weakref.WeakKeyDictionary[Any, tuple[tuple[Any, ...], dict[bool, inspect.Signature | None]]]
+_SIGNATURES = weakref.WeakKeyDictionary()
+
+
+def _fingerprint(key: Any) -> tuple[Any, ...]:
+    """What a signature is computed from, so that a method or constructor replaced later is seen."""
+    if isinstance(key, type):
+        return (key.__init__, key.__new__, type(key).__call__)
+    return (key.__code__, key.__defaults__, key.__kwdefaults__, getattr(key, "__signature__", None))
+
+
+def _signature(fn: Any) -> inspect.Signature | None:
+    """``inspect.signature(fn)``, kept per plain function (a bound method: its function) or class."""
+    func = getattr(fn, "__func__", None)
+    bound = func is not None and getattr(fn, "__self__", None) is not None
+    key = func if bound else fn
+    if not (inspect.isfunction(key) or isinstance(key, type)):
+        return _uncached_signature(fn)
+    fingerprint = _fingerprint(key)
+    kept = _SIGNATURES.get(key)
+    if kept is None or any(a is not b for a, b in zip(kept[0], fingerprint, strict=True)):
+        kept = (fingerprint, {})
+        _SIGNATURES[key] = kept
+    by_binding = kept[1]
+    if bound not in by_binding:
+        by_binding[bound] = _uncached_signature(fn)
+    return by_binding[bound]
 
 
 def takes_keyword(fn: Any, name: str, *, unknown: bool) -> bool:

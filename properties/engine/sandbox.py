@@ -79,6 +79,8 @@ class _Session:
     timed_out: dict[str, CallTimeout] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
     total_lines: int = 0
+    #: the foreign call running, named in its time limit's message
+    calling: str = ""
 
     def keep(self, text: str) -> None:
         lines = text.splitlines()
@@ -129,7 +131,7 @@ def isolated(timeout: float | None = DEFAULT_CALL_TIMEOUT) -> Iterator[None]:
     _session = _Session(timeout or None)
     os._exit = _exit_raising
     try:
-        with _hypothesis_home():
+        with _hypothesis_home(), _alarm_handler(_session):
             yield
     finally:
         os._exit = saved_exit
@@ -144,23 +146,28 @@ def _restore_cwd(cwd: str) -> None:
     os.chdir(cwd)
 
 
+def _can_time() -> bool:
+    """Whether calls can be timed: SIGALRM is delivered to the main thread only, and needs ``setitimer``."""
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
 @contextlib.contextmanager
-def _time_limit(seconds: float | None, message: str) -> Iterator[None]:
-    """SIGALRM after ``seconds`` raises :class:`CallTimeout` (the main thread only, where signals
-    are delivered; elsewhere, and on platforms without ``setitimer``, no limit)."""
-    if not seconds or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    if not hasattr(signal, "setitimer"):
+def _alarm_handler(session: _Session) -> Iterator[None]:
+    """SIGALRM raises :class:`CallTimeout` for the call running (:attr:`_Session.calling`), for the
+    whole check: installed once, so that a call only sets and clears the timer."""
+    if not session.timeout or not _can_time():
+        session.timeout = None
         yield
         return
 
     def expire(signum: int, frame: Any) -> None:
         signal.setitimer(signal.ITIMER_REAL, 1.0)  # again, if the code swallows this one
-        raise CallTimeout(message)
+        raise CallTimeout(
+            f"{session.calling} did not return within {session.timeout:g} s, the time limit of each "
+            "call into the class (--call-timeout SECONDS); it was not called again"
+        )
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
@@ -185,17 +192,20 @@ def foreign(what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         again = CallTimeout(str(first))
         _mark(again, what)
         raise again.with_traceback(first.__traceback__)  # located where the first call hung
-    limit = (
-        f"{what} did not return within {s.timeout:g} s, the time limit of each call into the class "
-        "(--call-timeout SECONDS); it was not called again"
-    )
     cwd, bytecode = os.getcwd(), sys.dont_write_bytecode
     out = io.StringIO()
     s.depth += 1
+    s.calling = what
     sys.dont_write_bytecode = True  # what the class imports leaves no __pycache__ beside it
     try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out), _time_limit(s.timeout, limit):
-            return fn(*args, **kwargs)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            if s.timeout:
+                signal.setitimer(signal.ITIMER_REAL, s.timeout)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                if s.timeout:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
     except SystemExit as exc:
         called = f"sys.exit({exc.code!r})"
         error = ForeignExit(_exit_message(what, called), called)
@@ -226,7 +236,8 @@ def foreign(what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         s.depth -= 1
         sys.dont_write_bytecode = bytecode
         with contextlib.suppress(ValueError):  # the code closed sys.stdout, our buffer
-            s.keep(out.getvalue())
+            if printed := out.getvalue():
+                s.keep(printed)
         _restore_cwd(cwd)
 
 
