@@ -20,6 +20,10 @@ import pytest
 
 from tests.helpers import ROOT
 
+# one worker for the module (tests/conftest.py): the wheel is built once, and two builds at once
+# would share setuptools' build/ in the checkout (seen: "No such file or directory" mid-copy)
+pytestmark = pytest.mark.xdist_group("install")
+
 USER_FILES = {
     "properties.py": "NAME = 'the user project properties'\n",
     "reference.py": "def answer():\n    return 42\n",

@@ -28,6 +28,8 @@ from layer_crosscheck.reference import REFERENCE_NAMES, get_reference
 
 #: seconds of shrinking a run's failures always gets, however fast they were found
 SHRINK_FLOOR = 0.5
+#: the shrinking budget as a share of the time finding the failures took
+SHRINK_SHARE = 0.5
 
 __all__ = ["default_jobs", "new_seed", "resolve_dtypes", "resolve_references", "run_cells", "run_matrix"]
 
@@ -97,9 +99,11 @@ def run_cells(
     """Run ``work`` with one shrinking budget for all of it (``options.shrink_seconds``).
 
     Every cell first runs unshrunk, so each failure is found at the cost of a passing cell. Then
-    the failures are shrunk, one after another, within what is left of the budget, which is no
-    longer than finding them took (at least ``SHRINK_FLOOR``): a failing check then costs at most
-    about twice a passing one; a class that
+    the failures are shrunk, one after another, within what is left of the budget, which is half
+    of what finding them took (at least ``SHRINK_FLOOR``): what a failing check pays beyond a
+    passing one (its derived scales' first JAX import, the convention probes, the hints) then
+    still leaves it within twice a passing one; Hypothesis's shrinker makes most of its progress
+    early. A class that
     raised the same error (type, message, where) in several cells is shrunk in the first of them
     only, and the others report it with their own first failing example. ``deliver(i, result)``
     hears of each cell as it is settled."""
@@ -115,7 +119,7 @@ def run_cells(
         else:
             failed.append(i)
     found = time.perf_counter() - started
-    deadline = time.perf_counter() + min(options.shrink_seconds, max(found, SHRINK_FLOOR))
+    deadline = time.perf_counter() + min(options.shrink_seconds, max(found * SHRINK_SHARE, SHRINK_FLOOR))
     shrunk: set[str] = set()
     for i in failed:
         first = results[i]
