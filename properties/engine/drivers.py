@@ -85,9 +85,10 @@ _SIGNATURES = weakref.WeakKeyDictionary()
 
 def _fingerprint(key: Any) -> tuple[Any, ...]:
     """What a signature is computed from, so that a method or constructor replaced later is seen."""
+    k: Any = key  # a class's __init__ read from the class, as inspect.signature reads it
     if isinstance(key, type):
-        return (key.__init__, key.__new__, type(key).__call__)
-    return (key.__code__, key.__defaults__, key.__kwdefaults__, getattr(key, "__signature__", None))
+        return (k.__init__, k.__new__, type(key).__call__)
+    return (k.__code__, k.__defaults__, k.__kwdefaults__, getattr(k, "__signature__", None))
 
 
 def _signature(fn: Any) -> inspect.Signature | None:
