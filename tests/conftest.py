@@ -58,20 +58,8 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", EXHAUSTIVE)
-    # pytest-xdist registers it too; without xdist, --strict-markers must still know it
-    config.addinivalue_line("markers", "xdist_group(name): run on the same worker as its group")
     _hide(config.getoption("--without"))
     _jax_cache(config)
-    _one_worker_per_group(config)
-
-
-def _one_worker_per_group(config: pytest.Config) -> None:
-    """Under ``-n N`` (pytest-xdist's ``load``), tests marked ``xdist_group`` run on one worker per
-    group (``loadgroup``; tests without the mark are spread as before): tests/test_properties.py
-    groups each spec's cells, so that one worker, not every one, traces that spec's JAX programs
-    (what the persistent compilation cache cannot keep), whatever order pytest-randomly chose."""
-    if getattr(config.option, "dist", None) == "load":
-        config.option.dist = "loadgroup"
 
 
 def _hide(frameworks: list[str]) -> None:

@@ -9,6 +9,7 @@ of what the outer environment already has, so it needs no network beyond pip's c
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -20,9 +21,11 @@ import pytest
 
 from tests.helpers import ROOT
 
-# one worker for the module (tests/conftest.py): the wheel is built once, and two builds at once
-# would share setuptools' build/ in the checkout (seen: "No such file or directory" mid-copy)
-pytestmark = pytest.mark.xdist_group("install")
+#: what a wheel is not built from: the checkout's own build products and tools' folders
+_NOT_SOURCES = shutil.ignore_patterns(
+    ".git", ".tox", ".venv", "build", "dist", "*.egg-info", "mutants", "__pycache__", ".*_cache",
+    ".hypothesis",
+)
 
 USER_FILES = {
     "properties.py": "NAME = 'the user project properties'\n",
@@ -66,7 +69,11 @@ def fresh_env() -> Iterator[Path]:
 
 
 def _install(tmp: Path) -> Path:
-    built = _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", tmp / "dist", ROOT, cwd=tmp)
+    # from a copy: setuptools builds in the source tree (build/, *.egg-info), and two workers
+    # building the checkout at once broke each other's build/ ("No such file or directory")
+    source = tmp / "source"
+    shutil.copytree(ROOT, source, ignore=_NOT_SOURCES)
+    built = _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", tmp / "dist", source, cwd=tmp)
     if built.returncode != 0:
         pytest.fail(f"building the wheel failed:\n{built.stdout}{built.stderr}")
     (wheel,) = (tmp / "dist").glob("layer_crosscheck-*.whl")
