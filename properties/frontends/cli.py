@@ -108,8 +108,9 @@ def _run_options(p: argparse.ArgumentParser, default_dtypes: str) -> None:
         type=_seconds,
         default=SHRINK_SECONDS,
         metavar="SECONDS",
-        help="how long to shrink the failures to simpler examples, in all; an error the class raises "
-        "alike in several cells is shrunk once (default %(default)s)",
+        help="the most time spent shrinking the failures to simpler examples, in all (default "
+        "%(default)s; never more than half of what finding them took, nor less than 0.5 s); an "
+        "error the class raises alike in several cells is shrunk once",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
 
