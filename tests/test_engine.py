@@ -3,12 +3,15 @@ reports, a replay reproduces it, and the Hypothesis internal it bounds shrinking
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import settings
 from hypothesis import strategies as st
+from hypothesis.database import InMemoryExampleDatabase
 from hypothesis.extra import numpy as hnp
 
 from layer_crosscheck.properties.engine.compare import Errors
@@ -18,20 +21,57 @@ from layer_crosscheck.properties.engine.explore import Draws, describe, explore
 def _too_big(draw: Draws) -> Errors:
     x = draw(hnp.arrays(np.float64, (4,)))
     draw.note(arrays={"x": x})
-    assert not np.any(np.abs(x) > 3), "too big"
+    assert not np.any(np.abs(x) > 3), f"too big: {x.tolist()}"
     return Errors()
 
 
 @pytest.mark.parametrize("shrink_seconds", [10.0, 0.0])
 def test_recorded_case_is_the_one_hypothesis_reports(shrink_seconds: float) -> None:
     """After a failure Hypothesis replays its final example once more and raises from it; the draws
-    recorded then (and the case noted) are that example: they match Hypothesis's own report."""
+    recorded then (and the case noted) are that example: the exception reported is theirs."""
     out = explore(_too_big, examples=50, seed=7, shrink_seconds=shrink_seconds)
     assert out.status == "fail" and out.case is not None and out.exception is not None
     drawn = out.case.draws[0]
-    assert f"Draw 1: {drawn!r}" in "\n".join(getattr(out.exception, "__notes__", []))
+    assert str(out.exception).startswith(f"too big: {drawn.tolist()}")
     assert np.array_equal(out.case.arrays["x"], drawn)
     assert np.sum(np.abs(drawn) > 3) >= 1
+
+
+@pytest.fixture
+def database() -> Iterator[InMemoryExampleDatabase]:
+    """The loaded profile with an example database in memory, for one test."""
+    db, before = InMemoryExampleDatabase(), settings.get_current_profile_name()
+    settings.register_profile("engine_test_database", parent=settings(), database=db)
+    settings.load_profile("engine_test_database")
+    try:
+        yield db
+    finally:
+        settings.load_profile(before)
+
+
+def test_each_key_keeps_its_own_failures(database: InMemoryExampleDatabase) -> None:
+    """Hypothesis keys its database by the test's source, which is ``explore``'s one ``run`` for
+    every cell: the engine keys it by the cell instead, so a cell replays its own failures only."""
+    for key in ("relu-vjp-torch-float64", "affine-fd-fd-float64"):
+        assert explore(_too_big, examples=20, seed=None, shrink_seconds=0, key=key).status == "fail"
+    assert {b"relu-vjp-torch-float64", b"affine-fd-fd-float64"} <= set(database.data)
+
+
+def test_derandomized_keys_draw_their_own_examples() -> None:
+    """Derandomized (the ``ci`` and ``mutation`` profiles), each cell is seeded by its key, not by
+    the one source all cells share: two cells draw different examples, a cell the same ones again."""
+
+    def drawn(key: str) -> list[list[float]]:
+        seen: list[list[float]] = []
+        explore(
+            lambda draw: seen.append(draw(hnp.arrays(np.float64, (3,))).tolist()),
+            examples=8,
+            derandomize=True,
+            key=key,
+        )
+        return seen
+
+    assert drawn("a") == drawn("a") != drawn("b")
 
 
 def test_replay_raises_what_the_example_raised_and_passes_otherwise() -> None:

@@ -55,20 +55,20 @@ def _words_to_values(
     words: np.ndarray, specials: Sequence[float], moderate: float, extreme: float, least: float
 ) -> np.ndarray:
     """Each 64-bit word as one value (float64), shrinking towards 0 and towards ``specials[0]``."""
-    top = (words >> np.uint64(_FRACTION_BITS)).astype(np.int64)
-    frac = (words & np.uint64(2**_FRACTION_BITS - 1)).astype(np.float64) / 2.0**_FRACTION_BITS
-    sign = np.where(top % 2 == 1, -1.0, 1.0)
-    smallest = math.log10(least)
-    logs = 10.0 ** (smallest + frac * (math.log10(extreme) - smallest))
-    return np.select(
-        [top < _SPECIAL, top < _MODERATE, top < _EXTREME],
-        [
-            np.asarray(specials, np.float64)[top % len(specials)],
-            sign * frac * moderate,
-            sign * frac * extreme,
-        ],
-        sign * logs,
-    )
+    top = words >> np.uint64(_FRACTION_BITS)
+    frac = (words & np.uint64(2**_FRACTION_BITS - 1)).astype(np.float64) * 2.0**-_FRACTION_BITS
+    sign = 1.0 - 2.0 * (top & np.uint64(1)).astype(np.float64)
+    out = frac * np.where(top < _MODERATE, moderate, extreme)  # the moderate and extreme sources
+    logs = top >= _EXTREME
+    if logs.any():
+        smallest = math.log10(least)
+        out[logs] = 10.0 ** (smallest + frac[logs] * (math.log10(extreme) - smallest))
+    out *= sign
+    special = top < _SPECIAL
+    if special.any():
+        which = (top[special] % np.uint64(len(specials))).astype(np.intp)
+        out[special] = np.asarray(specials, np.float64)[which]
+    return out
 
 
 #: elements per integer choice: 200 * 64 bits print as 3,854 digits, within Python's 4,300 (and
@@ -103,6 +103,8 @@ def _mixture(
     # mostly small (its leading words, elements, all 0): so the range is at least _UNIFORM_BITS
     # wide and the array is its low bits (tests/test_default_examples_catch_bugs.py checks the mix)
     ints = [st.integers(0, 2 ** max(64 * n, _UNIFORM_BITS) - 1) for n in chunks]
+    if len(ints) == 1:  # most arrays: the same choice, without a tuple's bookkeeping
+        return ints[0].map(lambda raw: to_array((raw,)))
     return st.tuples(*ints).map(to_array)
 
 
