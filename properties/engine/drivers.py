@@ -83,6 +83,12 @@ _SIGNATURES: weakref.WeakKeyDictionary[Any, tuple[tuple[Any, ...], dict[bool, in
 _SIGNATURES = weakref.WeakKeyDictionary()
 
 
+#: how each signature binds a call of each shape (``Driver._bound``), by ``id``: a signature holds
+#: no weak reference; the entry keeps it alive, so the id stays its own, and the whole is bounded
+_BINDINGS: dict[int, tuple[inspect.Signature, dict[tuple[Any, ...], tuple[str, ...]]]] = {}
+_MAX_BINDINGS = 4096
+
+
 def _fingerprint(key: Any) -> tuple[Any, ...]:
     """What a signature is computed from, so that a method or constructor replaced later is seen."""
     k: Any = key  # a class's __init__ read from the class, as inspect.signature reads it
@@ -203,12 +209,11 @@ class Driver:
         init = method == "__init__"
         fn = target if init else getattr(target, method)
         sig = _signature(fn)
-        slots = self.slots(method)
         try:
             if sig is not None:
-                kwargs = bind_names(sig, len(args), kwargs, {k: i for k, (i, _) in slots.items()})
-                sig.bind(*args, **kwargs)
+                kwargs = self._bound(sig, method, args, kwargs)
         except TypeError as exc:
+            slots = self.slots(method)
             name = getattr(target if init else type(target), "__name__", repr(target))
             # _call's callers pass exactly these positional arguments
             douts = tuple(f"d{o}" for o in self.spec.outputs) or ("dout",)
@@ -223,6 +228,30 @@ class Driver:
             ) from None
         name = getattr(target, "__name__", "?") if init else f"{type(target).__name__}.{method}"
         return foreign(name, fn, *args, **kwargs)
+
+    def _bound(
+        self, sig: inspect.Signature, method: str, args: list[Any], kwargs: dict[str, Any]
+    ) -> dict[str, Any]:
+        """``kwargs`` renamed to ``sig``'s names (``engine.binding``), once ``sig.bind`` has taken
+        the call; raises bind's TypeError if it does not. What binds depends on the number of
+        positional arguments and the keywords' names and types only, so it is worked out once
+        for each and kept (a check makes 100,000s of calls, most of them alike)."""
+        shape = (len(args), *((k, type(v)) for k, v in kwargs.items()))
+        kept = _BINDINGS.get(id(sig))
+        if kept is None or kept[0] is not sig:
+            kept = (sig, {})
+            if len(_BINDINGS) >= _MAX_BINDINGS:
+                _BINDINGS.clear()
+            _BINDINGS[id(sig)] = kept
+        names = kept[1].get((method, shape))
+        if names is None:
+            slots = {k: i for k, (i, _) in self.slots(method).items()}
+            renamed = bind_names(sig, len(args), kwargs, slots)
+            sig.bind(*args, **renamed)
+            if len(renamed) != len(kwargs):  # two keywords given one name: bind judged the merge
+                return renamed
+            names = kept[1][(method, shape)] = tuple(renamed)
+        return dict(zip(names, kwargs.values(), strict=True))
 
     def slots(self, method: str) -> dict[str, tuple[int, str]]:
         """Where the book puts each keyword of a ``method`` call, for a class that names it

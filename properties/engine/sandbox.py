@@ -197,15 +197,18 @@ def foreign(what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     s.depth += 1
     s.calling = what
     sys.dont_write_bytecode = True  # what the class imports leaves no __pycache__ beside it
+    # what contextlib.redirect_stdout/stderr do, without their cost at every call
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout = sys.stderr = out
     try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        if s.timeout:
+            signal.setitimer(signal.ITIMER_REAL, s.timeout)
+        try:
+            return fn(*args, **kwargs)
+        finally:
             if s.timeout:
-                signal.setitimer(signal.ITIMER_REAL, s.timeout)
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                if s.timeout:
-                    signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            sys.stdout, sys.stderr = stdout, stderr
     except SystemExit as exc:
         called = f"sys.exit({exc.code!r})"
         error = ForeignExit(_exit_message(what, called), called)
