@@ -76,13 +76,15 @@ def _jax_cache(config: pytest.Config) -> None:
     """JAX's persistent compilation cache in pytest's cache folder: a later run (another worker,
     another tox env with the same jaxlib, the next edit) loads the suite's XLA programs instead
     of compiling them again, about 4x less time in the jax cells. Set by environment variables, so
-    that nothing imports jax here and child processes share it; an existing setting wins, and
+    that nothing imports jax here and child processes share it; a folder given in
+    ``JAX_COMPILATION_CACHE_DIR`` wins (``.ci/run`` keeps one outside the clone), and
     ``JAX_ENABLE_COMPILATION_CACHE=false`` turns it off. Without pytest's cache plugin (``-p
-    no:cacheprovider``, as the mutation run has it) there is no folder, and no JAX cache."""
+    no:cacheprovider``, as the mutation run has it) and no folder given, there is no JAX cache."""
     cache = getattr(config, "cache", None)
-    if cache is None or "JAX_COMPILATION_CACHE_DIR" in os.environ:
-        return
-    os.environ["JAX_COMPILATION_CACHE_DIR"] = str(cache.mkdir("jax-compilation"))
+    if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+        if cache is None:
+            return
+        os.environ["JAX_COMPILATION_CACHE_DIR"] = str(cache.mkdir("jax-compilation"))
     # the spec functions are small and compile fast: keep them all
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
