@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from hypothesis import strategies as st
 
 from layer_crosscheck.properties.engine import strategies
 from layer_crosscheck.properties.engine.drivers import driver_for
@@ -44,7 +43,7 @@ def draw_case(
     if sizes is None and spec.drawn_sizes is not None and not fixed_shapes:
         sizes = spec.drawn_sizes(draw)
     if sizes is None:
-        sizes = draw(st.sampled_from(spec.shapes))
+        sizes = draw(strategies.shape_choice(spec.shapes))
     settings = {k: np.asarray(v) for k, v in spec.conventions.settings.items()}  # eps: hooks and math read it
     arrays = {k: readonly(v) for k, v in {**spec.draw(draw, np.dtype(dtype), sizes), **settings}.items()}
     note(draw, arrays=arrays, dout=None)

@@ -22,6 +22,7 @@ import contextvars
 import functools
 import math
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
@@ -37,6 +38,7 @@ __all__ = [
     "ordinary_range",
     "scalar_factor",
     "shape",
+    "shape_choice",
 ]
 
 
@@ -162,15 +164,25 @@ def cotangent(dtype: np.dtype | type, shape: Shape) -> st.SearchStrategy[np.ndar
     """A drawn upstream gradient: varied values in [-2, 2] with exact zeros, never all equal.
 
     An all-ones (or any constant) upstream gradient is useless for softmax-like layers, whose
-    true gradient under it is zero; such draws are filtered out.
+    true gradient under it is zero; such a draw becomes its first value (1 for 0) and zeros.
     """
     return _cotangent(np.dtype(dtype), tuple(shape))
 
 
+def _varied(a: np.ndarray) -> np.ndarray:
+    """``a`` if its values vary, else its first value (1 for a 0) followed by zeros. A map, not a
+    filter: the same draws where they vary, without a filter's bookkeeping at every draw (a third
+    of a cotangent's cost), and the simplest draw, all zeros, shrinks to a one-hot."""
+    if a.size < 2 or a.max() != a.min():
+        return a
+    varied = np.zeros_like(a)
+    varied.flat[0] = a.flat[0] if a.flat[0] != 0 else 1
+    return varied
+
+
 @functools.lru_cache(maxsize=1024)
 def _cotangent(dtype: np.dtype, shape: Shape) -> st.SearchStrategy[np.ndarray]:
-    arrays = _mixture(dtype, shape, (0.0, 1.0, -1.0, 0.25, -0.25, 2.0, -2.0), 2.0, 2.0)
-    return arrays.filter(lambda a: a.size < 2 or np.ptp(a) > 0)
+    return _mixture(dtype, shape, (0.0, 1.0, -1.0, 0.25, -0.25, 2.0, -2.0), 2.0, 2.0).map(_varied)
 
 
 def direction(dtype: np.dtype | type, shape: Shape) -> st.SearchStrategy[np.ndarray]:
@@ -195,9 +207,26 @@ def shape(min_rank: int = 1, max_rank: int = 4, max_side: int = 3) -> st.SearchS
     return hnp.array_shapes(min_dims=min_rank, max_dims=max_rank, min_side=1, max_side=max_side)
 
 
+@functools.cache
 def scalar_factor() -> st.SearchStrategy[float]:
-    """A coefficient for linear combinations: away from 0 and of both signs."""
+    """A coefficient for linear combinations: away from 0 and of both signs (one strategy, kept:
+    Hypothesis validates each new strategy object at its first draw)."""
     return st.one_of(st.floats(0.25, 3.0), st.floats(-3.0, -0.25))
+
+
+def shape_choice(shapes: Sequence[Any]) -> st.SearchStrategy[Any]:
+    """``st.sampled_from(shapes)``, one strategy per shape set (a spec's ``shapes``), kept: the
+    shape set is drawn at every example, and a new strategy is validated at its first draw."""
+    kept = _SHAPE_CHOICES.get(id(shapes))
+    if kept is None or kept[0] is not shapes:
+        if len(_SHAPE_CHOICES) >= 1024:
+            _SHAPE_CHOICES.clear()
+        kept = _SHAPE_CHOICES[id(shapes)] = (shapes, st.sampled_from(shapes))
+    return kept[1]
+
+
+#: by ``id`` of the shape set, which the entry keeps alive (a tuple of dicts is not hashable)
+_SHAPE_CHOICES: dict[int, tuple[Sequence[Any], st.SearchStrategy[Any]]] = {}
 
 
 @functools.lru_cache(maxsize=1024)
