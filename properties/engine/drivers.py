@@ -13,6 +13,7 @@ import inspect
 import re
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -77,16 +78,19 @@ def _uncached_signature(fn: Any) -> inspect.Signature | None:
         return None
 
 
+@dataclass
+class _Known:
+    """What is kept of one function or class: its signature, and how it binds each call shape
+    (``Driver._bound``)."""
+
+    sig: inspect.Signature | None
+    calls: dict[tuple[Any, ...], tuple[str, ...]] = field(default_factory=dict)
+
+
 #: signatures by function or class: ``inspect.signature`` costs more than most calls into a layer
 #: (40 µs; a check makes 100,000s of calls). Weak keys: a module reloaded by ``watch`` frees its own.
-_SIGNATURES: weakref.WeakKeyDictionary[Any, tuple[tuple[Any, ...], dict[bool, inspect.Signature | None]]]
+_SIGNATURES: weakref.WeakKeyDictionary[Any, tuple[tuple[Any, ...], dict[bool, _Known]]]
 _SIGNATURES = weakref.WeakKeyDictionary()
-
-
-#: how each signature binds a call of each shape (``Driver._bound``), by ``id``: a signature holds
-#: no weak reference; the entry keeps it alive, so the id stays its own, and the whole is bounded
-_BINDINGS: dict[int, tuple[inspect.Signature, dict[tuple[Any, ...], tuple[str, ...]]]] = {}
-_MAX_BINDINGS = 4096
 
 
 def _fingerprint(key: Any) -> tuple[Any, ...]:
@@ -97,13 +101,14 @@ def _fingerprint(key: Any) -> tuple[Any, ...]:
     return (k.__code__, k.__defaults__, k.__kwdefaults__, getattr(k, "__signature__", None))
 
 
-def _signature(fn: Any) -> inspect.Signature | None:
-    """``inspect.signature(fn)``, kept per plain function (a bound method: its function) or class."""
+def _known(fn: Any) -> _Known:
+    """What is kept of ``fn``, per plain function (a bound method: its function) or class; for any
+    other callable, a fresh record."""
     func = getattr(fn, "__func__", None)
     bound = func is not None and getattr(fn, "__self__", None) is not None
     key = func if bound else fn
     if not (inspect.isfunction(key) or isinstance(key, type)):
-        return _uncached_signature(fn)
+        return _Known(_uncached_signature(fn))
     fingerprint = _fingerprint(key)
     kept = _SIGNATURES.get(key)
     if kept is None or any(a is not b for a, b in zip(kept[0], fingerprint, strict=True)):
@@ -111,8 +116,13 @@ def _signature(fn: Any) -> inspect.Signature | None:
         _SIGNATURES[key] = kept
     by_binding = kept[1]
     if bound not in by_binding:
-        by_binding[bound] = _uncached_signature(fn)
+        by_binding[bound] = _Known(_uncached_signature(fn))
     return by_binding[bound]
+
+
+def _signature(fn: Any) -> inspect.Signature | None:
+    """``inspect.signature(fn)``, kept (``_known``)."""
+    return _known(fn).sig
 
 
 def takes_keyword(fn: Any, name: str, *, unknown: bool) -> bool:
@@ -208,10 +218,10 @@ class Driver:
     def _call(self, target: Any, method: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         init = method == "__init__"
         fn = target if init else getattr(target, method)
-        sig = _signature(fn)
+        known = _known(fn)
         try:
-            if sig is not None:
-                kwargs = self._bound(sig, method, args, kwargs)
+            if known.sig is not None:
+                kwargs = self._bound(known, method, args, kwargs)
         except TypeError as exc:
             slots = self.slots(method)
             name = getattr(target if init else type(target), "__name__", repr(target))
@@ -229,28 +239,21 @@ class Driver:
         name = getattr(target, "__name__", "?") if init else f"{type(target).__name__}.{method}"
         return foreign(name, fn, *args, **kwargs)
 
-    def _bound(
-        self, sig: inspect.Signature, method: str, args: list[Any], kwargs: dict[str, Any]
-    ) -> dict[str, Any]:
-        """``kwargs`` renamed to ``sig``'s names (``engine.binding``), once ``sig.bind`` has taken
-        the call; raises bind's TypeError if it does not. What binds depends on the number of
-        positional arguments and the keywords' names and types only, so it is worked out once
-        for each and kept (a check makes 100,000s of calls, most of them alike)."""
-        shape = (len(args), *((k, type(v)) for k, v in kwargs.items()))
-        kept = _BINDINGS.get(id(sig))
-        if kept is None or kept[0] is not sig:
-            kept = (sig, {})
-            if len(_BINDINGS) >= _MAX_BINDINGS:
-                _BINDINGS.clear()
-            _BINDINGS[id(sig)] = kept
-        names = kept[1].get((method, shape))
+    def _bound(self, known: _Known, method: str, args: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+        """``kwargs`` renamed to the names of ``known.sig`` (not None; ``engine.binding``), once
+        ``Signature.bind`` has taken the call; raises bind's TypeError if it does not. What binds
+        depends on the number of positional arguments and the keywords' names and types only, so
+        it is worked out once for each and kept in ``known`` (a check makes 100,000s of calls)."""
+        shape = (method, len(args), *((k, type(v)) for k, v in kwargs.items()))
+        names = known.calls.get(shape)
         if names is None:
+            sig: Any = known.sig
             slots = {k: i for k, (i, _) in self.slots(method).items()}
             renamed = bind_names(sig, len(args), kwargs, slots)
             sig.bind(*args, **renamed)
             if len(renamed) != len(kwargs):  # two keywords given one name: bind judged the merge
                 return renamed
-            names = kept[1][(method, shape)] = tuple(renamed)
+            names = known.calls[shape] = tuple(renamed)
         return dict(zip(names, kwargs.values(), strict=True))
 
     def slots(self, method: str) -> dict[str, tuple[int, str]]:

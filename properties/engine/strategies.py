@@ -171,8 +171,8 @@ def cotangent(dtype: np.dtype | type, shape: Shape) -> st.SearchStrategy[np.ndar
 
 def _varied(a: np.ndarray) -> np.ndarray:
     """``a`` if its values vary, else its first value (1 for a 0) followed by zeros. A map, not a
-    filter: the same draws where they vary, without a filter's bookkeeping at every draw (a third
-    of a cotangent's cost), and the simplest draw, all zeros, shrinks to a one-hot."""
+    filter: the same draws where they vary, without a filter's bookkeeping at every draw, and the
+    simplest draw, all zeros, shrinks to a one-hot."""
     if a.size < 2 or a.max() != a.min():
         return a
     varied = np.zeros_like(a)
