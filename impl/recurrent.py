@@ -6,7 +6,9 @@ packed as the book packs it, ``[f, g, i, o]`` (torch packs ``[i, f, g, o]``), ``
 gate applied *before* the matmul, ``h_hat = tanh(x @ Wxh + (r*h_prev) @ Whh)``, and ``h_next =
 (1-z)*h_prev + z*h_hat`` (torch: ``r*(h @ Whn + b_hn)`` and ``z`` weighting ``h_prev``), packed
 ``[z, r, h]``. Parameters in ``params``/``grads`` (gradients written in place), ``Wx``/``dWx``
-attributes over the same lists.
+attributes over the same lists. The matrix products run with "invalid" ignored, as Affine's
+do: inf in an input gives NaN, which propagates, and some BLAS kernels (OpenBLAS's SkylakeX
+gemm) flag "invalid" for a product with an inf operand even where no inf * 0 occurs.
 """
 
 from __future__ import annotations
@@ -60,7 +62,8 @@ class RNN(Layer):
 
     def forward(self, x: Any, h_prev: Any) -> np.ndarray:
         x, h_prev = check_step("RNN.forward", x, h_prev, self.Wx, self.H)
-        h_next = np.tanh(h_prev @ self.Wh + x @ self.Wx + self.b)
+        with np.errstate(invalid="ignore"):  # inf in an operand -> NaN: inf propagates
+            h_next = np.tanh(h_prev @ self.Wh + x @ self.Wx + self.b)
         self.cache = (x, h_prev, h_next)
         return self._remember_output(h_next)
 
@@ -68,8 +71,9 @@ class RNN(Layer):
         d = self._check_dout(dh_next)
         x, h_prev, h_next = self.cache
         dt = d * (1 - h_next**2)
-        self._store_grads(x.T @ dt, h_prev.T @ dt, dt.sum(axis=0))
-        return dt @ self.Wx.T, dt @ self.Wh.T
+        with np.errstate(invalid="ignore"):  # inf in an operand -> NaN: inf propagates
+            self._store_grads(x.T @ dt, h_prev.T @ dt, dt.sum(axis=0))
+            return dt @ self.Wx.T, dt @ self.Wh.T
 
 
 class LSTM(Layer):
@@ -92,7 +96,8 @@ class LSTM(Layer):
         x, h_prev = check_step("LSTM.forward", x, h_prev, self.Wx, self.H)
         _, c_prev = check_step("LSTM.forward", x, c_prev, self.Wx, self.H, "c_prev")
         H = self.H
-        A = x @ self.Wx + h_prev @ self.Wh + self.b
+        with np.errstate(invalid="ignore"):  # inf in an operand -> NaN: inf propagates
+            A = x @ self.Wx + h_prev @ self.Wh + self.b
         f, g, i, o = (A[:, self.block[k] * H : (self.block[k] + 1) * H] for k in "fgio")
         f, g, i, o = sigmoid_array(f), np.tanh(g), sigmoid_array(i), sigmoid_array(o)
         c_next = f * c_prev + g * i
@@ -113,8 +118,9 @@ class LSTM(Layer):
             "o": dh * tanh_c * o * (1 - o),
         }
         dA = np.hstack([d_gate[k] for k in sorted(d_gate, key=self.block.__getitem__)])
-        self._store_grads(x.T @ dA, h_prev.T @ dA, dA.sum(axis=0))
-        return dA @ self.Wx.T, dA @ self.Wh.T, ds * f
+        with np.errstate(invalid="ignore"):  # inf in an operand -> NaN: inf propagates
+            self._store_grads(x.T @ dA, h_prev.T @ dA, dA.sum(axis=0))
+            return dA @ self.Wx.T, dA @ self.Wh.T, ds * f
 
 
 class GRU(Layer):
@@ -132,9 +138,10 @@ class GRU(Layer):
     def forward(self, x: Any, h_prev: Any) -> np.ndarray:
         x, h_prev = check_step("GRU.forward", x, h_prev, self.Wx, self.H)
         H, Wx, Wh = self.H, self.Wx, self.Wh
-        zr = sigmoid_array(x @ Wx[:, : 2 * H] + h_prev @ Wh[:, : 2 * H])
-        z, r = zr[:, :H], zr[:, H:]
-        h_hat = np.tanh(x @ Wx[:, 2 * H :] + (r * h_prev) @ Wh[:, 2 * H :])
+        with np.errstate(invalid="ignore"):  # inf in an operand -> NaN: inf propagates
+            zr = sigmoid_array(x @ Wx[:, : 2 * H] + h_prev @ Wh[:, : 2 * H])
+            z, r = zr[:, :H], zr[:, H:]
+            h_hat = np.tanh(x @ Wx[:, 2 * H :] + (r * h_prev) @ Wh[:, 2 * H :])
         h_next = (1 - z) * h_prev + z * h_hat
         self.cache = (x, h_prev, z, r, h_hat)
         return self._remember_output(h_next)
@@ -144,13 +151,14 @@ class GRU(Layer):
         x, h_prev, z, r, h_hat = self.cache
         H, Wx, Wh = self.H, self.Wx, self.Wh
         dt = d * z * (1 - h_hat**2)  # through h_hat's tanh
-        drh = dt @ Wh[:, 2 * H :].T  # gradient of r * h_prev
-        dzr = np.hstack((d * (h_hat - h_prev) * z * (1 - z), drh * h_prev * r * (1 - r)))
-        dWx = np.hstack((x.T @ dzr, x.T @ dt))
-        dWh = np.hstack((h_prev.T @ dzr, (r * h_prev).T @ dt))
-        self._store_grads(dWx, dWh)
-        dx = dzr @ Wx[:, : 2 * H].T + dt @ Wx[:, 2 * H :].T
-        dh_prev = d * (1 - z) + drh * r + dzr @ Wh[:, : 2 * H].T
+        with np.errstate(invalid="ignore"):  # inf in an operand -> NaN: inf propagates
+            drh = dt @ Wh[:, 2 * H :].T  # gradient of r * h_prev
+            dzr = np.hstack((d * (h_hat - h_prev) * z * (1 - z), drh * h_prev * r * (1 - r)))
+            dWx = np.hstack((x.T @ dzr, x.T @ dt))
+            dWh = np.hstack((h_prev.T @ dzr, (r * h_prev).T @ dt))
+            self._store_grads(dWx, dWh)
+            dx = dzr @ Wx[:, : 2 * H].T + dt @ Wx[:, 2 * H :].T
+            dh_prev = d * (1 - z) + drh * r + dzr @ Wh[:, : 2 * H].T
         return dx, dh_prev
 
 
@@ -170,7 +178,8 @@ class TorchGRU(Layer):
     def forward(self, x: Any, h_prev: Any) -> np.ndarray:
         x, h_prev = check_step("TorchGRU.forward", x, h_prev, self.Wx, self.H)
         H = self.H
-        gx, gh = x @ self.Wx, h_prev @ self.Wh
+        with np.errstate(invalid="ignore"):  # inf in an operand -> NaN: inf propagates
+            gx, gh = x @ self.Wx, h_prev @ self.Wh
         rz = sigmoid_array(gx[:, : 2 * H] + gh[:, : 2 * H])
         r, z = rz[:, :H], rz[:, H:]
         n = np.tanh(gx[:, 2 * H :] + r * gh[:, 2 * H :])
@@ -185,5 +194,6 @@ class TorchGRU(Layer):
         dz = d * (h_prev - n) * z * (1 - z)
         dgx = np.hstack((dr, dz, dn))
         dgh = np.hstack((dr, dz, dn * r))
-        self._store_grads(x.T @ dgx, h_prev.T @ dgh)
-        return dgx @ self.Wx.T, dgh @ self.Wh.T + d * z
+        with np.errstate(invalid="ignore"):  # inf in an operand -> NaN: inf propagates
+            self._store_grads(x.T @ dgx, h_prev.T @ dgh)
+            return dgx @ self.Wx.T, dgh @ self.Wh.T + d * z
