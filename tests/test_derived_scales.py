@@ -186,3 +186,31 @@ def test_a_product_of_two_rounding_errors_is_within_the_derived_scale(
              ones(3), ones(3), ones(2), ones(2)]  # fmt: skip
     replay("layer_crosscheck.impl.multi_layer_net:MultiLayerNetExtend", spec="multi_layer_net_extend",
            property="jacobian", reference="torch", dtype="float32", draws=draws)  # fmt: skip
+
+
+@pytest.mark.skipif(bool(get_reference("torch").unavailable()), reason="needs torch (the judge)")
+@pytest.mark.parametrize(
+    "jax", [pytest.param(True, marks=_NEEDS_JAX), False], ids=["traced by jax", "rounded by torch"]
+)
+def test_an_exact_cancellation_in_torch_float32_still_shows_its_terms(
+    monkeypatch: pytest.MonkeyPatch, jax: bool
+) -> None:
+    """Found by the mutation profile without jax: equal columns of ``W3`` make the net's upstream
+    gradient ``(p - t) @ W3.T`` cancel, exactly 0 in torch's float32 and in float64, -4.2e-9 in
+    NumPy's float32, so torch's rounding showed no terms and ``db1``'s scale was 0. Inputs nudged
+    one ulp (``scales.NUDGES``) break the tie and show them."""
+    from layer_crosscheck.properties import replay
+
+    if not jax:
+        monkeypatch.setattr(scales, "_jax", lambda: None)
+    f32 = lambda v: np.array(v, np.float32)  # noqa: E731
+    sizes = {"N": 2, "D": 3, "H": (4, 2), "C": 2, "sigmoid": True, "weight_decay_lambda": 0.05}
+    draws = [sizes, f32([[0.37842369, -0.97334844, 0.0], [0.0, 0.5, 1.12709309e-07]]), np.array([0, 0]),
+             f32([[-0.42960364, 1.0, 0.62457919, 1.0], [-0.15306002, -0.22323838, 0.27411857, 0.69349188],
+                  [-2.0, 0.43746167, -0.67588836, 1.0]]),
+             f32([-1.6771756e-09, 1.0, -1.4772886, 1.0]),
+             f32([[-0.32332212, 0.42003661], [1.0, -0.7254259], [2.0, 2.0], [-0.01671213, 0.25164101]]),
+             f32([-0.74837327, 0.65876508]), np.ones((2, 2), np.float32),
+             f32([1.0409392e-07, -1.0130530e-05])]  # fmt: skip
+    replay("layer_crosscheck.impl.multi_layer_net:MultiLayerNet", spec="multi_layer_net",
+           property="jacobian", reference="torch", dtype="float32", draws=draws)  # fmt: skip
