@@ -16,6 +16,7 @@ import pytest
 
 from layer_crosscheck.impl import (
     Affine,
+    AttentionWeight,
     LayerError,
     SoftmaxWithLoss,
     TimeSigmoidWithLoss,
@@ -51,6 +52,10 @@ ERRORS = [
     raising("TimeSigmoidWithLoss-complex",
             lambda: TimeSigmoidWithLoss().forward(np.ones((2, 3), dtype=complex), np.zeros((2, 3), int)),
             TypeError, "TimeSigmoidWithLoss.forward", "xs has dtype complex128"),
+    # the argument that is not real is named, as the signature names it
+    raising("AttentionWeight-complex-h",
+            lambda: AttentionWeight().forward(np.ones((2, 3, 4)), np.ones((2, 4), dtype=complex)),
+            TypeError, "AttentionWeight.forward", "h has dtype complex128"),
     # W.shape[0] features, not W.shape[1]; a (2, 2, 3) batch has 6 values per example
     *(raising(f"Affine-x{shape}", lambda shape=shape: _affine().forward(np.ones(shape)), LayerError,
               "Affine.forward", shape, "W has shape (4, 3) and expects 4")

@@ -161,6 +161,12 @@ _CELL_BAD = (
         "x with a feature too many for Wx",
         lambda a: {**a, "x": np.ones((a["x"].shape[0], a["x"].shape[1] + 1))},
     ),
+    BadInput("complex h_prev", lambda a: {**a, "h_prev": a["h_prev"] + 0j}, TypeError),
+)
+#: a cell with a bias also refuses a bias that does not fit
+_BIASED_CELL_BAD = (
+    *_CELL_BAD,
+    BadInput("b with an entry too many", lambda a: {**a, "b": np.zeros(a["b"].shape[0] + 1)}),
 )
 _CELL: dict[str, Any] = {
     "shapes": CELL_SHAPES,
@@ -179,7 +185,7 @@ register(
         draw=_cell_draw(1, ("h_prev",)),
         torch=lambda T, x, h_prev, Wx, Wh, b: torch_run(T, "RNNCell", Wx, Wh, b, None, x, h_prev),
         jax=lambda J, x, h_prev, Wx, Wh, b: J.jnp.tanh(h_prev @ Wh + x @ Wx + b),
-        **_CELL,
+        **{**_CELL, "edges": Edges(bad_inputs=_BIASED_CELL_BAD)},
     )
 )
 
@@ -207,7 +213,7 @@ _LSTM = LayerSpec(
     torch=_lstm_torch_book,
     jax=lambda J, x, h_prev, c_prev, Wx, Wh, b: lstm_jax(J, x, h_prev, c_prev, Wx, Wh, b),
     conventions=Conventions(alternatives=(Alternative("lstm_ifgo"), Alternative("lstm_ifog"))),
-    **_CELL,
+    **{**_CELL, "edges": Edges(bad_inputs=_BIASED_CELL_BAD)},
 )
 register(_LSTM)
 register(
