@@ -31,6 +31,11 @@ DEPARTS = re.compile(r"departs from (?:torch\.optim|optax) at step (\d+) of \d+,
 #: each reference's own optimizer library, which its column needs
 LIBRARY = {"torch": "torch", "jax": "optax"}
 
+#: jax missing (or hidden by ``--without jax``): asking for its column is then refused for that reason
+_NEEDS_JAX = pytest.mark.skipif(
+    bool(get_reference("jax").unavailable()), reason="jax itself is missing: its reason comes first"
+)
+
 
 def _check(target: str, spec: str, dtypes: tuple[str, ...] = ("float64",), reference: str = "torch") -> Run:
     pytest.importorskip(LIBRARY[reference])
@@ -139,16 +144,16 @@ def test_layer_properties_do_not_apply_to_optimizers_and_optax_judges_the_jax_co
         for r in (r for (p, _), r in by_prop.items() if p == prop.name):
             assert r.status == "n/a" and "an optimizer has no forward/backward" in r.message, r
     jax = by_prop[("optimizer", "jax")]
-    if importlib.util.find_spec("optax") is None:
+    if (missing := get_reference("jax").unavailable()) is not None:  # jax itself (--without jax)
+        assert jax.status == "skip" and missing in jax.message, jax
+    elif importlib.util.find_spec("optax") is None:
         assert jax.status == "skip" and "optax is not installed" in jax.message
     else:
         assert jax.status == "pass", jax.message
     assert by_prop[("optimizer", "torch")].status == "pass"
 
 
-@pytest.mark.skipif(
-    bool(get_reference("jax").unavailable()), reason="jax itself is missing: its reason comes first"
-)
+@_NEEDS_JAX
 def test_a_missing_optax_is_a_visible_skip_that_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
     absent = "optax_not_installed_here"
     spec = dataclasses.replace(get_spec("sgd"), requires={"jax": (absent,)})
@@ -192,7 +197,10 @@ def test_the_command_says_where_a_users_optimizer_departs(capsys: pytest.Capture
     assert bad.code == 1 and DEPARTS.search(bad.out), bad.out
 
 
-@pytest.mark.parametrize(("spec", "reference"), [("sgd", "fd"), ("adagrad", "jax")])
+@pytest.mark.parametrize(
+    ("spec", "reference"),
+    [("sgd", "fd"), pytest.param("adagrad", "jax", marks=_NEEDS_JAX)],
+)
 def test_a_run_where_nothing_judges_the_optimizer_is_a_usage_error(spec: str, reference: str) -> None:
     """Finite differences have nothing to say about an optimizer, and optax has no book AdaGrad
     (eps after the root): a run with only those must not read as agreement."""
