@@ -73,18 +73,25 @@ def _hide(frameworks: list[str]) -> None:
 
 
 def _jax_cache(config: pytest.Config) -> None:
-    """JAX's persistent compilation cache in pytest's cache folder: a later run (another worker,
-    another tox env with the same jaxlib, the next edit) loads the suite's XLA programs instead
-    of compiling them again, about 4x less time in the jax cells. Set by environment variables, so
-    that nothing imports jax here and child processes share it; a folder given in
-    ``JAX_COMPILATION_CACHE_DIR`` wins (``.ci/run`` keeps one outside the clone), and
-    ``JAX_ENABLE_COMPILATION_CACHE=false`` turns it off. Without pytest's cache plugin (``-p
-    no:cacheprovider``, as the mutation run has it) and no folder given, there is no JAX cache."""
-    cache = getattr(config, "cache", None)
+    """JAX's persistent compilation cache in the user's cache folder
+    (``$XDG_CACHE_HOME/layer-crosscheck/jax-compilation``, by default under ``~/.cache``), as
+    ``.ci/run`` keeps it: a later run (another worker, another tox env or clone with the same
+    jaxlib, the next edit) loads the suite's XLA programs instead of compiling them again. Entries
+    are keyed by jaxlib and program, so none goes stale. Set by environment variables, so that
+    nothing imports jax here and child processes share it; a folder given in
+    ``JAX_COMPILATION_CACHE_DIR`` wins, an empty one turns the cache off, as
+    ``JAX_ENABLE_COMPILATION_CACHE=false`` does."""
     if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
-        if cache is None:
+        home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        folder = os.path.join(home, "layer-crosscheck", "jax-compilation")
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError:  # a read-only home: no cache, the suite still runs
             return
-        os.environ["JAX_COMPILATION_CACHE_DIR"] = str(cache.mkdir("jax-compilation"))
+        os.environ["JAX_COMPILATION_CACHE_DIR"] = folder
+    elif not os.environ["JAX_COMPILATION_CACHE_DIR"]:
+        del os.environ["JAX_COMPILATION_CACHE_DIR"]
+        return
     # the spec functions are small and compile fast: keep them all
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
