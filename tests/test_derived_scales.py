@@ -126,20 +126,30 @@ def test_without_jax_a_failure_says_how_its_tolerance_was_derived(
 
 
 _NEEDS_JAX = pytest.mark.skipif(bool(get_reference("jax").unavailable()), reason="needs jax")
-
-
-@pytest.mark.skipif(bool(get_reference("torch").unavailable()), reason="needs torch (the judge)")
-@pytest.mark.parametrize(
-    "jax", [pytest.param(True, marks=_NEEDS_JAX), False], ids=["traced by jax", "rounded by torch"]
+_NEEDS_TORCH = pytest.mark.skipif(
+    bool(get_reference("torch").unavailable()), reason="needs torch (the judge)"
 )
-def test_a_correct_layer_whose_output_cancels_passes_by_its_derived_scale(
-    monkeypatch: pytest.MonkeyPatch, jax: bool
-) -> None:
+
+
+@pytest.fixture(
+    params=[
+        pytest.param(True, marks=_NEEDS_JAX, id="traced by jax"),
+        pytest.param(False, id="rounded by torch"),
+    ]
+)
+def scales_from(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each derived scale as jax bounds it from the spec's terms, and as torch estimates it from
+    its rounding in float32 (jax made unavailable to the engine)."""
+    if not request.param:
+        monkeypatch.setattr(scales, "_jax", lambda: None)
+    return "jax" if request.param else "torch"
+
+
+@_NEEDS_TORCH
+def test_a_correct_layer_whose_output_cancels_passes_by_its_derived_scale(scales_from: str) -> None:
     """float32 ``(1/3) * 3 - 1`` rounds to 0 (one product, then the bias), exactly ``2.98e-8`` in
     float64: 4096 times the tolerance of the output's own size, within that of its terms (2), and
     of its rounding in float32 without jax (float32 rounds it to 0, an error of 2.98e-8: 0.25 units)."""
-    if not jax:
-        monkeypatch.setattr(scales, "_jax", lambda: None)
     x, W, b = (np.array(v, np.float32) for v in ([[1 / 3]], [[3.0]], [-1.0]))
     draws = [{"x": (1, 1), "M": 1}, x, W, b]
     for spec, status in (
@@ -152,15 +162,8 @@ def test_a_correct_layer_whose_output_cancels_passes_by_its_derived_scale(
         assert explore(run, replay=draws).status == status, spec.derive_scales
 
 
-@pytest.mark.skipif(bool(get_reference("torch").unavailable()), reason="needs torch (the judge)")
-@pytest.mark.parametrize(
-    "jax",
-    [pytest.param(True, marks=_NEEDS_JAX), False],
-    ids=["traced by jax", "rounded by torch"],
-)
-def test_a_product_of_two_rounding_errors_is_within_the_derived_scale(
-    monkeypatch: pytest.MonkeyPatch, jax: bool
-) -> None:
+@_NEEDS_TORCH
+def test_a_product_of_two_rounding_errors_is_within_the_derived_scale(scales_from: str) -> None:
     """Found by Hypothesis: x = 0 and all-ones weights make the extended net's first batch norm
     normalize constant columns (exactly 0 in float64, a few ulps in float32) and its upstream
     gradient cancel (``sum(p - t)``). ``dgamma1 = sum(dy * xn)`` is then a product of two rounding
@@ -171,8 +174,6 @@ def test_a_product_of_two_rounding_errors_is_within_the_derived_scale(
     was an xfail until then (2.6e-19 failed)."""
     from layer_crosscheck.properties import replay
 
-    if not jax:
-        monkeypatch.setattr(scales, "_jax", lambda: None)
     f32 = lambda v: np.array(v, np.float32)  # noqa: E731
     ones = lambda *shape: np.ones(shape, np.float32)  # noqa: E731
     sizes = {"sigmoid": True, "weight_decay_lambda": 0.05, "use_dropout": False, "dropout_ration": 0.5,
@@ -185,21 +186,14 @@ def test_a_product_of_two_rounding_errors_is_within_the_derived_scale(
            property="jacobian", reference="torch", dtype="float32", draws=draws)  # fmt: skip
 
 
-@pytest.mark.skipif(bool(get_reference("torch").unavailable()), reason="needs torch (the judge)")
-@pytest.mark.parametrize(
-    "jax", [pytest.param(True, marks=_NEEDS_JAX), False], ids=["traced by jax", "rounded by torch"]
-)
-def test_an_exact_cancellation_in_torch_float32_still_shows_its_terms(
-    monkeypatch: pytest.MonkeyPatch, jax: bool
-) -> None:
+@_NEEDS_TORCH
+def test_an_exact_cancellation_in_torch_float32_still_shows_its_terms(scales_from: str) -> None:
     """Found by the mutation profile without jax: equal columns of ``W3`` make the net's upstream
     gradient ``(p - t) @ W3.T`` cancel, exactly 0 in torch's float32 and in float64, -4.2e-9 in
     NumPy's float32, so torch's rounding showed no terms and ``db1``'s scale was 0. Inputs nudged
     one ulp (``scales.NUDGES``) break the tie and show them."""
     from layer_crosscheck.properties import replay
 
-    if not jax:
-        monkeypatch.setattr(scales, "_jax", lambda: None)
     f32 = lambda v: np.array(v, np.float32)  # noqa: E731
     sizes = {"N": 2, "D": 3, "H": (4, 2), "C": 2, "sigmoid": True, "weight_decay_lambda": 0.05}
     draws = [sizes, f32([[0.37842369, -0.97334844, 0.0], [0.0, 0.5, 1.12709309e-07]]), np.array([0, 0]),

@@ -317,9 +317,9 @@ def _in_single(fn: Callable[..., Any], nudge: str | None = None) -> Callable[...
         try:
             cast = {k: v.to(torch.float32) if v.is_floating_point() else v for k, v in arrays.items()}
             if nudge in ("alternate", "random"):
-                cast = {k: _nudged(torch, v, nudge) if v.is_floating_point() else v
-                        for k, v in cast.items()}
-            with _random_rounding(torch) if nudge == "rounding" else contextlib.nullcontext():
+                cast = {k: _nudged(torch, v, _input_ups(torch, v, nudge)) if v.is_floating_point() else v
+                        for k, v in cast.items()}  # fmt: skip
+            with _random_rounding(torch)() if nudge == "rounding" else contextlib.nullcontext():
                 out = fn(T, **cast)
         finally:
             torch.set_default_dtype(default)
@@ -336,12 +336,24 @@ def _in_single(fn: Callable[..., Any], nudge: str | None = None) -> Callable[...
 NUDGES = ("alternate", "random", "rounding")
 
 
-def _random_rounding(torch: Any) -> Any:
+def _input_ups(torch: Any, v: Any, nudge: str) -> Any:
+    """Which entries of input ``v`` move up (the others down): in turn, or at random, the same for
+    the same shape on every call."""
+    if nudge == "alternate":
+        return (torch.arange(v.numel()) % 2 == 0).reshape(v.shape)
+    return torch.randint(0, 2, v.shape, generator=torch.Generator().manual_seed(v.numel())).bool()
+
+
+@functools.cache
+def _random_rounding(torch: Any) -> type:
     """A torch function mode in which every float result of a torch operation, but views and
     results written in place, is moved one ulp up or down at random (seed 0 for each run)."""
-    gen = torch.Generator().manual_seed(0)
 
     class RandomRounding(torch.overrides.TorchFunctionMode):
+        def __init__(self) -> None:
+            super().__init__()
+            self.gen = torch.Generator().manual_seed(0)
+
         def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
             kwargs = kwargs or {}
             out = func(*args, **kwargs)
@@ -350,21 +362,14 @@ def _random_rounding(torch: Any) -> Any:
             operands = (*args, *kwargs.values())
             if any(isinstance(a, torch.Tensor) and a.data_ptr() == out.data_ptr() for a in operands):
                 return out  # written in place
-            return _nudged(torch, out, torch.randint(0, 2, out.shape, generator=gen).bool())
+            return _nudged(torch, out, torch.randint(0, 2, out.shape, generator=self.gen).bool())
 
-    return RandomRounding()
+    return RandomRounding
 
 
-def _nudged(torch: Any, v: Any, nudge: Any) -> Any:
-    """``v`` (float32) moved one ulp towards +inf where ``nudge`` (a bool tensor, "alternate" or
-    "random") says so and towards -inf elsewhere, the same way on every call, as a constant
-    offset, so that gradients flow through unchanged."""
-    if isinstance(nudge, torch.Tensor):
-        up = nudge
-    elif nudge == "alternate":
-        up = (torch.arange(v.numel()) % 2 == 0).reshape(v.shape)
-    else:
-        up = torch.randint(0, 2, v.shape, generator=torch.Generator().manual_seed(v.numel())).bool()
+def _nudged(torch: Any, v: Any, up: Any) -> Any:
+    """``v`` (float32) moved one ulp towards +inf where ``up`` and towards -inf elsewhere, as a
+    constant offset, so that gradients flow through unchanged."""
     fixed = v.detach()
     far = torch.where(up, torch.tensor(np.inf), torch.tensor(-np.inf))
     step = torch.where(torch.isfinite(fixed), torch.nextafter(fixed, far) - fixed, torch.zeros_like(fixed))
@@ -380,9 +385,9 @@ def _rounding(single: np.ndarray, exact: np.ndarray) -> float:
 
 
 def _singles(fn: Callable[..., Any]) -> tuple[Callable[..., Any], ...]:
-    """``fn`` in float32 as it is and with its inputs nudged each way of :data:`NUDGES`
-    (:func:`_in_single`): the estimate is the largest of their roundings, so that one exact
-    cancellation does not make it 0."""
+    """``fn`` in float32 as it is and perturbed each way of :data:`NUDGES` (:func:`_in_single`):
+    the estimate is the largest of their roundings, so that one exact cancellation does not make
+    it 0."""
     return (_in_single(fn), *(_in_single(fn, nudge) for nudge in NUDGES))
 
 
