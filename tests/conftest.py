@@ -89,8 +89,8 @@ def _jax_cache(config: pytest.Config) -> None:
         except OSError:  # a read-only home: no cache, the suite still runs
             return
         os.environ["JAX_COMPILATION_CACHE_DIR"] = folder
-    elif not os.environ["JAX_COMPILATION_CACHE_DIR"]:
-        del os.environ["JAX_COMPILATION_CACHE_DIR"]
+    elif not os.environ["JAX_COMPILATION_CACHE_DIR"]:  # kept empty, so xdist's workers see it too
+        os.environ["JAX_ENABLE_COMPILATION_CACHE"] = "false"
         return
     # the spec functions are small and compile fast: keep them all
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
