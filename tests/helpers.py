@@ -124,6 +124,13 @@ def one_autodiff(cells: list[Cell]) -> list[Cell]:
     return [c for c in cells if not second_autodiff(c)]
 
 
+def needs(reference: str, purpose: str) -> pytest.MarkDecorator:
+    """A skip mark for a test that cannot run without ``reference`` (missing, or hidden by
+    ``--without``), its reason the purpose and what the reference says is missing."""
+    missing = get_reference(reference).unavailable()
+    return pytest.mark.skipif(missing is not None, reason=f"{purpose}: {missing}")
+
+
 def installed(cell: Cell) -> list[pytest.MarkDecorator]:
     """A skip mark naming the missing framework if ``cell``'s reference cannot run here, else none."""
     reason = cell.unavailable()

@@ -21,18 +21,14 @@ from layer_crosscheck.properties.engine.drivers import OptimizerDriver
 from layer_crosscheck.properties.engine.registry import get_spec
 from layer_crosscheck.properties.engine.tolerances import rounding_rtol
 from layer_crosscheck.properties.frontends.loader import load_target
-from layer_crosscheck.reference import get_reference
-from tests.helpers import Ran, crosscheck
+from tests.helpers import Ran, crosscheck, needs
 from tests.zoo import book2_optim
 
 ZOO = Path(__file__).resolve().parent / "zoo"
 LEARNERS = ZOO / "learner_interfaces.py"
 BOOK2 = ZOO / "book2_optim.py"
 RUN = ["--reference", "torch", "--examples", "4", "--seed", "1234", "--shrink-time", "0", "-q"]
-needs_torch = pytest.mark.skipif(
-    get_reference("torch").unavailable() is not None,
-    reason=f"judged against torch: {get_reference('torch').unavailable()}",
-)
+needs_torch = needs("torch", "judged against torch")
 
 
 def verdict(capsys: pytest.CaptureFixture[str], target: str, spec: str, run: list[str], agrees: bool) -> Ran:

@@ -21,18 +21,14 @@ from layer_crosscheck.properties.engine.drivers import driver_for
 from layer_crosscheck.properties.engine.errors import InterfaceError
 from layer_crosscheck.properties.engine.registry import get_spec
 from layer_crosscheck.properties.engine.results import Run
-from layer_crosscheck.reference import get_reference
-from tests.helpers import Ran, crosscheck
+from tests.helpers import Ran, crosscheck, needs
 
 ZOO = Path(__file__).resolve().parent / "zoo" / "textbook_cnn.py"
 RUN = ["--reference", "torch", "--examples", "4", "--seed", "1234", "--shrink-time", "0", "-q"]
 #: RUN, as check_layer's arguments
 TORCH: dict[str, Any] = {"references": ["torch"], "examples": 4, "seed": 1234, "shrink_seconds": 0}
 
-pytestmark = pytest.mark.skipif(
-    get_reference("torch").unavailable() is not None,
-    reason=f"the convention probe needs torch: {get_reference('torch').unavailable()}",
-)
+pytestmark = needs("torch", "the convention probe needs torch")
 
 
 def check(capsys: pytest.CaptureFixture[str], cls: str, *flags: str) -> Ran:

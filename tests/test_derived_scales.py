@@ -21,7 +21,7 @@ from layer_crosscheck.properties.engine.matrix import Cell
 from layer_crosscheck.properties.engine.registry import SPECS
 from layer_crosscheck.properties.engine.spec import LayerSpec, revise
 from layer_crosscheck.reference import get_reference
-from tests.helpers import installed
+from tests.helpers import installed, needs
 
 PPM = 1e-6
 
@@ -125,10 +125,8 @@ def test_without_jax_a_failure_says_how_its_tolerance_was_derived(
         scales.judged(spec, judge)
 
 
-_NEEDS_JAX = pytest.mark.skipif(bool(get_reference("jax").unavailable()), reason="needs jax")
-_NEEDS_TORCH = pytest.mark.skipif(
-    bool(get_reference("torch").unavailable()), reason="needs torch (the judge)"
-)
+_NEEDS_JAX = needs("jax", "the bound is traced by jax")
+_NEEDS_TORCH = needs("torch", "torch is the judge")
 
 
 @pytest.fixture(

@@ -19,18 +19,14 @@ from layer_crosscheck.properties.engine.explore import explore
 from layer_crosscheck.properties.engine.kinds import away_from_kinks, ordinary
 from layer_crosscheck.properties.engine.registry import get_spec
 from layer_crosscheck.properties.frontends.verdict import render_check
-from layer_crosscheck.reference import get_reference
-from tests.helpers import crosscheck
+from tests.helpers import crosscheck, needs
 from tests.zoo import broken, correct
 from tests.zoo import cs231n_kinds as Z
 
 ZOO = Path(__file__).resolve().parent / "zoo" / "cs231n_kinds.py"
 TORCH: dict[str, Any] = {"references": ["torch", "fd"], "examples": 10, "seed": 7, "shrink_seconds": 1}
 
-pytestmark = pytest.mark.skipif(
-    get_reference("torch").unavailable() is not None,
-    reason=f"the verdict's kinds are judged against torch: {get_reference('torch').unavailable()}",
-)
+pytestmark = needs("torch", "the verdict's kinds are judged against torch")
 
 #: (class, spec, kind, method at fault, words of the first line)
 KINDS = [

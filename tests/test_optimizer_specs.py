@@ -21,7 +21,7 @@ from layer_crosscheck.properties.engine.results import Run
 from layer_crosscheck.properties.frontends.api import check_layer, preflight
 from layer_crosscheck.properties.frontends.cli import main
 from layer_crosscheck.reference import get_reference
-from tests.helpers import crosscheck
+from tests.helpers import crosscheck, needs
 
 ZOO = Path(__file__).parent / "zoo"
 BOOK, BROKEN = ZOO / "textbook_optim.py", ZOO / "broken_optim.py"
@@ -32,9 +32,7 @@ DEPARTS = re.compile(r"departs from (?:torch\.optim|optax) at step (\d+) of \d+,
 LIBRARY = {"torch": "torch", "jax": "optax"}
 
 #: jax missing (or hidden by ``--without jax``): asking for its column is then refused for that reason
-_NEEDS_JAX = pytest.mark.skipif(
-    bool(get_reference("jax").unavailable()), reason="jax itself is missing: its reason comes first"
-)
+_NEEDS_JAX = needs("jax", "the jax column needs jax itself (optax aside)")
 
 
 def _check(target: str, spec: str, dtypes: tuple[str, ...] = ("float64",), reference: str = "torch") -> Run:
